@@ -1,0 +1,3 @@
+module github.com/mirframework/mir
+
+go 1.26

@@ -1,0 +1,24 @@
+// Package eventlog records the events a node dispatches. This file defines
+// the Interceptor through which the node hands them over; the recorder that
+// writes event logs implements it.
+package eventlog
+
+import "github.com/mirframework/mir/stdtypes"
+
+// Interceptor sees every event a node dispatches, in dispatch order: the
+// node calls Intercept with each batch just before handing it to the batch's
+// destination module.
+//
+// Intercept runs on the node's event loop, so it should be quick: a
+// recorder copies the events to its own goroutine. The list is the node's
+// and is reused after Intercept returns; the events in it may be kept, as
+// events are never modified once emitted. An error stops the node.
+type Interceptor interface {
+	Intercept(events *stdtypes.EventList) error
+}
+
+// InterceptorFunc lets a function be an Interceptor.
+type InterceptorFunc func(events *stdtypes.EventList) error
+
+// Intercept calls f(events).
+func (f InterceptorFunc) Intercept(events *stdtypes.EventList) error { return f(events) }

@@ -1,0 +1,93 @@
+// Package modules defines the two kinds of module a Mir node runs, passive
+// and active, and helpers to build them: routing to submodules, a null
+// module, and mock modules for tests.
+package modules
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Module is a PassiveModule or an ActiveModule. The node checks which when
+// it is created; anything else is refused.
+type Module any
+
+// PassiveModule is where protocol logic lives: a deterministic function of
+// its state and a list of input events to a new state and a list of output
+// events. It starts no goroutines, reads no clock and does no I/O; that is
+// what makes simulation and replay exact.
+//
+// The node calls ApplyEvents from one goroutine at a time. The input list is
+// the node's and is reused after the call: keep events, not the list. The
+// output list becomes the node's: do not touch it after returning it. A nil
+// output is an empty one. An error stops the node; it must not be caused by
+// input from the network, which is validated and dropped instead.
+type PassiveModule interface {
+	ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error)
+}
+
+// ActiveModule is the edge between the deterministic inside and the world:
+// a network transport, a timer, a client receiver. Besides processing the
+// events sent to it, it emits events on its own through EventsOut.
+//
+// The node calls ApplyEvents from one goroutine at a time, never
+// concurrently with itself; it should not block for long, since events for
+// this module queue up meanwhile. ctx ends when the node stops: goroutines
+// the module started must end then, and ApplyEvents must return. An error
+// stops the node.
+type ActiveModule interface {
+	ApplyEvents(ctx context.Context, events *stdtypes.EventList) error
+	// EventsOut returns the channel the module emits events on. The node
+	// stops reading it while its buffer is full (backpressure), so a module
+	// must not assume that a send on it completes quickly.
+	EventsOut() <-chan *stdtypes.EventList
+}
+
+// Modules is the set of modules a node runs, by ID. IDs are single path
+// segments: a module's own submodules are below it ("iss/pbft").
+type Modules map[stdtypes.ModuleID]Module
+
+// Validate checks that every ID is a single, non-empty path segment and every
+// module is a PassiveModule or an ActiveModule.
+func (m Modules) Validate() error {
+	for id, mod := range m {
+		if err := id.Validate(); err != nil {
+			return err
+		}
+		if id.Sub() != "" {
+			return fmt.Errorf("module ID %q: a node's modules are single path segments; %q belongs to module %q", id, id, id.Top())
+		}
+		switch mod.(type) {
+		case PassiveModule, ActiveModule:
+		case nil:
+			return fmt.Errorf("module %q is nil", id)
+		default:
+			return fmt.Errorf("module %q: %T is neither a PassiveModule nor an ActiveModule", id, mod)
+		}
+	}
+	return nil
+}
+
+// ApplyAllFunc adapts a per-event function to a PassiveModule's batch
+// interface: it calls apply for each event in order and concatenates the
+// output. The first error stops the batch.
+func ApplyAllFunc(events *stdtypes.EventList, apply func(stdtypes.Event) (*stdtypes.EventList, error)) (*stdtypes.EventList, error) {
+	var out *stdtypes.EventList
+	for _, ev := range events.Slice() {
+		evOut, err := apply(ev)
+		if err != nil {
+			return nil, err
+		}
+		if evOut.Len() == 0 {
+			continue
+		}
+		if out == nil {
+			out = evOut
+		} else {
+			out.PushBackList(evOut)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,159 @@
+package modules
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Router is a passive module made of passive submodules: it routes each
+// event to the submodule named by the path segment after its own ID, so
+// with ID "iss", an event for "iss/pbft/3" goes to submodule "pbft" (whose
+// own ID is "iss/pbft"). Events for the router's own ID go to its self
+// module.
+//
+// Events keep their order: a run of consecutive events for one submodule is
+// handed over as one batch, and the outputs follow the input order. The set
+// of submodules can change between batches, which is how factories create
+// and remove submodules at run time.
+type Router struct {
+	id   stdtypes.ModuleID
+	self PassiveModule
+	subs map[stdtypes.ModuleID]PassiveModule
+	// OnUnknown handles an event for a submodule that does not exist. The
+	// default returns an error, which stops the node; a factory whose old
+	// submodules are garbage-collected drops such events instead.
+	OnUnknown func(ev stdtypes.Event) (*stdtypes.EventList, error)
+
+	// batch is reused to hand runs of events to submodules.
+	batch stdtypes.EventList
+}
+
+// NewRouter returns a router with ID id. self handles events addressed to id
+// itself; it may be nil if there are none.
+func NewRouter(id stdtypes.ModuleID, self PassiveModule) *Router {
+	r := &Router{id: id, self: self, subs: make(map[stdtypes.ModuleID]PassiveModule)}
+	r.OnUnknown = r.unknownSubmodule
+	return r
+}
+
+// ID returns the router's own module ID.
+func (r *Router) ID() stdtypes.ModuleID { return r.id }
+
+// Add makes m the submodule named seg, a single path segment; its ID is
+// r.ID().Then(seg). Adding a name twice is an error.
+func (r *Router) Add(seg stdtypes.ModuleID, m PassiveModule) error {
+	if err := seg.Validate(); err != nil {
+		return fmt.Errorf("router %q: %w", r.id, err)
+	}
+	if seg.Sub() != "" {
+		return fmt.Errorf("router %q: submodule name %q is not a single path segment", r.id, seg)
+	}
+	if m == nil {
+		return fmt.Errorf("router %q: submodule %q is nil", r.id, seg)
+	}
+	if _, ok := r.subs[seg]; ok {
+		return fmt.Errorf("router %q: submodule %q already exists", r.id, seg)
+	}
+	r.subs[seg] = m
+	return nil
+}
+
+// Remove deletes submodule seg, if it exists.
+func (r *Router) Remove(seg stdtypes.ModuleID) { delete(r.subs, seg) }
+
+// Get returns submodule seg, if it exists.
+func (r *Router) Get(seg stdtypes.ModuleID) (PassiveModule, bool) {
+	m, ok := r.subs[seg]
+	return m, ok
+}
+
+// Submodules returns the names of the submodules, sorted.
+func (r *Router) Submodules() []stdtypes.ModuleID {
+	names := make([]stdtypes.ModuleID, 0, len(r.subs))
+	for name := range r.subs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// SubmoduleOf returns the name of the submodule of parent that dest lies in:
+// "pbft" for parent "iss" and dest "iss/pbft/3". It returns "" if dest is
+// parent itself, and false if dest is not below parent at all.
+func SubmoduleOf(parent, dest stdtypes.ModuleID) (stdtypes.ModuleID, bool) {
+	if !dest.IsSubOf(parent) {
+		return "", false
+	}
+	if len(dest) == len(parent) {
+		return "", true
+	}
+	if parent == "" {
+		return dest.Top(), true
+	}
+	return dest[len(parent)+1:].Top(), true
+}
+
+// ApplyEvents routes events to the self module and the submodules.
+func (r *Router) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error) {
+	evs := events.Slice()
+	var out *stdtypes.EventList
+	for start := 0; start < len(evs); {
+		seg, ok := SubmoduleOf(r.id, evs[start].Dest())
+		if !ok {
+			return nil, fmt.Errorf("router %q: event %s for %q is not for this module or a submodule",
+				r.id, stdtypes.TypeName(evs[start]), evs[start].Dest())
+		}
+		end := start + 1
+		for end < len(evs) {
+			next, ok := SubmoduleOf(r.id, evs[end].Dest())
+			if !ok || next != seg {
+				break
+			}
+			end++
+		}
+		runOut, err := r.applyRun(seg, evs[start:end])
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = runOut
+		} else {
+			out.PushBackList(runOut)
+		}
+		start = end
+	}
+	return out, nil
+}
+
+// applyRun hands a run of events for one submodule (or self, for seg "") to it.
+func (r *Router) applyRun(seg stdtypes.ModuleID, run []stdtypes.Event) (*stdtypes.EventList, error) {
+	m := r.self
+	if seg != "" {
+		m = r.subs[seg]
+	}
+	if m == nil {
+		return ApplyAllFunc(stdtypes.ListOf(run...), r.OnUnknown)
+	}
+	// A three-index slice: a module that appends to its input list gets a
+	// copy instead of writing over the events that follow the run.
+	r.batch.SetSlice(run[:len(run):len(run)])
+	out, err := m.ApplyEvents(&r.batch)
+	r.batch.SetSlice(nil)
+	if err != nil {
+		if seg == "" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("submodule %q: %w", r.id.Then(seg), err)
+	}
+	return out, nil
+}
+
+func (r *Router) unknownSubmodule(ev stdtypes.Event) (*stdtypes.EventList, error) {
+	if seg, _ := SubmoduleOf(r.id, ev.Dest()); seg == "" {
+		return nil, fmt.Errorf("router %q: event %s is for the router itself, which has no handler",
+			r.id, stdtypes.TypeName(ev))
+	}
+	return nil, fmt.Errorf("router %q: event %s for %q: no such submodule", r.id, stdtypes.TypeName(ev), ev.Dest())
+}
