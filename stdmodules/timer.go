@@ -1,0 +1,367 @@
+package stdmodules
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Timer is the active module that turns wall-clock time into events. A
+// protocol never reads the clock: it asks the timer, with a
+// stdevents.TimerDelay or a stdevents.TimerRepeat, to hand events back to it
+// later, and stops repeating timers with a stdevents.TimerGarbageCollect.
+//
+// # How it works
+//
+// All requests go into one queue ordered by deadline, and one scheduler
+// goroutine sleeps until the earliest deadline, emits every event that is
+// due as one list on EventsOut, and sleeps again. One goroutine, rather than
+// one per request or a time.AfterFunc per request, keeps the design simple
+// where it matters: there is exactly one place that blocks on the node
+// (backpressure), one place that watches the context, and nothing to stop
+// or unregister per request, so thousands of pending timeouts cost a queue
+// entry each and no goroutine. It also fixes the order of emissions: by
+// deadline, then by the order of the requests.
+//
+// ApplyEvents never blocks: it puts requests in the queue and wakes the
+// scheduler. The scheduler runs under the context of the ApplyEvents call
+// that started it (the node passes the same one to every call) and ends
+// when that context ends, so there is no Close. If the node does not read
+// EventsOut, the scheduler waits to hand over its list and due timers pile
+// up in the queue; a repeating timer that misses periods while it waits
+// skips them rather than catching up.
+type Timer struct {
+	id     stdtypes.ModuleID
+	logger *logging.Logger
+
+	// out is unbuffered: an emission completes only when the node takes
+	// it, which is the backpressure the node asks for.
+	out chan *stdtypes.EventList
+	// wake tells the scheduler that the queue changed. One pending signal
+	// is enough, so its capacity is 1 and sending on it never blocks.
+	wake chan struct{}
+
+	mu sync.Mutex // guards everything below
+	// queue holds the pending emissions, earliest deadline first.
+	queue timerQueue
+	// nextSeq numbers requests in arrival order, to order equal deadlines.
+	nextSeq uint64
+	// gcIndex is the highest index of a TimerGarbageCollect so far: no
+	// repeating timer with a lower index runs.
+	gcIndex stdtypes.RetentionIndex
+	// runDone is closed when the context of the current scheduler ends;
+	// nil if no scheduler was ever started.
+	runDone <-chan struct{}
+	// runGen counts schedulers started, so that one ending late does not
+	// mark its successor as gone.
+	runGen  uint64
+	running bool
+}
+
+// timerEntry is one pending emission.
+type timerEntry struct {
+	deadline time.Time
+	// seq is the request's arrival number; it orders equal deadlines.
+	seq uint64
+	// events are emitted at the deadline. They are the requesting event's
+	// own values, reused on every emission of a repeating timer: events
+	// are immutable once emitted, so sharing them is safe. Each emission
+	// gets a list of its own, though, since the node owns the lists.
+	events []stdtypes.Event
+	// period is 0 for a one-shot TimerDelay.
+	period time.Duration
+	// retIdx is a repeating timer's retention index.
+	retIdx stdtypes.RetentionIndex
+}
+
+// NewTimer returns a timer module with ID id. logger may be nil.
+func NewTimer(id stdtypes.ModuleID, logger *logging.Logger) *Timer {
+	return &Timer{
+		id:     id,
+		logger: logger,
+		out:    make(chan *stdtypes.EventList),
+		wake:   make(chan struct{}, 1),
+	}
+}
+
+var _ modules.ActiveModule = (*Timer)(nil)
+
+// EventsOut returns the channel the timer emits due events on.
+func (t *Timer) EventsOut() <-chan *stdtypes.EventList { return t.out }
+
+// ApplyEvents schedules the timer requests in events and starts the
+// scheduler under ctx if none runs. It checks the whole batch before acting
+// on any of it, so a batch with an invalid request schedules nothing.
+func (t *Timer) ApplyEvents(ctx context.Context, events *stdtypes.EventList) error {
+	for _, ev := range events.Slice() {
+		if err := t.validate(ev); err != nil {
+			return fmt.Errorf("timer %q: %w", t.id, err)
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, ev := range events.Slice() {
+		t.apply(ev)
+	}
+	t.ensureScheduler(ctx)
+	t.signal()
+	return nil
+}
+
+// validate checks one event: it must be a timer request with sound
+// parameters and valid events to emit.
+func (t *Timer) validate(ev stdtypes.Event) error {
+	switch ev := ev.(type) {
+	case *stdevents.Init, *stdevents.TimerGarbageCollect:
+		return nil
+	case *stdevents.TimerDelay:
+		if ev.Delay < 0 {
+			return fmt.Errorf("%s: negative delay %v", stdtypes.TypeName(ev), ev.Delay)
+		}
+		return validateTimerEvents(ev, ev.Events)
+	case *stdevents.TimerRepeat:
+		if ev.Period <= 0 {
+			return fmt.Errorf("%s: period %v is not positive", stdtypes.TypeName(ev), ev.Period)
+		}
+		return validateTimerEvents(ev, ev.Events)
+	case nil:
+		return errors.New("nil event")
+	default:
+		return fmt.Errorf("unexpected event %s", stdtypes.TypeName(ev))
+	}
+}
+
+// validateTimerEvents checks that every event a request asks to emit can be
+// routed: not nil, with a valid destination.
+func validateTimerEvents(req stdtypes.Event, evs []stdtypes.Event) error {
+	for i, ev := range evs {
+		if ev == nil {
+			return fmt.Errorf("%s: event %d is nil", stdtypes.TypeName(req), i)
+		}
+		if err := ev.Dest().Validate(); err != nil {
+			return fmt.Errorf("%s: event %d (%s): %w", stdtypes.TypeName(req), i, stdtypes.TypeName(ev), err)
+		}
+	}
+	return nil
+}
+
+// apply acts on one validated event. t.mu is held.
+func (t *Timer) apply(ev stdtypes.Event) {
+	switch ev := ev.(type) {
+	case *stdevents.Init:
+		// Nothing to set up.
+	case *stdevents.TimerDelay:
+		t.schedule(ev.Delay, ev.Events, 0, 0)
+	case *stdevents.TimerRepeat:
+		if ev.RetentionIndex < t.gcIndex {
+			// Its timers were garbage-collected already: a late
+			// request from an old epoch, harmless and ignored.
+			t.logger.LogAttrs(logging.LevelDebug, "timer: ignoring repeat below the retention index",
+				slog.String("timer", string(t.id)),
+				slog.Uint64("retentionIndex", uint64(ev.RetentionIndex)),
+				slog.Uint64("gcIndex", uint64(t.gcIndex)))
+			return
+		}
+		t.schedule(ev.Period, ev.Events, ev.Period, ev.RetentionIndex)
+	case *stdevents.TimerGarbageCollect:
+		t.garbageCollect(ev.RetentionIndex)
+	}
+}
+
+// schedule queues events for emission after delay. t.mu is held.
+func (t *Timer) schedule(delay time.Duration, events []stdtypes.Event, period time.Duration, retIdx stdtypes.RetentionIndex) {
+	if len(events) == 0 {
+		return // nothing would ever be emitted
+	}
+	heap.Push(&t.queue, &timerEntry{
+		deadline: time.Now().Add(delay),
+		seq:      t.nextSeq,
+		events:   events,
+		period:   period,
+		retIdx:   retIdx,
+	})
+	t.nextSeq++
+}
+
+// garbageCollect stops the repeating timers with an index below retIdx.
+// One-shot timers are not tied to an index and stay. t.mu is held.
+func (t *Timer) garbageCollect(retIdx stdtypes.RetentionIndex) {
+	if retIdx <= t.gcIndex {
+		return
+	}
+	t.gcIndex = retIdx
+	kept := t.queue[:0]
+	for _, e := range t.queue {
+		if t.keep(e) {
+			kept = append(kept, e)
+		}
+	}
+	clear(t.queue[len(kept):])
+	t.queue = kept
+	heap.Init(&t.queue)
+}
+
+// keep reports whether e survives garbage collection. t.mu is held.
+func (t *Timer) keep(e *timerEntry) bool { return e.period == 0 || e.retIdx >= t.gcIndex }
+
+// ensureScheduler starts a scheduler goroutine under ctx unless one runs
+// under a context that has not ended. t.mu is held.
+func (t *Timer) ensureScheduler(ctx context.Context) {
+	if t.running && !isClosed(t.runDone) {
+		return
+	}
+	t.runGen++
+	t.running = true
+	t.runDone = ctx.Done()
+	go t.run(ctx, t.runGen)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// signal wakes the scheduler without blocking. t.mu is held.
+func (t *Timer) signal() {
+	select {
+	case t.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// run is the scheduler: it emits what is due, then sleeps until the next
+// deadline or a change of the queue, until ctx ends.
+func (t *Timer) run(ctx context.Context, gen uint64) {
+	defer t.exit(gen)
+	clock := time.NewTimer(time.Hour)
+	clock.Stop()
+	defer clock.Stop()
+	for ctx.Err() == nil {
+		now := time.Now()
+		due, next, pending := t.takeDue(now)
+		if len(due) > 0 {
+			if !t.emit(ctx, due) {
+				t.putBack(due)
+				return
+			}
+			t.reschedule(due)
+			continue
+		}
+		if pending {
+			clock.Reset(next.Sub(now))
+		}
+		select {
+		case <-ctx.Done():
+		case <-t.wake:
+		case <-clock.C:
+		}
+		// Since Go 1.23, Stop and Reset leave no stale tick in clock.C.
+		clock.Stop()
+	}
+}
+
+// exit records that the scheduler of generation gen has ended.
+func (t *Timer) exit(gen uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.runGen == gen {
+		t.running = false
+	}
+}
+
+// takeDue removes and returns the entries due at now, in order, and the
+// deadline of the next one, if any.
+func (t *Timer) takeDue(now time.Time) (due []*timerEntry, next time.Time, pending bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(t.queue) > 0 && !t.queue[0].deadline.After(now) {
+		due = append(due, heap.Pop(&t.queue).(*timerEntry))
+	}
+	if len(t.queue) > 0 {
+		return due, t.queue[0].deadline, true
+	}
+	return due, time.Time{}, false
+}
+
+// emit hands the events of due to the node as one list, waiting while the
+// node does not read. It reports false if ctx ended first.
+func (t *Timer) emit(ctx context.Context, due []*timerEntry) bool {
+	list := stdtypes.EmptyList()
+	for _, e := range due {
+		list.PushBackSlice(e.events)
+	}
+	select {
+	case t.out <- list:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// reschedule puts the repeating timers of due, which were just emitted,
+// back in the queue, one period later. Periods missed while the node was
+// not reading are skipped, not made up.
+func (t *Timer) reschedule(due []*timerEntry) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range due {
+		if e.period == 0 || !t.keep(e) {
+			continue
+		}
+		e.deadline = e.deadline.Add(e.period)
+		if !e.deadline.After(now) {
+			e.deadline = now.Add(e.period)
+		}
+		heap.Push(&t.queue, e)
+	}
+}
+
+// putBack returns entries that were due but not emitted, because ctx
+// ended, to the queue: a scheduler started later emits them.
+func (t *Timer) putBack(due []*timerEntry) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range due {
+		if t.keep(e) {
+			heap.Push(&t.queue, e)
+		}
+	}
+}
+
+// timerQueue is a min-heap of entries by deadline, then arrival.
+type timerQueue []*timerEntry
+
+func (q timerQueue) Len() int { return len(q) }
+
+func (q timerQueue) Less(i, j int) bool {
+	if !q[i].deadline.Equal(q[j].deadline) {
+		return q[i].deadline.Before(q[j].deadline)
+	}
+	return q[i].seq < q[j].seq
+}
+
+func (q timerQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+
+func (q *timerQueue) Push(x any) { *q = append(*q, x.(*timerEntry)) }
+
+func (q *timerQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return e
+}
