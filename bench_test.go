@@ -1,0 +1,153 @@
+package mir
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// benchEvent is the event the benchmarks bounce between modules.
+type benchEvent struct {
+	stdtypes.Header
+	Hops int
+}
+
+// bouncer is a passive module that answers each benchEvent with a new one
+// for its peer, as a protocol module would, until limit events have been
+// handled by all bouncers together; then it closes done.
+type bouncer struct {
+	peer    stdtypes.ModuleID
+	handled *int
+	limit   int
+	done    chan struct{}
+}
+
+func (m *bouncer) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
+	var out *stdtypes.EventList
+	for _, ev := range evs.Slice() {
+		be, ok := ev.(*benchEvent)
+		if !ok {
+			continue // Init
+		}
+		*m.handled++
+		if *m.handled == m.limit {
+			close(m.done)
+		}
+		if *m.handled >= m.limit {
+			continue
+		}
+		next := &benchEvent{Header: stdtypes.NewHeader(m.peer), Hops: be.Hops + 1}
+		if out == nil {
+			out = stdtypes.ListOf(next)
+		} else {
+			out.PushBack(next)
+		}
+	}
+	return out, nil
+}
+
+// benchBounce runs two bouncers with inFlight events between them until b.N
+// events have been dispatched.
+func benchBounce(b *testing.B, inFlight int) {
+	handled := 0
+	done := make(chan struct{})
+	a := &bouncer{peer: "b", handled: &handled, limit: b.N, done: done}
+	c := &bouncer{peer: "a", handled: &handled, limit: b.N, done: done}
+	node, err := NewNode("bench", benchConfig(), modules.Modules{"a": a, "b": c}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	initial := stdtypes.EmptyList()
+	for i := range inFlight {
+		dest := stdtypes.ModuleID("a")
+		if i%2 == 1 {
+			dest = "b"
+		}
+		initial.PushBack(&benchEvent{Header: stdtypes.NewHeader(dest)})
+	}
+	runNodeForBench(b, node, done, func(ctx context.Context) error {
+		return node.InjectEvents(ctx, initial)
+	})
+}
+
+func benchConfig() *NodeConfig {
+	cfg := DefaultNodeConfig()
+	cfg.Logger = logging.NilLogger
+	return cfg
+}
+
+// runNodeForBench runs node, calls start once it runs, and waits for done.
+func runNodeForBench(b *testing.B, node *Node, done chan struct{}, start func(ctx context.Context) error) {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errCh := make(chan error, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() { errCh <- node.Run(ctx) }()
+	if err := start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	select {
+	case <-done:
+	case err := <-errCh:
+		b.Fatalf("node stopped early: %v", err)
+	}
+	b.StopTimer()
+	node.Stop()
+	if err := <-errCh; !errors.Is(err, ErrStopped) {
+		b.Fatalf("Run returned %v", err)
+	}
+}
+
+// BenchmarkNodePingPong: two passive modules bounce one event through a
+// running node. One op is one event dispatched.
+func BenchmarkNodePingPong(b *testing.B) { benchBounce(b, 1) }
+
+// BenchmarkNodeThroughput: like BenchmarkNodePingPong with 1,000 events in
+// flight.
+func BenchmarkNodeThroughput(b *testing.B) { benchBounce(b, 1000) }
+
+// counter is a passive module counting benchEvents until limit.
+type counter struct {
+	n, limit int
+	done     chan struct{}
+}
+
+func (c *counter) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
+	for _, ev := range evs.Slice() {
+		if _, ok := ev.(*benchEvent); ok {
+			c.n++
+			if c.n == c.limit {
+				close(c.done)
+			}
+		}
+	}
+	return nil, nil
+}
+
+// BenchmarkNodeActiveSource: an active module emits one-event lists as fast
+// as the node takes them, to a passive module. One op is one list.
+func BenchmarkNodeActiveSource(b *testing.B) {
+	done := make(chan struct{})
+	sink := &counter{limit: b.N, done: done}
+	source := modules.NewMockActive(64, nil)
+	node, err := NewNode("bench", benchConfig(), modules.Modules{"source": source, "sink": sink}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runNodeForBench(b, node, done, func(ctx context.Context) error {
+		go func() {
+			for range b.N {
+				if !source.Emit(ctx, stdtypes.ListOf(&benchEvent{Header: stdtypes.NewHeader("sink")})) {
+					return
+				}
+			}
+		}()
+		return nil
+	})
+}

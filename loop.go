@@ -1,0 +1,565 @@
+package mir
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// itemKind says what an inboxItem carries.
+type itemKind uint8
+
+const (
+	// itemInjected: events given to InjectEvents.
+	itemInjected itemKind = iota
+	// itemEmitted: events an active module emitted on its own.
+	itemEmitted
+	// itemActiveDone: an active module returned from ApplyEvents.
+	itemActiveDone
+)
+
+// inboxItem is what other goroutines send to the event loop. It is sent by
+// value, so sending one allocates nothing.
+type inboxItem struct {
+	kind   itemKind
+	events *stdtypes.EventList
+	mod    *moduleState
+	err    error
+}
+
+// moduleState is the event loop's view of one module.
+type moduleState struct {
+	id      stdtypes.ModuleID
+	stats   *moduleStats
+	passive modules.PassiveModule
+	active  modules.ActiveModule
+
+	// queue holds the events waiting for the module.
+	queue fifo[stdtypes.Event]
+	// ready tells whether the module is in the loop's ready queue.
+	ready bool
+
+	// The fields below are for active modules only, which run ApplyEvents
+	// on a worker goroutine, one batch at a time.
+
+	// busy tells whether the worker holds a batch.
+	busy bool
+	// work hands a batch to the worker; it has room for one.
+	work chan *stdtypes.EventList
+	// batch is the list handed to the worker, reused from batch to batch.
+	batch stdtypes.EventList
+	// batchBuf backs batch.
+	batchBuf []stdtypes.Event
+}
+
+// loop is the state of one run of the event loop. Its fields are owned by
+// the goroutine running loop.run; other goroutines reach it via the inbox.
+type loop struct {
+	node      *Node
+	modCtx    context.Context
+	debug     bool
+	eventsOut chan *stdtypes.EventList
+	logger    *logging.Logger
+
+	mods    map[stdtypes.ModuleID]*moduleState
+	ordered []*moduleState
+
+	// readyQueue holds the modules that have events and can take them, in
+	// the order they became ready: each gets one batch in turn.
+	readyQueue fifo[*moduleState]
+	// buffered counts the events in all modules' queues.
+	buffered int
+	paused   bool
+	gate     *inputGate
+
+	maxBatch, pauseAbove, resumeBelow int
+
+	// batch is the list handed to passive modules, reused.
+	batch stdtypes.EventList
+	// debugOut collects what one batch produced, in debug mode.
+	debugOut []stdtypes.Event
+}
+
+func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtypes.EventList) *loop {
+	l := &loop{
+		node:        n,
+		modCtx:      modCtx,
+		debug:       debug,
+		eventsOut:   eventsOut,
+		logger:      n.logger,
+		mods:        make(map[stdtypes.ModuleID]*moduleState, len(n.moduleIDs)),
+		gate:        newInputGate(),
+		maxBatch:    n.Config.MaxEventBatchSize,
+		pauseAbove:  n.Config.PauseInputThreshold,
+		resumeBelow: n.Config.ResumeInputThreshold,
+	}
+	for i, id := range n.moduleIDs {
+		ms := &moduleState{id: id, stats: n.stats[i]}
+		switch m := n.modules[id].(type) {
+		case modules.PassiveModule:
+			ms.passive = m
+		case modules.ActiveModule:
+			ms.active = m
+			ms.work = make(chan *stdtypes.EventList, 1)
+		}
+		l.mods[id] = ms
+		l.ordered = append(l.ordered, ms)
+	}
+	return l
+}
+
+// run is the event loop. It returns why the node stopped.
+func (l *loop) run(ctx context.Context) error {
+	if !l.debug {
+		// Init goes first into every queue, so it is each module's first event.
+		for _, ms := range l.ordered {
+			l.enqueue(ms, stdevents.NewInit(ms.id))
+		}
+	}
+	for {
+		if l.node.stopRequested.Load() {
+			return stopReason(ctx)
+		}
+		if l.readyQueue.len() == 0 {
+			select {
+			case item := <-l.node.inbox:
+				if err := l.handle(item); err != nil {
+					return err
+				}
+				continue
+			default:
+			}
+			select {
+			case item := <-l.node.inbox:
+				if err := l.handle(item); err != nil {
+					return err
+				}
+			case <-l.node.stopCh:
+				return ErrStopped
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
+		}
+		// A non-blocking look at the inbox between batches keeps active
+		// modules and workers served while passive modules are busy.
+		select {
+		case item := <-l.node.inbox:
+			if err := l.handle(item); err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		if err := l.dispatch(l.readyQueue.popFront()); err != nil {
+			return err
+		}
+	}
+}
+
+// stopReason is the error Run returns once a stop was requested.
+func stopReason(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ErrStopped
+}
+
+// handle processes one item from the inbox.
+func (l *loop) handle(item inboxItem) error {
+	switch item.kind {
+	case itemInjected:
+		return l.routeAll(item.events.Slice(), nil, nil)
+	case itemEmitted:
+		item.mod.stats.eventsOut.Add(uint64(item.events.Len()))
+		if l.debug {
+			return l.emitDebug(item.events.Slice())
+		}
+		return l.routeAll(item.events.Slice(), item.mod, nil)
+	case itemActiveDone:
+		return l.activeDone(item.mod, item.err)
+	}
+	panic(fmt.Sprintf("mir: unknown inbox item kind %d", item.kind))
+}
+
+// enqueue adds ev to ms's queue.
+func (l *loop) enqueue(ms *moduleState, ev stdtypes.Event) {
+	ms.queue.push(ev)
+	l.buffered++
+	l.makeReady(ms)
+}
+
+// makeReady puts ms in the ready queue if it has events it can take now.
+func (l *loop) makeReady(ms *moduleState) {
+	if !ms.ready && !ms.busy && ms.queue.len() > 0 {
+		ms.ready = true
+		l.readyQueue.push(ms)
+	}
+}
+
+// routeAll puts each event in the queue of the module its destination names.
+// from is the module that produced the events (nil for injected ones) and
+// parent the event whose follow-ups they are (nil for output); both only
+// serve error messages.
+func (l *loop) routeAll(evs []stdtypes.Event, from *moduleState, parent stdtypes.Event) error {
+	for _, ev := range evs {
+		if ev == nil {
+			return fmt.Errorf("%s produced a nil event", describeSource(from, parent))
+		}
+		dest := ev.Dest()
+		ms, ok := l.mods[dest.Top()]
+		if !ok {
+			return fmt.Errorf("%s from %s: destination %q: %w",
+				describeEvent(ev), describeSource(from, parent), dest, ErrUnknownModule)
+		}
+		l.enqueue(ms, ev)
+	}
+	l.updateInputGate()
+	return nil
+}
+
+// describeSource names where events came from, for error messages.
+func describeSource(from *moduleState, parent stdtypes.Event) string {
+	switch {
+	case parent != nil:
+		return "the follow-ups of " + describeEvent(parent)
+	case from != nil:
+		return fmt.Sprintf("module %q", from.id)
+	}
+	return "InjectEvents"
+}
+
+// dispatch hands ms its next batch of events.
+func (l *loop) dispatch(ms *moduleState) error {
+	ms.ready = false
+	n := min(ms.queue.len(), l.maxBatch)
+	if ms.active != nil {
+		return l.dispatchActive(ms, n)
+	}
+	return l.dispatchPassive(ms, n)
+}
+
+// dispatchPassive applies a batch of n events to passive module ms on the
+// loop's goroutine and routes what comes out.
+func (l *loop) dispatchPassive(ms *moduleState, n int) (err error) {
+	evs := ms.queue.peek(n)
+	l.batch.SetSlice(evs)
+	if l.node.interceptor != nil {
+		if err := l.node.interceptor.Intercept(&l.batch); err != nil {
+			return fmt.Errorf("interceptor failed on %s: %w", describeEvents(evs), err)
+		}
+	}
+	start := time.Now()
+	out, err := applyPassive(ms.passive, &l.batch)
+	ms.stats.busyNs.Add(int64(time.Since(start)))
+	ms.stats.batches.Add(1)
+	ms.stats.eventsIn.Add(uint64(n))
+	l.batch.SetSlice(nil)
+	if err != nil {
+		return l.moduleError(ms, evs, err)
+	}
+	ms.stats.eventsOut.Add(uint64(out.Len()))
+
+	// Output first, then the follow-ups of the batch's events, which were
+	// waiting for exactly this moment.
+	if l.debug {
+		err = l.emitDebugBatch(out.Slice(), evs)
+	} else {
+		err = l.routeOutput(ms, out.Slice(), evs)
+	}
+	ms.queue.pop(n)
+	l.buffered -= n
+	l.makeReady(ms)
+	l.updateInputGate()
+	return err
+}
+
+// routeOutput routes a passive module's output and the follow-ups of its
+// input. A typed nil event in the output would panic when asked for its
+// destination; that is the module's bug, reported as its error.
+func (l *loop) routeOutput(ms *moduleState, out, in []stdtypes.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &ModuleError{Module: ms.id, Events: "its output", Panicked: true,
+				Err: fmt.Errorf("invalid event in output: %v", r)}
+		}
+	}()
+	if err := l.routeAll(out, ms, nil); err != nil {
+		return err
+	}
+	for _, ev := range in {
+		if next := ev.FollowUps(); len(next) > 0 {
+			if err := l.routeAll(next, ms, ev); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applyPassive calls m.ApplyEvents, turning a panic into an error.
+func applyPassive(m modules.PassiveModule, evs *stdtypes.EventList) (out *stdtypes.EventList, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{value: r, stack: debug.Stack()}
+		}
+	}()
+	return m.ApplyEvents(evs)
+}
+
+// applyActive calls m.ApplyEvents, turning a panic into an error.
+func applyActive(ctx context.Context, m modules.ActiveModule, evs *stdtypes.EventList) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{value: r, stack: debug.Stack()}
+		}
+	}()
+	return m.ApplyEvents(ctx, evs)
+}
+
+// panicError carries a module's panic and where it happened.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("%v\n%s", p.value, p.stack) }
+
+// moduleError wraps what a module returned with the module and its batch.
+func (l *loop) moduleError(ms *moduleState, evs []stdtypes.Event, err error) error {
+	_, panicked := err.(*panicError)
+	return &ModuleError{Module: ms.id, Events: describeEvents(evs), Panicked: panicked, Err: err}
+}
+
+// dispatchActive hands a batch of n events to active module ms's worker.
+// The module's queue keeps the rest until the worker is done.
+func (l *loop) dispatchActive(ms *moduleState, n int) error {
+	ms.batchBuf = append(ms.batchBuf[:0], ms.queue.peek(n)...)
+	ms.batch.SetSlice(ms.batchBuf)
+	ms.queue.pop(n)
+	l.buffered -= n
+	l.updateInputGate()
+	if l.node.interceptor != nil {
+		if err := l.node.interceptor.Intercept(&ms.batch); err != nil {
+			return fmt.Errorf("interceptor failed on %s: %w", describeEvents(ms.batchBuf), err)
+		}
+	}
+	ms.stats.batches.Add(1)
+	ms.stats.eventsIn.Add(uint64(n))
+	ms.busy = true
+	ms.work <- &ms.batch // never blocks: the worker is idle, the channel empty
+	return nil
+}
+
+// activeDone takes back the batch an active module's worker finished, and
+// releases the follow-ups of its events.
+func (l *loop) activeDone(ms *moduleState, err error) error {
+	ms.busy = false
+	evs := ms.batchBuf
+	if err != nil {
+		return l.moduleError(ms, evs, err)
+	}
+	if l.debug {
+		err = l.emitDebugBatch(nil, evs)
+	} else {
+		err = l.routeOutput(ms, nil, evs)
+	}
+	clear(ms.batchBuf)
+	ms.batch.SetSlice(nil)
+	l.makeReady(ms)
+	return err
+}
+
+// emitDebugBatch writes, in debug mode, a batch's output followed by the
+// follow-ups of its input to eventsOut, as one list.
+func (l *loop) emitDebugBatch(out, in []stdtypes.Event) error {
+	l.debugOut = append(l.debugOut[:0], out...)
+	for _, ev := range in {
+		l.debugOut = append(l.debugOut, ev.FollowUps()...)
+	}
+	err := l.emitDebug(l.debugOut)
+	clear(l.debugOut)
+	return err
+}
+
+// emitDebug writes a copy of evs to eventsOut, blocking until it is taken
+// or the node stops. Nothing is written for no events or a nil eventsOut.
+func (l *loop) emitDebug(evs []stdtypes.Event) error {
+	if len(evs) == 0 || l.eventsOut == nil {
+		return nil
+	}
+	list := stdtypes.ListOf(evs...)
+	select {
+	case l.eventsOut <- list:
+		return nil
+	case <-l.node.stopCh:
+		return ErrStopped
+	case <-l.modCtx.Done():
+		return stopReason(l.modCtx)
+	}
+}
+
+// updateInputGate pauses reading from active modules when the buffer holds
+// more than PauseInputThreshold events and resumes below
+// ResumeInputThreshold.
+func (l *loop) updateInputGate() {
+	l.node.bufferedEvents.Store(int64(l.buffered))
+	switch {
+	case !l.paused && l.buffered > l.pauseAbove:
+		l.paused = true
+		l.gate.pause()
+		l.node.inputPaused.Store(true)
+		l.logger.Log(logging.LevelDebug, "input paused", "buffered", l.buffered)
+	case l.paused && l.buffered < l.resumeBelow:
+		l.paused = false
+		l.gate.resume()
+		l.node.inputPaused.Store(false)
+		l.logger.Log(logging.LevelDebug, "input resumed", "buffered", l.buffered)
+	}
+}
+
+// startActive starts, for every active module, a goroutine that reads what
+// it emits and one that runs its ApplyEvents.
+func (l *loop) startActive(wg *sync.WaitGroup) {
+	for _, ms := range l.ordered {
+		if ms.active == nil {
+			continue
+		}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			l.readActive(ms)
+		}()
+		go func() {
+			defer wg.Done()
+			l.workActive(ms)
+		}()
+	}
+}
+
+// readActive forwards what ms emits to the loop, except while input is
+// paused. A closed output channel means the module emits no more.
+//
+// Each step tries a plain non-blocking channel operation before a blocking
+// select over several channels: on a busy node the plain one nearly always
+// succeeds, and it costs a fraction of a multi-way select.
+func (l *loop) readActive(ms *moduleState) {
+	out := ms.active.EventsOut()
+	if out == nil {
+		return
+	}
+	done := l.modCtx.Done()
+	for {
+		state := l.gate.current.Load()
+		if state.open != closedChan {
+			select {
+			case <-state.open:
+				continue
+			case <-done:
+				return
+			}
+		}
+		var evs *stdtypes.EventList
+		var ok bool
+		select {
+		case evs, ok = <-out:
+		default:
+			select {
+			case evs, ok = <-out:
+			case <-state.paused:
+				continue
+			case <-done:
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+		if evs.Len() == 0 {
+			continue
+		}
+		if !l.send(inboxItem{kind: itemEmitted, events: evs, mod: ms}) {
+			return
+		}
+	}
+}
+
+// send puts item in the inbox, blocking until there is room. It returns
+// false if the node stopped first.
+func (l *loop) send(item inboxItem) bool {
+	select {
+	case l.node.inbox <- item:
+		return true
+	default:
+	}
+	select {
+	case l.node.inbox <- item:
+		return true
+	case <-l.modCtx.Done():
+		return false
+	}
+}
+
+// workActive runs ms's ApplyEvents on the batches the loop hands over.
+func (l *loop) workActive(ms *moduleState) {
+	done := l.modCtx.Done()
+	for {
+		select {
+		case batch := <-ms.work:
+			start := time.Now()
+			err := applyActive(l.modCtx, ms.active, batch)
+			ms.stats.busyNs.Add(int64(time.Since(start)))
+			if !l.send(inboxItem{kind: itemActiveDone, mod: ms, err: err}) {
+				return
+			}
+		case <-done:
+			return
+		}
+	}
+}
+
+// inputGate tells the goroutines reading active modules whether to read.
+// Each state has two channels; the one that is closed says which state it
+// is, and closing the other wakes whoever waits for the change.
+type inputGate struct {
+	current atomic.Pointer[gateState]
+}
+
+type gateState struct {
+	open   chan struct{} // closed while reading is allowed
+	paused chan struct{} // closed while reading is paused
+}
+
+// closedChan is a closed channel, shared by all gate states.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+func newInputGate() *inputGate {
+	g := &inputGate{}
+	g.current.Store(&gateState{open: closedChan, paused: make(chan struct{})})
+	return g
+}
+
+// pause and resume are called by the loop only.
+func (g *inputGate) pause() {
+	old := g.current.Load()
+	g.current.Store(&gateState{open: make(chan struct{}), paused: closedChan})
+	close(old.paused)
+}
+
+func (g *inputGate) resume() {
+	old := g.current.Load()
+	g.current.Store(&gateState{open: closedChan, paused: make(chan struct{})})
+	close(old.open)
+}

@@ -1,0 +1,118 @@
+package mir
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// moduleStats are the counters of one module. The event loop and the
+// module's worker write them; Stats reads them from any goroutine.
+type moduleStats struct {
+	eventsIn  atomic.Uint64
+	eventsOut atomic.Uint64
+	batches   atomic.Uint64
+	busyNs    atomic.Int64
+}
+
+// ModuleStats are the statistics of one module since the node started.
+type ModuleStats struct {
+	// EventsIn is the number of events handed to the module.
+	EventsIn uint64
+	// EventsOut is the number of events the module produced (as output or,
+	// for active modules, emitted).
+	EventsOut uint64
+	// Batches is the number of ApplyEvents calls.
+	Batches uint64
+	// Busy is the time spent in ApplyEvents.
+	Busy time.Duration
+}
+
+// NodeStats is a snapshot of a node's statistics.
+type NodeStats struct {
+	// Modules holds each module's statistics.
+	Modules map[stdtypes.ModuleID]ModuleStats
+	// BufferedEvents is the number of events waiting in the node's buffer.
+	BufferedEvents int
+	// InputPaused tells whether reading from active modules is paused
+	// because the buffer is above PauseInputThreshold.
+	InputPaused bool
+}
+
+// Stats returns a snapshot of the node's statistics. It is safe to call
+// from any goroutine at any time.
+func (n *Node) Stats() NodeStats {
+	s := NodeStats{
+		Modules:        make(map[stdtypes.ModuleID]ModuleStats, len(n.moduleIDs)),
+		BufferedEvents: int(n.bufferedEvents.Load()),
+		InputPaused:    n.inputPaused.Load(),
+	}
+	for i, id := range n.moduleIDs {
+		ms := n.stats[i]
+		s.Modules[id] = ModuleStats{
+			EventsIn:  ms.eventsIn.Load(),
+			EventsOut: ms.eventsOut.Load(),
+			Batches:   ms.batches.Load(),
+			Busy:      time.Duration(ms.busyNs.Load()),
+		}
+	}
+	return s
+}
+
+// startStatsLogger logs the statistics every Config.Stats.Period until ctx
+// ends, if the period is positive.
+func (n *Node) startStatsLogger(ctx context.Context, wg *sync.WaitGroup) {
+	cfg := n.Config.Stats
+	if cfg.Period <= 0 {
+		return
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = n.Config.Logger
+	}
+	logger = logger.With("node", string(n.ID))
+	if !logger.Enabled(cfg.LogLevel) {
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ticker := time.NewTicker(cfg.Period)
+		defer ticker.Stop()
+		prev := n.Stats()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			cur := n.Stats()
+			n.logStats(logger, cfg.LogLevel, prev, cur, cfg.Period)
+			prev = cur
+		}
+	}()
+}
+
+// logStats writes one line per module with its counters and rates over the
+// last period, and one for the buffer.
+func (n *Node) logStats(logger *logging.Logger, level logging.Level, prev, cur NodeStats, period time.Duration) {
+	logger.Log(level, "node stats", "buffered", cur.BufferedEvents, "inputPaused", cur.InputPaused)
+	secs := period.Seconds()
+	for _, id := range n.moduleIDs {
+		p, c := prev.Modules[id], cur.Modules[id]
+		logger.Log(level, "module stats",
+			"module", string(id),
+			"eventsIn", c.EventsIn,
+			"eventsOut", c.EventsOut,
+			"batches", c.Batches,
+			"busy", c.Busy,
+			"inPerSec", float64(c.EventsIn-p.EventsIn)/secs,
+			"outPerSec", float64(c.EventsOut-p.EventsOut)/secs,
+			"busyShare", float64(c.Busy-p.Busy)/float64(period),
+		)
+	}
+}
