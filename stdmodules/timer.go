@@ -331,7 +331,8 @@ func (t *Timer) reschedule(due []*timerEntry) {
 }
 
 // putBack returns entries that were due but not emitted, because ctx
-// ended, to the queue: a scheduler started later emits them.
+// ended, to the queue: a scheduler started later emits them. That one may
+// already be waiting, so it is woken.
 func (t *Timer) putBack(due []*timerEntry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -340,6 +341,7 @@ func (t *Timer) putBack(due []*timerEntry) {
 			heap.Push(&t.queue, e)
 		}
 	}
+	t.signal()
 }
 
 // timerQueue is a min-heap of entries by deadline, then arrival.
