@@ -26,8 +26,9 @@ type NodeConfig struct {
 	PauseInputThreshold int
 
 	// ResumeInputThreshold: once fewer events than this wait in the buffer,
-	// the node reads from active modules again. It must not exceed
-	// PauseInputThreshold; a gap between the two avoids flapping.
+	// the node reads from active modules again. It must be at least 1 (the
+	// buffer is never below 0) and at most PauseInputThreshold; a gap
+	// between the two avoids flapping.
 	ResumeInputThreshold int
 
 	// Stats configures periodic logging of the node's statistics.
@@ -75,8 +76,8 @@ func (c *NodeConfig) Validate() error {
 	if c.PauseInputThreshold < 1 {
 		errs = append(errs, fmt.Errorf("PauseInputThreshold is %d; it must be at least 1", c.PauseInputThreshold))
 	}
-	if c.ResumeInputThreshold < 0 || c.ResumeInputThreshold > c.PauseInputThreshold {
-		errs = append(errs, fmt.Errorf("ResumeInputThreshold is %d; it must be between 0 and PauseInputThreshold (%d)",
+	if c.ResumeInputThreshold < 1 || c.ResumeInputThreshold > c.PauseInputThreshold {
+		errs = append(errs, fmt.Errorf("ResumeInputThreshold is %d; it must be between 1 and PauseInputThreshold (%d)",
 			c.ResumeInputThreshold, c.PauseInputThreshold))
 	}
 	if c.Stats.Period < 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mirframework/mir/pkg/logging"
@@ -78,7 +77,6 @@ type loop struct {
 	// buffered counts the events in all modules' queues.
 	buffered int
 	paused   bool
-	gate     *inputGate
 
 	maxBatch, pauseAbove, resumeBelow int
 
@@ -96,7 +94,6 @@ func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtyp
 		eventsOut:   eventsOut,
 		logger:      n.logger,
 		mods:        make(map[stdtypes.ModuleID]*moduleState, len(n.moduleIDs)),
-		gate:        newInputGate(),
 		maxBatch:    n.Config.MaxEventBatchSize,
 		pauseAbove:  n.Config.PauseInputThreshold,
 		resumeBelow: n.Config.ResumeInputThreshold,
@@ -128,28 +125,13 @@ func (l *loop) run(ctx context.Context) error {
 		if l.node.stopRequested.Load() {
 			return stopReason(ctx)
 		}
-		if l.readyQueue.len() == 0 {
-			select {
-			case item := <-l.node.inbox:
-				if err := l.handle(item); err != nil {
-					return err
-				}
-				continue
-			default:
-			}
-			select {
-			case item := <-l.node.inbox:
-				if err := l.handle(item); err != nil {
-					return err
-				}
-			case <-l.node.stopCh:
-				return ErrStopped
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			continue
+		// While input is paused, emitted is nil, so nothing is received
+		// from active modules.
+		emitted := l.node.emitted
+		if l.paused {
+			emitted = nil
 		}
-		// A non-blocking look at the inbox between batches keeps active
+		// A non-blocking look at the channels between batches keeps active
 		// modules and workers served while passive modules are busy.
 		select {
 		case item := <-l.node.inbox:
@@ -159,8 +141,33 @@ func (l *loop) run(ctx context.Context) error {
 			continue
 		default:
 		}
-		if err := l.dispatch(l.readyQueue.popFront()); err != nil {
-			return err
+		select {
+		case item := <-emitted:
+			if err := l.handle(item); err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		if l.readyQueue.len() > 0 {
+			if err := l.dispatch(l.readyQueue.popFront()); err != nil {
+				return err
+			}
+			continue
+		}
+		select {
+		case item := <-l.node.inbox:
+			if err := l.handle(item); err != nil {
+				return err
+			}
+		case item := <-emitted:
+			if err := l.handle(item); err != nil {
+				return err
+			}
+		case <-l.node.stopCh:
+			return ErrStopped
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -415,12 +422,10 @@ func (l *loop) updateInputGate() {
 	switch {
 	case !l.paused && l.buffered > l.pauseAbove:
 		l.paused = true
-		l.gate.pause()
 		l.node.inputPaused.Store(true)
 		l.logger.Log(logging.LevelDebug, "input paused", "buffered", l.buffered)
 	case l.paused && l.buffered < l.resumeBelow:
 		l.paused = false
-		l.gate.resume()
 		l.node.inputPaused.Store(false)
 		l.logger.Log(logging.LevelDebug, "input resumed", "buffered", l.buffered)
 	}
@@ -445,8 +450,10 @@ func (l *loop) startActive(wg *sync.WaitGroup) {
 	}
 }
 
-// readActive forwards what ms emits to the loop, except while input is
-// paused. A closed output channel means the module emits no more.
+// readActive forwards what ms emits to the loop. It does not look at
+// backpressure: while input is paused, the loop stops receiving from the
+// emitted channel, so this goroutine blocks holding at most one list and
+// stops reading the module.
 //
 // Each step tries a plain non-blocking channel operation before a blocking
 // select over several channels: on a busy node the plain one nearly always
@@ -458,15 +465,6 @@ func (l *loop) readActive(ms *moduleState) {
 	}
 	done := l.modCtx.Done()
 	for {
-		state := l.gate.current.Load()
-		if state.open != closedChan {
-			select {
-			case <-state.open:
-				continue
-			case <-done:
-				return
-			}
-		}
 		var evs *stdtypes.EventList
 		var ok bool
 		select {
@@ -474,19 +472,25 @@ func (l *loop) readActive(ms *moduleState) {
 		default:
 			select {
 			case evs, ok = <-out:
-			case <-state.paused:
-				continue
 			case <-done:
 				return
 			}
 		}
 		if !ok {
-			return
+			return // the module closed its channel: it emits no more
 		}
 		if evs.Len() == 0 {
 			continue
 		}
-		if !l.send(inboxItem{kind: itemEmitted, events: evs, mod: ms}) {
+		item := inboxItem{kind: itemEmitted, events: evs, mod: ms}
+		select {
+		case l.node.emitted <- item:
+			continue
+		default:
+		}
+		select {
+		case l.node.emitted <- item:
+		case <-done:
 			return
 		}
 	}
@@ -524,42 +528,4 @@ func (l *loop) workActive(ms *moduleState) {
 			return
 		}
 	}
-}
-
-// inputGate tells the goroutines reading active modules whether to read.
-// Each state has two channels; the one that is closed says which state it
-// is, and closing the other wakes whoever waits for the change.
-type inputGate struct {
-	current atomic.Pointer[gateState]
-}
-
-type gateState struct {
-	open   chan struct{} // closed while reading is allowed
-	paused chan struct{} // closed while reading is paused
-}
-
-// closedChan is a closed channel, shared by all gate states.
-var closedChan = func() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}()
-
-func newInputGate() *inputGate {
-	g := &inputGate{}
-	g.current.Store(&gateState{open: closedChan, paused: make(chan struct{})})
-	return g
-}
-
-// pause and resume are called by the loop only.
-func (g *inputGate) pause() {
-	old := g.current.Load()
-	g.current.Store(&gateState{open: make(chan struct{}), paused: closedChan})
-	close(old.paused)
-}
-
-func (g *inputGate) resume() {
-	old := g.current.Load()
-	g.current.Store(&gateState{open: closedChan, paused: make(chan struct{})})
-	close(old.open)
 }

@@ -18,11 +18,16 @@ import (
 // once the node no longer takes events.
 var ErrStopped = errors.New("node stopped")
 
-// inboxCapacity bounds the channel through which active modules, injected
-// events and the active modules' workers reach the event loop. It lets
-// those goroutines run a little ahead of the loop; the real bound on
-// buffered events is PauseInputThreshold.
-const inboxCapacity = 256
+// inboxCapacity bounds the channel through which injected events and the
+// active modules' workers reach the event loop.
+const inboxCapacity = 64
+
+// emittedCapacity bounds the channel through which the lists that active
+// modules emit reach the event loop. The loop stops receiving from it while
+// input is paused, so it is part of what the buffer can exceed
+// PauseInputThreshold by: a few lists let the readers run ahead of the loop
+// without making that excess large.
+const emittedCapacity = 8
 
 // Node is one participant of a distributed system: it runs a set of modules
 // and routes events among them. Create it with NewNode, then call Run (or
@@ -46,8 +51,10 @@ type Node struct {
 	bufferedEvents atomic.Int64
 	inputPaused    atomic.Bool
 
-	// inbox carries everything that reaches the loop from other goroutines.
+	// inbox carries injected events and the workers' reports to the loop.
 	inbox chan inboxItem
+	// emitted carries what active modules emit to the loop.
+	emitted chan inboxItem
 	// stopRequested is set by Stop and by the end of Run's context; the
 	// loop checks it between batches.
 	stopRequested atomic.Bool
@@ -93,6 +100,7 @@ func NewNode(id stdtypes.NodeID, config *NodeConfig, m modules.Modules, intercep
 		moduleIDs:   ids,
 		stats:       stats,
 		inbox:       make(chan inboxItem, inboxCapacity),
+		emitted:     make(chan inboxItem, emittedCapacity),
 		stopCh:      make(chan struct{}),
 		done:        make(chan struct{}),
 	}, nil

@@ -34,9 +34,12 @@ type PassiveModule interface {
 //
 // The node calls ApplyEvents from one goroutine at a time, never
 // concurrently with itself; it should not block for long, since events for
-// this module queue up meanwhile. ctx ends when the node stops: goroutines
-// the module started must end then, and ApplyEvents must return. An error
-// stops the node.
+// this module queue up meanwhile. In particular it must not wait for a send
+// on the module's own EventsOut channel to complete: while the node's buffer
+// is full it does not read that channel until the buffer drains, which may
+// need this very module. ctx ends when the node stops: goroutines the module
+// started must end then, and ApplyEvents must return. An error stops the
+// node.
 type ActiveModule interface {
 	ApplyEvents(ctx context.Context, events *stdtypes.EventList) error
 	// EventsOut returns the channel the module emits events on. The node
