@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // The rule for interface-typed places. The CBOR library encodes whatever an
@@ -40,7 +38,6 @@ type plan struct {
 
 var (
 	plans           sync.Map // reflect.Type -> *plan
-	marshalerType   = reflect.TypeFor[cbor.Marshaler]()
 	binMarshalType  = reflect.TypeFor[encoding.BinaryMarshaler]()
 	errCyclicOrDeep = fmt.Errorf("%w: value nested more than %d levels (cyclic?)", ErrMalformed, maxCheckDepth)
 )
@@ -95,7 +92,7 @@ func customEncoding(t reflect.Type) bool {
 		return false
 	}
 	p := reflect.PointerTo(t)
-	return p.Implements(marshalerType) || p.Implements(binMarshalType)
+	return p.Implements(cborMarshalerType) || p.Implements(binMarshalType)
 }
 
 // encodedField mirrors the CBOR library's choice of struct fields: exported

@@ -16,9 +16,12 @@ func encOptions() cbor.EncOptions {
 		// Map keys and struct fields in one fixed order: equal values give
 		// equal bytes, which hashing, signing and comparing logs rely on.
 		Sort: cbor.SortCoreDeterministic,
-		// Exact to the nanosecond and keeps the zone offset; the default
-		// (Unix seconds) would silently drop the fraction.
-		Time: cbor.TimeRFC3339Nano,
+		// A time.Time is an RFC 3339 string with nanoseconds and the zone
+		// offset, under tag 0; the default (Unix seconds, untagged) would
+		// silently drop the fraction. The decoder takes only this form, so
+		// every time it accepts can be encoded again (years 0 to 9999).
+		Time:    cbor.TimeRFC3339Nano,
+		TimeTag: cbor.EncTagRequired,
 		// Never written, and refused when decoding (see decOptions).
 		IndefLength: cbor.IndefLengthForbidden,
 		// A nil slice or map is encoded as null and an empty one as an

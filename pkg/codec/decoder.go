@@ -108,6 +108,10 @@ func decOptions(lim Limits) cbor.DecOptions {
 		// A Go string may hold any bytes and is encoded as it is, so the
 		// decoder takes text that is not UTF-8 back as it is.
 		UTF8: cbor.UTF8DecodeInvalid,
+		// time.Time only from a tag-0 string, as the encoder writes it;
+		// scan refuses tag 1 (epoch numbers, which can give times outside
+		// the years RFC 3339 can write).
+		TimeTag: cbor.DecTagRequired,
 		// One spelling per field name: "destmodule" is not "DestModule",
 		// so a value has only one encoding.
 		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
@@ -252,7 +256,7 @@ func (d *Decoder) decodeTop(data []byte, want kind) (any, error) {
 		return nil, fmt.Errorf("%w: no type tag", ErrUnknownType)
 	}
 	e, ok := r.byTag[h.arg]
-	if !ok { // A bignum tag.
+	if !ok { // A builtin tag.
 		return nil, fmt.Errorf("%w: tag %d", ErrUnknownType, h.arg)
 	}
 	if e.kind&want == 0 {

@@ -47,8 +47,10 @@ const (
 )
 
 var (
-	eventType   = reflect.TypeFor[stdtypes.Event]()
-	messageType = reflect.TypeFor[stdtypes.Message]()
+	eventType           = reflect.TypeFor[stdtypes.Event]()
+	messageType         = reflect.TypeFor[stdtypes.Message]()
+	cborMarshalerType   = reflect.TypeFor[cbor.Marshaler]()
+	cborUnmarshalerType = reflect.TypeFor[cbor.Unmarshaler]()
 )
 
 // entry is one registered type.
@@ -130,6 +132,11 @@ func register(name string, t reflect.Type) error {
 		return fmt.Errorf("codec: register %q: %v is an interface; register a concrete type", name, t)
 	case t.Name() == "" || t.PkgPath() == "":
 		return fmt.Errorf("codec: register %q: %v is not a named type", name, t)
+	case reflect.PointerTo(t).Implements(cborMarshalerType) || reflect.PointerTo(t).Implements(cborUnmarshalerType):
+		// The library writes no tag before what MarshalCBOR returns and
+		// hands the tag to UnmarshalCBOR, so such a type could not be
+		// decoded from an interface field. encoding.BinaryMarshaler works.
+		return fmt.Errorf("codec: register %q: %v implements cbor.Marshaler or cbor.Unmarshaler, which bypass type tags", name, t)
 	}
 
 	registerMu.Lock()

@@ -17,12 +17,19 @@ const (
 	majorSimple = 7
 )
 
-// Tags the CBOR library writes for Go types without registration: positive
-// and negative bignums, for big.Int values that do not fit 64 bits.
+// Tags the CBOR library writes for Go types without registration: an
+// RFC 3339 date/time string for time.Time, and positive and negative
+// bignums for big.Int values that do not fit 64 bits.
 const (
+	tagDateTime  = 0
 	tagPosBignum = 2
 	tagNegBignum = 3
 )
+
+// builtinTag reports whether num is a tag the library writes by itself.
+func builtinTag(num uint64) bool {
+	return num == tagDateTime || num == tagPosBignum || num == tagNegBignum
+}
 
 // head is the initial bytes of a data item: its major type and argument
 // (a value, a length, a count or a tag number, depending on the type).
@@ -77,7 +84,7 @@ func readHead(data []byte) (head, error) {
 // scan checks, in one pass without recursion and before the CBOR library
 // sees the input, what the library does not check or checks too late:
 //
-//   - every tag is the tag of a registered type (or a bignum tag): the
+//   - every tag is the tag of a registered type or a builtinTag: the
 //     library would otherwise accept an unknown tag around an integer or
 //     inside an `any` field;
 //   - counts are within lim, and no count claims more items than there are
@@ -120,7 +127,7 @@ func scan(data []byte, r *registry, lim Limits) error {
 			}
 			pending += 2 * int(h.arg)
 		case majorTag:
-			if _, ok := r.byTag[h.arg]; !ok && h.arg != tagPosBignum && h.arg != tagNegBignum {
+			if _, ok := r.byTag[h.arg]; !ok && !builtinTag(h.arg) {
 				return fmt.Errorf("%w: tag %d", ErrUnknownType, h.arg)
 			}
 			pending++
