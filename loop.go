@@ -345,18 +345,21 @@ func (l *loop) dispatchPassive(ms *moduleState, n int) (err error) {
 	ms.stats.busyNs.Add(int64(l.clock() - start))
 	ms.stats.batches.Add(1)
 	ms.stats.eventsIn.Add(uint64(n))
+	// Read the output before the batch list is emptied: a module may
+	// return its input list as output.
+	outEvs := out.Slice()
 	l.batch.SetSlice(nil)
 	if err != nil {
 		return l.moduleError(ms, evs, err)
 	}
-	ms.stats.eventsOut.Add(uint64(out.Len()))
+	ms.stats.eventsOut.Add(uint64(len(outEvs)))
 
 	// Output first, then the follow-ups of the batch's events, which were
 	// waiting for exactly this moment.
 	if l.debug {
-		err = l.emitDebugBatch(out.Slice(), evs)
+		err = l.emitDebugBatch(outEvs, evs)
 	} else {
-		err = l.routeOutput(ms, out.Slice(), evs)
+		err = l.routeOutput(ms, outEvs, evs)
 	}
 	ms.queue.pop(n)
 	l.buffered -= n

@@ -799,3 +799,30 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("WithLogger must return a copy and leave the original alone")
 	}
 }
+
+func TestModuleMayReturnItsInputList(t *testing.T) {
+	// An echo module returns the very list it was given; its events must
+	// still be routed, not lost when the node reuses its batch list.
+	var once sync.Once
+	echo := &funcModule{apply: func(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
+		forward := false
+		for _, ev := range evs.Slice() {
+			if te, ok := ev.(*testEvent); ok && te.Tag == "echo" {
+				forward = true
+			}
+		}
+		if !forward {
+			return nil, nil
+		}
+		var out *stdtypes.EventList
+		once.Do(func() { out = evs })
+		return out, nil
+	}}
+	sink := modules.NewMockPassive(nil)
+	// The echo's events are addressed to the echo itself, so returning
+	// them sends them round once more; the second time it returns nil.
+	rn := startNode(t, testConfig(), modules.Modules{"echo": echo, "sink": sink}, nil)
+	eventually(t, "init", func() bool { return rn.Stats().Modules["echo"].EventsIn == 1 })
+	rn.inject(newTestEvent("echo", "echo"))
+	eventually(t, "echoed event", func() bool { return rn.Stats().Modules["echo"].EventsIn == 3 })
+}

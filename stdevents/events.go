@@ -1,6 +1,7 @@
 package stdevents
 
 import (
+	"slices"
 	"time"
 
 	"github.com/mirframework/mir/stdtypes"
@@ -30,12 +31,13 @@ type SendMessage struct {
 }
 
 // NewSendMessage returns an event asking transport to send msg to module
-// msgDest of the destination nodes.
+// msgDest of the destination nodes. It copies destinations, so the caller
+// may reuse its slice.
 func NewSendMessage(transport, msgDest stdtypes.ModuleID, msg stdtypes.Message, destinations ...stdtypes.NodeID) *SendMessage {
 	return &SendMessage{
 		Header:       stdtypes.NewHeader(transport),
 		MsgDest:      msgDest,
-		Destinations: destinations,
+		Destinations: slices.Clone(destinations),
 		Msg:          msg,
 	}
 }
@@ -67,7 +69,7 @@ type TimerDelay struct {
 
 // NewTimerDelay returns an event asking timer to emit events after delay.
 func NewTimerDelay(timer stdtypes.ModuleID, delay time.Duration, events ...stdtypes.Event) *TimerDelay {
-	return &TimerDelay{Header: stdtypes.NewHeader(timer), Events: events, Delay: delay}
+	return &TimerDelay{Header: stdtypes.NewHeader(timer), Events: slices.Clone(events), Delay: delay}
 }
 
 // TimerRepeat asks a timer module (its destination) to emit Events every
@@ -87,7 +89,7 @@ type TimerRepeat struct {
 // NewTimerRepeat returns an event asking timer to emit events every period
 // until garbage-collected below retIdx.
 func NewTimerRepeat(timer stdtypes.ModuleID, period time.Duration, retIdx stdtypes.RetentionIndex, events ...stdtypes.Event) *TimerRepeat {
-	return &TimerRepeat{Header: stdtypes.NewHeader(timer), Events: events, Period: period, RetentionIndex: retIdx}
+	return &TimerRepeat{Header: stdtypes.NewHeader(timer), Events: slices.Clone(events), Period: period, RetentionIndex: retIdx}
 }
 
 // TimerGarbageCollect stops every repeating timer whose retention index is

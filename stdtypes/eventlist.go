@@ -4,8 +4,9 @@ import "iter"
 
 // EventList is an ordered list of events, backed by a slice.
 //
-// A nil *EventList is a valid empty list, so a module with nothing to say
-// may return nil. An EventList is used by pointer and must not be copied by
+// A nil *EventList is a valid empty list for reading (Len, Slice, All) and
+// clearing, so a module with nothing to say may return nil; appending needs
+// a list. An EventList is used by pointer and must not be copied by
 // value: a list of one event keeps that event inline, which saves an
 // allocation on the hottest path of every protocol (one event in, one out).
 type EventList struct {
@@ -89,8 +90,12 @@ func (l *EventList) All() iter.Seq[Event] {
 	}
 }
 
-// Clear removes all events, keeping the allocated space for reuse.
+// Clear removes all events, keeping the allocated space for reuse. Clearing
+// a nil list does nothing.
 func (l *EventList) Clear() {
+	if l == nil {
+		return
+	}
 	clear(l.evs)
 	l.evs = l.evs[:0]
 }

@@ -329,10 +329,10 @@ type (
 		stdtypes.MessageBase
 		Text string
 	}
-	concurrent0 struct{ stdtypes.MessageBase }
-	concurrent1 struct{ stdtypes.MessageBase }
-	concurrent2 struct{ stdtypes.MessageBase }
-	concurrent3 struct{ stdtypes.MessageBase }
+	concurrent0   struct{ stdtypes.MessageBase }
+	concurrent1   struct{ stdtypes.MessageBase }
+	concurrent2   struct{ stdtypes.MessageBase }
+	concurrent3   struct{ stdtypes.MessageBase }
 	cborMarshaler struct{}
 )
 

@@ -6,6 +6,7 @@ package modules
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -54,8 +55,16 @@ type Modules map[stdtypes.ModuleID]Module
 
 // Validate checks that every ID is a single, non-empty path segment and every
 // module is a PassiveModule or an ActiveModule.
+// Modules are checked in sorted order, so the same set reports the same
+// error every time.
 func (m Modules) Validate() error {
-	for id, mod := range m {
+	ids := make([]stdtypes.ModuleID, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		mod := m[id]
 		if err := id.Validate(); err != nil {
 			return err
 		}

@@ -17,13 +17,20 @@ import (
 // handed over as one batch, and the outputs follow the input order. The set
 // of submodules can change between batches, which is how factories create
 // and remove submodules at run time.
+//
+// A Router is a passive module like any other: ApplyEvents is called by one
+// goroutine at a time and must not be re-entered (a submodule must not call
+// its parent's ApplyEvents); it reuses its batch list from call to call.
 type Router struct {
 	id   stdtypes.ModuleID
 	self PassiveModule
 	subs map[stdtypes.ModuleID]PassiveModule
-	// OnUnknown handles an event for a submodule that does not exist. The
+	// OnUnknown handles an event for a submodule that does not exist, and
+	// an event for the router itself when it has no self module. The
 	// default returns an error, which stops the node; a factory whose old
-	// submodules are garbage-collected drops such events instead.
+	// submodules are garbage-collected drops such events instead (and has a
+	// self module, so that events for the factory itself are never dropped
+	// by mistake).
 	OnUnknown func(ev stdtypes.Event) (*stdtypes.EventList, error)
 
 	// batch is reused to hand runs of events to submodules.
@@ -89,10 +96,15 @@ func SubmoduleOf(parent, dest stdtypes.ModuleID) (stdtypes.ModuleID, bool) {
 	if len(dest) == len(parent) {
 		return "", true
 	}
-	if parent == "" {
-		return dest.Top(), true
+	rest := dest
+	if parent != "" {
+		rest = dest[len(parent)+1:]
 	}
-	return dest[len(parent)+1:].Top(), true
+	seg := rest.Top()
+	if seg == "" {
+		return "", false // an empty path segment: "iss//pbft" is no valid path
+	}
+	return seg, true
 }
 
 // ApplyEvents routes events to the self module and the submodules.
@@ -140,6 +152,11 @@ func (r *Router) applyRun(seg stdtypes.ModuleID, run []stdtypes.Event) (*stdtype
 	// copy instead of writing over the events that follow the run.
 	r.batch.SetSlice(run[:len(run):len(run)])
 	out, err := m.ApplyEvents(&r.batch)
+	if out == &r.batch {
+		// A module that returns its input list (an echo) gets to keep it:
+		// the router's list is about to be reused.
+		out = stdtypes.ListOf(out.Slice()...)
+	}
 	r.batch.SetSlice(nil)
 	if err != nil {
 		if seg == "" {
