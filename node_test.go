@@ -826,3 +826,101 @@ func TestModuleMayReturnItsInputList(t *testing.T) {
 	rn.inject(newTestEvent("echo", "echo"))
 	eventually(t, "echoed event", func() bool { return rn.Stats().Modules["echo"].EventsIn == 3 })
 }
+
+func TestManyActiveModules(t *testing.T) {
+	// More active modules than the loop reads directly: the rest are read
+	// by goroutines of their own. All of them must get through, in order
+	// per module, and backpressure must hold them back too.
+	const nActive, perModule = maxDirectActive + 3, 50
+	sink := modules.NewMockPassive(nil)
+	m := modules.Modules{"sink": sink}
+	var sources []*modules.MockActive
+	for i := range nActive {
+		src := modules.NewMockActive(4, nil)
+		sources = append(sources, src)
+		m[stdtypes.ModuleID(fmt.Sprintf("src%d", i))] = src
+	}
+	cfg := testConfig()
+	cfg.PauseInputThreshold = 10
+	cfg.ResumeInputThreshold = 5
+	startNode(t, cfg, m, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, src := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range perModule {
+				src.Emit(ctx, stdtypes.ListOf(newTestEvent("sink", fmt.Sprintf("%d/%d", i, j))))
+			}
+		}()
+	}
+	wg.Wait()
+	eventually(t, "all events", func() bool { return len(tags(sink.Received())) == nActive*perModule })
+	next := make(map[string]int)
+	for _, tag := range tags(sink.Received()) {
+		var i, j int
+		if _, err := fmt.Sscanf(tag, "%d/%d", &i, &j); err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprint(i)
+		if j != next[key] {
+			t.Fatalf("module %d: event %d arrived when %d was due", i, j, next[key])
+		}
+		next[key]++
+	}
+}
+
+func TestClosedOutputChannel(t *testing.T) {
+	// An active module that closes its channel has said all it had to say;
+	// the node goes on without it.
+	closing := &closingActive{out: make(chan *stdtypes.EventList, 1)}
+	closing.out <- stdtypes.ListOf(newTestEvent("sink", "last words"))
+	close(closing.out)
+	sink := modules.NewMockPassive(nil)
+	rn := startNode(t, testConfig(), modules.Modules{"closing": closing, "sink": sink}, nil)
+	eventually(t, "last words", func() bool { return len(tags(sink.Received())) == 1 })
+	rn.inject(newTestEvent("sink", "still running"))
+	eventually(t, "node still running", func() bool { return len(tags(sink.Received())) == 2 })
+}
+
+type closingActive struct{ out chan *stdtypes.EventList }
+
+func (c *closingActive) ApplyEvents(context.Context, *stdtypes.EventList) error { return nil }
+func (c *closingActive) EventsOut() <-chan *stdtypes.EventList                  { return c.out }
+
+func TestInjectEventsBeforeRunAndOnCancelledContext(t *testing.T) {
+	sink := modules.NewMockPassive(nil)
+	node, err := NewNode("n", testConfig(), modules.Modules{"sink": sink}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.InjectEvents(context.Background(), stdtypes.ListOf(newTestEvent("sink", "early"))); err != nil {
+		t.Fatalf("InjectEvents before Run: %v", err)
+	}
+	if err := node.InjectEvents(context.Background(), nil); err != nil {
+		t.Fatalf("injecting nothing: %v", err)
+	}
+	// Fill the inbox so that the next injection has to wait, then give up.
+	for range inboxCapacity - 1 {
+		if err := node.InjectEvents(context.Background(), stdtypes.ListOf(newTestEvent("sink", "fill"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := node.InjectEvents(ctx, stdtypes.ListOf(newTestEvent("sink", "late"))); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("InjectEvents into a full inbox returned %v, want the context's error", err)
+	}
+	errCh := make(chan error, 1)
+	go func() { errCh <- node.Run(context.Background()) }()
+	eventually(t, "early events", func() bool { return len(tags(sink.Received())) == inboxCapacity })
+	if got := tags(sink.Received())[0]; got != "early" {
+		t.Errorf("first event %q, want the one injected first", got)
+	}
+	node.Stop()
+	if err := <-errCh; !errors.Is(err, ErrStopped) {
+		t.Errorf("Run returned %v", err)
+	}
+}
