@@ -3,13 +3,11 @@ package mir
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
-	"time"
 
+	"github.com/mirframework/mir/internal/engine"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
-	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -30,28 +28,17 @@ const (
 type inboxItem struct {
 	kind   itemKind
 	events *stdtypes.EventList
-	mod    *moduleState
+	active *activeState
 	err    error
 }
 
-// moduleState is the event loop's view of one module.
-type moduleState struct {
-	id      stdtypes.ModuleID
-	stats   *moduleStats
-	passive modules.PassiveModule
-	active  modules.ActiveModule
-
-	// queue holds the events waiting for the module.
-	queue fifo[stdtypes.Event]
-	// ready tells whether the module is in the loop's ready queue.
-	ready bool
-
-	// The fields below are for active modules only, which run ApplyEvents
-	// on a worker goroutine, one batch at a time.
-
-	// busy tells whether the worker holds a batch.
-	busy bool
-	// work hands a batch to the worker; it has room for one.
+// activeState is what the loop keeps for an active module, which runs
+// ApplyEvents on a worker goroutine of its own, one batch at a time.
+type activeState struct {
+	mod    *engine.Module
+	module modules.ActiveModule
+	// work hands a batch to the worker; it has room for one, and the core
+	// hands out no second batch before the first is released.
 	work chan *stdtypes.EventList
 	// batch is the list handed to the worker, reused from batch to batch.
 	batch stdtypes.EventList
@@ -65,73 +52,59 @@ type moduleState struct {
 // saves them a goroutine hop per list emitted.
 const maxDirectActive = 4
 
-// loop is the state of one run of the event loop. Its fields are owned by
-// the goroutine running loop.run; other goroutines reach it via the inbox.
+// loop is one run of a node: the engine's core driven by an event loop on
+// one goroutine, plus goroutines for the active modules, which reach the
+// loop through the node's channels.
 type loop struct {
 	node      *Node
+	core      *engine.Core
 	modCtx    context.Context
 	debug     bool
 	eventsOut chan *stdtypes.EventList
 	logger    *logging.Logger
 
-	mods    map[stdtypes.ModuleID]*moduleState
-	ordered []*moduleState
+	// actives holds the state of each active module, by module index; nil
+	// for passive modules.
+	actives []*activeState
 
-	// readyQueue holds the modules that have events and can take them, in
-	// the order they became ready: each gets one batch in turn.
-	readyQueue fifo[*moduleState]
-	// buffered counts the events in all modules' queues.
-	buffered int
-	paused   bool
-
-	maxBatch, pauseAbove, resumeBelow int
+	paused                  bool
+	pauseAbove, resumeBelow int
 
 	// The output channels of the first maxDirectActive active modules are
 	// read by the loop itself, in one select with its other inputs; a nil
 	// entry is absent or closed. Further active modules get a goroutine
 	// each that forwards their output through the node's emitted channel.
-	direct     [maxDirectActive]<-chan *stdtypes.EventList
-	directMods [maxDirectActive]*moduleState
-	hasReaders bool
-
-	// batch is the list handed to passive modules, reused.
-	batch stdtypes.EventList
-	// debugOut collects what one batch produced, in debug mode.
-	debugOut []stdtypes.Event
-
-	// epoch is when the loop started. Durations measured as time.Since(epoch)
-	// read only the monotonic clock, half the cost of time.Now, which also
-	// reads the wall clock; on the hottest path that matters.
-	epoch time.Time
+	direct       [maxDirectActive]<-chan *stdtypes.EventList
+	directActive [maxDirectActive]*activeState
+	hasReaders   bool
 }
 
-// clock returns the monotonic time since the loop started.
-func (l *loop) clock() time.Duration { return time.Since(l.epoch) }
-
 func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtypes.EventList) *loop {
+	specs := make([]engine.Spec, len(n.moduleIDs))
+	for i, id := range n.moduleIDs {
+		specs[i] = engine.Spec{ID: id, Counters: n.stats[i]}
+		if p, ok := n.modules[id].(modules.PassiveModule); ok {
+			specs[i].Passive = p
+		}
+	}
 	l := &loop{
 		node:        n,
+		core:        engine.New(specs, n.Config.MaxEventBatchSize, n.interceptor),
 		modCtx:      modCtx,
 		debug:       debug,
 		eventsOut:   eventsOut,
 		logger:      n.logger,
-		mods:        make(map[stdtypes.ModuleID]*moduleState, len(n.moduleIDs)),
-		maxBatch:    n.Config.MaxEventBatchSize,
+		actives:     make([]*activeState, len(n.moduleIDs)),
 		pauseAbove:  n.Config.PauseInputThreshold,
 		resumeBelow: n.Config.ResumeInputThreshold,
-		epoch:       time.Now(),
 	}
-	for i, id := range n.moduleIDs {
-		ms := &moduleState{id: id, stats: n.stats[i]}
-		switch m := n.modules[id].(type) {
-		case modules.PassiveModule:
-			ms.passive = m
-		case modules.ActiveModule:
-			ms.active = m
-			ms.work = make(chan *stdtypes.EventList, 1)
+	for i, m := range l.core.Modules() {
+		if a, ok := n.modules[m.ID].(modules.ActiveModule); ok {
+			l.actives[i] = &activeState{mod: m, module: a, work: make(chan *stdtypes.EventList, 1)}
 		}
-		l.mods[id] = ms
-		l.ordered = append(l.ordered, ms)
+	}
+	if debug {
+		l.core.Divert(l.emitDebug)
 	}
 	return l
 }
@@ -140,9 +113,7 @@ func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtyp
 func (l *loop) run(ctx context.Context) error {
 	if !l.debug {
 		// Init goes first into every queue, so it is each module's first event.
-		for _, ms := range l.ordered {
-			l.enqueue(ms, stdevents.NewInit(ms.id))
-		}
+		l.core.EnqueueInit()
 	}
 	for {
 		if l.node.stopRequested.Load() {
@@ -153,8 +124,8 @@ func (l *loop) run(ctx context.Context) error {
 		if err := l.poll(); err != nil {
 			return err
 		}
-		if l.readyQueue.len() > 0 {
-			if err := l.dispatch(l.readyQueue.popFront()); err != nil {
+		if m := l.core.Next(); m != nil {
+			if err := l.dispatch(m); err != nil {
 				return err
 			}
 			continue
@@ -245,7 +216,7 @@ func (l *loop) handleDirect(i int, evs *stdtypes.EventList, ok bool) error {
 	if evs.Len() == 0 {
 		return nil
 	}
-	return l.handle(inboxItem{kind: itemEmitted, events: evs, mod: l.directMods[i]})
+	return l.handle(inboxItem{kind: itemEmitted, events: evs, active: l.directActive[i]})
 }
 
 // stopReason is the error Run returns once a stop was requested.
@@ -256,223 +227,61 @@ func stopReason(ctx context.Context) error {
 	return ErrStopped
 }
 
-// handle processes one item from the inbox.
+// handle processes one item from the node's channels.
 func (l *loop) handle(item inboxItem) error {
+	var err error
 	switch item.kind {
 	case itemInjected:
-		return l.routeAll(item.events.Slice(), nil, nil)
+		err = l.core.Route(item.events.Slice(), nil, nil)
 	case itemEmitted:
-		item.mod.stats.eventsOut.Add(uint64(item.events.Len()))
+		item.active.mod.Counters.EventsOut.Add(uint64(item.events.Len()))
 		if l.debug {
-			return l.emitDebug(item.events.Slice())
+			err = l.emitDebug(item.events.Slice())
+		} else {
+			err = l.core.Route(item.events.Slice(), item.active.mod, nil)
 		}
-		return l.routeAll(item.events.Slice(), item.mod, nil)
 	case itemActiveDone:
-		return l.activeDone(item.mod, item.err)
+		err = l.activeDone(item.active, item.err)
+	default:
+		panic(fmt.Sprintf("mir: unknown inbox item kind %d", item.kind))
 	}
-	panic(fmt.Sprintf("mir: unknown inbox item kind %d", item.kind))
-}
-
-// enqueue adds ev to ms's queue.
-func (l *loop) enqueue(ms *moduleState, ev stdtypes.Event) {
-	ms.queue.push(ev)
-	l.buffered++
-	l.makeReady(ms)
-}
-
-// makeReady puts ms in the ready queue if it has events it can take now.
-func (l *loop) makeReady(ms *moduleState) {
-	if !ms.ready && !ms.busy && ms.queue.len() > 0 {
-		ms.ready = true
-		l.readyQueue.push(ms)
-	}
-}
-
-// routeAll puts each event in the queue of the module its destination names.
-// from is the module that produced the events (nil for injected ones) and
-// parent the event whose follow-ups they are (nil for output); both only
-// serve error messages.
-func (l *loop) routeAll(evs []stdtypes.Event, from *moduleState, parent stdtypes.Event) error {
-	for _, ev := range evs {
-		if ev == nil {
-			return fmt.Errorf("%s produced a nil event", describeSource(from, parent))
-		}
-		dest := ev.Dest()
-		ms, ok := l.mods[dest.Top()]
-		if !ok {
-			return fmt.Errorf("%s from %s: destination %q: %w",
-				describeEvent(ev), describeSource(from, parent), dest, ErrUnknownModule)
-		}
-		l.enqueue(ms, ev)
-	}
-	l.updateInputGate()
-	return nil
-}
-
-// describeSource names where events came from, for error messages.
-func describeSource(from *moduleState, parent stdtypes.Event) string {
-	switch {
-	case parent != nil:
-		return "the follow-ups of " + describeEvent(parent)
-	case from != nil:
-		return fmt.Sprintf("module %q", from.id)
-	}
-	return "InjectEvents"
-}
-
-// dispatch hands ms its next batch of events.
-func (l *loop) dispatch(ms *moduleState) error {
-	ms.ready = false
-	n := min(ms.queue.len(), l.maxBatch)
-	if ms.active != nil {
-		return l.dispatchActive(ms, n)
-	}
-	return l.dispatchPassive(ms, n)
-}
-
-// dispatchPassive applies a batch of n events to passive module ms on the
-// loop's goroutine and routes what comes out.
-func (l *loop) dispatchPassive(ms *moduleState, n int) (err error) {
-	evs := ms.queue.peek(n)
-	l.batch.SetSlice(evs)
-	if l.node.interceptor != nil {
-		if err := l.node.interceptor.Intercept(&l.batch); err != nil {
-			return fmt.Errorf("interceptor failed on %s: %w", describeEvents(evs), err)
-		}
-	}
-	start := l.clock()
-	out, err := applyPassive(ms.passive, &l.batch)
-	ms.stats.busyNs.Add(int64(l.clock() - start))
-	ms.stats.batches.Add(1)
-	ms.stats.eventsIn.Add(uint64(n))
-	// Read the output before the batch list is emptied: a module may
-	// return its input list as output.
-	outEvs := out.Slice()
-	l.batch.SetSlice(nil)
-	if err != nil {
-		return l.moduleError(ms, evs, err)
-	}
-	ms.stats.eventsOut.Add(uint64(len(outEvs)))
-
-	// Output first, then the follow-ups of the batch's events, which were
-	// waiting for exactly this moment.
-	if l.debug {
-		err = l.emitDebugBatch(outEvs, evs)
-	} else {
-		err = l.routeOutput(ms, outEvs, evs)
-	}
-	ms.queue.pop(n)
-	l.buffered -= n
-	l.makeReady(ms)
 	l.updateInputGate()
 	return err
 }
 
-// routeOutput routes a passive module's output and the follow-ups of its
-// input. A typed nil event in the output would panic when asked for its
-// destination; that is the module's bug, reported as its error.
-func (l *loop) routeOutput(ms *moduleState, out, in []stdtypes.Event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &ModuleError{Module: ms.id, Events: "its output", Panicked: true,
-				Err: fmt.Errorf("invalid event in output: %v", r)}
-		}
-	}()
-	if err := l.routeAll(out, ms, nil); err != nil {
+// dispatch hands module m, whose turn it is, its next batch.
+func (l *loop) dispatch(m *engine.Module) error {
+	var err error
+	if m.Passive() {
+		err = l.core.ApplyPassive(m)
+	} else {
+		err = l.dispatchActive(l.actives[m.Index])
+	}
+	l.updateInputGate()
+	return err
+}
+
+// dispatchActive hands a batch to active module a's worker.
+func (l *loop) dispatchActive(a *activeState) error {
+	var err error
+	a.batchBuf, err = l.core.TakeBatch(a.mod, a.batchBuf[:0])
+	if err != nil {
 		return err
 	}
-	for _, ev := range in {
-		if next := ev.FollowUps(); len(next) > 0 {
-			if err := l.routeAll(next, ms, ev); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// applyPassive calls m.ApplyEvents, turning a panic into an error.
-func applyPassive(m modules.PassiveModule, evs *stdtypes.EventList) (out *stdtypes.EventList, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &panicError{value: r, stack: debug.Stack()}
-		}
-	}()
-	return m.ApplyEvents(evs)
-}
-
-// applyActive calls m.ApplyEvents, turning a panic into an error.
-func applyActive(ctx context.Context, m modules.ActiveModule, evs *stdtypes.EventList) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &panicError{value: r, stack: debug.Stack()}
-		}
-	}()
-	return m.ApplyEvents(ctx, evs)
-}
-
-// panicError carries a module's panic and where it happened.
-type panicError struct {
-	value any
-	stack []byte
-}
-
-func (p *panicError) Error() string { return fmt.Sprintf("%v\n%s", p.value, p.stack) }
-
-// moduleError wraps what a module returned with the module and its batch.
-func (l *loop) moduleError(ms *moduleState, evs []stdtypes.Event, err error) error {
-	_, panicked := err.(*panicError)
-	return &ModuleError{Module: ms.id, Events: describeEvents(evs), Panicked: panicked, Err: err}
-}
-
-// dispatchActive hands a batch of n events to active module ms's worker.
-// The module's queue keeps the rest until the worker is done.
-func (l *loop) dispatchActive(ms *moduleState, n int) error {
-	ms.batchBuf = append(ms.batchBuf[:0], ms.queue.peek(n)...)
-	ms.batch.SetSlice(ms.batchBuf)
-	ms.queue.pop(n)
-	l.buffered -= n
-	l.updateInputGate()
-	if l.node.interceptor != nil {
-		if err := l.node.interceptor.Intercept(&ms.batch); err != nil {
-			return fmt.Errorf("interceptor failed on %s: %w", describeEvents(ms.batchBuf), err)
-		}
-	}
-	ms.stats.batches.Add(1)
-	ms.stats.eventsIn.Add(uint64(n))
-	ms.busy = true
-	ms.work <- &ms.batch // never blocks: the worker is idle, the channel empty
+	a.batch.SetSlice(a.batchBuf)
+	a.work <- &a.batch // never blocks: the worker is idle, the channel empty
 	return nil
 }
 
 // activeDone takes back the batch an active module's worker finished, and
 // releases the follow-ups of its events.
-func (l *loop) activeDone(ms *moduleState, err error) error {
-	ms.busy = false
-	evs := ms.batchBuf
+func (l *loop) activeDone(a *activeState, err error) error {
 	if err != nil {
-		return l.moduleError(ms, evs, err)
+		return engine.NewModuleError(a.mod, a.batchBuf, err)
 	}
-	if l.debug {
-		err = l.emitDebugBatch(nil, evs)
-	} else {
-		err = l.routeOutput(ms, nil, evs)
-	}
-	clear(ms.batchBuf)
-	ms.batch.SetSlice(nil)
-	l.makeReady(ms)
-	return err
-}
-
-// emitDebugBatch writes, in debug mode, a batch's output followed by the
-// follow-ups of its input to eventsOut, as one list.
-func (l *loop) emitDebugBatch(out, in []stdtypes.Event) error {
-	l.debugOut = append(l.debugOut[:0], out...)
-	for _, ev := range in {
-		l.debugOut = append(l.debugOut, ev.FollowUps()...)
-	}
-	err := l.emitDebug(l.debugOut)
-	clear(l.debugOut)
+	err = l.core.Release(a.mod, a.batchBuf)
+	clear(a.batchBuf)
+	a.batch.SetSlice(nil)
 	return err
 }
 
@@ -497,16 +306,17 @@ func (l *loop) emitDebug(evs []stdtypes.Event) error {
 // more than PauseInputThreshold events and resumes below
 // ResumeInputThreshold.
 func (l *loop) updateInputGate() {
-	l.node.bufferedEvents.Store(int64(l.buffered))
+	buffered := l.core.Buffered()
+	l.node.bufferedEvents.Store(int64(buffered))
 	switch {
-	case !l.paused && l.buffered > l.pauseAbove:
+	case !l.paused && buffered > l.pauseAbove:
 		l.paused = true
 		l.node.inputPaused.Store(true)
-		l.logger.Log(logging.LevelDebug, "input paused", "buffered", l.buffered)
-	case l.paused && l.buffered < l.resumeBelow:
+		l.logger.Log(logging.LevelDebug, "input paused", "buffered", buffered)
+	case l.paused && buffered < l.resumeBelow:
 		l.paused = false
 		l.node.inputPaused.Store(false)
-		l.logger.Log(logging.LevelDebug, "input resumed", "buffered", l.buffered)
+		l.logger.Log(logging.LevelDebug, "input resumed", "buffered", buffered)
 	}
 }
 
@@ -515,42 +325,42 @@ func (l *loop) updateInputGate() {
 // first maxDirectActive modules, a goroutine of its own for each of the rest.
 func (l *loop) startActive(wg *sync.WaitGroup) {
 	nDirect := 0
-	for _, ms := range l.ordered {
-		if ms.active == nil {
+	for _, a := range l.actives {
+		if a == nil {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l.workActive(ms)
+			l.workActive(a)
 		}()
-		out := ms.active.EventsOut()
+		out := a.module.EventsOut()
 		switch {
 		case out == nil:
 		case nDirect < maxDirectActive:
 			l.direct[nDirect] = out
-			l.directMods[nDirect] = ms
+			l.directActive[nDirect] = a
 			nDirect++
 		default:
 			l.hasReaders = true
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				l.readActive(ms, out)
+				l.readActive(a, out)
 			}()
 		}
 	}
 }
 
-// readActive forwards what ms emits to the loop. It does not look at
-// backpressure: while input is paused, the loop stops receiving from the
-// emitted channel, so this goroutine blocks holding at most one list and
-// stops reading the module.
+// readActive forwards what active module a emits to the loop. It does not
+// look at backpressure: while input is paused, the loop stops receiving
+// from the emitted channel, so this goroutine blocks holding at most one
+// list and stops reading the module.
 //
 // Each step tries a plain non-blocking channel operation before a blocking
 // select over several channels: on a busy node the plain one nearly always
 // succeeds, and it costs a fraction of a multi-way select.
-func (l *loop) readActive(ms *moduleState, out <-chan *stdtypes.EventList) {
+func (l *loop) readActive(a *activeState, out <-chan *stdtypes.EventList) {
 	done := l.modCtx.Done()
 	for {
 		var evs *stdtypes.EventList
@@ -570,7 +380,7 @@ func (l *loop) readActive(ms *moduleState, out <-chan *stdtypes.EventList) {
 		if evs.Len() == 0 {
 			continue
 		}
-		item := inboxItem{kind: itemEmitted, events: evs, mod: ms}
+		item := inboxItem{kind: itemEmitted, events: evs, active: a}
 		select {
 		case l.node.emitted <- item:
 			continue
@@ -578,6 +388,24 @@ func (l *loop) readActive(ms *moduleState, out <-chan *stdtypes.EventList) {
 		}
 		select {
 		case l.node.emitted <- item:
+		case <-done:
+			return
+		}
+	}
+}
+
+// workActive runs a's ApplyEvents on the batches the loop hands over.
+func (l *loop) workActive(a *activeState) {
+	done := l.modCtx.Done()
+	for {
+		select {
+		case batch := <-a.work:
+			start := l.core.Clock()
+			err := engine.Recover(func() error { return a.module.ApplyEvents(l.modCtx, batch) })
+			a.mod.Counters.BusyNs.Add(int64(l.core.Clock() - start))
+			if !l.send(inboxItem{kind: itemActiveDone, active: a, err: err}) {
+				return
+			}
 		case <-done:
 			return
 		}
@@ -597,23 +425,5 @@ func (l *loop) send(item inboxItem) bool {
 		return true
 	case <-l.modCtx.Done():
 		return false
-	}
-}
-
-// workActive runs ms's ApplyEvents on the batches the loop hands over.
-func (l *loop) workActive(ms *moduleState) {
-	done := l.modCtx.Done()
-	for {
-		select {
-		case batch := <-ms.work:
-			start := l.clock()
-			err := applyActive(l.modCtx, ms.active, batch)
-			ms.stats.busyNs.Add(int64(l.clock() - start))
-			if !l.send(inboxItem{kind: itemActiveDone, mod: ms, err: err}) {
-				return
-			}
-		case <-done:
-			return
-		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/mirframework/mir/internal/engine"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
@@ -46,7 +47,7 @@ type Node struct {
 	// events and of statistics.
 	moduleIDs []stdtypes.ModuleID
 	// stats holds one entry per module, in moduleIDs order.
-	stats []*moduleStats
+	stats []*engine.Counters
 	// bufferedEvents mirrors the loop's buffer length for Stats.
 	bufferedEvents atomic.Int64
 	inputPaused    atomic.Bool
@@ -87,9 +88,9 @@ func NewNode(id stdtypes.NodeID, config *NodeConfig, m modules.Modules, intercep
 		ids = append(ids, mid)
 	}
 	slices.Sort(ids)
-	stats := make([]*moduleStats, len(ids))
+	stats := make([]*engine.Counters, len(ids))
 	for i := range stats {
-		stats[i] = &moduleStats{}
+		stats[i] = &engine.Counters{}
 	}
 	return &Node{
 		ID:          id,

@@ -646,8 +646,8 @@ func TestUnknownDestination(t *testing.T) {
 	t.Run("injected", func(t *testing.T) {
 		rn := startNode(t, testConfig(), modules.Modules{"m": modules.NullPassive{}}, nil)
 		rn.inject(newTestEvent("ghost", "x"))
-		if err := rn.wait(); !errors.Is(err, ErrUnknownModule) || !strings.Contains(err.Error(), "InjectEvents") {
-			t.Fatalf("Run returned %v, want ErrUnknownModule naming InjectEvents", err)
+		if err := rn.wait(); !errors.Is(err, ErrUnknownModule) || !strings.Contains(err.Error(), "from outside the node") {
+			t.Fatalf("Run returned %v, want ErrUnknownModule saying it came from outside", err)
 		}
 	})
 	t.Run("follow-up", func(t *testing.T) {

@@ -3,21 +3,11 @@ package mir
 import (
 	"context"
 	"sync"
-	"sync/atomic"
-	"time"
+		"time"
 
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/stdtypes"
 )
-
-// moduleStats are the counters of one module. The event loop and the
-// module's worker write them; Stats reads them from any goroutine.
-type moduleStats struct {
-	eventsIn  atomic.Uint64
-	eventsOut atomic.Uint64
-	batches   atomic.Uint64
-	busyNs    atomic.Int64
-}
 
 // ModuleStats are the statistics of one module since the node started.
 type ModuleStats struct {
@@ -54,10 +44,10 @@ func (n *Node) Stats() NodeStats {
 	for i, id := range n.moduleIDs {
 		ms := n.stats[i]
 		s.Modules[id] = ModuleStats{
-			EventsIn:  ms.eventsIn.Load(),
-			EventsOut: ms.eventsOut.Load(),
-			Batches:   ms.batches.Load(),
-			Busy:      time.Duration(ms.busyNs.Load()),
+			EventsIn:  ms.EventsIn.Load(),
+			EventsOut: ms.EventsOut.Load(),
+			Batches:   ms.Batches.Load(),
+			Busy:      time.Duration(ms.BusyNs.Load()),
 		}
 	}
 	return s

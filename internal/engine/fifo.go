@@ -1,4 +1,4 @@
-package mir
+package engine
 
 // fifo is a first-in first-out queue backed by one slice. Its first n
 // elements can be viewed as a slice without copying, which is how a batch

@@ -1,0 +1,294 @@
+package engine
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/mirframework/mir/pkg/eventlog"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Counters are the statistics of one module. The core and the module's
+// driver write them; anyone may read them at any time.
+type Counters struct {
+	EventsIn  atomic.Uint64
+	EventsOut atomic.Uint64
+	Batches   atomic.Uint64
+	BusyNs    atomic.Int64
+}
+
+// Module is the core's view of one module.
+type Module struct {
+	// ID is the module's ID, a single path segment.
+	ID stdtypes.ModuleID
+	// Index is the module's position in Core.Modules.
+	Index int
+	// Counters are the module's statistics.
+	Counters *Counters
+
+	// passive is nil for an external module.
+	passive modules.PassiveModule
+	// queue holds the events waiting for the module.
+	queue fifo[stdtypes.Event]
+	// ready tells whether the module is in the ready queue.
+	ready bool
+	// held tells whether the driver holds a batch of this external module.
+	held bool
+}
+
+// Passive reports whether the core applies the module itself.
+func (m *Module) Passive() bool { return m.passive != nil }
+
+// Spec describes a module to New.
+type Spec struct {
+	ID stdtypes.ModuleID
+	// Passive is the module, or nil for an external one.
+	Passive modules.PassiveModule
+	// Counters receives the statistics; nil allocates new ones.
+	Counters *Counters
+}
+
+// Core holds a node's modules and the events waiting for them. It is not
+// safe for concurrent use: one goroutine drives it.
+type Core struct {
+	mods    map[stdtypes.ModuleID]*Module
+	ordered []*Module
+
+	// readyQueue holds the modules that have events and can take them, in
+	// the order they became ready: each gets one batch in turn.
+	readyQueue fifo[*Module]
+	// buffered counts the events in all queues.
+	buffered int
+	maxBatch int
+
+	interceptor eventlog.Interceptor
+	// divert, if set, receives output and released follow-ups instead of
+	// their being routed: the debug mode of a node.
+	divert    func(evs []stdtypes.Event) error
+	divertBuf []stdtypes.Event
+
+	// batch is the list handed to passive modules, reused.
+	batch stdtypes.EventList
+
+	// epoch makes clock cheap: a duration since a time.Time that has a
+	// monotonic reading reads only the monotonic clock, half the cost of
+	// time.Now, which also reads the wall clock.
+	epoch time.Time
+}
+
+// New returns a core with the given modules, in order (Module.Index is the
+// position in specs), handing each at most maxBatch events per batch and
+// showing every batch to interceptor, if not nil, before the module sees it.
+func New(specs []Spec, maxBatch int, interceptor eventlog.Interceptor) *Core {
+	c := &Core{
+		mods:        make(map[stdtypes.ModuleID]*Module, len(specs)),
+		maxBatch:    maxBatch,
+		interceptor: interceptor,
+		epoch:       time.Now(),
+	}
+	for i, s := range specs {
+		counters := s.Counters
+		if counters == nil {
+			counters = &Counters{}
+		}
+		m := &Module{ID: s.ID, Index: i, Counters: counters, passive: s.Passive}
+		c.mods[s.ID] = m
+		c.ordered = append(c.ordered, m)
+	}
+	return c
+}
+
+// Divert makes the core hand the output of passive modules and the
+// follow-ups it releases to f, one call per batch, instead of routing them.
+func (c *Core) Divert(f func(evs []stdtypes.Event) error) { c.divert = f }
+
+// Modules returns the modules, in the order given to New.
+func (c *Core) Modules() []*Module { return c.ordered }
+
+// Module returns the module with the given ID, or nil.
+func (c *Core) Module(id stdtypes.ModuleID) *Module { return c.mods[id] }
+
+// Buffered returns the number of events waiting in all queues.
+func (c *Core) Buffered() int { return c.buffered }
+
+// Clock returns the monotonic time since the core was created; drivers use
+// it to measure how long modules take.
+func (c *Core) Clock() time.Duration { return time.Since(c.epoch) }
+
+// EnqueueInit puts an Init event first in the queue of every module.
+func (c *Core) EnqueueInit() {
+	for _, m := range c.ordered {
+		c.enqueue(m, stdevents.NewInit(m.ID))
+	}
+}
+
+// Route puts each event in the queue of the module its destination's first
+// segment names. from is the module that produced the events (nil if they
+// come from outside the node) and parent the event whose follow-ups they
+// are (nil for output); both only serve error messages.
+func (c *Core) Route(evs []stdtypes.Event, from *Module, parent stdtypes.Event) error {
+	for _, ev := range evs {
+		if ev == nil {
+			return fmt.Errorf("%s produced a nil event", describeSource(from, parent))
+		}
+		dest := ev.Dest()
+		m, ok := c.mods[dest.Top()]
+		if !ok {
+			return fmt.Errorf("%s from %s: destination %q: %w",
+				DescribeEvent(ev), describeSource(from, parent), dest, ErrUnknownModule)
+		}
+		c.enqueue(m, ev)
+	}
+	return nil
+}
+
+func (c *Core) enqueue(m *Module, ev stdtypes.Event) {
+	m.queue.push(ev)
+	c.buffered++
+	c.makeReady(m)
+}
+
+// makeReady puts m in the ready queue if it has events it can take now.
+func (c *Core) makeReady(m *Module) {
+	if !m.ready && !m.held && m.queue.len() > 0 {
+		m.ready = true
+		c.readyQueue.push(m)
+	}
+}
+
+// Next removes and returns the module whose turn it is to get a batch, or
+// nil if no module can take events now. The driver then calls ApplyPassive
+// or TakeBatch for it.
+func (c *Core) Next() *Module {
+	if c.readyQueue.len() == 0 {
+		return nil
+	}
+	m := c.readyQueue.popFront()
+	m.ready = false
+	return m
+}
+
+// ApplyPassive applies the next batch of passive module m, which Next
+// returned, and routes its output, then the follow-ups of the batch's
+// events (or diverts both). A module's error or panic, and an invalid event
+// in its output, come back as a *ModuleError.
+func (c *Core) ApplyPassive(m *Module) error {
+	n := min(m.queue.len(), c.maxBatch)
+	evs := m.queue.peek(n)
+	c.batch.SetSlice(evs)
+	if c.interceptor != nil {
+		if err := c.interceptor.Intercept(&c.batch); err != nil {
+			c.batch.SetSlice(nil)
+			return fmt.Errorf("interceptor failed on %s: %w", DescribeEvents(evs), err)
+		}
+	}
+	start := c.Clock()
+	out, err := applyPassive(m.passive, &c.batch)
+	m.Counters.BusyNs.Add(int64(c.Clock() - start))
+	m.Counters.Batches.Add(1)
+	m.Counters.EventsIn.Add(uint64(n))
+	// Read the output before the batch list is emptied: a module may
+	// return its input list as output.
+	outEvs := out.Slice()
+	c.batch.SetSlice(nil)
+	if err != nil {
+		return NewModuleError(m, evs, err)
+	}
+	m.Counters.EventsOut.Add(uint64(len(outEvs)))
+	// The view evs stays valid while routing pushes to m's own queue; only
+	// pop moves the queue's contents.
+	err = c.release(m, outEvs, evs)
+	m.queue.pop(n)
+	c.buffered -= n
+	c.makeReady(m)
+	return err
+}
+
+// TakeBatch removes the next batch of external module m, which Next
+// returned, appends it to dst and returns it, after showing it to the
+// interceptor. m gets no further batch until Release.
+func (c *Core) TakeBatch(m *Module, dst []stdtypes.Event) ([]stdtypes.Event, error) {
+	n := min(m.queue.len(), c.maxBatch)
+	dst = append(dst, m.queue.peek(n)...)
+	m.queue.pop(n)
+	c.buffered -= n
+	m.held = true
+	m.Counters.Batches.Add(1)
+	m.Counters.EventsIn.Add(uint64(n))
+	if c.interceptor != nil {
+		c.batch.SetSlice(dst)
+		err := c.interceptor.Intercept(&c.batch)
+		c.batch.SetSlice(nil)
+		if err != nil {
+			return dst, fmt.Errorf("interceptor failed on %s: %w", DescribeEvents(dst), err)
+		}
+	}
+	return dst, nil
+}
+
+// Release tells the core that external module m has processed batch, the
+// one TakeBatch returned: the follow-ups of its events are routed (or
+// diverted) and m can get its next batch.
+func (c *Core) Release(m *Module, batch []stdtypes.Event) error {
+	m.held = false
+	err := c.release(m, nil, batch)
+	c.makeReady(m)
+	return err
+}
+
+// release routes out, then the follow-ups of in; or diverts them. A typed
+// nil event would panic when asked for its destination; that is the
+// module's bug, reported as its error.
+func (c *Core) release(m *Module, out, in []stdtypes.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &ModuleError{Module: m.ID, Events: "its output", Panicked: true,
+				Err: fmt.Errorf("invalid event in output: %v", r)}
+		}
+	}()
+	if c.divert != nil {
+		c.divertBuf = append(c.divertBuf[:0], out...)
+		for _, ev := range in {
+			c.divertBuf = append(c.divertBuf, ev.FollowUps()...)
+		}
+		err := c.divert(c.divertBuf)
+		clear(c.divertBuf)
+		return err
+	}
+	if err := c.Route(out, m, nil); err != nil {
+		return err
+	}
+	for _, ev := range in {
+		if next := ev.FollowUps(); len(next) > 0 {
+			if err := c.Route(next, m, ev); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applyPassive calls m.ApplyEvents, turning a panic into an error.
+func applyPassive(m modules.PassiveModule, evs *stdtypes.EventList) (out *stdtypes.EventList, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return m.ApplyEvents(evs)
+}
+
+// Recover turns a panic in f into a *PanicError, for drivers that call
+// external modules.
+func Recover(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return f()
+}

@@ -1,0 +1,223 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mirframework/mir/pkg/eventlog"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+type testEvent struct {
+	stdtypes.Header
+	Tag string
+}
+
+func newTestEvent(dest stdtypes.ModuleID) *testEvent {
+	return &testEvent{Header: stdtypes.NewHeader(dest)}
+}
+
+func tagged(dest stdtypes.ModuleID, tag string) *testEvent {
+	return &testEvent{Header: stdtypes.NewHeader(dest), Tag: tag}
+}
+
+// trace lists "module:tag" for the testEvents a set of mocks received, in
+// the order the core applied them, which a single-threaded core makes exact.
+type trace struct{ entries []string }
+
+func (tr *trace) module(name string, respond func(*testEvent) []stdtypes.Event) modules.PassiveModule {
+	return modules.NewMockPassive(func(ev stdtypes.Event) (*stdtypes.EventList, error) {
+		switch ev := ev.(type) {
+		case *stdevents.Init:
+			tr.entries = append(tr.entries, name+":init")
+		case *testEvent:
+			tr.entries = append(tr.entries, name+":"+ev.Tag)
+			if respond != nil {
+				return stdtypes.ListOf(respond(ev)...), nil
+			}
+		}
+		return nil, nil
+	})
+}
+
+// drain runs the core until no module is ready, applying passive modules
+// and handing external modules' batches straight back.
+func drain(t *testing.T, c *Core) {
+	t.Helper()
+	for m := c.Next(); m != nil; m = c.Next() {
+		if m.Passive() {
+			if err := c.ApplyPassive(m); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		batch, err := c.TakeBatch(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Release(m, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCoreRoundRobinAndInitFirst(t *testing.T) {
+	tr := &trace{}
+	c := New([]Spec{
+		{ID: "a", Passive: tr.module("a", func(ev *testEvent) []stdtypes.Event {
+			if ev.Tag == "go" {
+				return []stdtypes.Event{tagged("b", "1"), tagged("b", "2"), tagged("a", "self")}
+			}
+			return nil
+		})},
+		{ID: "b", Passive: tr.module("b", nil)},
+	}, 1, nil)
+	c.EnqueueInit()
+	if err := c.Route([]stdtypes.Event{tagged("a", "go")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.Buffered() != 3 {
+		t.Fatalf("buffered %d, want 3", c.Buffered())
+	}
+	drain(t, c)
+	want := "[a:init b:init a:go b:1 a:self b:2]"
+	if got := fmt.Sprint(tr.entries); got != want {
+		t.Errorf("order %s, want %s", got, want)
+	}
+	if c.Buffered() != 0 {
+		t.Errorf("buffered %d after draining", c.Buffered())
+	}
+	a := c.Module("a").Counters
+	if a.EventsIn.Load() != 3 || a.EventsOut.Load() != 3 || a.Batches.Load() != 3 {
+		t.Errorf("a's counters: in %d out %d batches %d", a.EventsIn.Load(), a.EventsOut.Load(), a.Batches.Load())
+	}
+}
+
+func TestCoreExternalModuleHoldsFollowUps(t *testing.T) {
+	tr := &trace{}
+	c := New([]Spec{{ID: "ext"}, {ID: "p", Passive: tr.module("p", nil)}}, 10, nil)
+	persist := stdtypes.WithFollowUps(tagged("ext", "persist"), tagged("p", "after"))
+	if err := c.Route([]stdtypes.Event{persist, tagged("ext", "second")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := c.Next()
+	if m == nil || m.ID != "ext" || m.Passive() {
+		t.Fatalf("Next returned %v, want the external module", m)
+	}
+	batch, err := c.TakeBatch(m, nil)
+	if err != nil || len(batch) != 2 {
+		t.Fatalf("TakeBatch = %d events, %v", len(batch), err)
+	}
+	// While the batch is held, more events for ext wait, and the
+	// follow-up is not released.
+	if err := c.Route([]stdtypes.Event{tagged("ext", "third")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if next := c.Next(); next != nil {
+		t.Fatalf("Next returned %s while ext holds a batch", next.ID)
+	}
+	if err := c.Release(m, batch); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	if got := fmt.Sprint(tr.entries); got != "[p:after]" {
+		t.Errorf("p saw %s, want the follow-up once the batch was released", got)
+	}
+}
+
+func TestCoreDivert(t *testing.T) {
+	tr := &trace{}
+	c := New([]Spec{
+		{ID: "a", Passive: tr.module("a", func(*testEvent) []stdtypes.Event { return []stdtypes.Event{tagged("b", "out")} })},
+		{ID: "b", Passive: tr.module("b", nil)},
+	}, 10, nil)
+	var diverted [][]string
+	c.Divert(func(evs []stdtypes.Event) error {
+		var tags []string
+		for _, ev := range evs {
+			tags = append(tags, ev.(*testEvent).Tag)
+		}
+		diverted = append(diverted, tags)
+		return nil
+	})
+	if err := c.Route([]stdtypes.Event{stdtypes.WithFollowUps(tagged("a", "in"), tagged("b", "next"))}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	if got := fmt.Sprint(diverted); got != "[[out next]]" {
+		t.Errorf("diverted %s, want [[out next]]", got)
+	}
+	if got := fmt.Sprint(tr.entries); got != "[a:in]" {
+		t.Errorf("modules saw %s; nothing diverted may be routed", got)
+	}
+}
+
+func TestCoreInterceptor(t *testing.T) {
+	var seen []string
+	fail := errors.New("full")
+	var failNow bool
+	icp := eventlog.InterceptorFunc(func(evs *stdtypes.EventList) error {
+		for _, ev := range evs.Slice() {
+			seen = append(seen, string(ev.Dest()))
+		}
+		if failNow {
+			return fail
+		}
+		return nil
+	})
+	c := New([]Spec{{ID: "p", Passive: modules.NullPassive{}}, {ID: "ext"}}, 10, icp)
+	if err := c.Route([]stdtypes.Event{newTestEvent("p"), newTestEvent("ext")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	if got := fmt.Sprint(seen); got != "[p ext]" {
+		t.Errorf("interceptor saw %s", got)
+	}
+	failNow = true
+	for _, dest := range []stdtypes.ModuleID{"p", "ext"} {
+		if err := c.Route([]stdtypes.Event{newTestEvent(dest)}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		m := c.Next()
+		var err error
+		if m.Passive() {
+			err = c.ApplyPassive(m)
+		} else {
+			_, err = c.TakeBatch(m, nil)
+		}
+		if !errors.Is(err, fail) || !strings.Contains(err.Error(), "interceptor") {
+			t.Errorf("%s: error %v, want the interceptor's", dest, err)
+		}
+	}
+}
+
+func TestCoreRouteErrors(t *testing.T) {
+	c := New([]Spec{{ID: "p", Passive: modules.NullPassive{}}}, 10, nil)
+	err := c.Route([]stdtypes.Event{newTestEvent("q/x")}, c.Module("p"), nil)
+	if !errors.Is(err, ErrUnknownModule) || !strings.Contains(err.Error(), `module "p"`) {
+		t.Errorf("unknown module: %v", err)
+	}
+	err = c.Route([]stdtypes.Event{nil}, nil, newTestEvent("p"))
+	if err == nil || !strings.Contains(err.Error(), "the follow-ups of engine.testEvent") {
+		t.Errorf("nil event: %v", err)
+	}
+	err = c.Route([]stdtypes.Event{newTestEvent("zz")}, nil, nil)
+	if !strings.Contains(fmt.Sprint(err), "outside the node") {
+		t.Errorf("unknown module from outside: %v", err)
+	}
+}
+
+func TestRecover(t *testing.T) {
+	err := Recover(func() error { panic("oops") })
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Value != "oops" || !strings.Contains(err.Error(), "core_test.go") {
+		t.Errorf("Recover returned %v", err)
+	}
+	if err := Recover(func() error { return nil }); err != nil {
+		t.Errorf("Recover of a calm function: %v", err)
+	}
+}
