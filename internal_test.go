@@ -31,4 +31,3 @@ func TestStopwatch(t *testing.T) {
 		t.Error("Reset does not zero")
 	}
 }
-

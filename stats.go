@@ -3,7 +3,7 @@ package mir
 import (
 	"context"
 	"sync"
-		"time"
+	"time"
 
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/stdtypes"

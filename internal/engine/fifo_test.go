@@ -65,4 +65,3 @@ func TestFifoCompactsAndClears(t *testing.T) {
 		}
 	}
 }
-
