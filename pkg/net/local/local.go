@@ -17,12 +17,14 @@ import (
 )
 
 // DefaultQueueCapacity is the default bound of a transport's incoming
-// queue, in lists of messages. A list holds the messages one sender's batch
-// had for this node (at most the sender's MaxEventBatchSize, 512 by
-// default), so the queue holds at least 4096 messages: about a second of
-// input for a node that falls behind at the rates tests and demos use,
-// while a node that stopped reading costs at most a few hundred thousand
-// queued messages.
+// queue, in lists of messages. A list holds what one batch of a sender had
+// for this node: one message under light load, under heavy load as many as
+// the batch had SendMessage events listing this node (a batch holds up to
+// the sender's MaxEventBatchSize events, 512 by default). So the queue absorbs
+// bursts of at least 4096 messages from any mix of senders, and a node
+// that falls behind, or whose input is paused by backpressure, holds at
+// most 4096 lists before messages to it are dropped. (A stopped node holds
+// none: Stop empties the queue.)
 const DefaultQueueCapacity = 4096
 
 // ErrUnknownNode is returned by Network.Transport for a node that is not a
