@@ -237,8 +237,13 @@ func (l *loop) handle(item inboxItem) error {
 		item.active.mod.Counters.EventsOut.Add(uint64(item.events.Len()))
 		if l.debug {
 			err = l.emitDebug(item.events.Slice())
-		} else {
-			err = l.core.Route(item.events.Slice(), item.active.mod, nil)
+			break
+		}
+		var dropped int
+		dropped, err = l.core.RouteEmitted(item.events.Slice(), item.active.mod)
+		if dropped > 0 {
+			l.logger.Log(logging.LevelDebug, "dropped events for unknown modules",
+				"from", string(item.active.mod.ID), "count", dropped)
 		}
 	case itemActiveDone:
 		err = l.activeDone(item.active, item.err)

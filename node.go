@@ -108,9 +108,12 @@ func NewNode(id stdtypes.NodeID, config *NodeConfig, m modules.Modules, intercep
 }
 
 // Run runs the node until Stop is called (it then returns ErrStopped), ctx
-// ends (it returns ctx's error), or something fails: an event for a module
-// that does not exist, a module returning an error or panicking, the
-// interceptor returning an error. The error then names the module and the
+// ends (it returns ctx's error), or something fails: a passive module or
+// InjectEvents producing an event for a module that does not exist, a
+// module returning an error or panicking, the interceptor returning an
+// error. (An event that an active module emits for a module that does not
+// exist is dropped and counted in ModuleStats.DroppedUnknown instead: its
+// destination may come from a peer, who must not be able to stop the node.) The error then names the module and the
 // events. Every module first receives an Init event, before any other.
 // Before returning, Run waits for the goroutines it started to end, which
 // includes active modules returning from ApplyEvents.

@@ -924,3 +924,18 @@ func TestInjectEventsBeforeRunAndOnCancelledContext(t *testing.T) {
 		t.Errorf("Run returned %v", err)
 	}
 }
+
+func TestEventsFromActiveModulesForUnknownModulesAreDropped(t *testing.T) {
+	// A transport delivers what a peer addressed to a module this node does
+	// not have: the node drops it and goes on.
+	net := modules.NewMockActive(2, nil)
+	sink := modules.NewMockPassive(nil)
+	rn := startNode(t, testConfig(), modules.Modules{"net": net, "sink": sink}, nil)
+	net.Emit(context.Background(), stdtypes.ListOf(newTestEvent("nosuch/module", "evil"), newTestEvent("sink", "good")))
+	eventually(t, "good event", func() bool { return len(tags(sink.Received())) == 1 })
+	if got := rn.Stats().Modules["net"].DroppedUnknown; got != 1 {
+		t.Errorf("DroppedUnknown = %d, want 1", got)
+	}
+	rn.inject(newTestEvent("sink", "still running"))
+	eventually(t, "node still running", func() bool { return len(tags(sink.Received())) == 2 })
+}

@@ -20,6 +20,10 @@ type ModuleStats struct {
 	Batches uint64
 	// Busy is the time spent in ApplyEvents.
 	Busy time.Duration
+	// DroppedUnknown is the number of events this active module emitted
+	// for modules the node does not have, which the node dropped: such
+	// destinations can come from the network, so they must not stop it.
+	DroppedUnknown uint64
 }
 
 // NodeStats is a snapshot of a node's statistics.
@@ -44,10 +48,11 @@ func (n *Node) Stats() NodeStats {
 	for i, id := range n.moduleIDs {
 		ms := n.stats[i]
 		s.Modules[id] = ModuleStats{
-			EventsIn:  ms.EventsIn.Load(),
-			EventsOut: ms.EventsOut.Load(),
-			Batches:   ms.Batches.Load(),
-			Busy:      time.Duration(ms.BusyNs.Load()),
+			EventsIn:       ms.EventsIn.Load(),
+			EventsOut:      ms.EventsOut.Load(),
+			Batches:        ms.Batches.Load(),
+			Busy:           time.Duration(ms.BusyNs.Load()),
+			DroppedUnknown: ms.DroppedUnknown.Load(),
 		}
 	}
 	return s
@@ -103,6 +108,7 @@ func (n *Node) logStats(logger *logging.Logger, level logging.Level, prev, cur N
 			"inPerSec", float64(c.EventsIn-p.EventsIn)/secs,
 			"outPerSec", float64(c.EventsOut-p.EventsOut)/secs,
 			"busyShare", float64(c.Busy-p.Busy)/float64(period),
+			"droppedUnknown", c.DroppedUnknown,
 		)
 	}
 }

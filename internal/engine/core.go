@@ -19,6 +19,9 @@ type Counters struct {
 	EventsOut atomic.Uint64
 	Batches   atomic.Uint64
 	BusyNs    atomic.Int64
+	// DroppedUnknown counts events the module emitted for modules that do
+	// not exist, which RouteEmitted drops.
+	DroppedUnknown atomic.Uint64
 }
 
 // Module is the core's view of one module.
@@ -144,6 +147,31 @@ func (c *Core) Route(evs []stdtypes.Event, from *Module, parent stdtypes.Event) 
 		c.enqueue(m, ev)
 	}
 	return nil
+}
+
+// RouteEmitted routes events an external module emitted on its own, such
+// as messages a transport received. Their destinations come from outside
+// the node (a peer names the module its message is for), so an event for a
+// module that does not exist is dropped and counted in from's
+// DroppedUnknown, not an error: otherwise any peer could stop the node.
+// It returns the number of events dropped. A nil event is still an error:
+// that is the module's bug, not a peer's.
+func (c *Core) RouteEmitted(evs []stdtypes.Event, from *Module) (dropped int, err error) {
+	for _, ev := range evs {
+		if ev == nil {
+			return dropped, fmt.Errorf("%s produced a nil event", describeSource(from, nil))
+		}
+		m, ok := c.mods[ev.Dest().Top()]
+		if !ok {
+			dropped++
+			continue
+		}
+		c.enqueue(m, ev)
+	}
+	if dropped > 0 {
+		from.Counters.DroppedUnknown.Add(uint64(dropped))
+	}
+	return dropped, nil
 }
 
 func (c *Core) enqueue(m *Module, ev stdtypes.Event) {

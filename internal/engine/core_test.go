@@ -221,3 +221,20 @@ func TestRecover(t *testing.T) {
 		t.Errorf("Recover of a calm function: %v", err)
 	}
 }
+
+func TestCoreRouteEmittedDropsUnknownDestinations(t *testing.T) {
+	tr := &trace{}
+	c := New([]Spec{{ID: "net"}, {ID: "p", Passive: tr.module("p", nil)}}, 10, nil)
+	net := c.Module("net")
+	dropped, err := c.RouteEmitted([]stdtypes.Event{tagged("ghost/x", "evil"), tagged("p", "good")}, net)
+	if err != nil || dropped != 1 || net.Counters.DroppedUnknown.Load() != 1 {
+		t.Fatalf("RouteEmitted: dropped %d, err %v, counter %d", dropped, err, net.Counters.DroppedUnknown.Load())
+	}
+	drain(t, c)
+	if got := fmt.Sprint(tr.entries); got != "[p:good]" {
+		t.Errorf("p saw %s", got)
+	}
+	if _, err := c.RouteEmitted([]stdtypes.Event{nil}, net); err == nil {
+		t.Error("a nil event from a local module was accepted")
+	}
+}

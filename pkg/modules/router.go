@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -27,7 +28,10 @@ type Router struct {
 	subs map[stdtypes.ModuleID]PassiveModule
 	// OnUnknown handles an event for a submodule that does not exist, and
 	// an event for the router itself when it has no self module. The
-	// default returns an error, which stops the node; a factory whose old
+	// default drops received messages (their destination comes from a
+	// peer; see DroppedMessages) and returns an error for any other event,
+	// which stops the node: a local module addressed a module that does not
+	// exist, which is a bug. A factory whose old
 	// submodules are garbage-collected drops such events instead (and has a
 	// self module, so that events for the factory itself are never dropped
 	// by mistake).
@@ -35,6 +39,8 @@ type Router struct {
 
 	// batch is reused to hand runs of events to submodules.
 	batch stdtypes.EventList
+	// droppedMessages counts what the default OnUnknown dropped.
+	droppedMessages uint64
 }
 
 // NewRouter returns a router with ID id. self handles events addressed to id
@@ -167,7 +173,17 @@ func (r *Router) applyRun(seg stdtypes.ModuleID, run []stdtypes.Event) (*stdtype
 	return out, nil
 }
 
+// DroppedMessages returns how many received messages for submodules that
+// do not exist the default OnUnknown has dropped.
+func (r *Router) DroppedMessages() uint64 { return r.droppedMessages }
+
 func (r *Router) unknownSubmodule(ev stdtypes.Event) (*stdtypes.EventList, error) {
+	if _, ok := ev.(*stdevents.MessageReceived); ok {
+		// A peer chose this destination: dropping it is the only answer
+		// that does not let the peer stop the node.
+		r.droppedMessages++
+		return nil, nil
+	}
 	if seg, _ := SubmoduleOf(r.id, ev.Dest()); seg == "" {
 		return nil, fmt.Errorf("router %q: event %s is for the router itself, which has no handler",
 			r.id, stdtypes.TypeName(ev))
