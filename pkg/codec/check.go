@@ -25,64 +25,102 @@ import (
 // `any` field.
 
 // maxCheckDepth bounds the recursion of check. Decoded values are bounded by
-// Limits.MaxNestingDepth already; this stops a cyclic value being encoded
-// from recursing without end.
-const maxCheckDepth = 10_000
+// Limits.MaxNestingDepth already; this stops the check of a cyclic value
+// given to an encoder from recursing without end. It is far above what the
+// largest MaxNestingDepth lets decode.
+const maxCheckDepth = 1 << 18
 
-// plan says which parts of a type can hold interfaces, so check visits only
-// those. Most message types hold none and cost one map lookup.
+// plan says where a type can hold interfaces, so check visits only those
+// parts. Plans link to the plans of their parts, so check looks the cache up
+// once per call, at the top. A type without interfaces (most messages)
+// costs that one lookup.
 type plan struct {
 	hasIface bool
-	fields   []int // For structs: indices of encoded fields with hasIface.
+	elem     *plan // Pointers, slices, arrays, maps: the element's plan.
+	key      *plan // Maps: the key's plan.
+	fields   []fieldPlan
+}
+
+// fieldPlan is an encoded struct field that can hold interfaces.
+type fieldPlan struct {
+	index int
+	plan  *plan
 }
 
 var (
-	plans           sync.Map // reflect.Type -> *plan
+	plans           sync.Map // reflect.Type -> *plan; plans are immutable.
 	binMarshalType  = reflect.TypeFor[encoding.BinaryMarshaler]()
 	errCyclicOrDeep = fmt.Errorf("%w: value nested more than %d levels (cyclic?)", ErrMalformed, maxCheckDepth)
 )
 
-// planOf returns the plan of t, computing and caching it the first time.
+// planOf returns the plan of t, building and caching it the first time.
 func planOf(t reflect.Type) *plan {
 	if p, ok := plans.Load(t); ok {
 		return p.(*plan)
 	}
-	p := computePlan(t, map[reflect.Type]bool{})
-	plans.Store(t, p)
-	return p
+	b := planBuilder{open: map[reflect.Type]*plan{}}
+	p, _ := plans.LoadOrStore(t, b.build(t))
+	return p.(*plan)
 }
 
-// computePlan computes the plan of t. visiting holds the struct types on the
-// current path; a recursive type is assumed to hold an interface, which at
-// worst makes check visit more than needed.
-func computePlan(t reflect.Type, visiting map[reflect.Type]bool) *plan {
-	if customEncoding(t) {
-		return &plan{}
+// planBuilder builds the plan of one type and of its parts.
+type planBuilder struct {
+	// open holds the plans being built, on the current path. A recursive
+	// type refers back to its own open plan, which is assumed to hold an
+	// interface: at worst, check then visits more than needed.
+	open map[reflect.Type]*plan
+}
+
+// build returns the plan of t.
+func (b *planBuilder) build(t reflect.Type) *plan {
+	if p, ok := b.open[t]; ok {
+		return p
 	}
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	p := &plan{}
+	if customEncoding(t) {
+		return p
+	}
+	b.open[t] = p
+	defer delete(b.open, t)
 	switch t.Kind() {
 	case reflect.Interface:
-		return &plan{hasIface: true}
+		p.hasIface = true
 	case reflect.Pointer, reflect.Slice, reflect.Array:
-		return &plan{hasIface: computePlan(t.Elem(), visiting).hasIface}
+		p.elem = b.build(t.Elem())
+		p.hasIface = b.mayHold(p.elem)
 	case reflect.Map:
-		return &plan{hasIface: computePlan(t.Key(), visiting).hasIface || computePlan(t.Elem(), visiting).hasIface}
+		p.key, p.elem = b.build(t.Key()), b.build(t.Elem())
+		p.hasIface = b.mayHold(p.key) || b.mayHold(p.elem)
 	case reflect.Struct:
-		if visiting[t] {
-			return &plan{hasIface: true}
-		}
-		visiting[t] = true
-		defer delete(visiting, t)
-		p := &plan{}
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if encodedField(f) && computePlan(f.Type, visiting).hasIface {
-				p.fields = append(p.fields, i)
+			if !encodedField(f) {
+				continue
+			}
+			if fp := b.build(f.Type); b.mayHold(fp) {
+				p.fields = append(p.fields, fieldPlan{index: i, plan: fp})
 			}
 		}
 		p.hasIface = len(p.fields) > 0
-		return p
 	}
-	return &plan{}
+	return p
+}
+
+// mayHold reports whether a value with plan p may hold an interface: p says
+// so, or p is still being built (a recursive type).
+func (b *planBuilder) mayHold(p *plan) bool {
+	if p.hasIface {
+		return true
+	}
+	for _, q := range b.open {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 // customEncoding reports whether t encodes itself, so its fields are not
@@ -120,18 +158,17 @@ func encodedField(f reflect.StructField) bool {
 
 // check applies the interface rule to v and everything it holds.
 func check(r *registry, v reflect.Value) error {
-	return checkValue(r, v, false, 0)
+	return checkValue(r, v, planOf(v.Type()), false, 0)
 }
 
-// checkValue checks v; elem tells whether v is an element of a slice, array
-// or map, where nil interfaces are not allowed.
-func checkValue(r *registry, v reflect.Value, elem bool, depth int) error {
-	if depth > maxCheckDepth {
-		return errCyclicOrDeep
-	}
-	p := planOf(v.Type())
+// checkValue checks v, whose plan is p; elem tells whether v is an element
+// of a slice, array or map, where nil interfaces are not allowed.
+func checkValue(r *registry, v reflect.Value, p *plan, elem bool, depth int) error {
 	if !p.hasIface {
 		return nil
+	}
+	if depth > maxCheckDepth {
+		return errCyclicOrDeep
 	}
 	switch v.Kind() {
 	case reflect.Interface:
@@ -140,26 +177,26 @@ func checkValue(r *registry, v reflect.Value, elem bool, depth int) error {
 		if v.IsNil() {
 			return nil
 		}
-		return checkValue(r, v.Elem(), false, depth+1)
+		return checkValue(r, v.Elem(), p.elem, false, depth+1)
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			if err := checkValue(r, v.Index(i), true, depth+1); err != nil {
+			if err := checkValue(r, v.Index(i), p.elem, true, depth+1); err != nil {
 				return fmt.Errorf("[%d]: %w", i, err)
 			}
 		}
 	case reflect.Map:
 		for it := v.MapRange(); it.Next(); {
-			if err := checkValue(r, it.Key(), true, depth+1); err != nil {
+			if err := checkValue(r, it.Key(), p.key, true, depth+1); err != nil {
 				return fmt.Errorf("map key: %w", err)
 			}
-			if err := checkValue(r, it.Value(), true, depth+1); err != nil {
+			if err := checkValue(r, it.Value(), p.elem, true, depth+1); err != nil {
 				return fmt.Errorf("map value: %w", err)
 			}
 		}
 	case reflect.Struct:
-		for _, i := range p.fields {
-			if err := checkValue(r, v.Field(i), false, depth+1); err != nil {
-				return fmt.Errorf("%s: %w", v.Type().Field(i).Name, err)
+		for _, f := range p.fields {
+			if err := checkValue(r, v.Field(f.index), f.plan, false, depth+1); err != nil {
+				return fmt.Errorf("%s: %w", v.Type().Field(f.index).Name, err)
 			}
 		}
 	}
@@ -179,10 +216,11 @@ func checkIface(r *registry, v reflect.Value, elem bool, depth int) error {
 		if c.Kind() == reflect.Pointer {
 			return fmt.Errorf("%w: pointer %v in an %v field would decode as a value; store the value", ErrWrongKind, c.Type(), v.Type())
 		}
-		if _, ok := r.byType[c.Type()]; !ok {
+		e, ok := r.byType[c.Type()]
+		if !ok {
 			return fmt.Errorf("%w: %v in an %v field", ErrUnknownType, c.Type(), v.Type())
 		}
-		return checkValue(r, c, false, depth+1)
+		return checkValue(r, c, e.plan, false, depth+1)
 	}
 	if c.Kind() != reflect.Pointer {
 		return fmt.Errorf("%w: %v held by value in a %v field; use a pointer", ErrWrongKind, c.Type(), v.Type())
@@ -190,8 +228,9 @@ func checkIface(r *registry, v reflect.Value, elem bool, depth int) error {
 	if c.IsNil() {
 		return fmt.Errorf("%w: nil %v", ErrNil, c.Type())
 	}
-	if _, ok := r.byType[c.Type().Elem()]; !ok {
+	e, ok := r.byType[c.Type().Elem()]
+	if !ok {
 		return fmt.Errorf("%w: %v in a %v field", ErrUnknownType, c.Type(), v.Type())
 	}
-	return checkValue(r, c.Elem(), false, depth+1)
+	return checkValue(r, c.Elem(), e.plan, false, depth+1)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -45,8 +46,8 @@ func EncodeEvent(ev stdtypes.Event) ([]byte, error) {
 }
 
 // AppendEvent appends the encoding of ev to dst and returns the extended
-// slice, like EncodeEvent. It allocates nothing for the bytes when dst has
-// room. On error it returns dst unchanged.
+// slice, like EncodeEvent. It allocates nothing when dst has room, so a
+// transport can reuse one buffer. On error it returns dst unchanged.
 func AppendEvent(dst []byte, ev stdtypes.Event) ([]byte, error) {
 	r := load()
 	if err := checkTop(r, ev); err != nil {
@@ -104,10 +105,11 @@ func checkTop(r *registry, v any) error {
 	if rv.IsNil() {
 		return fmt.Errorf("%w: nil %T", ErrNil, v)
 	}
-	if _, ok := r.byType[rv.Type().Elem()]; !ok {
+	e, ok := r.byType[rv.Type().Elem()]
+	if !ok {
 		return fmt.Errorf("%w: %T", ErrUnknownType, v)
 	}
-	if err := check(r, rv.Elem()); err != nil {
+	if err := checkValue(r, rv.Elem(), e.plan, false, 0); err != nil {
 		return fmt.Errorf("%T: %w", v, err)
 	}
 	return nil
@@ -136,12 +138,21 @@ func appendTo(r *registry, dst []byte, v any) (out []byte, err error) {
 			out, err = dst, fmt.Errorf("codec: encode %T: panic in CBOR library: %v", v, p)
 		}
 	}()
-	buf := bytes.NewBuffer(dst)
+	buf := bufferPool.Get().(*bytes.Buffer)
+	defer func() {
+		*buf = bytes.Buffer{} // Keep no reference to the caller's memory.
+		bufferPool.Put(buf)
+	}()
+	*buf = *bytes.NewBuffer(dst)
 	if err := r.enc.MarshalToBuffer(v, buf); err != nil {
 		return dst, fmt.Errorf("codec: encode %T: %w", v, err)
 	}
 	return buf.Bytes(), nil
 }
+
+// bufferPool holds the bytes.Buffer headers appendTo wraps around its
+// callers' slices, so that appending allocates nothing when dst has room.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // DecodeEvent decodes an event encoded by EncodeEvent, with the default
 // limits. The input is untrusted: anything other than a valid encoding of a

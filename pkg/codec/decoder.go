@@ -44,8 +44,8 @@ const (
 //     can make a node allocate.
 //   - MaxNestingDepth 32: an event costs three levels (tag, map, and the
 //     array holding it as a follow-up or timer event) and a message two, so
-//     a SendMessage inside a TimerRepeat with a message nested four structs
-//     deep uses about 15; 32 leaves room and keeps the recursion shallow.
+//     a SendMessage inside a TimerRepeat, with a message holding structs
+//     four deep, uses 11; 32 leaves room and keeps the recursion shallow.
 //     It is also the library's default.
 //   - MaxArrayElements 1<<20: a batch of a million transactions still fits;
 //     an attacker's array is bounded by MaxBytes anyway.
@@ -266,7 +266,7 @@ func (d *Decoder) decodeTop(data []byte, want kind) (any, error) {
 	if err := unmarshal(dm, data, p.Interface()); err != nil {
 		return nil, err
 	}
-	if err := check(r, p.Elem()); err != nil {
+	if err := checkValue(r, p.Elem(), e.plan, false, 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", e.name, err)
 	}
 	return p.Interface(), nil

@@ -7,9 +7,12 @@ import (
 	"github.com/fxamacker/cbor/v2"
 )
 
-// Errors returned by this package wrap one of these sentinels, so callers
-// can tell the cases apart with errors.Is. A transport, for instance, drops
-// input that fails with any of them and counts the reason.
+// Every decoding error wraps one of these sentinels, so callers can tell the
+// cases apart with errors.Is: a transport, for instance, drops input that
+// fails and counts the reasons. Encoding errors wrap ErrNil, ErrUnknownType
+// or ErrWrongKind when the value breaks the rule on interface-typed fields
+// (see the package documentation); other encoding errors come from the CBOR
+// library (a channel or function field, say) and are programmer errors.
 var (
 	// ErrTooLarge: the input is longer than Limits.MaxBytes. It is refused
 	// before any parsing.

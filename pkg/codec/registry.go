@@ -59,6 +59,7 @@ type entry struct {
 	typ  reflect.Type // T, never *T.
 	tag  uint64
 	kind kind
+	plan *plan // Where values of typ can hold interfaces; see check.
 }
 
 // registry is an immutable snapshot of every registered type with the
@@ -157,7 +158,7 @@ func register(name string, t reflect.Type) error {
 	for _, e := range old.byName {
 		entries = append(entries, e)
 	}
-	entries = append(entries, &entry{name: name, typ: t, tag: tag, kind: kindOf(t)})
+	entries = append(entries, &entry{name: name, typ: t, tag: tag, kind: kindOf(t), plan: planOf(t)})
 	r, err := build(entries)
 	if err != nil {
 		return fmt.Errorf("codec: register %q (%v): %w", name, t, err)
