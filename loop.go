@@ -130,6 +130,11 @@ func (l *loop) run(ctx context.Context) error {
 			}
 			continue
 		}
+		if ready, err := l.spin(); err != nil {
+			return err
+		} else if ready {
+			continue
+		}
 		if err := l.wait(ctx); err != nil {
 			return err
 		}
@@ -172,6 +177,31 @@ func (l *loop) poll() error {
 		}
 	}
 	return nil
+}
+
+// spinPolls is how many times the loop looks at its inputs before it
+// blocks. Blocking and being woken costs the goroutine scheduler about a
+// microsecond; a look costs a few nanoseconds per input. When input arrives
+// in quick succession, as from a busy transport, a short spin catches the
+// next list without the round trip through the scheduler; when it does not,
+// the spin has cost well under a microsecond.
+const spinPolls = 64
+
+// spin polls the inputs up to spinPolls times and reports whether a module
+// became ready or a stop was requested.
+func (l *loop) spin() (bool, error) {
+	for range spinPolls {
+		if l.node.stopRequested.Load() {
+			return true, nil
+		}
+		if err := l.poll(); err != nil {
+			return false, err
+		}
+		if l.core.Ready() {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // wait blocks until an input has something or the node stops.

@@ -188,6 +188,9 @@ func (c *Core) makeReady(m *Module) {
 	}
 }
 
+// Ready reports whether a module can take events now.
+func (c *Core) Ready() bool { return c.readyQueue.len() > 0 }
+
 // Next removes and returns the module whose turn it is to get a batch, or
 // nil if no module can take events now. The driver then calls ApplyPassive
 // or TakeBatch for it.
