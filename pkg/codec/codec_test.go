@@ -486,3 +486,45 @@ func mustEncodeMessage(t testing.TB, msg stdtypes.Message) []byte {
 	}
 	return data
 }
+
+// testNode is a recursive type holding interfaces at several depths.
+type testNode struct {
+	Kids []*testNode
+	Ev   stdtypes.Event
+	Tags map[string]any
+}
+
+var _ = codec.Register[testNode]("codectest.Node")
+
+func TestRecursiveTypes(t *testing.T) {
+	deep := &testNode{Ev: stdevents.NewInit("leaf"), Tags: map[string]any{"p": testParams{N: 1}}}
+	root := testNode{Kids: []*testNode{{Kids: []*testNode{deep}}}}
+	data, err := codec.Marshal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got testNode
+	if err := codec.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, root) {
+		t.Errorf("got %+v, want %+v", got, root)
+	}
+
+	// What the rule forbids is found at any depth.
+	for _, tt := range []struct {
+		name   string
+		change func()
+		want   error
+	}{
+		{"unregistered event", func() { deep.Ev = &unregisteredEvent{} }, codec.ErrUnknownType},
+		{"pointer in map of any", func() { deep.Tags["p"] = &testParams{} }, codec.ErrWrongKind},
+		{"nil in map of any", func() { deep.Tags["p"] = nil }, codec.ErrNil},
+	} {
+		deep.Ev, deep.Tags = nil, map[string]any{}
+		tt.change()
+		if _, err := codec.Marshal(root); !errors.Is(err, tt.want) {
+			t.Errorf("%s: Marshal error %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
