@@ -8,3 +8,11 @@ require (
 )
 
 require github.com/x448/float16 v0.8.4 // indirect
+
+require (
+	github.com/hdevalence/ed25519consensus v0.2.0
+)
+
+require (
+	filippo.io/edwards25519 v1.2.0 // indirect
+)
