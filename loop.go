@@ -46,6 +46,10 @@ type activeState struct {
 	batchBuf []stdtypes.Event
 }
 
+// pollDrainMax bounds how many lists the loop takes from one active module
+// in one look, so that one busy module cannot starve the others.
+const pollDrainMax = 32
+
 // maxDirectActive is how many active modules the loop reads directly. A
 // Go select has a fixed set of cases, so the number is fixed too; four
 // covers a transport, a timer, a crypto pool and a client receiver, and
@@ -158,15 +162,23 @@ func (l *loop) poll() error {
 		return nil
 	}
 	for i, ch := range l.direct {
-		if ch == nil {
-			continue
-		}
-		select {
-		case evs, ok := <-ch:
-			if err := l.handleDirect(i, evs, ok); err != nil {
-				return err
+		// Take what the module has queued, up to pollDrainMax lists, so
+		// that its events reach their modules in batches rather than one
+		// list per turn of the loop.
+		for range pollDrainMax {
+			if ch == nil || l.paused {
+				break
 			}
-		default:
+			select {
+			case evs, ok := <-ch:
+				if err := l.handleDirect(i, evs, ok); err != nil {
+					return err
+				}
+				ch = l.direct[i] // nil once closed
+				continue
+			default:
+			}
+			break
 		}
 	}
 	if l.hasReaders {
