@@ -1,0 +1,317 @@
+package testsim
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Item is something a protocol is asked to deliver, or delivers: a
+// broadcast message, a request to order.
+type Item struct {
+	// ID names the item: a broadcast instance, a request ID. It is unique
+	// across the run: two submissions with the same ID are the same item.
+	ID string
+	// Origin is the node that submitted the item, as the delivering node
+	// believes; empty if the protocol does not know.
+	Origin stdtypes.NodeID
+	// Value is the item's content, compared by agreement and validity.
+	Value string
+}
+
+// Delivery is implemented by the events through which a protocol announces
+// that its node delivered an item, such as a broadcast's Deliver event to
+// the application module. The ready checkers look at the events that
+// implement it and ignore the rest. A delivery counts when the node
+// dispatches it to its destination module, so the node needs a module
+// there (modules.NullPassive will do).
+type Delivery interface {
+	stdtypes.Event
+	DeliveredItem() Item
+}
+
+// Submission is implemented by the events that ask a protocol to deliver
+// an item, such as a Broadcast request injected into the origin node. The
+// item's Origin is ignored: it is the node that dispatches the event.
+type Submission interface {
+	stdtypes.Event
+	SubmittedItem() Item
+}
+
+// faultySet is the set of Byzantine nodes a checker ignores.
+type faultySet map[stdtypes.NodeID]bool
+
+func newFaultySet(faulty []stdtypes.NodeID) faultySet {
+	set := make(faultySet, len(faulty))
+	for _, id := range faulty {
+		set[id] = true
+	}
+	return set
+}
+
+// BroadcastProperties returns the properties of a reliable broadcast, for
+// a protocol whose events implement Delivery and Submission: Agreement,
+// NoDuplication, Validity and Termination. The faulty nodes are Byzantine:
+// what they deliver is not checked, what they submit need not be
+// delivered. Add TotalOrder for a protocol that orders deliveries.
+func BroadcastProperties(faulty ...stdtypes.NodeID) []Property {
+	return []Property{Agreement(faulty...), NoDuplication(faulty...), Validity(faulty...), Termination(faulty...)}
+}
+
+// Agreement is violated when two correct nodes deliver different values
+// for the same item ID. Its state holds one entry per item delivered.
+func Agreement(faulty ...stdtypes.NodeID) Property {
+	return &agreement{faulty: newFaultySet(faulty), first: make(map[string]firstDelivery)}
+}
+
+type agreement struct {
+	faulty faultySet
+	first  map[string]firstDelivery
+}
+
+type firstDelivery struct {
+	node  stdtypes.NodeID
+	value string
+}
+
+func (p *agreement) Name() string { return "agreement" }
+
+func (p *agreement) Observe(o *Observation) error {
+	d, ok := o.Event.(Delivery)
+	if !ok || p.faulty[o.Node] {
+		return nil
+	}
+	item := d.DeliveredItem()
+	prev, ok := p.first[item.ID]
+	if !ok {
+		p.first[item.ID] = firstDelivery{node: o.Node, value: item.Value}
+		return nil
+	}
+	if prev.value != item.Value {
+		return fmt.Errorf("node %s delivered %q for item %q, node %s delivered %q",
+			o.Node, item.Value, item.ID, prev.node, prev.value)
+	}
+	return nil
+}
+
+// NoDuplication is violated when a correct node delivers the same item ID
+// twice in one incarnation. A restarted node starts afresh: without a
+// write-ahead log it cannot remember what it delivered. Its state holds
+// the IDs each node delivered in its current incarnation.
+func NoDuplication(faulty ...stdtypes.NodeID) Property {
+	return &noDuplication{faulty: newFaultySet(faulty), nodes: make(map[stdtypes.NodeID]*deliveredSet)}
+}
+
+type noDuplication struct {
+	faulty faultySet
+	nodes  map[stdtypes.NodeID]*deliveredSet
+}
+
+type deliveredSet struct {
+	incarnation int
+	ids         map[string]struct{}
+}
+
+func (p *noDuplication) Name() string { return "no duplication" }
+
+func (p *noDuplication) Observe(o *Observation) error {
+	d, ok := o.Event.(Delivery)
+	if !ok || p.faulty[o.Node] {
+		return nil
+	}
+	set := p.nodes[o.Node]
+	if set == nil || set.incarnation != o.Incarnation {
+		set = &deliveredSet{incarnation: o.Incarnation, ids: make(map[string]struct{})}
+		p.nodes[o.Node] = set
+	}
+	id := d.DeliveredItem().ID
+	if _, dup := set.ids[id]; dup {
+		return fmt.Errorf("node %s delivered item %q twice", o.Node, id)
+	}
+	set.ids[id] = struct{}{}
+	return nil
+}
+
+// Validity is violated when a correct node delivers an item whose origin
+// is a correct node that never submitted it, or submitted another value.
+// Items from faulty or unknown origins are not checked. Its state holds
+// one entry per item submitted.
+func Validity(faulty ...stdtypes.NodeID) Property {
+	return &validity{faulty: newFaultySet(faulty), submitted: make(map[string]Item)}
+}
+
+type validity struct {
+	faulty    faultySet
+	submitted map[string]Item
+}
+
+func (p *validity) Name() string { return "validity" }
+
+func (p *validity) Observe(o *Observation) error {
+	if p.faulty[o.Node] {
+		return nil
+	}
+	switch ev := o.Event.(type) {
+	case Submission:
+		item := ev.SubmittedItem()
+		if _, ok := p.submitted[item.ID]; !ok {
+			item.Origin = o.Node
+			p.submitted[item.ID] = item
+		}
+	case Delivery:
+		item := ev.DeliveredItem()
+		if item.Origin == "" || p.faulty[item.Origin] {
+			return nil
+		}
+		sub, ok := p.submitted[item.ID]
+		switch {
+		case !ok || sub.Origin != item.Origin:
+			return fmt.Errorf("node %s delivered item %q with value %q from node %s, which never submitted it",
+				o.Node, item.ID, item.Value, item.Origin)
+		case sub.Value != item.Value:
+			return fmt.Errorf("node %s delivered item %q with value %q; node %s submitted %q",
+				o.Node, item.ID, item.Value, item.Origin, sub.Value)
+		}
+	}
+	return nil
+}
+
+// TotalOrder is violated when two correct nodes deliver different items at
+// the same position of their sequences of deliveries. A node's position
+// counts its deliveries since it last started: a restarted node delivers
+// the sequence again from its start, as a replica without a write-ahead
+// log does. Its state holds the sequence, one ID per position.
+func TotalOrder(faulty ...stdtypes.NodeID) Property {
+	return &totalOrder{faulty: newFaultySet(faulty), nodes: make(map[stdtypes.NodeID]*orderPosition)}
+}
+
+type totalOrder struct {
+	faulty faultySet
+	// log is the sequence delivered so far: log[i] is the item ID at
+	// position i, set by the first correct node to reach it.
+	log   []orderEntry
+	nodes map[stdtypes.NodeID]*orderPosition
+}
+
+type orderEntry struct {
+	id   string
+	node stdtypes.NodeID
+}
+
+type orderPosition struct {
+	incarnation int
+	next        int
+}
+
+func (p *totalOrder) Name() string { return "total order" }
+
+func (p *totalOrder) Observe(o *Observation) error {
+	d, ok := o.Event.(Delivery)
+	if !ok || p.faulty[o.Node] {
+		return nil
+	}
+	pos := p.nodes[o.Node]
+	if pos == nil || pos.incarnation != o.Incarnation {
+		pos = &orderPosition{incarnation: o.Incarnation}
+		p.nodes[o.Node] = pos
+	}
+	id := d.DeliveredItem().ID
+	i := pos.next
+	pos.next++
+	if i == len(p.log) {
+		p.log = append(p.log, orderEntry{id: id, node: o.Node})
+		return nil
+	}
+	if want := p.log[i]; want.id != id {
+		return fmt.Errorf("node %s delivered item %q at position %d, node %s delivered %q there",
+			o.Node, id, i, want.node, want.id)
+	}
+	return nil
+}
+
+// Termination is a liveness property: by the time it is checked, every
+// correct node that is up has delivered every item a correct node
+// submitted, and every item a correct node delivered (in any of its
+// incarnations). Its state holds the items and who delivered them.
+func Termination(faulty ...stdtypes.NodeID) Liveness {
+	return &termination{
+		faulty:    newFaultySet(faulty),
+		known:     make(map[string]bool),
+		delivered: make(map[stdtypes.NodeID]map[string]struct{}),
+	}
+}
+
+type termination struct {
+	faulty faultySet
+	// required lists the IDs every correct node must deliver, in the
+	// order they became required, so that reports are deterministic.
+	required  []requiredItem
+	known     map[string]bool
+	delivered map[stdtypes.NodeID]map[string]struct{}
+}
+
+type requiredItem struct {
+	id  string
+	why string
+}
+
+func (p *termination) Name() string { return "termination" }
+
+func (p *termination) Observe(o *Observation) error {
+	if p.faulty[o.Node] {
+		return nil
+	}
+	switch ev := o.Event.(type) {
+	case Submission:
+		p.require(ev.SubmittedItem().ID, fmt.Sprintf("submitted by node %s", o.Node))
+	case Delivery:
+		id := ev.DeliveredItem().ID
+		p.require(id, fmt.Sprintf("delivered by node %s", o.Node))
+		set := p.delivered[o.Node]
+		if set == nil {
+			set = make(map[string]struct{})
+			p.delivered[o.Node] = set
+		}
+		set[id] = struct{}{}
+	}
+	return nil
+}
+
+func (p *termination) require(id, why string) {
+	if p.known[id] {
+		return
+	}
+	p.known[id] = true
+	p.required = append(p.required, requiredItem{id: id, why: why})
+}
+
+// maxReported bounds the missing deliveries a report lists one by one.
+const maxReported = 5
+
+func (p *termination) CheckLiveness(up []stdtypes.NodeID) error {
+	var missing []string
+	count := 0
+	for _, node := range up {
+		if p.faulty[node] {
+			continue
+		}
+		for _, r := range p.required {
+			if _, ok := p.delivered[node][r.id]; ok {
+				continue
+			}
+			count++
+			if len(missing) < maxReported {
+				missing = append(missing, fmt.Sprintf("node %s did not deliver item %q (%s)", node, r.id, r.why))
+			}
+		}
+	}
+	if count == 0 {
+		return nil
+	}
+	more := ""
+	if count > len(missing) {
+		more = fmt.Sprintf("; and %d more", count-len(missing))
+	}
+	return fmt.Errorf("%d deliveries missing: %s%s", count, strings.Join(missing, "; "), more)
+}

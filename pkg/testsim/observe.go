@@ -1,0 +1,262 @@
+package testsim
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Observation is one event a node dispatched to one of its modules, or a
+// crash or start of a node (Event nil, Note set), as observers, properties
+// and failure reports see it.
+type Observation struct {
+	// Seq numbers the observations of a run from 1.
+	Seq uint64
+	// Time is the simulated time of the dispatch.
+	Time time.Duration
+	// Node is the node that dispatched the event.
+	Node stdtypes.NodeID
+	// Incarnation counts the node's starts: 1 until its first restart.
+	Incarnation int
+	// Event is the event, or nil for a note on the node's life.
+	Event stdtypes.Event
+	// Note says what happened to the node ("crashed", "started") when
+	// Event is nil.
+	Note string
+}
+
+// String describes the observation in one line: time, node, event type,
+// destination and contents.
+func (o *Observation) String() string {
+	if o.Event == nil {
+		return fmt.Sprintf("#%d %v node %s (incarnation %d) %s", o.Seq, o.Time, o.Node, o.Incarnation, o.Note)
+	}
+	return fmt.Sprintf("#%d %v node %s: %s to %q %s", o.Seq, o.Time, o.Node,
+		stdtypes.TypeName(o.Event), o.Event.Dest(), describeContent(o.Event))
+}
+
+// describeContent prints an event's fields for a failure report.
+func describeContent(ev stdtypes.Event) string {
+	v := reflect.ValueOf(ev)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		return fmt.Sprintf("%+v", v.Elem().Interface())
+	}
+	return fmt.Sprintf("%+v", ev)
+}
+
+// Property is a condition on the events of a run. The simulation calls
+// Observe with every event every node dispatches, in the order of the run,
+// just before the destination module gets it; a non-nil error is a
+// violation of safety, which stops the run at once with a *Failure.
+//
+// The Observation is valid only during the call: copy what must be kept
+// (the event itself may be kept; events are never modified). A property
+// keeps only the state it needs, so that long runs stay in bounded memory
+// where the property allows.
+type Property interface {
+	// Name names the property in failure reports.
+	Name() string
+	Observe(o *Observation) error
+}
+
+// Liveness is a property that also has a condition to meet by a deadline:
+// the simulation calls CheckLiveness when the test asks (Sim.CheckLiveness),
+// typically once every fault has healed and the system had time to
+// recover, with the nodes that are up then.
+type Liveness interface {
+	Property
+	CheckLiveness(up []stdtypes.NodeID) error
+}
+
+// Failure is what a run that went wrong returns: a property was violated,
+// a module failed, or a node could not be built. It holds what is needed
+// to understand and reproduce the run.
+type Failure struct {
+	// Seed is the seed of the run.
+	Seed uint64
+	// Time is the simulated time of the failure.
+	Time time.Duration
+	// Node is the node where it happened, if any.
+	Node stdtypes.NodeID
+	// Property is the violated property's name, or "" if something else
+	// failed.
+	Property string
+	// Err is the property's or the module's error.
+	Err error
+	// Events is the number of observations until the failure.
+	Events uint64
+	// Hash is the event-sequence hash up to the failure: a rerun of the
+	// seed fails with the same hash.
+	Hash uint64
+	// History holds the last observations before the failure, oldest
+	// first (the last is the violating event for a property).
+	History []Observation
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	what := "run failed"
+	if f.Property != "" {
+		what = fmt.Sprintf("property %q violated", f.Property)
+	}
+	fmt.Fprintf(&b, "testsim: %s at %v", what, f.Time)
+	if f.Node != "" {
+		fmt.Fprintf(&b, " on node %s", f.Node)
+	}
+	fmt.Fprintf(&b, " (seed %d, after %d events, hash %016x): %v", f.Seed, f.Events, f.Hash, f.Err)
+	if len(f.History) > 0 {
+		fmt.Fprintf(&b, "\nlast %d events:", len(f.History))
+		for i := range f.History {
+			b.WriteString("\n  ")
+			b.WriteString(f.History[i].String())
+		}
+	}
+	return b.String()
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+// history is a ring of the last observations, for failure reports. Its
+// size is fixed, so a run of any length keeps the same memory.
+type history struct {
+	ring []Observation
+	next int
+	full bool
+}
+
+func newHistory(size int) history { return history{ring: make([]Observation, size)} }
+
+func (h *history) add(o *Observation) {
+	if len(h.ring) == 0 {
+		return
+	}
+	h.ring[h.next] = *o
+	h.next++
+	if h.next == len(h.ring) {
+		h.next = 0
+		h.full = true
+	}
+}
+
+// snapshot returns the observations in the ring, oldest first.
+func (h *history) snapshot() []Observation {
+	if !h.full {
+		return append([]Observation(nil), h.ring[:h.next]...)
+	}
+	out := make([]Observation, 0, len(h.ring))
+	out = append(out, h.ring[h.next:]...)
+	return append(out, h.ring[:h.next]...)
+}
+
+// FNV-1a, 64 bits.
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+// hasher computes the event-sequence hash: FNV-1a over a canonical
+// description of every observation. It is the same in every process and
+// every build, so two runs can be compared by their hashes alone.
+type hasher struct {
+	sum uint64
+	// content makes the hash cover what events hold, not only their
+	// shape (see Options.HashContent).
+	content bool
+	buf     []byte
+	// unhashable counts events whose content could not be encoded.
+	unhashable uint64
+	// typeHashes caches the hash of each event type's name.
+	typeHashes map[reflect.Type]uint64
+}
+
+func newHasher(content bool) hasher {
+	return hasher{sum: fnvOffset64, content: content, typeHashes: make(map[reflect.Type]uint64)}
+}
+
+func (h *hasher) u64(v uint64) {
+	s := h.sum
+	for range 8 {
+		s ^= v & 0xff
+		s *= fnvPrime64
+		v >>= 8
+	}
+	h.sum = s
+}
+
+func (h *hasher) bytes(b []byte) {
+	s := h.sum
+	for _, c := range b {
+		s ^= uint64(c)
+		s *= fnvPrime64
+	}
+	h.sum = s
+	h.u64(uint64(len(b)))
+}
+
+func (h *hasher) str(str string) {
+	s := h.sum
+	for i := 0; i < len(str); i++ {
+		s ^= uint64(str[i])
+		s *= fnvPrime64
+	}
+	h.sum = s
+	h.u64(uint64(len(str)))
+}
+
+// observation adds o, whose node has index node, to the hash: node, time,
+// event type and destination, and the event's encoding if content is set.
+func (h *hasher) observation(node int, o *Observation) {
+	h.u64(uint64(node))
+	h.u64(uint64(o.Time))
+	if o.Event == nil {
+		h.u64(uint64(o.Incarnation))
+		h.str(o.Note)
+		return
+	}
+	h.u64(h.typeHash(o.Event))
+	h.str(string(o.Event.Dest()))
+	if h.content {
+		h.eventContent(o.Event)
+	}
+}
+
+// typeHash returns the hash of the event's type name, cached per type.
+func (h *hasher) typeHash(ev stdtypes.Event) uint64 {
+	t := reflect.TypeOf(ev)
+	if v, ok := h.typeHashes[t]; ok {
+		return v
+	}
+	name := stdtypes.TypeName(ev)
+	v := uint64(fnvOffset64)
+	for i := 0; i < len(name); i++ {
+		v ^= uint64(name[i])
+		v *= fnvPrime64
+	}
+	h.typeHashes[t] = v
+	return v
+}
+
+// eventContent adds the encoding of ev: package codec's, which is
+// deterministic, for a registered event; else the CBOR encoding of its
+// fields, which works for events holding no unregistered events or
+// messages. An event neither can encode is counted and only its shape is
+// hashed: printing it would show pointers, which differ between processes.
+func (h *hasher) eventContent(ev stdtypes.Event) {
+	var err error
+	if _, ok := codec.Name(ev); ok {
+		if h.buf, err = codec.AppendEvent(h.buf[:0], ev); err == nil {
+			h.bytes(h.buf)
+			return
+		}
+	}
+	data, err := codec.Marshal(ev)
+	if err != nil {
+		h.unhashable++
+		return
+	}
+	h.bytes(data)
+}
