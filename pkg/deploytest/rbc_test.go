@@ -1,0 +1,269 @@
+package deploytest_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mirframework/mir/pkg/deploytest"
+	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+var showBroken = flag.Bool("deploytest.broken", false,
+	"run TestBrokenBroadcastFails, which fails on purpose to show a failure report")
+
+// Module IDs of the broadcast test system.
+const (
+	rbcID stdtypes.ModuleID = "rbc"
+	appID stdtypes.ModuleID = "app"
+)
+
+func nodeIDs(n int) []stdtypes.NodeID {
+	ids := make([]stdtypes.NodeID, n)
+	for i := range ids {
+		ids[i] = stdtypes.NewNodeIDFromInt(i)
+	}
+	return ids
+}
+
+// rbcConfig is a deployment of n nodes running the broadcast protocol,
+// tolerating f faults, broken if asked.
+func rbcConfig(n, f int, broken bool) deploytest.Config {
+	return deploytest.Config{
+		Nodes: nodeIDs(n),
+		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
+			params := rbc.DefaultParams(info.Membership, f)
+			params.Broken = broken
+			mc := rbc.ModuleConfig{Self: rbcID, Net: info.Transport, Timer: info.Timer, App: appID}
+			proto, err := rbc.New(info.ID, mc, params)
+			if err != nil {
+				return nil, err
+			}
+			return modules.Modules{rbcID: proto, appID: modules.NullPassive{}}, nil
+		},
+	}
+}
+
+// broadcastAll has every node in origins broadcast perNode values.
+func broadcastAll(t *testing.T, d deploytest.Deployment, origins []stdtypes.NodeID, perNode int) {
+	t.Helper()
+	for _, id := range origins {
+		for seq := 1; seq <= perNode; seq++ {
+			value := fmt.Sprintf("value %d of node %s", seq, id)
+			if err := d.Submit(id, rbc.NewBroadcast(rbcID, id, uint64(seq), value)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// testBroadcast is the test code that runs against both kinds of
+// deployment: every node broadcasts, every node delivers everything, and
+// the broadcast properties hold throughout.
+func testBroadcast(t *testing.T, d deploytest.Deployment) {
+	const perNode = 3
+	delivered := deploytest.Collect[*rbc.Deliver](d)
+	d.Check(testsim.BroadcastProperties()...)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := d.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	nodes := d.Nodes()
+	broadcastAll(t, d, nodes, perNode)
+	want := len(nodes) * len(nodes) * perNode
+	if err := d.WaitFor(func() bool { return delivered.Len() == want }, 20*time.Second); err != nil {
+		t.Fatalf("%v; %d of %d deliveries", err, delivered.Len(), want)
+	}
+	if err := d.CheckLiveness(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range nodes {
+		if got := delivered.Count(id); got != len(nodes)*perNode {
+			t.Errorf("node %s delivered %d values, want %d", id, got, len(nodes)*perNode)
+		}
+	}
+}
+
+func TestBroadcastReal(t *testing.T) {
+	d, err := deploytest.NewReal(rbcConfig(4, 1, false), deploytest.RealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testBroadcast(t, d)
+}
+
+func TestBroadcastSimulated(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testBroadcast(t, d)
+	})
+}
+
+// TestBroadcastUnderFaults runs the broadcast through every fault a crash
+// fault tolerant system must survive at once: a lossy, duplicating,
+// reordering network with heavy-tailed latency, a partition, and a node
+// crashing and restarting. Once everything has healed, every correct node
+// has delivered everything.
+func TestBroadcastUnderFaults(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{
+			Seed: seed,
+			Network: sim.Options{Link: sim.LinkConfig{
+				Latency:   testsim.Pareto(time.Millisecond, 1.5, 200*time.Millisecond),
+				Loss:      0.2,
+				Duplicate: 0.1,
+				Reorder:   0.2,
+			}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Check(testsim.BroadcastProperties()...)
+		r := d.Sim().Rand()
+		// A random node crashes early and comes back; the network is
+		// split in two for a while.
+		victim := stdtypes.NewNodeIDFromInt(r.IntN(4))
+		if err := d.Start(); err != nil {
+			t.Fatal(err)
+		}
+		d.Node(victim).CrashAt(time.Duration(r.IntN(100)) * time.Millisecond)
+		d.Node(victim).RestartAt(time.Second)
+		if err := d.Network().PartitionDuring(200*time.Millisecond, 2*time.Second,
+			[]stdtypes.NodeID{"0", "1"}, []stdtypes.NodeID{"2", "3"}); err != nil {
+			t.Fatal(err)
+		}
+		broadcastAll(t, d, d.Nodes(), 2)
+		if err := d.Sim().Run(d.Sim().FaultsHealed() + 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CheckLiveness(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// equivocate makes node 0 tell some peers one value and others another,
+// in everything it sends.
+func equivocate() sim.Adversary {
+	return sim.Equivocate(2, func(msg stdtypes.Message, version int) stdtypes.Message {
+		if version == 0 {
+			return msg
+		}
+		switch m := msg.(type) {
+		case *rbc.Send:
+			c := *m
+			c.Value += " (forged)"
+			return &c
+		case *rbc.Echo:
+			c := *m
+			c.Value += " (forged)"
+			return &c
+		case *rbc.Ready:
+			c := *m
+			c.Value += " (forged)"
+			return &c
+		}
+		return msg
+	})
+}
+
+// runEquivocation runs the broadcast with node 0 Byzantine, equivocating,
+// and returns the run's error (a *testsim.Failure if a property broke) and
+// the simulation.
+func runEquivocation(t *testing.T, seed uint64, broken bool) (*testsim.Sim, error) {
+	t.Helper()
+	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Check(testsim.BroadcastProperties("0")...)
+	if err := d.Network().SetAdversary("0", equivocate()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	broadcastAll(t, d, d.Nodes(), 3)
+	if err := d.Sim().Run(5 * time.Second); err != nil {
+		return d.Sim(), err
+	}
+	return d.Sim(), d.CheckLiveness()
+}
+
+// TestBroadcastByzantineOrigin: Bracha's protocol keeps agreement and
+// totality whatever an equivocating origin does.
+func TestBroadcastByzantineOrigin(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		if _, err := runEquivocation(t, seed, false); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestBrokenBroadcastCaught shows that the checkers catch the broken
+// variant within the test's seeds, and that a failing seed fails the same
+// way, with the same event-sequence hash, every time it is run.
+func TestBrokenBroadcastCaught(t *testing.T) {
+	var first *testsim.Failure
+	caught := 0
+	for _, seed := range testsim.Seeds() {
+		_, err := runEquivocation(t, seed, true)
+		var f *testsim.Failure
+		switch {
+		case err == nil:
+			continue
+		case !errors.As(err, &f) || f.Property != "agreement":
+			t.Fatalf("seed %d: want an agreement violation, got %v", seed, err)
+		}
+		caught++
+		if first == nil {
+			first = f
+		}
+	}
+	if first == nil {
+		t.Fatalf("the broken broadcast passed all %d seeds", len(testsim.Seeds()))
+	}
+	t.Logf("agreement violated in %d of %d seeds; first: seed %d, hash %016x",
+		caught, len(testsim.Seeds()), first.Seed, first.Hash)
+	for range 2 {
+		_, err := runEquivocation(t, first.Seed, true)
+		var f *testsim.Failure
+		if !errors.As(err, &f) || f.Hash != first.Hash || f.Events != first.Events || f.Err.Error() != first.Err.Error() {
+			t.Fatalf("seed %d again: %v; want the same failure, hash %016x", first.Seed, err, first.Hash)
+		}
+	}
+	if last := first.History[len(first.History)-1]; !strings.Contains(last.String(), "rbc.Deliver") {
+		t.Errorf("the failure's last event is %s, want the delivery that broke agreement", last.String())
+	}
+}
+
+// TestBrokenBroadcastFails runs the broken variant as a user's test would,
+// to show what a failure looks like: the report and the command that
+// reproduces it. It fails on purpose, so it runs only with
+// -deploytest.broken:
+//
+//	go test ./pkg/deploytest -run TestBrokenBroadcastFails -deploytest.broken
+func TestBrokenBroadcastFails(t *testing.T) {
+	if !*showBroken {
+		t.Skip("fails on purpose; run with -deploytest.broken")
+	}
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		if _, err := runEquivocation(t, seed, true); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
