@@ -1,6 +1,6 @@
 module github.com/mirframework/mir
 
-go 1.26
+go 1.26.8
 
 require (
 	github.com/fxamacker/cbor/v2 v2.10.0
@@ -10,9 +10,18 @@ require (
 require github.com/x448/float16 v0.8.4 // indirect
 
 require (
+)
+
+require (
+)
+
+require (
+	github.com/consensys/gnark-crypto v0.22.0
 	github.com/hdevalence/ed25519consensus v0.2.0
 )
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/bits-and-blooms/bitset v1.25.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 )

@@ -1,0 +1,272 @@
+package threshcrypto
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"math/bits"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+)
+
+// The curve arithmetic of the scheme: hashing to G1, encoding and decoding
+// points, pairing checks with precomputed lines, and Lagrange
+// interpolation in the exponent.
+
+// dst is the domain separation tag of hashing to G1: that of the basic
+// BLS signature scheme with minimal signature size (signatures in G1,
+// public keys in G2) of the IETF BLS signature draft.
+var dst = []byte("BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_")
+
+// Sizes of encodings, in bytes.
+const (
+	// SignatureSize is the size of a full signature: a compressed G1 point.
+	SignatureSize = bls.SizeOfG1AffineCompressed
+	// ShareSize is the size of a signature share: the signer's index (2
+	// bytes, big-endian) followed by a compressed G1 point.
+	ShareSize = 2 + SignatureSize
+	// g2Size is the size of a compressed G2 point, a public key.
+	g2Size = bls.SizeOfG2AffineCompressed
+)
+
+// MaxNodes is the largest n of a t-of-n key. It bounds the size of a public
+// key (96 bytes per node) and of the work a public key file can ask for.
+const MaxNodes = 1024
+
+// Errors. Functions that decode input wrap ErrMalformed; the checks of
+// signatures wrap ErrInvalidSignature.
+var (
+	ErrMalformed        = errors.New("malformed encoding")
+	ErrInvalidSignature = errors.New("invalid signature")
+	ErrUnknownSigner    = errors.New("unknown signer")
+	ErrUnknownIndex     = errors.New("share index of no node")
+	ErrDuplicateIndex   = errors.New("two shares with the same index")
+	ErrNotEnoughShares  = errors.New("not enough valid shares")
+	ErrNoKeyShare       = errors.New("no key share")
+)
+
+// lines are the precomputed line evaluations of the Miller loop for a
+// fixed G2 point, which save about a third of a pairing.
+type lines = [2][len(bls.LoopCounter) - 1]bls.LineEvaluationAff
+
+// g2Gen is the generator of G2; g2GenLines its lines.
+var (
+	g2Gen      bls.G2Affine
+	g2GenLines lines
+)
+
+func init() {
+	_, _, _, g2Gen = bls.Generators()
+	g2GenLines = bls.PrecomputeLines(g2Gen)
+}
+
+// hashToG1 hashes msg to a point of G1 (RFC 9380, random oracle variant).
+func hashToG1(msg []byte) (bls.G1Affine, error) {
+	h, err := bls.HashToG1(msg, dst)
+	if err != nil {
+		return bls.G1Affine{}, fmt.Errorf("hash to G1: %w", err)
+	}
+	return h, nil
+}
+
+// decodeG1 decodes a compressed G1 point from untrusted bytes: exactly
+// SignatureSize bytes, the canonical encoding of a point of the prime-order
+// subgroup other than the identity.
+func decodeG1(b []byte) (bls.G1Affine, error) {
+	var p bls.G1Affine
+	if len(b) != SignatureSize {
+		return p, fmt.Errorf("%w: G1 point of %d bytes, want %d", ErrMalformed, len(b), SignatureSize)
+	}
+	// The library checks the encoding, that the point is on the curve and
+	// in the subgroup.
+	if _, err := p.SetBytes(b); err != nil {
+		return p, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if p.IsInfinity() {
+		return p, fmt.Errorf("%w: the identity of G1", ErrMalformed)
+	}
+	// One encoding per point: an uncompressed encoding could not have
+	// this length, but a compressed one with stray flag bits could pass.
+	if enc := p.Bytes(); string(enc[:]) != string(b) {
+		return p, fmt.Errorf("%w: non-canonical G1 encoding", ErrMalformed)
+	}
+	return p, nil
+}
+
+// decodeG2 decodes a compressed G2 point, like decodeG1.
+func decodeG2(b []byte) (bls.G2Affine, error) {
+	var p bls.G2Affine
+	if len(b) != g2Size {
+		return p, fmt.Errorf("%w: G2 point of %d bytes, want %d", ErrMalformed, len(b), g2Size)
+	}
+	if _, err := p.SetBytes(b); err != nil {
+		return p, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if p.IsInfinity() {
+		return p, fmt.Errorf("%w: the identity of G2", ErrMalformed)
+	}
+	if enc := p.Bytes(); string(enc[:]) != string(b) {
+		return p, fmt.Errorf("%w: non-canonical G2 encoding", ErrMalformed)
+	}
+	return p, nil
+}
+
+// pairingCheck reports whether e(sig, g2) = e(h, pk), that is whether
+// e(-sig, g2) · e(h, pk) = 1, where pkLines are pk's precomputed lines.
+// The points must be in their subgroups.
+func pairingCheck(sig, h *bls.G1Affine, pkLines *lines) bool {
+	var negSig bls.G1Affine
+	negSig.Neg(sig)
+	// The library writes into the lines it is given, so each check works
+	// on its own copy; that also makes concurrent checks safe.
+	ls := make([]lines, 2)
+	ls[0] = g2GenLines
+	ls[1] = *pkLines
+	ok, err := bls.PairingCheckFixedQ([]bls.G1Affine{negSig, *h}, ls)
+	return err == nil && ok
+}
+
+// smallRecoverMax is the largest threshold for which recovery looks for
+// small Lagrange coefficients; beyond it, they are full-size anyway.
+const smallRecoverMax = 16
+
+// interpolate returns the value at 0 of the polynomial in the exponent
+// whose values at indices idx are pts: sum of lambda_i * pts[i] with the
+// Lagrange coefficients lambda_i for 0. Indices must be distinct and
+// positive.
+//
+// For the small sets of small indices of most deployments, lambda_i = N_i /
+// D_i with small integers, so the sum is computed as (1/D) * sum of
+// (N_i * D / D_i) * pts[i] for a common denominator D: scalar
+// multiplications by numbers of a few bits, plus one full one by 1/D
+// (none when D = 1). That is several times cheaper than one full scalar
+// multiplication per point.
+func interpolate(idx []int, pts []bls.G1Affine) bls.G1Affine {
+	if len(idx) <= smallRecoverMax {
+		if coeffs, den, ok := smallLagrange(idx); ok {
+			return combineSmall(coeffs, den, pts)
+		}
+	}
+	return combineFull(idx, pts)
+}
+
+// smallLagrange returns integers c_i and d such that the Lagrange
+// coefficient for 0 at idx[i] is c_i / d, if they all fit in 63 bits.
+func smallLagrange(idx []int) (coeffs []int64, den *big.Int, ok bool) {
+	nums := make([]*big.Int, len(idx))
+	dens := make([]*big.Int, len(idx))
+	den = big.NewInt(1)
+	var g big.Int
+	for i, xi := range idx {
+		num, d := big.NewInt(1), big.NewInt(1)
+		for j, xj := range idx {
+			if i == j {
+				continue
+			}
+			num.Mul(num, big.NewInt(int64(xj)))
+			d.Mul(d, big.NewInt(int64(xj-xi)))
+		}
+		g.GCD(nil, nil, num, new(big.Int).Abs(d))
+		num.Quo(num, &g)
+		d.Quo(d, &g)
+		if d.Sign() < 0 {
+			num.Neg(num)
+			d.Neg(d)
+		}
+		nums[i], dens[i] = num, d
+		// den = lcm(den, d)
+		g.GCD(nil, nil, den, d)
+		den.Mul(den, new(big.Int).Quo(d, &g))
+		if den.BitLen() > 63 {
+			return nil, nil, false
+		}
+	}
+	coeffs = make([]int64, len(idx))
+	for i := range idx {
+		c := new(big.Int).Quo(den, dens[i])
+		c.Mul(c, nums[i])
+		if !c.IsInt64() {
+			return nil, nil, false
+		}
+		coeffs[i] = c.Int64()
+	}
+	return coeffs, den, true
+}
+
+// combineSmall returns (1/den) * sum of coeffs[i] * pts[i].
+func combineSmall(coeffs []int64, den *big.Int, pts []bls.G1Affine) bls.G1Affine {
+	var acc bls.G1Jac
+	acc.X.SetOne()
+	acc.Y.SetOne() // The identity in Jacobian coordinates: (1, 1, 0).
+	for i, c := range coeffs {
+		p := pts[i]
+		if c < 0 {
+			p.Neg(&p)
+			c = -c
+		}
+		if c == 0 {
+			continue // Not a Lagrange coefficient, but cheap to allow.
+		}
+		var term bls.G1Jac
+		mulSmall(&term, &p, uint64(c))
+		acc.AddAssign(&term)
+	}
+	if den.Cmp(big.NewInt(1)) != 0 {
+		var inv fr.Element
+		inv.SetBigInt(den).Inverse(&inv)
+		var s big.Int
+		inv.BigInt(&s)
+		acc.ScalarMultiplication(&acc, &s)
+	}
+	var out bls.G1Affine
+	out.FromJacobian(&acc)
+	return out
+}
+
+// mulSmall sets r to k * p, k > 0, by double-and-add, which for the few
+// bits of k costs a few additions.
+func mulSmall(r *bls.G1Jac, p *bls.G1Affine, k uint64) {
+	top := bits.Len64(k) - 1
+	r.FromAffine(p)
+	for bit := top - 1; bit >= 0; bit-- {
+		r.DoubleAssign()
+		if k>>uint(bit)&1 == 1 {
+			r.AddMixed(p)
+		}
+	}
+}
+
+// combineFull returns sum of lambda_i * pts[i] with the Lagrange
+// coefficients computed in the scalar field.
+func combineFull(idx []int, pts []bls.G1Affine) bls.G1Affine {
+	var acc bls.G1Jac
+	acc.X.SetOne()
+	acc.Y.SetOne()
+	for i, xi := range idx {
+		var num, den fr.Element
+		num.SetOne()
+		den.SetOne()
+		for j, xj := range idx {
+			if i == j {
+				continue
+			}
+			var a, b fr.Element
+			a.SetUint64(uint64(xj))
+			b.SetInt64(int64(xj - xi))
+			num.Mul(&num, &a)
+			den.Mul(&den, &b)
+		}
+		den.Inverse(&den)
+		num.Mul(&num, &den)
+		var s big.Int
+		num.BigInt(&s)
+		var term bls.G1Jac
+		term.FromAffine(&pts[i])
+		term.ScalarMultiplication(&term, &s)
+		acc.AddAssign(&term)
+	}
+	var out bls.G1Affine
+	out.FromJacobian(&acc)
+	return out
+}
