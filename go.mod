@@ -10,12 +10,6 @@ require (
 require github.com/x448/float16 v0.8.4 // indirect
 
 require (
-)
-
-require (
-)
-
-require (
 	github.com/consensys/gnark-crypto v0.22.0
 	github.com/hdevalence/ed25519consensus v0.2.0
 )
