@@ -8,15 +8,16 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// Chunk sizes: the fewest items a Pool hands a worker on their own. A
-// signature takes tens of microseconds and a digest of a small input one,
-// so a chunk is a fraction of a millisecond of work; for verification the
-// chunk is also the unit of batch verification, which gains little past a
-// few dozen signatures.
+// Chunk sizes: the fewest and the most items a Pool hands a worker at once
+// (see runner.Job). A signature takes tens of microseconds and the digest
+// of a small input one, so a chunk is a fraction of a millisecond to a few
+// milliseconds of work; for verification the chunk is also the unit of
+// batch verification, which gains little past a few dozen signatures (see
+// BenchmarkVerifyBatchSize).
 const (
-	signChunk   = 4
-	verifyChunk = 16
-	hashChunk   = 32
+	signChunkMin, signChunkMax     = 4, 16
+	verifyChunkMin, verifyChunkMax = 16, 64
+	hashChunkMin, hashChunkMax     = 32, 256
 )
 
 // NewModule returns the synchronous crypto module: a passive module that
@@ -72,7 +73,8 @@ func signPlanner(c Crypto) runner.Planner {
 			sigs := make([][]byte, len(ev.Msgs))
 			return runner.Job{
 				Items:    len(ev.Msgs),
-				MinChunk: signChunk,
+				MinChunk: signChunkMin,
+				MaxChunk: signChunkMax,
 				Response: NewSignResult(ev.Origin, sigs),
 				Run: func(lo, hi int) error {
 					for i := lo; i < hi; i++ {
@@ -93,7 +95,8 @@ func signPlanner(c Crypto) runner.Planner {
 			res := &VerifyResult{Header: stdtypes.NewHeader(ev.Origin.Module), Origin: ev.Origin, Valid: valid}
 			return runner.Job{
 				Items:    len(ev.Items),
-				MinChunk: verifyChunk,
+				MinChunk: verifyChunkMin,
+				MaxChunk: verifyChunkMax,
 				Response: res,
 				Run: func(lo, hi int) error {
 					c.VerifyMany(ev.Items[lo:hi], valid[lo:hi])
@@ -119,7 +122,8 @@ func hashPlanner(alg HashAlg) runner.Planner {
 		digests := make([][]byte, len(req.Inputs))
 		return runner.Job{
 			Items:    len(req.Inputs),
-			MinChunk: hashChunk,
+			MinChunk: hashChunkMin,
+			MaxChunk: hashChunkMax,
 			Response: NewHashResult(req.Origin, digests),
 			Run: func(lo, hi int) error {
 				h := alg.New()

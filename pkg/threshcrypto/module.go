@@ -32,7 +32,7 @@ func NewPool(c ThreshCrypto, params runner.PoolParams) (*runner.Pool, error) {
 }
 
 // Every operation takes a tenth of a millisecond or more, so each item is
-// worth a worker of its own.
+// worth a worker of its own, and is handed out alone.
 const minChunk = 1
 
 // planner plans the jobs of the module's requests.
@@ -47,6 +47,7 @@ func planner(c ThreshCrypto) runner.Planner {
 			return runner.Job{
 				Items:    len(ev.Msgs),
 				MinChunk: minChunk,
+				MaxChunk: minChunk,
 				Response: NewSignShareResult(ev.Origin, shares),
 				Run: func(lo, hi int) error {
 					for i := lo; i < hi; i++ {
@@ -68,6 +69,7 @@ func planner(c ThreshCrypto) runner.Planner {
 			return runner.Job{
 				Items:    len(ev.Items),
 				MinChunk: minChunk,
+				MaxChunk: minChunk,
 				Response: res,
 				Run: func(lo, hi int) error {
 					for i := lo; i < hi; i++ {
@@ -87,6 +89,7 @@ func planner(c ThreshCrypto) runner.Planner {
 			return runner.Job{
 				Items:    len(ev.Items),
 				MinChunk: minChunk,
+				MaxChunk: minChunk,
 				Response: NewRecoverResult(ev.Origin, sigs, ok),
 				Run: func(lo, hi int) error {
 					for i := lo; i < hi; i++ {
@@ -105,6 +108,7 @@ func planner(c ThreshCrypto) runner.Planner {
 			return runner.Job{
 				Items:    len(ev.Items),
 				MinChunk: minChunk,
+				MaxChunk: minChunk,
 				Response: res,
 				Run: func(lo, hi int) error {
 					for i := lo; i < hi; i++ {

@@ -57,9 +57,10 @@ const outCapacity = 4
 var ErrPoolStopped = errors.New("runner: pool stopped")
 
 // Pool is an active module that computes responses on a pool of worker
-// goroutines. Each request is split into chunks of at least Job.MinChunk
-// items, at most one chunk per worker, so that the items of one large
-// request and of many requests are spread over the workers alike.
+// goroutines. Each request is split into chunks of Job.MinChunk to
+// Job.MaxChunk items: into one chunk per worker when they have nothing
+// queued, so that one large request is spread over them all; whole (up to
+// MaxChunk) when every worker has work queued already.
 //
 // ApplyEvents only plans jobs and queues their chunks: it never waits for a
 // worker, nor for the node to read EventsOut. The workers start at the
@@ -224,7 +225,7 @@ func (p *Pool) add(job Job) (int, error) {
 		p.responses = append(p.responses, finished{event: job.Response, weight: weight})
 		return 0, nil
 	}
-	chunk := max(job.MinChunk, 1, (job.Items+p.workers-1)/p.workers)
+	chunk := p.chunkSize(job)
 	nChunks := (job.Items + chunk - 1) / chunk
 	js := &jobState{run: job.Run, finish: job.Finish, response: job.Response, weight: weight}
 	js.chunksLeft.Store(int32(nChunks))
@@ -232,6 +233,22 @@ func (p *Pool) add(job Job) (int, error) {
 		p.tasks.push(task{job: js, lo: lo, hi: min(lo+chunk, job.Items)})
 	}
 	return nChunks, nil
+}
+
+// chunkSize returns the number of items per chunk of job. With workers
+// idle, a request is spread over all of them, for latency; with work
+// queued for every worker already, it goes whole (up to MaxChunk), since
+// splitting would only add overhead and shrink verification batches.
+// Called with p.mu held.
+func (p *Pool) chunkSize(job Job) int {
+	chunk := (job.Items + p.workers - 1) / p.workers
+	if p.tasks.len() >= p.workers {
+		chunk = job.Items
+	}
+	if job.MaxChunk > 0 {
+		chunk = min(chunk, job.MaxChunk)
+	}
+	return max(chunk, job.MinChunk, 1)
 }
 
 // work is a worker: it runs tasks until ctx ends.

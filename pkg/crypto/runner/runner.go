@@ -35,6 +35,12 @@ type Job struct {
 	// than a pairing, and batch verification gains from them. Values below
 	// 1 count as 1.
 	MinChunk int
+	// MaxChunk is the most items a worker takes at once; 0 means no limit.
+	// When the workers are busy, a Pool hands out whole requests up to
+	// this size, which keeps batch verification efficient; a bound keeps
+	// one huge request from holding one worker while others idle. Values
+	// below MinChunk count as MinChunk.
+	MaxChunk int
 	// Finish, if not nil, is called once every item has been computed and
 	// before Response is emitted, to set what depends on all the items
 	// (such as whether they are all valid). It is called on the goroutine

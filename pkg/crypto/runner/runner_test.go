@@ -46,7 +46,7 @@ func newRequest(id, items int) *request {
 
 // squares plans square jobs, recording the ranges it is asked to compute.
 type squares struct {
-	minChunk int
+	minChunk, maxChunk int
 	mu       sync.Mutex
 	ranges   map[int][][2]int
 }
@@ -60,6 +60,7 @@ func (s *squares) plan(ev stdtypes.Event) (runner.Job, error) {
 	return runner.Job{
 		Items:    req.Items,
 		MinChunk: s.minChunk,
+		MaxChunk: s.maxChunk,
 		Response: res,
 		Run: func(lo, hi int) error {
 			s.mu.Lock()
@@ -335,5 +336,33 @@ func TestPoolParams(t *testing.T) {
 	p, err := runner.NewPool(nil, runner.DefaultPoolParams())
 	if err != nil || p.Workers() < 1 {
 		t.Errorf("default workers: %v, %v", p, err)
+	}
+}
+
+// TestPoolMaxChunk checks that no chunk exceeds MaxChunk, whether the
+// workers are idle or busy.
+func TestPoolMaxChunk(t *testing.T) {
+	s := &squares{minChunk: 3, maxChunk: 7}
+	p := newPool(t, s.plan, 2, 1<<20)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	evs := stdtypes.EmptyList()
+	for id := range 10 {
+		evs.PushBack(newRequest(id, 100))
+	}
+	if err := p.ApplyEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	for id, ev := range collect(t, p, 10) {
+		checkResult(t, ev, id, 100)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, ranges := range s.ranges {
+		for _, r := range ranges {
+			if r[1]-r[0] > 7 || r[1]-r[0] < 3 && r[1] != 100 {
+				t.Fatalf("request %d: chunk %v", id, r)
+			}
+		}
 	}
 }
