@@ -47,8 +47,8 @@ func newRequest(id, items int) *request {
 // squares plans square jobs, recording the ranges it is asked to compute.
 type squares struct {
 	minChunk, maxChunk int
-	mu       sync.Mutex
-	ranges   map[int][][2]int
+	mu                 sync.Mutex
+	ranges             map[int][][2]int
 }
 
 func (s *squares) plan(ev stdtypes.Event) (runner.Job, error) {
