@@ -147,12 +147,28 @@ func TestBroadcastUnderFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		broadcastAll(t, d, d.Nodes(), 2)
+		// More broadcasts while the network is split, by the nodes that
+		// are up then.
+		d.Sim().At(500*time.Millisecond, func() {
+			for _, id := range d.Nodes() {
+				if n := d.Node(id); n.Up() {
+					if err := n.Inject(rbc.NewBroadcast(rbcID, id, 3, "during the partition")); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
 		if err := d.Sim().Run(d.Sim().FaultsHealed() + 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.CheckLiveness(); err != nil {
 			t.Fatal(err)
 		}
+		st := d.Network().Stats()
+		if st.Lost == 0 || st.Cut == 0 || st.Down == 0 || st.Duplicated == 0 || st.Reordered == 0 {
+			t.Errorf("some fault never happened: %+v", st)
+		}
+		t.Logf("%d events, %v simulated, network %+v", d.Sim().Events(), d.Sim().Now(), st)
 	})
 }
 

@@ -242,9 +242,13 @@ func (d *Real) CheckLiveness() error {
 	if d.failure != nil {
 		return d.failure
 	}
+	nodes := make([]testsim.NodeStatus, len(d.cfg.Nodes))
+	for i, id := range d.cfg.Nodes {
+		nodes[i] = testsim.NodeStatus{ID: id, Up: true, Incarnation: 1}
+	}
 	for _, p := range d.props {
 		if l, ok := p.(testsim.Liveness); ok {
-			if err := l.CheckLiveness(d.cfg.Nodes); err != nil {
+			if err := l.CheckLiveness(nodes); err != nil {
 				return &testsim.Failure{Time: time.Since(d.start), Property: p.Name(), Err: err, Events: d.seq}
 			}
 		}

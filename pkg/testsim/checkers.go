@@ -231,9 +231,12 @@ func (p *totalOrder) Observe(o *Observation) error {
 }
 
 // Termination is a liveness property: by the time it is checked, every
-// correct node that is up has delivered every item a correct node
-// submitted, and every item a correct node delivered (in any of its
-// incarnations). Its state holds the items and who delivered them.
+// correct node that is up has delivered (in any of its incarnations) every
+// item submitted to a correct node whose incarnation that received it is
+// still running, and every item some correct node delivered. A
+// submission to an incarnation that has crashed may be lost with it,
+// unless a correct node delivered it. Its state holds the items and who
+// delivered them.
 func Termination(faulty ...stdtypes.NodeID) Liveness {
 	return &termination{
 		faulty:    newFaultySet(faulty),
@@ -244,16 +247,21 @@ func Termination(faulty ...stdtypes.NodeID) Liveness {
 
 type termination struct {
 	faulty faultySet
-	// required lists the IDs every correct node must deliver, in the
-	// order they became required, so that reports are deterministic.
-	required  []requiredItem
-	known     map[string]bool
-	delivered map[stdtypes.NodeID]map[string]struct{}
+	// submitted lists the submissions to correct nodes, and
+	// deliveredByCorrect the items correct nodes delivered, each in the
+	// order first seen, so that reports are deterministic.
+	submitted          []submission
+	deliveredByCorrect []submission
+	known              map[string]bool
+	delivered          map[stdtypes.NodeID]map[string]struct{}
 }
 
-type requiredItem struct {
-	id  string
-	why string
+// submission is an item, and the node (and incarnation) that got it or
+// first delivered it.
+type submission struct {
+	id          string
+	node        stdtypes.NodeID
+	incarnation int
 }
 
 func (p *termination) Name() string { return "termination" }
@@ -264,10 +272,13 @@ func (p *termination) Observe(o *Observation) error {
 	}
 	switch ev := o.Event.(type) {
 	case Submission:
-		p.require(ev.SubmittedItem().ID, fmt.Sprintf("submitted by node %s", o.Node))
+		p.submitted = append(p.submitted, submission{id: ev.SubmittedItem().ID, node: o.Node, incarnation: o.Incarnation})
 	case Delivery:
 		id := ev.DeliveredItem().ID
-		p.require(id, fmt.Sprintf("delivered by node %s", o.Node))
+		if !p.known[id] {
+			p.known[id] = true
+			p.deliveredByCorrect = append(p.deliveredByCorrect, submission{id: id, node: o.Node, incarnation: o.Incarnation})
+		}
 		set := p.delivered[o.Node]
 		if set == nil {
 			set = make(map[string]struct{})
@@ -278,31 +289,45 @@ func (p *termination) Observe(o *Observation) error {
 	return nil
 }
 
-func (p *termination) require(id, why string) {
-	if p.known[id] {
-		return
-	}
-	p.known[id] = true
-	p.required = append(p.required, requiredItem{id: id, why: why})
-}
-
 // maxReported bounds the missing deliveries a report lists one by one.
 const maxReported = 5
 
-func (p *termination) CheckLiveness(up []stdtypes.NodeID) error {
+func (p *termination) CheckLiveness(nodes []NodeStatus) error {
+	running := make(map[stdtypes.NodeID]int, len(nodes))
+	for _, n := range nodes {
+		if n.Up {
+			running[n.ID] = n.Incarnation
+		}
+	}
+	// The items every correct node that is up must have delivered.
+	type required struct{ id, why string }
+	var reqs []required
+	seen := make(map[string]bool)
+	for _, s := range p.submitted {
+		if inc, ok := running[s.node]; ok && inc == s.incarnation && !seen[s.id] {
+			seen[s.id] = true
+			reqs = append(reqs, required{s.id, fmt.Sprintf("submitted to node %s", s.node)})
+		}
+	}
+	for _, d := range p.deliveredByCorrect {
+		if !seen[d.id] {
+			seen[d.id] = true
+			reqs = append(reqs, required{d.id, fmt.Sprintf("delivered by node %s", d.node)})
+		}
+	}
 	var missing []string
 	count := 0
-	for _, node := range up {
-		if p.faulty[node] {
+	for _, n := range nodes {
+		if !n.Up || p.faulty[n.ID] {
 			continue
 		}
-		for _, r := range p.required {
-			if _, ok := p.delivered[node][r.id]; ok {
+		for _, r := range reqs {
+			if _, ok := p.delivered[n.ID][r.id]; ok {
 				continue
 			}
 			count++
 			if len(missing) < maxReported {
-				missing = append(missing, fmt.Sprintf("node %s did not deliver item %q (%s)", node, r.id, r.why))
+				missing = append(missing, fmt.Sprintf("node %s did not deliver item %q (%s)", n.ID, r.id, r.why))
 			}
 		}
 	}

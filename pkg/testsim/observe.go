@@ -39,13 +39,117 @@ func (o *Observation) String() string {
 		stdtypes.TypeName(o.Event), o.Event.Dest(), describeContent(o.Event))
 }
 
-// describeContent prints an event's fields for a failure report.
+// describeContent prints an event's fields for a failure report:
+// follow-ups, messages and other values behind pointers and interfaces
+// are printed too, a few levels deep, so that the report shows what the
+// messages said rather than where they were in memory.
 func describeContent(ev stdtypes.Event) string {
-	v := reflect.ValueOf(ev)
-	if v.Kind() == reflect.Pointer && !v.IsNil() {
-		return fmt.Sprintf("%+v", v.Elem().Interface())
+	var b strings.Builder
+	describeValue(&b, reflect.ValueOf(ev), 0)
+	if b.Len() > describeMaxLen {
+		return b.String()[:describeMaxLen] + "..."
 	}
-	return fmt.Sprintf("%+v", ev)
+	return b.String()
+}
+
+// Bounds of describeContent: nesting levels, elements of a slice, and
+// characters in all.
+const (
+	describeMaxDepth = 4
+	describeMaxElems = 8
+	describeMaxLen   = 400
+)
+
+var (
+	headerType      = reflect.TypeFor[stdtypes.Header]()
+	messageBaseType = reflect.TypeFor[stdtypes.MessageBase]()
+)
+
+func describeValue(b *strings.Builder, v reflect.Value, depth int) {
+	if depth > describeMaxDepth {
+		b.WriteString("...")
+		return
+	}
+	switch v.Kind() {
+	case reflect.Invalid:
+		b.WriteString("<nil>")
+	case reflect.Interface:
+		if v.IsNil() {
+			b.WriteString("<nil>")
+			return
+		}
+		e := v.Elem()
+		b.WriteString(stdtypes.TypeName(e.Interface()))
+		describeValue(b, e, depth)
+	case reflect.Pointer:
+		if v.IsNil() {
+			b.WriteString("<nil>")
+			return
+		}
+		describeValue(b, v.Elem(), depth)
+	case reflect.Struct:
+		describeStruct(b, v, depth)
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			fmt.Fprintf(b, "%x", v.Bytes())
+			return
+		}
+		b.WriteByte('[')
+		for i := range v.Len() {
+			if i == describeMaxElems {
+				fmt.Fprintf(b, " ...%d more", v.Len()-i)
+				break
+			}
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			describeValue(b, v.Index(i), depth+1)
+		}
+		b.WriteByte(']')
+	case reflect.String:
+		fmt.Fprintf(b, "%q", v.String())
+	default:
+		if v.CanInterface() {
+			fmt.Fprintf(b, "%v", v.Interface())
+		} else {
+			fmt.Fprintf(b, "%v", v)
+		}
+	}
+}
+
+// describeStruct prints a struct's fields, leaving out an event's Header
+// (its destination is printed already) unless it has follow-ups, and a
+// message's empty MessageBase.
+func describeStruct(b *strings.Builder, v reflect.Value, depth int) {
+	t := v.Type()
+	b.WriteByte('{')
+	first := true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		fv := v.Field(i)
+		if f.Type == messageBaseType {
+			continue
+		}
+		if f.Type == headerType {
+			if next := fv.FieldByName("Next"); next.Len() > 0 {
+				if !first {
+					b.WriteByte(' ')
+				}
+				first = false
+				b.WriteString("FollowUps:")
+				describeValue(b, next, depth+1)
+			}
+			continue
+		}
+		if !first {
+			b.WriteByte(' ')
+		}
+		first = false
+		b.WriteString(f.Name)
+		b.WriteByte(':')
+		describeValue(b, fv, depth+1)
+	}
+	b.WriteByte('}')
 }
 
 // Property is a condition on the events of a run. The simulation calls
@@ -66,10 +170,19 @@ type Property interface {
 // Liveness is a property that also has a condition to meet by a deadline:
 // the simulation calls CheckLiveness when the test asks (Sim.CheckLiveness),
 // typically once every fault has healed and the system had time to
-// recover, with the nodes that are up then.
+// recover, with the state of every node then.
 type Liveness interface {
 	Property
-	CheckLiveness(up []stdtypes.NodeID) error
+	CheckLiveness(nodes []NodeStatus) error
+}
+
+// NodeStatus is the state of a node when liveness is checked.
+type NodeStatus struct {
+	ID stdtypes.NodeID
+	// Up tells whether the node is running.
+	Up bool
+	// Incarnation is the node's current (or last) incarnation.
+	Incarnation int
 }
 
 // Failure is what a run that went wrong returns: a property was violated,

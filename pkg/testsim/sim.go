@@ -298,24 +298,22 @@ func (s *Sim) run(deadline time.Duration, cond func() bool) (bool, error) {
 	return false, nil
 }
 
-// CheckLiveness checks every Liveness property with the nodes that are up
-// now, and returns the first violation as a *Failure.
+// CheckLiveness checks every Liveness property with the state of the
+// nodes now, and returns the first violation as a *Failure.
 func (s *Sim) CheckLiveness() error {
 	if s.err != nil {
 		return s.err
 	}
-	var up []stdtypes.NodeID
-	for _, n := range s.nodes {
-		if n.up {
-			up = append(up, n.id)
-		}
+	nodes := make([]NodeStatus, len(s.nodes))
+	for i, n := range s.nodes {
+		nodes[i] = NodeStatus{ID: n.id, Up: n.up, Incarnation: int(n.inc)}
 	}
 	for _, p := range s.props {
 		l, ok := p.(Liveness)
 		if !ok {
 			continue
 		}
-		if err := l.CheckLiveness(up); err != nil {
+		if err := l.CheckLiveness(nodes); err != nil {
 			s.fail(nil, p.Name(), err)
 			return s.err
 		}
