@@ -1,0 +1,42 @@
+// Command mir is the Mir framework's command-line tool. It generates what
+// a deployment needs: node keys and membership files.
+//
+//	mir keygen -o node.key                        # a private key; prints the public key
+//	mir pubkey node.key                           # the public key of a private key file
+//	mir membership generate -n 4 --dir deploy     # keys and a membership for 4 local nodes
+//	mir membership check deploy/membership.json   # validate and list a membership
+//
+// Keys are PEM PKCS #8 files written by package crypto; memberships are the
+// JSON files of package membership, which package net/tcp reads.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRootCmd().ExecuteContext(context.Background()); err != nil {
+		// Cobra has printed the error.
+		os.Exit(1)
+	}
+}
+
+// newRootCmd returns the command tree. Tests run it with their own
+// arguments and output.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mir",
+		Short:         "Tools for the Mir framework: keys and memberships",
+		SilenceUsage:  true, // Print usage for usage errors only, not for failures.
+		SilenceErrors: false,
+	}
+	root.AddCommand(newKeygenCmd(), newPubkeyCmd(), newMembershipCmd())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\n\n%s", err, c.UsageString())
+	})
+	return root
+}

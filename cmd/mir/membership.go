@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/membership"
+)
+
+func newMembershipCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "membership",
+		Short: "Generate and check membership files",
+	}
+	cmd.AddCommand(newGenerateCmd(), newCheckCmd())
+	return cmd
+}
+
+// membershipFile is the name of the membership in a generated directory.
+const membershipFile = "membership.json"
+
+// keyFileName returns the name of node id's key file in a generated
+// directory.
+func keyFileName(id string) string { return "node-" + id + ".key" }
+
+func newGenerateCmd() *cobra.Command {
+	var (
+		n        int
+		host     string
+		basePort int
+		dir      string
+	)
+	cmd := &cobra.Command{
+		Use:   "generate -n N --dir DIR",
+		Short: "Generate keys and a membership for N nodes on local ports",
+		Long: `Generate a membership of N nodes with IDs 0 to N-1, node i listening on
+HOST:BASE-PORT+i, and a new Ed25519 key for each. DIR receives
+membership.json and node-<id>.key for each node; it is created if needed,
+and nothing in it is overwritten.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return generate(cmd, n, host, basePort, dir)
+		},
+	}
+	cmd.Flags().IntVarP(&n, "nodes", "n", 4, "number of nodes")
+	cmd.Flags().StringVar(&host, "host", "127.0.0.1", "host of every node's address")
+	cmd.Flags().IntVar(&basePort, "base-port", 7000, "port of node 0; node i gets base-port+i")
+	cmd.Flags().StringVar(&dir, "dir", ".", "directory to write the files to")
+	return cmd
+}
+
+func generate(cmd *cobra.Command, n int, host string, basePort int, dir string) error {
+	m, keys, err := membership.Local(n, host, basePort)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// Check every file first, so that a failure leaves no half-written set.
+	paths := []string{filepath.Join(dir, membershipFile)}
+	for _, id := range m.IDs() {
+		paths = append(paths, filepath.Join(dir, keyFileName(string(id))))
+	}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return fmt.Errorf("%s exists; not overwriting it", p)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	for i, id := range m.IDs() {
+		if err := crypto.SavePrivateKey(filepath.Join(dir, keyFileName(string(id))), keys[i]); err != nil {
+			return err
+		}
+	}
+	if err := m.Save(paths[0]); err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "wrote %s and %d key files to %s\n", membershipFile, n, dir)
+	for _, node := range m.Nodes() {
+		fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, keyFileName(string(node.ID)))
+	}
+	return nil
+}
+
+func newCheckCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a membership file and list its nodes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := membership.Load(args[0])
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%d nodes\n", m.Len())
+			for _, node := range m.Nodes() {
+				fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, membership.FormatPublicKey(node.PublicKey))
+			}
+			return nil
+		},
+	}
+}
