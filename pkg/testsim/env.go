@@ -67,10 +67,12 @@ func (e *Env) Alive() bool { return e.node.up && e.node.inc == e.inc }
 
 // Emit makes evs enter the node after the given simulated delay, as if the
 // module had emitted them then: they are routed to the modules their
-// destinations name. With no delay they are routed at once. If the node
-// crashes first, they are dropped. evs is kept as it is: the caller must
-// not modify it afterwards. Emit panics on a negative delay, a bug of the
-// twin.
+// destinations name, and, as in a real node, one for a module the node
+// does not have is dropped and counted in the module's DroppedUnknown
+// counter (its destination may come from a peer). With no delay they are
+// routed at once. If the node crashes first, they are dropped. evs is kept
+// as it is: the caller must not modify it afterwards. Emit panics on a
+// negative delay, a bug of the twin.
 func (e *Env) Emit(after time.Duration, evs ...stdtypes.Event) {
 	if len(evs) == 0 || !e.Alive() {
 		return
@@ -83,7 +85,7 @@ func (e *Env) Emit(after time.Duration, evs ...stdtypes.Event) {
 		s.routeEmitted(e.node, e.mod, evs)
 		return
 	}
-	a := s.q.newAction()
+	a, idx := s.q.newAction()
 	a.kind = kindEmit
 	a.node = e.node
 	a.inc = e.inc
@@ -93,7 +95,7 @@ func (e *Env) Emit(after time.Duration, evs ...stdtypes.Event) {
 	} else {
 		a.evs = evs
 	}
-	s.scheduleAt(s.now+after, a)
+	s.scheduleAt(s.now+after, idx)
 }
 
 // After calls f after the given simulated delay, unless the node crashes
@@ -107,10 +109,10 @@ func (e *Env) After(d time.Duration, f func()) {
 		panic(fmt.Sprintf("testsim: module %q of node %s: After with negative delay %v", e.mod.ID, e.node.id, d))
 	}
 	s := e.node.sim
-	a := s.q.newAction()
+	a, idx := s.q.newAction()
 	a.kind = kindCall
 	a.node = e.node
 	a.inc = e.inc
 	a.fn = f
-	s.scheduleAt(s.now+d, a)
+	s.scheduleAt(s.now+d, idx)
 }

@@ -74,6 +74,11 @@ type Node struct {
 	busy           bool
 	crashRequested bool
 
+	// via and viaMod cache the module posted events last came through
+	// (see Post), for the current incarnation.
+	via    stdtypes.ModuleID
+	viaMod *engine.Module
+
 	icp nodeInterceptor
 	// batch and list carry a twin's batch, reused.
 	batch []stdtypes.Event
@@ -184,13 +189,13 @@ type Gate interface {
 // its Env, it is not lost if the node restarts in between.
 func (n *Node) Post(at time.Duration, via stdtypes.ModuleID, ev stdtypes.Event, gate Gate) {
 	s := n.sim
-	a := s.q.newAction()
+	a, idx := s.q.newAction()
 	a.kind = kindPost
 	a.node = n
 	a.via = via
 	a.ev = ev
 	a.gate = gate
-	s.scheduleAt(max(at, s.now), a)
+	s.scheduleAt(max(at, s.now), idx)
 }
 
 // Crash crashes the node now: its modules and queued events are gone, and
@@ -258,6 +263,7 @@ func (n *Node) start() error {
 		}
 	}
 	n.events = 0
+	n.via, n.viaMod = "", nil
 	n.stepPending = false
 	n.crashRequested = false
 	n.up = true
@@ -331,11 +337,21 @@ func (s *Sim) crash(n *Node) {
 func (n *Node) discard() {
 	n.up = false
 	n.core = nil
+	n.via, n.viaMod = "", nil
 	n.twins = nil
 	n.crashAtEvent = 0
 	n.stepPending = false
 	n.crashRequested = false
 	clear(n.batch)
+}
+
+// viaModule returns the module of the current incarnation that events
+// posted through via come from, or nil.
+func (n *Node) viaModule(via stdtypes.ModuleID) *engine.Module {
+	if via != n.via || n.viaMod == nil {
+		n.via, n.viaMod = via, n.core.Module(via.Top())
+	}
+	return n.viaMod
 }
 
 // applyTwin hands the next batch of external module m to its twin and

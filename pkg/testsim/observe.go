@@ -234,20 +234,32 @@ func (f *Failure) Error() string {
 func (f *Failure) Unwrap() error { return f.Err }
 
 // history is a ring of the last observations, for failure reports. Its
-// size is fixed, so a run of any length keeps the same memory.
+// size is fixed, so a run of any length keeps the same memory. Entries are
+// kept compact, with the node as a pointer, since one is written for every
+// event.
 type history struct {
-	ring []Observation
+	ring []historyEntry
 	next int
 	full bool
 }
 
-func newHistory(size int) history { return history{ring: make([]Observation, size)} }
+type historyEntry struct {
+	seq  uint64
+	time time.Duration
+	node *Node
+	inc  uint64
+	ev   stdtypes.Event
+	note string
+}
 
-func (h *history) add(o *Observation) {
+func newHistory(size int) history { return history{ring: make([]historyEntry, size)} }
+
+func (h *history) add(seq uint64, t time.Duration, n *Node, ev stdtypes.Event, note string) {
 	if len(h.ring) == 0 {
 		return
 	}
-	h.ring[h.next] = *o
+	e := &h.ring[h.next]
+	e.seq, e.time, e.node, e.inc, e.ev, e.note = seq, t, n, n.inc, ev, note
 	h.next++
 	if h.next == len(h.ring) {
 		h.next = 0
@@ -257,23 +269,30 @@ func (h *history) add(o *Observation) {
 
 // snapshot returns the observations in the ring, oldest first.
 func (h *history) snapshot() []Observation {
-	if !h.full {
-		return append([]Observation(nil), h.ring[:h.next]...)
+	var entries []historyEntry
+	if h.full {
+		entries = append(entries, h.ring[h.next:]...)
 	}
-	out := make([]Observation, 0, len(h.ring))
-	out = append(out, h.ring[h.next:]...)
-	return append(out, h.ring[:h.next]...)
+	entries = append(entries, h.ring[:h.next]...)
+	out := make([]Observation, len(entries))
+	for i, e := range entries {
+		out[i] = Observation{Seq: e.seq, Time: e.time, Node: e.node.id, Incarnation: int(e.inc), Event: e.ev, Note: e.note}
+	}
+	return out
 }
 
-// FNV-1a, 64 bits.
+// The event-sequence hash is FNV-1a over 64-bit words: each word of the
+// canonical description of an observation is XORed into the state, which
+// is then multiplied by the FNV prime. Strings are hashed byte by byte,
+// with their length. It is the same in every process and build.
 const (
 	fnvOffset64 = 14695981039346656037
 	fnvPrime64  = 1099511628211
 )
 
-// hasher computes the event-sequence hash: FNV-1a over a canonical
-// description of every observation. It is the same in every process and
-// every build, so two runs can be compared by their hashes alone.
+// hasher computes the event-sequence hash over a canonical description of
+// every observation: node index, time, event type and destination, and,
+// with content hashing, the event's encoding.
 type hasher struct {
 	sum uint64
 	// content makes the hash cover what events hold, not only their
@@ -282,74 +301,80 @@ type hasher struct {
 	buf     []byte
 	// unhashable counts events whose content could not be encoded.
 	unhashable uint64
-	// typeHashes caches the hash of each event type's name.
+	// typeHashes caches the hash of each event type's name; recent holds
+	// the last few types looked up, which a run mostly repeats.
 	typeHashes map[reflect.Type]uint64
+	recent     [4]typeHash
+	recentNext int
+}
+
+type typeHash struct {
+	t reflect.Type
+	h uint64
 }
 
 func newHasher(content bool) hasher {
 	return hasher{sum: fnvOffset64, content: content, typeHashes: make(map[reflect.Type]uint64)}
 }
 
-func (h *hasher) u64(v uint64) {
-	s := h.sum
-	for range 8 {
-		s ^= v & 0xff
-		s *= fnvPrime64
-		v >>= 8
-	}
-	h.sum = s
-}
+func (h *hasher) word(v uint64) { h.sum = (h.sum ^ v) * fnvPrime64 }
 
 func (h *hasher) bytes(b []byte) {
 	s := h.sum
 	for _, c := range b {
-		s ^= uint64(c)
-		s *= fnvPrime64
+		s = (s ^ uint64(c)) * fnvPrime64
 	}
 	h.sum = s
-	h.u64(uint64(len(b)))
+	h.word(uint64(len(b)))
 }
 
 func (h *hasher) str(str string) {
 	s := h.sum
 	for i := 0; i < len(str); i++ {
-		s ^= uint64(str[i])
-		s *= fnvPrime64
+		s = (s ^ uint64(str[i])) * fnvPrime64
 	}
 	h.sum = s
-	h.u64(uint64(len(str)))
+	h.word(uint64(len(str)))
 }
 
-// observation adds o, whose node has index node, to the hash: node, time,
-// event type and destination, and the event's encoding if content is set.
-func (h *hasher) observation(node int, o *Observation) {
-	h.u64(uint64(node))
-	h.u64(uint64(o.Time))
-	if o.Event == nil {
-		h.u64(uint64(o.Incarnation))
-		h.str(o.Note)
-		return
-	}
-	h.u64(h.typeHash(o.Event))
-	h.str(string(o.Event.Dest()))
+// event adds an event that node number node dispatched at time t.
+func (h *hasher) event(node int, t time.Duration, ev stdtypes.Event) {
+	h.word(uint64(node))
+	h.word(uint64(t))
+	h.word(h.typeHash(ev))
+	h.str(string(ev.Dest()))
 	if h.content {
-		h.eventContent(o.Event)
+		h.eventContent(ev)
 	}
+}
+
+// note adds a note on the life of node number node.
+func (h *hasher) note(node int, t time.Duration, inc uint64, what string) {
+	h.word(uint64(node))
+	h.word(uint64(t))
+	h.word(inc)
+	h.str(what)
 }
 
 // typeHash returns the hash of the event's type name, cached per type.
 func (h *hasher) typeHash(ev stdtypes.Event) uint64 {
 	t := reflect.TypeOf(ev)
-	if v, ok := h.typeHashes[t]; ok {
-		return v
+	for _, r := range h.recent {
+		if r.t == t {
+			return r.h
+		}
 	}
-	name := stdtypes.TypeName(ev)
-	v := uint64(fnvOffset64)
-	for i := 0; i < len(name); i++ {
-		v ^= uint64(name[i])
-		v *= fnvPrime64
+	v, ok := h.typeHashes[t]
+	if !ok {
+		name := stdtypes.TypeName(ev)
+		v = fnvOffset64
+		for i := 0; i < len(name); i++ {
+			v = (v ^ uint64(name[i])) * fnvPrime64
+		}
+		h.typeHashes[t] = v
 	}
-	h.typeHashes[t] = v
+	h.recent[h.recentNext] = typeHash{t, v}
+	h.recentNext = (h.recentNext + 1) % len(h.recent)
 	return v
 }
 

@@ -25,8 +25,8 @@ const (
 // action is one entry of the simulation's schedule. Actions bound to a
 // node's incarnation (inc != 0) are skipped if the node has crashed or
 // restarted since they were scheduled: what a crashed node had planned
-// dies with it. Actions are recycled through a free list, since a run
-// schedules millions of them.
+// dies with it. Actions are recycled, since a run schedules millions of
+// them.
 type action struct {
 	kind actionKind
 	node *Node
@@ -43,17 +43,17 @@ type action struct {
 	evs  []stdtypes.Event
 	fn   func()
 	gate Gate
-	// next links the free list.
-	next *action
 }
 
 // entry orders an action in the schedule: by time, then by a tie-breaker
 // drawn from the seed, so that simultaneous actions run in an order that
-// varies from seed to seed but not from run to run.
+// varies from seed to seed but not from run to run. It refers to its
+// action by index and holds no pointer, so that moving entries around the
+// heap costs the garbage collector nothing.
 type entry struct {
 	at  time.Duration
 	tie uint64
-	a   *action
+	idx uint32
 }
 
 func (e entry) before(o entry) bool {
@@ -63,29 +63,66 @@ func (e entry) before(o entry) bool {
 	return e.tie < o.tie
 }
 
-// schedule is a binary min-heap of entries. It is written for the one type
-// it holds: container/heap would box every entry on Push.
+// actionChunk is the number of actions allocated at once. Actions live in
+// chunks that never move, so a pointer to one stays valid while others
+// are scheduled.
+const actionChunk = 1024
+
+// schedule is a binary min-heap of entries, and the actions they refer
+// to. It is written for the one type it holds: container/heap would box
+// every entry on Push.
 type schedule struct {
-	heap []entry
-	free *action
+	heap   []entry
+	chunks [][]action
+	// free holds the indices of unused actions.
+	free []uint32
 }
 
 func (q *schedule) len() int { return len(q.heap) }
 
-// newAction returns a zeroed action, from the free list if it has one.
-func (q *schedule) newAction() *action {
-	if a := q.free; a != nil {
-		q.free = a.next
-		a.next = nil
-		return a
-	}
-	return &action{}
+// action returns the action with index idx.
+func (q *schedule) action(idx uint32) *action {
+	return &q.chunks[idx/actionChunk][idx%actionChunk]
 }
 
-// recycle clears a and puts it on the free list.
-func (q *schedule) recycle(a *action) {
-	*a = action{next: q.free}
-	q.free = a
+// newAction returns an unused action and its index. Its fields hold
+// whatever its last use left in those recycle does not clear: the caller
+// sets every field its kind reads (see Sim.do).
+func (q *schedule) newAction() (*action, uint32) {
+	if len(q.free) == 0 {
+		base := uint32(len(q.chunks) * actionChunk)
+		q.chunks = append(q.chunks, make([]action, actionChunk))
+		for i := uint32(actionChunk); i > 0; i-- {
+			q.free = append(q.free, base+i-1)
+		}
+	}
+	idx := q.free[len(q.free)-1]
+	q.free = q.free[:len(q.free)-1]
+	return q.action(idx), idx
+}
+
+// recycle makes the action with index idx free, dropping what it refers
+// to that the garbage collector should be able to reclaim. Fields already
+// clear are left alone: while the collector marks, every pointer write
+// costs, and a run recycles millions of actions.
+func (q *schedule) recycle(idx uint32) {
+	a := q.action(idx)
+	if a.ev != nil {
+		a.ev = nil
+	}
+	if a.evs != nil {
+		a.evs = nil
+	}
+	if a.mod != nil {
+		a.mod = nil
+	}
+	if a.fn != nil {
+		a.fn = nil
+	}
+	if a.gate != nil {
+		a.gate = nil
+	}
+	q.free = append(q.free, idx)
 }
 
 func (q *schedule) push(e entry) {
@@ -112,7 +149,6 @@ func (q *schedule) pop() entry {
 	top := h[0]
 	last := len(h) - 1
 	h[0] = h[last]
-	h[last] = entry{}
 	h = h[:last]
 	q.heap = h
 	i := 0

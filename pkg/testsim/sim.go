@@ -216,10 +216,14 @@ func (s *Sim) Node(id stdtypes.NodeID) *Node { return s.byID[id] }
 // At calls f at simulated time t (now, if t has passed). Fault schedules
 // and test inputs are written with it.
 func (s *Sim) At(t time.Duration, f func()) {
-	a := s.q.newAction()
+	a, idx := s.q.newAction()
 	a.kind = kindCall
+	if a.node != nil {
+		a.node = nil
+	}
+	a.inc = 0
 	a.fn = f
-	s.scheduleAt(max(t, s.now), a)
+	s.scheduleAt(max(t, s.now), idx)
 }
 
 // After calls f after the given simulated delay.
@@ -276,8 +280,8 @@ func (s *Sim) run(deadline time.Duration, cond func() bool) (bool, error) {
 		}
 		e := s.q.pop()
 		s.now = e.at
-		s.do(e.a)
-		s.q.recycle(e.a)
+		s.do(s.q.action(e.idx))
+		s.q.recycle(e.idx)
 		if s.err != nil {
 			return false, s.err
 		}
@@ -321,9 +325,9 @@ func (s *Sim) CheckLiveness() error {
 	return nil
 }
 
-// scheduleAt puts a in the schedule at time at.
-func (s *Sim) scheduleAt(at time.Duration, a *action) {
-	s.q.push(entry{at: at, tie: s.tie.Uint64(), a: a})
+// scheduleAt puts the action with index idx in the schedule at time at.
+func (s *Sim) scheduleAt(at time.Duration, idx uint32) {
+	s.q.push(entry{at: at, tie: s.tie.Uint64(), idx: idx})
 }
 
 // do carries out one action whose time has come.
@@ -364,24 +368,32 @@ func (s *Sim) post(a *action) {
 	if !n.up {
 		return
 	}
-	from := n.core.Module(a.via.Top())
-	if from != nil {
-		from.Counters.EventsOut.Add(1)
-	}
 	s.one[0] = a.ev
-	err := n.core.Route(s.one[:], from, nil)
+	s.routeEmitted(n, n.viaModule(a.via), s.one[:])
 	s.one[0] = nil
-	if err != nil {
-		s.fail(n, "", fmt.Errorf("node %s: %w", n.id, err))
-		return
-	}
-	s.schedStep(n)
 }
 
-// routeEmitted routes events that module mod of node n emitted.
+// routeEmitted routes events that module mod of node n emitted on its own
+// (nil: that came from outside through no module), as a real node routes
+// what an active module emits: an event for a module the node does not
+// have is dropped and counted, since its destination may come from a
+// peer, which must not be able to stop the node.
 func (s *Sim) routeEmitted(n *Node, mod *engine.Module, evs []stdtypes.Event) {
-	mod.Counters.EventsOut.Add(uint64(len(evs)))
-	if err := n.core.Route(evs, mod, nil); err != nil {
+	var err error
+	if mod != nil {
+		mod.Counters.EventsOut.Add(uint64(len(evs)))
+		_, err = n.core.RouteEmitted(evs, mod)
+	} else {
+		for _, ev := range evs {
+			if ev != nil && n.core.Module(ev.Dest().Top()) == nil {
+				continue
+			}
+			if err = n.core.Route([]stdtypes.Event{ev}, nil, nil); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
 		s.fail(n, "", fmt.Errorf("node %s: %w", n.id, err))
 		return
 	}
@@ -395,11 +407,11 @@ func (s *Sim) schedStep(n *Node) {
 		return
 	}
 	n.stepPending = true
-	a := s.q.newAction()
+	a, idx := s.q.newAction()
 	a.kind = kindStep
 	a.node = n
 	a.inc = n.inc
-	s.scheduleAt(s.now+Draw(n.batchDelay, s.delays), a)
+	s.scheduleAt(s.now+Draw(n.batchDelay, s.delays), idx)
 }
 
 // step hands the next batch of node n to its module.
@@ -439,10 +451,13 @@ func (s *Sim) step(n *Node) {
 func (s *Sim) observe(n *Node, ev stdtypes.Event) error {
 	s.seq++
 	s.events++
+	s.hash.event(n.index, s.now, ev)
+	s.hist.add(s.seq, s.now, n, ev, "")
+	if len(s.props) == 0 && len(s.observers) == 0 {
+		return nil
+	}
 	o := &s.obs
 	*o = Observation{Seq: s.seq, Time: s.now, Node: n.id, Incarnation: int(n.inc), Event: ev}
-	s.hash.observation(n.index, o)
-	s.hist.add(o)
 	for _, p := range s.props {
 		if err := p.Observe(o); err != nil {
 			s.fail(n, p.Name(), err)
@@ -456,13 +471,11 @@ func (s *Sim) observe(n *Node, ev stdtypes.Event) error {
 }
 
 // note records something that happened to node n, such as a crash, in the
-// hash and the history. It does not use s.obs: a property may crash a node
-// while it looks at s.obs.
+// hash and the history.
 func (s *Sim) note(n *Node, what string) {
 	s.seq++
-	o := Observation{Seq: s.seq, Time: s.now, Node: n.id, Incarnation: int(n.inc), Note: what}
-	s.hash.observation(n.index, &o)
-	s.hist.add(&o)
+	s.hash.note(n.index, s.now, n.inc, what)
+	s.hist.add(s.seq, s.now, n, nil, what)
 }
 
 // fail records the failure that ends the run, if it is the first.
