@@ -149,8 +149,8 @@ func BenchmarkSimulationMemory(b *testing.B) {
 // TestMemoryBounded is the short form of BenchmarkSimulationMemory: the
 // live heap does not grow with the number of events.
 func TestMemoryBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs 300,000 events")
+	if testing.Short() || raceEnabled {
+		t.Skip("runs 300,000 events; measures memory, which the race detector inflates")
 	}
 	s := newAllToAll(t, 4, testsim.Options{Seed: 1}, sim.Options{})
 	runEvents(t, s, 50_000)

@@ -146,6 +146,20 @@ func (n *Node) Buffered() int {
 	return n.core.Buffered()
 }
 
+// DroppedUnknown returns how many events module mod of the current
+// incarnation emitted for modules the node does not have, which were
+// dropped: messages from peers for modules that do not exist.
+func (n *Node) DroppedUnknown(mod stdtypes.ModuleID) uint64 {
+	if !n.up {
+		return 0
+	}
+	m := n.core.Module(mod)
+	if m == nil {
+		return 0
+	}
+	return m.Counters.DroppedUnknown.Load()
+}
+
 func (n *Node) alive(inc uint64) bool { return n.up && n.inc == inc }
 
 // Inject hands events to the node now, as if from outside (a client, the

@@ -18,7 +18,7 @@ import (
 // small CI machine. Run more when hunting:
 //
 //	go test ./pkg/mine -run TestMine -sim.seeds=1000
-const DefaultSeeds = 8
+const DefaultSeeds = 16
 
 // The flags are registered when a test binary links this package, that is,
 // in the tests of packages that use it.

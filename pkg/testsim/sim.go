@@ -325,6 +325,16 @@ func (s *Sim) CheckLiveness() error {
 	return nil
 }
 
+// CheckLivenessAfter runs the simulation until grace after the last known
+// fault has healed (FaultsHealed), or after now if that is later, and then
+// checks the Liveness properties: the usual end of a test under faults.
+func (s *Sim) CheckLivenessAfter(grace time.Duration) error {
+	if err := s.Run(max(s.healed, s.now) + grace); err != nil {
+		return err
+	}
+	return s.CheckLiveness()
+}
+
 // scheduleAt puts the action with index idx in the schedule at time at.
 func (s *Sim) scheduleAt(at time.Duration, idx uint32) {
 	s.q.push(entry{at: at, tie: s.tie.Uint64(), idx: idx})

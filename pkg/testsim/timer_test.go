@@ -59,9 +59,11 @@ func TestTimerRepeatAndGarbageCollect(t *testing.T) {
 	n.InjectAt(0,
 		stdevents.NewTimerRepeat("timer", 10*time.Millisecond, 1, newNote("a", "r1")),
 		stdevents.NewTimerRepeat("timer", 15*time.Millisecond, 2, newNote("a", "r2")))
-	n.InjectAt(35*time.Millisecond, stdevents.NewTimerGarbageCollect("timer", 2))                                // stops r1
-	n.InjectAt(36*time.Millisecond, stdevents.NewTimerRepeat("timer", time.Millisecond, 1, newNote("a", "old"))) // below the index: ignored
-	n.InjectAt(50*time.Millisecond, stdevents.NewTimerGarbageCollect("timer", 3))                                // stops r2, before its 60ms tick
+	// At 35ms, stop r1; at 36ms, a repeat below the index is ignored;
+	// at 50ms, stop r2, before its tick at 60ms.
+	n.InjectAt(35*time.Millisecond, stdevents.NewTimerGarbageCollect("timer", 2))
+	n.InjectAt(36*time.Millisecond, stdevents.NewTimerRepeat("timer", time.Millisecond, 1, newNote("a", "old")))
+	n.InjectAt(50*time.Millisecond, stdevents.NewTimerGarbageCollect("timer", 3))
 	if err := s.Run(time.Second); err != nil {
 		t.Fatal(err)
 	}

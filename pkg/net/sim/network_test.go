@@ -398,3 +398,21 @@ func TestNetworkErrors(t *testing.T) {
 		t.Errorf("an adversary for an unknown node: %v", err)
 	}
 }
+
+// TestMessageForAnUnknownModule: the destination module of a message is
+// the sender's choice, so a message for a module the receiving node does
+// not have is dropped, not fatal, as in a real node.
+func TestMessageForAnUnknownModule(t *testing.T) {
+	sys := newSystem(t, 1, 2, sim.Options{Link: fixed(ms)})
+	if err := sys.s.Node("0").Inject(stdevents.NewSendMessage("net", "nowhere", &msg{Seq: 1}, "1")); err != nil {
+		t.Fatal(err)
+	}
+	sys.sendSeq(ms, "0", 2, "1")
+	sys.run(t, time.Second)
+	if got := sys.between("0", "1"); len(got) != 1 || got[0].seq() != 2 {
+		t.Errorf("arrivals %+v, want message 2 only", got)
+	}
+	if n := sys.s.Node("1").DroppedUnknown("net"); n != 1 {
+		t.Errorf("node 1's transport dropped %d events, want 1", n)
+	}
+}
