@@ -31,6 +31,10 @@ type RealOptions struct {
 	// Logger receives the nodes', transports' and timers' log messages.
 	// Nil logs nothing.
 	Logger *logging.Logger
+	// Interceptor, if set, returns the interceptor of each node, which
+	// sees every batch the node dispatches after the deployment's
+	// properties and observers: the hook for an event recorder.
+	Interceptor func(id stdtypes.NodeID) eventlog.Interceptor
 }
 
 // Real is a deployment of real nodes in one process: each node is a
@@ -153,7 +157,19 @@ func (d *Real) newNode(id stdtypes.NodeID) (*mir.Node, error) {
 	}
 	mods[d.cfg.TransportID] = tr
 	mods[d.cfg.TimerID] = stdmodules.NewTimer(d.cfg.TimerID, d.opts.Logger.With("node", string(id)))
-	icp := eventlog.InterceptorFunc(func(evs *stdtypes.EventList) error { return d.intercept(id, evs) })
+	var user eventlog.Interceptor
+	if d.opts.Interceptor != nil {
+		user = d.opts.Interceptor(id)
+	}
+	icp := eventlog.InterceptorFunc(func(evs *stdtypes.EventList) error {
+		if err := d.intercept(id, evs); err != nil {
+			return err
+		}
+		if user != nil {
+			return user.Intercept(evs)
+		}
+		return nil
+	})
 	return mir.NewNode(id, d.opts.NodeConfig, mods, icp)
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
@@ -22,6 +23,10 @@ type SimOptions struct {
 	// Restore, if set, is every node's Restore hook (see
 	// testsim.NodeConfig).
 	Restore func(id stdtypes.NodeID, incarnation int, mods modules.Modules) ([]stdtypes.Event, error)
+	// Interceptor, if set, returns the interceptor of each node, which
+	// sees every batch the node dispatches: the hook for an event
+	// recorder.
+	Interceptor func(id stdtypes.NodeID) eventlog.Interceptor
 }
 
 // Simulated is a deployment in simulated time: every node runs in a
@@ -97,6 +102,9 @@ func (d *Simulated) Start() error {
 				mods[d.cfg.TimerID] = testsim.NewTimer()
 				return mods, nil
 			},
+		}
+		if d.opts.Interceptor != nil {
+			nc.Interceptor = d.opts.Interceptor(id)
 		}
 		if d.opts.Restore != nil {
 			nc.Restore = func(incarnation int, mods modules.Modules) ([]stdtypes.Event, error) {

@@ -408,3 +408,26 @@ func TestInterceptorHook(t *testing.T) {
 		t.Errorf("the interceptor's error did not end the run: %v", err)
 	}
 }
+
+// hidden is an event with unexported fields, one of interface type.
+type hidden struct {
+	stdtypes.Header
+	msg   stdtypes.Message
+	count int
+}
+
+func TestFailureReportPrintsAnyEvent(t *testing.T) {
+	s := testsim.New(testsim.Options{Seed: 1})
+	failing := modules.NewMockPassive(func(ev stdtypes.Event) (*stdtypes.EventList, error) {
+		if _, ok := ev.(*hidden); ok {
+			return nil, errors.New("no")
+		}
+		return nil, nil
+	})
+	n := singleNode(t, s, func(int) modules.Modules { return modules.Modules{"a": failing} })
+	_ = n.Inject(&hidden{Header: stdtypes.NewHeader("a"), msg: &msg{Seq: 4}, count: 2})
+	err := s.Run(time.Second)
+	if err == nil || !strings.Contains(err.Error(), `{msg:testsim_test.msg{Seq:4} count:2}`) {
+		t.Errorf("report: %v", err)
+	}
+}

@@ -79,7 +79,11 @@ func describeValue(b *strings.Builder, v reflect.Value, depth int) {
 			return
 		}
 		e := v.Elem()
-		b.WriteString(stdtypes.TypeName(e.Interface()))
+		if e.CanInterface() {
+			b.WriteString(stdtypes.TypeName(e.Interface()))
+		} else {
+			b.WriteString(strings.TrimLeft(e.Type().String(), "*"))
+		}
 		describeValue(b, e, depth)
 	case reflect.Pointer:
 		if v.IsNil() {
@@ -203,7 +207,8 @@ type Failure struct {
 	// Events is the number of observations until the failure.
 	Events uint64
 	// Hash is the event-sequence hash up to the failure: a rerun of the
-	// seed fails with the same hash.
+	// seed fails with the same hash. It is 0 for a failure of a real
+	// deployment (package deploytest), which has no seed.
 	Hash uint64
 	// History holds the last observations before the failure, oldest
 	// first (the last is the violating event for a property).
@@ -220,7 +225,10 @@ func (f *Failure) Error() string {
 	if f.Node != "" {
 		fmt.Fprintf(&b, " on node %s", f.Node)
 	}
-	fmt.Fprintf(&b, " (seed %d, after %d events, hash %016x): %v", f.Seed, f.Events, f.Hash, f.Err)
+	if f.Hash != 0 {
+		fmt.Fprintf(&b, " (seed %d, after %d events, hash %016x)", f.Seed, f.Events, f.Hash)
+	}
+	fmt.Fprintf(&b, ": %v", f.Err)
 	if len(f.History) > 0 {
 		fmt.Fprintf(&b, "\nlast %d events:", len(f.History))
 		for i := range f.History {
