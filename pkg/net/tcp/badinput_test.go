@@ -266,7 +266,7 @@ func TestBadFrames(t *testing.T) {
 		{"invalid destination", append([]byte{0, 0, 0, 6, 4}, "a//b\xf6"...), false},
 		{"body not CBOR", append(binary.BigEndian.AppendUint32(nil, 6), 3, 'a', 'p', 'p', 0xff, 0xff), false},
 		{"event instead of message", mustFrameOf(t, stdevents.NewInit("x")), false},
-		{"valid frame, then garbage", append(append([]byte{}, valid...), 0xff, 0xff, 0xff, 0xff, 1), false},
+		{"valid frame, then garbage", append(append([]byte{}, valid.b...), 0xff, 0xff, 0xff, 0xff, 1), false},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

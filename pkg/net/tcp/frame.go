@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/stdtypes"
@@ -39,22 +41,72 @@ var (
 	ErrBadFrame = errors.New("undecodable frame")
 )
 
-// frameArena holds the encoded frames of the messages ApplyEvents sends.
-// Frames are carved from chunks of arenaChunkBytes, so a small message
-// costs a fraction of an allocation; a frame, once handed to peers' queues,
-// is never written again, and a chunk is dropped, never reused, when it is
-// full: the garbage collector frees it once every frame in it has been
-// written. Only ApplyEvents uses the arena.
+// frame is an encoded frame, ready to be written to any number of peers.
+type frame struct {
+	b []byte
+	// big, if not nil, is the pooled buffer b lives in: it goes back to
+	// the pool once every peer queue is done with the frame (release).
+	big *bigBuf
+}
+
+// bigBuf is a buffer for one large frame, reference-counted: one
+// reference for each queue holding the frame, one for its maker while it
+// queues it. Large messages come in runs (state transfers, big batches),
+// so reusing their buffers saves allocating, zeroing and faulting in
+// megabytes for every one of them.
+type bigBuf struct {
+	buf  []byte
+	refs atomic.Int32
+}
+
+// bigPool holds *bigBuf of any size, for frames larger than half an arena
+// chunk.
+var bigPool sync.Pool
+
+// getBig returns a bigBuf with room for n bytes, holding one reference.
+func getBig(n int) *bigBuf {
+	bb, _ := bigPool.Get().(*bigBuf)
+	if bb == nil || cap(bb.buf) < n {
+		bb = &bigBuf{buf: make([]byte, 0, n)}
+	}
+	bb.refs.Store(1)
+	return bb
+}
+
+// acquire adds a reference to the frame's buffer, if it has one.
+func (f frame) acquire() {
+	if f.big != nil {
+		f.big.refs.Add(1)
+	}
+}
+
+// release drops a reference to the frame's buffer, returning it to the
+// pool when it was the last. The frame must not be used after.
+func (f frame) release() {
+	if f.big != nil && f.big.refs.Add(-1) == 0 {
+		f.big.buf = f.big.buf[:0]
+		bigPool.Put(f.big)
+	}
+}
+
+// frameArena makes the frames of the messages ApplyEvents sends. Small
+// frames are carved from chunks of arenaChunkBytes, so a small message
+// costs a fraction of an allocation; a frame, once handed to peers'
+// queues, is never written again, and a chunk is dropped, never reused,
+// when it is full: the garbage collector frees it once every frame in it
+// has been written. Large frames get pooled buffers of their own. Only
+// ApplyEvents uses the arena.
 type frameArena struct {
 	buf []byte
-	// largeHint is the size of the last large frame, which got a chunk of
-	// its own; the next chunk is made that large, so that a run of large
-	// messages is encoded without growing the buffer again and again.
+	// largeHint is the size of the last large frame. The next frame is
+	// expected to be large too and encoded in a pooled buffer that large,
+	// so that a run of large messages is encoded without growing a buffer
+	// again and again.
 	largeHint int
 }
 
 // Chunk sizes of the arena: a new chunk when less than arenaMinFreeBytes is
-// left; a frame larger than half a chunk keeps its chunk to itself.
+// left; a frame larger than half a chunk is large.
 const (
 	arenaChunkBytes   = 64 << 10
 	arenaMinFreeBytes = 1 << 10
@@ -67,36 +119,67 @@ var errFrameTooLarge = errors.New("message too large for a frame")
 // frame returns the frame carrying msg for module dest. The frame's body
 // is at most maxBody bytes, else it returns an error wrapping
 // errFrameTooLarge. An encoding error (an unregistered message type) is
-// returned as it is.
-func (a *frameArena) frame(dest stdtypes.ModuleID, msg stdtypes.Message, maxBody int) ([]byte, error) {
+// returned as it is. The caller holds one reference to the frame and
+// releases it once it has queued it.
+func (a *frameArena) frame(dest stdtypes.ModuleID, msg stdtypes.Message, maxBody int) (frame, error) {
 	if len(dest) > maxDestBytes {
-		return nil, fmt.Errorf("%w: destination module ID of %d bytes, at most %d", errFrameTooLarge, len(dest), maxDestBytes)
+		return frame{}, fmt.Errorf("%w: destination module ID of %d bytes, at most %d", errFrameTooLarge, len(dest), maxDestBytes)
 	}
-	if cap(a.buf)-len(a.buf) < arenaMinFreeBytes {
-		a.buf = make([]byte, 0, max(arenaChunkBytes, a.largeHint))
+	var big *bigBuf
+	dst := a.buf
+	if a.largeHint > 0 {
+		big = getBig(a.largeHint)
+		dst = big.buf
+	} else if cap(dst)-len(dst) < arenaMinFreeBytes {
+		dst = make([]byte, 0, arenaChunkBytes)
+	}
+	f, b, err := appendFrame(dst, dest, msg, maxBody)
+	if err != nil {
+		if big != nil {
+			frame{big: big}.release()
+		}
+		return frame{}, err
+	}
+	large := len(f) > arenaChunkBytes/2
+	switch {
+	case large && big != nil:
+		big.buf = b[:0] // b may have outgrown the pooled buffer.
+	case large:
+		// An unexpected large frame, in the arena's chunk; the chunk is
+		// the frame's alone from now on.
+		a.buf = nil
+	case big != nil:
+		// A small frame after a large one: the buffer becomes a chunk.
+		a.buf, big = b, nil
+	default:
+		a.buf = b
+	}
+	if large {
+		a.largeHint = len(f) + len(f)/8
+	} else {
 		a.largeHint = 0
 	}
-	start := len(a.buf)
-	b := append(a.buf, 0, 0, 0, 0)
+	return frame{b: f, big: big}, nil
+}
+
+// appendFrame appends the frame of msg for dest to dst. It returns the
+// frame, capped so that nobody appends over what follows, and the extended
+// slice.
+func appendFrame(dst []byte, dest stdtypes.ModuleID, msg stdtypes.Message, maxBody int) ([]byte, []byte, error) {
+	start := len(dst)
+	b := append(dst, 0, 0, 0, 0)
 	b = binary.AppendUvarint(b, uint64(len(dest)))
 	b = append(b, dest...)
 	b, err := codec.AppendMessage(b, msg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	body := len(b) - start - frameHeaderBytes
 	if body > maxBody {
-		return nil, fmt.Errorf("%w: body of %d bytes, at most %d", errFrameTooLarge, body, maxBody)
+		return nil, nil, fmt.Errorf("%w: body of %d bytes, at most %d", errFrameTooLarge, body, maxBody)
 	}
 	binary.BigEndian.PutUint32(b[start:], uint32(body))
-	f := b[start:len(b):len(b)] // Capped: nobody appends over the next frame.
-	if len(f) > arenaChunkBytes/2 {
-		a.buf = nil
-		a.largeHint = len(f) + len(f)/8
-	} else {
-		a.buf = b
-	}
-	return f, nil
+	return b[start:len(b):len(b)], b, nil
 }
 
 // frameReader reads data frames from a connection and decodes their

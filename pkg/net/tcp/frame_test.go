@@ -36,7 +36,7 @@ func frames(t testing.TB, msgs ...stdtypes.Message) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, f...)
+		out = append(out, f.b...)
 	}
 	return out
 }
@@ -80,10 +80,10 @@ func TestFrameArena(t *testing.T) {
 	var a frameArena
 	f1, _ := a.frame("app", &note{N: 1}, 1<<20)
 	f2, _ := a.frame("app", &note{N: 2}, 1<<20)
-	if cap(f1) != len(f1) {
+	if cap(f1.b) != len(f1.b) {
 		t.Error("a frame has spare capacity: appending to it would overwrite the next")
 	}
-	if unsafe.Add(unsafe.Pointer(unsafe.SliceData(f1)), len(f1)) != unsafe.Pointer(unsafe.SliceData(f2)) {
+	if unsafe.Add(unsafe.Pointer(unsafe.SliceData(f1.b)), len(f1.b)) != unsafe.Pointer(unsafe.SliceData(f2.b)) {
 		t.Error("small frames do not share a chunk")
 	}
 	if _, err := a.frame("app", &blobNote{Data: make([]byte, 100)}, 50); !errors.Is(err, errFrameTooLarge) {
@@ -96,7 +96,7 @@ func TestFrameArena(t *testing.T) {
 		t.Errorf("unregistered message: %v, want ErrUnknownType", err)
 	}
 	// The frames made before the errors are intact.
-	r := testReader(t, append(append([]byte{}, f1...), f2...), 4096, 1<<20)
+	r := testReader(t, append(append([]byte{}, f1.b...), f2.b...), 4096, 1<<20)
 	for want := 1; want <= 2; want++ {
 		if _, msg, _, err := r.next(); err != nil || msg.(*note).N != want {
 			t.Fatalf("frame %d: %v, %v", want, msg, err)
@@ -208,10 +208,52 @@ func FuzzFrameDecoder(f *testing.F) {
 			if err != nil {
 				t.Fatalf("a decoded message cannot be sent again: %v", err)
 			}
-			r2 := testReader(t, f, 64, 2*maxBody)
+			r2 := testReader(t, f.b, 64, 2*maxBody)
 			if dest2, _, _, err := r2.next(); err != nil || dest2 != dest {
 				t.Fatalf("re-encoded frame reads as %q, %v", dest2, err)
 			}
 		}
 	})
+}
+
+// TestFrameArenaLarge: after a large frame, the next is made in a pooled
+// buffer, which goes back to the pool once released by every holder.
+func TestFrameArenaLarge(t *testing.T) {
+	var a frameArena
+	large := func(b byte) *blobNote { return &blobNote{Data: bytes.Repeat([]byte{b}, 100<<10)} }
+	f1, err := a.frame("app", large(1), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f1.big != nil {
+		t.Error("the first large frame came from the pool; nothing predicted it")
+	}
+	f2, _ := a.frame("app", large(2), 1<<20)
+	if f2.big == nil {
+		t.Fatal("the second large frame in a row is not pooled")
+	}
+	f2.acquire() // A queue takes it.
+	f2.release() // Its maker is done.
+	if f2.big.refs.Load() != 1 {
+		t.Errorf("%d references, want 1", f2.big.refs.Load())
+	}
+	small, _ := a.frame("app", &note{N: 3}, 1<<20)
+	if small.big != nil {
+		t.Error("a small frame holds a pooled buffer")
+	}
+	// Every frame reads back as it was made, even after another frame
+	// reused a released buffer.
+	want := append(append(append([]byte{}, f1.b...), f2.b...), small.b...)
+	f2.release()
+	f3, _ := a.frame("app", large(4), 1<<20) // Small before: not pooled.
+	f4, _ := a.frame("app", large(5), 1<<20)
+	f3.release()
+	f4.release()
+	r := testReader(t, want, 4096, 1<<20)
+	for _, wantByte := range []byte{1, 2} {
+		_, msg, _, err := r.next()
+		if err != nil || msg.(*blobNote).Data[0] != wantByte {
+			t.Fatalf("large frame %d: %v", wantByte, err)
+		}
+	}
 }

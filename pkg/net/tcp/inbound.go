@@ -219,12 +219,16 @@ func (t *Transport) readError(p *peer, err error) {
 // queue is full. It returns false if the transport stopped first.
 func (t *Transport) emit(p *peer, list *stdtypes.EventList, bytes int) bool {
 	n := uint64(list.Len())
+	// Counted before the node can see them, so that a node that has
+	// processed a message finds it counted.
+	p.msgsIn.Add(n)
+	p.bytesIn.Add(uint64(bytes))
 	select {
 	case t.out <- list:
-		p.msgsIn.Add(n)
-		p.bytesIn.Add(uint64(bytes))
 		return true
 	case <-t.ctx.Done():
+		p.msgsIn.Add(-n)
+		p.bytesIn.Add(-uint64(bytes))
 		p.droppedIn.Add(n)
 		return false
 	}

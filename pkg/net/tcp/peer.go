@@ -39,7 +39,7 @@ type peer struct {
 	mu sync.Mutex // Guards what follows.
 	// queue holds the frames waiting to be written, oldest first, at most
 	// SendQueueMessages of them and SendQueueBytes in all.
-	queue      [][]byte
+	queue      []frame
 	queueBytes int
 	// closed is set when the transport stops: nothing is queued any more.
 	closed bool
@@ -48,7 +48,7 @@ type peer struct {
 
 	// spare is the writer's second queue slice: take swaps the two, so
 	// that taking the queue allocates nothing. Only the writer uses it.
-	spare [][]byte
+	spare []frame
 }
 
 func newPeer(t *Transport, n membership.Node, clientTLS *tls.Config) *peer {
@@ -62,19 +62,20 @@ func newPeer(t *Transport, n membership.Node, clientTLS *tls.Config) *peer {
 	}
 }
 
-// enqueue adds frame to the queue, or drops it if the queue is full or the
-// transport stopped. It never blocks.
-func (p *peer) enqueue(frame []byte) {
+// enqueue adds f to the queue, with a reference of its own, or drops it if
+// the queue is full or the transport stopped. It never blocks.
+func (p *peer) enqueue(f frame) {
 	p.mu.Lock()
-	if p.closed || len(p.queue) >= p.t.opts.SendQueueMessages || p.queueBytes+len(frame) > p.t.opts.SendQueueBytes {
+	if p.closed || len(p.queue) >= p.t.opts.SendQueueMessages || p.queueBytes+len(f.b) > p.t.opts.SendQueueBytes {
 		p.mu.Unlock()
 		p.droppedOut.Add(1)
 		p.logger.LogAttrs(logging.LevelDebug, "send queue full, dropping message")
 		return
 	}
+	f.acquire()
 	wasEmpty := len(p.queue) == 0
-	p.queue = append(p.queue, frame)
-	p.queueBytes += len(frame)
+	p.queue = append(p.queue, f)
+	p.queueBytes += len(f.b)
 	p.mu.Unlock()
 	if wasEmpty {
 		select {
@@ -86,7 +87,7 @@ func (p *peer) enqueue(frame []byte) {
 
 // take returns the queued frames and empties the queue. The caller gives
 // the slice back with recycle once it is done with it.
-func (p *peer) take() [][]byte {
+func (p *peer) take() []frame {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	batch := p.queue
@@ -95,8 +96,13 @@ func (p *peer) take() [][]byte {
 	return batch
 }
 
-// recycle keeps batch's storage for the next take.
-func (p *peer) recycle(batch [][]byte) {
+// recycle releases the frames of batch from i on (the writer released
+// the others as it wrote them) and keeps batch's storage for the next
+// take.
+func (p *peer) recycle(batch []frame, i int) {
+	for _, f := range batch[i:] {
+		f.release()
+	}
 	clear(batch)
 	p.mu.Lock()
 	p.spare = batch[:0]
@@ -116,6 +122,9 @@ func (p *peer) close() {
 	defer p.mu.Unlock()
 	p.closed = true
 	p.droppedOut.Add(uint64(len(p.queue)))
+	for _, f := range p.queue {
+		f.release()
+	}
 	p.queue, p.spare, p.queueBytes = nil, nil, 0
 }
 
@@ -253,7 +262,7 @@ func (p *peer) serve(conn *tls.Conn) error {
 	for {
 		batch := p.take()
 		if len(batch) == 0 {
-			p.recycle(batch)
+			p.recycle(batch, 0)
 			if w.Buffered() > 0 || pending > 0 {
 				err := p.flush(raw, w)
 				if err != nil {
@@ -276,19 +285,23 @@ func (p *peer) serve(conn *tls.Conn) error {
 		}
 		if err := raw.SetWriteDeadline(time.Now().Add(p.t.opts.WriteTimeout)); err != nil {
 			p.droppedOut.Add(pending + uint64(len(batch)))
-			p.recycle(batch)
+			p.recycle(batch, 0)
 			return err
 		}
 		for i, f := range batch {
-			if _, err := w.Write(f); err != nil {
+			// The writer copies f or writes it out: either way f is done
+			// with once Write returns.
+			_, err := w.Write(f.b)
+			if err != nil {
 				p.droppedOut.Add(pending + uint64(len(batch)-i))
-				p.recycle(batch)
+				p.recycle(batch, i)
 				return err
 			}
-			pendingBytes += uint64(len(f))
+			pendingBytes += uint64(len(f.b))
+			f.release()
 		}
 		pending += uint64(len(batch))
-		p.recycle(batch)
+		p.recycle(batch, len(batch))
 	}
 }
 

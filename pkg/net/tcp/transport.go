@@ -332,7 +332,7 @@ func (t *Transport) send(ev *stdevents.SendMessage) error {
 		t.logger.LogAttrs(logging.LevelWarn, "dropping invalid SendMessage", slog.String("error", err.Error()))
 		return nil
 	}
-	var frame []byte
+	var f frame // Made at the first remote destination; released at the end.
 	var tooLarge error
 	for _, dest := range ev.Destinations {
 		if dest == t.id {
@@ -350,9 +350,9 @@ func (t *Transport) send(ev *stdevents.SendMessage) error {
 				slog.String("to", string(dest)), slog.String("msg", stdtypes.TypeName(ev.Msg)))
 			continue
 		}
-		if frame == nil && tooLarge == nil {
+		if f.b == nil && tooLarge == nil {
 			var err error
-			frame, err = t.arena.frame(ev.MsgDest, ev.Msg, t.opts.MaxFrameBytes)
+			f, err = t.arena.frame(ev.MsgDest, ev.Msg, t.opts.MaxFrameBytes)
 			switch {
 			case errors.Is(err, errFrameTooLarge):
 				tooLarge = err
@@ -367,8 +367,9 @@ func (t *Transport) send(ev *stdevents.SendMessage) error {
 			p.droppedOut.Add(1)
 			continue
 		}
-		p.enqueue(frame)
+		p.enqueue(f)
 	}
+	f.release()
 	return nil
 }
 
@@ -383,10 +384,11 @@ func (t *Transport) deliverSelf() {
 	}
 	t.selfList = nil
 	n := uint64(list.Len())
+	t.self.msgsIn.Add(n) // Before the node can see them, as in emit.
 	select {
 	case t.out <- list:
-		t.self.msgsIn.Add(n)
 	default:
+		t.self.msgsIn.Add(-n)
 		t.self.droppedIn.Add(n)
 		t.logger.LogAttrs(logging.LevelDebug, "incoming queue full, dropping messages to self", slog.Uint64("messages", n))
 	}

@@ -327,3 +327,22 @@ func TestNew(t *testing.T) {
 		t.Error("Start on a port in use returned no error")
 	}
 }
+
+// TestLargeBroadcast sends runs of large messages, each to two peers, so
+// that frames share pooled buffers: each peer must get every message
+// intact.
+func TestLargeBroadcast(t *testing.T) {
+	_, ts := started(t, 3, tcp.Options{})
+	const count = 8
+	for i := range count {
+		send(t, ts[0], newText(strings.Repeat(string(rune('a'+i)), 200<<10)), "1", "2")
+	}
+	for _, r := range ts[1:] {
+		got := receive(t, r, count)
+		for i, rcv := range got {
+			if s := rcv.Msg.(*text).S; len(s) != 200<<10 || strings.Count(s, string(rune('a'+i))) != len(s) {
+				t.Fatalf("node %s: message %d corrupted", r.ID(), i)
+			}
+		}
+	}
+}
