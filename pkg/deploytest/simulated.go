@@ -131,14 +131,17 @@ func (d *Simulated) Submit(node stdtypes.NodeID, evs ...stdtypes.Event) error {
 // simulated time. A simulation that has nothing left to do before cond
 // holds times out at once.
 func (d *Simulated) WaitFor(cond func() bool, timeout time.Duration) error {
-	ok, err := d.sim.RunUntil(cond, d.sim.Now()+timeout)
+	start := d.sim.Now()
+	ok, err := d.sim.RunUntil(cond, start+timeout)
 	switch {
 	case err != nil:
 		return err
-	case !ok:
-		return fmt.Errorf("%w after %v of simulated time (seed %d)", ErrTimeout, timeout, d.opts.Seed)
+	case ok:
+		return nil
+	case d.sim.Pending() == 0:
+		return fmt.Errorf("%w: nothing left to happen at %v of simulated time (seed %d)", ErrTimeout, d.sim.Now(), d.opts.Seed)
 	}
-	return nil
+	return fmt.Errorf("%w after %v of simulated time (seed %d)", ErrTimeout, timeout, d.opts.Seed)
 }
 
 // CheckLiveness checks the Liveness properties.

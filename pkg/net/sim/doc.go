@@ -42,6 +42,10 @@
 // round trip costs more than simulating the message. CodecEvery does it
 // for every message, as pkg/net/local does; CodecNever never.
 //
+// Unlike a real transport, the simulated one has no bounded queues: it
+// loses messages only to the faults it is given, and a node's input is
+// never paused (a simulated node has no backpressure).
+//
 // Like everything in a simulation, the network is used from the
 // simulation's goroutine only, and starts no goroutine.
 package sim
