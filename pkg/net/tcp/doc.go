@@ -68,9 +68,10 @@
 // # Sending, and losing messages
 //
 // ApplyEvents never blocks. It encodes each message once, whatever the
-// number of destinations, into a chunk of memory shared by many messages,
-// and puts it in the bounded queue of each destination peer
-// (SendQueueMessages, SendQueueBytes). One goroutine per peer takes the
+// number of destinations, into a chunk of memory shared by many small
+// messages (a run of large ones gets pooled buffers, released when every
+// destination's writer is done), and puts it in the bounded queue of each
+// destination peer (SendQueueMessages, SendQueueBytes). One goroutine per peer takes the
 // whole queue at once, writes it through a 64 KiB buffer and flushes when
 // the queue is empty, so messages queued while a write was on its way go
 // out together in one write. Messages to the node itself never touch a
@@ -91,8 +92,10 @@
 // transport's EventsOut. When the node does not take them (its input is
 // paused by backpressure), the readers wait, TCP flow control holds the
 // senders' writers, and the senders' queues fill and drop. Memory stays
-// bounded throughout: IncomingQueueLists lists of about 1 MiB each, one
-// read buffer and one large-frame buffer per connection, the send queues.
+// bounded throughout: IncomingQueueLists lists of about 1 MiB each; per
+// peer, a send queue, one read buffer and one buffer for frames larger
+// than it (at most about twice MaxFrameBytes); and the connections being
+// set up.
 //
 // # Hostile peers
 //

@@ -1,13 +1,16 @@
 package tcp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/net/tcp"
@@ -345,4 +348,80 @@ func TestLargeBroadcast(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReceiverNotReading: a node that does not take its messages (its
+// input is paused) makes its connections stop reading; TCP holds the
+// sender back, whose bounded queue drops. Nothing grows without bound,
+// and once the node reads again, messages flow again.
+func TestReceiverNotReading(t *testing.T) {
+	const queueCap, lists = 32, 2
+	_, ts := started(t, 2, tcp.Options{SendQueueMessages: queueCap, IncomingQueueLists: lists})
+	connected(t, ts...)
+	payload := strings.Repeat("x", 64<<10)
+	eventually(t, "the sender drops", func() bool {
+		list := stdtypes.EmptyList()
+		for range 16 {
+			list.PushBack(stdevents.NewSendMessage("net", "app", newText(payload), "1"))
+		}
+		if err := ts[0].ApplyEvents(context.Background(), list); err != nil {
+			t.Fatal(err)
+		}
+		m := ts[0].Metrics().Peers["1"]
+		if m.QueueMessages > queueCap {
+			t.Fatalf("send queue of %d messages, bound %d", m.QueueMessages, queueCap)
+		}
+		if n := len(ts[1].EventsOut()); n > lists {
+			t.Fatalf("incoming queue of %d lists, bound %d", n, lists)
+		}
+		return m.DroppedOut > 0
+	})
+	// The receiver reads again: everything not dropped arrives, then new
+	// messages too.
+	drained := 0
+	eventually(t, "the queued messages arrive", func() bool {
+		drained += len(receivedNow(ts[1]))
+		return ts[0].Metrics().Peers["1"].QueueMessages == 0 && len(ts[1].EventsOut()) == 0
+	})
+	send(t, ts[0], newText("after"), "1")
+	var got []*stdevents.MessageReceived
+	eventually(t, "a new message arrives", func() bool {
+		got = append(got, receivedNow(ts[1])...)
+		return len(got) > 0 && got[len(got)-1].Msg.(*text).S == "after"
+	})
+	if m := ts[1].Metrics().Peers["0"]; m.DroppedIn != 0 || m.BadFrames != 0 {
+		t.Errorf("receiver dropped %d messages, %d bad frames; want none: only the sender drops", m.DroppedIn, m.BadFrames)
+	}
+	t.Logf("%d messages arrived after the receiver resumed", drained+len(got))
+}
+
+// TestStatsLog: with StatsPeriod set, the transport logs its metrics, one
+// line per peer.
+func TestStatsLog(t *testing.T) {
+	var buf lockedBuffer
+	logger := logging.NewStreamLogger(logging.LevelInfo, &buf)
+	_, ts := started(t, 2, tcp.Options{Logger: logger, StatsPeriod: 10 * time.Millisecond})
+	connected(t, ts...)
+	eventually(t, "stats are logged", func() bool {
+		s := buf.String()
+		return strings.Contains(s, "tcp peer stats") && strings.Contains(s, "peer=1") && strings.Contains(s, "connected=true")
+	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
