@@ -14,8 +14,8 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// DefaultLatency is the latency of a link whose LinkConfig leaves it nil.
-var DefaultLatency = testsim.Uniform(time.Millisecond, 5*time.Millisecond)
+// defaultLatency is the latency of a link whose LinkConfig leaves it nil.
+var defaultLatency = testsim.Uniform(time.Millisecond, 5*time.Millisecond)
 
 // ErrUnknownNode is returned for a node that is not a member of the
 // network.
@@ -23,10 +23,11 @@ var ErrUnknownNode = errors.New("unknown node")
 
 // LinkConfig is how a directed link, from one node to another, treats the
 // messages it carries. Every random choice is drawn from the simulation's
-// seed. The zero value is a reliable FIFO link with DefaultLatency.
+// seed. The zero value is a reliable FIFO link with a latency uniform
+// between 1ms and 5ms.
 type LinkConfig struct {
 	// Latency is the time a message takes to cross the link; nil means
-	// DefaultLatency.
+	// testsim.Uniform(time.Millisecond, 5*time.Millisecond).
 	Latency testsim.Delay
 
 	// Loss is the probability that a message is lost: 0 loses none, 1

@@ -156,7 +156,7 @@ func (t *Transport) transmit(j int, msgDest stdtypes.ModuleID, msg stdtypes.Mess
 	}
 	latency := l.cfg.Latency
 	if latency == nil {
-		latency = DefaultLatency
+		latency = defaultLatency
 	}
 	dst := n.transports[j]
 	node := dst.simNode()
