@@ -413,7 +413,7 @@ func (s *Sim) routeEmitted(n *Node, mod *engine.Module, evs []stdtypes.Event) {
 // schedStep schedules the next batch of node n, unless one is scheduled,
 // the node is processing one, or it has nothing to do.
 func (s *Sim) schedStep(n *Node) {
-	if !n.up || n.stepPending || n.busy || n.core.Buffered() == 0 {
+	if !n.up || n.stepPending || n.busy || !n.core.Ready() {
 		return
 	}
 	n.stepPending = true
