@@ -178,6 +178,9 @@ func TestMultiProcess(t *testing.T) {
 	}
 	t.Logf("the others see node 3 down after %v", time.Since(killed).Round(time.Millisecond))
 
+	// Stay down for a while: the others keep redialing, with growing
+	// waits between attempts.
+	time.Sleep(time.Second)
 	restarted := time.Now()
 	procs[victim] = startProc(t, bin, args(victim))
 	for i, p := range procs {

@@ -204,7 +204,13 @@ func (t *Transport) readLoop(p *peer, br *bufio.Reader) {
 // readError counts and logs why a connection's reader stopped.
 func (t *Transport) readError(p *peer, err error) {
 	switch {
-	case errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrTruncated), errors.Is(err, ErrBadFrame):
+	case errors.Is(err, ErrTruncated):
+		// A peer that crashes or is killed in the middle of a write leaves
+		// a truncated frame: counted, but nothing to warn about.
+		p.badFrames.Add(1)
+		p.droppedIn.Add(1)
+		p.logger.LogAttrs(logging.LevelInfo, "connection from peer ended inside a frame", slog.String("error", err.Error()))
+	case errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrBadFrame):
 		p.badFrames.Add(1)
 		p.droppedIn.Add(1)
 		p.logger.LogAttrs(logging.LevelWarn, "closing connection from peer: bad frame", slog.String("error", err.Error()))
