@@ -395,3 +395,58 @@ type blobNote struct {
 }
 
 var _ = codec.Register[blobNote]("tcp.blobNote")
+
+// TestImpostorListener: something listening on node 2's address with
+// another key (a stranger's, or another member's) is never sent a
+// message: the victim's dials to node 2 fail in the handshake.
+func TestImpostorListener(t *testing.T) {
+	a := newArena(t, Options{ReconnectMax: 50 * time.Millisecond})
+	for i, impostor := range []crypto.PrivateKey{a.outsider, a.keys[1]} {
+		cert := certOf(t, impostor)
+		hellos := make(chan hello, 16)
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			for {
+				raw, err := a.node2.Accept()
+				if err != nil {
+					return
+				}
+				conn := tls.Server(raw, &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAnyClientCert})
+				raw.SetDeadline(time.Now().Add(testTimeout))
+				if conn.Handshake() == nil {
+					if h, err := readHello(bufio.NewReader(conn)); err == nil {
+						hellos <- h
+					}
+				}
+				raw.Close()
+			}
+		}()
+		before := a.victim.Metrics().Peers["2"].DialFailures
+		ev := stdevents.NewSendMessage("net", "app", &note{N: 1}, "2")
+		if err := a.victim.ApplyEvents(context.Background(), stdtypes.ListOf(ev)); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "dials to the impostor fail", func() bool {
+			return a.victim.Metrics().Peers["2"].DialFailures >= before+3
+		})
+		if m := a.victim.Metrics().Peers["2"]; m.Connected || m.MessagesOut != 0 || m.QueueMessages != i+1 {
+			t.Errorf("metrics of node 2: %+v; want the messages still queued", m)
+		}
+		select {
+		case h := <-hellos:
+			t.Errorf("the impostor got a hello: %+v", h)
+		default:
+		}
+		a.checkHonest(t)
+		// Free node 2's address for the next impostor.
+		a.node2.Close()
+		<-served
+		l, err := net.Listen("tcp", a.node2.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		a.node2 = l
+	}
+}
