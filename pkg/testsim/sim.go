@@ -123,6 +123,11 @@ type Sim struct {
 	healed time.Duration
 	// one holds a single event to be routed, so routing it needs no slice.
 	one [1]stdtypes.Event
+
+	// next, if nextSet, is the index of an action due now that is known
+	// to come before everything in the heap: see scheduleAt.
+	next    uint32
+	nextSet bool
 }
 
 // New returns a simulation at time 0, with no nodes.
@@ -195,7 +200,14 @@ func (s *Sim) Unhashable() uint64 { return s.hash.unhashable }
 // Pending returns the number of actions in the schedule: messages in
 // flight, timers, steps and faults to come. Some may be dead (their node
 // crashed); they are dropped when their time comes.
-func (s *Sim) Pending() int { return s.q.len() }
+func (s *Sim) Pending() int { return s.q.len() + boolToInt(s.nextSet) }
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // Err returns the failure that ended the run, if any.
 func (s *Sim) Err() error { return s.err }
@@ -273,15 +285,23 @@ func (s *Sim) run(deadline time.Duration, cond func() bool) (bool, error) {
 	}
 	s.running = true
 	s.stopped = false
-	defer func() { s.running = false }()
-	for s.q.len() > 0 {
-		if s.q.peek().at > deadline {
-			break
+	defer func() {
+		s.running = false
+		s.flushNext()
+	}()
+	for {
+		var idx uint32
+		if s.nextSet {
+			idx, s.nextSet = s.next, false
+		} else {
+			if s.q.len() == 0 || s.q.peek().at > deadline {
+				break
+			}
+			e := s.q.pop()
+			s.now, idx = e.at, e.idx
 		}
-		e := s.q.pop()
-		s.now = e.at
-		s.do(s.q.action(e.idx))
-		s.q.recycle(e.idx)
+		s.do(s.q.action(idx))
+		s.q.recycle(idx)
 		if s.err != nil {
 			return false, s.err
 		}
@@ -336,8 +356,32 @@ func (s *Sim) CheckLivenessAfter(grace time.Duration) error {
 }
 
 // scheduleAt puts the action with index idx in the schedule at time at.
+//
+// An action due now, while the run is running, when nothing else in the
+// schedule is due now, is certain to be the next one: it skips the heap
+// and waits in s.next. That is the common case of a node's next step, and
+// saves a push and a pop per step. As soon as another action falls due
+// now, the waiting one joins the heap with a tie-breaker of its own, so
+// the order of simultaneous actions is drawn from the seed as if it had
+// never waited.
 func (s *Sim) scheduleAt(at time.Duration, idx uint32) {
+	if at == s.now && s.running {
+		if s.nextSet {
+			s.flushNext()
+		} else if s.q.len() == 0 || s.q.peek().at > at {
+			s.next, s.nextSet = idx, true
+			return
+		}
+	}
 	s.q.push(entry{at: at, tie: s.tie.Uint64(), idx: idx})
+}
+
+// flushNext moves the action waiting in s.next, if any, into the heap.
+func (s *Sim) flushNext() {
+	if s.nextSet {
+		s.nextSet = false
+		s.q.push(entry{at: s.now, tie: s.tie.Uint64(), idx: s.next})
+	}
 }
 
 // do carries out one action whose time has come.

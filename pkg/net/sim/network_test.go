@@ -281,7 +281,9 @@ func TestMessagesToACrashedNode(t *testing.T) {
 			t.Errorf("message %d arrived at %v, while the node was down", a.seq(), a.at)
 		}
 	}
-	if n := len(sys.between("0", "1")); n < 20 {
+	// 9 to 18 are lost; 9 and 19 arrive as the node crashes and
+	// restarts, and either may come first.
+	if n := len(sys.between("0", "1")); n < 19 {
 		t.Errorf("%d messages arrived", n)
 	}
 	tr, _ := sys.net.Transport("1")
