@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/modules"
@@ -237,4 +238,41 @@ func TestCoreRouteEmittedDropsUnknownDestinations(t *testing.T) {
 	if _, err := c.RouteEmitted([]stdtypes.Event{nil}, net); err == nil {
 		t.Error("a nil event from a local module was accepted")
 	}
+}
+
+func TestCoreRouteEmittedWithoutSource(t *testing.T) {
+	c := New([]Spec{{ID: "p", Passive: modules.NullPassive{}}}, 10, nil)
+	dropped, err := c.RouteEmitted([]stdtypes.Event{newTestEvent("ghost"), newTestEvent("p")}, nil)
+	if err != nil || dropped != 1 || c.Buffered() != 1 {
+		t.Errorf("RouteEmitted(nil source): dropped %d, err %v, buffered %d", dropped, err, c.Buffered())
+	}
+}
+
+func TestCoreBusyTimingOff(t *testing.T) {
+	slow := &sleeper{}
+	c := New([]Spec{{ID: "p", Passive: slow}}, 10, nil)
+	c.SetBusyTiming(false)
+	if err := c.Route([]stdtypes.Event{newTestEvent("p")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	if busy := c.Module("p").Counters.BusyNs.Load(); busy != 0 {
+		t.Errorf("BusyNs = %d with timing off", busy)
+	}
+	c.SetBusyTiming(true)
+	if err := c.Route([]stdtypes.Event{newTestEvent("p")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	if busy := c.Module("p").Counters.BusyNs.Load(); busy <= 0 {
+		t.Errorf("BusyNs = %d with timing on", busy)
+	}
+}
+
+// sleeper takes a measurable time per batch.
+type sleeper struct{}
+
+func (sleeper) ApplyEvents(*stdtypes.EventList) (*stdtypes.EventList, error) {
+	time.Sleep(time.Millisecond)
+	return nil, nil
 }

@@ -270,6 +270,7 @@ func (n *Node) start() error {
 		return err
 	}
 	n.core = engine.New(specs, n.sim.maxBatch, &n.icp)
+	n.core.SetBusyTiming(false) // simulated time is not the wall clock's
 	n.twins = twins
 	for i, m := range n.core.Modules() {
 		if n.twins[i].mod != nil {

@@ -433,21 +433,10 @@ func (s *Sim) post(a *action) {
 // have is dropped and counted, since its destination may come from a
 // peer, which must not be able to stop the node.
 func (s *Sim) routeEmitted(n *Node, mod *engine.Module, evs []stdtypes.Event) {
-	var err error
 	if mod != nil {
 		mod.Counters.EventsOut.Add(uint64(len(evs)))
-		_, err = n.core.RouteEmitted(evs, mod)
-	} else {
-		for _, ev := range evs {
-			if ev != nil && n.core.Module(ev.Dest().Top()) == nil {
-				continue
-			}
-			if err = n.core.Route([]stdtypes.Event{ev}, nil, nil); err != nil {
-				break
-			}
-		}
 	}
-	if err != nil {
+	if _, err := n.core.RouteEmitted(evs, mod); err != nil {
 		s.fail(n, "", fmt.Errorf("node %s: %w", n.id, err))
 		return
 	}
