@@ -16,7 +16,7 @@ import (
 )
 
 // readBufferBytes is the size of a connection's read buffer: frames up to
-// this size are decoded in place, without a copy.
+// this size are decoded where they are, without being copied out of it.
 const readBufferBytes = 64 << 10
 
 // A connection hands what it read to the node in lists of at most
