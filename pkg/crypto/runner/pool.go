@@ -73,6 +73,12 @@ var ErrPoolStopped = errors.New("runner: pool stopped")
 // the requests: a response follows its request, and otherwise the order is
 // up to the scheduler. The content of each response is the same as with
 // Sync. Protocols that need an order among responses must not assume one.
+//
+// A job whose Run fails (a local fault, such as no key to sign with) or
+// panics gets no response, and the next call to ApplyEvents returns the
+// error, stopping the node. An active module has no other way to report
+// an error, so a node that sends the pool nothing more does not learn of
+// it; the synchronous module reports it at once.
 type Pool struct {
 	plan    Planner
 	workers int
@@ -95,7 +101,8 @@ type Pool struct {
 	responses []finished
 	// held counts the items the pool holds (see MaxPendingItems).
 	held int
-	// err is the first panic of a worker, reported by the next ApplyEvents.
+	// err is the first error or panic of a worker, which the next
+	// ApplyEvents returns.
 	err error
 }
 
