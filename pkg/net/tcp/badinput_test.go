@@ -311,6 +311,9 @@ func mustFrameOf(t *testing.T, ev stdtypes.Event) []byte {
 // held at once.
 func TestSilentConnections(t *testing.T) {
 	a := newArena(t, Options{HandshakeTimeout: 300 * time.Millisecond, MaxPendingHandshakes: 2})
+	// Let the honest peer connect first, so that its set-up does not
+	// compete with the silent ones for the two slots.
+	a.checkHonest(t)
 	var conns []net.Conn
 	for range 5 {
 		c, err := net.Dial("tcp", a.addr)
