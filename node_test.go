@@ -939,3 +939,21 @@ func TestEventsFromActiveModulesForUnknownModulesAreDropped(t *testing.T) {
 	rn.inject(newTestEvent("sink", "still running"))
 	eventually(t, "node still running", func() bool { return len(tags(sink.Received())) == 2 })
 }
+
+// reportingModule is a passive module with statistics of its own.
+type reportingModule struct{ modules.NullPassive }
+
+func (reportingModule) ReportStats() any { return "42 widgets" }
+
+func TestStatsIncludeModuleReports(t *testing.T) {
+	var buf syncBuffer
+	cfg := testConfig()
+	cfg.Stats = StatsConfig{Logger: logging.NewStreamLogger(logging.LevelInfo, &buf), LogLevel: logging.LevelInfo, Period: 5 * time.Millisecond}
+	rn := startNode(t, cfg, modules.Modules{"w": reportingModule{}, "m": modules.NullPassive{}}, nil)
+	if got := rn.Stats().Reports; len(got) != 1 || got["w"] != "42 widgets" {
+		t.Errorf("Reports = %v, want only w's", got)
+	}
+	eventually(t, "report logged", func() bool {
+		return strings.Contains(buf.String(), `msg="module report" node=test module=w report="42 widgets"`)
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -35,6 +36,10 @@ type NodeStats struct {
 	// InputPaused tells whether reading from active modules is paused
 	// because the buffer is above PauseInputThreshold.
 	InputPaused bool
+	// Reports holds what each module that implements
+	// modules.StatsReporter reports, such as a transport's per-peer
+	// counters.
+	Reports map[stdtypes.ModuleID]any
 }
 
 // Stats returns a snapshot of the node's statistics. It is safe to call
@@ -46,6 +51,12 @@ func (n *Node) Stats() NodeStats {
 		InputPaused:    n.inputPaused.Load(),
 	}
 	for i, id := range n.moduleIDs {
+		if r, ok := n.modules[id].(modules.StatsReporter); ok {
+			if s.Reports == nil {
+				s.Reports = make(map[stdtypes.ModuleID]any)
+			}
+			s.Reports[id] = r.ReportStats()
+		}
 		ms := n.stats[i]
 		s.Modules[id] = ModuleStats{
 			EventsIn:       ms.EventsIn.Load(),
@@ -110,5 +121,8 @@ func (n *Node) logStats(logger *logging.Logger, level logging.Level, prev, cur N
 			"busyShare", float64(c.Busy-p.Busy)/float64(period),
 			"droppedUnknown", c.DroppedUnknown,
 		)
+		if report, ok := cur.Reports[id]; ok {
+			logger.Log(level, "module report", "module", string(id), "report", report)
+		}
 	}
 }

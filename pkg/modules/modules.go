@@ -103,3 +103,13 @@ func ApplyAllFunc(events *stdtypes.EventList, apply func(stdtypes.Event) (*stdty
 	}
 	return out, nil
 }
+
+// StatsReporter is implemented by modules that keep statistics of their own,
+// such as a transport's per-peer counters. The node includes what
+// ReportStats returns in its Stats and in its periodic statistics log, so
+// that one place shows everything about a running node. ReportStats is
+// called from any goroutine at any time, so it must be safe for that, and
+// should return a snapshot (a value, not a pointer into live state).
+type StatsReporter interface {
+	ReportStats() any
+}

@@ -439,3 +439,7 @@ func (t *Transport) deliver(from stdtypes.NodeID, list *stdtypes.EventList) {
 			slog.String("from", string(from)), slog.Uint64("messages", n))
 	}
 }
+
+// ReportStats returns the transport's counters for the node's statistics
+// (modules.StatsReporter).
+func (t *Transport) ReportStats() any { return t.Stats() }

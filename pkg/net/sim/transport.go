@@ -220,3 +220,7 @@ func (t *Transport) Stats() net.TransportStats {
 	}
 	return s
 }
+
+// ReportStats returns the transport's counters for the node's statistics
+// (modules.StatsReporter).
+func (t *Transport) ReportStats() any { return t.Stats() }

@@ -173,3 +173,7 @@ func (t *Transport) logMetrics(ctx context.Context, period time.Duration) {
 		}
 	}
 }
+
+// ReportStats returns the transport's counters for the node's statistics
+// (modules.StatsReporter).
+func (t *Transport) ReportStats() any { return t.Metrics() }
