@@ -25,8 +25,9 @@
 // hands them straight back to its own node, without a socket and without
 // encoding.
 //
-// Implementations: package local (nodes in one process, for tests and
-// demos). An authenticated TCP transport and a simulated one will follow,
-// behind the same interface, so that a protocol tested in process runs
-// unchanged over the network or in a simulation.
+// Implementations, all behind the same interface, so that a protocol tested
+// in one runs unchanged in the others: package local (nodes in one process,
+// for tests and demos), package tcp (authenticated TCP with TLS 1.3 and
+// pinned keys, between processes and machines) and package sim (the
+// simulated network of package testsim, with faults).
 package net
