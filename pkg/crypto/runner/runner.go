@@ -1,14 +1,3 @@
-// Package runner runs the request events of cryptographic modules in one of
-// two runtimes with the same events and the same results: Sync, a passive
-// module that computes every result on the node's goroutine (simulation,
-// tests, replay), and Pool, an active module that spreads the work of each
-// request over a pool of worker goroutines (production).
-//
-// A module is described by a Planner, which turns a request event into a
-// Job: a number of independent items, a function that computes a range of
-// them into the response event, and that response. Packages crypto and
-// threshcrypto build their modules this way; most users need only their
-// constructors.
 package runner
 
 import (
