@@ -101,6 +101,8 @@ type Pool struct {
 	responses []finished
 	// held counts the items the pool holds (see MaxPendingItems).
 	held int
+	// emitted counts the responses handed to the node.
+	emitted uint64
 	// err is the first error or panic of a worker, which the next
 	// ApplyEvents returns.
 	err error
@@ -375,9 +377,36 @@ func (p *Pool) emit(ctx context.Context) {
 		}
 		p.mu.Lock()
 		p.held -= weight
+		p.emitted += uint64(len(batch))
 		p.mu.Unlock()
 	}
 }
+
+// PoolStats is a snapshot of a pool's state.
+type PoolStats struct {
+	// Workers is the number of worker goroutines.
+	Workers int
+	// PendingItems counts the items the pool holds, from the arrival of
+	// their request to the emission of its response (see
+	// PoolParams.MaxPendingItems).
+	PendingItems int
+	// QueuedChunks counts the chunks waiting for a worker.
+	QueuedChunks int
+	// Responses counts the responses handed to the node so far.
+	Responses uint64
+}
+
+// Stats returns a snapshot of the pool's state. It is safe to call from
+// any goroutine at any time.
+func (p *Pool) Stats() PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStats{Workers: p.workers, PendingItems: p.held, QueuedChunks: p.tasks.len(), Responses: p.emitted}
+}
+
+// ReportStats returns Stats, for the node's statistics (it makes a Pool a
+// modules.StatsReporter).
+func (p *Pool) ReportStats() any { return p.Stats() }
 
 // fifo is a queue backed by a slice that is reused once drained.
 type fifo[T any] struct {

@@ -13,9 +13,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mirframework/mir/pkg/crypto/runner"
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
+
+var _ modules.StatsReporter = (*runner.Pool)(nil)
 
 // TestMain fails the tests if a goroutine outlives them: the workers and
 // the emitter end with the context they were started with.
@@ -212,6 +215,17 @@ func TestPool(t *testing.T) {
 		}
 	}
 	got := collect(t, p, rounds*len(sizes))
+	// The counters settle once the emitter has accounted for the last list.
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Stats().Responses != uint64(rounds*len(sizes)) || p.Stats().PendingItems != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats after all responses: %+v", p.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if st, ok := p.ReportStats().(runner.PoolStats); !ok || st.Workers != 3 || st.QueuedChunks != 0 {
+		t.Fatalf("ReportStats: %+v", p.ReportStats())
+	}
 	for id, ev := range got {
 		n := sizes[id%len(sizes)]
 		checkResult(t, ev, id, n)
