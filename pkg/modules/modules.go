@@ -84,7 +84,9 @@ func (m Modules) Validate() error {
 
 // ApplyAllFunc adapts a per-event function to a PassiveModule's batch
 // interface: it calls apply for each event in order and concatenates the
-// output. The first error stops the batch.
+// output. The first error stops the batch. The lists apply returns become
+// ApplyAllFunc's, which appends later output to the first of them: apply
+// must return a fresh list each time, not one it keeps.
 func ApplyAllFunc(events *stdtypes.EventList, apply func(stdtypes.Event) (*stdtypes.EventList, error)) (*stdtypes.EventList, error) {
 	var out *stdtypes.EventList
 	for _, ev := range events.Slice() {
