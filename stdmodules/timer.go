@@ -3,7 +3,6 @@ package stdmodules
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -103,7 +102,7 @@ func (t *Timer) EventsOut() <-chan *stdtypes.EventList { return t.out }
 // on any of it, so a batch with an invalid request schedules nothing.
 func (t *Timer) ApplyEvents(ctx context.Context, events *stdtypes.EventList) error {
 	for _, ev := range events.Slice() {
-		if err := t.validate(ev); err != nil {
+		if err := stdevents.ValidateTimerRequest(ev); err != nil {
 			return fmt.Errorf("timer %q: %w", t.id, err)
 		}
 	}
@@ -114,43 +113,6 @@ func (t *Timer) ApplyEvents(ctx context.Context, events *stdtypes.EventList) err
 	}
 	t.ensureScheduler(ctx)
 	t.signal()
-	return nil
-}
-
-// validate checks one event: it must be a timer request with sound
-// parameters and valid events to emit.
-func (t *Timer) validate(ev stdtypes.Event) error {
-	switch ev := ev.(type) {
-	case *stdevents.Init, *stdevents.TimerGarbageCollect:
-		return nil
-	case *stdevents.TimerDelay:
-		if ev.Delay < 0 {
-			return fmt.Errorf("%s: negative delay %v", stdtypes.TypeName(ev), ev.Delay)
-		}
-		return validateTimerEvents(ev, ev.Events)
-	case *stdevents.TimerRepeat:
-		if ev.Period <= 0 {
-			return fmt.Errorf("%s: period %v is not positive", stdtypes.TypeName(ev), ev.Period)
-		}
-		return validateTimerEvents(ev, ev.Events)
-	case nil:
-		return errors.New("nil event")
-	default:
-		return fmt.Errorf("unexpected event %s", stdtypes.TypeName(ev))
-	}
-}
-
-// validateTimerEvents checks that every event a request asks to emit can be
-// routed: not nil, with a valid destination.
-func validateTimerEvents(req stdtypes.Event, evs []stdtypes.Event) error {
-	for i, ev := range evs {
-		if ev == nil {
-			return fmt.Errorf("%s: event %d is nil", stdtypes.TypeName(req), i)
-		}
-		if err := ev.Dest().Validate(); err != nil {
-			return fmt.Errorf("%s: event %d (%s): %w", stdtypes.TypeName(req), i, stdtypes.TypeName(ev), err)
-		}
-	}
 	return nil
 }
 

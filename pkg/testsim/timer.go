@@ -1,7 +1,6 @@
 package testsim
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -60,7 +59,7 @@ type timerEntry struct {
 // batch before acting on any of it.
 func (t *Timer) ApplyEvents(env *Env, events *stdtypes.EventList) error {
 	for _, ev := range events.Slice() {
-		if err := validateTimerRequest(ev); err != nil {
+		if err := stdevents.ValidateTimerRequest(ev); err != nil {
 			return fmt.Errorf("timer %q: %w", env.Module(), err)
 		}
 	}
@@ -79,40 +78,6 @@ func (t *Timer) ApplyEvents(env *Env, events *stdtypes.EventList) error {
 		}
 	}
 	t.arm(env)
-	return nil
-}
-
-// validateTimerRequest checks one event as stdmodules.Timer does.
-func validateTimerRequest(ev stdtypes.Event) error {
-	switch ev := ev.(type) {
-	case *stdevents.Init, *stdevents.TimerGarbageCollect:
-		return nil
-	case *stdevents.TimerDelay:
-		if ev.Delay < 0 {
-			return fmt.Errorf("%s: negative delay %v", stdtypes.TypeName(ev), ev.Delay)
-		}
-		return validateTimerEvents(ev, ev.Events)
-	case *stdevents.TimerRepeat:
-		if ev.Period <= 0 {
-			return fmt.Errorf("%s: period %v is not positive", stdtypes.TypeName(ev), ev.Period)
-		}
-		return validateTimerEvents(ev, ev.Events)
-	case nil:
-		return errors.New("nil event")
-	default:
-		return fmt.Errorf("unexpected event %s", stdtypes.TypeName(ev))
-	}
-}
-
-func validateTimerEvents(req stdtypes.Event, evs []stdtypes.Event) error {
-	for i, ev := range evs {
-		if ev == nil {
-			return fmt.Errorf("%s: event %d is nil", stdtypes.TypeName(req), i)
-		}
-		if err := ev.Dest().Validate(); err != nil {
-			return fmt.Errorf("%s: event %d (%s): %w", stdtypes.TypeName(req), i, stdtypes.TypeName(ev), err)
-		}
-	}
 	return nil
 }
 
