@@ -22,8 +22,10 @@
 //
 // Each node runs four modules:
 //
-//   - "pingpong", the protocol: a deterministic passive module, driven by
-//     Tick events from the timer and messages from the network.
+//   - "pingpong", the protocol (package samples/pingpong/protocol, shared
+//     with the sample pingpong): a deterministic passive module, driven by
+//     Tick events from the timer and messages from the network. Every
+//     other member is both its peer and its target, and it has no count.
 //   - "timer", stdmodules.Timer, which emits a Tick every -interval.
 //   - "net", the node's TCP transport (package net/tcp).
 //   - "reporter", an active module of this program that stamps wall-clock

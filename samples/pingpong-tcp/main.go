@@ -18,6 +18,7 @@ import (
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/tcp"
+	"github.com/mirframework/mir/samples/pingpong/protocol"
 	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -139,16 +140,16 @@ func newNode(o options, logger *logging.Logger) (*node, error) {
 	if n.transport, err = tcp.New(id, members, key, tcp.Options{Logger: logger}); err != nil {
 		return nil, err
 	}
-	mc := DefaultModuleConfig()
-	params := DefaultModuleParams(n.peers)
+	mc := protocol.DefaultModuleConfig()
+	params := protocol.DefaultModuleParams(n.peers) // Pings every peer, without end.
 	params.Interval = o.interval
-	protocol, err := newPingPong(mc, params)
+	pingPong, err := protocol.New(mc, params)
 	if err != nil {
 		return nil, err
 	}
 	n.reporter = newReporter(params.Window)
 	mods := modules.Modules{
-		mc.Self:     protocol,
+		mc.Self:     pingPong,
 		mc.Timer:    stdmodules.NewTimer(mc.Timer, logger.With("node", o.id)),
 		mc.Net:      n.transport,
 		mc.Reporter: n.reporter,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/samples/pingpong/protocol"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -56,10 +57,10 @@ func (r *reporter) ApplyEvents(_ context.Context, events *stdtypes.EventList) er
 		now := time.Now()
 		switch ev := ev.(type) {
 		case *stdevents.Init:
-		case *PingSent:
+		case *protocol.PingSent:
 			slot := ev.Seq % uint64(len(r.sentAt))
 			r.sentAt[slot], r.seqAt[slot] = now, ev.Seq
-		case *PongReceived:
+		case *protocol.PongReceived:
 			r.pongReceived(ev.From, ev.Seq, now)
 		default:
 			return fmt.Errorf("reporter: unexpected event %s", stdtypes.TypeName(ev))

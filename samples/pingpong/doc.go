@@ -8,11 +8,12 @@
 //
 // Each node runs three modules, and node 0 a fourth:
 //
-//   - "pingpong", the protocol: a deterministic passive module. It reads
-//     no clock and starts no goroutine: time reaches it as Tick events
-//     from the timer, and all it does is a function of its state and the
-//     events it gets. That is what will let its runs be recorded, replayed
-//     and simulated.
+//   - "pingpong", the protocol (package samples/pingpong/protocol, which
+//     the sample pingpong-tcp shares): a deterministic passive module. It
+//     reads no clock and starts no goroutine: time reaches it as Tick
+//     events from the timer, and all it does is a function of its state
+//     and the events it gets. That is what will let its runs be recorded,
+//     replayed and simulated.
 //   - "timer", stdmodules.Timer, which emits a Tick every -interval.
 //   - "net", the node's transport in an in-process network (package
 //     net/local).
@@ -21,8 +22,10 @@
 //     emits, and so measures round trips at the edge, outside the
 //     deterministic protocol.
 //
+// Node 0's protocol has node 1 as its only peer and target, and a count;
+// node 1's has node 0 as its only peer and no target, so it only answers.
 // Transports lose messages when queues fill, so the pinger keeps pinging,
 // with a new sequence number each tick, until it has its pongs; a Pong
-// that answers no outstanding Ping is dropped and counted, as is any
+// that answers none of the latest pings is dropped and counted, as is any
 // message from a node other than the peer.
 package main

@@ -15,6 +15,7 @@ import (
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/net/local"
+	"github.com/mirframework/mir/samples/pingpong/protocol"
 	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -115,7 +116,7 @@ var ids = [2]stdtypes.NodeID{"0", "1"}
 type demo struct {
 	network    *local.Network
 	transports [2]*local.Transport
-	protocols  [2]*pingPong
+	protocols  [2]*protocol.Module
 	nodes      [2]*mir.Node
 	reporter   *reporter
 	count      int
@@ -129,13 +130,17 @@ func newDemo(o options, stdout io.Writer, logger *logging.Logger) (*demo, error)
 		return nil, err
 	}
 	d := &demo{network: network, count: o.count}
-	mc := DefaultModuleConfig()
+	mc := protocol.DefaultModuleConfig()
 	for i, id := range ids {
-		params := DefaultModuleParams(ids[1-i])
-		params.Pinger = i == 0
+		// Node 0 pings node 1 until it has its pongs; node 1 only answers.
+		pinger := i == 0
+		params := protocol.DefaultModuleParams([]stdtypes.NodeID{ids[1-i]})
+		if !pinger {
+			params.Targets = nil
+		}
 		params.Count = o.count
 		params.Interval = o.interval
-		if d.protocols[i], err = newPingPong(mc, params); err != nil {
+		if d.protocols[i], err = protocol.New(mc, params); err != nil {
 			return nil, err
 		}
 		if d.transports[i], err = network.Transport(id); err != nil {
@@ -146,8 +151,8 @@ func newDemo(o options, stdout io.Writer, logger *logging.Logger) (*demo, error)
 			mc.Timer: stdmodules.NewTimer(mc.Timer, logger.With("node", string(id))),
 			mc.Net:   d.transports[i],
 		}
-		if params.Pinger {
-			d.reporter = newReporter(o.count, params.MaxOutstanding)
+		if pinger {
+			d.reporter = newReporter(o.count, params.Window)
 			mods[mc.Reporter] = d.reporter
 		}
 		cfg := mir.DefaultNodeConfig().WithLogger(logger)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/samples/pingpong/protocol"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -46,13 +47,13 @@ type reporter struct {
 // linesCapacity bounds the progress lines waiting for main to print them.
 const linesCapacity = 1024
 
-func newReporter(count, maxOutstanding int) *reporter {
+func newReporter(count int, maxOutstanding uint64) *reporter {
 	return &reporter{
 		count:          count,
 		done:           make(chan struct{}),
 		lines:          make(chan string, linesCapacity),
 		sentAt:         make(map[uint64]time.Time),
-		maxOutstanding: uint64(maxOutstanding),
+		maxOutstanding: maxOutstanding,
 	}
 }
 
@@ -75,11 +76,11 @@ func (r *reporter) ApplyEvents(_ context.Context, events *stdtypes.EventList) er
 		now := time.Now()
 		switch ev := ev.(type) {
 		case *stdevents.Init:
-		case *PingSent:
+		case *protocol.PingSent:
 			r.pingSent(ev.Seq, now)
-		case *PongReceived:
+		case *protocol.PongReceived:
 			r.pongReceived(ev.Seq, now)
-		case *Finished:
+		case *protocol.Finished:
 			if !r.finished {
 				r.finished = true
 				close(r.done)

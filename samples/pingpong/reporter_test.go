@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/samples/pingpong/protocol"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -59,11 +60,11 @@ func TestReporter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	apply(NewPingSent("reporter", 1), NewPingSent("reporter", 2))
+	apply(protocol.NewPingSent("reporter", 1), protocol.NewPingSent("reporter", 2))
 	time.Sleep(time.Millisecond)
-	apply(NewPongReceived("reporter", 2))
-	apply(NewPongReceived("reporter", 1), NewFinished("reporter"))
-	apply(NewFinished("reporter")) // A second one is harmless.
+	apply(protocol.NewPongReceived("reporter", "1", 2))
+	apply(protocol.NewPongReceived("reporter", "1", 1), protocol.NewFinished("reporter"))
+	apply(protocol.NewFinished("reporter")) // A second one is harmless.
 
 	select {
 	case <-r.Done():
@@ -80,7 +81,7 @@ func TestReporter(t *testing.T) {
 	if got := <-r.Lines(); got[:15] != "pong 1/2 seq=2 " {
 		t.Errorf("first progress line %q, want it for seq 2", got)
 	}
-	if err := r.ApplyEvents(context.Background(), stdtypes.ListOf(NewTick("reporter"))); err == nil {
+	if err := r.ApplyEvents(context.Background(), stdtypes.ListOf(protocol.NewTick("reporter"))); err == nil {
 		t.Error("an unexpected event gave no error")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package protocol
 
 import (
 	"errors"
@@ -7,18 +7,20 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// Messages travel over TCP, so they are registered with the codec; the
-// events are, so that an event log could record them.
+// Messages and events are registered with the codec: the network encodes
+// messages, and an event log will record both.
 var (
-	_ = codec.Register[Ping]("pingpongtcp.Ping")
-	_ = codec.Register[Pong]("pingpongtcp.Pong")
-	_ = codec.Register[Tick]("pingpongtcp.Tick")
-	_ = codec.Register[PingSent]("pingpongtcp.PingSent")
-	_ = codec.Register[PongReceived]("pingpongtcp.PongReceived")
+	_ = codec.Register[Ping]("pingpong.Ping")
+	_ = codec.Register[Pong]("pingpong.Pong")
+	_ = codec.Register[Tick]("pingpong.Tick")
+	_ = codec.Register[PingSent]("pingpong.PingSent")
+	_ = codec.Register[PongReceived]("pingpong.PongReceived")
+	_ = codec.Register[Finished]("pingpong.Finished")
 )
 
-// errZeroSeq: sequence numbers start at 1, so 0 marks a malformed message.
-var errZeroSeq = errors.New("sequence number 0")
+// ErrZeroSeq is returned by Validate for sequence number 0: sequence
+// numbers start at 1, so 0 marks a malformed message.
+var ErrZeroSeq = errors.New("sequence number 0")
 
 // Ping asks a peer for a Pong with the same sequence number.
 type Ping struct {
@@ -29,7 +31,7 @@ type Ping struct {
 // Validate reports whether the Ping is well-formed.
 func (m *Ping) Validate() error {
 	if m.Seq == 0 {
-		return errZeroSeq
+		return ErrZeroSeq
 	}
 	return nil
 }
@@ -43,7 +45,7 @@ type Pong struct {
 // Validate reports whether the Pong is well-formed.
 func (m *Pong) Validate() error {
 	if m.Seq == 0 {
-		return errZeroSeq
+		return ErrZeroSeq
 	}
 	return nil
 }
@@ -57,7 +59,7 @@ type Tick struct {
 func NewTick(dest stdtypes.ModuleID) *Tick { return &Tick{Header: stdtypes.NewHeader(dest)} }
 
 // PingSent tells the reporter that Ping Seq has just been sent to every
-// peer.
+// target.
 type PingSent struct {
 	stdtypes.Header
 	Seq uint64
@@ -78,4 +80,14 @@ type PongReceived struct {
 // NewPongReceived returns a PongReceived for the reporter dest.
 func NewPongReceived(dest stdtypes.ModuleID, from stdtypes.NodeID, seq uint64) *PongReceived {
 	return &PongReceived{Header: stdtypes.NewHeader(dest), From: from, Seq: seq}
+}
+
+// Finished tells the reporter that the pinger has all the pongs it wanted.
+type Finished struct {
+	stdtypes.Header
+}
+
+// NewFinished returns a Finished for the reporter dest.
+func NewFinished(dest stdtypes.ModuleID) *Finished {
+	return &Finished{Header: stdtypes.NewHeader(dest)}
 }
