@@ -43,6 +43,11 @@ type Module struct {
 	held bool
 	// lastDest is the module this one's output last went to.
 	lastDest *Module
+	// pushed and taken count the events that entered and left queue; while
+	// the core tracks inputs, inputAt holds the positions (in pushed's
+	// count) of the queued events that are inputs.
+	pushed, taken uint64
+	inputAt       fifo[uint64]
 }
 
 // Passive reports whether the core applies the module itself.
@@ -71,6 +76,10 @@ type Core struct {
 	maxBatch int
 
 	interceptor eventlog.Interceptor
+	// inputInterceptor is interceptor if it wants to know which events are
+	// inputs; only then does the core track them, in inputFlags.
+	inputInterceptor eventlog.InputInterceptor
+	inputFlags       []bool
 	// divert, if set, receives output and released follow-ups instead of
 	// their being routed: the debug mode of a node.
 	divert    func(evs []stdtypes.Event) error
@@ -98,6 +107,7 @@ func New(specs []Spec, maxBatch int, interceptor eventlog.Interceptor) *Core {
 		interceptor: interceptor,
 		epoch:       time.Now(),
 	}
+	c.inputInterceptor, _ = interceptor.(eventlog.InputInterceptor)
 	for i, s := range specs {
 		counters := s.Counters
 		if counters == nil {
@@ -135,15 +145,18 @@ func (c *Core) Clock() time.Duration { return time.Since(c.epoch) }
 // EnqueueInit puts an Init event first in the queue of every module.
 func (c *Core) EnqueueInit() {
 	for _, m := range c.ordered {
-		c.enqueue(m, stdevents.NewInit(m.ID))
+		c.enqueue(m, stdevents.NewInit(m.ID), true)
 	}
 }
 
 // Route puts each event in the queue of the module its destination's first
 // segment names. from is the module that produced the events (nil if they
 // come from outside the node) and parent the event whose follow-ups they
-// are (nil for output); both only serve error messages.
+// are (nil for output); both serve error messages, and from also tells
+// whether the events are inputs of the passive modules (see
+// eventlog.InputInterceptor): they are unless from is a passive module.
 func (c *Core) Route(evs []stdtypes.Event, from *Module, parent stdtypes.Event) error {
+	input := from == nil || !from.Passive()
 	for _, ev := range evs {
 		if ev == nil {
 			return fmt.Errorf("%s produced a nil event", describeSource(from, parent))
@@ -154,7 +167,7 @@ func (c *Core) Route(evs []stdtypes.Event, from *Module, parent stdtypes.Event) 
 			return fmt.Errorf("%s from %s: destination %q: %w",
 				DescribeEvent(ev), describeSource(from, parent), dest, ErrUnknownModule)
 		}
-		c.enqueue(m, ev)
+		c.enqueue(m, ev, input)
 	}
 	return nil
 }
@@ -192,7 +205,7 @@ func (c *Core) RouteEmitted(evs []stdtypes.Event, from *Module) (dropped int, er
 			dropped++
 			continue
 		}
-		c.enqueue(m, ev)
+		c.enqueue(m, ev, true)
 	}
 	if dropped > 0 && from != nil {
 		from.Counters.DroppedUnknown.Add(uint64(dropped))
@@ -200,7 +213,11 @@ func (c *Core) RouteEmitted(evs []stdtypes.Event, from *Module) (dropped int, er
 	return dropped, nil
 }
 
-func (c *Core) enqueue(m *Module, ev stdtypes.Event) {
+func (c *Core) enqueue(m *Module, ev stdtypes.Event, input bool) {
+	if input && c.inputInterceptor != nil {
+		m.inputAt.push(m.pushed)
+	}
+	m.pushed++
 	m.queue.push(ev)
 	c.buffered++
 	c.makeReady(m)
@@ -238,7 +255,7 @@ func (c *Core) ApplyPassive(m *Module) error {
 	evs := m.queue.peek(n)
 	c.batch.SetSlice(evs)
 	if c.interceptor != nil {
-		if err := c.interceptor.Intercept(&c.batch); err != nil {
+		if err := c.intercept(m); err != nil {
 			c.batch.SetSlice(nil)
 			return fmt.Errorf("interceptor failed on %s: %w", DescribeEvents(evs), err)
 		}
@@ -282,14 +299,35 @@ func (c *Core) TakeBatch(m *Module, dst []stdtypes.Event) ([]stdtypes.Event, err
 	m.Counters.Batches.Add(1)
 	m.Counters.EventsIn.Add(uint64(n))
 	if c.interceptor != nil {
-		c.batch.SetSlice(dst)
-		err := c.interceptor.Intercept(&c.batch)
+		c.batch.SetSlice(dst[len(dst)-n:])
+		err := c.intercept(m)
 		c.batch.SetSlice(nil)
 		if err != nil {
 			return dst, fmt.Errorf("interceptor failed on %s: %w", DescribeEvents(dst), err)
 		}
 	}
 	return dst, nil
+}
+
+// intercept shows c.batch, the next batch of m, to the interceptor, with
+// the events that are inputs marked if it wants them.
+func (c *Core) intercept(m *Module) error {
+	if c.inputInterceptor == nil {
+		return c.interceptor.Intercept(&c.batch)
+	}
+	n := c.batch.Len()
+	c.inputFlags = append(c.inputFlags[:0], make([]bool, n)...)
+	end := m.taken + uint64(n)
+	for m.inputAt.len() > 0 {
+		at := m.inputAt.peek(1)[0]
+		if at >= end {
+			break
+		}
+		c.inputFlags[at-m.taken] = true
+		m.inputAt.pop(1)
+	}
+	m.taken = end
+	return c.inputInterceptor.InterceptInputs(&c.batch, c.inputFlags)
 }
 
 // Release tells the core that external module m has processed batch, the

@@ -276,3 +276,58 @@ func (sleeper) ApplyEvents(*stdtypes.EventList) (*stdtypes.EventList, error) {
 	time.Sleep(time.Millisecond)
 	return nil, nil
 }
+
+// inputRecorder is an InputInterceptor that notes "tag" for inputs and
+// "tag*" for outputs.
+type inputRecorder struct{ seen []string }
+
+func (r *inputRecorder) Intercept(*stdtypes.EventList) error {
+	return errors.New("Intercept called on an InputInterceptor")
+}
+
+func (r *inputRecorder) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error {
+	if len(inputs) != evs.Len() {
+		return fmt.Errorf("%d flags for %d events", len(inputs), evs.Len())
+	}
+	for i, ev := range evs.Slice() {
+		name := "init"
+		if te, ok := ev.(*testEvent); ok {
+			name = te.Tag
+		}
+		if !inputs[i] {
+			name += "*"
+		}
+		r.seen = append(r.seen, name)
+	}
+	return nil
+}
+
+func TestCoreInputFlags(t *testing.T) {
+	var tr trace
+	// a answers "x" with "y" for b, which carries "z" as follow-up. b is
+	// external, so z, released when b is done, is an input again.
+	a := tr.module("a", func(ev *testEvent) []stdtypes.Event {
+		if ev.Tag != "x" {
+			return nil
+		}
+		y := tagged("b", "y")
+		y.Next = []stdtypes.Event{tagged("a", "z")}
+		return []stdtypes.Event{y, tagged("a", "self")}
+	})
+	rec := &inputRecorder{}
+	c := New([]Spec{{ID: "a", Passive: a}, {ID: "b"}}, 2, rec)
+	c.EnqueueInit()
+	if err := c.Route([]stdtypes.Event{tagged("a", "x"), tagged("b", "direct")}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RouteEmitted([]stdtypes.Event{tagged("a", "emitted")}, c.Module("b")); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	// Batches of at most 2: a [init x], b [init direct], a [emitted self*],
+	// b [y*], a [z].
+	want := "[init x init direct emitted self* y* z]"
+	if got := fmt.Sprint(rec.seen); got != want {
+		t.Errorf("interceptor saw %s, want %s", got, want)
+	}
+}

@@ -22,3 +22,20 @@ type InterceptorFunc func(events *stdtypes.EventList) error
 
 // Intercept calls f(events).
 func (f InterceptorFunc) Intercept(events *stdtypes.EventList) error { return f(events) }
+
+// An InputInterceptor is an Interceptor that also learns which events of
+// each batch are inputs of the node's passive modules: events that entered
+// from outside them (emitted by an active module, injected, the Init events,
+// follow-ups released once an active module processed their parent), as
+// opposed to outputs, which a passive module produced (including follow-ups
+// it released). Passive modules are deterministic, so their outputs follow
+// from their inputs; this split is what lets a recorded run be replayed and
+// checked event by event.
+//
+// The node calls InterceptInputs instead of Intercept. inputs[i] tells
+// whether the i-th event of the batch is an input; like events, the slice is
+// the node's and is reused after the call.
+type InputInterceptor interface {
+	Interceptor
+	InterceptInputs(events *stdtypes.EventList, inputs []bool) error
+}

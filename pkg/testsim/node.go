@@ -269,7 +269,12 @@ func (n *Node) start() error {
 	if err != nil {
 		return err
 	}
-	n.core = engine.New(specs, n.sim.maxBatch, &n.icp)
+	var icp eventlog.Interceptor = &n.icp
+	if _, ok := n.cfg.Interceptor.(eventlog.InputInterceptor); ok {
+		// Only then does the core pay for telling inputs from outputs.
+		icp = &inputNodeInterceptor{&n.icp}
+	}
+	n.core = engine.New(specs, n.sim.maxBatch, icp)
 	n.core.SetBusyTiming(false) // simulated time is not the wall clock's
 	n.twins = twins
 	for i, m := range n.core.Modules() {
@@ -396,6 +401,12 @@ func (n *Node) applyTwin(m *engine.Module) error {
 type nodeInterceptor struct{ n *Node }
 
 func (ic *nodeInterceptor) Intercept(evs *stdtypes.EventList) error {
+	return ic.intercept(evs, nil)
+}
+
+// intercept observes evs and hands them to the user's interceptor, with
+// inputs if that is an InputInterceptor.
+func (ic *nodeInterceptor) intercept(evs *stdtypes.EventList, inputs []bool) error {
 	n := ic.n
 	batch := evs.Slice()
 	if n.crashAtEvent != 0 && n.events+uint64(len(batch)) >= n.crashAtEvent {
@@ -407,8 +418,18 @@ func (ic *nodeInterceptor) Intercept(evs *stdtypes.EventList) error {
 			return err
 		}
 	}
+	if inputs != nil {
+		return n.cfg.Interceptor.(eventlog.InputInterceptor).InterceptInputs(evs, inputs)
+	}
 	if n.cfg.Interceptor != nil {
 		return n.cfg.Interceptor.Intercept(evs)
 	}
 	return nil
+}
+
+// inputNodeInterceptor is a nodeInterceptor for a user's InputInterceptor.
+type inputNodeInterceptor struct{ *nodeInterceptor }
+
+func (ic *inputNodeInterceptor) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error {
+	return ic.intercept(evs, inputs)
 }
