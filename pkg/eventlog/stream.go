@@ -1,0 +1,386 @@
+package eventlog
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// The stream format. A file is the 8-byte magic followed by one zstd stream
+// (one compressor per file, not per record) holding frames:
+//
+//	frame = kind (1 byte) | payload length (uvarint) | payload
+//
+// The kinds:
+//
+//	'H' header, first: JSON of StreamHeader.
+//	'T' type: uvarint index | name. Names the type index used by entries.
+//	'B' batch: uvarint number | varint time (Unix ns) | uvarint count |
+//	    count entries, each: uvarint seq (the first absolute, the others
+//	    as the difference to the previous one) | flags (1 byte) |
+//	    uvarint type index | uvarint len | dest | uvarint len | data.
+//	'G' gap: uvarint count of events dropped here.
+//	'E' end, last: uvarint count of events in the file. A file without it
+//	    was not closed (its writer was killed) and may be cut short.
+//
+// Only whole frames are decoded: a file cut off by a crash reads up to its
+// last whole frame.
+const (
+	streamMagic   = "MIRLOG\x00\x01"
+	frameHeader   = 'H'
+	frameType     = 'T'
+	frameBatch    = 'B'
+	frameGap      = 'G'
+	frameEnd      = 'E'
+	flagInput     = 1 << 0
+	flagUnencoded = 1 << 1
+
+	// maxFrame bounds a frame's payload, so that a corrupt length cannot
+	// make the reader allocate without limit.
+	maxFrame = 256 << 20
+	// StreamExt is the extension of stream log files.
+	StreamExt = ".mirlog"
+)
+
+// StreamFormatVersion is the version of the stream format this package
+// writes and reads.
+const StreamFormatVersion = 1
+
+// StreamHeader is the first frame of a stream file.
+type StreamHeader struct {
+	// Format is StreamFormatVersion.
+	Format int `json:"format"`
+	// Node is the node whose events the file holds.
+	Node stdtypes.NodeID `json:"node"`
+	// Start is when the recorder started.
+	Start time.Time `json:"start"`
+	// File is the file's number among the node's files in its directory.
+	File int `json:"file"`
+	// Meta is what the recording's user attached, for example the name
+	// under which the node's modules are registered for replay.
+	Meta map[string]string `json:"meta,omitempty"`
+}
+
+// StreamOptions configure a StreamSink. The zero value is valid.
+type StreamOptions struct {
+	// MaxFileSize, if not 0, starts a new file once the current one has
+	// about this many bytes (compressed; checked after each batch).
+	MaxFileSize int64
+	// Meta is written in each file's header (StreamHeader.Meta).
+	Meta map[string]string
+}
+
+// StreamSink writes a node's events to zstd-compressed stream files in a
+// directory: NODE.N.mirlog, with N counting up from the first number not
+// yet used there, so a restarted node never overwrites its earlier files.
+type StreamSink struct {
+	dir  string
+	node stdtypes.NodeID
+	opts StreamOptions
+	// start is the header's Start.
+	start time.Time
+
+	file    *os.File
+	counter countingWriter
+	buf     *bufio.Writer
+	zw      *zstd.Encoder
+	fileNum int
+	// inFile counts the events written to the current file.
+	inFile uint64
+
+	// types maps event types to their index in the current file.
+	types    map[reflect.Type]uint64
+	lastType reflect.Type
+	lastIdx  uint64
+
+	frame   []byte
+	payload []byte
+	evBuf   []byte
+	files   []string
+}
+
+// NewStreamRecorder returns a Recorder of node's events writing stream files
+// to dir (see StreamSink), creating dir if needed.
+func NewStreamRecorder(dir string, node stdtypes.NodeID, opts StreamOptions, ropts RecorderOptions) (*Recorder, error) {
+	sink, err := NewStreamSink(dir, node, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewRecorder(node, sink, ropts)
+	if err != nil {
+		_ = sink.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewStreamSink creates dir if needed and the node's first file in it.
+func NewStreamSink(dir string, node stdtypes.NodeID, opts StreamOptions) (*StreamSink, error) {
+	if node == "" {
+		return nil, errors.New("eventlog: stream sink needs a node ID")
+	}
+	if opts.MaxFileSize < 0 {
+		return nil, fmt.Errorf("eventlog: MaxFileSize %d is negative", opts.MaxFileSize)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("eventlog: %w", err)
+	}
+	first, err := nextFileNumber(dir, node)
+	if err != nil {
+		return nil, err
+	}
+	s := &StreamSink{dir: dir, node: node, opts: opts, start: time.Now(), fileNum: first - 1}
+	if err := s.openNext(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// streamFilePrefix is the part of a node's file names before the number.
+func streamFilePrefix(node stdtypes.NodeID) string {
+	return url.PathEscape(string(node)) + "."
+}
+
+// nextFileNumber returns the first file number after those of node's files
+// already in dir.
+func nextFileNumber(dir string, node stdtypes.NodeID) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("eventlog: %w", err)
+	}
+	prefix := streamFilePrefix(node)
+	next := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, StreamExt) {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, prefix), StreamExt))
+		if err == nil && n >= next {
+			next = n + 1
+		}
+	}
+	return next, nil
+}
+
+// Files returns the paths of the files written so far.
+func (s *StreamSink) Files() []string { return append([]string(nil), s.files...) }
+
+func (s *StreamSink) openNext() error {
+	s.fileNum++
+	path := filepath.Join(s.dir, fmt.Sprintf("%s%06d%s", streamFilePrefix(s.node), s.fileNum, StreamExt))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("eventlog: %w", err)
+	}
+	s.file = f
+	s.counter = countingWriter{w: f}
+	s.buf = bufio.NewWriterSize(&s.counter, 256<<10)
+	if _, err := s.buf.WriteString(streamMagic); err != nil {
+		return s.fail(err)
+	}
+	if s.zw == nil {
+		s.zw, err = zstd.NewWriter(s.buf, zstd.WithEncoderLevel(zstd.SpeedFastest),
+			zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		if err != nil {
+			return s.fail(err)
+		}
+	} else {
+		s.zw.Reset(s.buf)
+	}
+	s.files = append(s.files, path)
+	s.inFile = 0
+	s.types = make(map[reflect.Type]uint64)
+	s.lastType = nil
+	header, err := json.Marshal(StreamHeader{Format: StreamFormatVersion, Node: s.node, Start: s.start, File: s.fileNum, Meta: s.opts.Meta})
+	if err != nil {
+		return s.fail(err)
+	}
+	return s.writeFrame(frameHeader, header)
+}
+
+// fail closes the current file after an error and returns the error.
+func (s *StreamSink) fail(err error) error {
+	if s.file != nil {
+		_ = s.file.Close()
+		s.file = nil
+	}
+	return fmt.Errorf("eventlog: %w", err)
+}
+
+func (s *StreamSink) writeFrame(kind byte, payload []byte) error {
+	s.frame = append(s.frame[:0], kind)
+	s.frame = binary.AppendUvarint(s.frame, uint64(len(payload)))
+	s.frame = append(s.frame, payload...)
+	if _, err := s.zw.Write(s.frame); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// typeIndex returns the index of ev's type in the current file, writing
+// its 'T' frame the first time.
+func (s *StreamSink) typeIndex(ev stdtypes.Event, name string) (uint64, error) {
+	t := reflect.TypeOf(ev)
+	if t == s.lastType {
+		return s.lastIdx, nil
+	}
+	idx, ok := s.types[t]
+	if !ok {
+		idx = uint64(len(s.types))
+		s.types[t] = idx
+		if name == "" {
+			name = typeNameOf(ev)
+		}
+		p := binary.AppendUvarint(nil, idx)
+		p = append(p, name...)
+		if err := s.writeFrame(frameType, p); err != nil {
+			return 0, err
+		}
+	}
+	s.lastType, s.lastIdx = t, idx
+	return idx, nil
+}
+
+// typeNameOf is the name a log gives ev's type: its codec name, or its Go
+// name if it is not registered.
+func typeNameOf(ev stdtypes.Event) string {
+	if name, ok := codec.Name(ev); ok {
+		return name
+	}
+	return stdtypes.TypeName(ev)
+}
+
+// WriteBatch writes a 'B' frame.
+func (s *StreamSink) WriteBatch(b *Batch) error {
+	if s.file == nil {
+		return errors.New("eventlog: stream sink is closed or failed")
+	}
+	// Type frames must precede the batch that uses them, so indices are
+	// assigned first.
+	p := s.payload[:0]
+	p = binary.AppendUvarint(p, b.Number)
+	p = binary.AppendVarint(p, b.Time.UnixNano())
+	p = binary.AppendUvarint(p, uint64(len(b.Entries)))
+	var prevSeq uint64
+	for i, e := range b.Entries {
+		if i == 0 {
+			p = binary.AppendUvarint(p, e.Seq)
+		} else {
+			p = binary.AppendUvarint(p, e.Seq-prevSeq)
+		}
+		prevSeq = e.Seq
+		var flags byte
+		if e.Input {
+			flags |= flagInput
+		}
+		var err error
+		s.evBuf, err = codec.AppendEvent(s.evBuf[:0], e.Event)
+		if err != nil {
+			flags |= flagUnencoded
+			s.evBuf = append(s.evBuf[:0], err.Error()...)
+		}
+		idx, err := s.typeIndex(e.Event, "")
+		if err != nil {
+			return err
+		}
+		p = append(p, flags)
+		p = binary.AppendUvarint(p, idx)
+		dest := e.Event.Dest()
+		p = binary.AppendUvarint(p, uint64(len(dest)))
+		p = append(p, dest...)
+		p = binary.AppendUvarint(p, uint64(len(s.evBuf)))
+		p = append(p, s.evBuf...)
+	}
+	s.payload = p
+	if err := s.writeFrame(frameBatch, p); err != nil {
+		return err
+	}
+	s.inFile += uint64(len(b.Entries))
+	if s.opts.MaxFileSize > 0 && s.counter.n >= s.opts.MaxFileSize {
+		if err := s.closeFile(); err != nil {
+			return err
+		}
+		return s.openNext()
+	}
+	return nil
+}
+
+// WriteGap writes a 'G' frame.
+func (s *StreamSink) WriteGap(dropped uint64) error {
+	if s.file == nil {
+		return errors.New("eventlog: stream sink is closed or failed")
+	}
+	return s.writeFrame(frameGap, binary.AppendUvarint(nil, dropped))
+}
+
+// Flush hands what was written to the operating system.
+func (s *StreamSink) Flush() error {
+	if s.file == nil {
+		return errors.New("eventlog: stream sink is closed or failed")
+	}
+	if err := s.zw.Flush(); err != nil {
+		return s.fail(err)
+	}
+	if err := s.buf.Flush(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// closeFile ends the current file with its 'E' frame and syncs it.
+func (s *StreamSink) closeFile() error {
+	if err := s.writeFrame(frameEnd, binary.AppendUvarint(nil, s.inFile)); err != nil {
+		return err
+	}
+	if err := s.zw.Close(); err != nil {
+		return s.fail(err)
+	}
+	if err := s.buf.Flush(); err != nil {
+		return s.fail(err)
+	}
+	if err := s.file.Sync(); err != nil {
+		return s.fail(err)
+	}
+	err := s.file.Close()
+	s.file = nil
+	if err != nil {
+		return fmt.Errorf("eventlog: %w", err)
+	}
+	return nil
+}
+
+// Close ends and closes the current file.
+func (s *StreamSink) Close() error {
+	if s.file == nil {
+		return nil
+	}
+	return s.closeFile()
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

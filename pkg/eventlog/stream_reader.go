@@ -1,0 +1,398 @@
+package eventlog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// ErrNotLog is returned when opening something that is not an event log.
+var ErrNotLog = errors.New("not a Mir event log")
+
+// ErrCorrupt is returned (wrapped) for a log whose content is invalid.
+var ErrCorrupt = errors.New("corrupt event log")
+
+// maxDecoderWindow bounds the memory the zstd decoder may use for a file's
+// window; the writer uses far less.
+const maxDecoderWindow = 64 << 20
+
+// maxDestCache bounds the cache of destination strings.
+const maxDestCache = 4096
+
+// StreamReader reads a stream file (see StreamSink). It is a Source.
+type StreamReader struct {
+	path   string
+	file   *os.File
+	zr     *zstd.Decoder
+	br     *bufio.Reader
+	header StreamHeader
+
+	payload []byte
+	types   []string
+	dests   map[string]stdtypes.ModuleID
+
+	// pending are the records of the current batch frame not yet returned.
+	pending []Record
+	next    int
+
+	records  uint64
+	sawEnd   bool
+	done     bool
+	warnings []string
+	dropped  uint64
+}
+
+// OpenStream opens a stream file and reads its header. A file that is
+// empty, is not a stream log, or whose header cannot be read is an error
+// (errors.Is ErrNotLog or ErrCorrupt).
+func OpenStream(path string) (*StreamReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newStreamReader(path, f)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	r.file = f
+	return r, nil
+}
+
+// NewStreamReader reads a stream log from rd, for example a file already
+// open; name is used in messages. Close does not close rd.
+func NewStreamReader(name string, rd io.Reader) (*StreamReader, error) {
+	return newStreamReader(name, rd)
+}
+
+func newStreamReader(path string, rd io.Reader) (*StreamReader, error) {
+	in := bufio.NewReaderSize(rd, 256<<10)
+	magic := make([]byte, len(streamMagic))
+	n, err := io.ReadFull(in, magic)
+	switch {
+	case n == 0 && (err == io.EOF || err == nil):
+		return nil, fmt.Errorf("%s: empty file: %w", path, ErrNotLog)
+	case err != nil && err != io.ErrUnexpectedEOF:
+		return nil, fmt.Errorf("%s: %w", path, err)
+	case !bytes.Equal(magic[:n], []byte(streamMagic)):
+		if n >= 7 && bytes.Equal(magic[:7], []byte(streamMagic[:7])) {
+			return nil, fmt.Errorf("%s: stream format version %d, this build reads %d: %w",
+				path, magic[7], StreamFormatVersion, ErrNotLog)
+		}
+		return nil, fmt.Errorf("%s: %w (no stream log header)", path, ErrNotLog)
+	case n < len(streamMagic):
+		return nil, fmt.Errorf("%s: cut off in its header: %w", path, ErrCorrupt)
+	}
+	zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxDecoderWindow),
+		zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := &StreamReader{path: path, zr: zr, br: bufio.NewReaderSize(zr, 256<<10), dests: make(map[string]stdtypes.ModuleID)}
+	kind, payload, err := r.readFrame()
+	if err != nil || kind != frameHeader {
+		zr.Close()
+		if err == nil {
+			err = fmt.Errorf("first frame is %q, not the header", kind)
+		}
+		return nil, fmt.Errorf("%s: cannot read the log header: %v: %w", path, err, ErrCorrupt)
+	}
+	if err := json.Unmarshal(payload, &r.header); err != nil {
+		zr.Close()
+		return nil, fmt.Errorf("%s: log header: %v: %w", path, err, ErrCorrupt)
+	}
+	if r.header.Format != StreamFormatVersion {
+		zr.Close()
+		return nil, fmt.Errorf("%s: stream format %d, this build reads %d: %w", path, r.header.Format, StreamFormatVersion, ErrNotLog)
+	}
+	if r.header.Node == "" {
+		zr.Close()
+		return nil, fmt.Errorf("%s: log header names no node: %w", path, ErrCorrupt)
+	}
+	return r, nil
+}
+
+// Header returns the file's header.
+func (r *StreamReader) Header() StreamHeader { return r.header }
+
+// Path returns the file's path.
+func (r *StreamReader) Path() string { return r.path }
+
+// Warnings returns what was found wrong with the file so far without
+// stopping the reading: a file cut off by a crash, events dropped by the
+// recorder.
+func (r *StreamReader) Warnings() []string { return r.warnings }
+
+// Dropped returns how many events the recorder dropped (OnFull Drop) in
+// the part of the file read so far.
+func (r *StreamReader) Dropped() uint64 { return r.dropped }
+
+// readFrame reads the next frame; io.EOF means the stream ended cleanly
+// between frames.
+func (r *StreamReader) readFrame() (byte, []byte, error) {
+	kind, err := r.br.ReadByte()
+	if err != nil {
+		return 0, nil, err
+	}
+	size, err := binary.ReadUvarint(r.br)
+	if err != nil {
+		return 0, nil, noEOF(err)
+	}
+	if size > maxFrame {
+		return 0, nil, fmt.Errorf("frame of %d bytes: %w", size, ErrCorrupt)
+	}
+	if uint64(cap(r.payload)) < size {
+		r.payload = make([]byte, size)
+	}
+	r.payload = r.payload[:size]
+	if _, err := io.ReadFull(r.br, r.payload); err != nil {
+		return 0, nil, noEOF(err)
+	}
+	return kind, r.payload, nil
+}
+
+// noEOF turns io.EOF inside a frame into io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// Next returns the next record, or io.EOF after the last one. The record is
+// valid until the next call (Clone keeps it). A file cut off or damaged
+// after its header ends early, with a warning (Warnings); only a damaged
+// frame that is followed by more data is returned as an error.
+func (r *StreamReader) Next() (*Record, error) {
+	for r.next >= len(r.pending) {
+		if r.done {
+			return nil, io.EOF
+		}
+		if err := r.readBatch(); err != nil {
+			return nil, err
+		}
+	}
+	rec := &r.pending[r.next]
+	r.next++
+	r.records++
+	return rec, nil
+}
+
+// readBatch reads frames until a batch frame fills pending or the file ends.
+func (r *StreamReader) readBatch() error {
+	r.pending = r.pending[:0]
+	r.next = 0
+	for {
+		kind, payload, err := r.readFrame()
+		if err != nil {
+			r.done = true
+			switch {
+			case err == io.EOF && r.sawEnd:
+				return nil
+			case err == io.EOF:
+				r.warn("the log ends without its end mark: its recorder was not closed (the process was killed?); read %d events", r.records)
+				return nil
+			case errors.Is(err, ErrCorrupt):
+				return fmt.Errorf("%s: after %d events: %w", r.path, r.records, err)
+			default:
+				r.warn("the log is cut off or damaged after %d events (%v): read up to its last whole record", r.records, err)
+				return nil
+			}
+		}
+		if r.sawEnd {
+			r.done = true
+			return fmt.Errorf("%s: data after the end mark: %w", r.path, ErrCorrupt)
+		}
+		switch kind {
+		case frameBatch:
+			if err := r.parseBatch(payload); err != nil {
+				r.done = true
+				return fmt.Errorf("%s: after %d events: %w", r.path, r.records, err)
+			}
+			if len(r.pending) > 0 {
+				return nil
+			}
+		case frameType:
+			idx, n := binary.Uvarint(payload)
+			if n <= 0 || idx != uint64(len(r.types)) {
+				r.done = true
+				return fmt.Errorf("%s: type frame out of order: %w", r.path, ErrCorrupt)
+			}
+			r.types = append(r.types, string(payload[n:]))
+		case frameGap:
+			dropped, n := binary.Uvarint(payload)
+			if n <= 0 {
+				r.done = true
+				return fmt.Errorf("%s: bad gap frame: %w", r.path, ErrCorrupt)
+			}
+			r.dropped += dropped
+			r.warn("the recorder dropped %d events after event %d (its buffer was full)", dropped, r.records)
+		case frameEnd:
+			count, n := binary.Uvarint(payload)
+			if n <= 0 {
+				r.done = true
+				return fmt.Errorf("%s: bad end frame: %w", r.path, ErrCorrupt)
+			}
+			if count != r.records+uint64(len(r.pending)) {
+				r.warn("the end mark counts %d events, the file holds %d", count, r.records)
+			}
+			r.sawEnd = true
+		default:
+			r.done = true
+			return fmt.Errorf("%s: unknown frame kind %q: %w", r.path, kind, ErrCorrupt)
+		}
+	}
+}
+
+func (r *StreamReader) warn(format string, args ...any) {
+	r.warnings = append(r.warnings, r.path+": "+fmt.Sprintf(format, args...))
+}
+
+// parseBatch decodes a batch frame into pending. Data and names point into
+// payload or the type table; nothing is allocated per record but the
+// destination of a module not seen before.
+func (r *StreamReader) parseBatch(p []byte) error {
+	d := frameDecoder{p: p}
+	number := d.uvarint()
+	nanos := d.varint()
+	count := d.uvarint()
+	if d.err != nil {
+		return d.err
+	}
+	// Each entry takes at least 5 bytes: a bound on count before allocating.
+	if count > uint64(len(p)) {
+		return fmt.Errorf("batch of %d events in %d bytes: %w", count, len(p), ErrCorrupt)
+	}
+	t := time.Unix(0, nanos)
+	var seq uint64
+	for i := range count {
+		delta := d.uvarint()
+		if i == 0 {
+			seq = delta
+		} else {
+			if delta == 0 {
+				return fmt.Errorf("sequence numbers not increasing: %w", ErrCorrupt)
+			}
+			seq += delta
+		}
+		flags := d.byte()
+		idx := d.uvarint()
+		dest := d.bytes()
+		data := d.bytes()
+		if d.err != nil {
+			return d.err
+		}
+		if idx >= uint64(len(r.types)) {
+			return fmt.Errorf("type index %d not defined: %w", idx, ErrCorrupt)
+		}
+		if flags&^(flagInput|flagUnencoded) != 0 {
+			return fmt.Errorf("unknown flags %#x: %w", flags, ErrCorrupt)
+		}
+		r.pending = append(r.pending, Record{
+			Node:        r.header.Node,
+			Seq:         seq,
+			Batch:       number,
+			Time:        t,
+			Dest:        r.dest(dest),
+			Type:        r.types[idx],
+			Input:       flags&flagInput != 0,
+			Unencodable: flags&flagUnencoded != 0,
+			Data:        data,
+			File:        r.path,
+		})
+	}
+	if len(d.p) != 0 {
+		return fmt.Errorf("%d stray bytes after a batch: %w", len(d.p), ErrCorrupt)
+	}
+	return nil
+}
+
+// dest returns b as a ModuleID, from the cache when it was seen before.
+func (r *StreamReader) dest(b []byte) stdtypes.ModuleID {
+	if id, ok := r.dests[string(b)]; ok {
+		return id
+	}
+	id := stdtypes.ModuleID(b)
+	if len(r.dests) < maxDestCache {
+		r.dests[string(id)] = id
+	}
+	return id
+}
+
+// Close releases the reader and closes the file it opened.
+func (r *StreamReader) Close() error {
+	r.zr.Close()
+	if r.file != nil {
+		err := r.file.Close()
+		r.file = nil
+		return err
+	}
+	return nil
+}
+
+// frameDecoder reads the fields of a frame, remembering the first error.
+type frameDecoder struct {
+	p   []byte
+	err error
+}
+
+func (d *frameDecoder) fail() {
+	if d.err == nil {
+		d.err = fmt.Errorf("truncated field: %w", ErrCorrupt)
+	}
+	d.p = nil
+}
+
+func (d *frameDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.p)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.p = d.p[n:]
+	return v
+}
+
+func (d *frameDecoder) varint() int64 {
+	v, n := binary.Varint(d.p)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.p = d.p[n:]
+	return v
+}
+
+func (d *frameDecoder) byte() byte {
+	if len(d.p) == 0 {
+		d.fail()
+		return 0
+	}
+	b := d.p[0]
+	d.p = d.p[1:]
+	return b
+}
+
+func (d *frameDecoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.p)) {
+		d.fail()
+		return nil
+	}
+	b := d.p[:n:n]
+	d.p = d.p[n:]
+	return b
+}
