@@ -72,3 +72,24 @@ func BenchmarkDecodeMessage(b *testing.B) {
 		}
 	}
 }
+
+// benchHop is the tiny event a recorder sees most: a header and one number.
+type benchHop struct {
+	stdtypes.Header
+	Hops int
+}
+
+var _ = codec.Register[benchHop]("codectest.BenchHop")
+
+func BenchmarkAppendEventSmall(b *testing.B) {
+	ev := &benchHop{Header: stdtypes.NewHeader("pingpong"), Hops: 3}
+	buf := make([]byte, 0, 1024)
+	b.SetBytes(int64(len(mustEncodeEvent(b, ev))))
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = codec.AppendEvent(buf[:0], ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
