@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
@@ -43,6 +44,8 @@ type options struct {
 	interval time.Duration
 	timeout  time.Duration
 	verbose  bool
+	// record, if set, is the directory to record both nodes' events to.
+	record string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -53,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "time between two pings")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: twice count × interval, plus 10s)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
+	fs.StringVar(&o.record, "record", "", "record every event of both nodes to stream logs in this `directory` (inspect them with mircat)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: pingpong [flags]\n\nTwo Mir nodes in one process: node 0 pings node 1 until it has -count pongs.\n\nFlags:")
 		fs.PrintDefaults()
@@ -105,7 +109,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "node 0 pings node 1 every %v until it has %d pongs\n", o.interval, o.count)
 	err = d.run(ctx, o.timeout, stdout)
+	// The nodes have stopped: the recordings are complete once closed.
+	if rerr := d.closeRecorders(); err == nil {
+		err = rerr
+	}
 	d.printSummary(stdout)
+	if o.record != "" && err == nil {
+		fmt.Fprintf(stdout, "recorded every event to %s: try `go run ./cmd/mircat list %s`\n", o.record, o.record)
+	}
 	return err
 }
 
@@ -118,6 +129,7 @@ type demo struct {
 	transports [2]*local.Transport
 	protocols  [2]*protocol.Module
 	nodes      [2]*mir.Node
+	recorders  []*eventlog.Recorder
 	reporter   *reporter
 	count      int
 	// netStats are the transports' counters when the run ended.
@@ -155,12 +167,43 @@ func newDemo(o options, stdout io.Writer, logger *logging.Logger) (*demo, error)
 			d.reporter = newReporter(o.count, params.Window)
 			mods[mc.Reporter] = d.reporter
 		}
+		var icp eventlog.Interceptor
+		if o.record != "" {
+			rec, err := newRecorder(o.record, id, protocol.ReplayParams{Config: mc, Params: params, Reporter: pinger})
+			if err != nil {
+				_ = d.closeRecorders()
+				return nil, err
+			}
+			d.recorders = append(d.recorders, rec)
+			icp = rec
+		}
 		cfg := mir.DefaultNodeConfig().WithLogger(logger)
-		if d.nodes[i], err = mir.NewNode(id, cfg, mods, nil); err != nil {
+		if d.nodes[i], err = mir.NewNode(id, cfg, mods, icp); err != nil {
+			_ = d.closeRecorders()
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// newRecorder returns a recorder of node id's events to stream logs in dir,
+// with what `mircat replay` needs to rebuild the node.
+func newRecorder(dir string, id stdtypes.NodeID, p protocol.ReplayParams) (*eventlog.Recorder, error) {
+	meta, err := protocol.ReplayMeta(p)
+	if err != nil {
+		return nil, err
+	}
+	return eventlog.NewStreamRecorder(dir, id, eventlog.StreamOptions{Meta: meta}, eventlog.RecorderOptions{})
+}
+
+// closeRecorders writes out and closes the recordings, if any.
+func (d *demo) closeRecorders() error {
+	var errs []error
+	for _, r := range d.recorders {
+		errs = append(errs, r.Close())
+	}
+	d.recorders = nil
+	return errors.Join(errs...)
 }
 
 // run starts the transports and the nodes, prints progress to stdout until

@@ -1,0 +1,61 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mirframework/mir/pkg/eventlog/replay"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// ReplayBuilder is the name under which a ping-pong node's modules are
+// registered for replay (package replay, `mircat replay`).
+const ReplayBuilder = "pingpong"
+
+// ReplayParams is what a recording of a ping-pong node carries so that the
+// node can be rebuilt for replay.
+type ReplayParams struct {
+	Config ModuleConfig
+	Params ModuleParams
+	// Reporter tells whether the node has a reporter module.
+	Reporter bool
+}
+
+func init() { replay.Register(ReplayBuilder, buildForReplay) }
+
+// ReplayMeta returns the metadata to record with a ping-pong node
+// (eventlog.StreamOptions.Meta) so that the recording can be replayed.
+func ReplayMeta(p ReplayParams) (map[string]string, error) {
+	params, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("pingpong: replay parameters: %w", err)
+	}
+	return map[string]string{replay.MetaBuilder: ReplayBuilder, replay.MetaParams: string(params)}, nil
+}
+
+// buildForReplay builds the protocol module as the recorded run did; the
+// timer, the transport and the reporter are active modules, which a replay
+// does not run, so null modules stand in for them.
+func buildForReplay(_ stdtypes.NodeID, params []byte) (modules.Modules, error) {
+	var p ReplayParams
+	dec := json.NewDecoder(bytes.NewReader(params))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("pingpong: replay parameters: %w", err)
+	}
+	m, err := New(p.Config, p.Params)
+	if err != nil {
+		return nil, err
+	}
+	mods := modules.Modules{
+		p.Config.Self:  m,
+		p.Config.Timer: modules.NullActive{},
+		p.Config.Net:   modules.NullActive{},
+	}
+	if p.Reporter {
+		mods[p.Config.Reporter] = modules.NullActive{}
+	}
+	return mods, nil
+}
