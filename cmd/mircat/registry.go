@@ -1,0 +1,10 @@
+package main
+
+// The packages whose event and message types mircat decodes: each registers
+// its types with package codec when imported. A log may hold events of
+// types not listed here; mircat shows them by their type name. Add a
+// protocol's package here to see its events' fields.
+import (
+	_ "github.com/mirframework/mir/samples/pingpong/protocol"
+	_ "github.com/mirframework/mir/stdevents"
+)
