@@ -80,6 +80,7 @@ func runDebug(e *env, paths []string) error {
 	d := &debugger{e: e, out: newOutput(e.stdout), paths: paths, set: set, pos: -1, shown: make(map[string]bool)}
 	defer func() { d.set.Close() }()
 	err = d.loop()
+	d.report()
 	if err == nil {
 		err = d.out.Flush()
 	}
@@ -98,6 +99,7 @@ func (d *debugger) loop() error {
 	if err := d.next(1); err != nil {
 		return err
 	}
+	d.report()
 	in := bufio.NewScanner(d.e.stdin)
 	in.Buffer(make([]byte, 0, 4096), maxCommandLine)
 	for {
@@ -250,7 +252,11 @@ func (d *debugger) cmdJump(args []string) error {
 	if err != nil || found {
 		return err
 	}
-	fmt.Fprintf(d.out, "no event %d of node %s (and none after it)\n", seq, node)
+	if node == "" {
+		fmt.Fprintf(d.out, "no event %d (and none after it)\n", seq)
+	} else {
+		fmt.Fprintf(d.out, "no event %d of node %s (and none after it)\n", seq, node)
+	}
 	return nil
 }
 

@@ -87,15 +87,14 @@ func appendLine(b []byte, d decoded) []byte {
 	b = append(b, ' ', ' ')
 	b = appendPadded(b, string(rec.Dest), 12)
 	b = append(b, ' ', ' ')
+	b = appendPadded(b, rec.Type, 20)
+	b = append(b, ' ')
 	if d.ev == nil {
-		b = append(b, rec.Type...)
-		b = append(b, " ("...)
+		b = append(b, '(')
 		b = append(b, d.note...)
 		b = append(b, ')')
 		return b
 	}
-	b = appendPadded(b, rec.Type, 20)
-	b = append(b, ' ')
 	return append(b, compact(d.ev)...)
 }
 
