@@ -79,7 +79,9 @@ type StreamHeader struct {
 // StreamOptions configure a StreamSink. The zero value is valid.
 type StreamOptions struct {
 	// MaxFileSize, if not 0, starts a new file once the current one has
-	// about this many bytes (compressed; checked after each batch).
+	// this many bytes, compressed. It is checked after each batch against
+	// what the compressor has output, which lags behind by up to one
+	// compressed block (at most 128 KiB), so files end a little larger.
 	MaxFileSize int64
 	// Meta is written in each file's header (StreamHeader.Meta).
 	Meta map[string]string
@@ -189,19 +191,19 @@ func (s *StreamSink) openNext() error {
 		return fmt.Errorf("eventlog: %w", err)
 	}
 	s.file = f
-	s.counter = countingWriter{w: f}
-	s.buf = bufio.NewWriterSize(&s.counter, 256<<10)
-	if _, err := s.buf.WriteString(streamMagic); err != nil {
+	s.buf = bufio.NewWriterSize(f, 256<<10)
+	s.counter = countingWriter{w: s.buf}
+	if _, err := s.counter.Write([]byte(streamMagic)); err != nil {
 		return s.fail(err)
 	}
 	if s.zw == nil {
-		s.zw, err = zstd.NewWriter(s.buf, zstd.WithEncoderLevel(zstd.SpeedFastest),
+		s.zw, err = zstd.NewWriter(&s.counter, zstd.WithEncoderLevel(zstd.SpeedFastest),
 			zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 		if err != nil {
 			return s.fail(err)
 		}
 	} else {
-		s.zw.Reset(s.buf)
+		s.zw.Reset(&s.counter)
 	}
 	s.files = append(s.files, path)
 	s.inFile = 0

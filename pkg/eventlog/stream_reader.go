@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -98,25 +99,33 @@ func newStreamReader(path string, rd io.Reader) (*StreamReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	r := &StreamReader{path: path, zr: zr, br: bufio.NewReaderSize(zr, 256<<10), dests: make(map[string]stdtypes.ModuleID)}
+	r, err := newFrameReader(path, zr)
+	if err != nil {
+		zr.Close()
+		return nil, err
+	}
+	r.zr = zr
+	return r, nil
+}
+
+// newFrameReader reads the frames of a stream log from plain, the
+// decompressed content, starting with the header.
+func newFrameReader(path string, plain io.Reader) (*StreamReader, error) {
+	r := &StreamReader{path: path, br: bufio.NewReaderSize(plain, 256<<10), dests: make(map[string]stdtypes.ModuleID)}
 	kind, payload, err := r.readFrame()
 	if err != nil || kind != frameHeader {
-		zr.Close()
 		if err == nil {
 			err = fmt.Errorf("first frame is %q, not the header", kind)
 		}
 		return nil, fmt.Errorf("%s: cannot read the log header: %v: %w", path, err, ErrCorrupt)
 	}
 	if err := json.Unmarshal(payload, &r.header); err != nil {
-		zr.Close()
 		return nil, fmt.Errorf("%s: log header: %v: %w", path, err, ErrCorrupt)
 	}
 	if r.header.Format != StreamFormatVersion {
-		zr.Close()
 		return nil, fmt.Errorf("%s: stream format %d, this build reads %d: %w", path, r.header.Format, StreamFormatVersion, ErrNotLog)
 	}
 	if r.header.Node == "" {
-		zr.Close()
 		return nil, fmt.Errorf("%s: log header names no node: %w", path, ErrCorrupt)
 	}
 	return r, nil
@@ -151,15 +160,23 @@ func (r *StreamReader) readFrame() (byte, []byte, error) {
 	if size > maxFrame {
 		return 0, nil, fmt.Errorf("frame of %d bytes: %w", size, ErrCorrupt)
 	}
-	if uint64(cap(r.payload)) < size {
-		r.payload = make([]byte, size)
-	}
-	r.payload = r.payload[:size]
-	if _, err := io.ReadFull(r.br, r.payload); err != nil {
-		return 0, nil, noEOF(err)
+	// The payload is read in steps of at most readStep bytes, so that a
+	// damaged length costs no more memory than the data that is there.
+	r.payload = r.payload[:0]
+	for remaining := size; remaining > 0; {
+		step := min(remaining, readStep)
+		start := len(r.payload)
+		r.payload = slices.Grow(r.payload, int(step))[:start+int(step)]
+		if _, err := io.ReadFull(r.br, r.payload[start:]); err != nil {
+			return 0, nil, noEOF(err)
+		}
+		remaining -= step
 	}
 	return kind, r.payload, nil
 }
+
+// readStep is the most of a frame's payload read (and allocated) at once.
+const readStep = 1 << 20
 
 // noEOF turns io.EOF inside a frame into io.ErrUnexpectedEOF.
 func noEOF(err error) error {
@@ -254,8 +271,17 @@ func (r *StreamReader) readBatch() error {
 	}
 }
 
+// maxWarnings bounds the warnings kept: a damaged or hostile file must
+// not make the reader's memory grow with its size.
+const maxWarnings = 100
+
 func (r *StreamReader) warn(format string, args ...any) {
-	r.warnings = append(r.warnings, r.path+": "+fmt.Sprintf(format, args...))
+	switch {
+	case len(r.warnings) < maxWarnings:
+		r.warnings = append(r.warnings, r.path+": "+fmt.Sprintf(format, args...))
+	case len(r.warnings) == maxWarnings:
+		r.warnings = append(r.warnings, r.path+": more warnings not shown")
+	}
 }
 
 // parseBatch decodes a batch frame into pending. Data and names point into
@@ -331,7 +357,9 @@ func (r *StreamReader) dest(b []byte) stdtypes.ModuleID {
 
 // Close releases the reader and closes the file it opened.
 func (r *StreamReader) Close() error {
-	r.zr.Close()
+	if r.zr != nil {
+		r.zr.Close()
+	}
 	if r.file != nil {
 		err := r.file.Close()
 		r.file = nil
