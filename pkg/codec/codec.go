@@ -39,6 +39,9 @@ func encOptions() cbor.EncOptions {
 // give equal bytes.
 func EncodeEvent(ev stdtypes.Event) ([]byte, error) {
 	r := load()
+	if data, ok := encodeFast(r, ev); ok {
+		return data, nil
+	}
 	if err := checkTop(r, ev); err != nil {
 		return nil, fmt.Errorf("codec: encode event: %w", err)
 	}
@@ -50,6 +53,9 @@ func EncodeEvent(ev stdtypes.Event) ([]byte, error) {
 // transport can reuse one buffer. On error it returns dst unchanged.
 func AppendEvent(dst []byte, ev stdtypes.Event) ([]byte, error) {
 	r := load()
+	if out, ok := appendFast(r, dst, ev); ok {
+		return out, nil
+	}
 	if err := checkTop(r, ev); err != nil {
 		return dst, fmt.Errorf("codec: encode event: %w", err)
 	}
@@ -60,6 +66,9 @@ func AppendEvent(dst []byte, ev stdtypes.Event) ([]byte, error) {
 // to a registered message type; see EncodeEvent.
 func EncodeMessage(msg stdtypes.Message) ([]byte, error) {
 	r := load()
+	if data, ok := encodeFast(r, msg); ok {
+		return data, nil
+	}
 	if err := checkTop(r, msg); err != nil {
 		return nil, fmt.Errorf("codec: encode message: %w", err)
 	}
@@ -70,6 +79,9 @@ func EncodeMessage(msg stdtypes.Message) ([]byte, error) {
 // slice; see AppendEvent.
 func AppendMessage(dst []byte, msg stdtypes.Message) ([]byte, error) {
 	r := load()
+	if out, ok := appendFast(r, dst, msg); ok {
+		return out, nil
+	}
 	if err := checkTop(r, msg); err != nil {
 		return dst, fmt.Errorf("codec: encode message: %w", err)
 	}

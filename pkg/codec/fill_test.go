@@ -63,6 +63,7 @@ func newFiller(seed uint64) *filler {
 func (f *filler) sample(name string) any {
 	v := f.zero(name)
 	f.fill(reflect.ValueOf(v).Elem(), 0)
+	f.nonNilSlice(reflect.ValueOf(v).Elem(), 0)
 	return v
 }
 
@@ -126,12 +127,19 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 		p := reflect.New(v.Type().Elem())
 		f.fill(p.Elem(), depth+1)
+		if p.Elem().Kind() == reflect.Pointer && p.Elem().IsNil() {
+			return // A pointer to nil is written as null and decodes as nil.
+		}
 		v.Set(p)
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
 			sf := t.Field(i)
-			if !sf.IsExported() || sf.Tag.Get("cbor") == "-" {
+			tag, ok := sf.Tag.Lookup("cbor")
+			if !ok {
+				tag = sf.Tag.Get("json")
+			}
+			if !sf.IsExported() || tag == "-" {
 				continue
 			}
 			f.fill(v.Field(i), depth)
@@ -169,9 +177,21 @@ func (f *filler) fillIface(v reflect.Value, depth int) {
 	p := reflect.ValueOf(f.zero(names[f.rnd.IntN(len(names))]))
 	f.fill(p.Elem(), depth+1)
 	if v.Type().NumMethod() == 0 {
+		f.nonNilSlice(p.Elem(), depth+1)
 		v.Set(p.Elem()) // `any` fields hold values.
 	} else {
 		v.Set(p)
+	}
+}
+
+// nonNilSlice makes v, a value of a registered type, a list of one if it
+// is a nil slice. A nil slice is written as a bare null, without its type's
+// tag, so it does not decode as the registered type: such a type is carried
+// only as a non-nil slice.
+func (f *filler) nonNilSlice(v reflect.Value, depth int) {
+	if v.Kind() == reflect.Slice && v.IsNil() {
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		f.fillElem(v.Index(0), depth+1)
 	}
 }
 

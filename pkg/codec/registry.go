@@ -73,6 +73,7 @@ type registry struct {
 	names  []string // Sorted.
 	tags   cbor.TagSet
 	enc    cbor.UserBufferEncMode
+	fast   fastIndex // The fast encoder's programs; see fastenc.go.
 }
 
 var (
@@ -205,6 +206,7 @@ func build(entries []*entry) (*registry, error) {
 		return nil, err
 	}
 	r.enc = enc
+	r.fast = newFastIndex(r, entries)
 	return r, nil
 }
 
