@@ -103,8 +103,8 @@ type (
 	// fastList is registered, so it is tagged. A nil one is a bare null,
 	// which does not decode as a fastList: it appears only in `any`
 	// fields, which the filler sets to non-nil lists.
-	fastList  []int8
-	fastReg   struct {
+	fastList []int8
+	fastReg  struct {
 		X int
 		Y string
 	}
@@ -225,7 +225,9 @@ type (
 	fastBinaryField struct{ A int }
 )
 
-func (f fastBinaryField) MarshalBinary() ([]byte, error) { return binary.AppendVarint(nil, int64(f.A)), nil }
+func (f fastBinaryField) MarshalBinary() ([]byte, error) {
+	return binary.AppendVarint(nil, int64(f.A)), nil
+}
 
 func (f *fastBinaryField) UnmarshalBinary(data []byte) error {
 	a, n := binary.Varint(data)
