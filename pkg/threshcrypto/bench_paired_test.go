@@ -44,10 +44,12 @@ func BenchmarkModuleOverhead(b *testing.B) {
 	}
 	b.Run("sign-share", func(b *testing.B) {
 		paired(b, func() {
+			c.ForgetHashes()
 			if _, err := c.SignShare(benchMsg); err != nil {
 				b.Fatal(err)
 			}
 		}, func() {
+			c.ForgetHashes()
 			if _, err := m.ApplyEvents(stdtypes.ListOf(threshcrypto.NewSignShareRequest("tc", origin(1), benchMsg))); err != nil {
 				b.Fatal(err)
 			}
@@ -56,10 +58,12 @@ func BenchmarkModuleOverhead(b *testing.B) {
 	b.Run("verify-full", func(b *testing.B) {
 		item := threshcrypto.FullItem{Msg: benchMsg, Sig: sig}
 		paired(b, func() {
+			c.ForgetHashes()
 			if err := c.VerifyFull(benchMsg, sig); err != nil {
 				b.Fatal(err)
 			}
 		}, func() {
+			c.ForgetHashes()
 			if _, err := m.ApplyEvents(stdtypes.ListOf(threshcrypto.NewVerifyFullRequest("tc", origin(1), item))); err != nil {
 				b.Fatal(err)
 			}

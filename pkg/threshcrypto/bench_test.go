@@ -12,15 +12,27 @@ import (
 
 // Benchmarks of the figures in the issue: sign a share, verify a share,
 // recover 3 of 4, verify a full signature, directly and through the
-// synchronous module, and the pool's throughput. Verifying a share by
-// itself, without the memory of verified shares, is in
-// bench_internal_test.go.
+// synchronous module, and the pool's throughput. Unless a name says
+// -hashed, each operation is on a message the node has not hashed before:
+// it forgets the hashes it remembers. Verifying a share by itself, without
+// the memory of verified shares, is in bench_internal_test.go.
 
 var benchMsg = []byte("a 32-byte digest of a checkpoint")
 
+// BenchmarkSignShare signs a message the node has not hashed before
+// (direct, module), and one it has (direct-hashed).
 func BenchmarkSignShare(b *testing.B) {
 	c := system(b, 3, 4, "bench")[0]
 	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.ForgetHashes()
+			if _, err := c.SignShare(benchMsg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("direct-hashed", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.SignShare(benchMsg); err != nil {
@@ -32,6 +44,7 @@ func BenchmarkSignShare(b *testing.B) {
 		b.ReportAllocs()
 		m, _ := threshcrypto.NewModule(c)
 		for b.Loop() {
+			c.ForgetHashes()
 			if _, err := m.ApplyEvents(stdtypes.ListOf(threshcrypto.NewSignShareRequest("tc", origin(1), benchMsg))); err != nil {
 				b.Fatal(err)
 			}
@@ -103,6 +116,8 @@ func BenchmarkRecover(b *testing.B) {
 	})
 }
 
+// BenchmarkVerifyFull verifies a full signature of a message the node has
+// not hashed before (direct, module), and of one it has (direct-hashed).
 func BenchmarkVerifyFull(b *testing.B) {
 	nodes := system(b, 3, 4, "bench")
 	c := nodes[0]
@@ -111,6 +126,15 @@ func BenchmarkVerifyFull(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.ForgetHashes()
+			if err := c.VerifyFull(benchMsg, sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("direct-hashed", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := c.VerifyFull(benchMsg, sig); err != nil {
@@ -123,6 +147,7 @@ func BenchmarkVerifyFull(b *testing.B) {
 		m, _ := threshcrypto.NewModule(c)
 		item := threshcrypto.FullItem{Msg: benchMsg, Sig: sig}
 		for b.Loop() {
+			c.ForgetHashes()
 			out, err := m.ApplyEvents(stdtypes.ListOf(threshcrypto.NewVerifyFullRequest("tc", origin(1), item)))
 			if err != nil || !out.Get(0).(*threshcrypto.VerifyFullResult).AllValid {
 				b.Fatal(err)

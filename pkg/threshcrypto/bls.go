@@ -139,9 +139,9 @@ const smallRecoverMax = 16
 // For the small sets of small indices of most deployments, lambda_i = N_i /
 // D_i with small integers, so the sum is computed as (1/D) * sum of
 // (N_i * D / D_i) * pts[i] for a common denominator D: scalar
-// multiplications by numbers of a few bits, plus one full one by 1/D
-// (none when D = 1). That is several times cheaper than one full scalar
-// multiplication per point.
+// multiplications by numbers of a few bits, plus one by 1/D (none when
+// D = 1; about half a full one for some D, see mulInverse). That is
+// several times cheaper than one full scalar multiplication per point.
 func interpolate(idx []int, pts []bls.G1Affine) bls.G1Affine {
 	if len(idx) <= smallRecoverMax {
 		if coeffs, den, ok := smallLagrange(idx); ok {
@@ -213,11 +213,7 @@ func combineSmall(coeffs []int64, den *big.Int, pts []bls.G1Affine) bls.G1Affine
 		acc.AddAssign(&term)
 	}
 	if den.Cmp(big.NewInt(1)) != 0 {
-		var inv fr.Element
-		inv.SetBigInt(den).Inverse(&inv)
-		var s big.Int
-		inv.BigInt(&s)
-		acc.ScalarMultiplication(&acc, &s)
+		mulInverse(&acc, &acc, den.Int64())
 	}
 	var out bls.G1Affine
 	out.FromJacobian(&acc)

@@ -42,8 +42,8 @@ type BLS struct {
 	pub *PublicKey
 	// share is nil for a node that only verifies and recovers.
 	share *KeyShare
-	// secret is share.secret as an integer, ready for scalar multiplication.
-	secret big.Int
+	// secret is share.secret prepared for scalar multiplication.
+	secret *glvScalar
 	// index maps each member to its share index (1-based).
 	index map[stdtypes.NodeID]int
 	// groupLines and shareLines[i-1] are the precomputed pairing lines of
@@ -53,7 +53,12 @@ type BLS struct {
 
 	// verified remembers shares that passed VerifyShare, so that Recover
 	// does not check them again.
-	verified shareCache
+	verified *fifoCache[cacheKey, bls.G1Affine]
+	// hashes remembers the hashes to G1 of recent messages, by their
+	// SHA-256 digest: a node hashes each message once, not once for its
+	// share, once per share it verifies and once more for the full
+	// signature.
+	hashes *fifoCache[[sha256.Size]byte, bls.G1Affine]
 }
 
 // VerifiedShareCacheSize is how many verified shares a BLS remembers for
@@ -62,6 +67,12 @@ type BLS struct {
 // thousand covers many concurrent signing instances of a large system, for
 // about a megabyte.
 const VerifiedShareCacheSize = 4096
+
+// hashCacheSize is how many hashes of messages a BLS remembers. Hashing
+// costs about a tenth of a millisecond; the messages a node signs or
+// checks at once are few (those of the protocol instances in progress),
+// and an entry takes about 200 bytes.
+const hashCacheSize = 1024
 
 // New returns the ThreshCrypto of a node holding share (nil for a node that
 // only verifies and recovers) of the threshold key pub, for the membership
@@ -80,7 +91,8 @@ func New(pub *PublicKey, share *KeyShare, members []stdtypes.NodeID) (*BLS, erro
 		index:      make(map[stdtypes.NodeID]int, len(members)),
 		groupLines: bls.PrecomputeLines(pub.group),
 		shareLines: make([]lines, pub.n),
-		verified:   newShareCache(VerifiedShareCacheSize),
+		verified:   newFIFOCache[cacheKey, bls.G1Affine](VerifiedShareCacheSize),
+		hashes:     newFIFOCache[[sha256.Size]byte, bls.G1Affine](hashCacheSize),
 	}
 	for i, id := range members {
 		if _, dup := c.index[id]; dup {
@@ -96,7 +108,8 @@ func New(pub *PublicKey, share *KeyShare, members []stdtypes.NodeID) (*BLS, erro
 		if want := mulG2(&share.secret); !want.Equal(&pub.shares[share.index-1]) {
 			return nil, fmt.Errorf("threshcrypto: key share %d does not match the public key", share.index)
 		}
-		share.secret.BigInt(&c.secret)
+		var k big.Int
+		c.secret = newGLVScalar(share.secret.BigInt(&k))
 	}
 	return c, nil
 }
@@ -107,12 +120,12 @@ func (c *BLS) SignShare(msg []byte) ([]byte, error) {
 	if c.share == nil {
 		return nil, ErrNoKeyShare
 	}
-	h, err := hashToG1(msg)
+	digest := sha256.Sum256(msg)
+	h, err := c.hash(msg, &digest)
 	if err != nil {
 		return nil, err
 	}
-	var sig bls.G1Affine
-	sig.ScalarMultiplication(&h, &c.secret)
+	sig := c.secret.mul(&h)
 	out := make([]byte, 2, ShareSize)
 	binary.BigEndian.PutUint16(out, uint16(c.share.index))
 	enc := sig.Bytes()
@@ -151,26 +164,23 @@ func (c *BLS) VerifyShare(msg, share []byte, signer stdtypes.NodeID) error {
 	if _, ok := c.verified.get(&key); ok {
 		return nil
 	}
-	_, err = c.verifyShare(msg, nil, share, idx, &key)
+	_, err = c.verifyShare(msg, share, idx, &key)
 	return err
 }
 
-// verifyShare checks share, of index idx, against msg, whose hash to G1 is
-// *h if h is not nil, and remembers it under key if valid. It returns the
-// share's point.
-func (c *BLS) verifyShare(msg []byte, h *bls.G1Affine, share []byte, idx int, key *cacheKey) (bls.G1Affine, error) {
+// verifyShare checks share, of index idx, against msg, and remembers it
+// under key, which holds msg's digest, if valid. It returns the share's
+// point.
+func (c *BLS) verifyShare(msg, share []byte, idx int, key *cacheKey) (bls.G1Affine, error) {
 	p, err := decodeG1(share[2:])
 	if err != nil {
 		return p, err
 	}
-	if h == nil {
-		hm, err := hashToG1(msg)
-		if err != nil {
-			return p, err
-		}
-		h = &hm
+	h, err := c.hash(msg, &key.digest)
+	if err != nil {
+		return p, err
 	}
-	if !pairingCheck(&p, h, &c.shareLines[idx-1]) {
+	if !pairingCheck(&p, &h, &c.shareLines[idx-1]) {
 		return p, fmt.Errorf("%w: share %d", ErrInvalidSignature, idx)
 	}
 	c.verified.put(key, p)
@@ -206,22 +216,14 @@ func (c *BLS) Recover(msg []byte, shares [][]byte) ([]byte, error) {
 	}
 
 	digest := sha256.Sum256(msg)
-	var h *bls.G1Affine // The hash of msg, computed if a share needs it.
 	useIdx := make([]int, 0, c.pub.t)
 	points := make([]bls.G1Affine, 0, c.pub.t)
 	for i, s := range shares {
 		key := cacheKeyOf(&digest, s)
 		p, ok := c.verified.get(&key)
 		if !ok {
-			if h == nil {
-				hm, err := hashToG1(msg)
-				if err != nil {
-					return nil, err
-				}
-				h = &hm
-			}
 			var err error
-			if p, err = c.verifyShare(msg, h, s, idx[i], &key); err != nil {
+			if p, err = c.verifyShare(msg, s, idx[i], &key); err != nil {
 				continue // An invalid share: others may do.
 			}
 		}
@@ -242,7 +244,8 @@ func (c *BLS) VerifyFull(msg, sig []byte) error {
 	if err != nil {
 		return err
 	}
-	h, err := hashToG1(msg)
+	digest := sha256.Sum256(msg)
+	h, err := c.hash(msg, &digest)
 	if err != nil {
 		return err
 	}
@@ -273,39 +276,53 @@ func cacheKeyOf(digest *[sha256.Size]byte, share []byte) cacheKey {
 	return k
 }
 
-// shareCache remembers the points of up to a fixed number of verified
-// shares, forgetting the oldest first.
-type shareCache struct {
+// hash returns the hash to G1 of msg, whose SHA-256 digest is digest,
+// from the memory of recent hashes if it is there.
+func (c *BLS) hash(msg []byte, digest *[sha256.Size]byte) (bls.G1Affine, error) {
+	if h, ok := c.hashes.get(digest); ok {
+		return h, nil
+	}
+	h, err := hashToG1(msg)
+	if err != nil {
+		return h, err
+	}
+	c.hashes.put(digest, h)
+	return h, nil
+}
+
+// fifoCache remembers up to a fixed number of values, forgetting the
+// oldest first. It is safe for concurrent use.
+type fifoCache[K comparable, V any] struct {
 	mu      sync.Mutex
-	points  map[cacheKey]bls.G1Affine
-	order   []cacheKey // A ring of the keys, oldest at next once full.
+	values  map[K]V
+	order   []K // A ring of the keys, oldest at next once full.
 	next    int
 	maxSize int
 }
 
-func newShareCache(size int) shareCache {
-	return shareCache{points: make(map[cacheKey]bls.G1Affine), maxSize: size}
+func newFIFOCache[K comparable, V any](size int) *fifoCache[K, V] {
+	return &fifoCache[K, V]{values: make(map[K]V), maxSize: size}
 }
 
-func (c *shareCache) get(k *cacheKey) (bls.G1Affine, bool) {
+func (c *fifoCache[K, V]) get(k *K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.points[*k]
-	return p, ok
+	v, ok := c.values[*k]
+	return v, ok
 }
 
-func (c *shareCache) put(k *cacheKey, p bls.G1Affine) {
+func (c *fifoCache[K, V]) put(k *K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.points[*k]; ok {
+	if _, ok := c.values[*k]; ok {
 		return
 	}
 	if len(c.order) < c.maxSize {
 		c.order = append(c.order, *k)
 	} else {
-		delete(c.points, c.order[c.next])
+		delete(c.values, c.order[c.next])
 		c.order[c.next] = *k
 		c.next = (c.next + 1) % c.maxSize
 	}
-	c.points[*k] = p
+	c.values[*k] = v
 }

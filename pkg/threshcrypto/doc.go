@@ -44,13 +44,16 @@
 // passed VerifyShare (the last VerifiedShareCacheSize of them), so Recover
 // uses those as they are and verifies only the shares it has not seen;
 // invalid ones are skipped, and recovery succeeds whenever t of the shares
-// are valid. The memory changes how long Recover takes, never what it
-// returns, so the modules stay deterministic.
+// are valid. Likewise it remembers the hashes to G1 of recent messages, so
+// that the n shares and the full signature of one message cost one hash,
+// not n+1. The memories change how long operations take, never what they
+// return, so the modules stay deterministic.
 //
 // For small sets of small indices, as in most deployments, the Lagrange
 // coefficients are fractions of small integers, which Recover exploits:
-// recovering 3 of 4 costs a few point additions and at most one full
-// scalar multiplication.
+// recovering 3 of 4 costs a few point additions and at most one
+// multiplication by the inverse of the common denominator, about half a
+// full scalar multiplication for the denominator 3 of shares 1, 2 and 4.
 //
 // # Keys
 //

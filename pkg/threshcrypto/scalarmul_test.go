@@ -1,0 +1,132 @@
+package threshcrypto
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+)
+
+// The scalar multiplications of scalarmul.go must agree with the
+// library's general one.
+
+func randomG1(t *testing.T, rng *rand.Rand) bls.G1Affine {
+	t.Helper()
+	var msg [8]byte
+	for i := range msg {
+		msg[i] = byte(rng.Uint32())
+	}
+	p, err := hashToG1(msg[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestGLVScalarMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var r1 big.Int
+	r1.Sub(fr.Modulus(), big.NewInt(1))
+	scalars := []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(2), big.NewInt(15), big.NewInt(16), &lambda, &r1}
+	for range 30 {
+		var e fr.Element
+		e.SetUint64(rng.Uint64())
+		for range 3 {
+			var f fr.Element
+			f.SetUint64(rng.Uint64())
+			e.Mul(&e, &f).Add(&e, &f)
+		}
+		scalars = append(scalars, e.BigInt(new(big.Int)))
+	}
+	var identity bls.G1Affine
+	for i, k := range scalars {
+		p := randomG1(t, rng)
+		if i == 0 {
+			p = identity
+		}
+		var want bls.G1Affine
+		want.ScalarMultiplication(&p, k)
+		s := newGLVScalar(k)
+		if got := s.mul(&p); !got.Equal(&want) {
+			t.Fatalf("scalar %v: GLV multiplication differs from the library's", k)
+		}
+		// Each sign of each half, whether or not the split gives it:
+		// (-1)^neg1 * |k1| + (-1)^neg2 * |k2| * lambda.
+		for flip := range 4 {
+			f := *s
+			f.neg[0] = f.neg[0] != (flip&1 == 1)
+			f.neg[1] = f.neg[1] != (flip&2 == 2)
+			var k1, k2, kf big.Int
+			k1.Set(nafValue(f.naf[0]))
+			k2.Set(nafValue(f.naf[1]))
+			if f.neg[0] {
+				k1.Neg(&k1)
+			}
+			if f.neg[1] {
+				k2.Neg(&k2)
+			}
+			kf.Mul(&k2, &lambda).Add(&kf, &k1).Mod(&kf, fr.Modulus())
+			want.ScalarMultiplication(&p, &kf)
+			if got := f.mul(&p); !got.Equal(&want) {
+				t.Fatalf("scalar %v, signs %v: GLV multiplication differs from the library's", k, f.neg)
+			}
+		}
+	}
+}
+
+// nafValue returns the integer whose NAF digits, least significant first,
+// are naf.
+func nafValue(naf []int8) *big.Int {
+	v := new(big.Int)
+	for i := len(naf) - 1; i >= 0; i-- {
+		v.Lsh(v, 1).Add(v, big.NewInt(int64(naf[i])))
+	}
+	return v
+}
+
+func TestMulInverse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	// 2, 3, 11, 19 and products divide lambda or lambda+1; the others do
+	// not and take the general path.
+	for _, d := range []int64{2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 19, 33, 57, 209, 1 << 20, 1<<62 - 1} {
+		p := randomG1(t, rng)
+		var q, got bls.G1Jac
+		q.FromAffine(&p)
+		mulInverse(&got, &q, d)
+		// d * (1/d) * p must be p.
+		var back bls.G1Jac
+		back.ScalarMultiplication(&got, big.NewInt(d))
+		var backAff bls.G1Affine
+		backAff.FromJacobian(&back)
+		if !backAff.Equal(&p) {
+			t.Fatalf("d = %d: d * mulInverse(p, d) != p", d)
+		}
+	}
+}
+
+// TestInterpolate compares the small-coefficient interpolation with the
+// plain one in the scalar field, on index sets whose common denominator
+// takes each path of mulInverse.
+func TestInterpolate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	sets := [][]int{{1}, {1, 2, 3}, {2, 3, 4}, {1, 2, 4}, {1, 3, 4}, {1, 2, 5}, {3, 5, 7, 9}, {1, 2, 3, 4, 5, 6, 7}}
+	for range 20 {
+		set := rng.Perm(40)[:1+rng.IntN(12)]
+		for i := range set {
+			set[i]++
+		}
+		sets = append(sets, set)
+	}
+	for _, idx := range sets {
+		pts := make([]bls.G1Affine, len(idx))
+		for i := range pts {
+			pts[i] = randomG1(t, rng)
+		}
+		want := combineFull(idx, pts)
+		if got := interpolate(idx, pts); !got.Equal(&want) {
+			t.Fatalf("indices %v: interpolate differs from combineFull", idx)
+		}
+	}
+}
