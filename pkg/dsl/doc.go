@@ -22,7 +22,7 @@
 //		var sentEcho bool
 //
 //		// upon event <al, Deliver | p, [SEND, m]> such that p = s and sentecho = FALSE do
-//		dsl.UponMessageReceived(m, func(from stdtypes.NodeID, msg *SendMessage) error {
+//		dsl.UponMessageReceived(m, func(from stdtypes.NodeID, msg *StartMessage) error {
 //			if from != params.Leader {
 //				return dsl.Drop("SEND from %s, who is not the leader", from)
 //			}
