@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdtypes"
@@ -52,12 +54,16 @@ func (m *bouncer) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, err
 
 // benchBounce runs two bouncers with inFlight events between them until b.N
 // events have been dispatched.
-func benchBounce(b *testing.B, inFlight int) {
+func benchBounce(b *testing.B, inFlight int) { benchBounceWith(b, inFlight, nil, nil) }
+
+// benchBounceWith is benchBounce with an interceptor, and a function called
+// once the node has stopped, before the timer stops.
+func benchBounceWith(b *testing.B, inFlight int, icp eventlog.Interceptor, stopped func()) {
 	handled := 0
 	done := make(chan struct{})
 	a := &bouncer{peer: "b", handled: &handled, limit: b.N, done: done}
 	c := &bouncer{peer: "a", handled: &handled, limit: b.N, done: done}
-	node, err := NewNode("bench", benchConfig(), modules.Modules{"a": a, "b": c}, nil)
+	node, err := NewNode("bench", benchConfig(), modules.Modules{"a": a, "b": c}, icp)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,9 +75,9 @@ func benchBounce(b *testing.B, inFlight int) {
 		}
 		initial.PushBack(&benchEvent{Header: stdtypes.NewHeader(dest)})
 	}
-	runNodeForBench(b, node, done, func(ctx context.Context) error {
+	runNodeForBenchThen(b, node, done, func(ctx context.Context) error {
 		return node.InjectEvents(ctx, initial)
-	})
+	}, stopped)
 }
 
 func benchConfig() *NodeConfig {
@@ -82,6 +88,13 @@ func benchConfig() *NodeConfig {
 
 // runNodeForBench runs node, calls start once it runs, and waits for done.
 func runNodeForBench(b *testing.B, node *Node, done chan struct{}, start func(ctx context.Context) error) {
+	b.Helper()
+	runNodeForBenchThen(b, node, done, start, nil)
+}
+
+// runNodeForBenchThen is runNodeForBench calling stopped, if not nil, once
+// the node has stopped, before the timer stops.
+func runNodeForBenchThen(b *testing.B, node *Node, done chan struct{}, start func(ctx context.Context) error, stopped func()) {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -97,9 +110,13 @@ func runNodeForBench(b *testing.B, node *Node, done chan struct{}, start func(ct
 	case err := <-errCh:
 		b.Fatalf("node stopped early: %v", err)
 	}
-	b.StopTimer()
 	node.Stop()
-	if err := <-errCh; !errors.Is(err, ErrStopped) {
+	err := <-errCh
+	if stopped != nil {
+		stopped()
+	}
+	b.StopTimer()
+	if !errors.Is(err, ErrStopped) {
 		b.Fatalf("Run returned %v", err)
 	}
 }
@@ -151,3 +168,32 @@ func BenchmarkNodeActiveSource(b *testing.B) {
 		return nil
 	})
 }
+
+// BenchmarkNodeThroughputRecorded is BenchmarkNodeThroughput with every
+// event recorded to a stream log (in a temporary directory), to compare
+// with it in the same run. The benchmark event is registered with the codec
+// so that it is encoded like any protocol event.
+func BenchmarkNodeThroughputRecorded(b *testing.B) {
+	b.Run("stream", func(b *testing.B) {
+		rec, err := eventlog.NewStreamRecorder(b.TempDir(), "bench", eventlog.StreamOptions{}, eventlog.RecorderOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchBounceRecorded(b, 1000, rec)
+	})
+}
+
+// benchBounceRecorded is benchBounce with rec as the node's interceptor;
+// closing rec (writing out what it buffered) is part of the time measured.
+func benchBounceRecorded(b *testing.B, inFlight int, rec *eventlog.Recorder) {
+	benchBounceWith(b, inFlight, rec, func() {
+		if err := rec.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if s := rec.Stats(); s.Written != s.Events || s.Dropped != 0 {
+			b.Fatalf("recorder stats %+v: not every event was written", s)
+		}
+	})
+}
+
+var _ = codec.Register[benchEvent]("mirbench.Event")

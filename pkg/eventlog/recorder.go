@@ -187,6 +187,22 @@ func (r *Recorder) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error
 	nanos := int64(time.Since(r.start))
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.err == nil && !r.closed && len(r.queue) >= r.maxQueue {
+		if r.opts.OnFull == Drop {
+			r.events.Add(uint64(len(batch)))
+			r.dropped.Add(uint64(len(batch)))
+			r.droppedSince += uint64(len(batch))
+			r.batch++
+			r.seq += uint64(len(batch))
+			return nil
+		}
+		// Block until the writer takes queued chunks (it broadcasts).
+		// Nothing of this batch is in r.cur yet: the writer may take
+		// r.cur meanwhile.
+		for len(r.queue) >= r.maxQueue && r.err == nil && !r.closed {
+			r.cond.Wait()
+		}
+	}
 	if r.err != nil {
 		return r.err
 	}
@@ -197,11 +213,6 @@ func (r *Recorder) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error
 	number, seq := r.batch, r.seq
 	r.batch++
 	r.seq += uint64(len(batch))
-	if len(r.queue) >= r.maxQueue && r.opts.OnFull == Drop {
-		r.dropped.Add(uint64(len(batch)))
-		r.droppedSince += uint64(len(batch))
-		return nil
-	}
 	c := r.cur
 	if len(c.batches) == 0 {
 		c.dropped, r.droppedSince = r.droppedSince, 0
@@ -214,9 +225,6 @@ func (r *Recorder) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error
 		c.inputs = append(c.inputs, make([]bool, len(batch))...)
 	}
 	if len(c.events) >= chunkEvents {
-		for len(r.queue) >= r.maxQueue && r.err == nil && !r.closed {
-			r.cond.Wait() // Block: the writer broadcasts when it takes chunks
-		}
 		r.queue = append(r.queue, c)
 		r.cur = r.newChunk()
 		select {

@@ -197,8 +197,11 @@ func (s *StreamSink) openNext() error {
 		return s.fail(err)
 	}
 	if s.zw == nil {
+		// One goroutine, the recorder's, compresses: the node's loop has
+		// the other core. A small window keeps the history the encoder
+		// moves at each block cheap; events repeat within a few batches.
 		s.zw, err = zstd.NewWriter(&s.counter, zstd.WithEncoderLevel(zstd.SpeedFastest),
-			zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+			zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
 		if err != nil {
 			return s.fail(err)
 		}
