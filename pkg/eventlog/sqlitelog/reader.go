@@ -404,8 +404,10 @@ type runSource struct {
 	// lastNanos is the previous row's time, to tell rows out of order.
 	lastNanos  int64
 	outOfOrder bool
-	done       bool
-	err        error
+	// read counts the rows returned.
+	read uint64
+	done bool
+	err  error
 }
 
 // Next returns the run's next row as a record valid until the next call.
