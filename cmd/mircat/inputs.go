@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mirframework/mir/pkg/eventlog"
+	"github.com/mirframework/mir/pkg/eventlog/sqlitelog"
 )
 
 // logKind is the format of a log file, told by its first bytes.
@@ -23,7 +24,8 @@ const (
 	kindSQLite
 )
 
-// sqliteMagic starts every SQLite database file.
+// sqliteMagic starts every SQLite database file (sqlitelog.IsLog checks
+// it too, on a path; openLog has the bytes already).
 const sqliteMagic = "SQLite format 3\x00"
 
 // sniffBytes is how many bytes tell the formats apart.
@@ -40,6 +42,9 @@ type logFile struct {
 	// and the Meta that the recording's user attached, such as how to
 	// rebuild the node for replay.
 	Header *eventlog.StreamHeader
+	// Runs are a SQLite log's runs (nil for other formats): one per
+	// recorder that wrote to the file, each with its node and Meta.
+	Runs []sqlitelog.Run
 }
 
 // logSet is the Source that openLogs returns: the logs merged by time. A
@@ -146,7 +151,7 @@ func expandPath(path string) ([]string, error) {
 		// Stream files are taken by name, so that a damaged one is
 		// reported rather than silently left out; other files only if they
 		// are SQLite databases (a directory may hold anything else).
-		if strings.HasSuffix(e.Name(), eventlog.StreamExt) || sniffFile(f) == kindSQLite {
+		if strings.HasSuffix(e.Name(), eventlog.StreamExt) || sqlitelog.IsLog(f) {
 			files = append(files, f)
 		}
 	}
@@ -155,19 +160,6 @@ func expandPath(path string) ([]string, error) {
 	}
 	slices.Sort(files)
 	return files, nil
-}
-
-// sniffFile returns the format of the file at path, kindUnknown if it
-// cannot be read.
-func sniffFile(path string) logKind {
-	f, err := os.Open(path)
-	if err != nil {
-		return kindUnknown
-	}
-	defer f.Close()
-	buf := make([]byte, sniffBytes)
-	n, _ := io.ReadFull(f, buf)
-	return sniff(buf[:n])
 }
 
 // sniff tells a log's format from its first bytes. Anything that is not
@@ -198,10 +190,11 @@ func openLog(path string, read *int64) (eventlog.Source, logFile, int64, error) 
 	lf.Kind = sniff(prefix)
 	if lf.Kind == kindSQLite {
 		f.Close()
-		src, err := openSQLite(path)
+		src, runs, err := openSQLite(path)
 		if err != nil {
 			return nil, lf, 0, err
 		}
+		lf.Runs = runs
 		return src, lf, 0, nil
 	}
 	var size int64

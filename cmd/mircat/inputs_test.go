@@ -93,6 +93,20 @@ func TestNothingReadable(t *testing.T) {
 	}
 }
 
+func TestSeveralUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.mirlog"), filepath.Join(dir, "b.mirlog")
+	if err := os.WriteFile(a, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mircat(t, "", "list", a, b)
+	r.wantCode(t, exitFailure)
+	want := "mircat: " + a + ": empty file: not a Mir event log\nmircat: " + b + ": no such file or directory\n"
+	if r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+}
+
 func TestTruncatedLog(t *testing.T) {
 	dir := t.TempDir()
 	full := bigLog(t, dir, 3000)

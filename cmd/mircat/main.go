@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -69,7 +70,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.
 		return exitUsage
 	}
 	if ee.err != nil {
-		fmt.Fprintf(stderr, "mircat: %v\n", ee.err)
+		// Several inputs that could not be opened make several lines
+		// (errors.Join): each gets the prefix.
+		for line := range strings.SplitSeq(ee.err.Error(), "\n") {
+			fmt.Fprintf(stderr, "mircat: %s\n", line)
+		}
 	}
 	return ee.code
 }
