@@ -122,17 +122,23 @@ func newFastIndex(r *registry, entries []*entry) fastIndex {
 // node returns the program of fe's type, compiling it the first time; nil
 // if the type is not supported.
 func (fe *fastEntry) node() *encNode {
-	if p := fe.prog.Load(); p != nil {
-		return p.node
+	p := fe.prog.Load()
+	if p == nil {
+		p = fe.compile()
 	}
+	return p.node
+}
+
+// compile compiles the program of fe's type, once.
+func (fe *fastEntry) compile() *fastProg {
 	fe.mu.Lock()
 	defer fe.mu.Unlock()
 	if p := fe.prog.Load(); p != nil {
-		return p.node
+		return p
 	}
 	p := &fastProg{node: compile(fe.r, fe.e.typ)}
 	fe.prog.Store(p)
-	return p.node
+	return p
 }
 
 // appendFast appends the encoding of v, given to an Encode or Append
@@ -154,8 +160,10 @@ func appendFast(r *registry, dst []byte, v any) ([]byte, bool) {
 	if n == nil {
 		return dst, false
 	}
-	var e fastEncoder
-	e.r = r
+	e := fastEncoder{r: r}
+	if n.op == opStruct { // Always, for a registered type; saves a call.
+		return e.structValue(dst, n, w.data)
+	}
 	return e.value(dst, n, w.data)
 }
 
@@ -169,49 +177,49 @@ type fastEncoder struct {
 func (e *fastEncoder) value(b []byte, n *encNode, p unsafe.Pointer) ([]byte, bool) {
 	switch n.op {
 	case opBool:
-		b = append(b, n.tag...)
+		b = appendTag(b, n)
 		if *(*bool)(p) {
 			return append(b, 0xf5), true
 		}
 		return append(b, 0xf4), true
 	case opInt8:
-		return appendInt(append(b, n.tag...), int64(*(*int8)(p))), true
+		return appendInt(appendTag(b, n), int64(*(*int8)(p))), true
 	case opInt16:
-		return appendInt(append(b, n.tag...), int64(*(*int16)(p))), true
+		return appendInt(appendTag(b, n), int64(*(*int16)(p))), true
 	case opInt32:
-		return appendInt(append(b, n.tag...), int64(*(*int32)(p))), true
+		return appendInt(appendTag(b, n), int64(*(*int32)(p))), true
 	case opInt64:
-		return appendInt(append(b, n.tag...), *(*int64)(p)), true
+		return appendInt(appendTag(b, n), *(*int64)(p)), true
 	case opUint8:
-		return appendHead(append(b, n.tag...), majorUint, uint64(*(*uint8)(p))), true
+		return appendHead(appendTag(b, n), majorUint, uint64(*(*uint8)(p))), true
 	case opUint16:
-		return appendHead(append(b, n.tag...), majorUint, uint64(*(*uint16)(p))), true
+		return appendHead(appendTag(b, n), majorUint, uint64(*(*uint16)(p))), true
 	case opUint32:
-		return appendHead(append(b, n.tag...), majorUint, uint64(*(*uint32)(p))), true
+		return appendHead(appendTag(b, n), majorUint, uint64(*(*uint32)(p))), true
 	case opUint64:
-		return appendHead(append(b, n.tag...), majorUint, *(*uint64)(p)), true
+		return appendHead(appendTag(b, n), majorUint, *(*uint64)(p)), true
 	case opFloat32:
-		return appendFloat32(append(b, n.tag...), *(*float32)(p)), true
+		return appendFloat32(appendTag(b, n), *(*float32)(p)), true
 	case opFloat64:
-		return appendFloat64(append(b, n.tag...), *(*float64)(p)), true
+		return appendFloat64(appendTag(b, n), *(*float64)(p)), true
 	case opString:
 		s := *(*string)(p)
-		b = appendHead(append(b, n.tag...), majorText, uint64(len(s)))
+		b = appendHead(appendTag(b, n), majorText, uint64(len(s)))
 		return append(b, s...), true
 	case opBytes:
 		s := *(*[]byte)(p)
 		if s == nil {
 			return append(b, cborNull), true
 		}
-		b = appendHead(append(b, n.tag...), majorBytes, uint64(len(s)))
+		b = appendHead(appendTag(b, n), majorBytes, uint64(len(s)))
 		return append(b, s...), true
 	case opByteArray:
-		b = appendHead(append(b, n.tag...), majorBytes, uint64(n.length))
+		b = appendHead(appendTag(b, n), majorBytes, uint64(n.length))
 		return append(b, unsafe.Slice((*byte)(p), n.length)...), true
 	case opSlice:
 		return e.slice(b, n, p)
 	case opArray:
-		return e.elems(append(b, n.tag...), n, p, n.length)
+		return e.elems(appendTag(b, n), n, p, n.length)
 	case opPointer:
 		q := *(*unsafe.Pointer)(p)
 		if q == nil {
@@ -233,6 +241,15 @@ func (e *fastEncoder) value(b []byte, n *encNode, p unsafe.Pointer) ([]byte, boo
 	return b, false // Unreachable: every op is handled above.
 }
 
+// appendTag appends the tag of n's type, if it is registered. Most types
+// are not: testing first saves a call to copy nothing.
+func appendTag(b []byte, n *encNode) []byte {
+	if n.tag.len == 0 {
+		return b
+	}
+	return n.tag.appendTo(b)
+}
+
 // sliceHeader is the memory layout of a slice.
 type sliceHeader struct {
 	data unsafe.Pointer
@@ -250,7 +267,7 @@ func (e *fastEncoder) slice(b []byte, n *encNode, p unsafe.Pointer) ([]byte, boo
 	if e.depth++; e.depth > maxFastDepth {
 		return b, false
 	}
-	b, ok := e.elems(append(b, n.tag...), n, h.data, h.len)
+	b, ok := e.elems(appendTag(b, n), n, h.data, h.len)
 	e.depth--
 	return b, ok
 }
@@ -271,35 +288,116 @@ func (e *fastEncoder) elems(b []byte, n *encNode, p unsafe.Pointer, count int) (
 // structValue appends a struct: a map from keys to fields, leaving out the
 // empty omitempty fields, or an array of the fields for a toarray struct.
 func (e *fastEncoder) structValue(b []byte, n *encNode, p unsafe.Pointer) ([]byte, bool) {
-	b = append(b, n.tag...)
-	count := len(n.fields)
+	b = appendTag(b, n)
 	if n.toArray {
-		b = appendHead(b, majorArray, uint64(count))
-	} else {
-		if n.omitCount > 0 {
-			for i := range n.fields {
-				if f := &n.fields[i]; f.omitEmpty && isEmpty(f.node, unsafe.Add(p, f.offset)) {
-					count--
-				}
-			}
-		}
-		b = appendHead(b, majorMap, uint64(count))
+		return e.structArray(b, n, p)
 	}
+	// The head counts every field; it is corrected below if some are left
+	// out, as the library does.
+	head := len(b)
+	b = appendHead(b, majorMap, uint64(len(n.fields)))
+	count := 0
 	for i := range n.fields {
 		f := &n.fields[i]
 		fp := unsafe.Add(p, f.offset)
-		if f.omitEmpty && isEmpty(f.node, fp) {
-			continue
+		switch f.omit {
+		case omitNever:
+		case omitZero8: // Strings, slices, interfaces: tested here, saving a call.
+			if *(*uint64)(unsafe.Add(fp, f.omitOffset)) == 0 {
+				continue
+			}
+		default:
+			if f.empty(fp) {
+				continue
+			}
 		}
-		if !n.toArray {
-			b = append(b, f.key...)
+		count++
+		// The key, and below the commonest kinds of values, are written
+		// here: a call costs more than the writing, as every register is
+		// saved around it.
+		if l := len(b); f.key.long == nil && cap(b)-l >= len(f.key.padded) {
+			*(*[16]byte)(b[l : l+len(f.key.padded)]) = f.key.padded
+			b = b[:l+f.key.len]
+		} else {
+			b = f.key.appendSlow(b)
+		}
+		if f.node.tag.len == 0 {
+			switch f.node.op {
+			case opString:
+				s := *(*string)(fp)
+				b = appendHead(b, majorText, uint64(len(s)))
+				b = append(b, s...)
+				continue
+			case opInt64:
+				v := *(*int64)(fp)
+				sign := uint64(v >> 63) // See appendInt.
+				if u := uint64(v) ^ sign; u < 24 {
+					b = append(b, byte(sign&majorNegInt)<<5|byte(u))
+				} else {
+					b = appendLongHead(b, byte(sign&majorNegInt), u)
+				}
+				continue
+			case opUint64:
+				b = appendHead(b, majorUint, *(*uint64)(fp))
+				continue
+			}
 		}
 		var ok bool
 		if b, ok = e.value(b, f.node, fp); !ok {
 			return b, false
 		}
 	}
+	if count != len(n.fields) {
+		b = fixHead(b, head, majorMap, uint64(len(n.fields)), uint64(count))
+	}
 	return b, true
+}
+
+// fixHead rewrites the head at b[at:], written with argument was, with
+// argument is, moving what follows if the head's size changes.
+func fixHead(b []byte, at int, major byte, was, is uint64) []byte {
+	if was < 24 { // The usual case: a one-byte head stays one byte.
+		b[at] = major<<5 | byte(is)
+		return b
+	}
+	wasLen := len(appendHead(b[:0:0], major, was))
+	fixed := appendHead(b[at:at:at+wasLen], major, is)
+	if shift := wasLen - len(fixed); shift > 0 {
+		copy(b[at+len(fixed):], b[at+wasLen:])
+		b = b[:len(b)-shift]
+	}
+	return b
+}
+
+// structArray appends the fields of a toarray struct as an array.
+func (e *fastEncoder) structArray(b []byte, n *encNode, p unsafe.Pointer) ([]byte, bool) {
+	b = appendHead(b, majorArray, uint64(len(n.fields)))
+	for i := range n.fields {
+		f := &n.fields[i]
+		var ok bool
+		if b, ok = e.value(b, f.node, unsafe.Add(p, f.offset)); !ok {
+			return b, false
+		}
+	}
+	return b, true
+}
+
+// empty tells whether the omitempty field f, at fp, is left out.
+func (f *encField) empty(fp unsafe.Pointer) bool {
+	q := unsafe.Add(fp, f.omitOffset)
+	switch f.omit {
+	case omitZero8:
+		return *(*uint64)(q) == 0
+	case omitZero1:
+		return *(*uint8)(q) == 0
+	case omitZero2:
+		return *(*uint16)(q) == 0
+	case omitZero4:
+		return *(*uint32)(q) == 0
+	case omitAlways:
+		return true
+	}
+	return isEmpty(f.node, fp)
 }
 
 // isEmpty tells whether the library leaves out the value at p, whose node
@@ -413,10 +511,16 @@ const cborNull = 0xf6
 // appendHead appends a data item's head: its major type and argument, in
 // the fewest bytes, as deterministic encoding requires.
 func appendHead(b []byte, major byte, arg uint64) []byte {
+	if arg < 24 { // Inlined: small numbers, lengths and counts are the most common.
+		return append(b, major<<5|byte(arg))
+	}
+	return appendLongHead(b, major, arg)
+}
+
+// appendLongHead is appendHead for an argument of 24 or more.
+func appendLongHead(b []byte, major byte, arg uint64) []byte {
 	m := major << 5
 	switch {
-	case arg < 24:
-		return append(b, m|byte(arg))
 	case arg <= math.MaxUint8:
 		return append(b, m|24, byte(arg))
 	case arg <= math.MaxUint16:
@@ -427,12 +531,11 @@ func appendHead(b []byte, major byte, arg uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, m|27), arg)
 }
 
-// appendInt appends a signed integer.
-func appendInt(b []byte, i int64) []byte {
-	if i >= 0 {
-		return appendHead(b, majorUint, uint64(i))
-	}
-	return appendHead(b, majorNegInt, uint64(^i))
+// appendInt appends a signed integer: n >= 0 as an unsigned integer, n < 0
+// as a negative one with argument -1-n, which is ^n.
+func appendInt(b []byte, n int64) []byte {
+	sign := uint64(n >> 63) // All ones if n < 0, else 0.
+	return appendHead(b, byte(sign&majorNegInt), uint64(n)^sign)
 }
 
 // Floats are written at their own width (ShortestFloatNone), except NaN

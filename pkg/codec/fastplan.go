@@ -52,8 +52,9 @@ const (
 type encNode struct {
 	op encOp
 	// tag is the head of the type's tag if the type is registered, written
-	// before the value (after the null of a nil slice, which has none).
-	tag []byte
+	// before the value (after the null of a nil slice, which has none);
+	// empty otherwise.
+	tag snippet
 	// elem is the element's node (opSlice, opArray, opPointer) and
 	// elemSize its size in memory (opSlice, opArray).
 	elem     *encNode
@@ -73,10 +74,100 @@ type encNode struct {
 
 // encField is one encoded struct field.
 type encField struct {
-	key       []byte // The encoded key: a text string or, with keyasint, an integer.
-	offset    uintptr
-	node      *encNode
-	omitEmpty bool
+	key    snippet // The encoded key: a text string or, with keyasint, an integer.
+	offset uintptr
+	node   *encNode
+	// omit says how to tell that an omitempty field is empty, and
+	// omitOffset where, from the field, the word to test lies.
+	omit       omitTest
+	omitOffset uintptr
+}
+
+// snippet is a short byte string the encoder copies often, a field's key
+// or a type's tag. Up to 16 bytes, it is kept padded to 16, so copying it
+// takes two moves instead of a call to memmove.
+type snippet struct {
+	padded [16]byte
+	len    int
+	long   []byte // The bytes, if longer than 16.
+}
+
+// newSnippet returns the snippet of b.
+func newSnippet(b []byte) snippet {
+	s := snippet{len: len(b)}
+	if copy(s.padded[:], b) < len(b) {
+		s.long = b
+	}
+	return s
+}
+
+// bytes returns the bytes of s.
+func (s *snippet) bytes() []byte {
+	if s.long != nil {
+		return s.long
+	}
+	return s.padded[:s.len]
+}
+
+// appendTo appends s to b. It may write up to 16 bytes past the new length
+// of b, within its capacity.
+func (s *snippet) appendTo(b []byte) []byte {
+	l := len(b)
+	if s.long != nil || cap(b)-l < len(s.padded) {
+		return s.appendSlow(b)
+	}
+	*(*[16]byte)(b[l : l+len(s.padded)]) = s.padded
+	return b[:l+s.len]
+}
+
+// appendSlow is appendTo for a long snippet or when b needs to grow.
+func (s *snippet) appendSlow(b []byte) []byte {
+	if s.long != nil {
+		return append(b, s.long...)
+	}
+	return s.appendTo(slices.Grow(b, len(s.padded)))
+}
+
+// omitTest is how the fast encoder tells whether a field is left out.
+type omitTest uint8
+
+const (
+	omitNever  omitTest = iota // No omitempty.
+	omitAlways                 // omitempty on an array of length 0.
+	omitZero1                  // Empty if the byte at omitOffset is 0 (bool, 8-bit integers).
+	omitZero2                  // The same for 2 bytes (16-bit integers).
+	omitZero4                  // 4 bytes.
+	omitZero8                  // 8 bytes: 64-bit integers, string and slice lengths, pointers, interfaces.
+	omitCall                   // Ask isEmpty: floats (-0 is empty) and structs.
+)
+
+// omitTestOf returns how to tell that a value of node n is empty.
+func omitTestOf(n *encNode) (omitTest, uintptr) {
+	const word = unsafe.Sizeof(uintptr(0))
+	wordZero := omitZero8
+	if word == 4 {
+		wordZero = omitZero4
+	}
+	switch n.op {
+	case opBool, opInt8, opUint8:
+		return omitZero1, 0
+	case opInt16, opUint16:
+		return omitZero2, 0
+	case opInt32, opUint32:
+		return omitZero4, 0
+	case opInt64, opUint64:
+		return omitZero8, 0
+	case opString, opBytes, opSlice:
+		return wordZero, word // The length, after the data pointer.
+	case opPointer, opIface, opAny:
+		return wordZero, 0 // The pointer, or the interface's type word.
+	case opByteArray, opArray:
+		if n.length == 0 {
+			return omitAlways, 0
+		}
+		return omitNever, 0
+	}
+	return omitCall, 0
 }
 
 var (
@@ -128,7 +219,7 @@ func (c *compiler) node(t reflect.Type, inList bool) (*encNode, bool) {
 	n := &encNode{}
 	c.memo[t] = n
 	if e, ok := c.r.byType[t]; ok {
-		n.tag = appendHead(nil, majorTag, e.tag)
+		n.tag = newSnippet(appendHead(nil, majorTag, e.tag))
 	}
 	ok := true
 	switch t.Kind() {
@@ -222,31 +313,30 @@ func (c *compiler) structNode(n *encNode, t reflect.Type) bool {
 		if f.omitZero {
 			return false
 		}
-		ef := encField{offset: f.offset, omitEmpty: f.omitEmpty && !n.toArray}
+		ef := encField{offset: f.offset}
+		var key []byte
 		if f.keyAsInt {
 			i, err := strconv.Atoi(f.name)
 			if err != nil {
 				return false // The library fails on it.
 			}
-			if i >= 0 {
-				ef.key = appendHead(nil, majorUint, uint64(i))
-			} else {
-				ef.key = appendHead(nil, majorNegInt, uint64(-(i + 1)))
-			}
+			key = appendInt(nil, int64(i))
 		} else {
-			ef.key = appendHead(nil, majorText, uint64(len(f.name)))
-			ef.key = append(ef.key, f.name...)
+			key = appendHead(nil, majorText, uint64(len(f.name)))
+			key = append(key, f.name...)
 		}
+		ef.key = newSnippet(key)
 		if ef.node, ok = c.node(f.typ, false); !ok {
 			return false
 		}
-		if ef.omitEmpty {
+		if f.omitEmpty && !n.toArray {
+			ef.omit, ef.omitOffset = omitTestOf(ef.node)
 			n.omitCount++
 		}
 		n.fields = append(n.fields, ef)
 	}
 	if !n.toArray {
-		slices.SortFunc(n.fields, func(a, b encField) int { return bytes.Compare(a.key, b.key) })
+		slices.SortFunc(n.fields, func(a, b encField) int { return bytes.Compare(a.key.bytes(), b.key.bytes()) })
 	}
 	return true
 }
