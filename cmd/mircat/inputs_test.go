@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +184,26 @@ func TestEmptyLog(t *testing.T) {
 	r.wantCode(t, exitOK)
 	if strings.Count(r.stdout, "the logs hold no events") != 3 || !strings.Contains(r.stdout, "no current event") {
 		t.Errorf("debug:\n%s", r.stdout)
+	}
+}
+
+func TestNoProgressOutsideTerminals(t *testing.T) {
+	set, err := openLogs([]string{pingLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	// A buffer, as in tests, and a pipe, as in mircat list 2>&1 | less.
+	for _, w := range []io.Writer{&strings.Builder{}, pw} {
+		e := &env{stderr: w}
+		if p := e.newProgress(set, true); p.bar != nil {
+			t.Errorf("progress bar on %T", w)
+		}
 	}
 }

@@ -48,40 +48,39 @@ const (
 // progress shows how far a scan of a logSet has got, on stderr, when stderr
 // is a terminal (never in tests or pipes).
 type progress struct {
-	stderr  io.Writer
-	set     *logSet
-	enabled bool
-	start   time.Time
-	n       int
-	bar     *progressbar.ProgressBar
+	stderr io.Writer
+	set    *logSet
+	start  time.Time
+	n      int
+	// bar is nil if progress is not shown.
+	bar *progressbar.ProgressBar
+	// shown tells whether the bar was drawn.
+	shown bool
 }
 
 // newProgress returns the progress of a scan of set; enabled false makes
 // it do nothing.
 func (e *env) newProgress(set *logSet, enabled bool) *progress {
-	return &progress{
-		stderr:  e.stderr,
-		set:     set,
-		enabled: enabled && isTerminal(e.stderr),
-		start:   time.Now(),
+	p := &progress{stderr: e.stderr, set: set, start: time.Now()}
+	if enabled && isTerminal(e.stderr) {
+		p.bar = p.newBar()
+		// Started now but drawn only after progressDelay: its rate counts
+		// from the start of the scan.
+		p.bar.StartWithoutRender()
 	}
+	return p
 }
 
 // update is called once per record read.
 func (p *progress) update() {
-	if !p.enabled {
+	if p.bar == nil {
 		return
 	}
 	p.n++
-	if p.n%progressEvery != 0 {
+	if p.n%progressEvery != 0 || !p.shown && time.Since(p.start) < progressDelay {
 		return
 	}
-	if p.bar == nil {
-		if time.Since(p.start) < progressDelay {
-			return
-		}
-		p.bar = p.newBar()
-	}
+	p.shown = true
 	if p.set.total > 0 {
 		_ = p.bar.Set64(*p.set.read)
 	} else {
@@ -109,9 +108,8 @@ func (p *progress) newBar() *progressbar.ProgressBar {
 
 // finish removes the bar, before anything else is written to stderr.
 func (p *progress) finish() {
-	if p.bar != nil {
+	if p.shown {
 		_ = p.bar.Clear()
-		p.bar = nil
 	}
-	p.enabled = false
+	p.bar, p.shown = nil, false
 }
