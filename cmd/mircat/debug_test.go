@@ -29,7 +29,7 @@ func TestDebug(t *testing.T) {
 	dir := t.TempDir()
 	writeLog(t, dir, "0", pingBatches())
 	raw := filepath.Join(dir, "raw.mirlog")
-	writeRawLog(t, raw) // Node 7's events come after node 0's: recorded later.
+	writeRawLog(t, raw, false) // Node 7's events come after node 0's: recorded later.
 	script := []struct{ cmd, want string }{
 		{"next", "[2] 0#1"},
 		{"", "[3] 0#2"}, // An empty line repeats next.

@@ -60,17 +60,6 @@ type logSet struct {
 	read *int64
 	// total is the size of the stream files, for progress.
 	total int64
-	// records counts the records returned so far.
-	records uint64
-}
-
-// Next returns the next record in time order, or io.EOF after the last.
-func (s *logSet) Next() (*eventlog.Record, error) {
-	rec, err := s.Source.Next()
-	if err == nil {
-		s.records++
-	}
-	return rec, err
 }
 
 // Files returns the log files opened, in the order given (a directory's in
@@ -81,9 +70,6 @@ func (s *logSet) Files() []logFile { return s.files }
 // Warnings (Source.Warnings) are the lesser problems, such as a log cut off
 // by a crash, which still reads to its last whole record.
 func (s *logSet) Errors() []error { return s.errs }
-
-// Records returns how many records Next has returned.
-func (s *logSet) Records() uint64 { return s.records }
 
 // openLogs opens the event logs at paths and returns them as one Source
 // merged by time. A path is a stream log (*.mirlog), a SQLite log, or a
@@ -111,7 +97,7 @@ func openLogs(paths []string) (*logSet, error) {
 			}
 			set.files = append(set.files, lf)
 			set.total += size
-			sources = append(sources, &tolerant{src: src, path: f, errs: &set.errs})
+			sources = append(sources, &tolerant{src: src, errs: &set.errs})
 		}
 	}
 	switch len(sources) {
@@ -252,7 +238,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // The error is kept in *errs.
 type tolerant struct {
 	src  eventlog.Source
-	path string
 	errs *[]error
 	done bool
 }
@@ -265,7 +250,7 @@ func (t *tolerant) Next() (*eventlog.Record, error) {
 	if err != nil {
 		t.done = true
 		if err != io.EOF {
-			*t.errs = append(*t.errs, fmt.Errorf("%w (the events before were read)", err))
+			*t.errs = append(*t.errs, fmt.Errorf("%w (the events before the damage were read)", err))
 		}
 		return nil, io.EOF
 	}

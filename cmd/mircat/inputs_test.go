@@ -167,6 +167,31 @@ func TestPartlyReadable(t *testing.T) {
 	}
 }
 
+func TestDamagedInTheMiddle(t *testing.T) {
+	dir := t.TempDir()
+	damaged := filepath.Join(dir, "damaged.mirlog")
+	writeRawLog(t, damaged, true)
+	good := writeLog(t, dir, "0", pingBatches())
+	for _, cmd := range commands {
+		r := mircat(t, toEnd, append(cmd, damaged, good)...)
+		r.wantCode(t, exitPartial)
+		if !strings.Contains(r.stderr, "mircat: "+damaged+": unknown frame kind 'Z': corrupt event log (the events before the damage were read)\n") {
+			t.Errorf("%q: stderr %q", cmd, r.stderr)
+		}
+		// The damaged log's first event and all of the good one.
+		switch cmd[0] {
+		case "list":
+			if !strings.HasPrefix(r.stdout, "10 events, 2 nodes,") {
+				t.Errorf("list:\n%s", r.stdout)
+			}
+		case "show":
+			if n := len(lines(r.stdout)); n != 10 {
+				t.Errorf("%q: %d lines:\n%s", cmd, n, r.stdout)
+			}
+		}
+	}
+}
+
 func TestEmptyLog(t *testing.T) {
 	// A log with no events (a node that recorded nothing) reads fine.
 	log := writeLog(t, t.TempDir(), "0", nil)

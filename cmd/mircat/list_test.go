@@ -75,7 +75,7 @@ func TestListMergesNodesAndDirectories(t *testing.T) {
 func TestListUnknownAndUnencodableTypes(t *testing.T) {
 	dir := t.TempDir()
 	raw := filepath.Join(dir, "raw.mirlog")
-	writeRawLog(t, raw)
+	writeRawLog(t, raw, false)
 	writeLog(t, dir, "0", unencodableBatches())
 	r := mircat(t, "", "list", dir)
 	r.wantCode(t, exitOK)

@@ -132,8 +132,9 @@ const unknownTypeName = "mircattest.Unknown"
 // in this binary writes: an event of a type that is not registered here.
 // Its events are: seq 0, a mir.Init for "a"; seq 1, an unknownTypeName
 // event for "b" (encoded as the codec would, with the type's tag); seq 2, a
-// mir.Init for "c".
-func writeRawLog(t *testing.T, path string) {
+// mir.Init for "c". If damaged, a frame of an unknown kind follows the
+// first event, so that the log is damaged in its middle.
+func writeRawLog(t *testing.T, path string, damaged bool) {
 	t.Helper()
 	var frames []byte
 	frame := func(kind byte, payload []byte) {
@@ -175,6 +176,9 @@ func writeRawLog(t *testing.T, path string) {
 		p = append(binary.AppendUvarint(p, uint64(len(e.dest))), e.dest...)
 		p = append(binary.AppendUvarint(p, uint64(len(e.data))), e.data...)
 		frame('B', p)
+		if damaged && i == 0 {
+			frame('Z', []byte("?"))
+		}
 	}
 	frame('E', binary.AppendUvarint(nil, uint64(len(entries))))
 

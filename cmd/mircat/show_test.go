@@ -166,7 +166,7 @@ func TestShowJSON(t *testing.T) {
 
 func TestShowUnknownType(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "raw.mirlog")
-	writeRawLog(t, path)
+	writeRawLog(t, path, false)
 	r := mircat(t, "", "show", path)
 	r.wantCode(t, exitOK)
 	got := lines(r.stdout)
