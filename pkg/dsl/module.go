@@ -127,18 +127,31 @@ func (m *Module) applyEvent(ev stdtypes.Event) error {
 	if handled, err := m.events.dispatch(m, typeKey(ev), ev); handled {
 		return err
 	}
+	return m.unhandledEvent(ev)
+}
+
+// unhandledEvent decides about an event no handler takes: an error, but
+// for Init, which a module may ignore.
+func (m *Module) unhandledEvent(ev stdtypes.Event) error {
 	switch ev := ev.(type) {
 	case nil:
 		return fmt.Errorf("module %q: nil event", m.id)
-	case *stdevents.MessageReceived: // A nil one: rcv above was nil.
-		return fmt.Errorf("module %q: nil %s", m.id, stdtypes.TypeName(ev))
+	case *stdevents.MessageReceived: // Only a nil one gets here.
+		return m.nilEvent(stdtypes.TypeName(ev))
 	case *stdevents.Init:
 		if ev == nil {
-			return fmt.Errorf("module %q: nil %s", m.id, stdtypes.TypeName(ev))
+			return m.nilEvent(stdtypes.TypeName(ev))
 		}
 		return nil
 	}
 	return fmt.Errorf("module %q: no handler for event %s", m.id, stdtypes.TypeName(ev))
+}
+
+// nilEvent returns the error for a nil pointer of event type typeName.
+//
+//go:noinline
+func (m *Module) nilEvent(typeName string) error {
+	return fmt.Errorf("module %q: nil %s", m.id, typeName)
 }
 
 // applyMessage dispatches a received message by its type. What nobody
@@ -167,7 +180,8 @@ type Stats struct {
 	// DroppedMessages counts received messages a handler dropped (Drop).
 	DroppedMessages uint64
 	// DroppedEvents counts local events a handler dropped (Drop), for
-	// example a VerifyResult that found a peer's signature invalid.
+	// example a VerifyResult that found a peer's signature invalid, and
+	// drops returned by conditions.
 	DroppedEvents uint64
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -65,3 +66,23 @@ func TestTableSlowPath(t *testing.T) {
 		t.Errorf("table has %d keys, want at most %d", n, 1+maxLearnedKeys)
 	}
 }
+
+// TestRegisteredKeysMatch checks that events and messages find their
+// dispatchers by key, without the slow path (which would learn keys).
+func TestRegisteredKeysMatch(t *testing.T) {
+	m := NewModule("m")
+	UponEvent(m, func(*tEvA) error { return nil })
+	UponEvent(m, func(*tEvB) error { return nil })
+	UponInit(m, func() error { return nil })
+	UponMessageReceived(m, func(stdtypes.NodeID, *tMsg) error { return nil })
+	_, err := m.ApplyEvents(stdtypes.ListOf(&tEvB{}, &tEvA{}, stdevents.NewInit("m"),
+		stdevents.NewMessageReceived("m", "1", &tMsg{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.events.keys) != 3 || len(m.messages.keys) != 1 {
+		t.Errorf("the slow path learned keys: %d event keys, %d message keys", len(m.events.keys), len(m.messages.keys))
+	}
+}
+
+type tMsg struct{ stdtypes.MessageBase }

@@ -1,8 +1,6 @@
 package dsl
 
 import (
-	"fmt"
-
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -32,7 +30,7 @@ func (d *eventDispatcher[E, PE]) dispatch(m *Module, ev stdtypes.Event) (bool, e
 		return false, nil
 	}
 	if e == nil {
-		return true, fmt.Errorf("module %q: nil %s", m.id, d.name)
+		return true, m.nilEvent(d.name)
 	}
 	for i, h := range d.handlers {
 		if err := h(e); err != nil {
