@@ -3,6 +3,7 @@ package threshcrypto
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"math/bits"
 
@@ -10,14 +11,10 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
 
-// The curve arithmetic of the scheme: hashing to G1, encoding and decoding
-// points, pairing checks with precomputed lines, and Lagrange
-// interpolation in the exponent.
-
-// dst is the domain separation tag of hashing to G1: that of the basic
-// BLS signature scheme with minimal signature size (signatures in G1,
-// public keys in G2) of the IETF BLS signature draft.
-var dst = []byte("BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_")
+// The curve arithmetic of the scheme: encoding and decoding points,
+// pairing checks with precomputed lines, and Lagrange interpolation in the
+// exponent. Hashing to G1 is in hash.go, scalar multiplications that know
+// their scalar in scalarmul.go.
 
 // Sizes of encodings, in bytes.
 const (
@@ -59,15 +56,6 @@ var (
 func init() {
 	_, _, _, g2Gen = bls.Generators()
 	g2GenLines = bls.PrecomputeLines(g2Gen)
-}
-
-// hashToG1 hashes msg to a point of G1 (RFC 9380, random oracle variant).
-func hashToG1(msg []byte) (bls.G1Affine, error) {
-	h, err := bls.HashToG1(msg, dst)
-	if err != nil {
-		return bls.G1Affine{}, fmt.Errorf("hash to G1: %w", err)
-	}
-	return h, nil
 }
 
 // decodeG1 decodes a compressed G1 point from untrusted bytes: exactly
@@ -151,51 +139,89 @@ func interpolate(idx []int, pts []bls.G1Affine) bls.G1Affine {
 	return combineFull(idx, pts)
 }
 
-// smallLagrange returns integers c_i and d such that the Lagrange
+// smallLagrange returns integers c_i and d > 0 such that the Lagrange
 // coefficient for 0 at idx[i] is c_i / d, if they all fit in 63 bits.
-func smallLagrange(idx []int) (coeffs []int64, den *big.Int, ok bool) {
-	nums := make([]*big.Int, len(idx))
-	dens := make([]*big.Int, len(idx))
-	den = big.NewInt(1)
-	var g big.Int
+// Each coefficient is prod over j != i of x_j / (x_j - x_i), kept as a
+// reduced fraction while it is built, so that it overflows only if the
+// result would.
+func smallLagrange(idx []int) (coeffs []int64, den int64, ok bool) {
+	nums := make([]int64, len(idx))
+	dens := make([]int64, len(idx)) // Positive.
+	den = 1
 	for i, xi := range idx {
-		num, d := big.NewInt(1), big.NewInt(1)
+		num, d := int64(1), int64(1)
 		for j, xj := range idx {
 			if i == j {
 				continue
 			}
-			num.Mul(num, big.NewInt(int64(xj)))
-			d.Mul(d, big.NewInt(int64(xj-xi)))
+			a, b := int64(xj), int64(xj-xi)
+			// num/d and a/b are reduced fractions, so dividing out
+			// gcd(num, b) and gcd(a, d) leaves their product reduced.
+			g := gcd(num, b)
+			num, b = num/g, b/g
+			g = gcd(a, d)
+			a, d = a/g, d/g
+			if num, ok = mul63(num, a); !ok {
+				return nil, 0, false
+			}
+			if d, ok = mul63(d, b); !ok {
+				return nil, 0, false
+			}
 		}
-		g.GCD(nil, nil, num, new(big.Int).Abs(d))
-		num.Quo(num, &g)
-		d.Quo(d, &g)
-		if d.Sign() < 0 {
-			num.Neg(num)
-			d.Neg(d)
+		if d < 0 {
+			num, d = -num, -d
 		}
 		nums[i], dens[i] = num, d
-		// den = lcm(den, d)
-		g.GCD(nil, nil, den, d)
-		den.Mul(den, new(big.Int).Quo(d, &g))
-		if den.BitLen() > 63 {
-			return nil, nil, false
+		if den, ok = mul63(den, d/gcd(den, d)); !ok { // lcm(den, d)
+			return nil, 0, false
 		}
 	}
 	coeffs = make([]int64, len(idx))
 	for i := range idx {
-		c := new(big.Int).Quo(den, dens[i])
-		c.Mul(c, nums[i])
-		if !c.IsInt64() {
-			return nil, nil, false
+		if coeffs[i], ok = mul63(nums[i], den/dens[i]); !ok {
+			return nil, 0, false
 		}
-		coeffs[i] = c.Int64()
 	}
 	return coeffs, den, true
 }
 
+// gcd returns the greatest common divisor of |a| and |b|, not both zero.
+func gcd(a, b int64) int64 {
+	if a < 0 {
+		a = -a
+	}
+	if b < 0 {
+		b = -b
+	}
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// mul63 returns x*y and whether it fits in an int64 without its minimum
+// (so that it can be negated).
+func mul63(x, y int64) (int64, bool) {
+	neg := (x < 0) != (y < 0)
+	ax, ay := uint64(x), uint64(y)
+	if x < 0 {
+		ax = uint64(-x)
+	}
+	if y < 0 {
+		ay = uint64(-y)
+	}
+	hi, lo := bits.Mul64(ax, ay)
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	if neg {
+		return -int64(lo), true
+	}
+	return int64(lo), true
+}
+
 // combineSmall returns (1/den) * sum of coeffs[i] * pts[i].
-func combineSmall(coeffs []int64, den *big.Int, pts []bls.G1Affine) bls.G1Affine {
+func combineSmall(coeffs []int64, den int64, pts []bls.G1Affine) bls.G1Affine {
 	var acc bls.G1Jac
 	acc.X.SetOne()
 	acc.Y.SetOne() // The identity in Jacobian coordinates: (1, 1, 0).
@@ -212,8 +238,8 @@ func combineSmall(coeffs []int64, den *big.Int, pts []bls.G1Affine) bls.G1Affine
 		mulSmall(&term, &p, uint64(c))
 		acc.AddAssign(&term)
 	}
-	if den.Cmp(big.NewInt(1)) != 0 {
-		mulInverse(&acc, &acc, den.Int64())
+	if den != 1 {
+		mulInverse(&acc, &acc, den)
 	}
 	var out bls.G1Affine
 	out.FromJacobian(&acc)

@@ -125,7 +125,11 @@ func (c *BLS) SignShare(msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sig := c.secret.mul(&h)
+	var hj bls.G1Jac
+	hj.FromAffine(&h)
+	sigJac := c.secret.mul(&hj)
+	var sig bls.G1Affine
+	sig.FromJacobian(&sigJac)
 	out := make([]byte, 2, ShareSize)
 	binary.BigEndian.PutUint16(out, uint16(c.share.index))
 	enc := sig.Bytes()

@@ -52,21 +52,98 @@ func phi(p, q *bls.G1Jac) {
 	p.X.Mul(&p.X, &omega)
 }
 
+// Multiplication by a scalar in width-w NAF.
+
+// nafWindow is the width of the NAFs: digits are odd, up to
+// 2^(nafWindow-1) - 1 in absolute value, and about one digit in
+// nafWindow+1 is not zero. Five is the best trade-off between the table (8
+// odd multiples) and the additions (about 128 / 6 per 128-bit scalar).
+const nafWindow = 5
+
+// table holds the odd multiples p, 3p, ..., 15p of a point, in affine
+// coordinates so that adding one is a cheaper mixed addition.
+type table [1 << (nafWindow - 2)]bls.G1Affine
+
+// naf returns the width-nafWindow NAF of k >= 0, least significant digit
+// first.
+func naf(k *big.Int) []int8 {
+	// A NAF has at most one digit more than the number has bits.
+	digits := make([]int8, k.BitLen()+1)
+	return digits[:ecc.WnafDecomposition(k, nafWindow, digits)]
+}
+
+// mulNAF returns sum of k_i * p_i, for tables[i] the odd multiples of p_i
+// and nafs[i] the NAF of k_i: the terms share their doublings. It is not
+// constant-time, like the library's multiplications.
+func mulNAF(tables []table, nafs [][]int8) bls.G1Jac {
+	var acc bls.G1Jac
+	acc.X.SetOne()
+	acc.Y.SetOne() // The identity: Z = 0.
+	top := 0
+	for _, n := range nafs {
+		top = max(top, len(n))
+	}
+	for bit := top - 1; bit >= 0; bit-- {
+		acc.DoubleAssign()
+		for i := range tables {
+			if bit >= len(nafs[i]) {
+				continue
+			}
+			switch d := nafs[i][bit]; {
+			case d > 0:
+				acc.AddMixed(&tables[i][(d-1)/2])
+			case d < 0:
+				var neg bls.G1Affine
+				neg.Neg(&tables[i][(-d-1)/2])
+				acc.AddMixed(&neg)
+			}
+		}
+	}
+	return acc
+}
+
+// oddMultiples sets t[i] to (2i+1)*p, in affine coordinates with one field
+// inversion for all of them (Montgomery's trick).
+func oddMultiples(t *table, p *bls.G1Jac) {
+	var jac [len(t)]bls.G1Jac
+	var twice bls.G1Jac
+	jac[0] = *p
+	twice.Double(p)
+	for i := 1; i < len(jac); i++ {
+		jac[i].Set(&jac[i-1]).AddAssign(&twice)
+	}
+	// prefix[i] is the product of the Z coordinates before i. None is
+	// zero, as no odd multiple of a point of prime order r > 15 is the
+	// identity, unless p is the identity; then all are, the library's
+	// inverse of zero is zero, and every entry is (0, 0), the identity in
+	// affine coordinates: still right.
+	var prefix [len(t)]fp.Element
+	acc := fp.One()
+	for i := range jac {
+		prefix[i] = acc
+		acc.Mul(&acc, &jac[i].Z)
+	}
+	var inv fp.Element
+	inv.Inverse(&acc)
+	for i := len(jac) - 1; i >= 0; i-- {
+		var zInv, zInv2 fp.Element
+		zInv.Mul(&inv, &prefix[i])
+		inv.Mul(&inv, &jac[i].Z)
+		zInv2.Square(&zInv)
+		t[i].X.Mul(&jac[i].X, &zInv2)
+		t[i].Y.Mul(&jac[i].Y, &zInv2).Mul(&t[i].Y, &zInv)
+	}
+}
+
 // Multiplication by a fixed secret.
 
-// glvWindow is the width of the NAF of each half of a scalar: digits are
-// odd, up to 2^(glvWindow-1) - 1 in absolute value, and about one digit in
-// glvWindow+1 is not zero. Five is the best trade-off between the table
-// (8 odd multiples) and the additions (about 2 * 128 / 6) for 128-bit
-// halves.
-const glvWindow = 5
-
 // glvScalar is a scalar prepared for repeated multiplications: its split
-// k = k1 + k2*lambda (mod r) in width-glvWindow NAFs. Preparing costs
-// big-integer arithmetic that multiplying again and again need not repeat.
+// k = k1 + k2*lambda (mod r), with k1 and k2 of about 128 bits, in NAF.
+// Preparing costs big-integer arithmetic that multiplying again and again
+// need not repeat.
 type glvScalar struct {
-	// naf[0] and naf[1] are the NAF digits of |k1| and |k2|, least
-	// significant first; neg[i] tells whether k_i is negative.
+	// naf[0] and naf[1] are the NAFs of |k1| and |k2|; neg[i] tells
+	// whether k_i is negative.
 	naf [2][]int8
 	neg [2]bool
 }
@@ -80,20 +157,16 @@ func newGLVScalar(k *big.Int) *glvScalar {
 			s.neg[i] = true
 			split[i].Neg(&split[i])
 		}
-		// A NAF has at most one digit more than the number has bits.
-		naf := make([]int8, split[i].BitLen()+1)
-		s.naf[i] = naf[:ecc.WnafDecomposition(&split[i], glvWindow, naf)]
+		s.naf[i] = naf(&split[i])
 	}
 	return s
 }
 
-// mul returns k*p for the prepared k and p in G1: the two halves share
-// their doublings, and the odd multiples of p and phi(p) are computed
-// once, in affine coordinates, so that each addition is a cheaper mixed
-// one. It is not constant-time, like the library's multiplication it
-// replaces.
-func (s *glvScalar) mul(p *bls.G1Affine) bls.G1Affine {
-	var tables [2][1 << (glvWindow - 2)]bls.G1Affine
+// mul returns k*p for the prepared k and p in G1, as k1*p + k2*phi(p):
+// half the doublings of a plain multiplication, and the odd multiples of
+// phi(p) are those of p through phi, one field multiplication each.
+func (s *glvScalar) mul(p *bls.G1Jac) bls.G1Jac {
+	var tables [2]table
 	oddMultiples(&tables[0], p)
 	for i := range tables[1] {
 		tables[1][i] = tables[0][i]
@@ -106,66 +179,7 @@ func (s *glvScalar) mul(p *bls.G1Affine) bls.G1Affine {
 			}
 		}
 	}
-	var acc bls.G1Jac
-	acc.X.SetOne()
-	acc.Y.SetOne() // The identity: Z = 0.
-	for bit := max(len(s.naf[0]), len(s.naf[1])) - 1; bit >= 0; bit-- {
-		acc.DoubleAssign()
-		for i := range tables {
-			if bit < len(s.naf[i]) {
-				addDigit(&acc, &tables[i], s.naf[i][bit])
-			}
-		}
-	}
-	var out bls.G1Affine
-	out.FromJacobian(&acc)
-	return out
-}
-
-// addDigit adds d*p to acc, for a NAF digit d and table the odd multiples
-// of p.
-func addDigit(acc *bls.G1Jac, table *[1 << (glvWindow - 2)]bls.G1Affine, d int8) {
-	switch {
-	case d > 0:
-		acc.AddMixed(&table[(d-1)/2])
-	case d < 0:
-		var neg bls.G1Affine
-		neg.Neg(&table[(-d-1)/2])
-		acc.AddMixed(&neg)
-	}
-}
-
-// oddMultiples sets table[i] to (2i+1)*p, in affine coordinates with one
-// field inversion for all of them (Montgomery's trick).
-func oddMultiples(table *[1 << (glvWindow - 2)]bls.G1Affine, p *bls.G1Affine) {
-	var jac [len(table)]bls.G1Jac
-	var twice bls.G1Jac
-	jac[0].FromAffine(p)
-	twice.Double(&jac[0])
-	for i := 1; i < len(jac); i++ {
-		jac[i].Set(&jac[i-1]).AddAssign(&twice)
-	}
-	// prefix[i] is the product of the Z coordinates before i. None is
-	// zero, as no odd multiple of a point of prime order r > 15 is the
-	// identity, unless p is the identity; then all are, the library's
-	// inverse of zero is zero, and every entry is (0, 0), the identity in
-	// affine coordinates: still right.
-	var prefix [len(table)]fp.Element
-	acc := fp.One()
-	for i := range jac {
-		prefix[i] = acc
-		acc.Mul(&acc, &jac[i].Z)
-	}
-	var inv fp.Element
-	inv.Inverse(&acc)
-	for i := len(jac) - 1; i >= 0; i-- {
-		var zInv, zInv2 fp.Element
-		zInv.Mul(&inv, &prefix[i])
-		inv.Mul(&inv, &jac[i].Z)
-		zInv2.Square(&zInv)
-		table[i].X.Mul(&jac[i].X, &zInv2)
-		table[i].Y.Mul(&jac[i].Y, &zInv2).Mul(&table[i].Y, &zInv)
-	}
+	return mulNAF(tables[:], s.naf[:])
 }
 
 // Multiplication by the inverse of a small integer.
@@ -180,28 +194,32 @@ func oddMultiples(table *[1 << (glvWindow - 2)]bls.G1Affine, p *bls.G1Affine) {
 //	d | lambda:   1/d = -(lambda/d) * (1 + lambda), so p = -(lambda/d) * (q + phi(q));
 //	d | lambda+1: 1/d = -((lambda+1)/d) * lambda, so p = -((lambda+1)/d) * phi(q).
 //
-// A multiplication by a 126-bit integer needs no split and about half
-// the additions of a full one. Recovering 3 of 4 from shares 1, 2 and 4
-// (d = 3) is the common case that gains.
+// That costs as many doublings as a GLV multiplication, whose halves have
+// 128 bits too, but half the additions. Recovering 3 of 4 from shares 1, 2
+// and 4 (d = 3) is the common case that gains.
 func mulInverse(p, q *bls.G1Jac, d int64) {
-	var bd, c, rem big.Int
+	var bd, c, rem, lambda1 big.Int
 	bd.SetInt64(d)
+	lambda1.Add(&lambda, big.NewInt(1))
+	divides := func(n *big.Int) bool {
+		c.QuoRem(n, &bd, &rem)
+		return rem.Sign() == 0
+	}
 	var t bls.G1Jac
-	if c.QuoRem(&lambda, &bd, &rem); rem.Sign() == 0 {
+	switch {
+	case divides(&lambda):
 		phi(&t, q)
 		t.AddAssign(q)
-	} else {
-		var lambda1 big.Int
-		lambda1.Add(&lambda, big.NewInt(1))
-		if c.QuoRem(&lambda1, &bd, &rem); rem.Sign() != 0 {
-			var inv fr.Element
-			inv.SetInt64(d).Inverse(&inv)
-			inv.BigInt(&c)
-			p.ScalarMultiplication(q, &c)
-			return
-		}
+	case divides(&lambda1):
 		phi(&t, q)
+	default:
+		var inv fr.Element
+		inv.SetInt64(d).Inverse(&inv)
+		*p = newGLVScalar(inv.BigInt(&c)).mul(q)
+		return
 	}
 	t.Neg(&t)
-	p.ScalarMultiplication(&t, &c)
+	var tab [1]table
+	oddMultiples(&tab[0], &t)
+	*p = mulNAF(tab[:], [][]int8{naf(&c)})
 }

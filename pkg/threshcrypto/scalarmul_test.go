@@ -49,7 +49,7 @@ func TestGLVScalarMul(t *testing.T) {
 		var want bls.G1Affine
 		want.ScalarMultiplication(&p, k)
 		s := newGLVScalar(k)
-		if got := s.mul(&p); !got.Equal(&want) {
+		if got := mulAffine(s, &p); !got.Equal(&want) {
 			t.Fatalf("scalar %v: GLV multiplication differs from the library's", k)
 		}
 		// Each sign of each half, whether or not the split gives it:
@@ -69,11 +69,21 @@ func TestGLVScalarMul(t *testing.T) {
 			}
 			kf.Mul(&k2, &lambda).Add(&kf, &k1).Mod(&kf, fr.Modulus())
 			want.ScalarMultiplication(&p, &kf)
-			if got := f.mul(&p); !got.Equal(&want) {
+			if got := mulAffine(&f, &p); !got.Equal(&want) {
 				t.Fatalf("scalar %v, signs %v: GLV multiplication differs from the library's", k, f.neg)
 			}
 		}
 	}
+}
+
+// mulAffine returns s*p in affine coordinates.
+func mulAffine(s *glvScalar, p *bls.G1Affine) bls.G1Affine {
+	var pj bls.G1Jac
+	pj.FromAffine(p)
+	r := s.mul(&pj)
+	var out bls.G1Affine
+	out.FromJacobian(&r)
+	return out
 }
 
 // nafValue returns the integer whose NAF digits, least significant first,
@@ -111,7 +121,11 @@ func TestMulInverse(t *testing.T) {
 // takes each path of mulInverse.
 func TestInterpolate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	sets := [][]int{{1}, {1, 2, 3}, {2, 3, 4}, {1, 2, 4}, {1, 3, 4}, {1, 2, 5}, {3, 5, 7, 9}, {1, 2, 3, 4, 5, 6, 7}}
+	sets := [][]int{
+		{1}, {1, 2, 3}, {2, 3, 4}, {1, 2, 4}, {1, 3, 4}, {1, 2, 5}, {3, 5, 7, 9}, {1, 2, 3, 4, 5, 6, 7},
+		// Too large for small coefficients: the plain interpolation.
+		{1, 1024, 512, 3, 700, 999, 2, 5, 7, 1000, 11, 13, 17, 19, 23, 29},
+	}
 	for range 20 {
 		set := rng.Perm(40)[:1+rng.IntN(12)]
 		for i := range set {
