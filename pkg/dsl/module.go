@@ -42,7 +42,8 @@ type Module struct {
 
 	// out collects what handlers emit; ApplyEvents hands it to the node.
 	out *stdtypes.EventList
-	// from is the sender of the message being handled, for drop logs.
+	// from is the sender of the message being handled: message handlers
+	// get it, and drop logs name it.
 	from stdtypes.NodeID
 
 	// Counters are atomic: ReportStats reads them from any goroutine.
