@@ -98,6 +98,12 @@ func (s *selector) match(rec *eventlog.Record) bool {
 	return s.types.match(rec.Type) && s.query.Match(rec)
 }
 
+// past reports whether rec, and so every record after it, lies after the
+// --to time: logs are read in time order, so the scan can stop there.
+func (s *selector) past(rec *eventlog.Record) bool {
+	return !s.query.To.IsZero() && rec.Time.After(s.query.To)
+}
+
 func (f *showFlags) selector() (*selector, error) {
 	s := &selector{types: typeMatcher(f.events)}
 	for _, n := range f.nodes {
@@ -186,13 +192,20 @@ func runShow(e *env, paths []string, sel *selector, f showFlags) error {
 			return failure(err)
 		}
 		p.update()
+		if sel.past(rec) {
+			break
+		}
 		if !sel.match(rec) {
 			continue
 		}
 		d := decode(rec)
-		line = appendLine(line[:0], d)
-		if sel.grep != nil && !sel.grep.Match(line) {
-			continue
+		// The line is rendered for --grep even with --json, and only then:
+		// rendering walks the event by reflection.
+		if !f.json || sel.grep != nil {
+			line = appendLine(line[:0], d)
+			if sel.grep != nil && !sel.grep.Match(line) {
+				continue
+			}
 		}
 		if f.json {
 			werr = enc.Encode(toJSON(d))
