@@ -276,6 +276,14 @@ func (e *fastEncoder) slice(b []byte, n *encNode, p unsafe.Pointer) ([]byte, boo
 // array whose node is n.
 func (e *fastEncoder) elems(b []byte, n *encNode, p unsafe.Pointer, count int) ([]byte, bool) {
 	b = appendHead(b, majorArray, uint64(count))
+	if n.elem.op == opString && n.elem.tag.len == 0 { // Such as a list of node IDs.
+		for i := range count {
+			s := *(*string)(unsafe.Add(p, uintptr(i)*n.elemSize))
+			b = appendHead(b, majorText, uint64(len(s)))
+			b = append(b, s...)
+		}
+		return b, true
+	}
 	for i := range count {
 		var ok bool
 		if b, ok = e.value(b, n.elem, unsafe.Add(p, uintptr(i)*n.elemSize)); !ok {
@@ -339,6 +347,14 @@ func (e *fastEncoder) structValue(b []byte, n *encNode, p unsafe.Pointer) ([]byt
 				continue
 			case opUint64:
 				b = appendHead(b, majorUint, *(*uint64)(fp))
+				continue
+			case opBytes:
+				if s := *(*[]byte)(fp); s == nil {
+					b = append(b, cborNull)
+				} else {
+					b = appendHead(b, majorBytes, uint64(len(s)))
+					b = append(b, s...)
+				}
 				continue
 			}
 		}
@@ -574,7 +590,7 @@ func appendFloat64(b []byte, f float64) []byte {
 }
 
 // fastBufs holds scratch buffers for EncodeEvent and EncodeMessage, which
-// encode into one and return an exact-size copy.
+// encode into one and return an exact-size copy, as the library does.
 var fastBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledBuf is the largest scratch buffer kept for reuse: rare huge
