@@ -55,7 +55,7 @@ select the same events.
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.nodes, "node", nil, "show only events of these nodes")
 	fl.StringSliceVar(&f.modules, "module", nil, "show only events for these modules or their submodules (iss matches iss/pbft/3)")
-	fl.StringSliceVar(&f.events, "event", nil, "show only events of these types (mir.SendMessage, or SendMessage if unambiguous to you)")
+	fl.StringSliceVar(&f.events, "event", nil, "show only events of these types: mir.SendMessage, or SendMessage for that name in any package")
 	fl.StringVar(&f.from, "from", "", "show events from this sequence number or RFC 3339 time on")
 	fl.StringVar(&f.to, "to", "", "show events up to this sequence number or RFC 3339 time")
 	fl.StringVar(&f.grep, "grep", "", "show only events whose line matches this regular expression (Go syntax)")
