@@ -86,7 +86,8 @@ func Open(paths ...string) (Source, error) {
 }
 
 // Merge returns a Source yielding the records of sources ordered by time;
-// records of the same time come by node, then sequence number, then source.
+// records of the same time come by node, then run, then sequence number,
+// then source.
 // Each source must be ordered by time itself, as logs are. Closing it
 // closes the sources.
 func Merge(sources ...Source) Source {
@@ -118,6 +119,9 @@ func (h mergeHeap) Less(i, j int) bool {
 	}
 	if a.Node != b.Node {
 		return a.Node < b.Node
+	}
+	if a.Run != b.Run {
+		return a.Run < b.Run
 	}
 	if a.Seq != b.Seq {
 		return a.Seq < b.Seq

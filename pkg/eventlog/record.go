@@ -40,6 +40,10 @@ type Batch struct {
 type Record struct {
 	// Node is the node that dispatched the event.
 	Node stdtypes.NodeID
+	// Run tells the node's runs apart: a node restarted with a new
+	// recorder numbers its events from 0 again, in a new run. Stream logs
+	// use the recorder's start time (Unix ns); SQLite logs their run ID.
+	Run int64
 	// Seq is the event's position in the node's dispatch order, from 0.
 	Seq uint64
 	// Batch is the number of the batch the event was dispatched in: events

@@ -326,6 +326,7 @@ func (r *StreamReader) parseBatch(p []byte) error {
 		}
 		r.pending = append(r.pending, Record{
 			Node:        r.header.Node,
+			Run:         r.header.Start.UnixNano(),
 			Seq:         seq,
 			Batch:       number,
 			Time:        t,

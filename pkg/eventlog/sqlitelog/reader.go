@@ -324,7 +324,7 @@ func (r *reader) openRun(ctx context.Context, run Run, where string, args []any)
 		r: r, rows: rows, run: run,
 		dests: make(map[string]stdtypes.ModuleID),
 		types: make(map[string]string),
-		rec:   eventlog.Record{Node: run.Node, File: r.path},
+		rec:   eventlog.Record{Node: run.Node, Run: run.ID, File: r.path},
 	}, nil
 }
 
