@@ -2,10 +2,10 @@
 // files (*.mirlog), directories of them, and SQLite logs. Several logs are
 // merged by time, so the logs of all the nodes of a run read as one.
 //
-//	mircat list run/                         # counts per node, module, event type
-//	mircat show run/ --module pingpong       # one line per event
+//	mircat list run/                        # counts per node, module, event type
+//	mircat show run/ --module pingpong      # one line per event
 //	mircat show run/ --event mir.SendMessage --json | jq .event
-//	mircat debug run/0.000000.mirlog          # step through node 0's log
+//	mircat debug run/0.000000.mirlog        # step through node 0's log
 //
 // mircat decodes the events whose types are registered in its binary (see
 // registry.go); others are shown by their type name with a note.
