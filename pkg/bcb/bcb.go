@@ -1,0 +1,758 @@
+package bcb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/mirframework/mir/pkg/contextstore"
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/dsl"
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Module is the consistent broadcast of one node: a passive module,
+// written with package dsl. Build it with NewModule.
+type Module struct {
+	m *dsl.Module
+	s *state
+}
+
+var (
+	_ modules.PassiveModule = (*Module)(nil)
+	_ modules.StatsReporter = (*Module)(nil)
+)
+
+// ApplyEvents handles a batch of events (see package dsl).
+func (m *Module) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
+	return m.m.ApplyEvents(evs)
+}
+
+// Stats returns the module's counters. It is safe to call from any
+// goroutine.
+func (m *Module) Stats() Stats { return m.s.counters.stats(m.m.Stats()) }
+
+// ReportStats returns Stats, so that a node includes them in its own.
+func (m *Module) ReportStats() any { return m.Stats() }
+
+// Digest returns what nodes sign for instance id with payload: the SHA-256
+// digest of a domain tag, the leader, the sequence number and the payload,
+// each framed with its length (crypto.Digest). The instance is in the
+// digest, so a signature for one instance is worth nothing in another.
+func Digest(id InstanceID, payload []byte) []byte {
+	var seq [8]byte
+	binary.BigEndian.PutUint64(seq[:], id.Seq)
+	return crypto.Digest(crypto.SHA256, digestDomain, []byte(id.Leader), seq[:], payload)
+}
+
+var digestDomain = []byte("mir/bcb echo v1")
+
+// state is a node's state of every instance. The handlers NewModule
+// registers share it.
+type state struct {
+	self   stdtypes.NodeID
+	mc     ModuleConfig
+	params ModuleParams
+	m      *dsl.Module
+	logger *logging.Logger
+	// quorum is the size of a certificate (ModuleParams.Quorum).
+	quorum int
+	// index maps a member to its position in params.Membership.
+	index map[stdtypes.NodeID]int
+	// others is the membership without this node.
+	others []stdtypes.NodeID
+
+	// The part of every node, per leader: the instances it echoes and
+	// delivers. Never iterated, only looked up.
+	leaders map[stdtypes.NodeID]*leaderState
+
+	// The leader's part, for this node's own instances.
+	//
+	// nextSeq is the Seq the next Broadcast must have, started the number
+	// of instances started; Broadcasts started..nextSeq-1 wait in queued
+	// for room in the window.
+	nextSeq, started uint64
+	queued           []*Broadcast
+	// own holds the instances this node leads and still retransmits, and
+	// ownOrder their sequence numbers, ascending.
+	own      map[uint64]*ownInstance
+	ownOrder []uint64
+	// certified lists own instances that got a quorum of echoes in this
+	// batch; a condition sends their FINALs at the end of the batch.
+	certified []uint64
+
+	// Crypto requests gathered during a batch and sent at its end, as one
+	// SignRequest and one VerifyRequest, so that the crypto module can
+	// verify many signatures as one batch.
+	toSign     []signCtx
+	toVerify   []crypto.SigItem
+	verifyCtxs []verifyCtx
+	// signing and verifying keep the context of outstanding requests.
+	signing   contextstore.Store[[]signCtx]
+	verifying contextstore.Store[[]verifyCtx]
+
+	counters counters
+}
+
+// leaderState is what a node keeps of one leader's instances: the window
+// low..low+Window-1. Below low, every instance is finished for this node:
+// it never signs nor delivers anything there again.
+type leaderState struct {
+	low   uint64
+	slots map[uint64]*slot
+}
+
+// slot is a node's state of one instance of another leader (or its own).
+type slot struct {
+	// digest is what this node signed or is signing: the textbook's
+	// sentecho, made to survive retransmissions. sig is the signature,
+	// once the crypto module returned it, to echo again if asked.
+	digest []byte
+	sig    []byte
+	// verifying is set while a FINAL's certificate is being verified.
+	verifying bool
+	delivered bool
+}
+
+// ownInstance is the leader's state of an instance it leads.
+type ownInstance struct {
+	seq     uint64
+	payload []byte
+	digest  []byte
+	// sigs[i] is the verified echo of member i (the textbook's Σ), count
+	// how many there are; checking[i] is set while member i's echo is
+	// being verified.
+	sigs     [][]byte
+	count    int
+	checking []bool
+	// final is the FINAL sent, once the instance has a certificate.
+	final *FinalMsg
+	// acked[i] tells whether member i acknowledged the FINAL; acks counts
+	// them. retainTicks counts the ticks since n−f did.
+	acked       []bool
+	acks        int
+	retainTicks int
+}
+
+// signCtx is one digest in a SignRequest.
+type signCtx struct {
+	id     InstanceID
+	digest []byte
+}
+
+// verifyCtx is one ECHO (items == 1) or one FINAL's certificate in a
+// VerifyRequest; its items follow those of the context before it.
+type verifyCtx struct {
+	final bool
+	id    InstanceID
+	items int
+	// For an ECHO: the signer and the signature.
+	from int
+	sig  []byte
+	// For a FINAL: the payload.
+	payload []byte
+}
+
+// NewModule returns the bcb module of node self. A nil logger logs
+// nothing; with one, every dropped message is logged at LevelDebug.
+func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger) (*Module, error) {
+	if err := mc.Validate(); err != nil {
+		return nil, fmt.Errorf("bcb: %w", err)
+	}
+	if err := params.Validate(); err != nil {
+		return nil, fmt.Errorf("bcb: %w", err)
+	}
+	if !slices.Contains(params.Membership, self) {
+		return nil, fmt.Errorf("bcb: node %q is not in the membership %q", self, params.Membership)
+	}
+	s := &state{
+		self:    self,
+		mc:      mc,
+		params:  params,
+		logger:  logger,
+		quorum:  params.Quorum(),
+		index:   make(map[stdtypes.NodeID]int, len(params.Membership)),
+		leaders: make(map[stdtypes.NodeID]*leaderState, len(params.Membership)),
+		own:     make(map[uint64]*ownInstance),
+	}
+	s.params.Membership = slices.Clone(params.Membership)
+	for i, id := range s.params.Membership {
+		s.index[id] = i
+		s.leaders[id] = &leaderState{slots: make(map[uint64]*slot)}
+		if id != self {
+			s.others = append(s.others, id)
+		}
+	}
+	s.m = dsl.NewModule(mc.Self, dsl.WithLogger(logger))
+	s.register()
+	return &Module{m: s.m, s: s}, nil
+}
+
+// register registers the handlers, each under the line of the textbook's
+// Signed Echo Broadcast it implements (see the package documentation).
+func (s *state) register() {
+	m := s.m
+
+	// upon event <bcb, Init> do ...
+	dsl.UponInit(m, func() error {
+		dsl.EmitEvent(m, stdevents.NewTimerRepeat(s.mc.Timer, s.params.RetransmitPeriod, 0, NewTick(s.mc.Self)))
+		return nil
+	})
+
+	// upon event <bcb, Broadcast | m> do  // only process s
+	//     forall q ∈ Π do trigger <al, Send | q, [SEND, m]>
+	dsl.UponEvent(m, s.onBroadcast)
+
+	// upon event <al, Deliver | p, [SEND, m]> such that p = s and sentecho = FALSE do
+	//     sentecho := TRUE; σ := sign(self, bcb‖self‖ECHO‖m)
+	dsl.UponMessageReceived(m, s.onSend)
+	//     trigger <al, Send | s, [ECHO, m, σ]>
+	dsl.UponEvent(m, s.onSigned)
+
+	// upon event <al, Deliver | p, [ECHO, m, σ]> do  // only process s
+	//     if echos[p] = ⊥ ∧ verifysig(p, bcb‖p‖ECHO‖m, σ) then echos[p] := m; Σ[p] := σ
+	dsl.UponMessageReceived(m, s.onEcho)
+
+	// upon event <al, Deliver | p, [FINAL, m, Σ]> do
+	//     if #({p ∈ Π | Σ[p] ≠ ⊥ ∧ verifysig(p, bcb‖p‖ECHO‖m, Σ[p])}) > (N+f)/2
+	//        and delivered = FALSE then delivered := TRUE; trigger <bcb, Deliver | s, m>
+	dsl.UponMessageReceived(m, s.onFinal)
+
+	// The second half of the two rules above: verifysig, answered by the
+	// crypto module.
+	dsl.UponEvent(m, s.onVerified)
+
+	// upon exists m ≠ ⊥ such that #({p ∈ Π | echos[p] = m}) > (N+f)/2 and sentfinal = FALSE do
+	//     sentfinal := TRUE; forall q ∈ Π do trigger <al, Send | q, [FINAL, m, Σ]>
+	dsl.UponCondition(m, s.sendFinals)
+
+	// Not in the textbook, whose links are perfect: acknowledgments and
+	// retransmission, and garbage collection of finished instances.
+	dsl.UponMessageReceived(m, s.onAck)
+	dsl.UponEvent(m, s.onTick)
+
+	// At the end of each batch, the signatures and verifications the
+	// batch asked for go to the crypto module together.
+	dsl.UponCondition(m, s.flushCrypto)
+}
+
+// drop counts a dropped message and returns the error that makes package
+// dsl drop and log it.
+func (s *state) drop(r reason, format string, args ...any) error {
+	s.counters.inc(r)
+	return dsl.Drop(format, args...)
+}
+
+// onBroadcast starts (or queues, while the window is full) an instance led
+// by this node.
+func (s *state) onBroadcast(b *Broadcast) error {
+	switch {
+	case b.Seq != s.nextSeq:
+		return fmt.Errorf("Broadcast with Seq %d; the next must be %d", b.Seq, s.nextSeq)
+	case len(b.Payload) > s.params.MaxPayloadBytes:
+		return fmt.Errorf("Broadcast of %d bytes; MaxPayloadBytes is %d", len(b.Payload), s.params.MaxPayloadBytes)
+	case len(s.queued) >= s.params.MaxQueuedBroadcasts && s.started < s.nextSeq:
+		return fmt.Errorf("%d Broadcasts wait for the window (MaxQueuedBroadcasts): instances do not finish as fast as they are broadcast", len(s.queued))
+	}
+	s.nextSeq++
+	s.queued = append(s.queued, b)
+	return s.startQueued()
+}
+
+// ownLow is the lowest instance the leader still retransmits.
+func (s *state) ownLow() uint64 {
+	if len(s.ownOrder) > 0 {
+		return s.ownOrder[0]
+	}
+	return s.started
+}
+
+// startQueued starts the queued Broadcasts that fit in the window.
+func (s *state) startQueued() error {
+	for len(s.queued) > 0 && s.started-s.ownLow() < s.params.Window {
+		b := s.queued[0]
+		s.queued[0] = nil
+		s.queued = s.queued[1:]
+		if err := s.start(b.Payload); err != nil {
+			return err
+		}
+	}
+	if len(s.queued) == 0 {
+		s.queued = nil // Let the backing array go.
+	}
+	return nil
+}
+
+// start sends the SEND of a new instance to the others and signs its
+// digest for this node's own echo.
+func (s *state) start(payload []byte) error {
+	id := InstanceID{Leader: s.self, Seq: s.started}
+	s.started++
+	n := len(s.params.Membership)
+	inst := &ownInstance{
+		seq:      id.Seq,
+		payload:  payload,
+		digest:   Digest(id, payload),
+		sigs:     make([][]byte, n),
+		checking: make([]bool, n),
+		acked:    make([]bool, n),
+	}
+	s.own[id.Seq] = inst
+	s.ownOrder = append(s.ownOrder, id.Seq)
+	s.counters.inc(rBroadcasts)
+	dsl.SendMessage(s.m, s.mc.Net, &SendMsg{Seq: id.Seq, Low: s.ownLow(), Payload: payload}, s.others...)
+
+	// The leader is a process of Π too: it echoes its own SEND, without a
+	// round trip through the network.
+	ls := s.leaders[s.self]
+	sl, ok := ls.open(id.Seq, s.params.Window)
+	if !ok || sl.digest != nil {
+		// The own window only moves past delivered instances, all of which
+		// were started before.
+		return fmt.Errorf("bcb: own instance %v outside the own window at %d (a bug)", id, ls.low)
+	}
+	sl.digest = inst.digest
+	s.toSign = append(s.toSign, signCtx{id: id, digest: inst.digest})
+	return nil
+}
+
+// open returns the slot of instance seq, creating it, if seq is in the
+// window; ok is false below or above it.
+func (ls *leaderState) open(seq, window uint64) (sl *slot, ok bool) {
+	if seq < ls.low || seq-ls.low >= window {
+		return nil, false
+	}
+	sl = ls.slots[seq]
+	if sl == nil {
+		sl = &slot{}
+		ls.slots[seq] = sl
+	}
+	return sl, true
+}
+
+// advance moves the window's low end to at least low, forgetting the
+// slots below it, then past every delivered slot.
+func (ls *leaderState) advance(low, window uint64) {
+	if low > ls.low {
+		if low-ls.low >= window {
+			clear(ls.slots)
+		} else {
+			for seq := ls.low; seq < low; seq++ {
+				delete(ls.slots, seq)
+			}
+		}
+		ls.low = low
+	}
+	for {
+		sl := ls.slots[ls.low]
+		if sl == nil || !sl.delivered {
+			return
+		}
+		delete(ls.slots, ls.low)
+		ls.low++
+	}
+}
+
+// checkLeaderMsg validates what SEND and FINAL have in common and moves
+// the window of leader from as the leader asks. It returns the leader's
+// state, or the error that drops the message.
+func (s *state) checkLeaderMsg(from stdtypes.NodeID, seq, low uint64, payload []byte) (*leaderState, error) {
+	ls := s.leaders[from]
+	switch {
+	case ls == nil:
+		return nil, s.drop(rUnknownSender, "from %s, not a member", from)
+	case len(payload) > s.params.MaxPayloadBytes:
+		return nil, s.drop(rOversize, "payload of %d bytes", len(payload))
+	case low > seq:
+		return nil, s.drop(rMalformed, "Low %d above Seq %d", low, seq)
+	}
+	// The leader gave up on the instances below low: so does this node.
+	// A Byzantine leader gains nothing by lying: only its own instances
+	// are forgotten.
+	ls.advance(low, s.params.Window)
+	return ls, nil
+}
+
+// stale answers a message about an instance this node finished with an
+// ACK, so that the leader stops retransmitting it, and drops the message.
+func (s *state) stale(leader stdtypes.NodeID, seq uint64, what string) error {
+	dsl.SendMessage(s.m, s.mc.Net, &AckMsg{Seq: seq}, leader)
+	return s.drop(rStale, "%s for finished instance %s/%d", what, leader, seq)
+}
+
+// onSend echoes the first payload the leader proposes for an instance.
+func (s *state) onSend(from stdtypes.NodeID, msg *SendMsg) error {
+	ls, err := s.checkLeaderMsg(from, msg.Seq, msg.Low, msg.Payload)
+	if err != nil {
+		return err
+	}
+	if msg.Seq < ls.low {
+		return s.stale(from, msg.Seq, "SEND")
+	}
+	sl, ok := ls.open(msg.Seq, s.params.Window)
+	if !ok {
+		return s.drop(rOutOfWindow, "SEND for instance %d, beyond the window %d+%d", msg.Seq, ls.low, s.params.Window)
+	}
+	if sl.delivered {
+		return s.stale(from, msg.Seq, "SEND")
+	}
+	id := InstanceID{Leader: from, Seq: msg.Seq}
+	digest := Digest(id, msg.Payload)
+	switch {
+	case sl.digest == nil: // sentecho = FALSE
+		sl.digest = digest
+		s.toSign = append(s.toSign, signCtx{id: id, digest: digest})
+		return nil
+	case !bytes.Equal(sl.digest, digest):
+		return s.drop(rEquivocation, "SEND for %v with another payload than before", id)
+	case sl.sig != nil:
+		// A retransmission: the echo was lost, or is still on its way.
+		dsl.SendMessage(s.m, s.mc.Net, &EchoMsg{Seq: msg.Seq, Sig: sl.sig}, from)
+		return s.drop(rDuplicate, "SEND for %v again: echoed again", id)
+	}
+	return s.drop(rDuplicate, "SEND for %v again while signing", id)
+}
+
+// onSigned sends the echoes the crypto module signed.
+func (s *state) onSigned(res *crypto.SignResult) error {
+	ctxs, ok := s.signing.Recover(res.Origin.ID)
+	if !ok {
+		return fmt.Errorf("SignResult for unknown request %d", res.Origin.ID)
+	}
+	if len(res.Sigs) != len(ctxs) {
+		return fmt.Errorf("SignResult with %d signatures for %d digests", len(res.Sigs), len(ctxs))
+	}
+	for i, c := range ctxs {
+		sl := s.leaders[c.id.Leader].slots[c.id.Seq]
+		if sl == nil || sl.sig != nil || !bytes.Equal(sl.digest, c.digest) {
+			continue // Forgotten meanwhile.
+		}
+		sl.sig = res.Sigs[i]
+		if c.id.Leader == s.self {
+			// This node's own echo needs no verification.
+			if inst := s.own[c.id.Seq]; inst != nil {
+				s.addEcho(inst, s.index[s.self], sl.sig)
+			}
+			continue
+		}
+		dsl.SendMessage(s.m, s.mc.Net, &EchoMsg{Seq: c.id.Seq, Sig: sl.sig}, c.id.Leader)
+	}
+	return nil
+}
+
+// onEcho has the signature of an echo to an instance this node leads
+// verified.
+func (s *state) onEcho(from stdtypes.NodeID, msg *EchoMsg) error {
+	i, ok := s.index[from]
+	if !ok {
+		return s.drop(rUnknownSender, "from %s, not a member", from)
+	}
+	if err := validSig(msg.Sig); err != nil {
+		return s.drop(rMalformed, "ECHO for %d: %v", msg.Seq, err)
+	}
+	inst := s.own[msg.Seq]
+	switch {
+	case inst == nil && msg.Seq < s.ownLow():
+		return s.drop(rStale, "ECHO for finished instance %d", msg.Seq)
+	case inst == nil:
+		return s.drop(rUnknownInstance, "ECHO for instance %d, never started", msg.Seq)
+	case inst.final != nil:
+		return s.drop(rStale, "ECHO for instance %d, certified already", msg.Seq)
+	case inst.sigs[i] != nil || inst.checking[i]:
+		return s.drop(rDuplicate, "second ECHO for instance %d", msg.Seq)
+	}
+	inst.checking[i] = true
+	s.toVerify = append(s.toVerify, crypto.SigItem{Msg: inst.digest, Sig: msg.Sig, Signer: from})
+	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{id: InstanceID{s.self, msg.Seq}, items: 1, from: i, sig: msg.Sig})
+	return nil
+}
+
+// addEcho adds member i's verified echo to an instance this node leads;
+// with a quorum, the instance is certified at the end of the batch.
+func (s *state) addEcho(inst *ownInstance, i int, sig []byte) {
+	if inst.final != nil || inst.sigs[i] != nil {
+		return
+	}
+	inst.sigs[i] = sig
+	inst.count++
+	if inst.count == s.quorum {
+		s.certified = append(s.certified, inst.seq)
+	}
+}
+
+// sendFinals sends the FINAL of each instance certified in this batch and
+// delivers it here: the leader built the certificate from signatures it
+// verified, so it need not send it to itself and verify it again.
+func (s *state) sendFinals() error {
+	for _, seq := range s.certified {
+		inst := s.own[seq]
+		if inst == nil || inst.final != nil {
+			continue
+		}
+		final := &FinalMsg{Seq: seq, Payload: inst.payload}
+		for i, sig := range inst.sigs {
+			if sig != nil && len(final.Sigs) < s.quorum {
+				final.Signers = append(final.Signers, s.params.Membership[i])
+				final.Sigs = append(final.Sigs, sig)
+			}
+		}
+		inst.final = final // sentfinal := TRUE
+		final.Low = s.ownLow()
+		dsl.SendMessage(s.m, s.mc.Net, final, s.others...)
+		inst.acked[s.index[s.self]] = true
+		inst.acks = 1
+		if sl := s.leaders[s.self].slots[seq]; sl != nil {
+			s.deliver(InstanceID{s.self, seq}, sl, inst.payload)
+		}
+	}
+	s.certified = s.certified[:0]
+	return nil
+}
+
+// onFinal has the certificate of a FINAL verified, if the node has not
+// delivered the instance.
+func (s *state) onFinal(from stdtypes.NodeID, msg *FinalMsg) error {
+	ls, err := s.checkLeaderMsg(from, msg.Seq, msg.Low, msg.Payload)
+	if err != nil {
+		return err
+	}
+	if err := s.checkCertificate(msg); err != nil {
+		return s.drop(rBadCertificate, "FINAL for %s/%d: %v", from, msg.Seq, err)
+	}
+	if msg.Seq < ls.low {
+		return s.stale(from, msg.Seq, "FINAL")
+	}
+	sl, ok := ls.open(msg.Seq, s.params.Window)
+	switch {
+	case !ok:
+		return s.drop(rOutOfWindow, "FINAL for instance %d, beyond the window %d+%d", msg.Seq, ls.low, s.params.Window)
+	case sl.delivered:
+		return s.stale(from, msg.Seq, "FINAL")
+	case sl.verifying:
+		return s.drop(rDuplicate, "FINAL for %s/%d while verifying another", from, msg.Seq)
+	}
+	id := InstanceID{Leader: from, Seq: msg.Seq}
+	digest := Digest(id, msg.Payload)
+	sl.verifying = true
+	for i, signer := range msg.Signers {
+		s.toVerify = append(s.toVerify, crypto.SigItem{Msg: digest, Sig: msg.Sigs[i], Signer: signer})
+	}
+	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{final: true, id: id, items: len(msg.Signers), payload: msg.Payload})
+	return nil
+}
+
+// checkCertificate checks the form of a FINAL's certificate: a quorum of
+// distinct members, each with a signature of possible length. The
+// signatures themselves go to the crypto module.
+func (s *state) checkCertificate(msg *FinalMsg) error {
+	n := len(msg.Signers)
+	switch {
+	case n != len(msg.Sigs):
+		return fmt.Errorf("%d signers and %d signatures", n, len(msg.Sigs))
+	case n < s.quorum:
+		return fmt.Errorf("%d signers; a certificate needs %d", n, s.quorum)
+	case n > len(s.params.Membership):
+		return fmt.Errorf("%d signers in a membership of %d", n, len(s.params.Membership))
+	}
+	var seen [64]bool // Enough for small memberships without allocating.
+	seenBig := map[int]bool(nil)
+	for k, signer := range msg.Signers {
+		i, ok := s.index[signer]
+		if !ok {
+			return fmt.Errorf("signer %q is not a member", signer)
+		}
+		if i < len(seen) {
+			if seen[i] {
+				return fmt.Errorf("signer %q twice", signer)
+			}
+			seen[i] = true
+		} else {
+			if seenBig == nil {
+				seenBig = make(map[int]bool)
+			}
+			if seenBig[i] {
+				return fmt.Errorf("signer %q twice", signer)
+			}
+			seenBig[i] = true
+		}
+		if err := validSig(msg.Sigs[k]); err != nil {
+			return fmt.Errorf("signer %q: %w", signer, err)
+		}
+	}
+	return nil
+}
+
+// onVerified takes the answer to the verifications of a batch: echoes
+// count towards their instance's certificate, certificates deliver.
+func (s *state) onVerified(res *crypto.VerifyResult) error {
+	ctxs, ok := s.verifying.Recover(res.Origin.ID)
+	if !ok {
+		return fmt.Errorf("VerifyResult for unknown request %d", res.Origin.ID)
+	}
+	total := 0
+	for _, c := range ctxs {
+		total += c.items
+	}
+	if total != len(res.Valid) {
+		return fmt.Errorf("VerifyResult with %d results for %d signatures", len(res.Valid), total)
+	}
+	valid := res.Valid
+	for _, c := range ctxs {
+		ok := res.AllValid || !slices.Contains(valid[:c.items], false)
+		valid = valid[c.items:]
+		if c.final {
+			s.verifiedFinal(c, ok)
+		} else {
+			s.verifiedEcho(c, ok)
+		}
+	}
+	return nil
+}
+
+// verifiedEcho adds a verified echo, or counts a bad one.
+func (s *state) verifiedEcho(c verifyCtx, ok bool) {
+	inst := s.own[c.id.Seq]
+	if inst == nil {
+		return // Finished meanwhile.
+	}
+	inst.checking[c.from] = false
+	if !ok {
+		s.badInput(rBadSignature, "ECHO with an invalid signature", c.id, s.params.Membership[c.from])
+		return
+	}
+	s.addEcho(inst, c.from, c.sig)
+}
+
+// verifiedFinal delivers an instance whose certificate verified.
+func (s *state) verifiedFinal(c verifyCtx, ok bool) {
+	sl := s.leaders[c.id.Leader].slots[c.id.Seq]
+	if sl == nil || sl.delivered {
+		return // Forgotten meanwhile.
+	}
+	sl.verifying = false
+	if !ok {
+		s.badInput(rBadCertificate, "FINAL with an invalid signature in its certificate", c.id, c.id.Leader)
+		return
+	}
+	s.deliver(c.id, sl, c.payload)
+	dsl.SendMessage(s.m, s.mc.Net, &AckMsg{Seq: c.id.Seq}, c.id.Leader)
+}
+
+// deliver delivers an instance: delivered := TRUE; trigger <bcb, Deliver | s, m>.
+func (s *state) deliver(id InstanceID, sl *slot, payload []byte) {
+	sl.delivered = true
+	s.counters.inc(rDelivered)
+	dsl.EmitEvent(s.m, NewDeliver(s.mc.App, id, payload))
+	s.leaders[id.Leader].advance(0, s.params.Window)
+}
+
+// badInput counts and logs input found invalid by the crypto module,
+// whose answer covers many messages and so cannot be dropped as a whole.
+func (s *state) badInput(r reason, what string, id InstanceID, from stdtypes.NodeID) {
+	s.counters.inc(r)
+	if s.logger.Enabled(logging.LevelDebug) {
+		s.logger.LogAttrs(logging.LevelDebug, "dropped input", slog.String("module", string(s.mc.Self)),
+			slog.String("reason", what), slog.String("instance", id.String()), slog.String("from", string(from)))
+	}
+}
+
+// onAck notes that a node has the instance, so that the leader stops
+// retransmitting its FINAL there.
+func (s *state) onAck(from stdtypes.NodeID, msg *AckMsg) error {
+	i, ok := s.index[from]
+	if !ok {
+		return s.drop(rUnknownSender, "from %s, not a member", from)
+	}
+	inst := s.own[msg.Seq]
+	switch {
+	case inst == nil && msg.Seq < s.ownLow():
+		return s.drop(rStale, "ACK for finished instance %d", msg.Seq)
+	case inst == nil || inst.final == nil:
+		return s.drop(rUnknownInstance, "ACK for instance %d, which has no certificate", msg.Seq)
+	case inst.acked[i]:
+		return s.drop(rDuplicate, "second ACK for instance %d", msg.Seq)
+	}
+	inst.acked[i] = true
+	inst.acks++
+	return nil
+}
+
+// onTick retransmits what the leader's instances still miss: the SEND to
+// nodes that did not echo, the FINAL to nodes that did not acknowledge it.
+// An instance that every node acknowledged is finished; so is one that
+// n−f nodes acknowledged RetainTicks ticks ago.
+func (s *state) onTick(*Tick) error {
+	n := len(s.params.Membership)
+	var finished []uint64
+	low := s.ownLow()
+	for _, seq := range s.ownOrder {
+		inst := s.own[seq]
+		if inst.final == nil {
+			if to := s.missing(inst.sigs, nil); len(to) > 0 {
+				dsl.SendMessage(s.m, s.mc.Net, &SendMsg{Seq: seq, Low: low, Payload: inst.payload}, to...)
+			}
+			continue
+		}
+		if inst.acks >= n-s.params.F {
+			inst.retainTicks++
+		}
+		if inst.acks == n || inst.retainTicks > s.params.RetainTicks {
+			if inst.acks < n {
+				s.counters.inc(rGaveUp)
+			}
+			finished = append(finished, seq)
+			continue
+		}
+		final := *inst.final
+		final.Low = low
+		dsl.SendMessage(s.m, s.mc.Net, &final, s.missing(nil, inst.acked)...)
+	}
+	if len(finished) > 0 {
+		for _, seq := range finished {
+			delete(s.own, seq)
+		}
+		s.ownOrder = slices.DeleteFunc(s.ownOrder, func(seq uint64) bool { return s.own[seq] == nil })
+		return s.startQueued()
+	}
+	return nil
+}
+
+// missing returns the other nodes i with no sigs[i], or with no acked[i].
+func (s *state) missing(sigs [][]byte, acked []bool) []stdtypes.NodeID {
+	var to []stdtypes.NodeID
+	for i, id := range s.params.Membership {
+		if id != s.self && ((sigs != nil && sigs[i] == nil) || (acked != nil && !acked[i])) {
+			to = append(to, id)
+		}
+	}
+	return to
+}
+
+// flushCrypto sends what the batch asked of the crypto module: one
+// SignRequest, one VerifyRequest.
+func (s *state) flushCrypto() error {
+	if len(s.toSign) > 0 {
+		digests := make([][]byte, len(s.toSign))
+		for i, c := range s.toSign {
+			digests[i] = c.digest
+		}
+		id := s.signing.Store(s.toSign)
+		s.toSign = nil
+		dsl.EmitEvent(s.m, &crypto.SignRequest{
+			Header: stdtypes.NewHeader(s.mc.Crypto), Origin: crypto.Origin{Module: s.mc.Self, ID: id}, Msgs: digests,
+		})
+	}
+	if len(s.toVerify) > 0 {
+		id := s.verifying.Store(s.verifyCtxs)
+		dsl.EmitEvent(s.m, &crypto.VerifyRequest{
+			Header: stdtypes.NewHeader(s.mc.Crypto), Origin: crypto.Origin{Module: s.mc.Self, ID: id}, Items: s.toVerify,
+		})
+		s.toVerify, s.verifyCtxs = nil, nil
+	}
+	return nil
+}

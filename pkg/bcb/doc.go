@@ -1,0 +1,94 @@
+// Package bcb is Byzantine consistent broadcast: a leader broadcasts a
+// payload, and no two correct nodes deliver different payloads for it,
+// even if the leader is Byzantine. It is the Signed Echo Broadcast of
+// Cachin, Guerraoui and Rodrigues, "Introduction to Reliable and Secure
+// Distributed Programming" (2nd ed., Springer, 2011), for n ≥ 3f+1 nodes
+// of which at most f are Byzantine, running many instances at once.
+//
+// # Properties
+//
+// For each instance (InstanceID: the leader and its sequence number):
+//
+//   - Consistency: no two correct nodes deliver different payloads.
+//   - Integrity: a node delivers at most once; if the leader is correct,
+//     only what it broadcast.
+//   - Validity: if the leader is correct, every correct node delivers its
+//     payload (see "Losses and memory" for the one limit).
+//
+// Unlike reliable broadcast, a Byzantine leader can make some correct
+// nodes deliver and others not (no totality).
+//
+// # The protocol, as the textbook writes it
+//
+// Each handler of this package is registered under the line it implements
+// (bcb.go, register):
+//
+//	upon event <bcb, Broadcast | m> do                        // only the leader s
+//	    forall q ∈ Π do trigger <al, Send | q, [SEND, m]>
+//	upon event <al, Deliver | p, [SEND, m]> such that p = s and sentecho = FALSE do
+//	    sentecho := TRUE
+//	    σ := sign(self, bcb‖self‖ECHO‖m)
+//	    trigger <al, Send | s, [ECHO, m, σ]>
+//	upon event <al, Deliver | p, [ECHO, m, σ]> do              // only the leader s
+//	    if echos[p] = ⊥ ∧ verifysig(p, bcb‖p‖ECHO‖m, σ) then
+//	        echos[p] := m; Σ[p] := σ
+//	upon exists m ≠ ⊥ such that #({p ∈ Π | echos[p] = m}) > (N+f)/2 and sentfinal = FALSE do
+//	    sentfinal := TRUE
+//	    forall q ∈ Π do trigger <al, Send | q, [FINAL, m, Σ]>
+//	upon event <al, Deliver | p, [FINAL, m, Σ]> do
+//	    if #({p ∈ Π | Σ[p] ≠ ⊥ ∧ verifysig(p, bcb‖p‖ECHO‖m, Σ[p])}) > (N+f)/2 and delivered = FALSE then
+//	        delivered := TRUE
+//	        trigger <bcb, Deliver | s, m>
+//
+// What differs, and why:
+//
+//   - Nodes sign the instance's Digest (leader, sequence number, payload)
+//     rather than m itself, and ECHO carries no m: the leader knows it.
+//   - sign and verifysig are requests to the crypto module (pkg/crypto),
+//     answered by SignResult and VerifyResult events, so that the same
+//     code runs with the synchronous module in simulation and with the
+//     worker pool in production. A batch's requests go out together at
+//     its end (one SignRequest, one VerifyRequest), which lets the crypto
+//     module verify many signatures as one batch; the context of each is
+//     kept in a contextstore.Store until its answer comes.
+//   - The leader only counts echoes for its own m, so "exists m" is its
+//     m; the quorum is the Quorum() smallest number above (N+f)/2; the
+//     certificate holds exactly that many signatures.
+//   - The leader delivers when it builds the certificate, rather than
+//     sending FINAL to itself and verifying signatures it has verified.
+//   - A node that echoed m may deliver another m' with a valid
+//     certificate; a correct node echoes only one m per instance, which is
+//     what makes two certificates of different payloads impossible.
+//
+// # Untrusted input
+//
+// Every message is validated before it changes anything, and dropped,
+// counted (Stats) and logged at LevelDebug when invalid: a sender outside
+// the membership, a payload above MaxPayloadBytes, an instance outside the
+// window, a second ECHO or a second SEND with another payload, a
+// signature of impossible length or that does not verify, a certificate
+// with too few, repeated or unknown signers or a bad signature. The leader
+// of an instance is never read from a message: it is the sender of SEND
+// and FINAL and the receiver of ECHO and ACK.
+//
+// # Losses and memory
+//
+// The textbook assumes perfect links; transports lose messages. So each
+// node acknowledges a FINAL (ACK) and the leader retransmits, every
+// RetransmitPeriod, its SEND to the nodes that did not echo and its FINAL
+// to those that did not acknowledge. A node keeps, of each leader, a
+// window of Window instances, from the oldest it has not finished; it
+// forgets an instance once it has delivered it and all before it, and the
+// leader forgets one once every node acknowledged it. A crashed node never
+// acknowledges: so the leader also gives up RetainTicks periods after
+// n−f nodes acknowledged, and tells the others (SendMsg.Low), which then
+// forget that instance too. Memory is therefore bounded by the window, per
+// leader, whatever the Byzantine nodes send; the price is that a correct
+// node cut off for longer than RetainTicks periods may miss instances.
+//
+// # Determinism
+//
+// The module starts no goroutines, reads no clock (time comes as Ticks
+// from the timer) and never lets map order reach its output: simulation
+// runs (pkg/testsim) reproduce exactly from their seed.
+package bcb

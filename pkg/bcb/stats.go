@@ -1,0 +1,111 @@
+package bcb
+
+import (
+	"sync/atomic"
+
+	"github.com/mirframework/mir/pkg/dsl"
+)
+
+// Stats counts what a module did and what it dropped, by reason. Every
+// dropped message is also logged, at LevelDebug, with its sender and the
+// reason, if the module has a logger.
+type Stats struct {
+	// Broadcasts counts the instances this node started as leader, and
+	// Delivered the instances it delivered (its own included).
+	Broadcasts uint64
+	Delivered  uint64
+	// GaveUp counts the leader's instances it stopped retransmitting
+	// before every node acknowledged them (ModuleParams.RetainTicks).
+	GaveUp uint64
+
+	// Messages dropped, by reason:
+
+	// UnknownSender: from a node outside the membership.
+	UnknownSender uint64
+	// Malformed: a signature of impossible length, a Low above Seq.
+	Malformed uint64
+	// Oversize: a payload above MaxPayloadBytes.
+	Oversize uint64
+	// OutOfWindow: for an instance beyond the node's window of the
+	// leader's instances (the leader retransmits it later).
+	OutOfWindow uint64
+	// UnknownInstance: an ECHO or an ACK for an instance this node never
+	// led, an ACK before the instance had a certificate.
+	UnknownInstance uint64
+	// Stale: for an instance already finished (delivered, certified or
+	// forgotten); mostly retransmissions that crossed an answer, answered
+	// with an ACK where that helps.
+	Stale uint64
+	// Duplicate: a second ECHO or ACK of one node, a FINAL while another
+	// certificate of the instance is being verified.
+	Duplicate uint64
+	// Equivocation: a SEND with another payload than an earlier SEND of
+	// the same instance; the node echoes the first only.
+	Equivocation uint64
+	// BadSignature: an ECHO whose signature did not verify.
+	BadSignature uint64
+	// BadCertificate: a FINAL whose certificate has too few or repeated or
+	// unknown signers, or a signature that does not verify.
+	BadCertificate uint64
+	// UnknownMessages: messages of a type the module does not handle, or
+	// nil (counted by package dsl).
+	UnknownMessages uint64
+}
+
+// Dropped returns the number of messages dropped, for any reason.
+func (s Stats) Dropped() uint64 {
+	return s.UnknownSender + s.Malformed + s.Oversize + s.OutOfWindow + s.UnknownInstance +
+		s.Stale + s.Duplicate + s.Equivocation + s.BadSignature + s.BadCertificate + s.UnknownMessages
+}
+
+// Invalid returns the number of messages dropped because a correct node
+// would never have sent them: everything but retransmissions that came
+// late (Stale), too early (OutOfWindow) or twice (Duplicate).
+func (s Stats) Invalid() uint64 {
+	return s.Dropped() - s.Stale - s.OutOfWindow - s.Duplicate
+}
+
+// reason indexes counters.
+type reason int
+
+const (
+	rUnknownSender reason = iota
+	rMalformed
+	rOversize
+	rOutOfWindow
+	rUnknownInstance
+	rStale
+	rDuplicate
+	rEquivocation
+	rBadSignature
+	rBadCertificate
+	rBroadcasts
+	rDelivered
+	rGaveUp
+	numReasons
+)
+
+// counters are atomic so that Stats may be read from any goroutine while
+// the node runs.
+type counters [numReasons]atomic.Uint64
+
+func (c *counters) inc(r reason) { c[r].Add(1) }
+
+func (c *counters) stats(d dsl.Stats) Stats {
+	return Stats{
+		Broadcasts:      c[rBroadcasts].Load(),
+		Delivered:       c[rDelivered].Load(),
+		GaveUp:          c[rGaveUp].Load(),
+		UnknownSender:   c[rUnknownSender].Load(),
+		Malformed:       c[rMalformed].Load(),
+		Oversize:        c[rOversize].Load(),
+		OutOfWindow:     c[rOutOfWindow].Load(),
+		UnknownInstance: c[rUnknownInstance].Load(),
+		Stale:           c[rStale].Load(),
+		Duplicate:       c[rDuplicate].Load(),
+		Equivocation:    c[rEquivocation].Load(),
+		BadSignature:    c[rBadSignature].Load(),
+		BadCertificate:  c[rBadCertificate].Load(),
+		UnknownMessages: d.UnknownMessages,
+	}
+}
