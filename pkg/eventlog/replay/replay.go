@@ -160,9 +160,9 @@ type produced struct {
 	by   string
 }
 
-// Run replays the records of one node from src (which must hold only that
-// node's records, in order, from a recording with input marks and no
-// filter) on mods, the node's modules as a Builder made them. It stops at
+// Run replays the records of one run of one node from src (which must hold
+// only that run's records, in order, from a recording with input marks and
+// no filter) on mods, the node's modules as a Builder made them. It stops at
 // the first divergence. An error means the replay could not be carried out
 // (a record that does not decode, a module missing, a module failing, a
 // gap in the recording), not that it diverged.
@@ -202,6 +202,7 @@ type replayer struct {
 	nextSeq  uint64
 	started  bool
 	lastNode stdtypes.NodeID
+	lastRun  int64
 }
 
 // collect is the core's divert function: what a passive module produced.
@@ -227,6 +228,9 @@ func (rp *replayer) run(src eventlog.Source) (*Result, error) {
 		if rp.started && rec.Node != rp.lastNode {
 			return nil, fmt.Errorf("replay: the log holds events of nodes %s and %s; replay one node at a time", rp.lastNode, rec.Node)
 		}
+		if rp.started && rec.Run != rp.lastRun {
+			return nil, fmt.Errorf("replay: the log holds two runs of node %s (a restart); replay one run at a time", rec.Node)
+		}
 		if !rp.started {
 			rp.res.Node = rec.Node
 			if rec.Seq != 0 {
@@ -246,6 +250,7 @@ func (rp *replayer) run(src eventlog.Source) (*Result, error) {
 		}
 		rp.started = true
 		rp.lastNode = rec.Node
+		rp.lastRun = rec.Run
 		rp.nextSeq = rec.Seq + 1
 		rp.batchNo = rec.Batch
 		rp.batch = append(rp.batch, rec.Clone())
