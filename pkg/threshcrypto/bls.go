@@ -155,9 +155,11 @@ func smallLagrange(idx []int) (coeffs []int64, den int64, ok bool) {
 				continue
 			}
 			a, b := int64(xj), int64(xj-xi)
+			g := gcd(a, b)
+			a, b = a/g, b/g
 			// num/d and a/b are reduced fractions, so dividing out
 			// gcd(num, b) and gcd(a, d) leaves their product reduced.
-			g := gcd(num, b)
+			g = gcd(num, b)
 			num, b = num/g, b/g
 			g = gcd(a, d)
 			a, d = a/g, d/g

@@ -74,3 +74,33 @@ func TestAddOnIsoCurveRefusesSameX(t *testing.T) {
 		t.Fatal("added a point to itself, in other coordinates")
 	}
 }
+
+// TestSSWU compares sswu with the library's map to E', including the
+// exceptional inputs where Z^2 u^4 + Z u^2 = 0.
+func TestSSWU(t *testing.T) {
+	us := make([]fp.Element, 0, 104)
+	var zero, one, minusOneOverZ, root fp.Element
+	one.SetOne()
+	minusOneOverZ.Inverse(&isoZ).Neg(&minusOneOverZ)
+	us = append(us, zero, one)
+	if root.Sqrt(&minusOneOverZ) != nil {
+		us = append(us, root)
+	}
+	for i := range 100 {
+		var u fp.Element
+		u.SetUint64(uint64(i)*0x9e3779b97f4a7c15 + 3).Square(&u).Square(&u)
+		us = append(us, u)
+	}
+	for _, u := range us {
+		want := bls.MapToCurve1(&u)
+		p := sswu(&u)
+		var zInv, zInv2, x, y fp.Element
+		zInv.Inverse(&p.Z)
+		zInv2.Square(&zInv)
+		x.Mul(&p.X, &zInv2)
+		y.Mul(&p.Y, &zInv2).Mul(&y, &zInv)
+		if !x.Equal(&want.X) || !y.Equal(&want.Y) {
+			t.Fatalf("sswu(%v) = (%v, %v), want (%v, %v)", u.String(), x.String(), y.String(), want.X.String(), want.Y.String())
+		}
+	}
+}

@@ -3,6 +3,7 @@ package threshcrypto
 import (
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -142,5 +143,32 @@ func TestInterpolate(t *testing.T) {
 		if got := interpolate(idx, pts); !got.Equal(&want) {
 			t.Fatalf("indices %v: interpolate differs from combineFull", idx)
 		}
+	}
+}
+
+// TestSmallLagrange checks the coefficients and common denominators of a
+// few index sets: the denominator must be the least one, which decides
+// how cheap the multiplication by its inverse is.
+func TestSmallLagrange(t *testing.T) {
+	tests := []struct {
+		idx    []int
+		coeffs []int64
+		den    int64
+	}{
+		{[]int{1}, []int64{1}, 1},
+		{[]int{1, 2, 3}, []int64{3, -3, 1}, 1},
+		{[]int{2, 3, 4}, []int64{6, -8, 3}, 1},
+		{[]int{1, 2, 4}, []int64{8, -6, 1}, 3},
+		{[]int{4, 2, 1}, []int64{1, -6, 8}, 3},
+		{[]int{1, 3}, []int64{3, -1}, 2},
+	}
+	for _, tt := range tests {
+		coeffs, den, ok := smallLagrange(tt.idx)
+		if !ok || den != tt.den || !slices.Equal(coeffs, tt.coeffs) {
+			t.Errorf("smallLagrange(%v) = %v / %d, %v; want %v / %d", tt.idx, coeffs, den, ok, tt.coeffs, tt.den)
+		}
+	}
+	if _, _, ok := smallLagrange([]int{1, 1024, 512, 3, 700, 999, 2, 5, 7, 1000, 11, 13, 17, 19, 23, 29}); ok {
+		t.Error("smallLagrange of 16 large indices fits in 63 bits")
 	}
 }
