@@ -80,6 +80,7 @@ type (
 		POmit    *fastOmit   // nil, or a pointer to an (often empty) struct.
 		IntKeys  fastIntKeys // keyasint.
 		Array    fastArray   // toarray.
+		Wide     fastWide    // More than 23 fields: a two-byte map head.
 		skipped  int
 	}
 
@@ -173,6 +174,13 @@ type (
 		D uint   `cbor:"-300,keyasint,omitempty"`
 		E int    `cbor:"007,keyasint"` // The library reads 7.
 		F string `cbor:"a"`            // Text keys sort after integers.
+	}
+
+	// fastWide has 25 fields, so its map head takes two bytes unless
+	// omitempty leaves out two or more.
+	fastWide struct {
+		A, B, C, D, E, F, G, H, I, J, K, L, M int8 `cbor:",omitempty"`
+		N, O, P, Q, R, S, T, U, V, W, X, Y    bool `cbor:",omitempty"`
 	}
 
 	fastArray struct {
@@ -453,6 +461,12 @@ func TestFastEdgeValues(t *testing.T) {
 	// The struct of an omitempty pointer is written even when empty.
 	checkSame(t, &fastKinds{POmit: &fastOmit{}})
 	checkSame(t, &fastKinds{Omit: fastOmit{Inner: fastOmitInner{B: "b"}}})
+	// Leaving out fields shrinks the map head of a wide struct, or not.
+	for _, w := range []fastWide{{}, {A: 1}, {A: 1, Y: true}, {A: 1, B: 2, C: 3, Y: true},
+		{A: 1, B: 1, C: 1, D: 1, E: 1, F: 1, G: 1, H: 1, I: 1, J: 1, K: 1, L: 1, M: 1,
+			N: true, O: true, P: true, Q: true, R: true, S: true, T: true, U: true, V: true, W: true, X: true}} {
+		checkSame(t, &fastKinds{Wide: w})
+	}
 	// Recursive toarray structs.
 	checkSame(t, &fastKinds{Array: fastArray{A: 1, B: []byte{}, C: &fastArray{FastEmbedded: FastEmbedded{E1: 2}}}})
 }

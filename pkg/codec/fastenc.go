@@ -376,7 +376,7 @@ func fixHead(b []byte, at int, major byte, was, is uint64) []byte {
 		b[at] = major<<5 | byte(is)
 		return b
 	}
-	wasLen := len(appendHead(b[:0:0], major, was))
+	wasLen := headLen(was)
 	fixed := appendHead(b[at:at:at+wasLen], major, is)
 	if shift := wasLen - len(fixed); shift > 0 {
 		copy(b[at+len(fixed):], b[at+wasLen:])
@@ -545,6 +545,21 @@ func appendLongHead(b []byte, major byte, arg uint64) []byte {
 		return binary.BigEndian.AppendUint32(append(b, m|26), uint32(arg))
 	}
 	return binary.BigEndian.AppendUint64(append(b, m|27), arg)
+}
+
+// headLen returns the size of a head with argument arg.
+func headLen(arg uint64) int {
+	switch {
+	case arg < 24:
+		return 1
+	case arg <= math.MaxUint8:
+		return 2
+	case arg <= math.MaxUint16:
+		return 3
+	case arg <= math.MaxUint32:
+		return 5
+	}
+	return 9
 }
 
 // appendInt appends a signed integer: n >= 0 as an unsigned integer, n < 0
