@@ -6,6 +6,7 @@
 //	mircat show run/ --module pingpong      # one line per event
 //	mircat show run/ --event mir.SendMessage --json | jq .event
 //	mircat debug run/0.000000.mirlog        # step through node 0's log
+//	mircat replay run/                      # re-run the nodes, compare outputs
 //
 // mircat decodes the events whose types are registered in its binary (see
 // registry.go); others are shown by their type name with a note.
@@ -14,7 +15,7 @@
 // crash or events the recorder dropped go to standard error); 1 when nothing
 // could be read or the output failed; 2 for a usage error; 3 when the logs
 // were read only in part (an input could not be opened, or a log is damaged
-// in its middle).
+// in its middle); 4 when a replay diverged from its recording.
 package main
 
 import (
@@ -110,7 +111,7 @@ func failure(err error) error {
 func newRootCmd(stdout, stderr io.Writer, stdin io.Reader) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mircat",
-		Short: "Inspect Mir event logs: list, show, debug",
+		Short: "Inspect and replay Mir event logs: list, show, debug, replay",
 		Long: `mircat reads the event logs that Mir nodes record (package eventlog): stream
 files (*.mirlog), directories of them, and SQLite logs. Several logs are merged
 by time, so the logs of all the nodes of a run read as one.
@@ -126,7 +127,7 @@ by time, so the logs of all the nodes of a run read as one.
 		return usageError("%v (see 'mircat %s --help')", err, c.Name())
 	})
 	env := &env{stdout: stdout, stderr: stderr, stdin: stdin}
-	root.AddCommand(newListCmd(env), newShowCmd(env), newDebugCmd(env))
+	root.AddCommand(newListCmd(env), newShowCmd(env), newDebugCmd(env), newReplayCmd(env))
 	return root
 }
 
