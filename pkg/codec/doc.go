@@ -72,4 +72,11 @@
 //     added to a type without breaking the reading of older recordings.
 //   - Encoding and decoding are safe for concurrent use and take no lock;
 //     Register may be called at any time.
+//   - Encoding events and messages is fast (tens of nanoseconds for a
+//     small event, enough to record every event a node dispatches) for
+//     types made of booleans, numbers, strings, byte slices, structs,
+//     pointers, slices, arrays and interface fields. A type holding a map,
+//     a time.Time, a big.Int or a type with a marshaling method is encoded
+//     by the general path of the CBOR library, several times slower, to
+//     the same bytes.
 package codec

@@ -53,3 +53,6 @@ func TypeWords(v any) (val, ptr unsafe.Pointer, direct bool) {
 	}
 	return typeWords(e.typ)
 }
+
+// FastPanics returns how many panics the fast encoder has recovered from.
+func FastPanics() int64 { return fastPanics.Load() }

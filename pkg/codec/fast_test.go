@@ -304,6 +304,9 @@ func checkSame(t *testing.T, v any) bool {
 		t.Fatalf("library: %v\nvalue: %+v", err, v)
 	}
 	fast, ok := codec.EncodeFast(v)
+	if n := codec.FastPanics(); n != 0 {
+		t.Fatalf("the fast encoder panicked (%d times so far)\nvalue: %+v", n, v)
+	}
 	if ok && !bytes.Equal(fast, want) {
 		t.Fatalf("fast encoder and library differ\nfast:    %x\nlibrary: %x\nvalue: %+v", fast, want, v)
 	}

@@ -147,7 +147,11 @@ func (fe *fastEntry) compile() *fastProg {
 // registered type whose program compiles, or v holds something the
 // interface rule refuses or that is nested too deep. Then the returned
 // slice holds garbage.
-func appendFast(r *registry, dst []byte, v any) ([]byte, bool) {
+//
+// A panic, which would be a bug here, also leaves the work to the library,
+// which recovers its own panics as errors: encoding never panics.
+func appendFast(r *registry, dst []byte, v any) (out []byte, ok bool) {
+	defer recoverFast(&ok)
 	w := *(*eface)(unsafe.Pointer(&v))
 	if w.data == nil {
 		return dst, false
@@ -165,6 +169,19 @@ func appendFast(r *registry, dst []byte, v any) ([]byte, bool) {
 		return e.structValue(dst, n, w.data)
 	}
 	return e.value(dst, n, w.data)
+}
+
+// fastPanics counts the panics recoverFast recovered: the tests require
+// none, since each is a bug that only costs speed in production.
+var fastPanics atomic.Int64
+
+// recoverFast, deferred, makes a panic report false to appendFast's
+// caller.
+func recoverFast(ok *bool) {
+	if recover() != nil {
+		fastPanics.Add(1)
+		*ok = false
+	}
 }
 
 // fastEncoder is the state of one encoding.
