@@ -61,3 +61,32 @@ func BenchmarkReadLog(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkStreamSink measures the recorder's writing side alone: encoding
+// and compressing batches of 64 small events, as the node's benchmark
+// events. One op is one event. This is what a recorder's goroutine must
+// keep up with for recording not to slow the node down.
+func BenchmarkStreamSink(b *testing.B) {
+	sink, err := eventlog.NewStreamSink(b.TempDir(), "bench", eventlog.StreamOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := eventlog.Batch{Node: "bench"}
+	for i := range 64 {
+		batch.Entries = append(batch.Entries, eventlog.Entry{Seq: uint64(i), Event: newHop("b", i)})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += len(batch.Entries) {
+		batch.Number = uint64(i)
+		for j := range batch.Entries {
+			batch.Entries[j].Seq = uint64(i + j)
+		}
+		if err := sink.WriteBatch(&batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := sink.Close(); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -32,8 +32,10 @@ import (
 //	'T' type: uvarint index | name. Names the type index used by entries.
 //	'B' batch: uvarint number | varint time (Unix ns) | uvarint count |
 //	    count entries, each: uvarint seq (the first absolute, the others
-//	    as the difference to the previous one) | flags (1 byte) |
-//	    uvarint type index | uvarint len | dest | uvarint len | data.
+//	    as the difference to the previous one) | flags (1 byte: input,
+//	    unencodable, same destination as the previous entry) | uvarint
+//	    type index | [uvarint len | dest, unless the same] | uvarint len |
+//	    data.
 //	'G' gap: uvarint count of events dropped here.
 //	'E' end, last: uvarint count of events in the file. A file without it
 //	    was not closed (its writer was killed) and may be cut short.
@@ -49,6 +51,9 @@ const (
 	frameEnd      = 'E'
 	flagInput     = 1 << 0
 	flagUnencoded = 1 << 1
+	// flagSameDest marks an entry whose destination is the previous
+	// entry's, which is then not repeated.
+	flagSameDest = 1 << 2
 
 	// maxFrame bounds a frame's payload, so that a corrupt length cannot
 	// make the reader allocate without limit.
@@ -229,10 +234,14 @@ func (s *StreamSink) fail(err error) error {
 }
 
 func (s *StreamSink) writeFrame(kind byte, payload []byte) error {
+	// The head and the payload go to the compressor separately: it copies
+	// what it is given into its block anyway.
 	s.frame = append(s.frame[:0], kind)
 	s.frame = binary.AppendUvarint(s.frame, uint64(len(payload)))
-	s.frame = append(s.frame, payload...)
 	if _, err := s.zw.Write(s.frame); err != nil {
+		return s.fail(err)
+	}
+	if _, err := s.zw.Write(payload); err != nil {
 		return s.fail(err)
 	}
 	return nil
@@ -283,6 +292,7 @@ func (s *StreamSink) WriteBatch(b *Batch) error {
 	p = binary.AppendVarint(p, b.Time.UnixNano())
 	p = binary.AppendUvarint(p, uint64(len(b.Entries)))
 	var prevSeq uint64
+	var prevDest stdtypes.ModuleID
 	for i, e := range b.Entries {
 		if i == 0 {
 			p = binary.AppendUvarint(p, e.Seq)
@@ -304,11 +314,17 @@ func (s *StreamSink) WriteBatch(b *Batch) error {
 		if err != nil {
 			return err
 		}
+		dest := e.Event.Dest()
+		if i > 0 && dest == prevDest {
+			flags |= flagSameDest
+		}
+		prevDest = dest
 		p = append(p, flags)
 		p = binary.AppendUvarint(p, idx)
-		dest := e.Event.Dest()
-		p = binary.AppendUvarint(p, uint64(len(dest)))
-		p = append(p, dest...)
+		if flags&flagSameDest == 0 {
+			p = binary.AppendUvarint(p, uint64(len(dest)))
+			p = append(p, dest...)
+		}
 		p = binary.AppendUvarint(p, uint64(len(s.evBuf)))
 		p = append(p, s.evBuf...)
 	}

@@ -313,7 +313,15 @@ func (r *StreamReader) parseBatch(p []byte) error {
 		}
 		flags := d.byte()
 		idx := d.uvarint()
-		dest := d.bytes()
+		var dest stdtypes.ModuleID
+		if flags&flagSameDest != 0 {
+			if i == 0 {
+				return fmt.Errorf("first entry of a batch refers to a previous destination: %w", ErrCorrupt)
+			}
+			dest = r.pending[len(r.pending)-1].Dest
+		} else {
+			dest = r.dest(d.bytes())
+		}
 		data := d.bytes()
 		if d.err != nil {
 			return d.err
@@ -321,7 +329,7 @@ func (r *StreamReader) parseBatch(p []byte) error {
 		if idx >= uint64(len(r.types)) {
 			return fmt.Errorf("type index %d not defined: %w", idx, ErrCorrupt)
 		}
-		if flags&^(flagInput|flagUnencoded) != 0 {
+		if flags&^(flagInput|flagUnencoded|flagSameDest) != 0 {
 			return fmt.Errorf("unknown flags %#x: %w", flags, ErrCorrupt)
 		}
 		r.pending = append(r.pending, Record{
@@ -330,7 +338,7 @@ func (r *StreamReader) parseBatch(p []byte) error {
 			Seq:         seq,
 			Batch:       number,
 			Time:        t,
-			Dest:        r.dest(dest),
+			Dest:        dest,
 			Type:        r.types[idx],
 			Input:       flags&flagInput != 0,
 			Unencodable: flags&flagUnencoded != 0,
