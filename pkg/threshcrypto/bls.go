@@ -222,23 +222,35 @@ func mul63(x, y int64) (int64, bool) {
 	return int64(lo), true
 }
 
-// combineSmall returns (1/den) * sum of coeffs[i] * pts[i].
+// combineSmall returns (1/den) * sum of coeffs[i] * pts[i]. The sum is
+// one double-and-add over the bits of all the coefficients at once
+// (Straus): as many doublings as the largest coefficient has bits, not
+// as all of them together.
 func combineSmall(coeffs []int64, den int64, pts []bls.G1Affine) bls.G1Affine {
+	signed := make([]bls.G1Affine, len(pts))
+	mags := make([]uint64, len(coeffs))
+	top := 0
+	for i, c := range coeffs {
+		signed[i] = pts[i]
+		if c < 0 {
+			signed[i].Neg(&signed[i])
+			c = -c
+		}
+		mags[i] = uint64(c)
+		top = max(top, bits.Len64(mags[i]))
+	}
 	var acc bls.G1Jac
 	acc.X.SetOne()
 	acc.Y.SetOne() // The identity in Jacobian coordinates: (1, 1, 0).
-	for i, c := range coeffs {
-		p := pts[i]
-		if c < 0 {
-			p.Neg(&p)
-			c = -c
+	for bit := top - 1; bit >= 0; bit-- {
+		if bit < top-1 {
+			acc.DoubleAssign()
 		}
-		if c == 0 {
-			continue // Not a Lagrange coefficient, but cheap to allow.
+		for i, m := range mags {
+			if m>>uint(bit)&1 == 1 {
+				acc.AddMixed(&signed[i])
+			}
 		}
-		var term bls.G1Jac
-		mulSmall(&term, &p, uint64(c))
-		acc.AddAssign(&term)
 	}
 	if den != 1 {
 		mulInverse(&acc, &acc, den)
@@ -246,19 +258,6 @@ func combineSmall(coeffs []int64, den int64, pts []bls.G1Affine) bls.G1Affine {
 	var out bls.G1Affine
 	out.FromJacobian(&acc)
 	return out
-}
-
-// mulSmall sets r to k * p, k > 0, by double-and-add, which for the few
-// bits of k costs a few additions.
-func mulSmall(r *bls.G1Jac, p *bls.G1Affine, k uint64) {
-	top := bits.Len64(k) - 1
-	r.FromAffine(p)
-	for bit := top - 1; bit >= 0; bit-- {
-		r.DoubleAssign()
-		if k>>uint(bit)&1 == 1 {
-			r.AddMixed(p)
-		}
-	}
 }
 
 // combineFull returns sum of lambda_i * pts[i] with the Lagrange
