@@ -125,11 +125,15 @@ type ownInstance struct {
 	payload []byte
 	digest  []byte
 	// sigs[i] is the verified echo of member i (the textbook's Σ), count
-	// how many there are; checking[i] is set while member i's echo is
-	// being verified.
+	// how many there are. echo[i] says where member i's echo is; spare[i]
+	// holds an echo received while enough others were being verified,
+	// verified only if one of them fails, so that the leader verifies no
+	// more echoes than the certificate needs.
 	sigs     [][]byte
 	count    int
-	checking []bool
+	echo     []echoState
+	checking int
+	spare    [][]byte
 	// final is the FINAL sent, once the instance has a certificate.
 	final *FinalMsg
 	// acked[i] tells whether member i acknowledged the FINAL; acks counts
@@ -138,6 +142,16 @@ type ownInstance struct {
 	acks        int
 	retainTicks int
 }
+
+// echoState is where the leader is with a member's echo.
+type echoState uint8
+
+const (
+	echoNone     echoState = iota // Not received (or invalid).
+	echoChecking                  // Being verified.
+	echoSpare                     // Received, kept in case one being verified fails.
+	echoValid                     // Verified: in sigs.
+)
 
 // signCtx is one digest in a SignRequest.
 type signCtx struct {
@@ -295,12 +309,13 @@ func (s *state) start(payload []byte) error {
 	s.started++
 	n := len(s.params.Membership)
 	inst := &ownInstance{
-		seq:      id.Seq,
-		payload:  payload,
-		digest:   Digest(id, payload),
-		sigs:     make([][]byte, n),
-		checking: make([]bool, n),
-		acked:    make([]bool, n),
+		seq:     id.Seq,
+		payload: payload,
+		digest:  Digest(id, payload),
+		sigs:    make([][]byte, n),
+		echo:    make([]echoState, n),
+		spare:   make([][]byte, n),
+		acked:   make([]bool, n),
 	}
 	s.own[id.Seq] = inst
 	s.ownOrder = append(s.ownOrder, id.Seq)
@@ -463,13 +478,25 @@ func (s *state) onEcho(from stdtypes.NodeID, msg *EchoMsg) error {
 		return s.drop(rUnknownInstance, "ECHO for instance %d, never started", msg.Seq)
 	case inst.final != nil:
 		return s.drop(rStale, "ECHO for instance %d, certified already", msg.Seq)
-	case inst.sigs[i] != nil || inst.checking[i]:
+	case inst.echo[i] != echoNone:
 		return s.drop(rDuplicate, "second ECHO for instance %d", msg.Seq)
 	}
-	inst.checking[i] = true
-	s.toVerify = append(s.toVerify, crypto.SigItem{Msg: inst.digest, Sig: msg.Sig, Signer: from})
-	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{id: InstanceID{s.self, msg.Seq}, items: 1, from: i, sig: msg.Sig})
+	if inst.count+inst.checking >= s.quorum {
+		// Enough echoes are being verified to certify the instance: this
+		// one is verified only if one of them turns out invalid.
+		inst.echo[i], inst.spare[i] = echoSpare, msg.Sig
+		return nil
+	}
+	s.verifyEcho(inst, i, msg.Sig)
 	return nil
+}
+
+// verifyEcho has member i's echo to an own instance verified.
+func (s *state) verifyEcho(inst *ownInstance, i int, sig []byte) {
+	inst.echo[i] = echoChecking
+	inst.checking++
+	s.toVerify = append(s.toVerify, crypto.SigItem{Msg: inst.digest, Sig: sig, Signer: s.params.Membership[i]})
+	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{id: InstanceID{s.self, inst.seq}, items: 1, from: i, sig: sig})
 }
 
 // addEcho adds member i's verified echo to an instance this node leads;
@@ -478,6 +505,7 @@ func (s *state) addEcho(inst *ownInstance, i int, sig []byte) {
 	if inst.final != nil || inst.sigs[i] != nil {
 		return
 	}
+	inst.echo[i] = echoValid
 	inst.sigs[i] = sig
 	inst.count++
 	if inst.count == s.quorum {
@@ -538,11 +566,23 @@ func (s *state) onFinal(from stdtypes.NodeID, msg *FinalMsg) error {
 	}
 	id := InstanceID{Leader: from, Seq: msg.Seq}
 	digest := Digest(id, msg.Payload)
-	sl.verifying = true
+	// This node's own signature of this very digest needs no
+	// verification: it is the one it made (the bytes are compared).
+	mine := sl.sig != nil && bytes.Equal(sl.digest, digest)
+	items := 0
 	for i, signer := range msg.Signers {
+		if mine && signer == s.self && bytes.Equal(msg.Sigs[i], sl.sig) {
+			continue
+		}
 		s.toVerify = append(s.toVerify, crypto.SigItem{Msg: digest, Sig: msg.Sigs[i], Signer: signer})
+		items++
 	}
-	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{final: true, id: id, items: len(msg.Signers), payload: msg.Payload})
+	if items == 0 {
+		s.verifiedFinal(verifyCtx{final: true, id: id, payload: msg.Payload}, true)
+		return nil
+	}
+	sl.verifying = true
+	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{final: true, id: id, items: items, payload: msg.Payload})
 	return nil
 }
 
@@ -620,12 +660,22 @@ func (s *state) verifiedEcho(c verifyCtx, ok bool) {
 	if inst == nil {
 		return // Finished meanwhile.
 	}
-	inst.checking[c.from] = false
-	if !ok {
-		s.badInput(rBadSignature, "ECHO with an invalid signature", c.id, s.params.Membership[c.from])
+	inst.checking--
+	if ok {
+		s.addEcho(inst, c.from, c.sig)
 		return
 	}
-	s.addEcho(inst, c.from, c.sig)
+	s.badInput(rBadSignature, "ECHO with an invalid signature", c.id, s.params.Membership[c.from])
+	// The node may echo again (its echo may have been corrupted on the
+	// way), and a spare echo takes the place of this one.
+	inst.echo[c.from] = echoNone
+	for i, st := range inst.echo {
+		if st == echoSpare && inst.count+inst.checking < s.quorum {
+			sig := inst.spare[i]
+			inst.spare[i] = nil
+			s.verifyEcho(inst, i, sig)
+		}
+	}
 }
 
 // verifiedFinal delivers an instance whose certificate verified.
@@ -693,7 +743,7 @@ func (s *state) onTick(*Tick) error {
 	for _, seq := range s.ownOrder {
 		inst := s.own[seq]
 		if inst.final == nil {
-			if to := s.missing(inst.sigs, nil); len(to) > 0 {
+			if to := s.missing(inst.echo, nil); len(to) > 0 {
 				dsl.SendMessage(s.m, s.mc.Net, &SendMsg{Seq: seq, Low: low, Payload: inst.payload}, to...)
 			}
 			continue
@@ -722,11 +772,11 @@ func (s *state) onTick(*Tick) error {
 	return nil
 }
 
-// missing returns the other nodes i with no sigs[i], or with no acked[i].
-func (s *state) missing(sigs [][]byte, acked []bool) []stdtypes.NodeID {
+// missing returns the other nodes i with no echo[i], or with no acked[i].
+func (s *state) missing(echo []echoState, acked []bool) []stdtypes.NodeID {
 	var to []stdtypes.NodeID
 	for i, id := range s.params.Membership {
-		if id != s.self && ((sigs != nil && sigs[i] == nil) || (acked != nil && !acked[i])) {
+		if id != s.self && ((echo != nil && echo[i] == echoNone) || (acked != nil && !acked[i])) {
 			to = append(to, id)
 		}
 	}

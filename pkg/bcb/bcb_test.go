@@ -575,3 +575,64 @@ func TestCryptoMismatch(t *testing.T) {
 		t.Error("a SignResult with no signature was accepted")
 	}
 }
+
+// The leader verifies only as many echoes as the certificate needs; one
+// more waits, and is verified if one of them turns out invalid.
+func TestLeaderSpareEcho(t *testing.T) {
+	n := newNode(t, "0", nil)
+	id := bcb.InstanceID{Leader: "0", Seq: 0}
+	payload := []byte("hello")
+	n.apply(t, bcb.NewBroadcast(mc.Self, 0, payload))
+	out, err := n.bcb.ApplyEvents(stdtypes.ListOf(
+		received("1", &bcb.EchoMsg{Seq: 0, Sig: sign(t, 4, 2, id, payload)}), // Signed by the wrong node.
+		received("2", &bcb.EchoMsg{Seq: 0, Sig: sign(t, 4, 2, id, payload)}),
+		received("3", &bcb.EchoMsg{Seq: 0, Sig: sign(t, 4, 3, id, payload)}),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, ok := out.Get(0).(*crypto.VerifyRequest)
+	if out.Len() != 1 || !ok || len(req.Items) != 2 {
+		t.Fatalf("got %v, want one VerifyRequest of 2 echoes", out.Slice())
+	}
+	// The spare echo is verified once the bad one fails.
+	res, err := n.crypto.ApplyEvents(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := n.apply(t, res.Slice()...)
+	if got := describe(rest); got != "FinalMsg(0) to [1 2 3]; Deliver 0/0=hello" {
+		t.Fatalf("got %q", got)
+	}
+	final := rest[0].(*stdevents.SendMessage).Msg.(*bcb.FinalMsg)
+	if !slices.Equal(final.Signers, []stdtypes.NodeID{"0", "2", "3"}) {
+		t.Errorf("certificate signed by %v", final.Signers)
+	}
+	if st := n.bcb.Stats(); st.BadSignature != 1 {
+		t.Errorf("%+v", st)
+	}
+}
+
+// A follower does not verify its own signature in a certificate.
+func TestFollowerSkipsOwnSignature(t *testing.T) {
+	n := newNode(t, "1", nil)
+	id := bcb.InstanceID{Leader: "0", Seq: 0}
+	n.apply(t, received("0", &bcb.SendMsg{Seq: 0, Payload: []byte("a")}))
+	out, err := n.bcb.ApplyEvents(stdtypes.ListOf(received("0", certificate(t, 4, id, []byte("a"), 0, 1, 3))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, ok := out.Get(0).(*crypto.VerifyRequest)
+	if out.Len() != 1 || !ok || len(req.Items) != 2 || slices.ContainsFunc(req.Items, func(it crypto.SigItem) bool { return it.Signer == "1" }) {
+		t.Fatalf("got %v, want one VerifyRequest without node 1's signature", out.Slice())
+	}
+	// Another's signature under this node's name is verified.
+	cert := certificate(t, 4, id, []byte("a"), 0, 1, 3)
+	cert.Seq = 1
+	n2 := newNode(t, "1", nil)
+	n2.apply(t, received("0", &bcb.SendMsg{Seq: 1, Payload: []byte("a")}))
+	n2.apply(t, received("0", cert))
+	if st := n2.bcb.Stats(); st.BadCertificate != 1 || st.Delivered != 0 {
+		t.Errorf("%+v", st)
+	}
+}
