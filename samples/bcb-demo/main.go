@@ -1,0 +1,381 @@
+// Bcb-demo runs four Mir nodes in one process, over the in-process
+// transport (pkg/net/local), with Byzantine consistent broadcast (pkg/bcb)
+// and real Ed25519 signatures. Node 0 is the leader: it broadcasts each
+// command-line argument, or, without arguments, each line of standard
+// input, as one instance; every node prints what it delivers. The program
+// exits 0 once every node has delivered everything, 1 if that takes longer
+// than -timeout.
+//
+//	go run ./samples/bcb-demo hello world
+//	printf 'one\ntwo\n' | go run ./samples/bcb-demo
+//
+// Each node runs five modules:
+//
+//   - "bcb", the protocol: a deterministic passive module (pkg/bcb);
+//   - "crypto", the worker-pool crypto module (pkg/crypto.NewPool), which
+//     signs and verifies for it;
+//   - "net", the node's transport in the in-process network;
+//   - "timer", which drives retransmissions;
+//   - "app", an active module of this program that hands the deliveries
+//     to main, which prints them: printing is I/O, which has no place in
+//     a protocol module.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/pkg/bcb"
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/crypto/runner"
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/net/local"
+	"github.com/mirframework/mir/stdmodules"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2) // The flag package has printed the problem.
+	default:
+		fmt.Fprintln(os.Stderr, "bcb-demo:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks errors in the command line.
+var errUsage = errors.New("usage")
+
+// options are the command-line flags and arguments.
+type options struct {
+	timeout time.Duration
+	verbose bool
+	// texts are the arguments; none means standard input.
+	texts []string
+}
+
+// maxLineBytes bounds a broadcast text, and so a line of standard input.
+const maxLineBytes = 64 << 10
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bcb-demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up if the nodes have not delivered everything this long after the input ends")
+	fs.BoolVar(&o.verbose, "v", false, "log debug messages (such as dropped messages) to standard error")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: bcb-demo [flags] [text ...]\n\nFour Mir nodes in one process; node 0 broadcasts each text (each line of standard\ninput if none is given) with Byzantine consistent broadcast, and every node\nprints what it delivers.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	o.texts = fs.Args()
+	var problem string
+	switch {
+	case o.timeout <= 0:
+		problem = fmt.Sprintf("-timeout is %v; it must be positive", o.timeout)
+	}
+	for _, text := range o.texts {
+		if len(text) > maxLineBytes {
+			problem = fmt.Sprintf("a text of %d bytes; at most %d", len(text), maxLineBytes)
+		}
+	}
+	if problem != "" {
+		fmt.Fprintln(stderr, problem)
+		fs.Usage()
+		return o, fmt.Errorf("%w: %s", errUsage, problem)
+	}
+	return o, nil
+}
+
+// The demo's nodes; the first is the leader.
+var ids = []stdtypes.NodeID{"0", "1", "2", "3"}
+
+// keySeed makes the nodes' keys. A real deployment loads each node's key
+// from a file (crypto.LoadPrivateKey); a demo in one process can derive
+// them all.
+var keySeed = []byte("bcb-demo")
+
+// run is the whole program, minus the process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logLevel := logging.LevelWarn
+	if o.verbose {
+		logLevel = logging.LevelDebug
+	}
+	logger := logging.NewStreamLogger(logLevel, stderr)
+	d, err := newDemo(logger)
+	if err != nil {
+		return err
+	}
+	return d.run(ctx, o, stdin, stdout)
+}
+
+// demo is the four nodes and what main looks at.
+type demo struct {
+	network    *local.Network
+	transports []*local.Transport
+	nodes      []*mir.Node
+	bcbs       []*bcb.Module
+	// deliveries gets every node's deliveries, from the app modules.
+	deliveries chan delivery
+}
+
+// delivery is one node's delivery of one instance.
+type delivery struct {
+	node stdtypes.NodeID
+	ev   *bcb.Deliver
+}
+
+func newDemo(logger *logging.Logger) (*demo, error) {
+	network, err := local.NewNetwork(ids, local.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	d := &demo{network: network, deliveries: make(chan delivery, 1024)}
+	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, len(ids))
+	keys := make([]crypto.PrivateKey, len(ids))
+	for i, id := range ids {
+		if keys[i], err = crypto.KeyPairFromSeed(crypto.Ed25519, keySeed, i); err != nil {
+			return nil, err
+		}
+		pubs[id] = keys[i].Public()
+	}
+	mc := bcb.DefaultModuleConfig()
+	for i, id := range ids {
+		nodeLogger := logger.With("node", string(id))
+		params := bcb.DefaultModuleParams(ids)
+		params.MaxPayloadBytes = maxLineBytes
+		m, err := bcb.NewModule(id, mc, params, nodeLogger)
+		if err != nil {
+			return nil, err
+		}
+		c, err := crypto.New(keys[i], pubs)
+		if err != nil {
+			return nil, err
+		}
+		pool, err := crypto.NewPool(c, runner.DefaultPoolParams())
+		if err != nil {
+			return nil, err
+		}
+		tr, err := network.Transport(id)
+		if err != nil {
+			return nil, err
+		}
+		mods := modules.Modules{
+			mc.Self:   m,
+			mc.Crypto: pool,
+			mc.Net:    tr,
+			mc.Timer:  stdmodules.NewTimer(mc.Timer, nodeLogger),
+			mc.App:    &app{node: id, out: d.deliveries},
+		}
+		node, err := mir.NewNode(id, mir.DefaultNodeConfig().WithLogger(nodeLogger), mods, nil)
+		if err != nil {
+			return nil, err
+		}
+		d.nodes = append(d.nodes, node)
+		d.bcbs = append(d.bcbs, m)
+		d.transports = append(d.transports, tr)
+	}
+	return d, nil
+}
+
+// run starts the nodes, has the leader broadcast the input, prints every
+// delivery until each node has delivered everything, and stops the nodes.
+func (d *demo) run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) error {
+	defer d.network.Stop()
+	for _, t := range d.transports {
+		if err := t.Start(); err != nil {
+			return err
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(d.nodes))
+	for i, node := range d.nodes {
+		go func() {
+			if err := node.Run(runCtx); err != nil && !errors.Is(err, mir.ErrStopped) && !errors.Is(err, context.Canceled) {
+				errs <- fmt.Errorf("node %s: %w", ids[i], err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	fmt.Fprintf(stdout, "%d nodes, node %s broadcasts\n", len(ids), ids[0])
+
+	// The input goes in from its own goroutine, so that deliveries are
+	// printed while standard input is still being read.
+	inputDone := make(chan inputResult, 1)
+	go func() { inputDone <- d.feed(runCtx, o.texts, stdin) }()
+
+	inputOver, result := d.collect(ctx, o.timeout, inputDone, errs, stdout)
+	// Stop the nodes and wait for them, and for the input goroutine,
+	// which ends with the context unless it waits for a line of standard
+	// input: nothing can stop that but the line, or the process's end.
+	cancel()
+	if !inputOver {
+		select {
+		case <-inputDone:
+		case <-time.After(time.Second):
+		}
+	}
+	for _, node := range d.nodes {
+		node.Stop()
+	}
+	for range d.nodes {
+		if err := <-errs; err != nil && result == nil {
+			result = err
+		}
+	}
+	d.printSummary(stdout)
+	return result
+}
+
+// inputResult is what feed did.
+type inputResult struct {
+	count uint64
+	err   error
+}
+
+// feed has the leader broadcast each text, or each line of stdin.
+func (d *demo) feed(ctx context.Context, texts []string, stdin io.Reader) inputResult {
+	var seq uint64
+	broadcast := func(text string) error {
+		ev := bcb.NewBroadcast(bcb.DefaultModuleConfig().Self, seq, []byte(text))
+		if err := d.nodes[0].InjectEvents(ctx, stdtypes.ListOf(ev)); err != nil {
+			return err
+		}
+		seq++
+		return nil
+	}
+	if len(texts) > 0 {
+		for _, text := range texts {
+			if err := broadcast(text); err != nil {
+				return inputResult{seq, err}
+			}
+		}
+		return inputResult{seq, nil}
+	}
+	scanner := bufio.NewScanner(stdin)
+	scanner.Buffer(make([]byte, 4096), maxLineBytes)
+	for scanner.Scan() {
+		if err := broadcast(scanner.Text()); err != nil {
+			return inputResult{seq, err}
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		return inputResult{seq, fmt.Errorf("reading standard input: %w", err)}
+	}
+	return inputResult{seq, nil}
+}
+
+// collect prints deliveries until every node has delivered all the input,
+// a node fails, the input fails, the timeout passes after the input ends,
+// or ctx ends.
+func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-chan inputResult, errs <-chan error, stdout io.Writer) (inputOver bool, err error) {
+	delivered := make(map[stdtypes.NodeID]uint64, len(ids))
+	total := uint64(0)
+	var deadline <-chan time.Time
+	complete := func() bool {
+		if !inputOver {
+			return false
+		}
+		for _, id := range ids {
+			if delivered[id] < total {
+				return false
+			}
+		}
+		return true
+	}
+	for !complete() {
+		select {
+		case dv := <-d.deliveries:
+			delivered[dv.node]++
+			fmt.Fprintf(stdout, "node %s delivered %v: %s\n", dv.node, dv.ev.ID, printable(dv.ev.Payload))
+		case in := <-inputDone:
+			if in.err != nil {
+				return true, in.err
+			}
+			inputOver, total = true, in.count
+			deadline = time.After(timeout)
+			inputDone = nil
+		case err := <-errs:
+			if err == nil {
+				err = errors.New("a node stopped before the end")
+			}
+			return inputOver, err
+		case <-deadline:
+			return true, fmt.Errorf("gave up after %v: deliveries per node %v of %d", timeout, delivered, total)
+		case <-ctx.Done():
+			return inputOver, fmt.Errorf("interrupted: deliveries per node %v", delivered)
+		}
+	}
+	fmt.Fprintf(stdout, "every node delivered all %d\n", total)
+	return true, nil
+}
+
+// printable quotes a payload if it holds anything but plain text.
+func printable(p []byte) string {
+	s := string(p)
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\uFFFD' }) {
+		return fmt.Sprintf("%q", s)
+	}
+	return s
+}
+
+// printSummary prints what the nodes dropped. The nodes have stopped.
+func (d *demo) printSummary(w io.Writer) {
+	var invalid, dropped uint64
+	for _, m := range d.bcbs {
+		st := m.Stats()
+		invalid += st.Invalid()
+		dropped += st.Dropped()
+	}
+	fmt.Fprintf(w, "messages dropped: %d, of which invalid: %d\n", dropped, invalid)
+}
+
+// app is the application module: an active module that hands the node's
+// deliveries to main. It never emits events.
+type app struct {
+	node stdtypes.NodeID
+	out  chan<- delivery
+}
+
+func (a *app) ApplyEvents(ctx context.Context, evs *stdtypes.EventList) error {
+	for _, ev := range evs.Slice() {
+		dv, ok := ev.(*bcb.Deliver)
+		if !ok {
+			continue // Init.
+		}
+		select {
+		case a.out <- delivery{node: a.node, ev: dv}:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return nil
+}
+
+func (a *app) EventsOut() <-chan *stdtypes.EventList { return nil }
