@@ -38,7 +38,9 @@ const (
 
 // RecorderOptions configure a Recorder. The zero value is valid.
 type RecorderOptions struct {
-	// BufferEvents bounds the events waiting to be written (default 64 Ki).
+	// BufferEvents bounds the events waiting to be written (default 8 Ki:
+	// the writer drains that in about a millisecond, and every buffered
+	// event is heap the garbage collector must scan).
 	BufferEvents int
 	// OnFull says what happens when the buffer is full (default Block).
 	OnFull OnFull
@@ -51,7 +53,7 @@ type RecorderOptions struct {
 }
 
 const (
-	defaultBufferEvents  = 64 << 10
+	defaultBufferEvents  = 8192
 	defaultFlushInterval = 200 * time.Millisecond
 	// chunkEvents is how many events the node hands over at once: the
 	// recorder is woken once per chunk, not once per event.
