@@ -200,7 +200,6 @@ func benchBounceRecorded(b *testing.B, inFlight int, rec *eventlog.Recorder) {
 
 var _ = codec.Register[benchEvent]("mirbench.Event")
 
-
 // BenchmarkRecordingOverhead runs BenchmarkNodeThroughput's node for
 // 1,000,000 events without and then with a stream recorder, in each
 // iteration, and reports the ratio of their times (median over the
