@@ -56,6 +56,12 @@
 //     certificate holds exactly that many signatures.
 //   - The leader delivers when it builds the certificate, rather than
 //     sending FINAL to itself and verifying signatures it has verified.
+//   - Verification is the protocol's cost, so none is done that the
+//     rules do not need: the leader verifies no more echoes than a
+//     certificate needs, keeping later ones aside in case one of those
+//     fails, and does not verify its own; a node does not verify its own
+//     signature in a certificate (it compares the bytes). With n = 4 an
+//     instance costs 4 signatures and 9 verifications (BenchmarkBCB).
 //   - A node that echoed m may deliver another m' with a valid
 //     certificate; a correct node echoes only one m per instance, which is
 //     what makes two certificates of different payloads impossible.

@@ -2,6 +2,7 @@ package bcb_test
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -172,6 +173,7 @@ func simConfig(t testing.TB, n int, built map[stdtypes.NodeID]*bcb.Module) deplo
 }
 
 func TestSimulation(t *testing.T) {
+	fewerSeedsUnderRace(t)
 	for _, sc := range simScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
@@ -179,6 +181,26 @@ func TestSimulation(t *testing.T) {
 			})
 		})
 	}
+}
+
+// fewerSeedsUnderRace runs 3 seeds rather than the default under the race
+// detector, which slows a simulation tenfold and has nothing to check in
+// it (a simulation runs on one goroutine): the seeds run without it.
+// Seeds asked for on the command line run anyway.
+func fewerSeedsUnderRace(t *testing.T) {
+	if !raceEnabled {
+		return
+	}
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "sim.seeds" || f.Name == "sim.seed" })
+	if explicit {
+		return
+	}
+	old := flag.Lookup("sim.seeds").Value.String()
+	if err := flag.Set("sim.seeds", "3"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = flag.Set("sim.seeds", old) })
 }
 
 // runScenario runs one scenario with one seed and returns the run's hash.
