@@ -111,7 +111,7 @@ func failure(err error) error {
 func newRootCmd(stdout, stderr io.Writer, stdin io.Reader) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mircat",
-		Short: "Inspect and replay Mir event logs: list, show, debug, replay",
+		Short: "Inspect, replay and export Mir event logs: list, show, debug, replay, export",
 		Long: `mircat reads the event logs that Mir nodes record (package eventlog): stream
 files (*.mirlog), directories of them, and SQLite logs. Several logs are merged
 by time, so the logs of all the nodes of a run read as one.
@@ -127,7 +127,7 @@ by time, so the logs of all the nodes of a run read as one.
 		return usageError("%v (see 'mircat %s --help')", err, c.Name())
 	})
 	env := &env{stdout: stdout, stderr: stderr, stdin: stdin}
-	root.AddCommand(newListCmd(env), newShowCmd(env), newDebugCmd(env), newReplayCmd(env))
+	root.AddCommand(newListCmd(env), newShowCmd(env), newDebugCmd(env), newReplayCmd(env), newExportCmd(env))
 	return root
 }
 

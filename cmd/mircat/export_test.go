@@ -1,0 +1,40 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExportToSQLite(t *testing.T) {
+	dir := streamPingPong(t)
+	db := filepath.Join(t.TempDir(), "run.db")
+	r := mircat(t, "", "export", "--sqlite", db, dir)
+	r.wantCode(t, exitOK)
+	if !strings.HasPrefix(r.stdout, "exported ") || !strings.Contains(r.stdout, " events of 2 runs to ") {
+		t.Errorf("export output:\n%s", r.stdout)
+	}
+	// The database holds the same events: list agrees, and the runs
+	// replay from it.
+	fromStream := mircat(t, "", "list", dir)
+	fromDB := mircat(t, "", "list", db)
+	fromDB.wantCode(t, exitOK)
+	first := func(s string) string { return strings.SplitN(s, "\n", 2)[0] }
+	if a, b := strings.Fields(first(fromStream.stdout)), strings.Fields(first(fromDB.stdout)); a[0] != b[0] {
+		t.Errorf("the stream log has %s events, the export %s", a[0], b[0])
+	}
+	rp := mircat(t, "", "replay", db)
+	rp.wantCode(t, exitOK)
+	if m := identicalLine.FindAllStringSubmatch(rp.stdout, -1); len(m) != 2 {
+		t.Errorf("replay of the export:\n%s%s", rp.stdout, rp.stderr)
+	}
+
+	r = mircat(t, "", "export", "--sqlite", db, dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "exists") {
+		t.Errorf("export over an existing database: exit %d, %s", r.code, r.stderr)
+	}
+	r = mircat(t, "", "export", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--sqlite") {
+		t.Errorf("export without --sqlite: exit %d, %s", r.code, r.stderr)
+	}
+}
