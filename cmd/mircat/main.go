@@ -7,6 +7,7 @@
 //	mircat show run/ --event mir.SendMessage --json | jq .event
 //	mircat debug run/0.000000.mirlog        # step through node 0's log
 //	mircat replay run/                      # re-run the nodes, compare outputs
+//	mircat export --sqlite run.db run/      # copy into SQLite, for SQL queries
 //
 // mircat decodes the events whose types are registered in its binary (see
 // registry.go); others are shown by their type name with a note.
