@@ -5,6 +5,8 @@ package main
 // types not listed here; mircat shows them by their type name. Add a
 // protocol's package here to see its events' fields.
 import (
+	_ "github.com/mirframework/mir/pkg/bcb"
+	_ "github.com/mirframework/mir/pkg/crypto"
 	_ "github.com/mirframework/mir/samples/pingpong/protocol"
 	_ "github.com/mirframework/mir/stdevents"
 )
