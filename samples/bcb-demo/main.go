@@ -1,24 +1,3 @@
-// Bcb-demo runs four Mir nodes in one process, over the in-process
-// transport (pkg/net/local), with Byzantine consistent broadcast (pkg/bcb)
-// and real Ed25519 signatures. Node 0 is the leader: it broadcasts each
-// command-line argument, or, without arguments, each line of standard
-// input, as one instance; every node prints what it delivers. The program
-// exits 0 once every node has delivered everything, 1 if that takes longer
-// than -timeout.
-//
-//	go run ./samples/bcb-demo hello world
-//	printf 'one\ntwo\n' | go run ./samples/bcb-demo
-//
-// Each node runs five modules:
-//
-//   - "bcb", the protocol: a deterministic passive module (pkg/bcb);
-//   - "crypto", the worker-pool crypto module (pkg/crypto.NewPool), which
-//     signs and verifies for it;
-//   - "net", the node's transport in the in-process network;
-//   - "timer", which drives retransmissions;
-//   - "app", an active module of this program that hands the deliveries
-//     to main, which prints them: printing is I/O, which has no place in
-//     a protocol module.
 package main
 
 import (
@@ -31,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mirframework/mir"
@@ -45,7 +25,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	switch {
@@ -67,19 +47,47 @@ type options struct {
 	verbose bool
 	// texts are the arguments; none means standard input.
 	texts []string
+
+	// One node over TCP: set if membership is.
+	membership string
+	id         string
+	key        string
+	leader     string
+	count      uint64
+	linger     time.Duration
 }
 
 // maxLineBytes bounds a broadcast text, and so a line of standard input.
 const maxLineBytes = 64 << 10
 
+const usage = `Usage: bcb-demo [flags] [text ...]
+       bcb-demo -membership FILE -id ID [flags] [text ...]
+
+Byzantine consistent broadcast: the leader broadcasts each text (each line of
+standard input if none is given), and every node prints what it delivers.
+
+Without -membership, four nodes run in this process and node 0 leads. With
+-membership, this process runs node ID of the membership over TCP (see
+'mir membership generate'); the membership's first node (or -leader) leads
+and exits once every node has acknowledged its texts; the others run until
+interrupted, or until they have delivered -count texts.
+
+Flags:`
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bcb-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up if the nodes have not delivered everything this long after the input ends")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up if the nodes have not delivered everything (over TCP: and acknowledged it to the leader) this long after the input ends")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages (such as dropped messages) to standard error")
+	fs.StringVar(&o.membership, "membership", "", "run one node of this membership file over TCP, rather than four in this process")
+	fs.StringVar(&o.id, "id", "", "with -membership: this node's ID (required)")
+	fs.StringVar(&o.key, "key", "", "with -membership: this node's private key file (default node-ID.key in the membership file's directory)")
+	fs.StringVar(&o.leader, "leader", "", "with -membership: the node that broadcasts (default the membership's first node)")
+	fs.Uint64Var(&o.count, "count", 0, "with -membership, on a node other than the leader: exit after delivering this many of the leader's texts (0: run until interrupted)")
+	fs.DurationVar(&o.linger, "linger", 5*time.Second, "with -count: how long to wait, after the last delivery, for the leader to leave before exiting")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: bcb-demo [flags] [text ...]\n\nFour Mir nodes in one process; node 0 broadcasts each text (each line of standard\ninput if none is given) with Byzantine consistent broadcast, and every node\nprints what it delivers.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -89,10 +97,23 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	o.texts = fs.Args()
+	tcpOnly := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "id", "key", "leader", "count", "linger":
+			tcpOnly = true
+		}
+	})
 	var problem string
 	switch {
 	case o.timeout <= 0:
 		problem = fmt.Sprintf("-timeout is %v; it must be positive", o.timeout)
+	case o.membership == "" && tcpOnly:
+		problem = "-id, -key, -leader, -count and -linger need -membership"
+	case o.membership != "" && o.id == "":
+		problem = "-membership needs -id"
+	case o.linger < 0:
+		problem = fmt.Sprintf("-linger is %v; it must not be negative", o.linger)
 	}
 	for _, text := range o.texts {
 		if len(text) > maxLineBytes {
@@ -115,7 +136,8 @@ var ids = []stdtypes.NodeID{"0", "1", "2", "3"}
 // them all.
 var keySeed = []byte("bcb-demo")
 
-// run is the whole program, minus the process.
+// run is the whole program, minus the process: the four nodes in this
+// process, or one node over TCP.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
@@ -126,6 +148,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		logLevel = logging.LevelDebug
 	}
 	logger := logging.NewStreamLogger(logLevel, stderr)
+	if o.membership != "" {
+		n, err := newTCPNode(o, logger)
+		if err != nil {
+			return err
+		}
+		return n.run(ctx, o, stdin, stdout)
+	}
 	d, err := newDemo(logger)
 	if err != nil {
 		return err
@@ -139,6 +168,8 @@ type demo struct {
 	transports []*local.Transport
 	nodes      []*mir.Node
 	bcbs       []*bcb.Module
+	// window is the bcb modules' ModuleParams.Window.
+	window uint64
 	// deliveries gets every node's deliveries, from the app modules.
 	deliveries chan delivery
 }
@@ -168,6 +199,7 @@ func newDemo(logger *logging.Logger) (*demo, error) {
 		nodeLogger := logger.With("node", string(id))
 		params := bcb.DefaultModuleParams(ids)
 		params.MaxPayloadBytes = maxLineBytes
+		d.window = params.Window
 		m, err := bcb.NewModule(id, mc, params, nodeLogger)
 		if err != nil {
 			return nil, err
@@ -228,7 +260,7 @@ func (d *demo) run(ctx context.Context, o options, stdin io.Reader, stdout io.Wr
 	// The input goes in from its own goroutine, so that deliveries are
 	// printed while standard input is still being read.
 	inputDone := make(chan inputResult, 1)
-	go func() { inputDone <- d.feed(runCtx, o.texts, stdin) }()
+	go func() { inputDone <- feed(runCtx, d.nodes[0], o.texts, stdin) }()
 
 	inputOver, result := d.collect(ctx, o.timeout, inputDone, errs, stdout)
 	// Stop the nodes and wait for them, and for the input goroutine,
@@ -259,12 +291,13 @@ type inputResult struct {
 	err   error
 }
 
-// feed has the leader broadcast each text, or each line of stdin.
-func (d *demo) feed(ctx context.Context, texts []string, stdin io.Reader) inputResult {
+// feed has leader, the leader's node, broadcast each text, or each line of
+// stdin, as its instances 0, 1, 2, ...
+func feed(ctx context.Context, leader *mir.Node, texts []string, stdin io.Reader) inputResult {
 	var seq uint64
 	broadcast := func(text string) error {
 		ev := bcb.NewBroadcast(bcb.DefaultModuleConfig().Self, seq, []byte(text))
-		if err := d.nodes[0].InjectEvents(ctx, stdtypes.ListOf(ev)); err != nil {
+		if err := leader.InjectEvents(ctx, stdtypes.ListOf(ev)); err != nil {
 			return err
 		}
 		seq++
@@ -296,6 +329,16 @@ func (d *demo) feed(ctx context.Context, texts []string, stdin io.Reader) inputR
 // or ctx ends.
 func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-chan inputResult, errs <-chan error, stdout io.Writer) (inputOver bool, err error) {
 	delivered := make(map[stdtypes.NodeID]uint64, len(ids))
+	printers := make(map[stdtypes.NodeID]*orderedPrinter, len(ids))
+	for _, id := range ids {
+		printers[id] = newOrderedPrinter(stdout, id, ids[0], d.window)
+	}
+	// Whatever ends the loop, print what was delivered.
+	defer func() {
+		for _, id := range ids {
+			printers[id].flush()
+		}
+	}()
 	total := uint64(0)
 	var deadline <-chan time.Time
 	complete := func() bool {
@@ -313,7 +356,7 @@ func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-c
 		select {
 		case dv := <-d.deliveries:
 			delivered[dv.node]++
-			fmt.Fprintf(stdout, "node %s delivered %v: %s\n", dv.node, dv.ev.ID, printable(dv.ev.Payload))
+			printers[dv.node].print(dv.ev)
 		case in := <-inputDone:
 			if in.err != nil {
 				return true, in.err
@@ -331,6 +374,9 @@ func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-c
 		case <-ctx.Done():
 			return inputOver, fmt.Errorf("interrupted: deliveries per node %v", delivered)
 		}
+	}
+	for _, id := range ids {
+		printers[id].flush()
 	}
 	fmt.Fprintf(stdout, "every node delivered all %d\n", total)
 	return true, nil

@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/pkg/bcb"
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/crypto/runner"
+	"github.com/mirframework/mir/pkg/eventlog"
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/net/tcp"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdmodules"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// leaderPollPeriod is how often a follower that has delivered its -count
+// looks whether the leader has left. The transport has no event for a
+// closed connection, only metrics.
+const leaderPollPeriod = 20 * time.Millisecond
+
+// tcpNode is one node of a membership, over TCP, and what main looks at.
+type tcpNode struct {
+	id, leader stdtypes.NodeID
+	// n is the size of the membership.
+	n         int
+	transport *tcp.Transport
+	node      *mir.Node
+	bcb       *bcb.Module
+	// acks watches the acknowledgments of the leader's instances: on the
+	// leader only, nil elsewhere.
+	acks *ackTracker
+	// deliveries gets the node's deliveries, from the app module.
+	deliveries chan delivery
+	// window is the bcb module's ModuleParams.Window.
+	window uint64
+	// printer prints the deliveries, once run has started.
+	printer *orderedPrinter
+}
+
+// keyPath returns the node's key file: -key, or node-ID.key next to the
+// membership file, where `mir membership generate` writes it.
+func keyPath(o options) (string, error) {
+	if o.key != "" {
+		return o.key, nil
+	}
+	if strings.ContainsAny(o.id, `/\`) || o.id == "." || o.id == ".." {
+		return "", fmt.Errorf("node ID %q cannot name a key file: give -key", o.id)
+	}
+	return filepath.Join(filepath.Dir(o.membership), "node-"+o.id+".key"), nil
+}
+
+func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
+	members, err := membership.Load(o.membership)
+	if err != nil {
+		return nil, err
+	}
+	n := &tcpNode{id: stdtypes.NodeID(o.id), leader: stdtypes.NodeID(o.leader), n: members.Len(), deliveries: make(chan delivery, 1024)}
+	if n.leader == "" {
+		n.leader = members.IDs()[0]
+	}
+	self, ok := members.Node(n.id)
+	if !ok {
+		return nil, fmt.Errorf("node %q is not in %s", n.id, o.membership)
+	}
+	if _, ok := members.Node(n.leader); !ok {
+		return nil, fmt.Errorf("leader %q is not in %s", n.leader, o.membership)
+	}
+	switch {
+	case n.id != n.leader && len(o.texts) > 0:
+		return nil, fmt.Errorf("node %s is not the leader (%s): only the leader takes texts", n.id, n.leader)
+	case n.id == n.leader && o.count > 0:
+		return nil, fmt.Errorf("-count is for the other nodes: the leader stops after its input")
+	}
+	path, err := keyPath(o)
+	if err != nil {
+		return nil, err
+	}
+	key, err := crypto.LoadPrivateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if !key.Public().Equal(self.PublicKey) {
+		return nil, fmt.Errorf("%s is not the key of node %s in %s", path, n.id, o.membership)
+	}
+	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, members.Len())
+	for _, m := range members.Nodes() {
+		pubs[m.ID] = m.PublicKey
+	}
+	if n.transport, err = tcp.New(n.id, members, key, tcp.Options{Logger: logger}); err != nil {
+		return nil, err
+	}
+	if err := n.buildNode(members.IDs(), key, pubs, logger.With("node", o.id)); err != nil {
+		n.transport.Stop() // Never started; this releases what New made.
+		return nil, err
+	}
+	return n, nil
+}
+
+// buildNode makes the node's modules and the node.
+func (n *tcpNode) buildNode(ids []stdtypes.NodeID, key crypto.PrivateKey, pubs map[stdtypes.NodeID]crypto.PublicKey, logger *logging.Logger) error {
+	mc := bcb.DefaultModuleConfig()
+	params := bcb.DefaultModuleParams(ids)
+	params.MaxPayloadBytes = maxLineBytes
+	m, err := bcb.NewModule(n.id, mc, params, logger)
+	if err != nil {
+		return err
+	}
+	n.bcb = m
+	c, err := crypto.New(key, pubs)
+	if err != nil {
+		return err
+	}
+	pool, err := crypto.NewPool(c, runner.DefaultPoolParams())
+	if err != nil {
+		return err
+	}
+	n.window = params.Window
+	mods := modules.Modules{
+		mc.Self:   m,
+		mc.Crypto: pool,
+		mc.Net:    n.transport,
+		mc.Timer:  stdmodules.NewTimer(mc.Timer, logger),
+		mc.App:    &app{node: n.id, out: n.deliveries},
+	}
+	var interceptor eventlog.Interceptor // A nil *ackTracker would not be a nil interface.
+	if n.id == n.leader {
+		n.acks = newAckTracker(mc.Self, n.id, ids, params.Window)
+		interceptor = n.acks
+	}
+	n.node, err = mir.NewNode(n.id, mir.DefaultNodeConfig().WithLogger(logger), mods, interceptor)
+	return err
+}
+
+// run starts the transport and the node, leads or follows, and stops them.
+func (n *tcpNode) run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) error {
+	defer n.transport.Stop()
+	if err := n.transport.Start(); err != nil {
+		return err
+	}
+	n.printer = newOrderedPrinter(stdout, n.id, n.leader, n.window)
+	fmt.Fprintf(stdout, "node %s of %d listening on %s; node %s broadcasts\n", n.id, n.n, n.transport.Addr(), n.leader)
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	nodeDone := make(chan error, 1)
+	go func() { nodeDone <- n.node.Run(runCtx) }()
+	l := &loop{nodeDone: nodeDone}
+
+	var result error
+	if n.id == n.leader {
+		// The input goes in from its own goroutine, so that deliveries
+		// are printed while standard input is still being read.
+		inputDone := make(chan inputResult, 1)
+		go func() { inputDone <- feed(runCtx, n.node, o.texts, stdin) }()
+		result = n.lead(ctx, l, o.timeout, inputDone, stdout)
+		// The input goroutine ends with runCtx unless it waits for a line
+		// of standard input: nothing can stop that but the line, or the
+		// process's end.
+		cancel()
+		if !l.inputOver {
+			select {
+			case <-inputDone:
+			case <-time.After(time.Second):
+			}
+		}
+	} else {
+		result = n.follow(ctx, l, o.count, o.linger, stdout)
+	}
+	n.printer.flush()
+	n.node.Stop()
+	if !l.nodeStopped {
+		if err := <-nodeDone; err != nil && !errors.Is(err, mir.ErrStopped) && !errors.Is(err, context.Canceled) && result == nil {
+			result = fmt.Errorf("node %s: %w", n.id, err)
+		}
+	}
+	st := n.bcb.Stats()
+	fmt.Fprintf(stdout, "messages dropped: %d, of which invalid: %d\n", st.Dropped(), st.Invalid())
+	return result
+}
+
+// loop is what the main loop of a node learned that run needs after it.
+type loop struct {
+	nodeDone <-chan error
+	// nodeStopped tells that the node stopped and nodeDone was read.
+	nodeStopped bool
+	// inputOver tells that the leader's input ended.
+	inputOver bool
+	// delivered counts the node's deliveries of the leader's instances.
+	delivered uint64
+}
+
+// deliver prints a delivery and counts it.
+func (n *tcpNode) deliver(l *loop, dv delivery) {
+	n.printer.print(dv.ev)
+	if dv.ev.ID.Leader == n.leader {
+		l.delivered++
+	}
+}
+
+// stopped turns the end of the node into an error.
+func (n *tcpNode) stopped(l *loop, err error) error {
+	l.nodeStopped = true
+	if err == nil || errors.Is(err, mir.ErrStopped) {
+		return fmt.Errorf("node %s stopped before the end", n.id)
+	}
+	return fmt.Errorf("node %s: %w", n.id, err)
+}
+
+// lead prints deliveries until the leader has delivered all its input and
+// every other node has acknowledged it; or the node fails, the input fails,
+// the timeout passes after the input ends, or ctx ends.
+func (n *tcpNode) lead(ctx context.Context, l *loop, timeout time.Duration, inputDone <-chan inputResult, stdout io.Writer) error {
+	var total uint64
+	var deadline <-chan time.Time
+	for !l.inputOver || l.delivered < total || !n.acks.complete(total) {
+		select {
+		case dv := <-n.deliveries:
+			n.deliver(l, dv)
+		case <-n.acks.changed:
+		case in := <-inputDone:
+			if in.err != nil {
+				l.inputOver = true
+				return in.err
+			}
+			l.inputOver, total = true, in.count
+			deadline = time.After(timeout)
+			inputDone = nil
+		case err := <-l.nodeDone:
+			return n.stopped(l, err)
+		case <-deadline:
+			return fmt.Errorf("gave up after %v: delivered %d of %d; acknowledged by %s", timeout, l.delivered, total, n.acks.progress())
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted: delivered %d; acknowledged by %s", l.delivered, n.acks.progress())
+		}
+	}
+	n.printer.flush()
+	fmt.Fprintf(stdout, "node %s delivered all %d, and every node acknowledged them\n", n.id, total)
+	return nil
+}
+
+// follow prints deliveries until ctx ends; or, with a count, until the
+// node has delivered that many of the leader's instances and the leader
+// has left, or linger has passed since.
+func (n *tcpNode) follow(ctx context.Context, l *loop, count uint64, linger time.Duration, stdout io.Writer) error {
+	// poll and lingerEnd are set once the count is reached.
+	var poll, lingerEnd <-chan time.Time
+	for done := false; !done; {
+		if count > 0 && l.delivered >= count && poll == nil {
+			// The last ACK may still be in the transport's queue, which
+			// Stop drops: wait for the leader, which leaves once every
+			// node acknowledged everything.
+			if n.leaderGone() {
+				break
+			}
+			ticker := time.NewTicker(leaderPollPeriod)
+			defer ticker.Stop()
+			poll, lingerEnd = ticker.C, time.After(linger)
+		}
+		select {
+		case dv := <-n.deliveries:
+			n.deliver(l, dv)
+		case <-poll:
+			done = n.leaderGone()
+		case <-lingerEnd:
+			done = true
+		case err := <-l.nodeDone:
+			return n.stopped(l, err)
+		case <-ctx.Done():
+			if count > 0 && l.delivered < count {
+				return fmt.Errorf("interrupted after %d of %d deliveries", l.delivered, count)
+			}
+			return nil
+		}
+	}
+	n.printer.flush()
+	fmt.Fprintf(stdout, "node %s delivered all %d\n", n.id, l.delivered)
+	return nil
+}
+
+// leaderGone tells whether the leader's connection to this node is down.
+// The node got the leader's messages on it, so the leader has left (or
+// the connection broke, which the leader would redial).
+func (n *tcpNode) leaderGone() bool {
+	return !n.transport.Metrics().Peers[n.leader].Inbound
+}
+
+// ackTracker watches, on the leader, the acknowledgments (bcb.AckMsg) that
+// reach its bcb module: a node acknowledges an instance once it delivered
+// it. It is the node's interceptor (eventlog.Interceptor), which sees
+// every event on the node's event loop; it looks at the acknowledgments
+// only, and tells main through changed.
+//
+// An acknowledgment that the bcb module drops (one too early, say) counts
+// here all the same: the transport has authenticated its sender, and the
+// demo trusts the members to tell the truth about what they delivered.
+type ackTracker struct {
+	module stdtypes.ModuleID
+	// changed has a value when acked changed since main last looked.
+	changed chan struct{}
+	// window is the bcb module's ModuleParams.Window. The leader has at
+	// most window instances unfinished (not acknowledged by every node),
+	// so a node acknowledges no instance window or more above the oldest
+	// one it has not acknowledged, unless the leader gave up on it, after
+	// which the leader cannot complete anyway. Ignoring acknowledgments
+	// beyond bounds what a Byzantine node can make the tracker hold.
+	window uint64
+
+	mu sync.Mutex
+	// acked holds, for each node but the leader, the instances it
+	// acknowledged: all below low, and those in above.
+	acked map[stdtypes.NodeID]*ackedSet
+	// order is the nodes of acked, for messages.
+	order []stdtypes.NodeID
+}
+
+// ackedSet is the instances one node acknowledged.
+type ackedSet struct {
+	low   uint64
+	above map[uint64]bool
+}
+
+func newAckTracker(module stdtypes.ModuleID, leader stdtypes.NodeID, ids []stdtypes.NodeID, window uint64) *ackTracker {
+	t := &ackTracker{module: module, changed: make(chan struct{}, 1), window: window, acked: make(map[stdtypes.NodeID]*ackedSet)}
+	for _, id := range ids {
+		if id != leader {
+			t.acked[id] = &ackedSet{above: make(map[uint64]bool)}
+			t.order = append(t.order, id)
+		}
+	}
+	return t
+}
+
+var _ eventlog.Interceptor = (*ackTracker)(nil)
+
+// Intercept notes the acknowledgments among events.
+func (t *ackTracker) Intercept(events *stdtypes.EventList) error {
+	for _, ev := range events.Slice() {
+		mr, ok := ev.(*stdevents.MessageReceived)
+		if !ok || mr.Dest() != t.module {
+			continue
+		}
+		if ack, ok := mr.Msg.(*bcb.AckMsg); ok {
+			t.add(mr.From, ack.Seq)
+		}
+	}
+	return nil
+}
+
+func (t *ackTracker) add(from stdtypes.NodeID, seq uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.acked[from]
+	if s == nil || seq < s.low || seq-s.low >= t.window || s.above[seq] {
+		return
+	}
+	s.above[seq] = true
+	for s.above[s.low] {
+		delete(s.above, s.low)
+		s.low++
+	}
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+// complete tells whether every node acknowledged instances 0 to total-1.
+func (t *ackTracker) complete(total uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range t.acked {
+		if s.low < total {
+			return false
+		}
+	}
+	return true
+}
+
+// progress tells, for messages, how many instances each node acknowledged
+// without a gap.
+func (t *ackTracker) progress() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	parts := make([]string, len(t.order))
+	for i, id := range t.order {
+		parts[i] = fmt.Sprintf("node %s: %d", id, t.acked[id].low)
+	}
+	return strings.Join(parts, ", ")
+}
