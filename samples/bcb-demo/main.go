@@ -170,6 +170,8 @@ type demo struct {
 	bcbs       []*bcb.Module
 	// window is the bcb modules' ModuleParams.Window.
 	window uint64
+	// stoppedEarly counts the nodes whose end collect saw.
+	stoppedEarly int
 	// deliveries gets every node's deliveries, from the app modules.
 	deliveries chan delivery
 }
@@ -276,7 +278,7 @@ func (d *demo) run(ctx context.Context, o options, stdin io.Reader, stdout io.Wr
 	for _, node := range d.nodes {
 		node.Stop()
 	}
-	for range d.nodes {
+	for range len(d.nodes) - d.stoppedEarly {
 		if err := <-errs; err != nil && result == nil {
 			result = err
 		}
@@ -365,6 +367,7 @@ func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-c
 			deadline = time.After(timeout)
 			inputDone = nil
 		case err := <-errs:
+			d.stoppedEarly++
 			if err == nil {
 				err = errors.New("a node stopped before the end")
 			}

@@ -38,8 +38,10 @@ func checkDelivered(t *testing.T, out string, texts []string) {
 	if !strings.Contains(out, fmt.Sprintf("every node delivered all %d\n", len(texts))) {
 		t.Errorf("no final line:\n%s", out)
 	}
-	if !strings.Contains(out, "messages dropped: 0, of which invalid: 0\n") {
-		t.Errorf("messages dropped:\n%s", out)
+	// Stale retransmissions and echoes beyond the quorum may be dropped;
+	// nothing invalid may.
+	if !strings.Contains(out, ", of which invalid: 0\n") {
+		t.Errorf("invalid messages dropped:\n%s", out)
 	}
 }
 

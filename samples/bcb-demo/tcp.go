@@ -177,13 +177,18 @@ func (n *tcpNode) run(ctx context.Context, o options, stdin io.Reader, stdout io
 	} else {
 		result = n.follow(ctx, l, o.count, o.linger, stdout)
 	}
-	n.printer.flush()
 	n.node.Stop()
 	if !l.nodeStopped {
 		if err := <-nodeDone; err != nil && !errors.Is(err, mir.ErrStopped) && !errors.Is(err, context.Canceled) && result == nil {
 			result = fmt.Errorf("node %s: %w", n.id, err)
 		}
 	}
+	// Print what the node delivered and main did not take yet (the app
+	// module sends nothing more once the node has stopped).
+	for len(n.deliveries) > 0 {
+		n.deliver(l, <-n.deliveries)
+	}
+	n.printer.flush()
 	st := n.bcb.Stats()
 	fmt.Fprintf(stdout, "messages dropped: %d, of which invalid: %d\n", st.Dropped(), st.Invalid())
 	return result
