@@ -85,8 +85,9 @@ type StreamHeader struct {
 type StreamOptions struct {
 	// MaxFileSize, if not 0, starts a new file once the current one has
 	// this many bytes, compressed. It is checked after each batch against
-	// what the compressor has output, which lags behind by up to one
-	// compressed block (at most 128 KiB), so files end a little larger.
+	// what the compressor has output, which lags behind by what the sink
+	// gathers before compressing (64 KiB) and one compressed block (at
+	// most 128 KiB), so files end a little larger.
 	MaxFileSize int64
 	// Meta is written in each file's header (StreamHeader.Meta).
 	Meta map[string]string
@@ -115,7 +116,7 @@ type StreamSink struct {
 	lastType reflect.Type
 	lastIdx  uint64
 
-	frame   []byte
+	out     []byte
 	payload []byte
 	evBuf   []byte
 	files   []string
@@ -238,15 +239,32 @@ func (s *StreamSink) fail(err error) error {
 	return fmt.Errorf("eventlog: %w", err)
 }
 
+// writeFrame adds a frame to out, and hands out to the compressor once it
+// holds outFlushSize bytes: each call into the compressor has a cost of its
+// own (checksum, block bookkeeping), which frames of one small event would
+// pay each.
 func (s *StreamSink) writeFrame(kind byte, payload []byte) error {
-	// The head and the payload go to the compressor separately: it copies
-	// what it is given into its block anyway.
-	s.frame = append(s.frame[:0], kind)
-	s.frame = binary.AppendUvarint(s.frame, uint64(len(payload)))
-	if _, err := s.zw.Write(s.frame); err != nil {
-		return s.fail(err)
+	s.out = append(s.out, kind)
+	s.out = binary.AppendUvarint(s.out, uint64(len(payload)))
+	s.out = append(s.out, payload...)
+	if len(s.out) >= outFlushSize {
+		return s.drainOut()
 	}
-	if _, err := s.zw.Write(payload); err != nil {
+	return nil
+}
+
+// outFlushSize is how many bytes of frames the sink gathers before handing
+// them to the compressor.
+const outFlushSize = 64 << 10
+
+// drainOut hands the gathered frames to the compressor.
+func (s *StreamSink) drainOut() error {
+	if len(s.out) == 0 {
+		return nil
+	}
+	_, err := s.zw.Write(s.out)
+	s.out = s.out[:0]
+	if err != nil {
 		return s.fail(err)
 	}
 	return nil
@@ -360,6 +378,9 @@ func (s *StreamSink) Flush() error {
 	if s.file == nil {
 		return errors.New("eventlog: stream sink is closed or failed")
 	}
+	if err := s.drainOut(); err != nil {
+		return err
+	}
 	if err := s.zw.Flush(); err != nil {
 		return s.fail(err)
 	}
@@ -372,6 +393,9 @@ func (s *StreamSink) Flush() error {
 // closeFile ends the current file with its 'E' frame and syncs it.
 func (s *StreamSink) closeFile() error {
 	if err := s.writeFrame(frameEnd, binary.AppendUvarint(nil, s.inFile)); err != nil {
+		return err
+	}
+	if err := s.drainOut(); err != nil {
 		return err
 	}
 	if err := s.zw.Close(); err != nil {
