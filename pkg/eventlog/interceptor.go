@@ -1,6 +1,3 @@
-// Package eventlog records the events a node dispatches. This file defines
-// the Interceptor through which the node hands them over; the recorder that
-// writes event logs implements it.
 package eventlog
 
 import "github.com/mirframework/mir/stdtypes"
