@@ -3,6 +3,7 @@ package bcb_test
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,15 +16,14 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// TestRecordedSimulationReplays records every node of a simulated run
-// with lossy links and replays each: the BCB module and the synchronous
-// crypto module, rebuilt, must produce exactly the recorded outputs.
-func TestRecordedSimulationReplays(t *testing.T) {
-	dir := t.TempDir()
-	cfg := simConfig(t, 4, nil)
-	// The simulated nodes' crypto is the synchronous module, a passive
-	// one: the replay rebuilds it too, as simConfig builds it.
-	replay.Register("bcbtest-sim", func(node stdtypes.NodeID, _ []byte) (modules.Modules, error) {
+// registerSimBuilder registers the builder once per test binary: -count
+// runs the test again, and a name can be registered once.
+var registerSimBuilder sync.Once
+
+// simBuilder rebuilds a simulated node's modules as cfg builds them; the
+// transport and the timer, simulated in the run, are not run in a replay.
+func simBuilder(cfg deploytest.Config) replay.Builder {
+	return func(node stdtypes.NodeID, _ []byte) (modules.Modules, error) {
 		mods, err := cfg.Build(deploytest.NodeInfo{
 			ID: node, Membership: nodeIDs(4), Incarnation: 1,
 			Transport: deploytest.DefaultTransportID, Timer: deploytest.DefaultTimerID,
@@ -34,7 +34,18 @@ func TestRecordedSimulationReplays(t *testing.T) {
 		mods[deploytest.DefaultTransportID] = modules.NullActive{}
 		mods[deploytest.DefaultTimerID] = modules.NullActive{}
 		return mods, nil
-	})
+	}
+}
+
+// TestRecordedSimulationReplays records every node of a simulated run
+// with lossy links and replays each: the BCB module and the synchronous
+// crypto module, rebuilt, must produce exactly the recorded outputs.
+func TestRecordedSimulationReplays(t *testing.T) {
+	dir := t.TempDir()
+	cfg := simConfig(t, 4, nil)
+	// The simulated nodes' crypto is the synchronous module, a passive
+	// one: the replay rebuilds it too, as simConfig builds it.
+	registerSimBuilder.Do(func() { replay.Register("bcbtest-sim", simBuilder(cfg)) })
 	recorders := map[stdtypes.NodeID]*eventlog.Recorder{}
 	d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{
 		Seed:    7,

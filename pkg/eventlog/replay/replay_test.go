@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/codec"
@@ -165,12 +166,18 @@ func TestCannotReplay(t *testing.T) {
 	}
 }
 
+// registerOnce registers the test's builder once per test binary: -count
+// runs the test again, and a name can be registered once.
+var registerOnce sync.Once
+
 func TestRegistry(t *testing.T) {
-	replay.Register("replaytest", func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-		if string(params) != "ok" {
-			return nil, errors.New("bad params")
-		}
-		return mods(), nil
+	registerOnce.Do(func() {
+		replay.Register("replaytest", func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
+			if string(params) != "ok" {
+				return nil, errors.New("bad params")
+			}
+			return mods(), nil
+		})
 	})
 	if _, err := replay.Build("replaytest", "n", []byte("ok")); err != nil {
 		t.Error(err)
