@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,5 +37,28 @@ func TestExportToSQLite(t *testing.T) {
 	r = mircat(t, "", "export", dir)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--sqlite") {
 		t.Errorf("export without --sqlite: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// The exported database answers SQL on messages by their type.
+func TestExportedMessagesQueryableByType(t *testing.T) {
+	dir := streamPingPong(t)
+	path := filepath.Join(t.TempDir(), "run.db")
+	mircat(t, "", "export", "--sqlite", path, dir).wantCode(t, exitOK)
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pongs, pings int
+	q := `SELECT count(*) FROM events WHERE node = ? AND type = 'mir.SendMessage' AND json_extract(event, '$.Msg."$type"') = ?`
+	if err := db.QueryRow(q, "1", "pingpong.Pong").Scan(&pongs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(q, "0", "pingpong.Ping").Scan(&pings); err != nil {
+		t.Fatal(err)
+	}
+	if pongs < 5 || pings < 5 {
+		t.Errorf("%d pongs sent by node 1 and %d pings by node 0, want at least 5 each", pongs, pings)
 	}
 }

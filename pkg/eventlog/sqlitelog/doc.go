@@ -52,6 +52,10 @@
 //	SELECT seq, time_text, json_extract(event, '$.Destinations') FROM events_view
 //	WHERE node = '1' AND type = 'mir.SendMessage' ORDER BY run, seq;
 //
+//	-- the pongs node 1 sent (a message's type is its "$type")
+//	SELECT seq, json_extract(event, '$.Msg.Seq') FROM events
+//	WHERE node = '1' AND json_extract(event, '$.Msg."$type"') = 'pingpong.Pong';
+//
 //	-- everything for the iss module and its submodules, of all nodes, by time
 //	SELECT node, seq, dest, type, event FROM events
 //	WHERE dest = 'iss' OR dest LIKE 'iss/%' ORDER BY time, node, seq;
@@ -60,5 +64,5 @@
 //	SELECT node, run, start_text, stop IS NOT NULL AS closed, events, dropped FROM runs;
 //
 //	-- the value a recording attached for replay
-//	SELECT value FROM meta JOIN runs USING (run) WHERE node = '1' AND key = 'replay';
+//	SELECT value FROM meta JOIN runs USING (run) WHERE node = '1' AND key = 'replay.builder';
 package sqlitelog
