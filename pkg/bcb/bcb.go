@@ -117,7 +117,18 @@ type slot struct {
 	// verifying is set while a FINAL's certificate is being verified.
 	verifying bool
 	delivered bool
+	// badFinals counts the FINALs whose certificates failed verification:
+	// only the instance's leader sends FINALs, and a correct one never
+	// sends a bad certificate, so after maxBadFinals the node stops paying
+	// for verifying what this leader sends for the instance.
+	badFinals uint8
 }
+
+// maxBadFinals is how many invalid certificates a node verifies for one
+// instance before it ignores the leader's FINALs for it. More than one, so
+// that a certificate damaged on the way (which the transport's integrity
+// checks make unlikely) costs no delivery.
+const maxBadFinals = 3
 
 // ownInstance is the leader's state of an instance it leads.
 type ownInstance struct {
@@ -563,6 +574,8 @@ func (s *state) onFinal(from stdtypes.NodeID, msg *FinalMsg) error {
 		return s.stale(from, msg.Seq, "FINAL")
 	case sl.verifying:
 		return s.drop(rDuplicate, "FINAL for %s/%d while verifying another", from, msg.Seq)
+	case sl.badFinals >= maxBadFinals:
+		return s.drop(rBadCertificate, "FINAL for %s/%d: its leader sent %d invalid certificates for it already", from, msg.Seq, sl.badFinals)
 	}
 	id := InstanceID{Leader: from, Seq: msg.Seq}
 	digest := Digest(id, msg.Payload)
@@ -686,6 +699,9 @@ func (s *state) verifiedFinal(c verifyCtx, ok bool) {
 	}
 	sl.verifying = false
 	if !ok {
+		if sl.badFinals < maxBadFinals {
+			sl.badFinals++
+		}
 		s.badInput(rBadCertificate, "FINAL with an invalid signature in its certificate", c.id, c.id.Leader)
 		return
 	}

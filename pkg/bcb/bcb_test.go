@@ -636,3 +636,44 @@ func TestFollowerSkipsOwnSignature(t *testing.T) {
 		t.Errorf("%+v", st)
 	}
 }
+
+// A leader that keeps sending invalid certificates for an instance gets
+// them verified maxBadFinals (3) times; later ones are dropped unverified.
+// A valid certificate after that is ignored too: only a Byzantine leader
+// sends invalid ones.
+func TestInvalidCertificatesVerifiedAFewTimes(t *testing.T) {
+	id := bcb.InstanceID{Leader: "0", Seq: 0}
+	n := newNode(t, "1", nil)
+	verifications := 0
+	for i := range 6 {
+		bad := certificate(t, 4, id, []byte("a"), 0, 2, 3)
+		bad.Sigs[1] = bad.Sigs[0]
+		out, err := n.bcb.ApplyEvents(stdtypes.ListOf(received("0", bad)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range out.Slice() {
+			req, ok := ev.(*crypto.VerifyRequest)
+			if !ok {
+				continue
+			}
+			verifications++
+			res, err := n.crypto.ApplyEvents(stdtypes.ListOf(req))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := n.bcb.ApplyEvents(res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := n.bcb.Stats().BadCertificate; got != uint64(i+1) {
+			t.Fatalf("after %d invalid FINALs, %d counted", i+1, got)
+		}
+	}
+	if verifications != 3 {
+		t.Errorf("%d verification requests for 6 invalid certificates, want 3", verifications)
+	}
+	if out := n.apply(t, received("0", certificate(t, 4, id, []byte("a"), 0, 2, 3))); len(out) != 0 {
+		t.Errorf("a valid certificate from the same leader after that: %s", describe(out))
+	}
+}

@@ -75,7 +75,11 @@
 // signature of impossible length or that does not verify, a certificate
 // with too few, repeated or unknown signers or a bad signature. The leader
 // of an instance is never read from a message: it is the sender of SEND
-// and FINAL and the receiver of ECHO and ACK.
+// and FINAL and the receiver of ECHO and ACK. Verifying a certificate is
+// the costly check, so a node verifies at most three invalid certificates
+// per instance: only the leader sends FINALs, and a correct leader never
+// sends an invalid one; after that the leader's FINALs for the instance
+// are dropped unverified.
 //
 // # Losses and memory
 //
