@@ -156,6 +156,15 @@ func TestTCPInProcess(t *testing.T) {
 		}()
 	}
 	outs[3].waitFor(t, "node 3", "node 3 delivered 0/2: ", done[3])
+	// Node 3 is interrupted only once the leader has its acknowledgements:
+	// interrupted at once, it could stop before its last one left (a
+	// stopping transport drops what it has not sent), and the leader
+	// would wait for it in vain.
+	select {
+	case <-done[0]:
+	case <-time.After(waitTimeout):
+		t.Fatalf("the leader did not stop:\n%s", outs[0])
+	}
 	interrupt3()
 	for i := range 4 {
 		select {
