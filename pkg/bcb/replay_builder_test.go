@@ -1,0 +1,40 @@
+package bcb_test
+
+import (
+	"testing"
+
+	"github.com/mirframework/mir/pkg/bcb"
+	"github.com/mirframework/mir/pkg/eventlog/replay"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// The "bcb" builder rebuilds a deployed node from the metadata ReplayMeta
+// makes: the BCB module passive, the others null active modules.
+func TestReplayBuilder(t *testing.T) {
+	cfg := bcb.DefaultModuleConfig()
+	meta, err := bcb.ReplayMeta(bcb.ReplayParams{Config: cfg, Params: bcb.DefaultModuleParams(nodeIDs(4))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta[replay.MetaBuilder] != bcb.ReplayBuilder {
+		t.Fatalf("metadata %v", meta)
+	}
+	mods, err := replay.Build(meta[replay.MetaBuilder], "1", []byte(meta[replay.MetaParams]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := mods[cfg.Self].(*bcb.Module); !ok {
+		t.Errorf("module %s is %T", cfg.Self, mods[cfg.Self])
+	}
+	for _, id := range []string{string(cfg.Net), string(cfg.Crypto), string(cfg.Timer), string(cfg.App)} {
+		if _, ok := mods[stdtypes.ModuleID(id)].(modules.NullActive); !ok {
+			t.Errorf("module %s is %T, want a null active module", id, mods[stdtypes.ModuleID(id)])
+		}
+	}
+	for _, bad := range []string{`{`, `{"Unknown":1}`, `{"Config":{},"Params":{}}`} {
+		if _, err := replay.Build(bcb.ReplayBuilder, "1", []byte(bad)); err == nil {
+			t.Errorf("parameters %s accepted", bad)
+		}
+	}
+}
