@@ -43,8 +43,8 @@ type Module struct {
 	held bool
 	// lastDest is the module this one's output last went to.
 	lastDest *Module
-	// pushed and taken count the events that entered and left queue; while
-	// the core tracks inputs, inputAt holds the positions (in pushed's
+	// While the core tracks inputs, pushed and taken count the events that
+	// entered and left queue, and inputAt holds the positions (in pushed's
 	// count) of the queued events that are inputs.
 	pushed, taken uint64
 	inputAt       fifo[uint64]
@@ -214,10 +214,12 @@ func (c *Core) RouteEmitted(evs []stdtypes.Event, from *Module) (dropped int, er
 }
 
 func (c *Core) enqueue(m *Module, ev stdtypes.Event, input bool) {
-	if input && c.inputInterceptor != nil {
-		m.inputAt.push(m.pushed)
+	if c.inputInterceptor != nil {
+		if input {
+			m.inputAt.push(m.pushed)
+		}
+		m.pushed++
 	}
-	m.pushed++
 	m.queue.push(ev)
 	c.buffered++
 	c.makeReady(m)

@@ -272,7 +272,7 @@ func (s *StreamSink) drainOut() error {
 
 // typeIndex returns the index of ev's type in the current file, writing
 // its 'T' frame the first time.
-func (s *StreamSink) typeIndex(ev stdtypes.Event, name string) (uint64, error) {
+func (s *StreamSink) typeIndex(ev stdtypes.Event) (uint64, error) {
 	t := reflect.TypeOf(ev)
 	if t == s.lastType {
 		return s.lastIdx, nil
@@ -281,11 +281,8 @@ func (s *StreamSink) typeIndex(ev stdtypes.Event, name string) (uint64, error) {
 	if !ok {
 		idx = uint64(len(s.types))
 		s.types[t] = idx
-		if name == "" {
-			name = typeNameOf(ev)
-		}
 		p := binary.AppendUvarint(nil, idx)
-		p = append(p, name...)
+		p = append(p, typeNameOf(ev)...)
 		if err := s.writeFrame(frameType, p); err != nil {
 			return 0, err
 		}
@@ -333,7 +330,7 @@ func (s *StreamSink) WriteBatch(b *Batch) error {
 			flags |= flagUnencoded
 			s.evBuf = append(s.evBuf[:0], err.Error()...)
 		}
-		idx, err := s.typeIndex(e.Event, "")
+		idx, err := s.typeIndex(e.Event)
 		if err != nil {
 			return err
 		}
