@@ -19,6 +19,11 @@ import (
 // so that a log with very many distinct ones cannot grow it without limit.
 const maxNameCache = 4096
 
+// maxWarnings bounds the warnings a reader keeps (as eventlog's stream
+// reader does): a file with very many gaps or runs not closed must not make
+// the reader's memory grow with its size.
+const maxWarnings = 100
+
 // Run describes one sink's run: the events one node recorded from the
 // start of its recorder to its Close.
 type Run struct {
@@ -354,7 +359,12 @@ func (r *reader) gapWarnings(ctx context.Context, selected map[int64]bool) error
 }
 
 func (r *reader) warn(format string, args ...any) {
-	r.warnings = append(r.warnings, r.path+": "+fmt.Sprintf(format, args...))
+	switch {
+	case len(r.warnings) < maxWarnings:
+		r.warnings = append(r.warnings, r.path+": "+fmt.Sprintf(format, args...))
+	case len(r.warnings) == maxWarnings:
+		r.warnings = append(r.warnings, r.path+": more warnings not shown")
+	}
 }
 
 // Next returns the next record, or io.EOF after the last.
@@ -404,10 +414,8 @@ type runSource struct {
 	// lastNanos is the previous row's time, to tell rows out of order.
 	lastNanos  int64
 	outOfOrder bool
-	// read counts the rows returned.
-	read uint64
-	done bool
-	err  error
+	done       bool
+	err        error
 }
 
 // Next returns the run's next row as a record valid until the next call.

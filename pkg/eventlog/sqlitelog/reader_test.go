@@ -272,3 +272,37 @@ func TestEmptyLog(t *testing.T) {
 		t.Errorf("read %d records, warnings %q", len(recs), warnings)
 	}
 }
+
+// A log with very many gaps keeps a bounded number of warnings: a damaged or
+// hostile file must not make the reader's memory grow with its size.
+func TestWarningsBounded(t *testing.T) {
+	path := dbPath(t)
+	sink, err := sqlitelog.NewSink(path, "a", sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1, 0)
+	for i := range uint64(500) {
+		if err := sink.WriteBatch(batchOf("a", i, 2*i, at, newPing("m", i))); err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.WriteGap(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := sqlitelog.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	w := src.Warnings()
+	if len(w) < 100 || len(w) > 101 {
+		t.Fatalf("%d warnings for 500 gaps, want 100 and one saying more are not shown", len(w))
+	}
+	if !strings.Contains(w[len(w)-1], "more warnings not shown") {
+		t.Errorf("last warning %q does not say that more are not shown", w[len(w)-1])
+	}
+}

@@ -76,7 +76,7 @@ type Sink struct {
 	// written and dropped count events, for the runs table.
 	written, dropped uint64
 
-	// args, data, texts are reused between statements.
+	// args, data and spans are reused between statements.
 	args  []any
 	data  []byte
 	spans []int
