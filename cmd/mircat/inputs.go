@@ -260,6 +260,26 @@ func (t *tolerant) Next() (*eventlog.Record, error) {
 func (t *tolerant) Warnings() []string { return t.src.Warnings() }
 func (t *tolerant) Close() error       { return t.src.Close() }
 
+// scan reads set, updating p, until its end or until visit returns false,
+// and then finishes p. A damaged log does not end the scan (the set keeps
+// its error and goes on): any error that does is a failure.
+func scan(set *logSet, p *progress, visit func(*eventlog.Record) bool) error {
+	defer p.finish()
+	for {
+		rec, err := set.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return failure(err)
+		}
+		p.update()
+		if !visit(rec) {
+			return nil
+		}
+	}
+}
+
 // finish prints what went wrong with the logs of set to stderr, warnings
 // first, and returns the error that sets the exit code: nil if the logs
 // were read whole, an exitPartial error if not.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"time"
@@ -70,22 +69,13 @@ func runList(e *env, paths []string, o listOptions) error {
 		types:       make(map[string]uint64),
 		unencodable: make(map[string]uint64),
 	}
-	p := e.newProgress(set, !o.noProgress)
-	for {
-		rec, err := set.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			// The set keeps a damaged log's error and goes on; other errors
-			// are not expected, but end the scan cleanly.
-			p.finish()
-			return failure(err)
-		}
-		p.update()
+	err = scan(set, e.newProgress(set, !o.noProgress), func(rec *eventlog.Record) bool {
 		c.add(rec, o.fullPath)
+		return true
+	})
+	if err != nil {
+		return err
 	}
-	p.finish()
 	out := newOutput(e.stdout)
 	c.print(out, len(set.Files()))
 	if err := outputError(out.Flush()); err != nil {

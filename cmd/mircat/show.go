@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -182,21 +181,12 @@ func runShow(e *env, paths []string, sel *selector, f showFlags) error {
 	p := e.newProgress(set, !f.noProgress && sel.filtering() && !isTerminal(e.stdout))
 	var line []byte
 	var werr error
-	for werr == nil {
-		rec, err := set.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			p.finish()
-			return failure(err)
-		}
-		p.update()
+	err = scan(set, p, func(rec *eventlog.Record) bool {
 		if sel.past(rec) {
-			break
+			return false
 		}
 		if !sel.match(rec) {
-			continue
+			return true
 		}
 		d := decode(rec)
 		// The line is rendered for --grep even with --json, and only then:
@@ -204,7 +194,7 @@ func runShow(e *env, paths []string, sel *selector, f showFlags) error {
 		if !f.json || sel.grep != nil {
 			line = appendLine(line[:0], d)
 			if sel.grep != nil && !sel.grep.Match(line) {
-				continue
+				return true
 			}
 		}
 		if f.json {
@@ -213,8 +203,11 @@ func runShow(e *env, paths []string, sel *selector, f showFlags) error {
 			line = append(line, '\n')
 			_, werr = out.Write(line)
 		}
+		return werr == nil
+	})
+	if err != nil {
+		return err
 	}
-	p.finish()
 	if werr == nil {
 		werr = out.Flush()
 	}
