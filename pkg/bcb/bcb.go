@@ -612,27 +612,16 @@ func (s *state) checkCertificate(msg *FinalMsg) error {
 	case n > len(s.params.Membership):
 		return fmt.Errorf("%d signers in a membership of %d", n, len(s.params.Membership))
 	}
-	var seen [64]bool // Enough for small memberships without allocating.
-	seenBig := map[int]bool(nil)
+	seen := make([]bool, len(s.params.Membership))
 	for k, signer := range msg.Signers {
 		i, ok := s.index[signer]
-		if !ok {
+		switch {
+		case !ok:
 			return fmt.Errorf("signer %q is not a member", signer)
+		case seen[i]:
+			return fmt.Errorf("signer %q twice", signer)
 		}
-		if i < len(seen) {
-			if seen[i] {
-				return fmt.Errorf("signer %q twice", signer)
-			}
-			seen[i] = true
-		} else {
-			if seenBig == nil {
-				seenBig = make(map[int]bool)
-			}
-			if seenBig[i] {
-				return fmt.Errorf("signer %q twice", signer)
-			}
-			seenBig[i] = true
-		}
+		seen[i] = true
 		if err := validSig(msg.Sigs[k]); err != nil {
 			return fmt.Errorf("signer %q: %w", signer, err)
 		}
