@@ -196,34 +196,17 @@ func newDemo(logger *logging.Logger) (*demo, error) {
 		}
 		pubs[id] = keys[i].Public()
 	}
-	mc := bcb.DefaultModuleConfig()
+	params := bcbParams(ids)
+	d.window = params.Window
 	for i, id := range ids {
 		nodeLogger := logger.With("node", string(id))
-		params := bcb.DefaultModuleParams(ids)
-		params.MaxPayloadBytes = maxLineBytes
-		d.window = params.Window
-		m, err := bcb.NewModule(id, mc, params, nodeLogger)
-		if err != nil {
-			return nil, err
-		}
-		c, err := crypto.New(keys[i], pubs)
-		if err != nil {
-			return nil, err
-		}
-		pool, err := crypto.NewPool(c, runner.DefaultPoolParams())
-		if err != nil {
-			return nil, err
-		}
 		tr, err := network.Transport(id)
 		if err != nil {
 			return nil, err
 		}
-		mods := modules.Modules{
-			mc.Self:   m,
-			mc.Crypto: pool,
-			mc.Net:    tr,
-			mc.Timer:  stdmodules.NewTimer(mc.Timer, nodeLogger),
-			mc.App:    &app{node: id, out: d.deliveries},
+		mods, m, err := newModules(id, params, keys[i], pubs, tr, d.deliveries, nodeLogger)
+		if err != nil {
+			return nil, err
 		}
 		node, err := mir.NewNode(id, mir.DefaultNodeConfig().WithLogger(nodeLogger), mods, nil)
 		if err != nil {
@@ -234,6 +217,41 @@ func newDemo(logger *logging.Logger) (*demo, error) {
 		d.transports = append(d.transports, tr)
 	}
 	return d, nil
+}
+
+// bcbParams are the bcb modules' parameters for the membership ids.
+func bcbParams(ids []stdtypes.NodeID) bcb.ModuleParams {
+	params := bcb.DefaultModuleParams(ids)
+	params.MaxPayloadBytes = maxLineBytes
+	return params
+}
+
+// newModules returns the modules of node id, over the transport: its bcb
+// module (also returned), a worker-pool crypto module with the node's key
+// and the members' public keys, a timer, and the app, which hands the
+// node's deliveries to out.
+func newModules(id stdtypes.NodeID, params bcb.ModuleParams, key crypto.PrivateKey, pubs map[stdtypes.NodeID]crypto.PublicKey,
+	transport modules.Module, out chan<- delivery, logger *logging.Logger) (modules.Modules, *bcb.Module, error) {
+	mc := bcb.DefaultModuleConfig()
+	m, err := bcb.NewModule(id, mc, params, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := crypto.New(key, pubs)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := crypto.NewPool(c, runner.DefaultPoolParams())
+	if err != nil {
+		return nil, nil, err
+	}
+	return modules.Modules{
+		mc.Self:   m,
+		mc.Crypto: pool,
+		mc.Net:    transport,
+		mc.Timer:  stdmodules.NewTimer(mc.Timer, logger),
+		mc.App:    &app{node: id, out: out},
+	}, m, nil
 }
 
 // run starts the nodes, has the leader broadcast the input, prints every

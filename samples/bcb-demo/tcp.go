@@ -13,14 +13,11 @@ import (
 	"github.com/mirframework/mir"
 	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/crypto"
-	"github.com/mirframework/mir/pkg/crypto/runner"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
-	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/stdevents"
-	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -109,33 +106,16 @@ func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
 
 // buildNode makes the node's modules and the node.
 func (n *tcpNode) buildNode(ids []stdtypes.NodeID, key crypto.PrivateKey, pubs map[stdtypes.NodeID]crypto.PublicKey, logger *logging.Logger) error {
-	mc := bcb.DefaultModuleConfig()
-	params := bcb.DefaultModuleParams(ids)
-	params.MaxPayloadBytes = maxLineBytes
-	m, err := bcb.NewModule(n.id, mc, params, logger)
+	params := bcbParams(ids)
+	n.window = params.Window
+	mods, m, err := newModules(n.id, params, key, pubs, n.transport, n.deliveries, logger)
 	if err != nil {
 		return err
 	}
 	n.bcb = m
-	c, err := crypto.New(key, pubs)
-	if err != nil {
-		return err
-	}
-	pool, err := crypto.NewPool(c, runner.DefaultPoolParams())
-	if err != nil {
-		return err
-	}
-	n.window = params.Window
-	mods := modules.Modules{
-		mc.Self:   m,
-		mc.Crypto: pool,
-		mc.Net:    n.transport,
-		mc.Timer:  stdmodules.NewTimer(mc.Timer, logger),
-		mc.App:    &app{node: n.id, out: n.deliveries},
-	}
 	var interceptor eventlog.Interceptor // A nil *ackTracker would not be a nil interface.
 	if n.id == n.leader {
-		n.acks = newAckTracker(mc.Self, n.id, ids, params.Window)
+		n.acks = newAckTracker(bcb.DefaultModuleConfig().Self, n.id, ids, params.Window)
 		interceptor = n.acks
 	}
 	n.node, err = mir.NewNode(n.id, mir.DefaultNodeConfig().WithLogger(logger), mods, interceptor)
