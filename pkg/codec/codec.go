@@ -50,7 +50,9 @@ func EncodeEvent(ev stdtypes.Event) ([]byte, error) {
 
 // AppendEvent appends the encoding of ev to dst and returns the extended
 // slice, like EncodeEvent. It allocates nothing when dst has room, so a
-// transport can reuse one buffer. On error it returns dst unchanged.
+// transport can reuse one buffer. On error it returns dst unchanged. It may
+// write scratch bytes into dst's capacity past the returned slice (at most 15
+// past its end), so that capacity must not hold data the caller keeps.
 func AppendEvent(dst []byte, ev stdtypes.Event) ([]byte, error) {
 	r := load()
 	if out, ok := appendFast(r, dst, ev); ok {

@@ -98,13 +98,8 @@ type fastEntry struct {
 	r      *registry
 	e      *entry
 	direct bool // T is pointer-shaped: an `any` holds it in its data word.
-	mu     sync.Mutex
-	prog   atomic.Pointer[fastProg]
-}
-
-// fastProg is a compiled program; node is nil if the type is not supported.
-type fastProg struct {
-	node *encNode
+	once   sync.Once
+	prog   *encNode // Set by once; nil if the type is not supported.
 }
 
 // newFastIndex indexes the entries of r.
@@ -122,24 +117,12 @@ func newFastIndex(r *registry, entries []*entry) fastIndex {
 // node returns the program of fe's type, compiling it the first time; nil
 // if the type is not supported.
 func (fe *fastEntry) node() *encNode {
-	p := fe.prog.Load()
-	if p == nil {
-		p = fe.compile()
-	}
-	return p.node
+	fe.once.Do(fe.compile)
+	return fe.prog
 }
 
-// compile compiles the program of fe's type, once.
-func (fe *fastEntry) compile() *fastProg {
-	fe.mu.Lock()
-	defer fe.mu.Unlock()
-	if p := fe.prog.Load(); p != nil {
-		return p
-	}
-	p := &fastProg{node: compile(fe.r, fe.e.typ)}
-	fe.prog.Store(p)
-	return p
-}
+// compile compiles the program of fe's type; node calls it once.
+func (fe *fastEntry) compile() { fe.prog = compile(fe.r, fe.e.typ) }
 
 // appendFast appends the encoding of v, given to an Encode or Append
 // function, to dst. It reports false, leaving the work to the library and

@@ -286,16 +286,11 @@ func sizedOp(size uintptr, op8, op16, op32, op64 encOp) (encOp, bool) {
 // one with a marshaling method, which it calls (or whose emptiness it
 // judges differently).
 func plainEncoding(t reflect.Type) bool {
-	if t == timeType || t == bigIntType || t.PkgPath() == cborPkgPath {
+	if t == timeType || t == bigIntType || t.PkgPath() == cborPkgPath || customEncoding(t) {
 		return false
 	}
 	p := reflect.PointerTo(t)
-	for _, m := range []reflect.Type{cborMarshalerType, binMarshalType, textMarshalerType, jsonMarshalerType} {
-		if p.Implements(m) {
-			return false
-		}
-	}
-	return true
+	return !p.Implements(textMarshalerType) && !p.Implements(jsonMarshalerType)
 }
 
 // structNode fills in n, the node of the struct type t.
