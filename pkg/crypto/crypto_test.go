@@ -213,23 +213,3 @@ func TestDigest(t *testing.T) {
 		t.Error("HashAlg(0) is not refused")
 	}
 }
-
-func TestPending(t *testing.T) {
-	var p crypto.Pending[string]
-	a, b := p.Add("a"), p.Add("b")
-	if a != 1 || b != 2 || p.Len() != 2 {
-		t.Fatalf("IDs %d, %d, len %d", a, b, p.Len())
-	}
-	if v, ok := p.Take(b); !ok || v != "b" {
-		t.Errorf("Take(b) = %q, %v", v, ok)
-	}
-	if _, ok := p.Take(b); ok {
-		t.Error("taken twice")
-	}
-	if _, ok := p.Take(0); ok {
-		t.Error("ID 0 found")
-	}
-	if p.Add("c") != 3 || p.Len() != 2 {
-		t.Error("IDs are reused")
-	}
-}

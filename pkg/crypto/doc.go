@@ -10,8 +10,8 @@
 // signatures to verify, inputs to hash), which amortizes the cost of an
 // event over them, and an Origin: the module the result goes to and an ID
 // of the caller's choosing, which comes back unchanged in the SignResult,
-// VerifyResult or HashResult. Pending helps a caller keep what it needs
-// under that ID.
+// VerifyResult or HashResult. A caller keeps what it needs under that ID
+// with a contextstore.Store (package contextstore).
 //
 // Each module comes in two runtimes answering the same events with the
 // same results (see package runner):

@@ -15,7 +15,7 @@ import (
 // ID is a number rather than an arbitrary value on purpose: it costs no
 // allocation, every recording encodes it, and a caller keeps whatever it
 // needs in its own state under that number (a sequence number, a slot, a
-// key in a Pending table), where its replay finds it again.
+// key in a contextstore.Store), where its replay finds it again.
 type Origin struct {
 	// Module is the module the result is sent to.
 	Module stdtypes.ModuleID
