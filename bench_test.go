@@ -61,10 +61,20 @@ func benchBounce(b *testing.B, inFlight int) { benchBounceWith(b, inFlight, nil,
 // benchBounceWith is benchBounce with an interceptor, and a function called
 // once the node has stopped, before the timer stops.
 func benchBounceWith(b *testing.B, inFlight int, icp eventlog.Interceptor, stopped func()) {
+	node, initial, done := newBounceNode(b, inFlight, b.N, icp)
+	runNodeForBenchThen(b, node, done, func(ctx context.Context) error {
+		return node.InjectEvents(ctx, initial)
+	}, stopped)
+}
+
+// newBounceNode returns a node of two bouncers that closes done once limit
+// events have been dispatched, and the inFlight events to inject to start
+// it.
+func newBounceNode(b *testing.B, inFlight, limit int, icp eventlog.Interceptor) (*Node, *stdtypes.EventList, chan struct{}) {
 	handled := 0
 	done := make(chan struct{})
-	a := &bouncer{peer: "b", handled: &handled, limit: b.N, done: done}
-	c := &bouncer{peer: "a", handled: &handled, limit: b.N, done: done}
+	a := &bouncer{peer: "b", handled: &handled, limit: limit, done: done}
+	c := &bouncer{peer: "a", handled: &handled, limit: limit, done: done}
 	node, err := NewNode("bench", benchConfig(), modules.Modules{"a": a, "b": c}, icp)
 	if err != nil {
 		b.Fatal(err)
@@ -77,9 +87,7 @@ func benchBounceWith(b *testing.B, inFlight int, icp eventlog.Interceptor, stopp
 		}
 		initial.PushBack(&benchEvent{Header: stdtypes.NewHeader(dest)})
 	}
-	runNodeForBenchThen(b, node, done, func(ctx context.Context) error {
-		return node.InjectEvents(ctx, initial)
-	}, stopped)
+	return node, initial, done
 }
 
 func benchConfig() *NodeConfig {
@@ -201,8 +209,8 @@ func benchBounceRecorded(b *testing.B, inFlight int, rec *eventlog.Recorder) {
 var _ = codec.Register[benchEvent]("mirbench.Event")
 
 // BenchmarkRecordingOverhead runs BenchmarkNodeThroughput's node (and
-// BenchmarkNodePingPong's) for 2,000,000 (500,000) events without and then with a stream recorder, in each
-// iteration, and reports the ratio of their times (median over the
+// BenchmarkNodePingPong's) for 2,000,000 (500,000) events without and then
+// with a stream recorder, in each iteration, and reports the ratio of their times (median over the
 // iterations, as recorded/plain): both sides see the same machine, which
 // on a shared host matters more than anything measured here. The recorded
 // time runs until the node has stopped, its recorder has written every
@@ -237,22 +245,11 @@ func benchRecordingOverhead(b *testing.B, inFlight, events int) {
 // events were dispatched and returns how long that took, including closing rec
 // (writing out what it buffered) if not nil, and how long closing took.
 func timeBounce(b *testing.B, inFlight, n int, rec *eventlog.Recorder) (total, closing time.Duration) {
-	handled := 0
-	done := make(chan struct{})
-	a := &bouncer{peer: "b", handled: &handled, limit: n, done: done}
-	c := &bouncer{peer: "a", handled: &handled, limit: n, done: done}
 	var icp eventlog.Interceptor
 	if rec != nil {
-		icp = rec
+		icp = rec // not a typed nil in the interface
 	}
-	node, err := NewNode("bench", benchConfig(), modules.Modules{"a": a, "b": c}, icp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	initial := stdtypes.EmptyList()
-	for i := range inFlight {
-		initial.PushBack(&benchEvent{Header: stdtypes.NewHeader([]stdtypes.ModuleID{"a", "b"}[i%2])})
-	}
+	node, initial, done := newBounceNode(b, inFlight, n, icp)
 	start := time.Now()
 	errCh := make(chan error, 1)
 	go func() { errCh <- node.Run(context.Background()) }()
