@@ -54,10 +54,16 @@ func runExport(e *env, paths []string, o exportOptions) error {
 		return failure(err)
 	}
 	runs := findRuns(set)
+	// As replay: an input that could not be opened stops the export, so
+	// that the database is never silently missing a log.
+	if ferr := e.finish(set); ferr != nil {
+		set.Close()
+		return ferr
+	}
 	set.Close()
 	var exported, skipped uint64
 	for _, r := range runs {
-		n, s, err := exportRun(r, o.sqlite)
+		n, s, err := exportRun(e, r, o.sqlite)
 		exported += n
 		skipped += s
 		if err != nil {
@@ -72,7 +78,7 @@ func runExport(e *env, paths []string, o exportOptions) error {
 }
 
 // exportRun copies one run into the database at path, batch by batch.
-func exportRun(r *recordedRun, path string) (exported, skipped uint64, err error) {
+func exportRun(e *env, r *recordedRun, path string) (exported, skipped uint64, err error) {
 	set, err := openLogs(r.paths)
 	if err != nil {
 		return 0, 0, err
@@ -82,7 +88,7 @@ func exportRun(r *recordedRun, path string) (exported, skipped uint64, err error
 	if err != nil {
 		return 0, 0, err
 	}
-	src := &runFilter{src: set, node: r.node, run: r.run}
+	src := r.filter(set)
 	batch := eventlog.Batch{Node: r.node}
 	flush := func() error {
 		if len(batch.Entries) == 0 {
@@ -118,6 +124,9 @@ func exportRun(r *recordedRun, path string) (exported, skipped uint64, err error
 	}
 	if cerr := sink.Close(); err == nil {
 		err = cerr
+	}
+	for _, w := range set.Warnings() {
+		e.warn("%s", w)
 	}
 	if err == nil && len(set.Errors()) > 0 {
 		err = errors.Join(set.Errors()...)

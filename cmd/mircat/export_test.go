@@ -62,3 +62,21 @@ func TestExportedMessagesQueryableByType(t *testing.T) {
 		t.Errorf("%d pongs sent by node 1 and %d pings by node 0, want at least 5 each", pongs, pings)
 	}
 }
+
+// Export says what it could not read: a log cut off by a crash is
+// exported up to where it ends, with a warning; an input that cannot be
+// opened stops it.
+func TestExportReportsProblems(t *testing.T) {
+	dir := streamPingPong(t)
+	cutDir := t.TempDir()
+	cutLog := cut(t, bigLog(t, t.TempDir(), 20000), -20)
+	r := mircat(t, "", "export", "--sqlite", filepath.Join(cutDir, "a.db"), cutLog)
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stderr, "warning:") {
+		t.Errorf("export of a cut-off log gave no warning; stderr:\n%s", r.stderr)
+	}
+	r = mircat(t, "", "export", "--sqlite", filepath.Join(cutDir, "b.db"), dir, filepath.Join(dir, "missing.mirlog"))
+	if r.code != exitPartial || !strings.Contains(r.stderr, "missing.mirlog") {
+		t.Errorf("export with a missing input: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

@@ -208,7 +208,7 @@ func replayRun(e *env, r *recordedRun, builder string, params []byte) (*replay.R
 		return nil, err
 	}
 	defer set.Close()
-	res, err := replay.Run(&runFilter{src: set, node: r.node, run: r.run}, mods)
+	res, err := replay.Run(r.filter(set), mods)
 	if err != nil {
 		return nil, err
 	}
@@ -221,24 +221,7 @@ func replayRun(e *env, r *recordedRun, builder string, params []byte) (*replay.R
 	return res, nil
 }
 
-// runFilter passes on the records of one run of one node.
-type runFilter struct {
-	src  eventlog.Source
-	node stdtypes.NodeID
-	run  int64
+// filter returns the records of src that belong to the run.
+func (r *recordedRun) filter(src eventlog.Source) eventlog.Source {
+	return eventlog.Filtered(src, eventlog.Query{Nodes: []stdtypes.NodeID{r.node}, Runs: []int64{r.run}})
 }
-
-func (f *runFilter) Next() (*eventlog.Record, error) {
-	for {
-		rec, err := f.src.Next()
-		if err != nil {
-			return nil, err
-		}
-		if rec.Node == f.node && rec.Run == f.run {
-			return rec, nil
-		}
-	}
-}
-
-func (f *runFilter) Warnings() []string { return f.src.Warnings() }
-func (f *runFilter) Close() error       { return f.src.Close() }

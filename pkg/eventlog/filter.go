@@ -58,8 +58,11 @@ func (c *compiledFilter) match(ev stdtypes.Event) bool {
 	return true
 }
 
-func (c *compiledFilter) matchDest(dest stdtypes.ModuleID) bool {
-	for _, m := range c.modules {
+func (c *compiledFilter) matchDest(dest stdtypes.ModuleID) bool { return inModules(dest, c.modules) }
+
+// inModules reports whether dest is one of modules or a submodule of one.
+func inModules(dest stdtypes.ModuleID, modules []stdtypes.ModuleID) bool {
+	for _, m := range modules {
 		if dest == m || dest.IsSubOf(m) {
 			return true
 		}
@@ -73,6 +76,8 @@ type Query struct {
 	Filter
 	// Nodes selects records of these nodes.
 	Nodes []stdtypes.NodeID
+	// Runs selects records of these runs (Record.Run).
+	Runs []int64
 	// FromSeq and ToSeq, if ToSeq is not 0, select sequence numbers in
 	// [FromSeq, ToSeq]; FromSeq alone selects from it on.
 	FromSeq, ToSeq uint64
@@ -84,6 +89,9 @@ type Query struct {
 // Match reports whether q selects rec.
 func (q *Query) Match(rec *Record) bool {
 	if len(q.Nodes) > 0 && !slices.Contains(q.Nodes, rec.Node) {
+		return false
+	}
+	if len(q.Runs) > 0 && !slices.Contains(q.Runs, rec.Run) {
 		return false
 	}
 	if rec.Seq < q.FromSeq || (q.ToSeq != 0 && rec.Seq > q.ToSeq) {
@@ -98,17 +106,5 @@ func (q *Query) Match(rec *Record) bool {
 	if len(q.Types) > 0 && !slices.Contains(q.Types, rec.Type) {
 		return false
 	}
-	if len(q.Modules) > 0 {
-		ok := false
-		for _, m := range q.Modules {
-			if rec.Dest == m || rec.Dest.IsSubOf(m) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+	return len(q.Modules) == 0 || inModules(rec.Dest, q.Modules)
 }

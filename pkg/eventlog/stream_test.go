@@ -281,6 +281,25 @@ func TestStreamRestartDoesNotOverwrite(t *testing.T) {
 	if len(files) != 2 || filepath.Base(files[0]) != "n.000000.mirlog" || filepath.Base(files[1]) != "n.000001.mirlog" {
 		t.Errorf("files %v", files)
 	}
+	// Both runs number their events from 0; Run tells them apart.
+	src, err := eventlog.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := readAll(t, src)
+	src.Close()
+	if len(all) != 2 || all[0].Run == all[1].Run || all[0].Seq != 0 || all[1].Seq != 0 {
+		t.Fatalf("records %+v", all)
+	}
+	src, err = eventlog.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := readAll(t, eventlog.Filtered(src, eventlog.Query{Runs: []int64{all[1].Run}}))
+	src.Close()
+	if len(second) != 1 || second[0].Run != all[1].Run {
+		t.Errorf("Query.Runs selected %+v", second)
+	}
 }
 
 func TestUnencodableEventIsRecordedAsSuch(t *testing.T) {

@@ -246,7 +246,8 @@ func (r *reader) start(ctx context.Context, q eventlog.Query) error {
 	selected := make(map[int64]bool)
 	var sources []eventlog.Source
 	for _, run := range runs {
-		if len(q.Nodes) > 0 && !slices.Contains(q.Nodes, run.Node) {
+		if len(q.Nodes) > 0 && !slices.Contains(q.Nodes, run.Node) ||
+			len(q.Runs) > 0 && !slices.Contains(q.Runs, run.ID) {
 			continue
 		}
 		selected[run.ID] = true
