@@ -157,7 +157,19 @@ type produced struct {
 	ev   stdtypes.Event
 	data []byte
 	err  error
-	by   string
+	by   batchRef
+}
+
+// batchRef names a recorded batch: its module and the sequence numbers of
+// its first and last events. It is formatted only for a report, not for
+// every batch replayed.
+type batchRef struct {
+	module      stdtypes.ModuleID
+	first, last uint64
+}
+
+func (b batchRef) String() string {
+	return fmt.Sprintf("%s handling seq %d-%d", b.module, b.first, b.last)
 }
 
 // Run replays the records of one run of one node from src (which must hold
@@ -194,7 +206,7 @@ func Run(src eventlog.Source, mods modules.Modules) (*Result, error) {
 type replayer struct {
 	core    *engine.Core
 	pending map[stdtypes.ModuleID][]produced
-	by      string
+	by      batchRef
 	res     Result
 
 	batch    []*eventlog.Record
@@ -305,7 +317,7 @@ func (rp *replayer) flushBatch() error {
 		return fmt.Errorf("replay: node %s, seq %d: a batch for %q holds events for other modules: not a recording of one node's dispatches",
 			batch[0].Node, batch[0].Seq, top)
 	}
-	rp.by = fmt.Sprintf("%s handling seq %d-%d", top, batch[0].Seq, batch[len(batch)-1].Seq)
+	rp.by = batchRef{module: top, first: batch[0].Seq, last: batch[len(batch)-1].Seq}
 	rp.res.Inputs += uint64(len(evs))
 	if err := rp.core.ApplyPassive(m); err != nil {
 		return fmt.Errorf("replay: node %s, %s: %w", batch[0].Node, rp.by, err)
@@ -335,7 +347,7 @@ func (rp *replayer) compare(rec *eventlog.Record) *Divergence {
 	if p.err != nil {
 		d.Produced += " (not encodable: " + p.err.Error() + ")"
 	}
-	d.ProducedBy = p.by
+	d.ProducedBy = p.by.String()
 	return d
 }
 
