@@ -156,7 +156,7 @@ func (s *Sink) open() error {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	ctx := context.Background()
-	if s.conn, err = db.Conn(ctx); err != nil {
+	if s.conn, err = connectWaiting(ctx, db, s.opts.BusyTimeout); err != nil {
 		return err
 	}
 	if err := s.register(ctx); err != nil {
@@ -417,4 +417,20 @@ func (s *Sink) release() error {
 	}
 	s.insertOne, s.insertMany, s.insertGap, s.conn, s.db = nil, nil, nil, nil, nil
 	return errors.Join(errs...)
+}
+
+// connectWaiting opens db's connection, waiting up to busy for other
+// connections. Opening runs the DSN's pragmas, and switching a new file to
+// WAL while another sink does the same can fail with SQLITE_BUSY at once,
+// without SQLite's busy handler: the wait the busy timeout promises is done
+// here for that step.
+func connectWaiting(ctx context.Context, db *sql.DB, busy time.Duration) (*sql.Conn, error) {
+	deadline := time.Now().Add(busy)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		conn, err := db.Conn(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return conn, err
+		}
+		time.Sleep(wait)
+	}
 }
