@@ -1,0 +1,177 @@
+// Package nettest holds the checks every net.Transport runs in its tests:
+// the same behaviour is asked of the in-process transport, the TCP one and
+// those to come, through whole nodes.
+package nettest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/net"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Request asks the Echo module of the receiving node for a Reply.
+type Request struct {
+	stdtypes.MessageBase
+	Seq uint64
+}
+
+// Reply answers a Request.
+type Reply struct {
+	stdtypes.MessageBase
+	Seq uint64
+}
+
+var (
+	_ = codec.Register[Request]("nettest.Request")
+	_ = codec.Register[Reply]("nettest.Reply")
+)
+
+// Echo is a passive module that, on Init, sends a Request to every one of
+// Nodes (itself included) through the transport Net, answers every Request
+// with a Reply, and reports each Reply to Got. It stands for a protocol
+// module.
+type Echo struct {
+	Net   stdtypes.ModuleID
+	Nodes []stdtypes.NodeID
+	Got   func(from stdtypes.NodeID, seq uint64)
+}
+
+// echoSeq is the sequence number of Echo's requests.
+const echoSeq = 7
+
+// ApplyEvents implements modules.PassiveModule.
+func (e *Echo) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
+	return modules.ApplyAllFunc(evs, e.apply)
+}
+
+func (e *Echo) apply(ev stdtypes.Event) (*stdtypes.EventList, error) {
+	switch ev := ev.(type) {
+	case *stdevents.Init:
+		return stdtypes.ListOf(stdevents.NewSendMessage(e.Net, "echo", &Request{Seq: echoSeq}, e.Nodes...)), nil
+	case *stdevents.MessageReceived:
+		switch msg := ev.Msg.(type) {
+		case *Request:
+			return stdtypes.ListOf(stdevents.NewSendMessage(e.Net, "echo", &Reply{Seq: msg.Seq}, ev.From)), nil
+		case *Reply:
+			e.Got(ev.From, msg.Seq)
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("echo: unexpected event %s", stdtypes.TypeName(ev))
+}
+
+// EchoNodes runs one node per transport, ts[i] being node ids[i]'s (all
+// started), each with an Echo module, and checks that every node gets a
+// Reply from every node within timeout, that the transports' counters agree
+// (one Request and one Reply each way between any two nodes, and from a
+// node to itself, none dropped), and that each transport stops with its
+// node.
+func EchoNodes(t *testing.T, ids []stdtypes.NodeID, ts []net.Transport, timeout time.Duration) {
+	t.Helper()
+	n := len(ids)
+	var mu sync.Mutex
+	replies := make(map[[2]stdtypes.NodeID]int) // (to, from) -> count
+	allIn := make(chan struct{})
+	nodes := make([]*mir.Node, n)
+	for i, id := range ids {
+		got := func(from stdtypes.NodeID, seq uint64) {
+			mu.Lock()
+			defer mu.Unlock()
+			if seq != echoSeq {
+				t.Errorf("node %s: reply from %s with seq %d, want %d", id, from, seq, echoSeq)
+			}
+			replies[[2]stdtypes.NodeID{id, from}]++
+			if len(replies) == n*n {
+				close(allIn)
+			}
+		}
+		cfg := mir.DefaultNodeConfig().WithLogger(logging.NilLogger)
+		node, err := mir.NewNode(id, cfg, modules.Modules{
+			"echo": &Echo{Net: "net", Nodes: ids, Got: got},
+			"net":  ts[i],
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = node
+	}
+
+	errs := make(chan error, n)
+	for _, node := range nodes {
+		go func() { errs <- node.Run(context.Background()) }()
+	}
+	select {
+	case <-allIn:
+	case <-time.After(timeout):
+		mu.Lock()
+		t.Errorf("timed out; replies so far: %v", replies)
+		mu.Unlock()
+	}
+	// A transport may count a message sent only once it is flushed, after
+	// it arrived: wait for the senders to count theirs before comparing.
+	waitFor(t, timeout, "the senders count their messages", func() bool {
+		for i := range ids {
+			for _, to := range ids {
+				if ts[i].Stats().Peers[to].Out != 2 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	for _, node := range nodes {
+		node.Stop()
+	}
+	for range nodes {
+		if err := <-errs; !errors.Is(err, mir.ErrStopped) {
+			t.Errorf("Run returned %v, want ErrStopped", err)
+		}
+	}
+
+	mu.Lock()
+	for key, count := range replies {
+		if count != 1 {
+			t.Errorf("node %s got %d replies from %s, want 1", key[0], count, key[1])
+		}
+	}
+	mu.Unlock()
+	for i, from := range ids {
+		for j, to := range ids {
+			out := ts[i].Stats().Peers[to]
+			in := ts[j].Stats().Peers[from]
+			if out.Out != 2 || in.In != 2 || out.DroppedOut+in.DroppedIn != 0 {
+				t.Errorf("%s -> %s: sender %+v, receiver %+v; want 2 messages out and in, no drops", from, to, out, in)
+			}
+		}
+	}
+	// The nodes' contexts ended, which stops their transports: a stopped
+	// transport refuses to start again.
+	for i, tr := range ts {
+		waitFor(t, timeout, fmt.Sprintf("the transport of node %s stops with its node", ids[i]), func() bool {
+			return errors.Is(tr.Start(), net.ErrStopped)
+		})
+	}
+}
+
+// waitFor waits until cond holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
