@@ -4,41 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"testing"
-	"time"
 
 	"github.com/hdevalence/ed25519consensus"
 
+	"github.com/mirframework/mir/internal/benchutil"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/crypto/runner"
 	"github.com/mirframework/mir/stdtypes"
 )
-
-// Paired benchmarks: each iteration times both sides of a comparison, one
-// right after the other, and the benchmark reports their ratio. On a
-// machine whose load from other work changes by the second, this compares
-// like with like where two separate benchmarks, run a minute apart, would
-// not.
-
-// paired runs a and b alternately b.N times and reports the time of b
-// relative to a's as a percentage above 100 ("overhead-%") or as a's time
-// over b's ("speedup-x").
-func paired(bm *testing.B, a, b func(), metric string) {
-	var ta, tb time.Duration
-	for bm.Loop() {
-		start := time.Now()
-		a()
-		mid := time.Now()
-		b()
-		tb += time.Since(mid)
-		ta += mid.Sub(start)
-	}
-	switch metric {
-	case "overhead-%":
-		bm.ReportMetric(100*(float64(tb)/float64(ta)-1), metric)
-	case "speedup-x":
-		bm.ReportMetric(float64(ta)/float64(tb), metric)
-	}
-}
 
 // BenchmarkModuleOverhead compares the synchronous module with the library
 // calls it makes, on requests of 1 and 16 items: overhead-% is the
@@ -59,7 +32,7 @@ func BenchmarkModuleOverhead(b *testing.B) {
 			msgs[i] = benchMsg
 		}
 		b.Run("sign-ed25519/"+itoa(n), func(b *testing.B) {
-			paired(b, func() {
+			benchutil.Paired(b, func() {
 				for _, msg := range msgs {
 					ed25519.Sign(std, msg)
 				}
@@ -72,7 +45,7 @@ func BenchmarkModuleOverhead(b *testing.B) {
 	}
 	// One signature: the module makes the single-signature call.
 	b.Run("verify-ed25519/1", func(b *testing.B) {
-		paired(b, func() {
+		benchutil.Paired(b, func() {
 			if !ed25519consensus.Verify(keys[0], items[0].Msg, items[0].Sig) {
 				b.Fatal("invalid")
 			}
@@ -85,7 +58,7 @@ func BenchmarkModuleOverhead(b *testing.B) {
 	// Sixteen: the module verifies them as one batch, as VerifyMany does.
 	b.Run("verify-ed25519/16", func(b *testing.B) {
 		valid := make([]bool, len(items))
-		paired(b, func() {
+		benchutil.Paired(b, func() {
 			c.VerifyMany(items, valid)
 		}, func() {
 			if _, err := m.ApplyEvents(stdtypes.ListOf(crypto.NewVerifyRequest("crypto", origin(1), items...))); err != nil {
@@ -95,7 +68,7 @@ func BenchmarkModuleOverhead(b *testing.B) {
 	})
 	// Against the standard library's verification one by one.
 	b.Run("verify-ed25519/1-vs-stdlib", func(b *testing.B) {
-		paired(b, func() {
+		benchutil.Paired(b, func() {
 			if !ed25519.Verify(keys[0], items[0].Msg, items[0].Sig) {
 				b.Fatal("invalid")
 			}
@@ -117,7 +90,7 @@ func BenchmarkPoolSpeedup(b *testing.B) {
 	p, _ := crypto.NewPool(c, runner.DefaultPoolParams())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	paired(b, func() {
+	benchutil.Paired(b, func() {
 		if _, err := m.ApplyEvents(stdtypes.ListOf(reqs...)); err != nil {
 			b.Fatal(err)
 		}
@@ -144,14 +117,14 @@ func BenchmarkBatchGain(b *testing.B) {
 	}
 	valid := make([]bool, len(items))
 	b.Run("vs-zip215", func(b *testing.B) {
-		paired(b, func() {
+		benchutil.Paired(b, func() {
 			for i, it := range items {
 				ed25519consensus.Verify(keys[i], it.Msg, it.Sig)
 			}
 		}, func() { c.VerifyMany(items, valid) }, "speedup-x")
 	})
 	b.Run("vs-stdlib", func(b *testing.B) {
-		paired(b, func() {
+		benchutil.Paired(b, func() {
 			for i, it := range items {
 				ed25519.Verify(keys[i], it.Msg, it.Sig)
 			}

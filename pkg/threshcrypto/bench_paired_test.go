@@ -4,33 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
+	"github.com/mirframework/mir/internal/benchutil"
 	"github.com/mirframework/mir/pkg/crypto/runner"
 	"github.com/mirframework/mir/pkg/threshcrypto"
 	"github.com/mirframework/mir/stdtypes"
 )
-
-// paired runs a and b alternately b.N times and reports b's time relative
-// to a's, as in package crypto's paired benchmarks: overhead-% is b's
-// extra time, speedup-x is a's time over b's.
-func paired(bm *testing.B, a, b func(), metric string) {
-	var ta, tb time.Duration
-	for bm.Loop() {
-		start := time.Now()
-		a()
-		mid := time.Now()
-		b()
-		tb += time.Since(mid)
-		ta += mid.Sub(start)
-	}
-	switch metric {
-	case "overhead-%":
-		bm.ReportMetric(100*(float64(tb)/float64(ta)-1), metric)
-	case "speedup-x":
-		bm.ReportMetric(float64(ta)/float64(tb), metric)
-	}
-}
 
 // BenchmarkModuleOverhead compares the synchronous module with direct
 // calls, for one item per request.
@@ -43,7 +22,7 @@ func BenchmarkModuleOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("sign-share", func(b *testing.B) {
-		paired(b, func() {
+		benchutil.Paired(b, func() {
 			c.ForgetHashes()
 			if _, err := c.SignShare(benchMsg); err != nil {
 				b.Fatal(err)
@@ -57,7 +36,7 @@ func BenchmarkModuleOverhead(b *testing.B) {
 	})
 	b.Run("verify-full", func(b *testing.B) {
 		item := threshcrypto.FullItem{Msg: benchMsg, Sig: sig}
-		paired(b, func() {
+		benchutil.Paired(b, func() {
 			c.ForgetHashes()
 			if err := c.VerifyFull(benchMsg, sig); err != nil {
 				b.Fatal(err)
@@ -93,7 +72,7 @@ func BenchmarkPoolSpeedup(b *testing.B) {
 	p, _ := threshcrypto.NewPool(c, runner.DefaultPoolParams())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	paired(b, func() {
+	benchutil.Paired(b, func() {
 		if _, err := m.ApplyEvents(stdtypes.ListOf(reqs...)); err != nil {
 			b.Fatal(err)
 		}
