@@ -11,8 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+
+	"github.com/mirframework/mir/internal/keyfile"
 )
 
 // Scheme is a signature scheme.
@@ -468,7 +468,7 @@ func SavePrivateKey(path string, k PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	return writeNew(path, data, 0o600)
+	return keyfile.WriteNew(path, data, 0o600)
 }
 
 // SavePublicKey writes k to the file path in PEM (see MarshalPEM). It
@@ -478,13 +478,13 @@ func SavePublicKey(path string, k PublicKey) error {
 	if err != nil {
 		return err
 	}
-	return writeNew(path, data, 0o644)
+	return keyfile.WriteNew(path, data, 0o644)
 }
 
 // LoadPrivateKey reads a private key written by SavePrivateKey (or any
 // PKCS #8 PEM file of a supported scheme, such as openssl writes).
 func LoadPrivateKey(path string) (PrivateKey, error) {
-	data, err := readSmall(path)
+	data, err := keyfile.ReadSmall(path, maxKeyFileBytes)
 	if err != nil {
 		return PrivateKey{}, err
 	}
@@ -498,7 +498,7 @@ func LoadPrivateKey(path string) (PrivateKey, error) {
 // LoadPublicKey reads a public key written by SavePublicKey (or any PKIX
 // PEM file of a supported scheme).
 func LoadPublicKey(path string) (PublicKey, error) {
-	data, err := readSmall(path)
+	data, err := keyfile.ReadSmall(path, maxKeyFileBytes)
 	if err != nil {
 		return PublicKey{}, err
 	}
@@ -507,35 +507,4 @@ func LoadPublicKey(path string) (PublicKey, error) {
 		return PublicKey{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return k, nil
-}
-
-func writeNew(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return fmt.Errorf("save key: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("save key to %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save key to %s: %w", path, err)
-	}
-	return nil
-}
-
-func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load key: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("load key from %s: %w", path, err)
-	}
-	if len(data) > maxKeyFileBytes {
-		return nil, fmt.Errorf("load key: %s is larger than %d bytes", path, maxKeyFileBytes)
-	}
-	return data, nil
 }

@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"os"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"github.com/mirframework/mir/internal/keyfile"
 )
 
 // PublicKey is the public side of a t-of-n threshold key: the group's
@@ -255,14 +256,14 @@ const maxKeyFileBytes = (5+(1+MaxNodes)*g2Size)*4/3 + 4096
 // an existing file.
 func SavePublicKey(path string, k *PublicKey) error {
 	data, _ := k.MarshalBinary() // Never fails.
-	return writeNew(path, pem.EncodeToMemory(&pem.Block{Type: pemPublicType, Bytes: data}), 0o644)
+	return keyfile.WriteNew(path, pem.EncodeToMemory(&pem.Block{Type: pemPublicType, Bytes: data}), 0o644)
 }
 
 // SaveKeyShare writes s to the file path in PEM, readable by its owner
 // only. It refuses to overwrite an existing file.
 func SaveKeyShare(path string, s *KeyShare) error {
 	data, _ := s.MarshalBinary() // Never fails.
-	return writeNew(path, pem.EncodeToMemory(&pem.Block{Type: pemShareType, Bytes: data}), 0o600)
+	return keyfile.WriteNew(path, pem.EncodeToMemory(&pem.Block{Type: pemShareType, Bytes: data}), 0o600)
 }
 
 // LoadPublicKey reads a public key written by SavePublicKey.
@@ -291,35 +292,12 @@ func LoadKeyShare(path string) (*KeyShare, error) {
 	return s, nil
 }
 
-func writeNew(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return fmt.Errorf("save key: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("save key to %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save key to %s: %w", path, err)
-	}
-	return nil
-}
-
 // loadPEM reads the file path, which must hold one PEM block of type typ
 // and nothing else but white space, and returns the block's bytes.
 func loadPEM(path, typ string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := keyfile.ReadSmall(path, maxKeyFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("load key: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("load key from %s: %w", path, err)
-	}
-	if len(data) > maxKeyFileBytes {
-		return nil, fmt.Errorf("load key: %s is larger than %d bytes", path, maxKeyFileBytes)
+		return nil, err
 	}
 	block, rest := pem.Decode(data)
 	switch {
