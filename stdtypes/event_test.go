@@ -159,7 +159,8 @@ func TestMessageBaseIsEmpty(t *testing.T) {
 		t.Errorf("MessageBase has %d fields and %d bytes, want none", base.NumField(), base.Size())
 	}
 	// A message compares by its own fields alone.
-	if (myMessage{Seq: 1}) != (myMessage{Seq: 1}) {
+	a, b := myMessage{Seq: 1}, myMessage{Seq: 1}
+	if a != b {
 		t.Error("equal messages compare unequal")
 	}
 }

@@ -112,7 +112,7 @@ func (p ModuleParams) Validate() error {
 		errs = append(errs, fmt.Errorf("MaxPayloadBytes is %d; it must not be negative", p.MaxPayloadBytes))
 	}
 	if p.Window < 1 || p.Window > 1<<20 {
-		errs = append(errs, fmt.Errorf("Window is %d; it must be between 1 and 2^20", p.Window))
+		errs = append(errs, fmt.Errorf("the window is %d; it must be between 1 and 2^20", p.Window))
 	}
 	if p.MaxQueuedBroadcasts < 0 {
 		errs = append(errs, fmt.Errorf("MaxQueuedBroadcasts is %d; it must not be negative", p.MaxQueuedBroadcasts))

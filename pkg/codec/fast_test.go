@@ -743,3 +743,28 @@ func (e *editor) edit(v reflect.Value, depth int) {
 		}
 	}
 }
+
+// TestUnexportedFieldsNotEncoded sets the unexported fields of the test
+// types, which the reflection-based filler cannot reach, and checks that
+// they change nothing in the encoding, on the fast path and the library's.
+func TestUnexportedFieldsNotEncoded(t *testing.T) {
+	tests := []struct {
+		name       string
+		with, zero stdtypes.Message
+	}{
+		{"fastKinds.skipped", &fastKinds{I: 1, skipped: 7}, &fastKinds{I: 1}},
+		{"fastHidden.h2", &fastKinds{Embedded: fastEmbeds{fastHidden: fastHidden{H1: 1, h2: 2}}},
+			&fastKinds{Embedded: fastEmbeds{fastHidden: fastHidden{H1: 1}}}},
+		{"testRich.hidden", &testRich{S: "s", hidden: 3}, &testRich{S: "s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkSame(t, tt.with)
+			with := mustEncodeMessage(t, tt.with)
+			zero := mustEncodeMessage(t, tt.zero)
+			if !bytes.Equal(with, zero) {
+				t.Errorf("an unexported field changed the encoding:\nwith:    %x\nwithout: %x", with, zero)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package testsim_test
 
 import (
-	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -162,6 +161,6 @@ func TestMemoryBounded(t *testing.T) {
 	if late > early+1<<20 {
 		t.Errorf("live heap grew from %d to %d bytes between 50k and 300k events", early, late)
 	}
-	t.Log(fmt.Sprintf("live heap %d bytes at 50k events, %d at 300k", early, late))
+	t.Logf("live heap %d bytes at 50k events, %d at 300k", early, late)
 	runtime.KeepAlive(s)
 }

@@ -78,13 +78,13 @@ func (p ModuleParams) Validate() error {
 		}
 	}
 	if p.Count < 0 {
-		errs = append(errs, fmt.Errorf("Count is %d; it must not be negative", p.Count))
+		errs = append(errs, fmt.Errorf("the count is %d; it must not be negative", p.Count))
 	}
 	if len(p.Targets) > 0 && p.Interval <= 0 {
-		errs = append(errs, fmt.Errorf("Interval is %v; a pinger needs a positive one", p.Interval))
+		errs = append(errs, fmt.Errorf("the interval is %v; a pinger needs a positive one", p.Interval))
 	}
 	if p.Window < 1 {
-		errs = append(errs, errors.New("Window must be at least 1"))
+		errs = append(errs, errors.New("the window must be at least 1"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invalid pingpong parameters: %w", err)
