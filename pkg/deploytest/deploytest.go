@@ -127,8 +127,10 @@ type Deployment interface {
 	Nodes() []stdtypes.NodeID
 	// Simulated reports whether the deployment is simulated.
 	Simulated() bool
-	// Check adds properties, checked on every event of every node.
-	// Call it before Start.
+	// Check adds properties, checked on every event of every node;
+	// those that implement testsim.PerRun through a NewRun of their own,
+	// so a value can be handed to deployment after deployment. Call it
+	// before Start.
 	Check(props ...testsim.Property)
 	// Observe adds a function called with every event of every node,
 	// one call at a time. Call it before Start.

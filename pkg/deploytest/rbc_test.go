@@ -199,12 +199,23 @@ func equivocate() sim.Adversary {
 // the simulation.
 func runEquivocation(t *testing.T, seed uint64, broken bool) (*testsim.Sim, error) {
 	t.Helper()
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{Seed: seed})
+	return runByzantine(t, seed, broken, equivocate())
+}
+
+// runByzantine runs the broadcast with node 0 Byzantine, attacking with
+// adv, hashing the events' content, and returns the run's error and the
+// simulation.
+func runByzantine(t *testing.T, seed uint64, broken bool, adv sim.Adversary) (*testsim.Sim, error) {
+	t.Helper()
+	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{
+		Seed: seed,
+		Sim:  testsim.Options{HashContent: true},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Check(testsim.BroadcastProperties("0")...)
-	if err := d.Network().SetAdversary("0", equivocate()); err != nil {
+	if err := d.Network().SetAdversary("0", adv); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Start(); err != nil {

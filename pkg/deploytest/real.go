@@ -92,11 +92,12 @@ func (d *Real) Nodes() []stdtypes.NodeID { return slices.Clone(d.cfg.Nodes) }
 // Simulated reports false.
 func (d *Real) Simulated() bool { return false }
 
-// Check adds properties.
+// Check adds properties; one that implements testsim.PerRun is checked
+// through a NewRun of its own.
 func (d *Real) Check(props ...testsim.Property) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.props = append(d.props, props...)
+	d.props = append(d.props, testsim.ForRun(props)...)
 }
 
 // Observe adds an observer.

@@ -212,8 +212,10 @@ func boolToInt(b bool) int {
 // Err returns the failure that ended the run, if any.
 func (s *Sim) Err() error { return s.err }
 
-// Check adds properties, checked from the next event on.
-func (s *Sim) Check(props ...Property) { s.props = append(s.props, props...) }
+// Check adds properties, checked from the next event on. A property that
+// implements PerRun is checked through a NewRun of its own, so the value
+// handed in carries nothing from one run to the next.
+func (s *Sim) Check(props ...Property) { s.props = append(s.props, ForRun(props)...) }
 
 // Observe adds a function called with every event every node dispatches,
 // after the properties. The Observation is valid only during the call.

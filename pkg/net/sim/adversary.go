@@ -117,7 +117,9 @@ func Duplicate(copies int) Adversary {
 
 // Rewrite replaces each message with what fn returns for it; nil drops
 // it. fn sees the destination, so it can lie differently to each peer; it
-// must return a new message rather than modify m.Msg.
+// must return a new message rather than modify m.Msg, and keep no state
+// (it serves every node in every run: an adversary that remembers is an
+// AdversaryFunc).
 func Rewrite(fn func(m Outgoing, r *rand.Rand) stdtypes.Message) Adversary {
 	return stateless(func(dst []Outgoing, m Outgoing, r *rand.Rand) []Outgoing {
 		msg := fn(m, r)
@@ -135,7 +137,7 @@ func Rewrite(fn func(m Outgoing, r *rand.Rand) stdtypes.Message) Adversary {
 // anew), and sends it
 // fn(msg, version) instead of each message (nil drops it). Version 0 may
 // well be the message itself. fn must return new messages rather than
-// modify msg.
+// modify msg, and keep no state of its own.
 func Equivocate(variants int, fn func(msg stdtypes.Message, version int) stdtypes.Message) Adversary {
 	if variants < 1 {
 		panic(fmt.Sprintf("sim: Equivocate(%d, ...): need at least one variant", variants))
