@@ -1,6 +1,7 @@
 package deploytest_test
 
 import (
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,5 +51,103 @@ func TestInterceptorHook(t *testing.T) {
 		if events.Load() == 0 || events.Load() != observed.Load() {
 			t.Errorf("simulated %v: the interceptor saw %d events, the observers %d", d.Simulated(), events.Load(), observed.Load())
 		}
+	}
+}
+
+// TestDeploymentClosesRecorders: a deployment closes, when it stops, the
+// interceptors it was given that can be closed (recorders), so the caller
+// need not find them; closing again, or stopping again, is harmless. A
+// simulated deployment's recording carries simulated time, a real one's
+// the wall clock's, and both tell inputs from outputs.
+func TestDeploymentClosesRecorders(t *testing.T) {
+	for _, simulated := range []bool{true, false} {
+		dir := t.TempDir()
+		var recorders []*eventlog.Recorder
+		hook := func(id stdtypes.NodeID) eventlog.Interceptor {
+			rec, err := eventlog.NewStreamRecorder(dir, id, eventlog.StreamOptions{}, eventlog.RecorderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recorders = append(recorders, rec)
+			return rec
+		}
+		var d deploytest.Deployment
+		var err error
+		started := time.Now()
+		if simulated {
+			d, err = deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: 1, Interceptor: hook})
+		} else {
+			d, err = deploytest.NewReal(rbcConfig(4, 1, false), deploytest.RealOptions{Interceptor: hook})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		delivered := deploytest.Collect[*rbc.Deliver](d)
+		if err := d.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Submit("1", rbc.NewBroadcast(rbcID, "1", 1, "x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.WaitFor(func() bool { return delivered.Len() == 4 }, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := d.Stop(); err != nil {
+				t.Fatalf("simulated %v: Stop: %v", simulated, err)
+			}
+		}
+		if len(recorders) != 4 {
+			t.Fatalf("simulated %v: %d recorders made", simulated, len(recorders))
+		}
+		for _, rec := range recorders {
+			if err := rec.Intercept(stdtypes.ListOf(rbc.NewBroadcast(rbcID, "1", 2, "y"))); err == nil {
+				t.Errorf("simulated %v: a recorder is still open after Stop", simulated)
+			}
+			if err := rec.Close(); err != nil {
+				t.Errorf("simulated %v: closing again: %v", simulated, err)
+			}
+		}
+		src, err := eventlog.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := readRecords(t, src)
+		if w := src.Warnings(); len(w) != 0 {
+			t.Errorf("simulated %v: %v", simulated, w)
+		}
+		src.Close()
+		inputs := 0
+		for _, r := range recs {
+			if r.Input {
+				inputs++
+			}
+		}
+		if len(recs) == 0 || inputs == 0 || inputs == len(recs) {
+			t.Errorf("simulated %v: %d records, %d inputs", simulated, len(recs), inputs)
+		}
+		earliest := started.Add(-time.Second)
+		if simulated {
+			earliest = testsim.Timestamp(0)
+		}
+		if first := recs[0].Time; !first.Equal(earliest) && (simulated || first.Before(earliest)) {
+			t.Errorf("simulated %v: first record at %v", simulated, first)
+		}
+	}
+}
+
+// readRecords reads every record of src, cloned.
+func readRecords(t *testing.T, src eventlog.Source) []*eventlog.Record {
+	t.Helper()
+	var recs []*eventlog.Record
+	for {
+		rec, err := src.Next()
+		if err == io.EOF {
+			return recs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec.Clone())
 	}
 }

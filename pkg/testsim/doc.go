@@ -53,6 +53,15 @@
 // whose delivery events implement Delivery and whose input events
 // implement Submission.
 //
+// # Recording
+//
+// A node's Interceptor (NodeConfig.Interceptor) sees every batch it
+// dispatches. An eventlog.Recorder there records the run in simulated
+// time: the node hands it the time of each batch (Timestamp: the Unix
+// epoch plus the simulated time), so that `mircat show` of a failing
+// seed's recording puts every event at the time the failure report gives
+// it.
+//
 // # Seeds
 //
 // RunSeeds runs a test for -sim.seeds seeds (DefaultSeeds); a failing seed
