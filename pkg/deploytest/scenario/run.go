@@ -90,27 +90,30 @@ func RunDir(t *testing.T, dir string, p Protocol) {
 // RunFile plays the scenario in the file at path, as RunDir does.
 func RunFile(t *testing.T, path string, p Protocol) {
 	t.Helper()
+	if err := runFile(path, p, *rewrite); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runFile plays the scenario in the file at path and compares its outcome
+// with the expected one, or writes it into the file if rewrite is set.
+func runFile(path string, p Protocol, rewrite bool) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	sc, err := Parse(path, data)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	got, err := sc.Play(p)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(sc.rewritten(got)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
+	if rewrite {
+		return os.WriteFile(path, []byte(sc.rewritten(got)), 0o644)
 	}
-	if err := sc.compare(got); err != nil {
-		t.Error(err)
-	}
+	return sc.compare(got)
 }
 
 // Play plays the scenario, once per seed, and returns its outcome, in the
