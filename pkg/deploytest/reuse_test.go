@@ -3,10 +3,7 @@ package deploytest_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
-	"github.com/mirframework/mir/pkg/deploytest"
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
 	"github.com/mirframework/mir/pkg/testsim"
 )
 
@@ -15,34 +12,12 @@ import (
 // deliveries of the first, duplicates.
 func TestPropertiesReused(t *testing.T) {
 	props := testsim.BroadcastProperties()
-	newDeployment := map[string]func() (deploytest.Deployment, error){
-		"simulated": func() (deploytest.Deployment, error) {
-			return deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: 1})
-		},
-		"real": func() (deploytest.Deployment, error) {
-			return deploytest.NewReal(rbcConfig(4, 1, false), deploytest.RealOptions{})
-		},
-	}
-	for name, newD := range newDeployment {
+	for _, simulated := range []bool{true, false} {
 		for run := range 2 {
-			d, err := newD()
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := newDeployment(t, simulated, nil)
 			d.Check(props...)
-			delivered := deploytest.Collect[*rbc.Deliver](d)
-			if err := d.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Submit("1", rbc.NewBroadcast(rbcID, "1", 1, "x")); err != nil {
-				t.Fatal(err)
-			}
-			err = d.WaitFor(func() bool { return delivered.Len() == 4 }, 10*time.Second)
-			if stopErr := d.Stop(); err == nil {
-				err = stopErr
-			}
-			if err != nil {
-				t.Fatalf("%s, run %d: %v", name, run, err)
+			if err := deliverOne(d); err != nil {
+				t.Fatalf("simulated %v, run %d: %v", simulated, run, err)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/eventlogtest"
 	"github.com/mirframework/mir/pkg/eventlog"
 )
 
@@ -35,12 +36,7 @@ func TestRecorderTakesTheDriversTime(t *testing.T) {
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	src, err := eventlog.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	recs := readAll(t, src)
+	recs := eventlogtest.ReadDir(t, dir)
 	if len(recs) != len(at)+1 {
 		t.Fatalf("%d records, want %d", len(recs), len(at)+1)
 	}

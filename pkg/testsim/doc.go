@@ -51,7 +51,9 @@
 // (Sim.FaultsHealed). The ready checkers (BroadcastProperties, Agreement,
 // NoDuplication, Validity, TotalOrder, Termination) work for any protocol
 // whose delivery events implement Delivery and whose input events
-// implement Submission.
+// implement Submission. They keep their state per run (PerRun): Check
+// gives each run fresh ones, so the same values can be handed to every
+// seed, as the simulated network's adversaries can.
 //
 // # Recording
 //

@@ -2,10 +2,10 @@ package testsim_test
 
 import (
 	"errors"
-	"io"
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/eventlogtest"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
@@ -74,11 +74,6 @@ func TestRecordingCarriesSimulatedTime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src, err := eventlog.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	type key struct {
 		node stdtypes.NodeID
 		at   int64 // Unix ns
@@ -86,14 +81,7 @@ func TestRecordingCarriesSimulatedTime(t *testing.T) {
 	}
 	recorded := map[key]int{}
 	first := map[stdtypes.NodeID]time.Time{}
-	for {
-		r, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range eventlogtest.ReadDir(t, dir) {
 		if _, ok := first[r.Node]; !ok {
 			first[r.Node] = r.Time
 		}
