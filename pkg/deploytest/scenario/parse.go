@@ -296,10 +296,17 @@ func (sc *Scenario) parsePartition(args []string) error {
 		return err
 	}
 	p := partition{from: from, until: until}
+	var seen []stdtypes.NodeID
 	for _, g := range args[1:] {
 		nodes, err := parseNodes(g, sc.nodes)
 		if err != nil {
 			return err
+		}
+		for _, id := range nodes {
+			if slices.Contains(seen, id) {
+				return fmt.Errorf("node %s is in two groups", id)
+			}
+			seen = append(seen, id)
 		}
 		p.groups = append(p.groups, nodes)
 	}
@@ -377,6 +384,9 @@ func (sc *Scenario) parseAdversary(line int, args []string) error {
 	var rest []string
 	for _, tok := range args[2:] {
 		if to, ok := strings.CutPrefix(tok, "to="); ok {
+			if adv.to != nil {
+				return errors.New("to given twice")
+			}
 			if adv.to, err = parseNodes(to, sc.nodes); err != nil {
 				return err
 			}

@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +37,8 @@ func TestParseErrors(t *testing.T) {
 		{head + "partition 2s..1s 0 1\n", `x.txt:3: partition: "2s..1s" ends before it starts`},
 		{head + "partition 1s 0 1\n", "is not a time range"},
 		{head + "partition 1s..2s\n", "want partition FROM..UNTIL GROUP"},
+		{head + "partition 1s..2s 0,1 1,2\n", "x.txt:3: partition: node 1 is in two groups"},
+		{head + "adversary 0 drop to=1 to=2\n", "x.txt:3: adversary: to given twice"},
 		{head + "crash 0 at -1s\n", "x.txt:3: crash: negative duration"},
 		{head + "crash 0 event 0\n", "events count from 1"},
 		{head + "crash 0,1 at 1s\n", `"0,1": want one node`},
@@ -172,4 +176,27 @@ func TestFields(t *testing.T) {
 			t.Errorf("fields(%q) = %q, %v; want %q", line, got, err, want)
 		}
 	}
+}
+
+// FuzzParse: no script makes the parser panic, and what it accepts it
+// accepts again from the text it keeps.
+func FuzzParse(f *testing.F) {
+	paths, _ := filepath.Glob("../testdata/scenarios/*.txt")
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("nodes 0 1\nseed 1\nlink 0->1 at 1s latency=pareto(1ms, 1.5, 9ms)\npartition 0s..1s 0\nrun healed+1s\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse("f.txt", data)
+		if err != nil {
+			return
+		}
+		if _, err := Parse("f.txt", []byte(sc.script)); err != nil {
+			t.Fatalf("the script part of an accepted scenario is refused: %v", err)
+		}
+	})
 }

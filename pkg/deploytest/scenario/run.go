@@ -126,6 +126,9 @@ func runFile(path string, p Protocol, rewrite bool) error {
 // the same. So a stored scenario with more than one seed also checks that
 // no adversary or property carries state from one run to the next.
 func (sc *Scenario) Play(p Protocol) (string, error) {
+	if p.Config == nil {
+		return "", errors.New("scenario: the protocol has no Config")
+	}
 	shared, err := sc.build(p)
 	if err != nil {
 		return "", err
