@@ -3,10 +3,12 @@ package deploytest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdtypes"
@@ -127,8 +129,10 @@ type Deployment interface {
 	Nodes() []stdtypes.NodeID
 	// Simulated reports whether the deployment is simulated.
 	Simulated() bool
-	// Check adds properties, checked on every event of every node.
-	// Call it before Start.
+	// Check adds properties, checked on every event of every node;
+	// those that implement testsim.PerRun through a NewRun of their own,
+	// so a value can be handed to deployment after deployment. Call it
+	// before Start.
 	Check(props ...testsim.Property)
 	// Observe adds a function called with every event of every node,
 	// one call at a time. Call it before Start.
@@ -147,9 +151,54 @@ type Deployment interface {
 	CheckLiveness() error
 	// Now returns the time since Start.
 	Now() time.Duration
-	// Stop stops every node and returns the first failure of the run,
-	// if any.
+	// Stop stops every node, closes the interceptors the options gave
+	// the nodes that can be closed (io.Closer: a recorder), and returns
+	// the first failure of the run, if any, with the errors of closing.
+	// Calling it again does nothing more and returns the same.
 	Stop() error
+}
+
+// interceptors are the interceptors a deployment got from its options'
+// hook, which it closes when it stops.
+type interceptors struct {
+	list     []eventlog.Interceptor
+	closed   bool
+	closeErr error
+}
+
+// add keeps icp, if not nil, and returns it.
+func (ic *interceptors) add(icp eventlog.Interceptor) eventlog.Interceptor {
+	if icp != nil {
+		ic.list = append(ic.list, icp)
+	}
+	return icp
+}
+
+// close closes, the first time it is called, those of the interceptors
+// that can be closed, and returns their errors, the same every time.
+func (ic *interceptors) close() error {
+	if !ic.closed {
+		ic.closed = true
+		var errs []error
+		for _, icp := range ic.list {
+			if c, ok := icp.(io.Closer); ok {
+				if err := c.Close(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		ic.closeErr = errors.Join(errs...)
+	}
+	return ic.closeErr
+}
+
+// stopResult is what Stop returns: the run's failure, joined with the
+// error of closing the interceptors if there is one.
+func stopResult(failure, closeErr error) error {
+	if closeErr == nil {
+		return failure
+	}
+	return errors.Join(failure, closeErr)
 }
 
 // Collector collects the events of type E that the nodes of a deployment

@@ -32,7 +32,14 @@
 //	d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{Seed: seed})
 //	// or: d, err := deploytest.NewReal(cfg, deploytest.RealOptions{})
 //
+// Stop closes the interceptors the options' hook made (recorders), once
+// the nodes have stopped.
+//
+// Package scenario (pkg/deploytest/scenario) keeps simulated runs as
+// text files with their expected outcome, played by one test.
+//
 // The tests of this package are the worked example: a Bracha broadcast
 // (internal/rbc) run both ways, under every fault, with a Byzantine origin,
-// and a deliberately broken variant that the checkers catch.
+// and a deliberately broken variant that the checkers catch; its stored
+// scenarios are in testdata/scenarios.
 package deploytest

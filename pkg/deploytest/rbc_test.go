@@ -10,7 +10,6 @@ import (
 
 	"github.com/mirframework/mir/pkg/deploytest"
 	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
-	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdtypes"
@@ -20,10 +19,7 @@ var showBroken = flag.Bool("deploytest.broken", false,
 	"run TestBrokenBroadcastFails, which fails on purpose to show a failure report")
 
 // Module IDs of the broadcast test system.
-const (
-	rbcID stdtypes.ModuleID = "rbc"
-	appID stdtypes.ModuleID = "app"
-)
+const rbcID = rbc.DeployedID
 
 func nodeIDs(n int) []stdtypes.NodeID {
 	ids := make([]stdtypes.NodeID, n)
@@ -36,19 +32,7 @@ func nodeIDs(n int) []stdtypes.NodeID {
 // rbcConfig is a deployment of n nodes running the broadcast protocol,
 // tolerating f faults, broken if asked.
 func rbcConfig(n, f int, broken bool) deploytest.Config {
-	return deploytest.Config{
-		Nodes: nodeIDs(n),
-		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			params := rbc.DefaultParams(info.Membership, f)
-			params.Broken = broken
-			mc := rbc.ModuleConfig{Self: rbcID, Net: info.Transport, Timer: info.Timer, App: appID}
-			proto, err := rbc.New(info.ID, mc, params)
-			if err != nil {
-				return nil, err
-			}
-			return modules.Modules{rbcID: proto, appID: modules.NullPassive{}}, nil
-		},
-	}
+	return rbc.DeployConfig(nodeIDs(n), f, broken)
 }
 
 // broadcastAll has every node in origins broadcast perNode values.
@@ -171,40 +155,30 @@ func TestBroadcastUnderFaults(t *testing.T) {
 
 // equivocate makes node 0 tell some peers one value and others another,
 // in everything it sends.
-func equivocate() sim.Adversary {
-	return sim.Equivocate(2, func(msg stdtypes.Message, version int) stdtypes.Message {
-		if version == 0 {
-			return msg
-		}
-		switch m := msg.(type) {
-		case *rbc.Send:
-			c := *m
-			c.Value += " (forged)"
-			return &c
-		case *rbc.Echo:
-			c := *m
-			c.Value += " (forged)"
-			return &c
-		case *rbc.Ready:
-			c := *m
-			c.Value += " (forged)"
-			return &c
-		}
-		return msg
-	})
-}
+func equivocate() sim.Adversary { return rbc.Equivocate() }
 
 // runEquivocation runs the broadcast with node 0 Byzantine, equivocating,
 // and returns the run's error (a *testsim.Failure if a property broke) and
 // the simulation.
 func runEquivocation(t *testing.T, seed uint64, broken bool) (*testsim.Sim, error) {
 	t.Helper()
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{Seed: seed})
+	return runByzantine(t, seed, broken, equivocate())
+}
+
+// runByzantine runs the broadcast with node 0 Byzantine, attacking with
+// adv, hashing the events' content, and returns the run's error and the
+// simulation.
+func runByzantine(t *testing.T, seed uint64, broken bool, adv sim.Adversary) (*testsim.Sim, error) {
+	t.Helper()
+	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{
+		Seed: seed,
+		Sim:  testsim.Options{HashContent: true},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Check(testsim.BroadcastProperties("0")...)
-	if err := d.Network().SetAdversary("0", equivocate()); err != nil {
+	if err := d.Network().SetAdversary("0", adv); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Start(); err != nil {

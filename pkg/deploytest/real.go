@@ -33,7 +33,10 @@ type RealOptions struct {
 	Logger *logging.Logger
 	// Interceptor, if set, returns the interceptor of each node, which
 	// sees every batch the node dispatches after the deployment's
-	// properties and observers: the hook for an event recorder.
+	// properties and observers (with the inputs marked, if it is an
+	// eventlog.InputInterceptor): the hook for an event recorder. It is
+	// called once per node, at Start; Stop closes what it returned that
+	// can be closed, once the nodes have stopped.
 	Interceptor func(id stdtypes.NodeID) eventlog.Interceptor
 }
 
@@ -48,6 +51,10 @@ type Real struct {
 	opts    RealOptions
 	network *local.Network
 	nodes   []*mir.Node
+	// icps are the interceptors of the options' hook: Start adds them
+	// before any node runs; Stop closes them, under mu, once the nodes
+	// have stopped.
+	icps interceptors
 
 	// mu serializes the observers, the properties and the conditions of
 	// WaitFor, and guards what follows.
@@ -92,11 +99,12 @@ func (d *Real) Nodes() []stdtypes.NodeID { return slices.Clone(d.cfg.Nodes) }
 // Simulated reports false.
 func (d *Real) Simulated() bool { return false }
 
-// Check adds properties.
+// Check adds properties; one that implements testsim.PerRun is checked
+// through a NewRun of its own.
 func (d *Real) Check(props ...testsim.Property) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.props = append(d.props, props...)
+	d.props = append(d.props, testsim.ForRun(props)...)
 }
 
 // Observe adds an observer.
@@ -126,6 +134,7 @@ func (d *Real) Start() error {
 		node, err := d.newNode(id)
 		if err != nil {
 			network.Stop()
+			_ = d.icps.close()
 			return err
 		}
 		d.nodes = append(d.nodes, node)
@@ -157,20 +166,49 @@ func (d *Real) newNode(id stdtypes.NodeID) (*mir.Node, error) {
 	}
 	mods[d.cfg.TransportID] = tr
 	mods[d.cfg.TimerID] = stdmodules.NewTimer(d.cfg.TimerID, d.opts.Logger.With("node", string(id)))
-	var user eventlog.Interceptor
+	var icp eventlog.Interceptor = &nodeInterceptor{d: d, id: id}
 	if d.opts.Interceptor != nil {
-		user = d.opts.Interceptor(id)
+		user := d.icps.add(d.opts.Interceptor(id))
+		icp = &nodeInterceptor{d: d, id: id, user: user}
+		if input, ok := user.(eventlog.InputInterceptor); ok {
+			// Only then does the node pay for telling inputs apart.
+			icp = &inputNodeInterceptor{nodeInterceptor{d: d, id: id, user: user}, input}
+		}
 	}
-	icp := eventlog.InterceptorFunc(func(evs *stdtypes.EventList) error {
-		if err := d.intercept(id, evs); err != nil {
-			return err
-		}
-		if user != nil {
-			return user.Intercept(evs)
-		}
-		return nil
-	})
 	return mir.NewNode(id, d.opts.NodeConfig, mods, icp)
+}
+
+// nodeInterceptor is a real node's interceptor: it shows each batch to the
+// deployment's properties and observers, then to the user's interceptor,
+// if any.
+type nodeInterceptor struct {
+	d    *Real
+	id   stdtypes.NodeID
+	user eventlog.Interceptor
+}
+
+func (ic *nodeInterceptor) Intercept(evs *stdtypes.EventList) error {
+	if err := ic.d.intercept(ic.id, evs); err != nil {
+		return err
+	}
+	if ic.user != nil {
+		return ic.user.Intercept(evs)
+	}
+	return nil
+}
+
+// inputNodeInterceptor is a nodeInterceptor for a user's InputInterceptor,
+// which it tells the inputs.
+type inputNodeInterceptor struct {
+	nodeInterceptor
+	input eventlog.InputInterceptor
+}
+
+func (ic *inputNodeInterceptor) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error {
+	if err := ic.d.intercept(ic.id, evs); err != nil {
+		return err
+	}
+	return ic.input.InterceptInputs(evs, inputs)
 }
 
 // intercept shows a batch of node id to the properties and observers. A
@@ -283,7 +321,8 @@ func (d *Real) Now() time.Duration {
 }
 
 // Stop stops the nodes and the network, waits for their goroutines to
-// end, and returns the first failure of the run, if any.
+// end, closes the interceptors (see Deployment.Stop), and returns the
+// first failure of the run, if any.
 func (d *Real) Stop() error {
 	d.mu.Lock()
 	already := d.stopped
@@ -297,8 +336,11 @@ func (d *Real) Stop() error {
 		if d.network != nil {
 			d.network.Stop()
 		}
+		d.mu.Lock()
+		_ = d.icps.close() // the nodes have stopped: nothing intercepts
+		d.mu.Unlock()
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.failure
+	return stopResult(d.failure, d.icps.closeErr)
 }

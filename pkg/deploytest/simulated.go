@@ -25,7 +25,9 @@ type SimOptions struct {
 	Restore func(id stdtypes.NodeID, incarnation int, mods modules.Modules) ([]stdtypes.Event, error)
 	// Interceptor, if set, returns the interceptor of each node, which
 	// sees every batch the node dispatches: the hook for an event
-	// recorder.
+	// recorder, which records simulated time (testsim.Timestamp). It is
+	// called once per node, at Start; Stop closes what it returned that
+	// can be closed.
 	Interceptor func(id stdtypes.NodeID) eventlog.Interceptor
 }
 
@@ -39,6 +41,7 @@ type Simulated struct {
 	opts    SimOptions
 	sim     *testsim.Sim
 	network *sim.Network
+	icps    interceptors
 	started bool
 }
 
@@ -104,7 +107,7 @@ func (d *Simulated) Start() error {
 			},
 		}
 		if d.opts.Interceptor != nil {
-			nc.Interceptor = d.opts.Interceptor(id)
+			nc.Interceptor = d.icps.add(d.opts.Interceptor(id))
 		}
 		if d.opts.Restore != nil {
 			nc.Restore = func(incarnation int, mods modules.Modules) ([]stdtypes.Event, error) {
@@ -112,6 +115,7 @@ func (d *Simulated) Start() error {
 			}
 		}
 		if _, err := d.sim.AddNode(id, nc); err != nil {
+			_ = d.icps.close()
 			return err
 		}
 	}
@@ -150,6 +154,7 @@ func (d *Simulated) CheckLiveness() error { return d.sim.CheckLiveness() }
 // Now returns the simulated time.
 func (d *Simulated) Now() time.Duration { return d.sim.Now() }
 
-// Stop returns the failure of the run, if any. A simulation holds no
-// resources, so there is nothing to stop.
-func (d *Simulated) Stop() error { return d.sim.Err() }
+// Stop closes the interceptors (see Deployment.Stop) and returns the
+// failure of the run, if any. A simulation holds no other resources:
+// there is nothing else to stop.
+func (d *Simulated) Stop() error { return stopResult(d.sim.Err(), d.icps.close()) }

@@ -21,8 +21,9 @@
 //	err = rec.Close()
 //
 // Every record has the node, the event's sequence number in the node's
-// dispatch order, the batch it was dispatched in, the wall time, the
-// destination, the event's type, the event encoded with package codec, and
+// dispatch order, the batch it was dispatched in, the time (the wall
+// clock's, or in a simulation the simulated time, which the simulation
+// hands the recorder: see TimedInterceptor), the destination, the event's type, the event encoded with package codec, and
 // whether the event was an input of the node's passive modules or one of
 // their outputs (InputInterceptor), which is what replay needs.
 //

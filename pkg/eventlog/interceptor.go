@@ -1,6 +1,10 @@
 package eventlog
 
-import "github.com/mirframework/mir/stdtypes"
+import (
+	"time"
+
+	"github.com/mirframework/mir/stdtypes"
+)
 
 // Interceptor sees every event a node dispatches, in dispatch order: the
 // node calls Intercept with each batch just before handing it to the batch's
@@ -35,4 +39,16 @@ func (f InterceptorFunc) Intercept(events *stdtypes.EventList) error { return f(
 type InputInterceptor interface {
 	Interceptor
 	InterceptInputs(events *stdtypes.EventList, inputs []bool) error
+}
+
+// A TimedInterceptor is an InputInterceptor that can be told the time of
+// each batch by whatever drives the node, instead of reading the wall
+// clock. A simulation (package testsim) calls InterceptInputsAt with the
+// simulated time of the batch, so that a recording of a simulated node
+// carries the times of the simulation, the ones its failure reports
+// print; a real node calls InterceptInputs, and the interceptor reads the
+// clock. A Recorder is one.
+type TimedInterceptor interface {
+	InputInterceptor
+	InterceptInputsAt(at time.Time, events *stdtypes.EventList, inputs []bool) error
 }

@@ -28,7 +28,8 @@ type Batch struct {
 	Node stdtypes.NodeID
 	// Number is the batch's position among the node's batches, from 0.
 	Number uint64
-	// Time is the wall time at which the node dispatched the batch.
+	// Time is when the node dispatched the batch: the wall time, or the
+	// time the node's driver gave (a simulation's, see TimedInterceptor).
 	Time time.Time
 	// Entries are the batch's events that passed the filter, in order.
 	Entries []Entry
@@ -49,7 +50,9 @@ type Record struct {
 	// Batch is the number of the batch the event was dispatched in: events
 	// with the same Node and Batch reached their module together.
 	Batch uint64
-	// Time is the wall time at which the event was dispatched.
+	// Time is when the event was dispatched: the wall time, or, in a
+	// recording of a simulation, the simulated time (package testsim
+	// records simulated time d as the Unix epoch plus d).
 	Time time.Time
 	// Dest is the path of the module the event was for.
 	Dest stdtypes.ModuleID

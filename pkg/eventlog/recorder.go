@@ -78,6 +78,10 @@ type RecorderStats struct {
 // and writes them, so the node spends a few nanoseconds per event on
 // recording. Close it after the node has stopped: it writes what is
 // buffered and closes the sink.
+//
+// A record's time is the wall clock's when the node handed the batch
+// over, or the time its driver gave (TimedInterceptor): a simulation's
+// recording carries simulated time.
 type Recorder struct {
 	node     stdtypes.NodeID
 	sink     Sink
@@ -85,9 +89,11 @@ type Recorder struct {
 	filter   *compiledFilter
 	maxQueue int
 
-	// start is the wall time the recorder was created; the node's side
-	// reads only the monotonic clock and adds it.
-	start time.Time
+	// start is the wall time the recorder was created, and startUnix the
+	// same in Unix ns: the node's side reads only the monotonic clock
+	// (time.Since(start)) and adds it to startUnix.
+	start     time.Time
+	startUnix int64
 
 	mu sync.Mutex
 	// full wakes the writer when a chunk is queued and wakes a blocked node
@@ -112,6 +118,8 @@ type Recorder struct {
 	done chan struct{}
 }
 
+var _ TimedInterceptor = (*Recorder)(nil)
+
 // chunk is a run of batches handed from the node to the writer.
 type chunk struct {
 	batches []chunkBatch
@@ -123,7 +131,7 @@ type chunk struct {
 
 type chunkBatch struct {
 	number, seq uint64
-	nanos       int64 // since Recorder.start
+	unixNanos   int64 // the batch's time
 	end         int   // index in events after the batch's last event
 }
 
@@ -160,16 +168,18 @@ func NewRecorder(node stdtypes.NodeID, sink Sink, opts RecorderOptions) (*Record
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	r := &Recorder{
-		node:     node,
-		sink:     sink,
-		opts:     opts,
-		filter:   filter,
-		maxQueue: max(1, opts.BufferEvents/chunkEvents),
-		start:    time.Now(),
-		cur:      &chunk{},
-		wake:     make(chan struct{}, 1),
-		done:     make(chan struct{}),
+		node:      node,
+		sink:      sink,
+		opts:      opts,
+		filter:    filter,
+		maxQueue:  max(1, opts.BufferEvents/chunkEvents),
+		start:     start,
+		startUnix: start.UnixNano(),
+		cur:       &chunk{},
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
 	}
 	r.cond = sync.NewCond(&r.mu)
 	go r.writeLoop()
@@ -181,12 +191,22 @@ func (r *Recorder) Intercept(evs *stdtypes.EventList) error {
 	return r.InterceptInputs(evs, nil)
 }
 
-// InterceptInputs records evs; inputs[i] tells whether the i-th is an
-// input (nil: none is). It returns the writer's error, if any, which stops
-// the node.
+// InterceptInputs records evs at the wall clock's time; inputs[i] tells
+// whether the i-th is an input (nil: none is). It returns the writer's
+// error, if any, which stops the node.
 func (r *Recorder) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error {
+	return r.record(r.startUnix+int64(time.Since(r.start)), evs, inputs)
+}
+
+// InterceptInputsAt records evs at time at, given by the node's driver (a
+// simulation's time); see InterceptInputs.
+func (r *Recorder) InterceptInputsAt(at time.Time, evs *stdtypes.EventList, inputs []bool) error {
+	return r.record(at.UnixNano(), evs, inputs)
+}
+
+// record records evs at unixNanos.
+func (r *Recorder) record(unixNanos int64, evs *stdtypes.EventList, inputs []bool) error {
 	batch := evs.Slice()
-	nanos := int64(time.Since(r.start))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err == nil && !r.closed && len(r.queue) >= r.maxQueue {
@@ -219,7 +239,7 @@ func (r *Recorder) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error
 	if len(c.batches) == 0 {
 		c.dropped, r.droppedSince = r.droppedSince, 0
 	}
-	c.batches = append(c.batches, chunkBatch{number: number, seq: seq, nanos: nanos, end: len(c.events) + len(batch)})
+	c.batches = append(c.batches, chunkBatch{number: number, seq: seq, unixNanos: unixNanos, end: len(c.events) + len(batch)})
 	c.events = append(c.events, batch...)
 	if inputs != nil {
 		c.inputs = append(c.inputs, inputs...)
@@ -387,11 +407,10 @@ func (w *batchWriter) write(c *chunk) error {
 		}
 	}
 	start := 0
-	startNanos := w.r.start.UnixNano()
 	for _, cb := range c.batches {
 		b := &w.batch
 		b.Number = cb.number
-		b.Time = time.Unix(0, startNanos+cb.nanos)
+		b.Time = time.Unix(0, cb.unixNanos)
 		b.Entries = b.Entries[:0]
 		for i := start; i < cb.end; i++ {
 			ev := c.events[i]

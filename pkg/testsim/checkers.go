@@ -52,7 +52,9 @@ func newFaultySet(faulty []stdtypes.NodeID) faultySet {
 
 // BroadcastProperties returns the properties of a reliable broadcast, for
 // a protocol whose events implement Delivery and Submission: Agreement,
-// NoDuplication, Validity and Termination. The faulty nodes are Byzantine:
+// NoDuplication, Validity and Termination. Like every ready checker, they
+// are PerRun: each run is checked by properties of its own, so the slice
+// can be handed to run after run. The faulty nodes are Byzantine:
 // what they deliver is not checked, what they submit need not be
 // delivered. Add TotalOrder for a protocol that orders deliveries.
 func BroadcastProperties(faulty ...stdtypes.NodeID) []Property {
@@ -62,7 +64,11 @@ func BroadcastProperties(faulty ...stdtypes.NodeID) []Property {
 // Agreement is violated when two correct nodes deliver different values
 // for the same item ID. Its state holds one entry per item delivered.
 func Agreement(faulty ...stdtypes.NodeID) Property {
-	return &agreement{faulty: newFaultySet(faulty), first: make(map[string]firstDelivery)}
+	return newAgreement(newFaultySet(faulty))
+}
+
+func newAgreement(faulty faultySet) *agreement {
+	return &agreement{faulty: faulty, first: make(map[string]firstDelivery)}
 }
 
 type agreement struct {
@@ -76,6 +82,9 @@ type firstDelivery struct {
 }
 
 func (p *agreement) Name() string { return "agreement" }
+
+// NewRun makes Agreement a PerRun property.
+func (p *agreement) NewRun() Property { return newAgreement(p.faulty) }
 
 func (p *agreement) Observe(o *Observation) error {
 	d, ok := o.Event.(Delivery)
@@ -100,7 +109,11 @@ func (p *agreement) Observe(o *Observation) error {
 // write-ahead log it cannot remember what it delivered. Its state holds
 // the IDs each node delivered in its current incarnation.
 func NoDuplication(faulty ...stdtypes.NodeID) Property {
-	return &noDuplication{faulty: newFaultySet(faulty), nodes: make(map[stdtypes.NodeID]*deliveredSet)}
+	return newNoDuplication(newFaultySet(faulty))
+}
+
+func newNoDuplication(faulty faultySet) *noDuplication {
+	return &noDuplication{faulty: faulty, nodes: make(map[stdtypes.NodeID]*deliveredSet)}
 }
 
 type noDuplication struct {
@@ -114,6 +127,9 @@ type deliveredSet struct {
 }
 
 func (p *noDuplication) Name() string { return "no duplication" }
+
+// NewRun makes NoDuplication a PerRun property.
+func (p *noDuplication) NewRun() Property { return newNoDuplication(p.faulty) }
 
 func (p *noDuplication) Observe(o *Observation) error {
 	d, ok := o.Event.(Delivery)
@@ -138,7 +154,11 @@ func (p *noDuplication) Observe(o *Observation) error {
 // Items from faulty or unknown origins are not checked. Its state holds
 // one entry per item submitted.
 func Validity(faulty ...stdtypes.NodeID) Property {
-	return &validity{faulty: newFaultySet(faulty), submitted: make(map[string]Item)}
+	return newValidity(newFaultySet(faulty))
+}
+
+func newValidity(faulty faultySet) *validity {
+	return &validity{faulty: faulty, submitted: make(map[string]Item)}
 }
 
 type validity struct {
@@ -147,6 +167,9 @@ type validity struct {
 }
 
 func (p *validity) Name() string { return "validity" }
+
+// NewRun makes Validity a PerRun property.
+func (p *validity) NewRun() Property { return newValidity(p.faulty) }
 
 func (p *validity) Observe(o *Observation) error {
 	if p.faulty[o.Node] {
@@ -183,7 +206,11 @@ func (p *validity) Observe(o *Observation) error {
 // the sequence again from its start, as a replica without a write-ahead
 // log does. Its state holds the sequence, one ID per position.
 func TotalOrder(faulty ...stdtypes.NodeID) Property {
-	return &totalOrder{faulty: newFaultySet(faulty), nodes: make(map[stdtypes.NodeID]*orderPosition)}
+	return newTotalOrder(newFaultySet(faulty))
+}
+
+func newTotalOrder(faulty faultySet) *totalOrder {
+	return &totalOrder{faulty: faulty, nodes: make(map[stdtypes.NodeID]*orderPosition)}
 }
 
 type totalOrder struct {
@@ -205,6 +232,9 @@ type orderPosition struct {
 }
 
 func (p *totalOrder) Name() string { return "total order" }
+
+// NewRun makes TotalOrder a PerRun property.
+func (p *totalOrder) NewRun() Property { return newTotalOrder(p.faulty) }
 
 func (p *totalOrder) Observe(o *Observation) error {
 	d, ok := o.Event.(Delivery)
@@ -237,9 +267,11 @@ func (p *totalOrder) Observe(o *Observation) error {
 // submission to an incarnation that has crashed may be lost with it,
 // unless a correct node delivered it. Its state holds the items and who
 // delivered them.
-func Termination(faulty ...stdtypes.NodeID) Liveness {
+func Termination(faulty ...stdtypes.NodeID) Liveness { return newTermination(newFaultySet(faulty)) }
+
+func newTermination(faulty faultySet) *termination {
 	return &termination{
-		faulty:    newFaultySet(faulty),
+		faulty:    faulty,
 		known:     make(map[string]bool),
 		delivered: make(map[stdtypes.NodeID]map[string]struct{}),
 	}
@@ -265,6 +297,9 @@ type submission struct {
 }
 
 func (p *termination) Name() string { return "termination" }
+
+// NewRun makes Termination a PerRun property.
+func (p *termination) NewRun() Property { return newTermination(p.faulty) }
 
 func (p *termination) Observe(o *Observation) error {
 	if p.faulty[o.Node] {

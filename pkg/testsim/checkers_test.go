@@ -203,3 +203,27 @@ func TestCheckLivenessReportsAFailure(t *testing.T) {
 		t.Errorf("CheckLiveness = %v", err)
 	}
 }
+
+// TestCheckersReused: a checker handed to run after run checks each run
+// as a new one would. The checkers kept their state in the value, so a
+// second run saw the deliveries of the first (a duplicate, a different
+// value) and failed for nothing.
+func TestCheckersReused(t *testing.T) {
+	props := append(testsim.BroadcastProperties(), testsim.TotalOrder())
+	for run, value := range []string{"v", "w"} {
+		s := testsim.New(testsim.Options{Seed: 1})
+		s.Check(props...)
+		n := singleNode(t, s, func(int) modules.Modules { return modules.Modules{"app": modules.NullPassive{}} })
+		n.InjectAt(time.Millisecond, sub("x", value), dlv("x", "0", value))
+		if err := s.Run(time.Second); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if err := s.CheckLiveness(); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+	}
+	// The value handed in keeps its own state, for direct use.
+	if _, err := feed(props[1], []step{{"0", 1, dlv("x", "0", "v")}, {"0", 1, dlv("x", "0", "v")}}); err == nil {
+		t.Error("a duplicate fed to the checker itself went unnoticed")
+	}
+}

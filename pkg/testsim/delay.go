@@ -9,7 +9,8 @@ import (
 
 // Delay is a distribution of durations: link latencies, the time a batch
 // takes on a node, the delays an adversary adds. Sample must draw its
-// randomness from r only, so that a run is a function of its seed.
+// randomness from r only and keep no state, so that a run is a function
+// of its seed: one Delay value serves every link of every run.
 type Delay interface {
 	Sample(r *rand.Rand) time.Duration
 }

@@ -51,7 +51,18 @@
 // (Sim.FaultsHealed). The ready checkers (BroadcastProperties, Agreement,
 // NoDuplication, Validity, TotalOrder, Termination) work for any protocol
 // whose delivery events implement Delivery and whose input events
-// implement Submission.
+// implement Submission. They keep their state per run (PerRun): Check
+// gives each run fresh ones, so the same values can be handed to every
+// seed, as the simulated network's adversaries can.
+//
+// # Recording
+//
+// A node's Interceptor (NodeConfig.Interceptor) sees every batch it
+// dispatches. An eventlog.Recorder there records the run in simulated
+// time: the node hands it the time of each batch (Timestamp: the Unix
+// epoch plus the simulated time), so that `mircat show` of a failing
+// seed's recording puts every event at the time the failure report gives
+// it.
 //
 // # Seeds
 //

@@ -34,7 +34,10 @@ type NodeConfig struct {
 
 	// Interceptor, if set, sees every batch the node dispatches, after
 	// the simulation's properties and observers: the hook for an event
-	// recorder. Its error ends the run.
+	// recorder. One that is an eventlog.TimedInterceptor (a Recorder) is
+	// given the simulated time of each batch (see Timestamp), so that a
+	// recording lines up with the failure reports. Its error ends the
+	// run.
 	Interceptor eventlog.Interceptor
 
 	// BatchDelay, if set, replaces Options.BatchDelay for this node.
@@ -80,6 +83,10 @@ type Node struct {
 	viaMod *engine.Module
 
 	icp nodeInterceptor
+	// inputIcp and timedIcp are cfg.Interceptor as the kinds of
+	// interceptor it is, if it is.
+	inputIcp eventlog.InputInterceptor
+	timedIcp eventlog.TimedInterceptor
 	// batch and list carry a twin's batch, reused.
 	batch []stdtypes.Event
 	list  stdtypes.EventList
@@ -116,6 +123,8 @@ func (s *Sim) AddNode(id stdtypes.NodeID, cfg NodeConfig) (*Node, error) {
 		n.batchDelay = s.opts.BatchDelay
 	}
 	n.icp.n = n
+	n.inputIcp, _ = cfg.Interceptor.(eventlog.InputInterceptor)
+	n.timedIcp, _ = cfg.Interceptor.(eventlog.TimedInterceptor)
 	if err := n.start(); err != nil {
 		return nil, err
 	}
@@ -270,7 +279,7 @@ func (n *Node) start() error {
 		return err
 	}
 	var icp eventlog.Interceptor = &n.icp
-	if _, ok := n.cfg.Interceptor.(eventlog.InputInterceptor); ok {
+	if n.inputIcp != nil {
 		// Only then does the core pay for telling inputs from outputs.
 		icp = &inputNodeInterceptor{&n.icp}
 	}
@@ -418,10 +427,12 @@ func (ic *nodeInterceptor) intercept(evs *stdtypes.EventList, inputs []bool) err
 			return err
 		}
 	}
-	if inputs != nil {
-		return n.cfg.Interceptor.(eventlog.InputInterceptor).InterceptInputs(evs, inputs)
-	}
-	if n.cfg.Interceptor != nil {
+	switch {
+	case n.timedIcp != nil:
+		return n.timedIcp.InterceptInputsAt(Timestamp(n.sim.now), evs, inputs)
+	case inputs != nil:
+		return n.inputIcp.InterceptInputs(evs, inputs)
+	case n.cfg.Interceptor != nil:
 		return n.cfg.Interceptor.Intercept(evs)
 	}
 	return nil

@@ -171,6 +171,35 @@ type Property interface {
 	Observe(o *Observation) error
 }
 
+// PerRun is implemented by a Property that keeps state of a run: Check
+// checks the run with the property NewRun returns, with state of its own,
+// never with the value it was handed. So one value can be handed to run
+// after run, or to runs at once, and every run is checked as by a new
+// property. The ready checkers (Agreement, ...) implement it; a property
+// of your own that keeps state should too. The value itself can still be
+// fed observations directly, in a unit test of the property.
+type PerRun interface {
+	Property
+	// NewRun returns a property like this one, with the state of a run
+	// that has not started.
+	NewRun() Property
+}
+
+// ForRun returns the properties that check one run: NewRun's for those
+// that implement PerRun, the others as they are. Sim.Check calls it; a
+// driver of runs of its own (package deploytest's real deployment) does
+// too.
+func ForRun(props []Property) []Property {
+	out := make([]Property, len(props))
+	for i, p := range props {
+		if pr, ok := p.(PerRun); ok {
+			p = pr.NewRun()
+		}
+		out[i] = p
+	}
+	return out
+}
+
 // Liveness is a property that also has a condition to meet by a deadline:
 // the simulation calls CheckLiveness when the test asks (Sim.CheckLiveness),
 // typically once every fault has healed and the system had time to

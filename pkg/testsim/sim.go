@@ -168,6 +168,14 @@ func (s *Sim) Seed() uint64 { return s.opts.Seed }
 // Now returns the simulated time since the start of the simulation.
 func (s *Sim) Now() time.Duration { return s.now }
 
+// Timestamp returns the time at which a recording of a simulation puts
+// simulated time d: the Unix epoch plus d. A simulated node hands it to
+// its recorder (an eventlog.TimedInterceptor) with every batch, so that
+// the recording of a failing seed lines up with its failure report:
+// mircat shows the event a report puts at 4.749572ms at
+// 1970-01-01T00:00:00.004749Z, and takes such times with --from and --to.
+func Timestamp(d time.Duration) time.Time { return time.Unix(0, int64(d)).UTC() }
+
 // Rand returns a source of randomness for the test code (choosing a node
 // to crash, a time to partition), seeded from the run's seed. It is
 // separate from the sources the simulation and the twins use.
@@ -212,8 +220,10 @@ func boolToInt(b bool) int {
 // Err returns the failure that ended the run, if any.
 func (s *Sim) Err() error { return s.err }
 
-// Check adds properties, checked from the next event on.
-func (s *Sim) Check(props ...Property) { s.props = append(s.props, props...) }
+// Check adds properties, checked from the next event on. A property that
+// implements PerRun is checked through a NewRun of its own, so the value
+// handed in carries nothing from one run to the next.
+func (s *Sim) Check(props ...Property) { s.props = append(s.props, ForRun(props)...) }
 
 // Observe adds a function called with every event every node dispatches,
 // after the properties. The Observation is valid only during the call.

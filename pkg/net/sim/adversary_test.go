@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -127,11 +129,13 @@ func TestOnlyAndChain(t *testing.T) {
 // TestRedirect: an adversary may send to another node than asked, but not
 // outside the network.
 func TestRedirect(t *testing.T) {
-	sys := byzantine(t, 1, sim.AdversaryFunc(func(dst []sim.Outgoing, m sim.Outgoing, _ *rand.Rand) []sim.Outgoing {
-		m.To = "3"
-		dst = append(dst, m)
-		m.To = "nobody"
-		return append(dst, m)
+	sys := byzantine(t, 1, sim.AdversaryFunc(func(stdtypes.NodeID, *rand.Rand) sim.Attack {
+		return sim.AttackFunc(func(dst []sim.Outgoing, m sim.Outgoing) []sim.Outgoing {
+			m.To = "3"
+			dst = append(dst, m)
+			m.To = "nobody"
+			return append(dst, m)
+		})
 	}))
 	if n := len(sys.between("0", "3")); n != 30 {
 		t.Errorf("%d arrivals at node 3, want every message sent to 1, 2 and 3", n)
@@ -141,5 +145,82 @@ func TestRedirect(t *testing.T) {
 	}
 	if err := sys.net.SetAdversary("0", nil); err != nil {
 		t.Error(err)
+	}
+}
+
+// trace is a run's arrivals in a form two runs can be compared by: time,
+// nodes and content.
+func trace(sys *system) []string {
+	out := make([]string, len(sys.arrivals))
+	for i, a := range sys.arrivals {
+		out[i] = fmt.Sprintf("%v %s->%s %d", a.at, a.from, a.node, a.seq())
+	}
+	return out
+}
+
+// TestAdversaryReused: an adversary value handed to run after run gives
+// each seed the run a new value gives it. Equivocate used to keep the
+// versions it chose in the value, so every seed after the first got the
+// first run's split, and a seed's run depended on what ran before it.
+func TestAdversaryReused(t *testing.T) {
+	versions := func(m stdtypes.Message, version int) stdtypes.Message {
+		return &msg{Seq: m.(*msg).Seq + 1000*uint64(version)}
+	}
+	for name, adv := range map[string]func() sim.Adversary{
+		"equivocate": func() sim.Adversary { return sim.Equivocate(3, versions) },
+		"chain":      func() sim.Adversary { return sim.Chain(sim.Drop(0.1), sim.Equivocate(3, versions)) },
+		"only":       func() sim.Adversary { return sim.Only(sim.To("1", "3"), sim.Equivocate(3, versions)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			reused := adv()
+			for seed := range uint64(8) {
+				fresh := trace(byzantine(t, seed, adv()))
+				again := trace(byzantine(t, seed, reused))
+				if !slices.Equal(fresh, again) {
+					t.Fatalf("seed %d: the reused adversary gives another run than a new one:\n%v\n%v", seed, fresh, again)
+				}
+			}
+		})
+	}
+}
+
+// everyOther drops every other message a node sends: an adversary with
+// state, made in the function the network calls per node and run.
+var everyOther = sim.AdversaryFunc(func(stdtypes.NodeID, *rand.Rand) sim.Attack {
+	n := 0
+	return sim.AttackFunc(func(dst []sim.Outgoing, m sim.Outgoing) []sim.Outgoing {
+		n++
+		if n%2 == 0 {
+			return dst
+		}
+		return append(dst, m)
+	})
+})
+
+// TestAdversaryStatePerNode: each node an adversary is set on gets an
+// attack of its own, in each run.
+func TestAdversaryStatePerNode(t *testing.T) {
+	for range 2 {
+		testEveryOther(t)
+	}
+}
+
+func testEveryOther(t *testing.T) {
+	sys := newSystem(t, 1, 3, sim.Options{Link: fixed(ms)})
+	for _, id := range []stdtypes.NodeID{"0", "1"} {
+		if err := sys.net.SetAdversary(id, everyOther); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		sys.sendSeq(time.Duration(i)*ms, "0", uint64(i), "2")
+		sys.sendSeq(time.Duration(i)*ms, "1", uint64(i), "2")
+	}
+	sys.run(t, time.Second)
+	for _, from := range []stdtypes.NodeID{"0", "1"} {
+		got := sys.between(from, "2")
+		if len(got) != 5 || got[0].seq() != 0 || got[1].seq() != 2 {
+			t.Errorf("from node %s: %v, want messages 0, 2, 4, 6, 8", from, got)
+		}
 	}
 }

@@ -27,11 +27,16 @@
 //
 // # Byzantine nodes
 //
-// SetAdversary gives a node an Adversary, which sees every message the
-// node sends to another node and decides what is sent instead. The
+// SetAdversary gives a node an Adversary, whose Attack sees every message
+// the node sends to another node and decides what is sent instead. The
 // library: Drop, Delay, Duplicate, Rewrite, Equivocate, combined with
 // Chain and restricted with Only and To. A Byzantine node still runs the
 // protocol's code; only what leaves it is changed.
+//
+// An Adversary is a description; the network asks it for a new Attack for
+// each node and run, and that Attack holds what the adversary remembers
+// (which version of a lie each peer got). One Adversary value can thus be
+// handed to run after run: each seed gives the same run either way.
 //
 // # Encoding
 //

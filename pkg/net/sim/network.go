@@ -144,10 +144,11 @@ type Network struct {
 	outBuf []Outgoing
 }
 
-// adversaryState is the adversary of a node and its source of randomness.
+// adversaryState is the attack of a Byzantine node in this run, and the
+// node's source of randomness for adversaries.
 type adversaryState struct {
-	adv  Adversary
-	rand *rand.Rand
+	attack Attack
+	rand   *rand.Rand
 }
 
 // Stats counts what happened to the messages between nodes (messages a
@@ -400,18 +401,23 @@ func cut(links []*link) (heal func()) {
 }
 
 // SetAdversary makes node id Byzantine: every message it sends to another
-// node passes through adv, which decides what is sent instead. Nil makes
-// the node correct again. Messages a node sends itself are not affected.
+// node passes through an attack of adv (Adversary.Attack, called now, for
+// this node and run), which decides what is sent instead. Nil makes the
+// node correct again. Messages a node sends itself are not affected.
 func (n *Network) SetAdversary(id stdtypes.NodeID, adv Adversary) error {
 	i, err := n.indexOf(id)
 	if err != nil {
 		return err
 	}
 	st := &n.adversaries[i]
-	st.adv = adv
+	if adv == nil {
+		st.attack = nil
+		return nil
+	}
 	if st.rand == nil {
 		st.rand = n.sim.NewRand("net/sim/adversary/" + string(id))
 	}
+	st.attack = adv.Attack(id, st.rand)
 	return nil
 }
 

@@ -84,8 +84,8 @@ func (t *Transport) send(env *testsim.Env, ev *stdevents.SendMessage) error {
 			continue
 		}
 		var err error
-		if adv := n.adversaries[t.idx]; adv.adv != nil {
-			data, err = t.sendByzantine(adv, dest, ev, data)
+		if attack := n.adversaries[t.idx].attack; attack != nil {
+			data, err = t.sendByzantine(attack, dest, ev, data)
 		} else {
 			data, err = t.transmit(j, ev.MsgDest, ev.Msg, 0, data)
 		}
@@ -96,12 +96,12 @@ func (t *Transport) send(env *testsim.Env, ev *stdevents.SendMessage) error {
 	return nil
 }
 
-// sendByzantine hands a message of a Byzantine node to its adversary and
+// sendByzantine hands a message of a Byzantine node to its attack and
 // sends what it says instead.
-func (t *Transport) sendByzantine(st adversaryState, dest stdtypes.NodeID, ev *stdevents.SendMessage, data []byte) ([]byte, error) {
+func (t *Transport) sendByzantine(attack Attack, dest stdtypes.NodeID, ev *stdevents.SendMessage, data []byte) ([]byte, error) {
 	n := t.net
 	m := Outgoing{From: t.id, To: dest, MsgDest: ev.MsgDest, Msg: ev.Msg}
-	n.outBuf = st.adv.Outgoing(n.outBuf[:0], m, st.rand)
+	n.outBuf = attack.Outgoing(n.outBuf[:0], m)
 	defer clear(n.outBuf)
 	for _, o := range n.outBuf {
 		j, ok := n.index[o.To]
