@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"encoding/json"
@@ -201,7 +201,7 @@ func TestShowUnencodable(t *testing.T) {
 	r := mircat(t, "", "show", log)
 	r.wantCode(t, exitOK)
 	got := lines(r.stdout)
-	if len(got) != 3 || !strings.Contains(got[1], "main.unregistered    (not encodable when recorded: ") {
+	if len(got) != 3 || !strings.Contains(got[1], "mircat.unregistered  (not encodable when recorded: ") {
 		t.Errorf("output:\n%s", r.stdout)
 	}
 }
@@ -229,14 +229,14 @@ func TestShowClosedPipe(t *testing.T) {
 	pr.Close() // Like head after its lines.
 	defer pw.Close()
 	var stderr strings.Builder
-	code := run(t.Context(), []string{"show", log}, pw, &stderr, strings.NewReader(""))
+	code := Run(t.Context(), []string{"show", log}, strings.NewReader(""), pw, &stderr)
 	if code != exitOK || stderr.String() != "" {
 		t.Errorf("closed pipe: exit %d, stderr %q", code, stderr.String())
 	}
 
 	// Any other output error is a failure.
 	stderr.Reset()
-	code = run(t.Context(), []string{"show", log}, failingWriter{errors.New("disk full")}, &stderr, strings.NewReader(""))
+	code = Run(t.Context(), []string{"show", log}, strings.NewReader(""), failingWriter{errors.New("disk full")}, &stderr)
 	if code != exitFailure || !strings.Contains(stderr.String(), "mircat: writing the output: disk full") {
 		t.Errorf("failing output: exit %d, stderr %q", code, stderr.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"bytes"
@@ -25,11 +25,15 @@ type result struct {
 	code           int
 }
 
+// testBuilders are the replay builders of the mircat the tests run: the
+// ping-pong protocol's, and alteredBuilder.
+var testBuilders = WithReplayBuilders(protocol.ReplayBuilder(), alteredBuilder)
+
 // mircat runs the command tree in-process with args and stdin.
 func mircat(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &out, &errOut, strings.NewReader(stdin))
+	code := Run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, testBuilders)
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 

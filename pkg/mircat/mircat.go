@@ -1,0 +1,225 @@
+// Package mircat is the mircat command as a library: it reads the event
+// logs that package eventlog records (stream files, *.mirlog, directories of
+// them, and SQLite logs), shows them, steps through them, replays them and
+// exports them. Several logs are merged by time, so the logs of all the
+// nodes of a run read as one.
+//
+//	mircat list run/                        # counts per node, module, event type
+//	mircat show run/ --module pingpong      # one line per event
+//	mircat show run/ --event mir.SendMessage --json | jq .event
+//	mircat debug run/0.000000.mirlog        # step through node 0's log
+//	mircat replay run/                      # re-run the nodes, compare outputs
+//	mircat export --sqlite run.db run/      # copy into SQLite, for SQL queries
+//
+// The command github.com/mirframework/mir/cmd/mircat is this package with
+// the protocols of the Mir repository. A user's protocol gets its own
+// mircat from a main of a few lines that names the protocol's replay
+// builders:
+//
+//	package main
+//
+//	import (
+//		"os"
+//
+//		"github.com/mirframework/mir/pkg/mircat"
+//
+//		"example.com/myproto"
+//	)
+//
+//	func main() {
+//		os.Exit(mircat.Main(os.Args[1:], mircat.WithReplayBuilders(myproto.ReplayBuilder())))
+//	}
+//
+// # Types
+//
+// mircat decodes the events and messages whose types are registered with
+// package codec in its binary, which every package does for its own types
+// when it is linked in (codec.Register in a package-level declaration): the
+// import that names a protocol's replay builder brings its types along, and
+// a package with types but no builder is named by a blank import (import _
+// "example.com/myproto/events"). Replay builders, in contrast, are given
+// explicitly (WithReplayBuilders): which protocols a binary can rebuild is
+// a choice of that binary, while the name of a type is a fact of the type,
+// the same in every binary that encodes or decodes it (nodes, transports,
+// logs), and so declared once, next to the type.
+//
+// An event whose type the binary does not know (or one holding a message of
+// such a type) is still shown, by show and debug, with and without --json:
+// the registered name the log holds for it and its fields decoded
+// generically as plain data (codec.DecodeGeneric); a nested value of an
+// unknown type is shown by its tag number.
+//
+// # Exit codes
+//
+// 0 when the logs were read (warnings about a log cut off by a crash or
+// events the recorder dropped go to standard error); 1 when nothing could
+// be read or the output failed; 2 for a usage error; 3 when the logs were
+// read only in part (an input could not be opened, or a log is damaged in
+// its middle); 4 when a replay diverged from its recording.
+package mircat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mirframework/mir/pkg/eventlog/replay"
+	// The standard events are in every node's log.
+	_ "github.com/mirframework/mir/stdevents"
+)
+
+// Exit codes, documented in the root command's help.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	exitPartial = 3
+)
+
+const exitCodesHelp = `Exit codes:
+  0  the logs were read (warnings, such as a log cut off by a crash, go to stderr)
+  1  nothing could be read (missing file, not a log, ...), or the output failed
+  2  usage error (unknown flag, bad --from value, ...)
+  3  the logs were read only in part (an input could not be opened, or a log
+     is damaged in its middle): the output covers the rest`
+
+// An Option extends or changes mircat.
+type Option func(*options)
+
+// options are what the Options set.
+type options struct {
+	builders replay.Builders
+}
+
+// WithReplayBuilders adds builders that replay can rebuild recorded nodes
+// with: a recording names its builder (replay.MetaBuilder), and --builder
+// names one on the command line. Two builders of one name are an error.
+func WithReplayBuilders(builders ...replay.Builder) Option {
+	return func(o *options) { o.builders = append(o.builders, builders...) }
+}
+
+// Main runs mircat with args (the command line without the program's name)
+// on the process's standard input and output, and returns the exit code,
+// for os.Exit.
+func Main(args []string, opts ...Option) int {
+	// A closed pipe (mircat show | head) must end mircat quietly: with
+	// SIGPIPE ignored, writes return EPIPE, which Run treats as the reader
+	// having seen enough.
+	signal.Ignore(syscall.SIGPIPE)
+	return Run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr, opts...)
+}
+
+// Run runs mircat with args on the given input and outputs and returns its
+// exit code. Main calls it with the process's; tests and programs that
+// embed mircat with their own.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...Option) int {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.builders.Validate(); err != nil {
+		// A mistake in the main that calls Run, not in the command line.
+		fmt.Fprintf(stderr, "mircat: %v\n", err)
+		return exitFailure
+	}
+	root := newRootCmd(stdout, stderr, stdin, o)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		// Errors the commands did not classify are cobra's: an unknown
+		// command or flag, a wrong number of arguments.
+		fmt.Fprintf(stderr, "mircat: %v\nRun 'mircat --help' for usage.\n", err)
+		return exitUsage
+	}
+	if ee.err != nil {
+		// Several inputs that could not be opened make several lines
+		// (errors.Join): each gets the prefix.
+		for line := range strings.SplitSeq(ee.err.Error(), "\n") {
+			fmt.Fprintf(stderr, "mircat: %s\n", line)
+		}
+	}
+	return ee.code
+}
+
+// exitError is an error with the exit code it calls for. A nil err means
+// that the message was printed already (or there is none to print).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit code %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError returns an error for a bad command line: exit code 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// failure returns an error for a failure: exit code 1.
+func failure(err error) error {
+	return &exitError{code: exitFailure, err: err}
+}
+
+// newRootCmd returns the command tree writing to stdout and stderr and, for
+// debug, reading stdin.
+func newRootCmd(stdout, stderr io.Writer, stdin io.Reader, o options) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mircat",
+		Short: "Inspect, replay and export Mir event logs: list, show, debug, replay, export",
+		Long: `mircat reads the event logs that Mir nodes record (package eventlog): stream
+files (*.mirlog), directories of them, and SQLite logs. Several logs are merged
+by time, so the logs of all the nodes of a run read as one.
+
+` + exitCodesHelp,
+		SilenceUsage:  true, // A failure to read a log is no reason to print usage.
+		SilenceErrors: true, // run prints errors, one line each.
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetIn(stdin)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v (see 'mircat %s --help')", err, c.Name())
+	})
+	env := &env{stdout: stdout, stderr: stderr, stdin: stdin, builders: o.builders}
+	root.AddCommand(newListCmd(env), newShowCmd(env), newDebugCmd(env), newReplayCmd(env), newExportCmd(env))
+	return root
+}
+
+// env is what the commands read and write, and what they know.
+type env struct {
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	// builders are the builders replay can rebuild nodes with.
+	builders replay.Builders
+}
+
+// warn prints a warning line to stderr.
+func (e *env) warn(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "mircat: warning: "+format+"\n", args...)
+}
+
+// needLogs is the Args check of the commands that read logs.
+func needLogs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usageError("%s needs at least one log file or directory (see 'mircat %s --help')", cmd.Name(), cmd.Name())
+	}
+	return nil
+}
