@@ -71,7 +71,7 @@ func (d *Decoder) decodeGeneric(data []byte, names []string) (any, error) {
 	}
 	w := genericWalk{data: data, r: load(), maxDepth: d.limits.MaxNestingDepth, extra: make(map[uint64]string, len(names))}
 	for _, n := range names {
-		w.extra[tagOf(n)] = n
+		w.extra[TagOf(n)] = n
 	}
 	return w.value(0)
 }

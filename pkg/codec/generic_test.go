@@ -3,7 +3,6 @@ package codec_test
 import (
 	"bytes"
 	"errors"
-	"hash/fnv"
 	"math"
 	"math/big"
 	"reflect"
@@ -15,15 +14,6 @@ import (
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/stdevents"
 )
-
-// unregisteredTag returns the tag a type registered as name would have
-// (2^32 plus the name's FNV-1a-32 hash, see the package documentation),
-// for inputs holding a type this binary does not know.
-func unregisteredTag(name string) uint64 {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return 1<<32 + uint64(h.Sum32())
-}
 
 func TestDecodeGeneric(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
@@ -37,7 +27,7 @@ func TestDecodeGeneric(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, ok := got.(*codec.Generic)
-	if !ok || g.Name != "codectest.Rich" || g.Tag != tagNumOf(t, "codectest.Rich") {
+	if !ok || g.Name != "codectest.Rich" || g.Tag != tagNumOf(t, "codectest.Rich") || g.Tag != codec.TagOf(g.Name) {
 		t.Fatalf("decoded %#v", got)
 	}
 	fields := g.Value.(map[string]any)
@@ -64,7 +54,7 @@ func TestDecodeGenericUnregistered(t *testing.T) {
 	// register: the typed decoding refuses it, the generic one shows it,
 	// named if the caller knows the name.
 	send := mustEncodeEvent(t, stdevents.NewMessageReceived("app", "1", &testPing{Seq: 4}))
-	alien := unregisteredTag("alien.Ping")
+	alien := codec.TagOf("alien.Ping")
 	data := bytes.Replace(send, tagHead(tagNumOf(t, "codectest.Ping")), tagHead(alien), 1)
 	if _, err := codec.DecodeEvent(data); !errors.Is(err, codec.ErrUnknownType) {
 		t.Fatalf("DecodeEvent: %v, want ErrUnknownType", err)
@@ -116,7 +106,7 @@ func TestDecodeGenericRejects(t *testing.T) {
 	}{
 		{"too large", small, ping, codec.ErrTooLarge},
 		{"too deep", shallow, raw(t, nestArrays(9)), codec.ErrTooDeep},
-		{"too many tags", shallow, append(bytes.Repeat(tagHead(unregisteredTag("x")), 10), 0), codec.ErrTooDeep},
+		{"too many tags", shallow, append(bytes.Repeat(tagHead(codec.TagOf("x")), 10), 0), codec.ErrTooDeep},
 		{"keys that read alike", dflt, cat([]byte{0xa2, 0x01, 0x00}, raw(t, "1"), []byte{0x00}), codec.ErrDuplicateKey},
 		{"duplicate key", dflt, cat([]byte{0xa2}, raw(t, "k"), []byte{0x01}, raw(t, "k"), []byte{0x02}), codec.ErrDuplicateKey},
 		{"trailing data", dflt, cat(ping, []byte{0}), codec.ErrTrailingData},
@@ -141,7 +131,7 @@ func TestDecodeGenericRejects(t *testing.T) {
 // decoding accepts, as the encoder writes it again.
 func FuzzDecodeGeneric(f *testing.F) {
 	addSeeds(f)
-	f.Add(cat(tagHead(unregisteredTag("alien.Ping")), []byte{0xa1, 0x63, 'S', 'e', 'q', 0x01}))
+	f.Add(cat(tagHead(codec.TagOf("alien.Ping")), []byte{0xa1, 0x63, 'S', 'e', 'q', 0x01}))
 	f.Add([]byte{0xa2, 0x01, 0x00, 0x21, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Input the typed decoding accepts may still hold what the encoder

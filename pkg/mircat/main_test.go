@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"hash/fnv"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/samples/pingpong/protocol"
 	"github.com/mirframework/mir/stdevents"
@@ -157,11 +157,8 @@ func writeRawLog(t *testing.T, path string, damaged bool) {
 	initData := func(dest string) []byte {
 		return mustEncode(t, stdevents.NewInit(stdtypes.ModuleID(dest)))
 	}
-	// The codec tags a value with 2^32 + FNV-1a-32 of its type's name
-	// (CBOR head 0xdb: an 8-byte tag number); 0xa0 is an empty map.
-	h := fnv.New32a()
-	h.Write([]byte(unknownTypeName))
-	unknown := binary.BigEndian.AppendUint64([]byte{0xdb}, 1<<32+uint64(h.Sum32()))
+	// An 8-byte tag head (0xdb) with the type's tag; 0xa0 is an empty map.
+	unknown := binary.BigEndian.AppendUint64([]byte{0xdb}, codec.TagOf(unknownTypeName))
 	unknown = append(unknown, 0xa0)
 
 	type entry struct {
