@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/mirframework/mir/pkg/codec"
@@ -135,8 +136,9 @@ const unknownTypeName = "mircattest.Unknown"
 // in package eventlog's stream.go), so that it can hold what no recorder
 // in this binary writes: an event of a type that is not registered here.
 // Its events are: seq 0, a mir.Init for "a"; seq 1, an unknownTypeName
-// event for "b" (encoded as the codec would, with the type's tag); seq 2, a
-// mir.Init for "c". If damaged, a frame of an unknown kind follows the
+// event for "b" (encoded as the codec would, with the type's tag), with
+// fields N 3, Payload 0x0102 and Msg, a message of another unknown type
+// with Seq 1; seq 2, a mir.Init for "c". If damaged, a frame of an unknown kind follows the
 // first event, so that the log is damaged in its middle.
 func writeRawLog(t *testing.T, path string, damaged bool) {
 	t.Helper()
@@ -157,9 +159,15 @@ func writeRawLog(t *testing.T, path string, damaged bool) {
 	initData := func(dest string) []byte {
 		return mustEncode(t, stdevents.NewInit(stdtypes.ModuleID(dest)))
 	}
-	// An 8-byte tag head (0xdb) with the type's tag; 0xa0 is an empty map.
-	unknown := binary.BigEndian.AppendUint64([]byte{0xdb}, codec.TagOf(unknownTypeName))
-	unknown = append(unknown, 0xa0)
+	// An event as the codec would encode it, with a message of another
+	// type this binary does not know.
+	unknown, err := cbor.Marshal(cbor.Tag{Number: codec.TagOf(unknownTypeName), Content: map[string]any{
+		"DestModule": "b", "N": 3, "Payload": []byte{1, 2},
+		"Msg": cbor.Tag{Number: codec.TagOf("mircattest.Msg"), Content: map[string]any{"Seq": 1}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	type entry struct {
 		idx  uint64
