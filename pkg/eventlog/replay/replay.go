@@ -121,7 +121,11 @@ func (bs Builders) Names() []string {
 func (bs Builders) Build(name string, node stdtypes.NodeID, params []byte) (modules.Modules, error) {
 	b, ok := bs.Lookup(name)
 	if !ok || b.Build == nil {
-		return nil, fmt.Errorf("replay: %q: %w (there are: %s)", name, ErrNoBuilder, strings.Join(bs.Names(), ", "))
+		there := "there are none"
+		if len(bs) > 0 {
+			there = "there are: " + strings.Join(bs.Names(), ", ")
+		}
+		return nil, fmt.Errorf("replay: %q: %w (%s)", name, ErrNoBuilder, there)
 	}
 	mods, err := b.Build(node, params)
 	if err != nil {

@@ -192,7 +192,7 @@ func TestBuilders(t *testing.T) {
 	if _, err := bs.Build("nobody", "n", nil); !errors.Is(err, replay.ErrNoBuilder) || !strings.Contains(err.Error(), "other, replaytest") {
 		t.Errorf("unknown builder: %v", err)
 	}
-	if _, err := (replay.Builders{}).Build("replaytest", "n", []byte("ok")); !errors.Is(err, replay.ErrNoBuilder) {
+	if _, err := (replay.Builders{}).Build("replaytest", "n", []byte("ok")); !errors.Is(err, replay.ErrNoBuilder) || !strings.Contains(err.Error(), "there are none") {
 		t.Errorf("builder found in no builders: %v", err)
 	}
 	for name, bad := range map[string]replay.Builders{
