@@ -1,8 +1,8 @@
 // Command mircat reads, shows, steps through, replays and exports the event
 // logs Mir nodes record (package eventlog). It is package mircat with the
-// protocols of this repository: their types, which their imports register,
-// and their replay builders. See package mircat for the commands, and for
-// how to build a mircat that knows your own protocol.
+// protocols of this repository: their types, which importing them
+// registers, and their replay builders. See package mircat for the
+// commands, and for how to build a mircat that knows your own protocol.
 //
 //	mircat list run/
 //	mircat show run/ --module pingpong
@@ -21,5 +21,8 @@ import (
 )
 
 func main() {
-	os.Exit(mircat.Main(os.Args[1:], mircat.WithReplayBuilders(bcb.ReplayBuilder(), protocol.ReplayBuilder())))
+	os.Exit(mircat.Main(os.Args[1:], builders))
 }
+
+// builders are the replay builders of this repository's protocols.
+var builders = mircat.WithReplayBuilders(bcb.ReplayBuilder(), protocol.ReplayBuilder())
