@@ -2,6 +2,7 @@ package mircat_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,6 +96,16 @@ func tallyReplayBuilder() replay.Builder {
 // userMain is the main of the tally user's own mircat.
 func userMain() int {
 	return mircat.Main(os.Args[1:], mircat.WithReplayBuilders(tallyReplayBuilder()))
+}
+
+// A mircat with the replay builders of a protocol, here tally's.
+func ExampleWithReplayBuilders() {
+	code := mircat.Run(context.Background(), []string{"replay", "--builders"}, os.Stdin, os.Stdout, os.Stderr,
+		mircat.WithReplayBuilders(tallyReplayBuilder()))
+	fmt.Println("exit code", code)
+	// Output:
+	// tally
+	// exit code 0
 }
 
 // mircatEnv, set in the environment of a process of the test binary, makes
