@@ -11,9 +11,16 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// ReplayBuilder is the name under which a BCB node's modules are registered
-// for replay (package replay, `mircat replay`).
-const ReplayBuilder = "bcb"
+// ReplayBuilderName is the name by which a recording of a BCB node names
+// its replay builder (replay.MetaBuilder).
+const ReplayBuilderName = "bcb"
+
+// ReplayBuilder returns the builder that rebuilds a BCB node for replay
+// from the parameters ReplayMeta records: give it to a tool that replays
+// (replay.Builders, mircat.WithReplayBuilders).
+func ReplayBuilder() replay.Builder {
+	return replay.Builder{Name: ReplayBuilderName, Build: buildForReplay}
+}
 
 // ReplayParams is what a recording of a BCB node carries so that the node
 // can be rebuilt for replay.
@@ -22,8 +29,6 @@ type ReplayParams struct {
 	Params ModuleParams
 }
 
-func init() { replay.Register(ReplayBuilder, buildForReplay) }
-
 // ReplayMeta returns the metadata to record with a BCB node
 // (eventlog.StreamOptions.Meta) so that the recording can be replayed.
 func ReplayMeta(p ReplayParams) (map[string]string, error) {
@@ -31,7 +36,7 @@ func ReplayMeta(p ReplayParams) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bcb: replay parameters: %w", err)
 	}
-	return map[string]string{replay.MetaBuilder: ReplayBuilder, replay.MetaParams: string(params)}, nil
+	return map[string]string{replay.MetaBuilder: ReplayBuilderName, replay.MetaParams: string(params)}, nil
 }
 
 // buildForReplay builds the BCB module as the recorded run did. The

@@ -9,7 +9,7 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// The "bcb" builder rebuilds a deployed node from the metadata ReplayMeta
+// ReplayBuilder rebuilds a deployed node from the metadata ReplayMeta
 // makes: the BCB module passive, the others null active modules.
 func TestReplayBuilder(t *testing.T) {
 	cfg := bcb.DefaultModuleConfig()
@@ -17,10 +17,11 @@ func TestReplayBuilder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta[replay.MetaBuilder] != bcb.ReplayBuilder {
+	builders := replay.Builders{bcb.ReplayBuilder()}
+	if meta[replay.MetaBuilder] != bcb.ReplayBuilderName || bcb.ReplayBuilder().Name != bcb.ReplayBuilderName {
 		t.Fatalf("metadata %v", meta)
 	}
-	mods, err := replay.Build(meta[replay.MetaBuilder], "1", []byte(meta[replay.MetaParams]))
+	mods, err := builders.Build(meta[replay.MetaBuilder], "1", []byte(meta[replay.MetaParams]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestReplayBuilder(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{`, `{"Unknown":1}`, `{"Config":{},"Params":{}}`} {
-		if _, err := replay.Build(bcb.ReplayBuilder, "1", []byte(bad)); err == nil {
+		if _, err := bcb.ReplayBuilder().Build("1", []byte(bad)); err == nil {
 			t.Errorf("parameters %s accepted", bad)
 		}
 	}

@@ -3,7 +3,6 @@ package bcb_test
 import (
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,13 +15,9 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// registerSimBuilder registers the builder once per test binary: -count
-// runs the test again, and a name can be registered once.
-var registerSimBuilder sync.Once
-
 // simBuilder rebuilds a simulated node's modules as cfg builds them; the
 // transport and the timer, simulated in the run, are not run in a replay.
-func simBuilder(cfg deploytest.Config) replay.Builder {
+func simBuilder(cfg deploytest.Config) replay.BuildFunc {
 	return func(node stdtypes.NodeID, _ []byte) (modules.Modules, error) {
 		mods, err := cfg.Build(deploytest.NodeInfo{
 			ID: node, Membership: nodeIDs(4), Incarnation: 1,
@@ -45,7 +40,7 @@ func TestRecordedSimulationReplays(t *testing.T) {
 	cfg := simConfig(t, 4, nil)
 	// The simulated nodes' crypto is the synchronous module, a passive
 	// one: the replay rebuilds it too, as simConfig builds it.
-	registerSimBuilder.Do(func() { replay.Register("bcbtest-sim", simBuilder(cfg)) })
+	build := simBuilder(cfg)
 	recorders := map[stdtypes.NodeID]*eventlog.Recorder{}
 	d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{
 		Seed:    7,
@@ -90,7 +85,7 @@ func TestRecordedSimulationReplays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mods, err := replay.Build("bcbtest-sim", id, nil)
+		mods, err := build(id, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

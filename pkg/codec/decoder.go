@@ -223,11 +223,8 @@ func (d *Decoder) Unmarshal(data []byte, v any) error {
 // prepare runs the checks every decoding starts with: size, then scan. It
 // returns the registry snapshot and the decoding mode to use.
 func (d *Decoder) prepare(data []byte) (*registry, cbor.DecMode, error) {
-	if len(data) > d.limits.MaxBytes {
-		return nil, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), d.limits.MaxBytes)
-	}
 	r := load()
-	if err := scan(data, r, d.limits); err != nil {
+	if err := d.check(data, r); err != nil {
 		return nil, nil, err
 	}
 	dm, err := d.modeFor(r)
@@ -235,6 +232,15 @@ func (d *Decoder) prepare(data []byte) (*registry, cbor.DecMode, error) {
 		return nil, nil, err
 	}
 	return r, dm, nil
+}
+
+// check checks the size of data, then scans it with the tags of r (any tag
+// if r is nil).
+func (d *Decoder) check(data []byte, r *registry) error {
+	if len(data) > d.limits.MaxBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), d.limits.MaxBytes)
+	}
+	return scan(data, r, d.limits)
 }
 
 // decodeTop decodes a registered type of kind want (event or message) and
@@ -248,7 +254,6 @@ func (d *Decoder) decodeTop(data []byte, want kind) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	const simpleNull, simpleUndefined = 22, 23
 	switch {
 	case h.major == majorSimple && (h.arg == simpleNull || h.arg == simpleUndefined):
 		return nil, ErrNil

@@ -53,6 +53,14 @@
 // CBOR library becomes an error too. The package-level functions use
 // DefaultLimits; a Decoder carries its own.
 //
+// # Values of types a binary does not register
+//
+// DecodeGeneric decodes any encoding, whatever types its tags stand for,
+// as plain data (maps, arrays, strings, numbers) with each tagged value a
+// *Generic naming its type where it can: for tools such as mircat that show
+// recorded events of protocols they were not built with. It keeps the
+// limits of the typed decoding.
+//
 // Nested values of the wrong kind (an event where a SendMessage has its
 // message) are refused with ErrMalformed rather than ErrWrongKind: the
 // library does not say which it was.

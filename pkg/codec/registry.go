@@ -30,8 +30,11 @@ import (
 // recorded event logs and write-ahead logs would no longer decode.
 const tagBase uint64 = 1 << 32
 
-// tagOf returns the CBOR tag number of a registered name.
-func tagOf(name string) uint64 {
+// TagOf returns the CBOR tag number that values of a type registered
+// under name carry, whether or not this binary registers it: for tools
+// that recognize or build encodings of types they do not link (and for
+// tests that need a type unknown to the binary).
+func TagOf(name string) uint64 {
 	h := fnv.New32a()
 	h.Write([]byte(name)) // A hash.Hash never returns an error.
 	return tagBase + uint64(h.Sum32())
@@ -150,7 +153,7 @@ func register(name string, t reflect.Type) error {
 	if e, ok := old.byType[t]; ok {
 		return fmt.Errorf("codec: register %q: %v already registered as %q", name, t, e.name)
 	}
-	tag := tagOf(name)
+	tag := TagOf(name)
 	if e, ok := old.byTag[tag]; ok {
 		return fmt.Errorf("codec: register %q: its tag %d collides with that of %q; choose another name", name, tag, e.name)
 	}

@@ -86,7 +86,7 @@ func readHead(data []byte) (head, error) {
 //
 //   - every tag is the tag of a registered type or a builtinTag: the
 //     library would otherwise accept an unknown tag around an integer or
-//     inside an `any` field;
+//     inside an `any` field (unless r is nil: DecodeGeneric takes any tag);
 //   - counts are within lim, and no count claims more items than there are
 //     bytes left, so that a short input cannot announce a huge array;
 //   - nothing follows the first data item.
@@ -127,8 +127,10 @@ func scan(data []byte, r *registry, lim Limits) error {
 			}
 			pending += 2 * int(h.arg)
 		case majorTag:
-			if _, ok := r.byTag[h.arg]; !ok && !builtinTag(h.arg) {
-				return fmt.Errorf("%w: tag %d", ErrUnknownType, h.arg)
+			if r != nil && !builtinTag(h.arg) {
+				if _, ok := r.byTag[h.arg]; !ok {
+					return fmt.Errorf("%w: tag %d", ErrUnknownType, h.arg)
+				}
 			}
 			pending++
 		}

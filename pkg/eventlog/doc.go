@@ -1,6 +1,6 @@
 // Package eventlog records every event a node dispatches and reads the
-// recordings back, so that a run can be inspected (cmd/mircat) and replayed
-// (package replay).
+// recordings back, so that a run can be inspected (cmd/mircat, or a mircat
+// of one's own built with package mircat) and replayed (package replay).
 //
 // # Recording
 //

@@ -145,25 +145,23 @@ func annotated(v reflect.Value, depth int) ([]byte, error) {
 	if !ok {
 		name = stdtypes.TypeName(v.Interface())
 	}
-	quoted, err := json.Marshal(name)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.WriteString(`{"$type":`)
-	b.Write(quoted)
+	return withMember(appendJSONString([]byte(`"$type":`), name), data), nil
+}
+
+// withMember returns the JSON data with member ("name":value) put first
+// if data is an object, or else {member,"value":data}.
+func withMember(member, data []byte) []byte {
+	b := append([]byte{'{'}, member...)
 	switch {
 	case bytes.Equal(data, []byte("{}")):
-		b.WriteByte('}')
+		return append(b, '}')
 	case len(data) > 0 && data[0] == '{':
-		b.WriteByte(',')
-		b.Write(data[1:])
-	default:
-		b.WriteString(`,"value":`)
-		b.Write(data)
-		b.WriteByte('}')
+		b = append(b, ',')
+		return append(b, data[1:]...)
 	}
-	return b.Bytes(), nil
+	b = append(b, `,"value":`...)
+	b = append(b, data...)
+	return append(b, '}')
 }
 
 // replaceMembers returns the JSON object data with the members named in

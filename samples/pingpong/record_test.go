@@ -27,6 +27,10 @@ func recordRun(t *testing.T) string {
 	return dir
 }
 
+// builders are the builders the tests replay with: the protocol's, and
+// alteredBuilder.
+var builders = replay.Builders{protocol.ReplayBuilder(), alteredBuilder}
+
 // replayNode replays node id's log in dir with the builder named in it, or
 // with builder if not empty.
 func replayNode(t *testing.T, dir string, id stdtypes.NodeID, builder string) *replay.Result {
@@ -41,7 +45,7 @@ func replayNode(t *testing.T, dir string, id stdtypes.NodeID, builder string) *r
 	if builder == "" {
 		builder = meta[replay.MetaBuilder]
 	}
-	mods, err := replay.Build(builder, id, []byte(meta[replay.MetaParams]))
+	mods, err := builders.Build(builder, id, []byte(meta[replay.MetaParams]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,17 +103,17 @@ func (m *alteredPingPong) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventL
 	return out, nil
 }
 
-func init() {
-	replay.Register("pingpong-altered", func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-		mods, err := replay.Build(protocol.ReplayBuilder, node, params)
-		if err != nil {
-			return nil, err
-		}
-		self := protocol.DefaultModuleConfig().Self
-		mods[self] = &alteredPingPong{PassiveModule: mods[self].(modules.PassiveModule)}
-		return mods, nil
-	})
-}
+// alteredBuilder rebuilds a node as the protocol's builder does, with
+// alteredPingPong in place of the protocol.
+var alteredBuilder = replay.Builder{Name: "pingpong-altered", Build: func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
+	mods, err := protocol.ReplayBuilder().Build(node, params)
+	if err != nil {
+		return nil, err
+	}
+	self := protocol.DefaultModuleConfig().Self
+	mods[self] = &alteredPingPong{PassiveModule: mods[self].(modules.PassiveModule)}
+	return mods, nil
+}}
 
 func TestReplayReportsFirstDivergence(t *testing.T) {
 	dir := recordRun(t)

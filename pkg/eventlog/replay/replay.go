@@ -5,8 +5,8 @@
 // state and their inputs. A recording made with an eventlog.Recorder marks
 // every event as an input of the passive modules (emitted by an active
 // module, injected, an Init) or as an output (produced by a passive module).
-// Replay rebuilds the node's modules with a Builder registered under a
-// name, then walks the recording batch by batch, in the order the node
+// Replay rebuilds the node's modules with a Builder, named by the
+// recording, then walks the recording batch by batch, in the order the node
 // dispatched them: every batch recorded for a passive module is handed to
 // that module again, with the node's core in debug mode (outputs are
 // collected instead of routed), and every recorded output is compared, byte
@@ -16,6 +16,16 @@
 //
 // The first difference is reported as a Divergence: the event's sequence
 // number, what was recorded and what the replay produced.
+//
+// A protocol exports its Builder as a value (bcb.ReplayBuilder) and records
+// the metadata naming it (MetaBuilder, MetaParams); a tool replays with the
+// builders its caller gives it, never with ones that importing a package
+// made appear:
+//
+//	builders := replay.Builders{bcb.ReplayBuilder(), myproto.ReplayBuilder()}
+//	mods, err := builders.Build(meta[replay.MetaBuilder], node, []byte(meta[replay.MetaParams]))
+//	...
+//	res, err := replay.Run(src, mods)
 package replay
 
 import (
@@ -25,8 +35,7 @@ import (
 	"io"
 	"math"
 	"slices"
-	"sort"
-	"sync"
+	"strings"
 
 	"github.com/mirframework/mir/internal/engine"
 	"github.com/mirframework/mir/pkg/codec"
@@ -43,51 +52,86 @@ const (
 	MetaParams  = "replay.params"
 )
 
-// A Builder builds the modules of node for a replay, from the parameters
+// A BuildFunc builds the modules of node for a replay, from the parameters
 // recorded with the run. It must build the passive modules exactly as the
 // recorded run did; active modules are never run in a replay, so any
 // ActiveModule may stand in for them (modules.NullActive), but every module
 // the recording dispatched events to must exist.
-type Builder func(node stdtypes.NodeID, params []byte) (modules.Modules, error)
+type BuildFunc func(node stdtypes.NodeID, params []byte) (modules.Modules, error)
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Builder{}
-)
-
-// Register makes b available under name. Protocols and samples register
-// their builders from an init function or a package-level variable; a
-// name registered twice is a programming error and panics.
-func Register(name string, b Builder) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if name == "" || b == nil {
-		panic("replay: Register needs a name and a builder")
-	}
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("replay: builder %q registered twice", name))
-	}
-	registry[name] = b
+// A Builder is a BuildFunc with the name recordings know it by (MetaBuilder).
+// A protocol exports its builder as a value (bcb.ReplayBuilder()), and a
+// tool that replays takes the builders it is given (Builders): there is no
+// registry that importing a package fills, so a program replays exactly
+// the protocols it names, and a test can make builders of its own as often
+// as it runs.
+type Builder struct {
+	// Name is what a recording names the builder by, in its MetaBuilder.
+	Name string
+	// Build builds a node's modules.
+	Build BuildFunc
 }
 
-// Lookup returns the builder registered under name.
-func Lookup(name string) (Builder, bool) {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	b, ok := registry[name]
-	return b, ok
+// Builders are the builders a tool can rebuild nodes with, found by name.
+type Builders []Builder
+
+// ErrNoBuilder is returned by Builders.Build for a name none of the
+// builders has.
+var ErrNoBuilder = errors.New("no replay builder of this name")
+
+// Validate reports a builder without a name or a build function, and two
+// builders of one name (which one a recording meant could not be told).
+func (bs Builders) Validate() error {
+	seen := make(map[string]bool, len(bs))
+	for _, b := range bs {
+		switch {
+		case b.Name == "":
+			return errors.New("replay: a builder without a name")
+		case b.Build == nil:
+			return fmt.Errorf("replay: builder %q has no build function", b.Name)
+		case seen[b.Name]:
+			return fmt.Errorf("replay: two builders named %q", b.Name)
+		}
+		seen[b.Name] = true
+	}
+	return nil
 }
 
-// Builders returns the registered names, sorted.
-func Builders() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for name := range registry {
-		names = append(names, name)
+// Lookup returns the first builder named name.
+func (bs Builders) Lookup(name string) (Builder, bool) {
+	for _, b := range bs {
+		if b.Name == name {
+			return b, true
+		}
 	}
-	sort.Strings(names)
-	return names
+	return Builder{}, false
+}
+
+// Names returns the builders' names, sorted.
+func (bs Builders) Names() []string {
+	names := make([]string, 0, len(bs))
+	for _, b := range bs {
+		names = append(names, b.Name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// Build builds node's modules with params, with the builder named name.
+func (bs Builders) Build(name string, node stdtypes.NodeID, params []byte) (modules.Modules, error) {
+	b, ok := bs.Lookup(name)
+	if !ok || b.Build == nil {
+		there := "there are none"
+		if len(bs) > 0 {
+			there = "there are: " + strings.Join(bs.Names(), ", ")
+		}
+		return nil, fmt.Errorf("replay: %q: %w (%s)", name, ErrNoBuilder, there)
+	}
+	mods, err := b.Build(node, params)
+	if err != nil {
+		return nil, fmt.Errorf("replay: builder %q for node %s: %w", name, node, err)
+	}
+	return mods, nil
 }
 
 // Divergence is the first difference between a recording and its replay.
@@ -365,21 +409,4 @@ func typeName(ev stdtypes.Event) string {
 		return name
 	}
 	return stdtypes.TypeName(ev)
-}
-
-// ErrNoBuilder is returned by Build for a name nobody registered.
-var ErrNoBuilder = errors.New("no replay builder registered under this name")
-
-// Build looks up the builder registered under name and builds node's
-// modules with params.
-func Build(name string, node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-	b, ok := Lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("replay: %q: %w (registered: %v)", name, ErrNoBuilder, Builders())
-	}
-	mods, err := b(node, params)
-	if err != nil {
-		return nil, fmt.Errorf("replay: builder %q for node %s: %w", name, node, err)
-	}
-	return mods, nil
 }

@@ -3,8 +3,8 @@ package replay_test
 import (
 	"errors"
 	"io"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/codec"
@@ -166,34 +166,42 @@ func TestCannotReplay(t *testing.T) {
 	}
 }
 
-// registerOnce registers the test's builder once per test binary: -count
-// runs the test again, and a name can be registered once.
-var registerOnce sync.Once
+// doubleBuilder rebuilds the test's node, if its parameters are "ok".
+var doubleBuilder = replay.Builder{Name: "replaytest", Build: func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
+	if string(params) != "ok" {
+		return nil, errors.New("bad params")
+	}
+	return mods(), nil
+}}
 
-func TestRegistry(t *testing.T) {
-	registerOnce.Do(func() {
-		replay.Register("replaytest", func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-			if string(params) != "ok" {
-				return nil, errors.New("bad params")
-			}
-			return mods(), nil
-		})
-	})
-	if _, err := replay.Build("replaytest", "n", []byte("ok")); err != nil {
+func TestBuilders(t *testing.T) {
+	other := replay.Builder{Name: "other", Build: func(stdtypes.NodeID, []byte) (modules.Modules, error) { return nil, nil }}
+	bs := replay.Builders{doubleBuilder, other}
+	if err := bs.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := bs.Names(); !slices.Equal(got, []string{"other", "replaytest"}) {
+		t.Errorf("names %q", got)
+	}
+	if _, err := bs.Build("replaytest", "n", []byte("ok")); err != nil {
 		t.Error(err)
 	}
-	if _, err := replay.Build("replaytest", "n", []byte("no")); err == nil || !strings.Contains(err.Error(), "bad params") {
+	if _, err := bs.Build("replaytest", "n", []byte("no")); err == nil || !strings.Contains(err.Error(), "bad params") {
 		t.Errorf("builder error: %v", err)
 	}
-	if _, err := replay.Build("nobody", "n", nil); !errors.Is(err, replay.ErrNoBuilder) || !strings.Contains(err.Error(), "replaytest") {
+	if _, err := bs.Build("nobody", "n", nil); !errors.Is(err, replay.ErrNoBuilder) || !strings.Contains(err.Error(), "other, replaytest") {
 		t.Errorf("unknown builder: %v", err)
 	}
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("registering a name twice did not panic")
-			}
-		}()
-		replay.Register("replaytest", func(stdtypes.NodeID, []byte) (modules.Modules, error) { return nil, nil })
-	}()
+	if _, err := (replay.Builders{}).Build("replaytest", "n", []byte("ok")); !errors.Is(err, replay.ErrNoBuilder) || !strings.Contains(err.Error(), "there are none") {
+		t.Errorf("builder found in no builders: %v", err)
+	}
+	for name, bad := range map[string]replay.Builders{
+		"twice":    {doubleBuilder, other, doubleBuilder},
+		"no name":  {{Build: doubleBuilder.Build}},
+		"no build": {{Name: "x"}},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("%s: Validate accepted %v", name, bad.Names())
+		}
+	}
 }

@@ -10,9 +10,16 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// ReplayBuilder is the name under which a ping-pong node's modules are
-// registered for replay (package replay, `mircat replay`).
-const ReplayBuilder = "pingpong"
+// ReplayBuilderName is the name by which a recording of a ping-pong node names
+// its replay builder (replay.MetaBuilder).
+const ReplayBuilderName = "pingpong"
+
+// ReplayBuilder returns the builder that rebuilds a ping-pong node for replay
+// from the parameters ReplayMeta records: give it to a tool that replays
+// (replay.Builders, mircat.WithReplayBuilders).
+func ReplayBuilder() replay.Builder {
+	return replay.Builder{Name: ReplayBuilderName, Build: buildForReplay}
+}
 
 // ReplayParams is what a recording of a ping-pong node carries so that the
 // node can be rebuilt for replay.
@@ -23,8 +30,6 @@ type ReplayParams struct {
 	Reporter bool
 }
 
-func init() { replay.Register(ReplayBuilder, buildForReplay) }
-
 // ReplayMeta returns the metadata to record with a ping-pong node
 // (eventlog.StreamOptions.Meta) so that the recording can be replayed.
 func ReplayMeta(p ReplayParams) (map[string]string, error) {
@@ -32,7 +37,7 @@ func ReplayMeta(p ReplayParams) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pingpong: replay parameters: %w", err)
 	}
-	return map[string]string{replay.MetaBuilder: ReplayBuilder, replay.MetaParams: string(params)}, nil
+	return map[string]string{replay.MetaBuilder: ReplayBuilderName, replay.MetaParams: string(params)}, nil
 }
 
 // buildForReplay builds the protocol module as the recorded run did; the

@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"bufio"
@@ -122,7 +122,7 @@ func (c *counts) print(w *bufio.Writer, files int) {
 			return fmt.Sprintf("  (%d not encodable when recorded)", c.unencodable[t])
 		}
 		if _, err := codec.New(t); err != nil {
-			return "  (not registered in this binary: shown by name only)"
+			return "  (not registered in this binary: decoded generically)"
 		}
 		return ""
 	})

@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"encoding/json"
@@ -27,8 +27,10 @@ logs), merged by time, one line each:
 modules, injected ones), "out" what passive modules produced. With --json each
 event is one JSON object on a line: node, seq, batch, time, dest, type, input,
 and event (the event's fields as JSON, null with a note when it cannot be
-decoded). Events whose type is not registered in this binary are shown by
-their type name with a note.
+decoded). An event whose type, or the type of a message it holds, is not
+registered in this binary is decoded generically: its fields as plain data,
+sorted by name, and a value of an unknown type inside it by its tag number
+(with --json, a note says so).
 
 The filters combine: an event is shown if it passes all of them. --node,
 --module and --event take several values (repeated or comma-separated), any

@@ -1,8 +1,12 @@
-package main
+package mircat
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/samples/pingpong/protocol"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -173,7 +179,10 @@ func TestShowUnknownType(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("want 3 lines:\n%s\nstderr: %s", r.stdout, r.stderr)
 	}
-	if !strings.HasSuffix(got[1], "  7  #1 b1  in   b             mircattest.Unknown   (type not registered in this binary)") {
+	// Its fields decoded generically, sorted by name; the message of
+	// another unknown type shown by its tag.
+	msgTag := strconv.FormatUint(codec.TagOf("mircattest.Msg"), 10)
+	if !strings.HasSuffix(got[1], "  7  #1 b1  in   b             mircattest.Unknown   {Msg:<tag "+msgTag+">{Seq:1} N:3 Payload:0x0102}") {
 		t.Errorf("unknown type's line: %q", got[1])
 	}
 	if !strings.Contains(got[2], "mir.Init") {
@@ -186,7 +195,8 @@ func TestShowUnknownType(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &j); err != nil {
 		t.Fatal(err)
 	}
-	if j["event"] != nil || j["note"] != "type not registered in this binary" || j["type"] != unknownTypeName {
+	if !strings.Contains(r.stdout, `"event":{"DestModule":"b","Msg":{"$tag":`+msgTag+`,"Seq":1},"N":3,"Payload":"AQI="}`) ||
+		j["note"] != "type not registered in this binary: decoded generically" || j["type"] != unknownTypeName {
 		t.Errorf("json: %s", r.stdout)
 	}
 	// Filtering by the unknown type works: it needs only the name.
@@ -201,7 +211,7 @@ func TestShowUnencodable(t *testing.T) {
 	r := mircat(t, "", "show", log)
 	r.wantCode(t, exitOK)
 	got := lines(r.stdout)
-	if len(got) != 3 || !strings.Contains(got[1], "main.unregistered    (not encodable when recorded: ") {
+	if len(got) != 3 || !strings.Contains(got[1], "mircat.unregistered  (not encodable when recorded: ") {
 		t.Errorf("output:\n%s", r.stdout)
 	}
 }
@@ -229,14 +239,14 @@ func TestShowClosedPipe(t *testing.T) {
 	pr.Close() // Like head after its lines.
 	defer pw.Close()
 	var stderr strings.Builder
-	code := run(t.Context(), []string{"show", log}, pw, &stderr, strings.NewReader(""))
+	code := Run(t.Context(), []string{"show", log}, strings.NewReader(""), pw, &stderr)
 	if code != exitOK || stderr.String() != "" {
 		t.Errorf("closed pipe: exit %d, stderr %q", code, stderr.String())
 	}
 
 	// Any other output error is a failure.
 	stderr.Reset()
-	code = run(t.Context(), []string{"show", log}, failingWriter{errors.New("disk full")}, &stderr, strings.NewReader(""))
+	code = Run(t.Context(), []string{"show", log}, strings.NewReader(""), failingWriter{errors.New("disk full")}, &stderr)
 	if code != exitFailure || !strings.Contains(stderr.String(), "mircat: writing the output: disk full") {
 		t.Errorf("failing output: exit %d, stderr %q", code, stderr.String())
 	}
@@ -269,4 +279,63 @@ type bytesEvent struct {
 	M    map[string]int
 	S    string
 	Many []int `json:",omitempty"`
+}
+
+// alienSend returns a record of a SendMessage whose Ping is of a type this
+// binary does not know, as a mircat built without the ping-pong protocol
+// would read it.
+func alienSend(t *testing.T) *eventlog.Record {
+	t.Helper()
+	data := mustEncode(t, stdevents.NewSendMessage("net", "pingpong", &protocol.Ping{Seq: 1}, "1"))
+	tagHead := func(name string) []byte { return binary.BigEndian.AppendUint64([]byte{0xdb}, codec.TagOf(name)) }
+	data = bytes.Replace(data, tagHead("pingpong.Ping"), tagHead("alien.Ping"), 1)
+	return &eventlog.Record{Node: "0", Seq: 4, Dest: "net", Type: "mir.SendMessage", Data: data}
+}
+
+func TestShowKnownEventHoldingUnknownMessage(t *testing.T) {
+	d := decode(alienSend(t))
+	if d.ev != nil || d.generic == nil || d.note != "holds a value of a type not registered in this binary: decoded generically" {
+		t.Fatalf("decoded %+v", d)
+	}
+	tag := strconv.FormatUint(codec.TagOf("alien.Ping"), 10)
+	if line := string(appendLine(nil, d)); !strings.HasSuffix(line, `  out  net           mir.SendMessage      {Destinations:["1"] Msg:<tag `+tag+`>{Seq:1} MsgDest:"pingpong"}`) {
+		t.Errorf("line: %s", line)
+	}
+	j, err := json.Marshal(toJSON(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(j), `"event":{"DestModule":"net","Destinations":["1"],"Msg":{"$tag":`+tag+`,"Seq":1},"MsgDest":"pingpong"},"note":"holds a value`) {
+		t.Errorf("json: %s", j)
+	}
+}
+
+func TestCompactGeneric(t *testing.T) {
+	big1 := new(big.Int).Lsh(big.NewInt(1), 100)
+	deep := any(uint64(1))
+	for range maxRenderDepth + 2 {
+		deep = []any{deep}
+	}
+	many := map[string]any{}
+	for i := range maxRenderMap + 1 {
+		many[strconv.Itoa(i)] = uint64(i)
+	}
+	for _, tc := range []struct {
+		g    *codec.Generic
+		want string
+	}{
+		{&codec.Generic{Name: "x.Ev", Value: map[string]any{"DestModule": "a", "Next": []any{&codec.Generic{Name: "mir.Init", Value: map[string]any{"DestModule": "b"}}}}},
+			`{Next:[mir.Init{DestModule:"b"}]}`},
+		{&codec.Generic{Value: map[string]any{"B": big1, "L": []any{uint64(1), int64(-2), "s", nil, true, 0.5}, "with space": "x", "0x01": []byte{1}}},
+			`{"0x01":0x01 B:1267650600228229401496703205376 L:[1 -2 "s" nil true 0.5] "with space":"x"}`},
+		{&codec.Generic{Value: map[string]any{"T": time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), "P": &codec.Generic{Tag: 9, Value: "plain"}}},
+			`{P:<tag 9>("plain") T:2025-01-02 03:04:05 +0000 UTC}`},
+		{&codec.Generic{Value: "not a struct"}, `"not a struct"`},
+		{&codec.Generic{Value: map[string]any{"M": many}}, fmt.Sprintf("{M:{…%d fields}}", maxRenderMap+1)},
+		{&codec.Generic{Value: map[string]any{"D": deep}}, "{D:[[[[[[[[…]]]]]]]]}"},
+	} {
+		if got := compactGeneric(tc.g); got != tc.want {
+			t.Errorf("compactGeneric(%+v):\n got %s\nwant %s", tc.g, got, tc.want)
+		}
+	}
 }

@@ -1,15 +1,17 @@
-package main
+package mircat
 
 import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/eventlog"
@@ -35,26 +37,46 @@ const (
 type decoded struct {
 	rec *eventlog.Record
 	ev  stdtypes.Event
-	// note says why ev is nil: the type is not registered in this binary,
-	// the event was not encodable when recorded, or its data is damaged.
+	// generic is the event decoded as plain data when ev could not be:
+	// its type, or that of a value it holds, is not registered in this
+	// binary.
+	generic *codec.Generic
+	// note says why ev is nil: the type is not registered in this binary
+	// (generic then holds the event), the event was not encodable when
+	// recorded, or its data is damaged.
 	note string
 }
 
-// decode decodes rec's event. It never fails: an event that cannot be
-// decoded gets a note instead, for it to be shown rather than dropped.
+// decode decodes rec's event. It never fails: an event of a type this
+// binary does not know is decoded generically, and one that cannot be
+// decoded at all gets a note instead, for it to be shown rather than
+// dropped.
 func decode(rec *eventlog.Record) decoded {
 	ev, err := rec.Decode()
 	if err == nil {
 		return decoded{rec: rec, ev: ev}
 	}
+	if errors.Is(err, codec.ErrUnknownType) {
+		if g, gerr := rec.DecodeGeneric(); gerr == nil {
+			return decoded{rec: rec, generic: g, note: genericNote(rec)}
+		}
+	}
 	return decoded{rec: rec, note: decodeNote(rec, err)}
+}
+
+// genericNote says why rec's event was decoded generically.
+func genericNote(rec *eventlog.Record) string {
+	if _, err := codec.New(rec.Type); err == nil {
+		return "holds a value of a type not registered in this binary: decoded generically"
+	}
+	return "type not registered in this binary: decoded generically"
 }
 
 // decodeNote is a short explanation of err, an error of Record.Decode.
 func decodeNote(rec *eventlog.Record, err error) string {
 	switch {
 	case errors.Is(err, codec.ErrUnknownType):
-		return "type not registered in this binary"
+		return "type not registered in this binary, and not decodable generically: " + err.Error()
 	case errors.Is(err, eventlog.ErrUnencodable):
 		return "not encodable when recorded: " + string(rec.Data)
 	default:
@@ -89,13 +111,15 @@ func appendLine(b []byte, d decoded) []byte {
 	b = append(b, ' ', ' ')
 	b = appendPadded(b, rec.Type, 20)
 	b = append(b, ' ')
-	if d.ev == nil {
-		b = append(b, '(')
-		b = append(b, d.note...)
-		b = append(b, ')')
-		return b
+	switch {
+	case d.ev != nil:
+		return append(b, compact(d.ev)...)
+	case d.generic != nil:
+		return append(b, compactGeneric(d.generic)...)
 	}
-	return append(b, compact(d.ev)...)
+	b = append(b, '(')
+	b = append(b, d.note...)
+	return append(b, ')')
 }
 
 // appendPadded appends s and pads it with spaces to width.
@@ -116,8 +140,9 @@ type jsonRecord struct {
 	Dest  stdtypes.ModuleID `json:"dest"`
 	Type  string            `json:"type"`
 	Input bool              `json:"input"`
-	// Event is the event as eventlog.EventJSON renders it; null when it
-	// could not be decoded, and Note says why.
+	// Event is the event as eventlog.EventJSON renders it, or, decoded
+	// generically, as eventlog.GenericJSON does (and Note says so); null
+	// when it could not be decoded, and Note says why.
 	Event json.RawMessage `json:"event"`
 	Note  string          `json:"note,omitempty"`
 }
@@ -130,10 +155,22 @@ func toJSON(d decoded) jsonRecord {
 		Dest: rec.Dest, Type: rec.Type, Input: rec.Input, Note: d.note,
 		Event: json.RawMessage("null"),
 	}
-	if d.ev != nil {
-		j.Event = eventlog.EventJSON(d.ev)
+	if js := d.eventJSON(); js != nil {
+		j.Event = js
 	}
 	return j
+}
+
+// eventJSON returns d's event as JSON, or nil if it could not be decoded.
+func (d decoded) eventJSON() []byte {
+	switch {
+	case d.ev != nil:
+		return eventlog.EventJSON(d.ev)
+	case d.generic != nil:
+		// The type is the record's; the value is the event's fields.
+		return eventlog.GenericJSON(d.generic.Value)
+	}
+	return nil
 }
 
 // compact renders ev on one line, Go-like: {Field:value ...}, with the
@@ -155,6 +192,19 @@ func compact(ev stdtypes.Event) string {
 	return r.b.String()
 }
 
+// compactGeneric renders an event decoded generically as compact renders
+// an event: its fields, sorted by name, without its destination.
+func compactGeneric(g *codec.Generic) string {
+	r := renderer{}
+	fields, ok := g.Value.(map[string]any)
+	if !ok {
+		r.value(reflect.ValueOf(g.Value), 0)
+		return r.b.String()
+	}
+	r.plainFields(fields, 0, true)
+	return r.b.String()
+}
+
 // renderer builds the compact form of a value.
 type renderer struct {
 	b strings.Builder
@@ -164,6 +214,8 @@ type renderer struct {
 func (r *renderer) full() bool { return r.b.Len() >= maxRenderLine }
 
 var (
+	genericType  = reflect.TypeFor[*codec.Generic]()
+	plainMapType = reflect.TypeFor[map[string]any]()
 	headerType   = reflect.TypeFor[stdtypes.Header]()
 	eventIface   = reflect.TypeFor[stdtypes.Event]()
 	messageIface = reflect.TypeFor[stdtypes.Message]()
@@ -188,17 +240,25 @@ func (r *renderer) value(v reflect.Value, depth int) {
 			r.b.WriteString("nil")
 			return
 		}
+		if v.NumMethod() == 0 && !registered(v.Elem()) {
+			// An element of what a generic decoding made ([]any): plain
+			// data, or a *codec.Generic that names itself.
+			r.value(v.Elem(), depth)
+			return
+		}
 		r.typed(v.Elem(), depth)
 	case reflect.Pointer:
-		if v.IsNil() {
+		switch {
+		case v.IsNil():
 			r.b.WriteString("nil")
-			return
-		}
-		if v.Type().Implements(eventIface) || v.Type().Implements(messageIface) {
+		case v.Type() == genericType:
+			r.generic(v.Interface().(*codec.Generic), depth)
+		case v.Type().Implements(eventIface) || v.Type().Implements(messageIface):
 			r.typed(v, depth)
-			return
+		case r.stringer(v): // A *big.Int has its String on the pointer.
+		default:
+			r.value(v.Elem(), depth+1)
 		}
-		r.value(v.Elem(), depth+1)
 	case reflect.Struct:
 		if r.stringer(v) {
 			return
@@ -207,6 +267,12 @@ func (r *renderer) value(v reflect.Value, depth int) {
 	case reflect.Slice, reflect.Array:
 		r.list(v, depth)
 	case reflect.Map:
+		if v.Type() == plainMapType {
+			// Only a generic decoding makes these (an `any` the codec
+			// decodes holds a registered type): a struct's fields.
+			r.plainFields(v.Interface().(map[string]any), depth, false)
+			return
+		}
 		r.mapping(v, depth)
 	case reflect.String:
 		s := v.String()
@@ -251,15 +317,80 @@ func (r *renderer) typed(v reflect.Value, depth int) {
 	r.b.WriteByte(')')
 }
 
+// generic renders a value decoded generically as typed renders a typed
+// one: its type's name (or its tag, if the name is not known) and its
+// fields.
+func (r *renderer) generic(g *codec.Generic, depth int) {
+	if g.Name != "" {
+		r.b.WriteString(g.Name)
+	} else {
+		fmt.Fprintf(&r.b, "<tag %d>", g.Tag)
+	}
+	if fields, ok := g.Value.(map[string]any); ok {
+		r.plainFields(fields, depth+1, false)
+		return
+	}
+	r.b.WriteByte('(')
+	r.value(reflect.ValueOf(g.Value), depth+1)
+	r.b.WriteByte(')')
+}
+
+// plainFields renders the fields of a struct decoded generically as
+// structFields renders a struct's: {Name:value ...}, sorted by name, the
+// destination only below the top level.
+func (r *renderer) plainFields(fields map[string]any, depth int, top bool) {
+	if depth > maxRenderDepth {
+		r.b.WriteString("…")
+		return
+	}
+	if len(fields) > maxRenderMap {
+		fmt.Fprintf(&r.b, "{…%d fields}", len(fields))
+		return
+	}
+	r.b.WriteByte('{')
+	first := true
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
+		if top && key == "DestModule" {
+			continue
+		}
+		if r.full() {
+			r.b.WriteString("…")
+			break
+		}
+		name := key
+		if !isIdentifier(name) {
+			name = strconv.Quote(name)
+		}
+		r.field(name, reflect.ValueOf(fields[key]), depth, &first)
+	}
+	r.b.WriteByte('}')
+}
+
+// isIdentifier tells whether s can stand unquoted as a field name.
+func isIdentifier(s string) bool {
+	for i, c := range s {
+		if c != '_' && !unicode.IsLetter(c) && (i == 0 || !unicode.IsDigit(c)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// registered tells whether v's type is registered with package codec.
+func registered(v reflect.Value) bool {
+	if !v.CanInterface() {
+		return false
+	}
+	_, ok := codec.Name(v.Interface())
+	return ok
+}
+
 // stringer renders v with its String method, for values such as
 // durations and times that say best what they are themselves. Registered
 // types (events, messages) are rendered by their fields instead, and so
 // are strings, which are quoted. It reports whether it rendered v.
 func (r *renderer) stringer(v reflect.Value) (ok bool) {
-	if !v.CanInterface() || !v.Type().Implements(stringerType) {
-		return false
-	}
-	if _, registered := codec.Name(v.Interface()); registered {
+	if !v.CanInterface() || !v.Type().Implements(stringerType) || registered(v) {
 		return false
 	}
 	defer func() {

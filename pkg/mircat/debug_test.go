@@ -1,10 +1,13 @@
-package main
+package mircat
 
 import (
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mirframework/mir/pkg/codec"
 )
 
 // positions returns, per command output of a debug session, the position
@@ -84,7 +87,8 @@ func TestDebug(t *testing.T) {
 	// print shows the event in full, as indented JSON.
 	for _, want := range []string{
 		"seq    7\nbatch  4\n", "type   pingpong.PongReceived\ninput  false\n", "event  {\n  \"DestModule\": \"reporter\",",
-		"type   mircattest.Unknown\ninput  true\nfile   " + raw + "\nevent  (type not registered in this binary; 10 bytes)\n",
+		"type   mircattest.Unknown\ninput  true\nfile   " + raw + "\nnote   type not registered in this binary: decoded generically\n" +
+			"event  {\n  \"DestModule\": \"b\",\n  \"Msg\": {\n    \"$tag\": " + strconv.FormatUint(codec.TagOf("mircattest.Msg"), 10) + ",\n    \"Seq\": 1\n  },\n  \"N\": 3,\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("print output lacks %q:\n%s", want, r.stdout)

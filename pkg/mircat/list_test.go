@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"path/filepath"
@@ -82,7 +82,7 @@ func TestListUnknownAndUnencodableTypes(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^mircattest.Unknown +1 .*not registered in this binary`).MatchString(r.stdout) {
 		t.Errorf("unknown type not marked:\n%s", r.stdout)
 	}
-	if !regexp.MustCompile(`(?m)^main.unregistered +1 .*not encodable when recorded`).MatchString(r.stdout) {
+	if !regexp.MustCompile(`(?m)^mircat.unregistered +1 .*not encodable when recorded`).MatchString(r.stdout) {
 		t.Errorf("unencodable type not marked:\n%s", r.stdout)
 	}
 }

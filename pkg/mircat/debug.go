@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"bufio"
@@ -402,15 +402,19 @@ func (d *debugger) print() {
 	dec := decode(rec)
 	fmt.Fprintf(d.out, "node   %s\nseq    %d\nbatch  %d\ntime   %s\ndest   %s\ntype   %s\ninput  %t\nfile   %s\n",
 		rec.Node, rec.Seq, rec.Batch, rec.Time.UTC().Format(timeLayout), rec.Dest, rec.Type, rec.Input, rec.File)
-	if dec.ev == nil {
+	js := dec.eventJSON()
+	if js == nil {
 		fmt.Fprintf(d.out, "event  (%s; %d bytes)\n", dec.note, len(rec.Data))
 		return
 	}
+	if dec.note != "" {
+		fmt.Fprintf(d.out, "note   %s\n", dec.note)
+	}
 	var b bytes.Buffer
-	if err := json.Indent(&b, eventlog.EventJSON(dec.ev), "", "  "); err != nil {
-		// EventJSON always returns valid JSON; show it as it is if not.
+	if err := json.Indent(&b, js, "", "  "); err != nil {
+		// The renderers always return valid JSON; show it as it is if not.
 		b.Reset()
-		b.Write(eventlog.EventJSON(dec.ev))
+		b.Write(js)
 	}
 	fmt.Fprintf(d.out, "event  %s\n", b.Bytes())
 }

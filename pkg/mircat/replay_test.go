@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"context"
@@ -134,17 +134,17 @@ func (m pongAnswerer) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList,
 	return out, nil
 }
 
-func init() {
-	replay.Register("mircattest-altered", func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-		mods, err := replay.Build(protocol.ReplayBuilder, node, params)
-		if err != nil {
-			return nil, err
-		}
-		self := protocol.DefaultModuleConfig().Self
-		mods[self] = pongAnswerer{mods[self].(modules.PassiveModule)}
-		return mods, nil
-	})
-}
+// alteredBuilder rebuilds a ping-pong node with pongAnswerer in place of
+// the protocol.
+var alteredBuilder = replay.Builder{Name: "mircattest-altered", Build: func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
+	mods, err := protocol.ReplayBuilder().Build(node, params)
+	if err != nil {
+		return nil, err
+	}
+	self := protocol.DefaultModuleConfig().Self
+	mods[self] = pongAnswerer{mods[self].(modules.PassiveModule)}
+	return mods, nil
+}}
 
 var identicalLine = regexp.MustCompile(`(?m)^node (\d), run of \S+: identical \((\d+) events; (\d+) inputs replayed, (\d+) outputs compared\)$`)
 
@@ -205,7 +205,7 @@ func TestReplayProblems(t *testing.T) {
 		{[]string{"replay", noMeta}, exitFailure, "names no builder"},
 		{[]string{"replay", filtered}, exitFailure, "needs the whole run"},
 		{[]string{"replay", "--node", "7", dir}, exitFailure, "no recorded run of node 7"},
-		{[]string{"replay", "--builder", "nobody", dir}, exitUsage, `no such builder (registered:`},
+		{[]string{"replay", "--builder", "nobody", dir}, exitUsage, `no such builder (this mircat has: mircattest-altered, pingpong)`},
 		{[]string{"replay", "--params", "{", dir}, exitFailure, "replay parameters"},
 		{[]string{"replay", "--params", "@/nonexistent", dir}, exitUsage, "--params"},
 		{[]string{"replay"}, exitUsage, "needs at least one log"},

@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"database/sql"
@@ -52,7 +52,7 @@ func TestSQLiteLogs(t *testing.T) {
 		t.Errorf("SQLite:\n%s\nstream:\n%s", fromDB.stdout, fromStream.stdout)
 	}
 	r = mircat(t, "", "show", "--node", "1", db)
-	if got := lines(r.stdout); len(got) != 3 || !strings.Contains(got[1], "main.unregistered    (not encodable when recorded: ") {
+	if got := lines(r.stdout); len(got) != 3 || !strings.Contains(got[1], "mircat.unregistered  (not encodable when recorded: ") {
 		t.Errorf("unencodable from SQLite:\n%s", r.stdout)
 	}
 

@@ -1,4 +1,4 @@
-package main
+package mircat
 
 import (
 	"cmp"
@@ -33,7 +33,7 @@ func newReplayCmd(e *env) *cobra.Command {
 		Use:   "replay LOG...",
 		Short: "Re-run recorded nodes and check that they produce exactly what was recorded",
 		Long: `replay rebuilds each recorded node (each run of it, if it was restarted) from a
-builder registered under a name, feeds its passive modules the recorded inputs
+builder (one this mircat was built with), feeds its passive modules the recorded inputs
 in debug mode, batch by batch as the node dispatched them, and compares every
 output with the recording, byte for byte. It reports the first divergence (its
 sequence number, the recorded event and the produced one) or "identical".
@@ -58,7 +58,7 @@ with a filter, or with events dropped, cannot be replayed.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.builders {
 				out := newOutput(e.stdout)
-				for _, name := range replay.Builders() {
+				for _, name := range e.builders.Names() {
 					fmt.Fprintln(out, name)
 				}
 				return outputError(out.Flush())
@@ -67,9 +67,9 @@ with a filter, or with events dropped, cannot be replayed.
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.nodes, "node", nil, "replay only these nodes (repeat or separate with commas)")
-	cmd.Flags().StringVar(&o.builder, "builder", "", "rebuild the nodes with this registered builder instead of the one the recording names")
+	cmd.Flags().StringVar(&o.builder, "builder", "", "rebuild the nodes with this builder instead of the one the recording names")
 	cmd.Flags().StringVar(&o.params, "params", "", "builder parameters instead of the recorded ones: JSON, or @FILE to read them from a file")
-	cmd.Flags().BoolVar(&o.builders, "builders", false, "list the registered builders and exit")
+	cmd.Flags().BoolVar(&o.builders, "builders", false, "list the builders this mircat has and exit")
 	return cmd
 }
 
@@ -130,8 +130,8 @@ func runReplay(e *env, paths []string, o replayOptions) error {
 		}
 	}
 	if o.builder != "" {
-		if _, ok := replay.Lookup(o.builder); !ok {
-			return usageError("--builder %q: no such builder (registered: %s)", o.builder, strings.Join(replay.Builders(), ", "))
+		if _, ok := e.builders.Lookup(o.builder); !ok {
+			return usageError("--builder %q: no such builder (this mircat has: %s)", o.builder, builderList(e.builders))
 		}
 	}
 	set, err := openLogs(paths)
@@ -192,14 +192,14 @@ func replayRun(e *env, r *recordedRun, builder string, params []byte) (*replay.R
 	if builder == "" {
 		builder = r.meta[replay.MetaBuilder]
 		if builder == "" {
-			return nil, fmt.Errorf("the recording names no builder (metadata %q); give one with --builder (registered: %s)",
-				replay.MetaBuilder, strings.Join(replay.Builders(), ", "))
+			return nil, fmt.Errorf("the recording names no builder (metadata %q); give one with --builder (this mircat has: %s)",
+				replay.MetaBuilder, builderList(e.builders))
 		}
 	}
 	if params == nil {
 		params = []byte(r.meta[replay.MetaParams])
 	}
-	mods, err := replay.Build(builder, r.node, params)
+	mods, err := e.builders.Build(builder, r.node, params)
 	if err != nil {
 		return nil, err
 	}
@@ -224,4 +224,13 @@ func replayRun(e *env, r *recordedRun, builder string, params []byte) (*replay.R
 // filter returns the records of src that belong to the run.
 func (r *recordedRun) filter(src eventlog.Source) eventlog.Source {
 	return eventlog.Filtered(src, eventlog.Query{Nodes: []stdtypes.NodeID{r.node}, Runs: []int64{r.run}})
+}
+
+// builderList names builders for a message; a mircat built without any
+// says how to get one.
+func builderList(builders replay.Builders) string {
+	if len(builders) == 0 {
+		return "none; a mircat built with mircat.WithReplayBuilders has some"
+	}
+	return strings.Join(builders.Names(), ", ")
 }
