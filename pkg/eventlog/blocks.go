@@ -17,6 +17,9 @@ type blockReader struct {
 	in *bufio.Reader
 	// offset is the file offset of the next block.
 	offset int64
+	// header is the block header being read (a field, so that reading
+	// into it does not allocate).
+	header [blockHeaderBytes]byte
 	// data is the block being handed out; rest, its part not read yet.
 	data []byte
 	rest []byte
@@ -53,8 +56,8 @@ func (b *blockReader) Read(p []byte) (int, error) {
 
 // readBlock reads the next block into data and rest, or sets err or ended.
 func (b *blockReader) readBlock() {
-	var h [blockHeaderBytes]byte
-	if _, err := io.ReadFull(b.in, h[:]); err != nil {
+	h := b.header[:]
+	if _, err := io.ReadFull(b.in, h); err != nil {
 		b.end(err, err == io.ErrUnexpectedEOF)
 		return
 	}

@@ -25,13 +25,25 @@ type damageLog struct {
 	headerBytes int
 }
 
-// writeDamageLog writes batches of 4 events through a StreamSink, flushing
-// after every flushEvery batches so that each file has several blocks, and
-// rotating files at maxFileBytes (0: one file). If closed is false, the
-// last file is left as a killed process leaves it: flushed but not ended.
-func writeDamageLog(t testing.TB, batches, flushEvery int, maxFileBytes int64, closed bool) damageLog {
+// damageSpec says what log writeDamageLog writes.
+type damageSpec struct {
+	// batches of 4 events are written, and the sink flushed after every
+	// flushEvery of them, so that a file has several blocks.
+	batches, flushEvery int
+	// maxFileBytes rotates files (0: one file).
+	maxFileBytes int64
+	// open leaves the last file as a killed process leaves it: flushed,
+	// but not ended.
+	open bool
+	// bigNoteBytes, if not 0, is the size of an incompressible note in
+	// the second batch, whose frame then spans several blocks.
+	bigNoteBytes int
+}
+
+// writeDamageLog writes the log spec says through a StreamSink.
+func writeDamageLog(t testing.TB, spec damageSpec) damageLog {
 	t.Helper()
-	sink, err := eventlog.NewStreamSink(t.TempDir(), "n", eventlog.StreamOptions{MaxFileSize: maxFileBytes})
+	sink, err := eventlog.NewStreamSink(t.TempDir(), "n", eventlog.StreamOptions{MaxFileSize: spec.maxFileBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +55,7 @@ func writeDamageLog(t testing.TB, batches, flushEvery int, maxFileBytes int64, c
 	l.headerBytes = int(info.Size())
 	dests := []stdtypes.ModuleID{"a", "b/c", "iss/pbft/3"}
 	var seq uint64
-	for i := range batches {
+	for i := range spec.batches {
 		b := eventlog.Batch{Node: "n", Number: uint64(i), Time: time.Unix(1.7e9, int64(i)*1e6)}
 		for j := range 4 {
 			var ev stdtypes.Event
@@ -53,6 +65,9 @@ func writeDamageLog(t testing.TB, batches, flushEvery int, maxFileBytes int64, c
 				h := newHop(dests[(i+j)%len(dests)], i*4+j)
 				// Text that compresses, but not to nothing.
 				h.Note = fmt.Sprintf("note %x", uint64(i*4+j)*0x9e3779b97f4a7c15)
+				if i == 1 && j == 0 && spec.bigNoteBytes > 0 {
+					h.Note = incompressible(spec.bigNoteBytes)
+				}
 				ev = h
 			}
 			b.Entries = append(b.Entries, eventlog.Entry{Seq: seq, Input: j%2 == 0, Event: ev})
@@ -61,16 +76,16 @@ func writeDamageLog(t testing.TB, batches, flushEvery int, maxFileBytes int64, c
 		if err := sink.WriteBatch(&b); err != nil {
 			t.Fatal(err)
 		}
-		if (i+1)%flushEvery == 0 {
+		if (i+1)%spec.flushEvery == 0 {
 			if err := sink.Flush(); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if closed {
-		err = sink.Close()
-	} else {
+	if spec.open {
 		err = sink.Flush()
+	} else {
+		err = sink.Close()
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +96,7 @@ func writeDamageLog(t testing.TB, batches, flushEvery int, maxFileBytes int64, c
 			t.Fatal(err)
 		}
 		recs, warnings, err := readLogBytes(data)
-		if err != nil || (closed && len(warnings) != 0) {
+		if err != nil || (!spec.open && len(warnings) != 0) {
 			t.Fatalf("%s: the intact file reads with %v, warnings %q", path, err, warnings)
 		}
 		l.files = append(l.files, data)
@@ -182,6 +197,19 @@ func checkCut(data []byte, want []*eventlog.Record, keep, headerBytes int) error
 	return nil
 }
 
+// incompressible returns n bytes of text that zstd cannot shrink much.
+func incompressible(n int) string {
+	var b strings.Builder
+	x := uint64(1)
+	for b.Len() < n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		fmt.Fprintf(&b, "%016x", x)
+	}
+	return b.String()[:n]
+}
+
 // flipBit returns data with bit (0 to 7) of byte off flipped.
 func flipBit(data []byte, off int, bit uint) []byte {
 	d := bytes.Clone(data)
@@ -193,45 +221,64 @@ func flipBit(data []byte, off int, bit uint) []byte {
 // record, never damage read as a cut-off. The bit flipped varies with the
 // offset, so that each field sees every bit position.
 func TestFlipEveryByte(t *testing.T) {
-	for _, closed := range []bool{true, false} {
-		l := writeDamageLog(t, 6, 2, 0, closed)
+	for _, open := range []bool{false, true} {
+		l := writeDamageLog(t, damageSpec{batches: 6, flushEvery: 2, open: open})
 		data, want := l.files[0], l.recs[0]
 		for off := range data {
 			if err := checkFlipped(flipBit(data, off, uint(off%8)), want, off); err != nil {
-				t.Fatalf("closed %v, %d-byte file, bit %d of byte %d flipped: %v", closed, len(data), off%8, off, err)
+				t.Fatalf("open %v, %d-byte file, bit %d of byte %d flipped: %v", open, len(data), off%8, off, err)
 			}
 		}
 	}
 }
 
-// A larger log over several files, flipped at a stride across each file,
-// each bit position in turn.
-func TestFlipAcrossRotatedFiles(t *testing.T) {
-	l := writeDamageLog(t, 1000, 50, 16<<10, true)
-	if len(l.files) < 3 {
-		t.Fatalf("%d files, want several", len(l.files))
-	}
-	const stride = 211 // prime: the flips fall on every kind of field
-	for i, data := range l.files {
-		for off := i; off < len(data); off += stride {
-			bit := uint(off/stride) % 8
-			if err := checkFlipped(flipBit(data, off, bit), l.recs[i], off); err != nil {
-				t.Fatalf("file %d of %d bytes, bit %d of byte %d flipped: %v", i, len(data), bit, off, err)
+// Larger logs flipped at a stride, each bit position in turn: one over
+// several files, one with a frame over several blocks.
+func TestFlipAtAStride(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		spec damageSpec
+		// stride is a prime, so that the flips fall on every kind of
+		// field.
+		stride int
+	}{
+		{"rotated", damageSpec{batches: 1000, flushEvery: 50, maxFileBytes: 16 << 10}, 211},
+		{"large frame", damageSpec{batches: 20, flushEvery: 5, bigNoteBytes: 300 << 10}, 1009},
+	} {
+		name, stride := c.name, c.stride
+		l := writeDamageLog(t, c.spec)
+		if c.spec.bigNoteBytes > 0 && len(l.files[0]) < 2*c.spec.bigNoteBytes/3 {
+			t.Fatalf("%s: the big note was compressed to less than a block: %d bytes", name, len(l.files[0]))
+		}
+		for i, data := range l.files {
+			for off := i; off < len(data); off += stride {
+				bit := uint(off/stride) % 8
+				if err := checkFlipped(flipBit(data, off, bit), l.recs[i], off); err != nil {
+					t.Fatalf("%s: file %d of %d bytes, bit %d of byte %d flipped: %v", name, i, len(data), bit, off, err)
+				}
 			}
 		}
 	}
 }
 
 // A file cut at every offset, closed or left by a killed writer, reads up
-// to its cut with a warning.
-func TestCutAtEveryOffset(t *testing.T) {
-	for _, closed := range []bool{true, false} {
-		l := writeDamageLog(t, 6, 2, 0, closed)
+// to its cut with a warning; one with a frame over several blocks, cut at
+// a stride.
+func TestCutAnywhere(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		l := writeDamageLog(t, damageSpec{batches: 6, flushEvery: 2, open: open})
 		data, want := l.files[0], l.recs[0]
 		for keep := range len(data) {
 			if err := checkCut(data, want, keep, l.headerBytes); err != nil {
-				t.Fatalf("closed %v, %d-byte file cut to %d bytes: %v", closed, len(data), keep, err)
+				t.Fatalf("open %v, %d-byte file cut to %d bytes: %v", open, len(data), keep, err)
 			}
+		}
+	}
+	l := writeDamageLog(t, damageSpec{batches: 20, flushEvery: 5, bigNoteBytes: 300 << 10})
+	data, want := l.files[0], l.recs[0]
+	for keep := 0; keep < len(data); keep += 997 {
+		if err := checkCut(data, want, keep, l.headerBytes); err != nil {
+			t.Fatalf("large frame: %d-byte file cut to %d bytes: %v", len(data), keep, err)
 		}
 	}
 }

@@ -29,11 +29,11 @@ import (
 //	block = length (uint32) | CRC-32C of data (uint32) |
 //	        CRC-32C of the 8 bytes before (uint32) | data (length bytes)
 //
-// all little-endian. The blocks' data, concatenated, is one zstd stream
-// (one compressor per file, not per record, so that events repeated across
-// blocks still compress); the writer flushes the compressor at the end of
-// each block, so that a block's data decompresses, given the blocks
-// before it, to at most blockPlainMax bytes of frames:
+// all little-endian. A block holds what the compressor output for at most
+// blockPlainMax bytes of input, or when it was flushed or closed. The
+// blocks' data, concatenated, is one zstd stream (one compressor per file,
+// not per record or per block, so that events repeated across blocks
+// still compress) of frames, which may span blocks:
 //
 //	frame = kind (1 byte) | payload length (uvarint) | payload
 //
@@ -52,12 +52,12 @@ import (
 //	    was not closed (its writer was killed) and may be cut short.
 //
 // Damage and cut-offs. The reader hands the decompressor a block's data
-// only once the whole block is read and both its checksums match, so no
-// record comes from a block that was not verified. A killed writer
+// only once the whole block is read and both its checksums match, so
+// every byte of a record handed out was verified. A killed writer
 // leaves a prefix of what it wrote: the file may end anywhere, between
 // blocks or inside one. Hence the rule: a file that ends before its last
-// block is complete is cut off (its whole blocks are read, with a
-// warning); a complete block whose checksums do not match is damage
+// block is complete is cut off (the records in its whole blocks are read,
+// with a warning); a complete block whose checksums do not match is damage
 // (ErrCorrupt), wherever it is, the last one included. A flipped bit
 // cannot shorten a file, and one in a length is caught by its header's
 // checksum, so damage never passes for a cut-off. (Storage that loses
@@ -93,15 +93,17 @@ const (
 	// blockHeaderBytes is the size of a block's header: length, CRC-32C
 	// of the data, CRC-32C of the two before.
 	blockHeaderBytes = 12
-	// blockPlainMax bounds the frames' bytes compressed into one block, so
-	// that a reader holds one block of about this size at a time, however
-	// large a frame is.
-	blockPlainMax = 1 << 20
-	// maxBlockBytes bounds a block's data as the reader accepts it:
-	// blockPlainMax compressed, plus what zstd adds at worst (3 bytes per
-	// block of 128 KiB it stores raw, and its frame's header and end),
-	// with room to spare.
-	maxBlockBytes = blockPlainMax + 64<<10
+	// blockPlainMax bounds the frames' bytes handed to the compressor at
+	// once, and so a block: it is the compressor's block size, so that
+	// each such write outputs at most one compressed block. (Flushing the
+	// compressor at each block instead, at frame boundaries, made files
+	// about 45 % larger.)
+	blockPlainMax = 128 << 10
+	// maxBlockBytes bounds a block's data as the reader accepts it: a
+	// compressed block of blockPlainMax bytes, which zstd stores raw at
+	// worst (3 bytes more), and the zstd frame's header, with room to
+	// spare.
+	maxBlockBytes = blockPlainMax + 1<<10
 )
 
 // castagnoli is the CRC-32C table: the polynomial that processors compute
@@ -128,7 +130,9 @@ type StreamOptions struct {
 	// MaxFileSize, if not 0, starts a new file once the current one has
 	// this many bytes, compressed. It is checked after each batch against
 	// the blocks written, which lag behind by what the sink gathers before
-	// compressing (64 KiB of frames), so files end a little larger.
+	// compressing (64 KiB) and what the compressor keeps until it has a
+	// whole compressed block (at most 128 KiB), so files end a little
+	// larger.
 	MaxFileSize int64
 	// Meta is written in each file's header (StreamHeader.Meta).
 	Meta map[string]string
@@ -309,15 +313,14 @@ func (s *StreamSink) writeFrame(kind byte, payload []byte) error {
 // them to the compressor.
 const outFlushSize = 64 << 10
 
-// drainOut compresses the gathered frames into blocks of at most
-// blockPlainMax bytes of frames each.
+// drainOut hands the gathered frames to the compressor, blockPlainMax
+// bytes at a time, and writes what it outputs as blocks. The compressor
+// keeps what does not fill a compressed block until more comes or it is
+// flushed.
 func (s *StreamSink) drainOut() error {
 	for p := s.out; len(p) > 0; {
 		n := min(len(p), blockPlainMax)
 		if _, err := s.zw.Write(p[:n]); err != nil {
-			return s.fail(err)
-		}
-		if err := s.zw.Flush(); err != nil {
 			return s.fail(err)
 		}
 		if err := s.writeBlock(); err != nil {
@@ -330,7 +333,7 @@ func (s *StreamSink) drainOut() error {
 }
 
 // writeBlock writes what the compressor has output since the last block
-// as a block.
+// as a block, if anything.
 func (s *StreamSink) writeBlock() error {
 	data := s.zout.Bytes()
 	if len(data) == 0 {
@@ -459,6 +462,12 @@ func (s *StreamSink) Flush() error {
 	if err := s.drainOut(); err != nil {
 		return err
 	}
+	if err := s.zw.Flush(); err != nil {
+		return s.fail(err)
+	}
+	if err := s.writeBlock(); err != nil {
+		return err
+	}
 	if err := s.buf.Flush(); err != nil {
 		return s.fail(err)
 	}
@@ -473,7 +482,6 @@ func (s *StreamSink) closeFile() error {
 	if err := s.drainOut(); err != nil {
 		return err
 	}
-	// The zstd stream's end is a block of its own, of a few bytes.
 	if err := s.zw.Close(); err != nil {
 		return s.fail(err)
 	}
