@@ -15,8 +15,9 @@
 // Exit codes: 0 when the logs were read (warnings about a log cut off by a
 // crash or events the recorder dropped go to standard error); 1 when nothing
 // could be read or the output failed; 2 for a usage error; 3 when the logs
-// were read only in part (an input could not be opened, or a log is damaged
-// in its middle); 4 when a replay diverged from its recording.
+// were read only in part (an input could not be opened, or a log is
+// damaged: a part of it fails its checksum, the events before are shown);
+// 4 when a replay diverged from its recording.
 package main
 
 import (
@@ -45,7 +46,8 @@ const exitCodesHelp = `Exit codes:
   1  nothing could be read (missing file, not a log, ...), or the output failed
   2  usage error (unknown flag, bad --from value, ...)
   3  the logs were read only in part (an input could not be opened, or a log
-     is damaged in its middle): the output covers the rest`
+     is damaged: a part of it fails its checksum): the output covers the
+     rest, and a damaged log up to the damage`
 
 func main() {
 	// A closed pipe (mircat show | head) must end mircat quietly: with
