@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,32 @@ func TestCommandsOnFlippedLog(t *testing.T) {
 		if r.code != exitPartial || !strings.Contains(r.stderr, path+": ") || !strings.Contains(r.stderr, "offset") {
 			t.Errorf("%q: exit %d, want %d naming the file and the offset; stderr:\n%s", cmd, r.code, exitPartial, r.stderr)
 		}
+	}
+}
+
+// A SQLite log with a row whose data are not an encoded event: show exits
+// 3 and shows the events before it, not the row as one that cannot be
+// decoded.
+func TestShowMalformedSQLiteRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.db")
+	writeSQLiteLog(t, path, "0", pingBatches())
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`UPDATE events SET data = substr(data, 1, length(data) - 1) WHERE seq = 4`)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mircat(t, "", "show", path)
+	r.wantCode(t, exitPartial)
+	if n := len(lines(r.stdout)); n != 4 || strings.Contains(r.stdout, "cannot decode") {
+		t.Errorf("%d events shown, want the 4 before the damaged row:\n%s", n, r.stdout)
+	}
+	if !strings.Contains(r.stderr, path+": node 0, run 1, after seq 3: "+eventlog.ErrCorrupt.Error()) {
+		t.Errorf("stderr does not name the file, the node, the run and the seq:\n%s", r.stderr)
 	}
 }
