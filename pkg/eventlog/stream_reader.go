@@ -19,7 +19,9 @@ import (
 // ErrNotLog is returned when opening something that is not an event log.
 var ErrNotLog = errors.New("not a Mir event log")
 
-// ErrCorrupt is returned (wrapped) for a log whose content is invalid.
+// ErrCorrupt is returned (wrapped) for a log that is damaged: a part that
+// fails its checksum, or content that is invalid. A log cut off by a crash
+// is not damaged: it ends early, with a warning (see StreamReader.Next).
 var ErrCorrupt = errors.New("corrupt event log")
 
 // maxDecoderWindow bounds the memory the zstd decoder may use for a file's
@@ -200,11 +202,11 @@ func (r *StreamReader) classify(err error) (cut bool, _ error) {
 
 // Next returns the next record, or io.EOF after the last one. The record is
 // valid until the next call (Clone keeps it). No record is returned before
-// the block that holds it has been verified. A file cut off (by a crash)
-// ends at its last whole block, with a warning (Warnings); damage, a
-// block that fails its checksum wherever it is, is an error wrapping
-// ErrCorrupt that names the file and the block's offset, after the records
-// of the blocks before it.
+// the blocks that hold it have been verified. A file cut off (by a crash)
+// ends with the last record its whole blocks hold, and a warning
+// (Warnings); damage, a block that fails its checksum wherever it is, is
+// an error wrapping ErrCorrupt that names the file and the block's offset,
+// after the records of the blocks before it.
 func (r *StreamReader) Next() (*Record, error) {
 	for r.next >= len(r.pending) {
 		if r.done {
