@@ -46,7 +46,7 @@ func FuzzStreamReader(f *testing.F) {
 	f.Add(append([]byte("MIRLOG\x00\x01"), data[8:]...)) // format 1: refused
 	// A log of several blocks, flipped and cut in its block headers, its
 	// header's block, and later blocks.
-	l := writeDamageLog(f, damageSpec{batches: 6, flushEvery: 2})
+	l := writeDamageLog(f, damageSpec{batches: 4, flushEvery: 2})
 	blocky := l.files[0]
 	f.Add(blocky)
 	for _, off := range []int{8, 11, 15, 19, 30, l.headerBytes, l.headerBytes + 6, l.headerBytes + 14, len(blocky) / 2, len(blocky) - 3} {
@@ -64,8 +64,8 @@ func FuzzStreamReader(f *testing.F) {
 // several blocks.
 func FuzzStreamDamage(f *testing.F) {
 	logs := []damageLog{
-		writeDamageLog(f, damageSpec{batches: 6, flushEvery: 2}),
-		writeDamageLog(f, damageSpec{batches: 6, flushEvery: 2, open: true}),
+		writeDamageLog(f, damageSpec{batches: 4, flushEvery: 2}),
+		writeDamageLog(f, damageSpec{batches: 4, flushEvery: 2, open: true}),
 		writeDamageLog(f, damageSpec{batches: 20, flushEvery: 5, bigNoteBytes: 300 << 10}),
 	}
 	for which := range logs {
