@@ -3,6 +3,7 @@ package eventlog_test
 import (
 	"fmt"
 	"io"
+	"os"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/eventlog"
@@ -12,7 +13,8 @@ import (
 // BenchmarkReadLog scans a stream log of 200,000 events, in batches of 16
 // for 8 modules, as the recorder writes them: one op is one whole scan;
 // events/s is the figure to read. Scanning reads each record's fields and
-// keeps the event encoded (Record.Decode decodes on demand).
+// keeps the event encoded (Record.Decode decodes on demand). file-B/event
+// is the log's size on disk per event.
 func BenchmarkReadLog(b *testing.B) {
 	const events = 200000
 	dir := b.TempDir()
@@ -33,6 +35,18 @@ func BenchmarkReadLog(b *testing.B) {
 	}
 	if err := rec.Close(); err != nil {
 		b.Fatal(err)
+	}
+	files, err := eventlog.StreamFiles(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var size int64
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += info.Size()
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -60,6 +74,8 @@ func BenchmarkReadLog(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	// The log's size tells what the format costs on disk.
+	b.ReportMetric(float64(size)/events, "file-B/event")
 }
 
 // BenchmarkStreamSink measures the recorder's writing side alone: encoding

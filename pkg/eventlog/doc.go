@@ -40,8 +40,14 @@
 // reads files and directories merged by time (Merge), Filtered applies a
 // Query (node, module, type, sequence numbers, time). A record keeps the
 // event encoded; Record.Decode decodes it, for types registered with
-// package codec in the reading binary. A file cut off by a crash is read up
-// to its last whole record, with a warning (Source.Warnings); a file that
-// is empty, not a log, or damaged in its header is an error (ErrNotLog,
-// ErrCorrupt).
+// package codec in the reading binary.
+//
+// Stream files are written in blocks, each with a CRC-32C of its own, and
+// no record is handed out before the blocks that hold it have been read
+// whole and checked. A file cut off by a crash (it ends inside or between blocks)
+// is read up to its last whole block, with a warning (Source.Warnings); a
+// whole block that fails its checksum, anywhere, is damage: the records
+// before it, then an error wrapping ErrCorrupt that names the file and
+// the block's offset. A file that is empty, not a log, or of another
+// format version is an error wrapping ErrNotLog.
 package eventlog

@@ -40,7 +40,7 @@ func FuzzStreamFrames(f *testing.F) {
 	f.Add(valid)
 	f.Add(valid[:len(valid)-4])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := newFrameReader("fuzz", bytes.NewReader(data))
+		r, err := newFrameReader("fuzz", bytes.NewReader(data), nil)
 		if err != nil {
 			return
 		}

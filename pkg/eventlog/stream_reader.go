@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -20,7 +19,9 @@ import (
 // ErrNotLog is returned when opening something that is not an event log.
 var ErrNotLog = errors.New("not a Mir event log")
 
-// ErrCorrupt is returned (wrapped) for a log whose content is invalid.
+// ErrCorrupt is returned (wrapped) for a log that is damaged: a part that
+// fails its checksum, or content that is invalid. A log cut off by a crash
+// is not damaged: it ends early, with a warning (see StreamReader.Next).
 var ErrCorrupt = errors.New("corrupt event log")
 
 // maxDecoderWindow bounds the memory the zstd decoder may use for a file's
@@ -32,8 +33,11 @@ const maxDestCache = 4096
 
 // StreamReader reads a stream file (see StreamSink). It is a Source.
 type StreamReader struct {
-	path   string
-	file   *os.File
+	path string
+	file *os.File
+	// blocks reads the file's blocks, under zr; nil when the frames are
+	// read from plain bytes.
+	blocks *blockReader
 	zr     *zstd.Decoder
 	br     *bufio.Reader
 	header StreamHeader
@@ -85,21 +89,21 @@ func newStreamReader(path string, rd io.Reader) (*StreamReader, error) {
 		return nil, fmt.Errorf("%s: empty file: %w", path, ErrNotLog)
 	case err != nil && err != io.ErrUnexpectedEOF:
 		return nil, fmt.Errorf("%s: %w", path, err)
-	case !bytes.Equal(magic[:n], []byte(streamMagic)):
-		if n >= 7 && bytes.Equal(magic[:7], []byte(streamMagic[:7])) {
-			return nil, fmt.Errorf("%s: stream format version %d, this build reads %d: %w",
-				path, magic[7], StreamFormatVersion, ErrNotLog)
-		}
-		return nil, fmt.Errorf("%s: %w (no stream log header)", path, ErrNotLog)
 	case n < len(streamMagic):
-		return nil, fmt.Errorf("%s: cut off in its header: %w", path, ErrCorrupt)
+		return nil, fmt.Errorf("%s: %w (too short for a stream log)", path, ErrNotLog)
+	case !bytes.Equal(magic[:7], []byte(streamMagic[:7])):
+		return nil, fmt.Errorf("%s: %w (no stream log header)", path, ErrNotLog)
+	case magic[7] != streamMagic[7]:
+		return nil, fmt.Errorf("%s: stream format version %d, this build reads %d (read it with the build that wrote it): %w",
+			path, magic[7], StreamFormatVersion, ErrNotLog)
 	}
-	zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxDecoderWindow),
+	blocks := newBlockReader(in, int64(len(streamMagic)))
+	zr, err := zstd.NewReader(blocks, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxDecoderWindow),
 		zstd.WithDecoderLowmem(true))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	r, err := newFrameReader(path, zr)
+	r, err := newFrameReader(path, zr, blocks)
 	if err != nil {
 		zr.Close()
 		return nil, err
@@ -109,15 +113,19 @@ func newStreamReader(path string, rd io.Reader) (*StreamReader, error) {
 }
 
 // newFrameReader reads the frames of a stream log from plain, the
-// decompressed content, starting with the header.
-func newFrameReader(path string, plain io.Reader) (*StreamReader, error) {
-	r := &StreamReader{path: path, br: bufio.NewReaderSize(plain, 256<<10), dests: make(map[string]stdtypes.ModuleID)}
+// decompressed content, starting with the header. blocks is what plain
+// decompresses, nil if plain is the frames as they are.
+func newFrameReader(path string, plain io.Reader, blocks *blockReader) (*StreamReader, error) {
+	r := &StreamReader{path: path, blocks: blocks, br: bufio.NewReaderSize(plain, 256<<10), dests: make(map[string]stdtypes.ModuleID)}
 	kind, payload, err := r.readFrame()
-	if err != nil || kind != frameHeader {
-		if err == nil {
-			err = fmt.Errorf("first frame is %q, not the header", kind)
+	if err != nil {
+		if _, err := r.classify(err); err != nil {
+			return nil, fmt.Errorf("%s: cannot read the log header: %w", path, err)
 		}
-		return nil, fmt.Errorf("%s: cannot read the log header: %v: %w", path, err, ErrCorrupt)
+		return nil, fmt.Errorf("%s: cannot read the log header: the file is cut off before its end: %w", path, ErrCorrupt)
+	}
+	if kind != frameHeader {
+		return nil, fmt.Errorf("%s: the first frame is %q, not the header: %w", path, kind, ErrCorrupt)
 	}
 	if err := json.Unmarshal(payload, &r.header); err != nil {
 		return nil, fmt.Errorf("%s: log header: %v: %w", path, err, ErrCorrupt)
@@ -160,36 +168,45 @@ func (r *StreamReader) readFrame() (byte, []byte, error) {
 	if size > maxFrame {
 		return 0, nil, fmt.Errorf("frame of %d bytes: %w", size, ErrCorrupt)
 	}
-	// The payload is read in steps of at most readStep bytes, so that a
-	// damaged length costs no more memory than the data that is there.
-	r.payload = r.payload[:0]
-	for remaining := size; remaining > 0; {
-		step := min(remaining, readStep)
-		start := len(r.payload)
-		r.payload = slices.Grow(r.payload, int(step))[:start+int(step)]
-		if _, err := io.ReadFull(r.br, r.payload[start:]); err != nil {
-			return 0, nil, noEOF(err)
-		}
-		remaining -= step
+	r.payload, err = readSized(r.br, r.payload, size)
+	if err != nil {
+		return 0, nil, err
 	}
 	return kind, r.payload, nil
 }
 
-// readStep is the most of a frame's payload read (and allocated) at once.
-const readStep = 1 << 20
-
-// noEOF turns io.EOF inside a frame into io.ErrUnexpectedEOF.
-func noEOF(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
+// classify tells what err, which ended the reading of frames, means: the
+// file's clean end (false, nil), a cut-off (true, nil), or damage or a
+// failure to read (the error). See "Damage and cut-offs" in stream.go.
+func (r *StreamReader) classify(err error) (cut bool, _ error) {
+	b := r.blocks
+	switch {
+	case b != nil && b.err != nil:
+		return false, b.err
+	case errors.Is(err, ErrCorrupt):
+		return false, err
+	case b == nil && err != io.EOF && err != io.ErrUnexpectedEOF:
+		return false, err
+	case b != nil && !b.ended:
+		// The decompressor failed on blocks that passed their checksums,
+		// and the file goes on: they were written wrong.
+		return false, fmt.Errorf("undecodable data before offset %d: %v: %w", b.offset, err, ErrCorrupt)
+	case err == io.EOF && r.sawEnd && (b == nil || !b.cut):
+		return false, nil
 	}
-	return err
+	// The file ended where the frames, or the zstd stream, need more:
+	// every byte read was verified, so nothing but the missing ones is
+	// wrong.
+	return true, nil
 }
 
 // Next returns the next record, or io.EOF after the last one. The record is
-// valid until the next call (Clone keeps it). A file cut off or damaged
-// after its header ends early, with a warning (Warnings); only a damaged
-// frame that is followed by more data is returned as an error.
+// valid until the next call (Clone keeps it). No record is returned before
+// the blocks that hold it have been verified. A file cut off (by a crash)
+// ends with the last record its whole blocks hold, and a warning
+// (Warnings); damage, a block that fails its checksum wherever it is, is
+// an error wrapping ErrCorrupt that names the file and the block's offset,
+// after the records of the blocks before it.
 func (r *StreamReader) Next() (*Record, error) {
 	for r.next >= len(r.pending) {
 		if r.done {
@@ -213,18 +230,17 @@ func (r *StreamReader) readBatch() error {
 		kind, payload, err := r.readFrame()
 		if err != nil {
 			r.done = true
+			cut, err := r.classify(err)
 			switch {
-			case err == io.EOF && r.sawEnd:
-				return nil
-			case err == io.EOF:
-				r.warn("the log ends without its end mark: its recorder was not closed (the process was killed?); read %d events", r.records)
-				return nil
-			case errors.Is(err, ErrCorrupt):
+			case err != nil:
 				return fmt.Errorf("%s: after %d events: %w", r.path, r.records, err)
-			default:
-				r.warn("the log is cut off or damaged after %d events (%v): read up to its last whole record", r.records, err)
-				return nil
+			case cut && r.blocks != nil:
+				r.warn("the log is cut off at offset %d, after %d events: its recorder did not close it (the process was killed?)",
+					r.blocks.offset, r.records)
+			case cut:
+				r.warn("the log is cut off after %d events: its recorder did not close it (the process was killed?)", r.records)
 			}
+			return nil
 		}
 		if r.sawEnd {
 			r.done = true

@@ -523,7 +523,8 @@ func TestReadBadFiles(t *testing.T) {
 		"magic only":  {goodData[:8], eventlog.ErrCorrupt},
 		"short magic": {goodData[:5], eventlog.ErrNotLog},
 		"newer":       {append([]byte("MIRLOG\x00\x09"), goodData[8:]...), eventlog.ErrNotLog},
-		"garbage":     {append([]byte("MIRLOG\x00\x01"), bytes.Repeat([]byte{0xff}, 100)...), eventlog.ErrCorrupt},
+		"garbage":     {append(bytes.Clone(goodData[:8]), bytes.Repeat([]byte{0xff}, 100)...), eventlog.ErrCorrupt},
+		"version 1":   {append([]byte("MIRLOG\x00\x01"), goodData[8:]...), eventlog.ErrNotLog},
 	}
 	for name, c := range cases {
 		path := filepath.Join(dir, name)

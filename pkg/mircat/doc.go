@@ -54,6 +54,7 @@
 // 0 when the logs were read (warnings about a log cut off by a crash or
 // events the recorder dropped go to standard error); 1 when nothing could
 // be read or the output failed; 2 for a usage error; 3 when the logs were
-// read only in part (an input could not be opened, or a log is damaged in
-// its middle); 4 when a replay diverged from its recording.
+// read only in part (an input could not be opened, or a log is damaged: a
+// part of it fails its checksum, the events before it are shown); 4 when a
+// replay diverged from its recording.
 package mircat

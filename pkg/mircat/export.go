@@ -62,17 +62,26 @@ func runExport(e *env, paths []string, o exportOptions) error {
 	}
 	set.Close()
 	var exported, skipped uint64
+	// damaged are the runs whose logs are damaged: exported up to the
+	// damage, as show shows them.
+	var damaged []error
 	for _, r := range runs {
 		n, s, err := exportRun(e, r, o.sqlite)
 		exported += n
 		skipped += s
-		if err != nil {
+		switch {
+		case errors.Is(err, eventlog.ErrCorrupt):
+			damaged = append(damaged, fmt.Errorf("node %s: %w", r.node, err))
+		case err != nil:
 			return failure(fmt.Errorf("node %s: %w", r.node, err))
 		}
 	}
 	fmt.Fprintf(e.stdout, "exported %d events of %d runs to %s\n", exported, len(runs), o.sqlite)
 	if skipped > 0 {
 		e.warn("%d events left out: their types are not registered in this binary, or were not encodable when recorded", skipped)
+	}
+	if len(damaged) > 0 {
+		return &exitError{code: exitPartial, err: errors.Join(damaged...)}
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func TestNothingReadable(t *testing.T) {
 		{"cut in its magic", cut(t, good, 5), "cut.mirlog: not a Mir event log"},
 		{"cut in its header", cut(t, good, 12), "cut.mirlog: cannot read the log header"},
 		{"directory without logs", emptyDir, "no event logs in this directory"},
-		{"newer format", write("v2.mirlog", "MIRLOG\x00\x02rest"), "v2.mirlog: stream format version 2, this build reads 1"},
+		{"newer format", write("v3.mirlog", "MIRLOG\x00\x03rest"), "v3.mirlog: stream format version 3, this build reads 2"},
 		{"SQLite without SQLite support", write("s.db", sqliteMagic+"rest"), "s.db:"},
 	} {
 		for _, cmd := range commands {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"os"
 	"strings"
 	"testing"
@@ -191,9 +192,8 @@ func writeRawLog(t *testing.T, path string, damaged bool) {
 	}
 	frame('E', binary.AppendUvarint(nil, uint64(len(entries))))
 
-	var file bytes.Buffer
-	file.WriteString("MIRLOG\x00\x01")
-	zw, err := zstd.NewWriter(&file)
+	var z bytes.Buffer
+	zw, err := zstd.NewWriter(&z)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,13 @@ func writeRawLog(t *testing.T, path string, damaged bool) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, file.Bytes(), 0o644); err != nil {
+	// The compressed frames in one block: length, CRC-32C of the data,
+	// CRC-32C of those 8 bytes.
+	castagnoli := crc32.MakeTable(crc32.Castagnoli)
+	file := binary.LittleEndian.AppendUint32([]byte("MIRLOG\x00\x02"), uint32(z.Len()))
+	file = binary.LittleEndian.AppendUint32(file, crc32.Checksum(z.Bytes(), castagnoli))
+	file = binary.LittleEndian.AppendUint32(file, crc32.Checksum(file[8:16], castagnoli))
+	if err := os.WriteFile(path, append(file, z.Bytes()...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

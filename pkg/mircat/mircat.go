@@ -30,7 +30,8 @@ const exitCodesHelp = `Exit codes:
   1  nothing could be read (missing file, not a log, ...), or the output failed
   2  usage error (unknown flag, bad --from value, ...)
   3  the logs were read only in part (an input could not be opened, or a log
-     is damaged in its middle): the output covers the rest`
+     is damaged: a part of it fails its checksum): the output covers the
+     rest, and a damaged log up to the damage`
 
 // An Option extends or changes mircat.
 type Option func(*options)

@@ -155,11 +155,14 @@ func runReplay(e *env, paths []string, o replayOptions) error {
 	}
 
 	out := newOutput(e.stdout)
-	diverged, failed := 0, 0
+	diverged, failed, damaged := 0, 0, 0
 	for _, r := range runs {
 		res, err := replayRun(e, r, o.builder, params)
 		name := fmt.Sprintf("node %s, run of %s", r.node, r.start.UTC().Format(time.RFC3339Nano))
 		switch {
+		case errors.Is(err, eventlog.ErrCorrupt):
+			damaged++
+			fmt.Fprintf(e.stderr, "mircat: %s: cannot replay: %v\n", name, err)
 		case err != nil:
 			failed++
 			fmt.Fprintf(e.stderr, "mircat: %s: cannot replay: %v\n", name, err)
@@ -182,6 +185,8 @@ func runReplay(e *env, paths []string, o replayOptions) error {
 		return &exitError{code: exitDiverged}
 	case failed > 0:
 		return &exitError{code: exitFailure}
+	case damaged > 0:
+		return &exitError{code: exitPartial}
 	}
 	return nil
 }

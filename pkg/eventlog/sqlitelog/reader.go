@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/stdtypes"
@@ -457,6 +460,15 @@ func (s *runSource) scan() error {
 	case len(dest) == 0 || len(typ) == 0:
 		return fmt.Errorf("seq %d: no destination or type", seq)
 	}
+	// A row's data are handed out as the event's encoding; the database
+	// keeps no checksum of them, but damage that leaves them malformed is
+	// caught here rather than shown later as an event that cannot be
+	// decoded. (An unencodable event's data are the error's text.)
+	if unencodable == 0 {
+		if err := cborCheck.Wellformed(data); err != nil {
+			return fmt.Errorf("seq %d: its data are not an encoded event: %w", seq, err)
+		}
+	}
 	if nanos < s.lastNanos && !s.outOfOrder {
 		s.outOfOrder = true
 		s.r.warn("node %s, run %d: event %d is dated before the one before it: the log's order by time is broken", s.run.Node, s.run.ID, seq)
@@ -473,6 +485,18 @@ func (s *runSource) scan() error {
 	rec.Data = data
 	return nil
 }
+
+// cborCheck checks that a row's data are well-formed CBOR, as package
+// codec encodes events. Its limits are the library's widest: the codec
+// enforces its own when it decodes, and this check must refuse nothing
+// that the codec wrote.
+var cborCheck = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{MaxNestedLevels: 65535, MaxArrayElements: math.MaxInt32, MaxMapPairs: math.MaxInt32}.DecMode()
+	if err != nil {
+		panic(fmt.Sprintf("sqlitelog: CBOR options: %v", err)) // constant options: a bug here
+	}
+	return dm
+}()
 
 // cached returns b converted by conv, from cache when it was seen before.
 func cached[T ~string](cache map[string]T, b []byte, conv func([]byte) T) T {

@@ -200,6 +200,9 @@ func TestCorruptRows(t *testing.T) {
 		{"text time", `UPDATE events SET time = 'noon' WHERE seq = 3`},
 		{"bad run format", `UPDATE runs SET format = 99`},
 		{"text run start", `UPDATE runs SET start = 'x'`},
+		{"malformed data", `UPDATE events SET data = x'ff' WHERE seq = 3`},
+		{"data cut short", `UPDATE events SET data = substr(data, 1, length(data) - 1) WHERE seq = 3`},
+		{"data with more after it", `UPDATE events SET data = data || x'00' WHERE seq = 3`},
 		{"missing column", `ALTER TABLE events DROP COLUMN data`},
 		{"missing table", `DROP TABLE gaps`},
 	} {

@@ -163,8 +163,6 @@ func checkMagic(f io.Reader) error {
 	return nil
 }
 
-// classify adds eventlog's sentinel errors to SQLite's: a damaged database
-// is ErrCorrupt, a file that is no database at all is ErrNotLog.
 // isBusy reports whether err is SQLite's SQLITE_BUSY (another connection
 // holds a lock).
 func isBusy(err error) bool {
@@ -172,6 +170,8 @@ func isBusy(err error) bool {
 	return errors.As(err, &serr) && serr.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
+// classify adds eventlog's sentinel errors to SQLite's: a damaged database
+// is ErrCorrupt, a file that is no database at all is ErrNotLog.
 func classify(err error) error {
 	var serr *sqlite.Error
 	if !errors.As(err, &serr) {
