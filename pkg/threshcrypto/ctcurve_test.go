@@ -346,6 +346,31 @@ func TestScalarArithmetic(t *testing.T) {
 	}
 }
 
+func TestScalarFromBytesCanonical(t *testing.T) {
+	r := fr.Modulus()
+	one := big.NewInt(1)
+	for _, tt := range []struct {
+		v    *big.Int
+		want bool
+	}{
+		{big.NewInt(0), true},
+		{one, true},
+		{new(big.Int).Sub(r, one), true},
+		{r, false},
+		{new(big.Int).Add(r, one), false},
+		{new(big.Int).Sub(new(big.Int).Lsh(one, 256), one), false},
+		{new(big.Int).Lsh(one, 254), true},
+	} {
+		got, ok := scalarFromBytesCanonical(tt.v.FillBytes(make([]byte, fr.Bytes)))
+		if ok != tt.want {
+			t.Errorf("%v: canonical = %v, want %v", tt.v, ok, tt.want)
+		}
+		if ok && got.BigInt(new(big.Int)).Cmp(tt.v) != 0 {
+			t.Errorf("%v: read %v", tt.v, got.String())
+		}
+	}
+}
+
 // FuzzMulSecret compares the constant-time multiplications with the
 // library's on any scalar (the bytes modulo r) and a point hashed from
 // the input.

@@ -255,3 +255,18 @@ func scalarFromBytes(b []byte) fr.Element {
 	}
 	return acc
 }
+
+// scalarFromBytesCanonical returns b, fr.Bytes big-endian bytes, as a
+// scalar, and whether it is below r, in constant time; the library's
+// check compares limb by limb and stops at the first that differs.
+func scalarFromBytesCanonical(b []byte) (fr.Element, bool) {
+	var borrow uint64
+	for i := range fr.Limbs {
+		var limb uint64
+		for _, c := range b[len(b)-8*(i+1) : len(b)-8*i] {
+			limb = limb<<8 | uint64(c)
+		}
+		_, borrow = bits.Sub64(limb, frModulus[i], borrow)
+	}
+	return scalarFromBytes(b), borrow == 1
+}

@@ -218,8 +218,9 @@ func ParseKeyShare(data []byte) (*KeyShare, error) {
 	if s.index < 1 || s.index > MaxNodes {
 		return nil, fmt.Errorf("%w: key share index %d", ErrMalformed, s.index)
 	}
-	if err := s.secret.SetBytesCanonical(data[3:]); err != nil {
-		return nil, fmt.Errorf("%w: key share secret: %w", ErrMalformed, err)
+	var canonical bool
+	if s.secret, canonical = scalarFromBytesCanonical(data[3:]); !canonical {
+		return nil, fmt.Errorf("%w: key share secret not below the group order", ErrMalformed)
 	}
 	if s.secret.IsZero() {
 		return nil, fmt.Errorf("%w: zero key share", ErrMalformed)
