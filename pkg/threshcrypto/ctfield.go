@@ -86,48 +86,46 @@ func (z *fe1) setOne()            { z.el().SetOne() }
 func (z *fe1) cmov(x *fe1, c int) { z.el().Select(c, z.el(), x.el()) }
 
 // add sets z to x + y: it subtracts p from the sum, and keeps the sum if
-// that borrowed. The sum does not overflow: p < 2^381.
+// that borrowed. The sum does not overflow: p < 2^381. (Limbs in
+// variables rather than arrays stay in registers.)
 func (z *fe1) add(x, y *fe1) {
-	var s, d fe1
-	var c, b uint64
-	s[0], c = bits.Add64(x[0], y[0], 0)
-	s[1], c = bits.Add64(x[1], y[1], c)
-	s[2], c = bits.Add64(x[2], y[2], c)
-	s[3], c = bits.Add64(x[3], y[3], c)
-	s[4], c = bits.Add64(x[4], y[4], c)
-	s[5], _ = bits.Add64(x[5], y[5], c)
-	d[0], b = bits.Sub64(s[0], p0, 0)
-	d[1], b = bits.Sub64(s[1], p1, b)
-	d[2], b = bits.Sub64(s[2], p2, b)
-	d[3], b = bits.Sub64(s[3], p3, b)
-	d[4], b = bits.Sub64(s[4], p4, b)
-	d[5], b = bits.Sub64(s[5], p5, b)
+	s0, c := bits.Add64(x[0], y[0], 0)
+	s1, c := bits.Add64(x[1], y[1], c)
+	s2, c := bits.Add64(x[2], y[2], c)
+	s3, c := bits.Add64(x[3], y[3], c)
+	s4, c := bits.Add64(x[4], y[4], c)
+	s5, _ := bits.Add64(x[5], y[5], c)
+	d0, b := bits.Sub64(s0, p0, 0)
+	d1, b := bits.Sub64(s1, p1, b)
+	d2, b := bits.Sub64(s2, p2, b)
+	d3, b := bits.Sub64(s3, p3, b)
+	d4, b := bits.Sub64(s4, p4, b)
+	d5, b := bits.Sub64(s5, p5, b)
 	keep := -b // All ones if the sum is below p.
-	z[0] = d[0] ^ (keep & (d[0] ^ s[0]))
-	z[1] = d[1] ^ (keep & (d[1] ^ s[1]))
-	z[2] = d[2] ^ (keep & (d[2] ^ s[2]))
-	z[3] = d[3] ^ (keep & (d[3] ^ s[3]))
-	z[4] = d[4] ^ (keep & (d[4] ^ s[4]))
-	z[5] = d[5] ^ (keep & (d[5] ^ s[5]))
+	z[0] = d0 ^ (keep & (d0 ^ s0))
+	z[1] = d1 ^ (keep & (d1 ^ s1))
+	z[2] = d2 ^ (keep & (d2 ^ s2))
+	z[3] = d3 ^ (keep & (d3 ^ s3))
+	z[4] = d4 ^ (keep & (d4 ^ s4))
+	z[5] = d5 ^ (keep & (d5 ^ s5))
 }
 
 // sub sets z to x - y, adding p back under a mask if that borrowed.
 func (z *fe1) sub(x, y *fe1) {
-	var d fe1
-	var c, b uint64
-	d[0], b = bits.Sub64(x[0], y[0], 0)
-	d[1], b = bits.Sub64(x[1], y[1], b)
-	d[2], b = bits.Sub64(x[2], y[2], b)
-	d[3], b = bits.Sub64(x[3], y[3], b)
-	d[4], b = bits.Sub64(x[4], y[4], b)
-	d[5], b = bits.Sub64(x[5], y[5], b)
+	var c uint64
+	d0, b := bits.Sub64(x[0], y[0], 0)
+	d1, b := bits.Sub64(x[1], y[1], b)
+	d2, b := bits.Sub64(x[2], y[2], b)
+	d3, b := bits.Sub64(x[3], y[3], b)
+	d4, b := bits.Sub64(x[4], y[4], b)
+	d5, b := bits.Sub64(x[5], y[5], b)
 	mask := -b
-	z[0], c = bits.Add64(d[0], p0&mask, 0)
-	z[1], c = bits.Add64(d[1], p1&mask, c)
-	z[2], c = bits.Add64(d[2], p2&mask, c)
-	z[3], c = bits.Add64(d[3], p3&mask, c)
-	z[4], c = bits.Add64(d[4], p4&mask, c)
-	z[5], _ = bits.Add64(d[5], p5&mask, c)
+	z[0], c = bits.Add64(d0, p0&mask, 0)
+	z[1], c = bits.Add64(d1, p1&mask, c)
+	z[2], c = bits.Add64(d2, p2&mask, c)
+	z[3], c = bits.Add64(d3, p3&mask, c)
+	z[4], c = bits.Add64(d4, p4&mask, c)
+	z[5], _ = bits.Add64(d5, p5&mask, c)
 }
 
 // mulBy3b sets z to 3b x = 12 x, for b = 4 of G1's curve y^2 = x^3 + 4.
