@@ -117,10 +117,12 @@ func BenchmarkPrimitives(b *testing.B) {
 }
 
 // BenchmarkVersusLibrary compares hashing to G1 and the scalar
-// multiplications of hash.go and scalarmul.go with the library's general
-// functions they replace, run
-// alternately so that both see the same load (speedup-x: the library's
-// time over ours).
+// multiplications of hash.go, ctcurve.go and scalarmul.go with the
+// library's general functions they replace, run alternately so that both
+// see the same load (speedup-x: the library's time over ours); and
+// (constant-time) the constant-time multiplication that signs with the
+// variable-time one that signed before, publicScalar.mulPublic, now for
+// public scalars only: speedup-x below 1 is the cost of constant time.
 func BenchmarkVersusLibrary(b *testing.B) {
 	msg := []byte("a 32-byte digest of a checkpoint")
 	c, _ := benchSystem(b, msg)
@@ -136,6 +138,14 @@ func BenchmarkVersusLibrary(b *testing.B) {
 	})
 	var q bls.G1Jac
 	q.FromAffine(&h)
+	b.Run("constant-time", func(b *testing.B) {
+		vartime := newPublicScalar(&k)
+		var out bls.G1Affine
+		pairedInternal(b, "vartime", "ct", func() {
+			r := vartime.mulPublic(&q)
+			out.FromJacobian(&r)
+		}, func() { c.secret.mulSecret(&h) })
+	})
 	for _, d := range []int64{3, 5} {
 		b.Run(fmt.Sprintf("inverse-%d", d), func(b *testing.B) {
 			var inv fr.Element
@@ -146,26 +156,6 @@ func BenchmarkVersusLibrary(b *testing.B) {
 			pairedInternal(b, "lib", "ours", func() { lib.ScalarMultiplication(&q, &s) }, func() { mulInverse(&ours, &q, d) })
 		})
 	}
-}
-
-// BenchmarkConstantTime compares the constant-time multiplication that
-// signs (mulSecret) with the variable-time one that signed before
-// (publicScalar.mulPublic, now for public scalars only), on the same key
-// share and point: speedup-x below 1 is the cost of constant time.
-func BenchmarkConstantTime(b *testing.B) {
-	msg := []byte("a 32-byte digest of a checkpoint")
-	c, _ := benchSystem(b, msg)
-	h, _ := hashToG1(msg)
-	var k big.Int
-	c.share.secret.BigInt(&k)
-	vartime := newPublicScalar(&k)
-	var hj bls.G1Jac
-	hj.FromAffine(&h)
-	pairedInternal(b, "vartime", "ct", func() {
-		r := vartime.mulPublic(&hj)
-		var out bls.G1Affine
-		out.FromJacobian(&r)
-	}, func() { c.secret.mulSecret(&h) })
 }
 
 // pairedInternal runs a and b alternately and reports their times, named

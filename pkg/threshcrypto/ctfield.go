@@ -29,6 +29,9 @@ const (
 	p5 = 0x1a0111ea397fe69a
 )
 
+// fpModulus is p as an element, for subtracting it.
+var fpModulus = fe1{p0, p1, p2, p3, p4, p5}
+
 // frModulus is the modulus r of the scalar field, as little-endian 64-bit
 // limbs.
 var frModulus = limbs(fr.Modulus(), fr.Limbs)
@@ -85,9 +88,8 @@ func (z *fe1) neg(x *fe1) {
 func (z *fe1) setOne()            { z.el().SetOne() }
 func (z *fe1) cmov(x *fe1, c int) { z.el().Select(c, z.el(), x.el()) }
 
-// add sets z to x + y: it subtracts p from the sum, and keeps the sum if
-// that borrowed. The sum does not overflow: p < 2^381. (Limbs in
-// variables rather than arrays stay in registers.)
+// add sets z to x + y as (x + y) - p, which subFrom puts back into range
+// by adding p if it is negative: the sum does not overflow, p < 2^381.
 func (z *fe1) add(x, y *fe1) {
 	s0, c := bits.Add64(x[0], y[0], 0)
 	s1, c := bits.Add64(x[1], y[1], c)
@@ -95,31 +97,24 @@ func (z *fe1) add(x, y *fe1) {
 	s3, c := bits.Add64(x[3], y[3], c)
 	s4, c := bits.Add64(x[4], y[4], c)
 	s5, _ := bits.Add64(x[5], y[5], c)
-	d0, b := bits.Sub64(s0, p0, 0)
-	d1, b := bits.Sub64(s1, p1, b)
-	d2, b := bits.Sub64(s2, p2, b)
-	d3, b := bits.Sub64(s3, p3, b)
-	d4, b := bits.Sub64(s4, p4, b)
-	d5, b := bits.Sub64(s5, p5, b)
-	keep := -b // All ones if the sum is below p.
-	z[0] = d0 ^ (keep & (d0 ^ s0))
-	z[1] = d1 ^ (keep & (d1 ^ s1))
-	z[2] = d2 ^ (keep & (d2 ^ s2))
-	z[3] = d3 ^ (keep & (d3 ^ s3))
-	z[4] = d4 ^ (keep & (d4 ^ s4))
-	z[5] = d5 ^ (keep & (d5 ^ s5))
+	z.subFrom(s0, s1, s2, s3, s4, s5, &fpModulus)
 }
 
-// sub sets z to x - y, adding p back under a mask if that borrowed.
-func (z *fe1) sub(x, y *fe1) {
-	var c uint64
-	d0, b := bits.Sub64(x[0], y[0], 0)
-	d1, b := bits.Sub64(x[1], y[1], b)
-	d2, b := bits.Sub64(x[2], y[2], b)
-	d3, b := bits.Sub64(x[3], y[3], b)
-	d4, b := bits.Sub64(x[4], y[4], b)
-	d5, b := bits.Sub64(x[5], y[5], b)
+// sub sets z to x - y.
+func (z *fe1) sub(x, y *fe1) { z.subFrom(x[0], x[1], x[2], x[3], x[4], x[5], y) }
+
+// subFrom sets z to x - y, for x given by its limbs, plus p under a mask
+// if that borrowed: x - y mod p, for x - y between -p and p. The limbs
+// come in registers, not through memory.
+func (z *fe1) subFrom(x0, x1, x2, x3, x4, x5 uint64, y *fe1) {
+	d0, b := bits.Sub64(x0, y[0], 0)
+	d1, b := bits.Sub64(x1, y[1], b)
+	d2, b := bits.Sub64(x2, y[2], b)
+	d3, b := bits.Sub64(x3, y[3], b)
+	d4, b := bits.Sub64(x4, y[4], b)
+	d5, b := bits.Sub64(x5, y[5], b)
 	mask := -b
+	var c uint64
 	z[0], c = bits.Add64(d0, p0&mask, 0)
 	z[1], c = bits.Add64(d1, p1&mask, c)
 	z[2], c = bits.Add64(d2, p2&mask, c)
