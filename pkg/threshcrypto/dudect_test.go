@@ -20,7 +20,9 @@ import (
 // "Dude, is my code constant time?", 2017): it times many multiplications
 // by secret scalars of two classes, a fixed scalar and fresh random ones,
 // interleaved at random, and asks Welch's t-test whether the two classes
-// take different times. The raw times are tested, and again cropped at
+// take different times. For signing it times mulSecret, the part of
+// SignShare that computes on the key share (hashing the message and
+// encoding the signature work on public values). The raw times are tested, and again cropped at
 // 100 percentiles (which drops the interruptions, most of the noise), and
 // their squared deviations (second order). Times are the CPU time of the
 // thread on Linux (see threadCPU), which leaves out the time other
@@ -29,14 +31,14 @@ import (
 // dudect reads |t| > 4.5 as a possible leak and |t| > 10 as a probable
 // one. In CI, on a shared machine of two cores, the test runs for
 // dudectCIDuration per multiplication and fails above dudectCIThreshold,
-// 10; by hand, on a quiet machine, run it long and read |t| against 4.5:
+// 10. By hand, on a quiet machine, run it long against dudect's 4.5:
 //
-//	go test -run TestDudect -v -dudect.duration=10m ./pkg/threshcrypto
+//	go test -run TestDudect -v -dudect.duration=10m -dudect.threshold=4.5 ./pkg/threshcrypto
 //
 // The test must be able to fail: it also times the variable-time
 // multiplication that signing used before (publicScalar.mulPublic, still
-// used with public scalars) with the same classes and settings, and checks
-// that it finds that leak.
+// used with public scalars) with the same classes, for a shorter while,
+// and checks that it finds that leak.
 
 var (
 	dudectDuration = flag.Duration("dudect.duration", dudectCIDuration,
@@ -91,18 +93,14 @@ func TestDudect(t *testing.T) {
 	for _, fc := range dudectFixedScalars() {
 		fixed := fc.k
 		t.Run("sign/"+fc.name, func(t *testing.T) {
-			// Both classes multiply from the same variable, so that they
-			// read the same memory.
-			var cur secretScalar
 			fixedS := *newSecretScalar(&fixed)
-			res := dudect(*dudectDuration, rng, func(class int) {
+			res := dudect(*dudectDuration, rng, func(class int) secretScalar {
 				if class == 0 {
-					cur = fixedS
-				} else {
-					k := randomScalar(rng)
-					cur = *newSecretScalar(&k)
+					return fixedS
 				}
-			}, func() { cur.mulSecret(&h) })
+				k := randomScalar(rng)
+				return *newSecretScalar(&k)
+			}, func(s *secretScalar) { s.mulSecret(&h) })
 			t.Logf("%v", res)
 			if res.maxT > *dudectThreshold {
 				t.Errorf("signing time depends on the key share: |t| = %.1f > %.1f (%v)", res.maxT, *dudectThreshold, res)
@@ -111,16 +109,14 @@ func TestDudect(t *testing.T) {
 		t.Run("vartime/"+fc.name, func(t *testing.T) {
 			var hj bls.G1Jac
 			hj.FromAffine(&h)
-			var cur *publicScalar
 			fixedS := newPublicScalar(fixed.BigInt(new(big.Int)))
-			res := dudect(dudectLeakyDuration, rng, func(class int) {
+			res := dudect(dudectLeakyDuration, rng, func(class int) *publicScalar {
 				if class == 0 {
-					cur = fixedS
-				} else {
-					k := randomScalar(rng)
-					cur = newPublicScalar(k.BigInt(new(big.Int)))
+					return fixedS
 				}
-			}, func() { cur.mulPublic(&hj) })
+				k := randomScalar(rng)
+				return newPublicScalar(k.BigInt(new(big.Int)))
+			}, func(s **publicScalar) { (*s).mulPublic(&hj) })
 			t.Logf("%v", res)
 			if res.maxT <= dudectCIThreshold {
 				t.Errorf("the test does not find the leak of the variable-time multiplication: |t| = %.1f (%v)", res.maxT, res)
@@ -128,15 +124,13 @@ func TestDudect(t *testing.T) {
 		})
 	}
 	t.Run("public-key", func(t *testing.T) {
-		var cur fr.Element
 		fixed := dudectFixedScalars()[0].k
-		res := dudect(*dudectDuration/2, rng, func(class int) {
+		res := dudect(*dudectDuration/2, rng, func(class int) fr.Element {
 			if class == 0 {
-				cur = fixed
-			} else {
-				cur = randomScalar(rng)
+				return fixed
 			}
-		}, func() { mulSecretG2Base(&cur) })
+			return randomScalar(rng)
+		}, func(k *fr.Element) { mulSecretG2Base(k) })
 		t.Logf("%v", res)
 		if res.maxT > *dudectThreshold {
 			t.Errorf("the time of making a public key depends on the secret: |t| = %.1f > %.1f (%v)", res.maxT, *dudectThreshold, res)
@@ -165,10 +159,12 @@ func (r dudectResult) String() string {
 	return fmt.Sprintf("max |t| %.1f in the %s test, %d samples in %v", r.maxT, r.test, r.samples, r.duration.Round(time.Millisecond))
 }
 
-// dudect runs prepare(class) and then times run, for classes drawn at
-// random, for about d, and returns the largest |t| of its tests. prepare
-// sets up the input of the class outside of the timing.
-func dudect(d time.Duration, rng *rand.Rand, prepare func(class int), run func()) dudectResult {
+// dudect times run on inputs of classes drawn at random, for about d,
+// and returns the largest |t| of its tests. It makes the inputs of a
+// batch (input(class)) before it times any, and copies each to the same
+// variable before timing run on it, so that making an input, and where
+// it lies in memory, is the same for both classes.
+func dudect[In any](d time.Duration, rng *rand.Rand, input func(class int) In, run func(*In)) dudectResult {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	// A collection during a measurement would be noise: none, for the
@@ -178,12 +174,17 @@ func dudect(d time.Duration, rng *rand.Rand, prepare func(class int), run func()
 
 	times := make([]float64, dudectBatch)
 	classes := make([]int, dudectBatch)
+	inputs := make([]In, dudectBatch)
+	var cur In
 	measure := func() {
-		for i := range times {
+		for i := range inputs {
 			classes[i] = rng.IntN(2)
-			prepare(classes[i])
+			inputs[i] = input(classes[i])
+		}
+		for i := range times {
+			cur = inputs[i]
 			start := threadCPU()
-			run()
+			run(&cur)
 			times[i] = float64(threadCPU() - start)
 		}
 	}
