@@ -75,8 +75,9 @@
 // variable-time paths of the library and of scalarmul.go: hashing the
 // message to G1, decoding points, the pairing checks of verification, and
 // recovery, whose Lagrange coefficients come from the public indices of
-// public shares. Making signing constant-time cost about a third more
-// time per share (see BENCHMARKS.md).
+// public shares. Constant time costs signing about a third more time per
+// share, nearly twice as much when the message's hash is remembered (see
+// BENCHMARKS.md).
 //
 // TestDudect checks the timing of signing and of making public keys with
 // Welch's t-test between a fixed secret and random ones, in the manner of
