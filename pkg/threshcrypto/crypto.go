@@ -41,7 +41,7 @@ type BLS struct {
 	pub *PublicKey
 	// share is nil for a node that only verifies and recovers.
 	share *KeyShare
-	// secret is share.secret prepared for scalar multiplication.
+	// secret is share.secret prepared for constant-time multiplication.
 	secret *secretScalar
 	// index maps each member to its share index (1-based).
 	index map[stdtypes.NodeID]int

@@ -111,6 +111,9 @@ func mulNAF(tables []table, nafs [][]int8) bls.G1Jac {
 	return acc
 }
 
+// maxBatch is the most points batchToAffine takes: a table's.
+const maxBatch = max(len(table{}), len(ctTable[fe1]{}))
+
 // oddMultiples sets t[i] to (2i+1)*p, in affine coordinates with one field
 // inversion for all of them.
 func oddMultiples(t *table, p *bls.G1Jac) {
@@ -131,10 +134,12 @@ func oddMultiples(t *table, p *bls.G1Jac) {
 // field inversion for all (Montgomery's trick). If one point is the
 // identity, all come out as the identity: the product of the Z
 // coordinates is zero, and so is the library's inverse of zero. The
-// points must be public: the inversion is not constant-time.
+// points must be public: the inversion is not constant-time. It takes at
+// most maxBatch points, as many as the tables hold.
 func batchToAffine(out []bls.G1Affine, jac []bls.G1Jac) {
 	// prefix[i] is the product of the Z coordinates before i.
-	prefix := make([]fp.Element, len(jac))
+	var buf [maxBatch]fp.Element
+	prefix := buf[:len(jac)]
 	acc := fp.One()
 	for i := range jac {
 		prefix[i] = acc
