@@ -117,10 +117,12 @@ func BenchmarkPrimitives(b *testing.B) {
 }
 
 // BenchmarkVersusLibrary compares hashing to G1 and the scalar
-// multiplications of hash.go and scalarmul.go with the library's general
-// functions they replace, run
-// alternately so that both see the same load (speedup-x: the library's
-// time over ours).
+// multiplications of hash.go, ctcurve.go and scalarmul.go with the
+// library's general functions they replace, run alternately so that both
+// see the same load (speedup-x: the library's time over ours); and
+// (constant-time) the constant-time multiplication that signs with the
+// variable-time one that signed before, publicScalar.mulPublic, now for
+// public scalars only: speedup-x below 1 is the cost of constant time.
 func BenchmarkVersusLibrary(b *testing.B) {
 	msg := []byte("a 32-byte digest of a checkpoint")
 	c, _ := benchSystem(b, msg)
@@ -128,20 +130,22 @@ func BenchmarkVersusLibrary(b *testing.B) {
 	var k big.Int
 	c.share.secret.BigInt(&k)
 	b.Run("hash", func(b *testing.B) {
-		pairedInternal(b, func() { _, _ = bls.HashToG1(msg, dst) }, func() { _, _ = hashToG1(msg) })
+		pairedInternal(b, "lib", "ours", func() { _, _ = bls.HashToG1(msg, dst) }, func() { _, _ = hashToG1(msg) })
 	})
 	b.Run("sign", func(b *testing.B) {
 		var lib bls.G1Affine
-		var hj bls.G1Jac
-		hj.FromAffine(&h)
-		pairedInternal(b, func() { lib.ScalarMultiplication(&h, &k) }, func() {
-			r := c.secret.mul(&hj)
-			var out bls.G1Affine
-			out.FromJacobian(&r)
-		})
+		pairedInternal(b, "lib", "ours", func() { lib.ScalarMultiplication(&h, &k) }, func() { c.secret.mulSecret(&h) })
 	})
 	var q bls.G1Jac
 	q.FromAffine(&h)
+	b.Run("constant-time", func(b *testing.B) {
+		vartime := newPublicScalar(&k)
+		var out bls.G1Affine
+		pairedInternal(b, "vartime", "ct", func() {
+			r := vartime.mulPublic(&q)
+			out.FromJacobian(&r)
+		}, func() { c.secret.mulSecret(&h) })
+	})
 	for _, d := range []int64{3, 5} {
 		b.Run(fmt.Sprintf("inverse-%d", d), func(b *testing.B) {
 			var inv fr.Element
@@ -149,14 +153,15 @@ func BenchmarkVersusLibrary(b *testing.B) {
 			var s big.Int
 			inv.BigInt(&s)
 			var lib, ours bls.G1Jac
-			pairedInternal(b, func() { lib.ScalarMultiplication(&q, &s) }, func() { mulInverse(&ours, &q, d) })
+			pairedInternal(b, "lib", "ours", func() { lib.ScalarMultiplication(&q, &s) }, func() { mulInverse(&ours, &q, d) })
 		})
 	}
 }
 
-// pairedInternal runs a and b alternately and reports a's time over b's,
-// in CPU time of the thread (see threadCPU).
-func pairedInternal(bm *testing.B, a, b func()) {
+// pairedInternal runs a and b alternately and reports their times, named
+// aName and bName, and a's time over b's, in CPU time of the thread (see
+// threadCPU).
+func pairedInternal(bm *testing.B, aName, bName string, a, b func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var ta, tb time.Duration
@@ -168,7 +173,7 @@ func pairedInternal(bm *testing.B, a, b func()) {
 		tb += threadCPU() - mid
 		ta += mid - start
 	}
-	bm.ReportMetric(float64(ta)/float64(bm.N)/1e3, "lib-µs")
-	bm.ReportMetric(float64(tb)/float64(bm.N)/1e3, "ours-µs")
+	bm.ReportMetric(float64(ta)/float64(bm.N)/1e3, aName+"-µs")
+	bm.ReportMetric(float64(tb)/float64(bm.N)/1e3, bName+"-µs")
 	bm.ReportMetric(float64(ta)/float64(tb), "speedup-x")
 }

@@ -13,8 +13,9 @@ import (
 
 // The curve arithmetic of the scheme: encoding and decoding points,
 // pairing checks with precomputed lines, and Lagrange interpolation in the
-// exponent. Hashing to G1 is in hash.go, scalar multiplications that know
-// their scalar in scalarmul.go.
+// exponent. Hashing to G1 is in hash.go, multiplications by secrets (in
+// constant time) in ctcurve.go, and by public scalars known in advance
+// (in variable time) in scalarmul.go.
 
 // Sizes of encodings, in bytes.
 const (

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"math/big"
 	"sync"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -42,8 +41,8 @@ type BLS struct {
 	pub *PublicKey
 	// share is nil for a node that only verifies and recovers.
 	share *KeyShare
-	// secret is share.secret prepared for scalar multiplication.
-	secret *glvScalar
+	// secret is share.secret prepared for constant-time multiplication.
+	secret *secretScalar
 	// index maps each member to its share index (1-based).
 	index map[stdtypes.NodeID]int
 	// groupLines and shareLines[i-1] are the precomputed pairing lines of
@@ -105,11 +104,10 @@ func New(pub *PublicKey, share *KeyShare, members []stdtypes.NodeID) (*BLS, erro
 		if share.index < 1 || share.index > pub.n {
 			return nil, fmt.Errorf("threshcrypto: key share %d of a key of %d shares", share.index, pub.n)
 		}
-		if want := mulG2(&share.secret); !want.Equal(&pub.shares[share.index-1]) {
+		if want := mulSecretG2Base(&share.secret); !want.Equal(&pub.shares[share.index-1]) {
 			return nil, fmt.Errorf("threshcrypto: key share %d does not match the public key", share.index)
 		}
-		var k big.Int
-		c.secret = newGLVScalar(share.secret.BigInt(&k))
+		c.secret = newSecretScalar(&share.secret)
 	}
 	return c, nil
 }
@@ -125,11 +123,7 @@ func (c *BLS) SignShare(msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var hj bls.G1Jac
-	hj.FromAffine(&h)
-	sigJac := c.secret.mul(&hj)
-	var sig bls.G1Affine
-	sig.FromJacobian(&sigJac)
+	sig := c.secret.mulSecret(&h)
 	out := make([]byte, 2, ShareSize)
 	binary.BigEndian.PutUint16(out, uint16(c.share.index))
 	enc := sig.Bytes()

@@ -55,6 +55,35 @@
 // multiplication by the inverse of the common denominator, about half a
 // full scalar multiplication for the denominator 3 of shares 1, 2 and 4.
 //
+// # Constant time
+//
+// Whatever computes on a secret takes the same time, and reads the same
+// memory, whatever the secret: signing a share (the key share times the
+// hash of the message), checking in New that the key share matches the
+// public key, dealing (reducing random bytes to scalars, evaluating the
+// polynomial, making the public keys) and decoding a key share. Their
+// scalar multiplications (ctcurve.go) read every entry of their tables and
+// keep one with masks, add with complete formulas that need no branch for
+// the identity or for doubling, and invert by exponentiation; their field
+// additions are this package's, since the library's branch on whether to
+// reduce. They rely on the library's Montgomery multiplication being
+// constant-time, which it is in assembly (amd64 with ADX, arm64), not in
+// its Go fallback (amd64 without ADX, the purego build tag, other
+// architectures).
+//
+// Everything else computes on public values only and may take the faster,
+// variable-time paths of the library and of scalarmul.go: hashing the
+// message to G1, decoding points, the pairing checks of verification, and
+// recovery, whose Lagrange coefficients come from the public indices of
+// public shares. Constant time costs signing about a third more time per
+// share, nearly twice as much when the message's hash is remembered (see
+// BENCHMARKS.md).
+//
+// TestDudect checks the timing of signing and of making public keys with
+// Welch's t-test between a fixed secret and random ones, in the manner of
+// dudect; it runs for a few seconds in CI and longer by hand (see
+// dudect_test.go).
+//
 // # Keys
 //
 // Deal and DealFromSeed make keys; PublicKey and KeyShare have binary

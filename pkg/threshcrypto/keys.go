@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
@@ -60,7 +59,7 @@ func Deal(t, n int, rng io.Reader) (*PublicKey, []*KeyShare, error) {
 		if _, err := io.ReadFull(rng, buf[:]); err != nil {
 			return fr.Element{}, fmt.Errorf("deal: %w", err)
 		}
-		return reduce(buf[:]), nil
+		return scalarFromBytes(buf[:]), nil
 	})
 }
 
@@ -84,15 +83,8 @@ func DealFromSeed(t, n int, seed []byte) (*PublicKey, []*KeyShare, error) {
 			buf = h.Sum(buf)
 		}
 		counter++
-		return reduce(buf), nil
+		return scalarFromBytes(buf), nil
 	})
-}
-
-// reduce returns b, big-endian, modulo the group order.
-func reduce(b []byte) fr.Element {
-	var e fr.Element
-	e.SetBigInt(new(big.Int).SetBytes(b))
-	return e
 }
 
 // deal makes a key from the coefficients draw returns.
@@ -117,31 +109,24 @@ func deal(t, n int, draw func() (fr.Element, error)) (*PublicKey, []*KeyShare, e
 		}
 	}
 	pub := &PublicKey{t: t, n: n, shares: make([]bls.G2Affine, n)}
-	pub.group = mulG2(&coeffs[0])
+	pub.group = mulSecretG2Base(&coeffs[0])
 	shares := make([]*KeyShare, n)
 	for i := 1; i <= n; i++ {
-		// f(i) by Horner's rule.
+		// f(i) by Horner's rule, in constant time.
 		var x, y fr.Element
 		x.SetUint64(uint64(i))
 		for j := t - 1; j >= 0; j-- {
-			y.Mul(&y, &x).Add(&y, &coeffs[j])
+			y.Mul(&y, &x)
+			addScalar(&y, &y, &coeffs[j])
 		}
 		if y.IsZero() {
 			// Probability about n * 2^-255; a share must not be zero.
 			return nil, nil, errors.New("deal: zero share; deal again")
 		}
 		shares[i-1] = &KeyShare{index: i, secret: y}
-		pub.shares[i-1] = mulG2(&y)
+		pub.shares[i-1] = mulSecretG2Base(&y)
 	}
 	return pub, shares, nil
-}
-
-func mulG2(s *fr.Element) bls.G2Affine {
-	var b big.Int
-	s.BigInt(&b)
-	var p bls.G2Affine
-	p.ScalarMultiplicationBase(&b)
-	return p
 }
 
 func checkTN(t, n int) error {
@@ -233,8 +218,9 @@ func ParseKeyShare(data []byte) (*KeyShare, error) {
 	if s.index < 1 || s.index > MaxNodes {
 		return nil, fmt.Errorf("%w: key share index %d", ErrMalformed, s.index)
 	}
-	if err := s.secret.SetBytesCanonical(data[3:]); err != nil {
-		return nil, fmt.Errorf("%w: key share secret: %w", ErrMalformed, err)
+	var canonical bool
+	if s.secret, canonical = scalarFromBytesCanonical(data[3:]); !canonical {
+		return nil, fmt.Errorf("%w: key share secret not below the group order", ErrMalformed)
 	}
 	if s.secret.IsZero() {
 		return nil, fmt.Errorf("%w: zero key share", ErrMalformed)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
 	"github.com/mirframework/mir/pkg/threshcrypto"
 )
 
@@ -79,6 +81,7 @@ func TestMalformedKeys(t *testing.T) {
 			}
 			return b
 		}),
+		"group order": smod(func(b []byte) []byte { fr.Modulus().FillBytes(b[3:]); return b }),
 	}
 	for name, d := range shareCases {
 		if _, err := threshcrypto.ParseKeyShare(d); !errors.Is(err, threshcrypto.ErrMalformed) {

@@ -9,13 +9,14 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
 
-// Scalar multiplications in G1 whose scalar is known before the point: by
-// a node's secret key share when it signs, and by 1/D for the common
-// denominator D of Lagrange coefficients when it recovers. Knowing the
-// scalar lets both be cheaper than the library's general one.
+// Scalar multiplications in G1 by public scalars, in variable time: by
+// 1/D for the common denominator D of Lagrange coefficients when
+// recovering (see mulInverse). Multiplications by secrets are in
+// ctcurve.go, in constant time; these must never get a secret: their
+// time, and the table entries they read, follow the bits of the scalar.
 //
-// Both use the endomorphism phi(x, y) = (omega*x, y) of the curve, for
-// omega a cube root of unity in Fp: on G1 it is the multiplication by
+// Both kinds use the endomorphism phi(x, y) = (omega*x, y) of the curve,
+// for omega a cube root of unity in Fp: on G1 it is the multiplication by
 // lambda = x0^2 - 1 (x0 the seed of BLS12-381), a cube root of unity
 // modulo r, for the price of one multiplication in Fp.
 var (
@@ -32,6 +33,14 @@ func init() {
 	}
 	lambda.SetString("228988810152649578064853576960394133503", 10)
 	ecc.PrecomputeLattice(fr.Modulus(), &lambda, &glvLattice)
+	// splitScalar divides by lambda, and relies on r = lambda^2 + lambda
+	// + 1 (the polynomials of BLS12 curves: r = x0^4 - x0^2 + 1).
+	var r big.Int
+	r.Mul(&lambda, &lambda).Add(&r, &lambda).Add(&r, big.NewInt(1))
+	if r.Cmp(fr.Modulus()) != 0 {
+		panic("threshcrypto: r is not lambda^2 + lambda + 1")
+	}
+	lambdaLimbs = [2]uint64(limbs(&lambda, 2))
 	// The two constants must agree: phi(g1) = lambda*g1. Were they to
 	// disagree (a typo, a library that changed its generator), every
 	// signature would be wrong: stop at once.
@@ -73,8 +82,8 @@ func naf(k *big.Int) []int8 {
 }
 
 // mulNAF returns sum of k_i * p_i, for tables[i] the odd multiples of p_i
-// and nafs[i] the NAF of k_i: the terms share their doublings. It is not
-// constant-time, like the library's multiplications.
+// and nafs[i] the NAF of k_i: the terms share their doublings. Its time
+// and the entries it reads follow the digits: for public scalars only.
 func mulNAF(tables []table, nafs [][]int8) bls.G1Jac {
 	var acc bls.G1Jac
 	acc.X.SetOne()
@@ -102,8 +111,11 @@ func mulNAF(tables []table, nafs [][]int8) bls.G1Jac {
 	return acc
 }
 
+// maxBatch is the most points batchToAffine takes: a table's.
+const maxBatch = max(len(table{}), len(ctTable[fe1]{}))
+
 // oddMultiples sets t[i] to (2i+1)*p, in affine coordinates with one field
-// inversion for all of them (Montgomery's trick).
+// inversion for all of them.
 func oddMultiples(t *table, p *bls.G1Jac) {
 	var jac [len(t)]bls.G1Jac
 	var twice bls.G1Jac
@@ -112,12 +124,22 @@ func oddMultiples(t *table, p *bls.G1Jac) {
 	for i := 1; i < len(jac); i++ {
 		jac[i].Set(&jac[i-1]).AddAssign(&twice)
 	}
-	// prefix[i] is the product of the Z coordinates before i. None is
-	// zero, as no odd multiple of a point of prime order r > 15 is the
-	// identity, unless p is the identity; then all are, the library's
-	// inverse of zero is zero, and every entry is (0, 0), the identity in
-	// affine coordinates: still right.
-	var prefix [len(t)]fp.Element
+	// None is the identity, as no odd multiple of a point of prime order
+	// r > 15 is, unless p is the identity; then all are (see
+	// batchToAffine).
+	batchToAffine(t[:], jac[:])
+}
+
+// batchToAffine sets out[i] to jac[i] in affine coordinates, with one
+// field inversion for all (Montgomery's trick). If one point is the
+// identity, all come out as the identity: the product of the Z
+// coordinates is zero, and so is the library's inverse of zero. The
+// points must be public: the inversion is not constant-time. It takes at
+// most maxBatch points, as many as the tables hold.
+func batchToAffine(out []bls.G1Affine, jac []bls.G1Jac) {
+	// prefix[i] is the product of the Z coordinates before i.
+	var buf [maxBatch]fp.Element
+	prefix := buf[:len(jac)]
 	acc := fp.One()
 	for i := range jac {
 		prefix[i] = acc
@@ -130,28 +152,26 @@ func oddMultiples(t *table, p *bls.G1Jac) {
 		zInv.Mul(&inv, &prefix[i])
 		inv.Mul(&inv, &jac[i].Z)
 		zInv2.Square(&zInv)
-		t[i].X.Mul(&jac[i].X, &zInv2)
-		t[i].Y.Mul(&jac[i].Y, &zInv2).Mul(&t[i].Y, &zInv)
+		out[i].X.Mul(&jac[i].X, &zInv2)
+		out[i].Y.Mul(&jac[i].Y, &zInv2).Mul(&out[i].Y, &zInv)
 	}
 }
 
-// Multiplication by a fixed secret.
+// Multiplication by a public scalar.
 
-// glvScalar is a scalar prepared for repeated multiplications: its split
+// publicScalar is a public scalar prepared for multiplication: its split
 // k = k1 + k2*lambda (mod r), with k1 and k2 of about 128 bits, in NAF.
-// Preparing costs big-integer arithmetic that multiplying again and again
-// need not repeat.
-type glvScalar struct {
+type publicScalar struct {
 	// naf[0] and naf[1] are the NAFs of |k1| and |k2|; neg[i] tells
 	// whether k_i is negative.
 	naf [2][]int8
 	neg [2]bool
 }
 
-// newGLVScalar prepares k, 0 <= k < r.
-func newGLVScalar(k *big.Int) *glvScalar {
+// newPublicScalar prepares k, 0 <= k < r.
+func newPublicScalar(k *big.Int) *publicScalar {
 	split := ecc.SplitScalar(k, &glvLattice)
-	s := &glvScalar{}
+	s := &publicScalar{}
 	for i := range split {
 		if split[i].Sign() < 0 {
 			s.neg[i] = true
@@ -162,10 +182,11 @@ func newGLVScalar(k *big.Int) *glvScalar {
 	return s
 }
 
-// mul returns k*p for the prepared k and p in G1, as k1*p + k2*phi(p):
-// half the doublings of a plain multiplication, and the odd multiples of
-// phi(p) are those of p through phi, one field multiplication each.
-func (s *glvScalar) mul(p *bls.G1Jac) bls.G1Jac {
+// mulPublic returns k*p for the prepared k and p in G1, as k1*p +
+// k2*phi(p): half the doublings of a plain multiplication, and the odd
+// multiples of phi(p) are those of p through phi, one field multiplication
+// each. Its time depends on k.
+func (s *publicScalar) mulPublic(p *bls.G1Jac) bls.G1Jac {
 	var tables [2]table
 	oddMultiples(&tables[0], p)
 	for i := range tables[1] {
@@ -184,7 +205,8 @@ func (s *glvScalar) mul(p *bls.G1Jac) bls.G1Jac {
 
 // Multiplication by the inverse of a small integer.
 
-// mulInverse sets p to (1/d)*q (mod r) for an integer d >= 2 and q in G1.
+// mulInverse sets p to (1/d)*q (mod r) for a public integer d >= 2 and q
+// in G1.
 //
 // For a general d, 1/d is a full-size scalar. But when d divides lambda
 // or lambda+1 = x0^2, which holds for the small primes 2, 3, 11 and 19 and
@@ -215,7 +237,7 @@ func mulInverse(p, q *bls.G1Jac, d int64) {
 	default:
 		var inv fr.Element
 		inv.SetInt64(d).Inverse(&inv)
-		*p = newGLVScalar(inv.BigInt(&c)).mul(q)
+		*p = newPublicScalar(inv.BigInt(&c)).mulPublic(q)
 		return
 	}
 	t.Neg(&t)

@@ -49,7 +49,7 @@ func TestGLVScalarMul(t *testing.T) {
 		}
 		var want bls.G1Affine
 		want.ScalarMultiplication(&p, k)
-		s := newGLVScalar(k)
+		s := newPublicScalar(k)
 		if got := mulAffine(s, &p); !got.Equal(&want) {
 			t.Fatalf("scalar %v: GLV multiplication differs from the library's", k)
 		}
@@ -78,10 +78,10 @@ func TestGLVScalarMul(t *testing.T) {
 }
 
 // mulAffine returns s*p in affine coordinates.
-func mulAffine(s *glvScalar, p *bls.G1Affine) bls.G1Affine {
+func mulAffine(s *publicScalar, p *bls.G1Affine) bls.G1Affine {
 	var pj bls.G1Jac
 	pj.FromAffine(p)
-	r := s.mul(&pj)
+	r := s.mulPublic(&pj)
 	var out bls.G1Affine
 	out.FromJacobian(&r)
 	return out
