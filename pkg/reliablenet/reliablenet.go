@@ -129,10 +129,7 @@ func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 // register registers the handlers.
 func (s *state) register() {
 	m := s.m
-	dsl.UponInit(m, func() error {
-		dsl.EmitEvent(m, stdevents.NewTimerRepeat(s.mc.Timer, s.params.TickPeriod, 0, NewTick(s.mc.Self)))
-		return nil
-	})
+	dsl.UponInit(m, s.onInit)
 
 	// The sending side: send, retransmit until acknowledged or cancelled.
 	dsl.UponEvent(m, s.onSend)
@@ -146,6 +143,12 @@ func (s *state) register() {
 	// the end of the batch.
 	dsl.UponMessageReceived(m, s.onData)
 	dsl.UponCondition(m, s.flushAcks)
+}
+
+// onInit starts the ticks, the module's clock.
+func (s *state) onInit() error {
+	dsl.EmitEvent(s.m, stdevents.NewTimerRepeat(s.mc.Timer, s.params.TickPeriod, 0, NewTick(s.mc.Self)))
+	return nil
 }
 
 // drop counts a dropped message and returns the error that makes package
