@@ -161,40 +161,13 @@ func (s *state) drop(c counter, format string, args ...any) error {
 // onSend sends a message for the first time and keeps it for
 // retransmission.
 func (s *state) onSend(ev *SendMessage) error {
-	if err := ev.validate(); err != nil {
-		return fmt.Errorf("SendMessage %q: %w: %w", ev.MsgID, ErrInvalidEvent, err)
-	}
-	key := name{ev.MsgDest, ev.MsgID}
-	switch {
-	case !s.mc.allowed(ev.MsgDest):
-		return fmt.Errorf("SendMessage %q: %w: module %q is not one of ModuleConfig.Users %q",
-			ev.MsgID, ErrInvalidEvent, ev.MsgDest, s.mc.Users)
-	case s.byName[key] != nil:
-		return fmt.Errorf("SendMessage %q: %w: a message to %q with this ID is in flight", ev.MsgID, ErrInvalidEvent, ev.MsgDest)
-	}
-	dests := slices.Clone(ev.Destinations)
-	toSelf := false
-	if i := slices.Index(dests, s.self); i >= 0 {
-		// To this node: delivered at once, never lost.
-		toSelf = true
-		dests = slices.Delete(dests, i, i+1)
-	}
-	size := 0
-	if len(dests) > 0 {
-		var err error
-		if size, err = s.size(ev.Msg); err != nil {
-			return fmt.Errorf("SendMessage %q: %w", ev.MsgID, err)
-		}
-		switch {
-		case len(s.bySeq) >= s.params.MaxPendingMessages:
-			return fmt.Errorf("SendMessage %q: %w: %d messages in flight (MaxPendingMessages)", ev.MsgID, ErrFull, len(s.bySeq))
-		case s.pendingBytes+size > s.params.MaxPendingBytes:
-			return fmt.Errorf("SendMessage %q of %d bytes: %w: %d bytes in flight (MaxPendingBytes %d)",
-				ev.MsgID, size, ErrFull, s.pendingBytes, s.params.MaxPendingBytes)
-		}
+	dests, toSelf, size, err := s.admit(ev)
+	if err != nil {
+		return fmt.Errorf("SendMessage %q to %q: %w", ev.MsgID, ev.MsgDest, err)
 	}
 	s.counters.inc(cSent)
 	if toSelf {
+		// To this node: delivered at once, never lost.
 		s.counters.inc(cDelivered)
 		dsl.EmitEvent(s.m, stdevents.NewMessageReceived(ev.MsgDest, s.self, ev.Msg))
 	}
@@ -203,7 +176,7 @@ func (s *state) onSend(ev *SendMessage) error {
 		return nil
 	}
 	e := &entry{
-		name:         key,
+		name:         name{ev.MsgDest, ev.MsgID},
 		data:         &DataMsg{Incarnation: s.params.Incarnation, Seq: s.nextSeq, MsgDest: ev.MsgDest, Msg: ev.Msg},
 		dests:        dests,
 		acked:        make([]bool, len(dests)),
@@ -214,12 +187,47 @@ func (s *state) onSend(ev *SendMessage) error {
 	}
 	s.nextSeq++
 	s.bySeq[e.data.Seq] = e
-	s.byName[key] = e
+	s.byName[e.name] = e
 	s.order = append(s.order, e)
 	s.pendingBytes += size
 	s.gauges()
 	dsl.SendMessage(s.m, s.mc.Net, e.data, dests...)
 	return nil
+}
+
+// admit checks a SendMessage, and that there is room for it. It returns
+// the destinations other than this node, whether this node is one, and
+// the message's size.
+func (s *state) admit(ev *SendMessage) (dests []stdtypes.NodeID, toSelf bool, size int, err error) {
+	if err := ev.validate(); err != nil {
+		return nil, false, 0, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	switch {
+	case !s.mc.allowed(ev.MsgDest):
+		return nil, false, 0, fmt.Errorf("%w: the module is not one of ModuleConfig.Users %q", ErrInvalidEvent, s.mc.Users)
+	case s.byName[name{ev.MsgDest, ev.MsgID}] != nil:
+		return nil, false, 0, fmt.Errorf("%w: a message with this ID is in flight", ErrInvalidEvent)
+	}
+	dests = ev.Destinations
+	if i := slices.Index(dests, s.self); i >= 0 {
+		toSelf = true
+		dests = slices.Delete(slices.Clone(dests), i, i+1)
+	} else {
+		dests = slices.Clone(dests)
+	}
+	if len(dests) == 0 {
+		return nil, toSelf, 0, nil
+	}
+	if size, err = s.size(ev.Msg); err != nil {
+		return nil, false, 0, err
+	}
+	switch {
+	case len(s.bySeq) >= s.params.MaxPendingMessages:
+		return nil, false, 0, fmt.Errorf("%w: %d messages in flight (MaxPendingMessages)", ErrFull, len(s.bySeq))
+	case s.pendingBytes+size > s.params.MaxPendingBytes:
+		return nil, false, 0, fmt.Errorf("%w: %d bytes, and %d in flight (MaxPendingBytes %d)", ErrFull, size, s.pendingBytes, s.params.MaxPendingBytes)
+	}
+	return dests, toSelf, size, nil
 }
 
 // size returns the size of msg as the codec encodes it.
