@@ -5,13 +5,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/mirframework/mir/pkg/contextstore"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/dsl"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -41,16 +44,18 @@ func (m *Module) Stats() Stats { return m.s.counters.stats(m.m.Stats()) }
 func (m *Module) ReportStats() any { return m.Stats() }
 
 // Digest returns what nodes sign for instance id with payload: the SHA-256
-// digest of a domain tag, the leader, the sequence number and the payload,
-// each framed with its length (crypto.Digest). The instance is in the
-// digest, so a signature for one instance is worth nothing in another.
+// digest of a domain tag, the leader, its incarnation, the sequence number
+// and the payload, each framed with its length (crypto.Digest). The
+// instance is in the digest, so a signature for one instance is worth
+// nothing in another, in another incarnation of the leader either.
 func Digest(id InstanceID, payload []byte) []byte {
-	var seq [8]byte
+	var inc, seq [8]byte
+	binary.BigEndian.PutUint64(inc[:], id.Incarnation)
 	binary.BigEndian.PutUint64(seq[:], id.Seq)
-	return crypto.Digest(crypto.SHA256, digestDomain, []byte(id.Leader), seq[:], payload)
+	return crypto.Digest(crypto.SHA256, digestDomain, []byte(id.Leader), inc[:], seq[:], payload)
 }
 
-var digestDomain = []byte("mir/bcb echo v1")
+var digestDomain = []byte("mir/bcb echo v2")
 
 // state is a node's state of every instance. The handlers NewModule
 // registers share it.
@@ -70,6 +75,8 @@ type state struct {
 	// The part of every node, per leader: the instances it echoes and
 	// delivers. Never iterated, only looked up.
 	leaders map[stdtypes.NodeID]*leaderState
+	// scratchID is the buffer message IDs are built in.
+	scratchID []byte
 
 	// The leader's part, for this node's own instances.
 	//
@@ -78,8 +85,9 @@ type state struct {
 	// for room in the window.
 	nextSeq, started uint64
 	queued           []*Broadcast
-	// own holds the instances this node leads and still retransmits, and
-	// ownOrder their sequence numbers, ascending.
+	// own holds the instances this node leads and has not finished (seen
+	// acknowledged by every node, or given up), and ownOrder their
+	// sequence numbers, ascending.
 	own      map[uint64]*ownInstance
 	ownOrder []uint64
 	// certified lists own instances that got a quorum of echoes in this
@@ -99,12 +107,23 @@ type state struct {
 	counters counters
 }
 
-// leaderState is what a node keeps of one leader's instances: the window
-// low..low+Window-1. Below low, every instance is finished for this node:
-// it never signs nor delivers anything there again.
+// leaderState is what a node keeps of one leader's instances, those of the
+// leader's latest incarnation the node knows: the window low..low+Window-1.
+// Below low, every instance is finished for this node: it never signs nor
+// delivers anything there again.
 type leaderState struct {
-	low   uint64
-	slots map[uint64]*slot
+	// index is the leader's position in the membership.
+	index int
+	// incarnation is the leader's latest; seen tells whether a message
+	// of the leader came (the node's own state is seen from the start).
+	incarnation uint64
+	seen        bool
+	low         uint64
+	slots       map[uint64]*slot
+	// acks are the instances whose ACK the reliablenet module may still be
+	// sending, ascending: those delivered in the window and at most
+	// Window below it (the leader has finished the ones further below).
+	acks []uint64
 }
 
 // slot is a node's state of one instance of another leader (or its own).
@@ -147,8 +166,8 @@ type ownInstance struct {
 	spare    [][]byte
 	// final is the FINAL sent, once the instance has a certificate.
 	final *FinalMsg
-	// acked[i] tells whether member i acknowledged the FINAL; acks counts
-	// them. retainTicks counts the ticks since n−f did.
+	// acked[i] tells whether member i delivered the instance (its ACK
+	// came); acks counts them. retainTicks counts the ticks since n−f did.
 	acked       []bool
 	acks        int
 	retainTicks int
@@ -179,8 +198,9 @@ type verifyCtx struct {
 	// For an ECHO: the signer and the signature.
 	from int
 	sig  []byte
-	// For a FINAL: the payload.
+	// For a FINAL: the payload and its digest.
 	payload []byte
+	digest  []byte
 }
 
 // NewModule returns the bcb module of node self. A nil logger logs
@@ -208,11 +228,13 @@ func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 	s.params.Membership = slices.Clone(params.Membership)
 	for i, id := range s.params.Membership {
 		s.index[id] = i
-		s.leaders[id] = &leaderState{slots: make(map[uint64]*slot)}
+		s.leaders[id] = &leaderState{index: i, slots: make(map[uint64]*slot)}
 		if id != self {
 			s.others = append(s.others, id)
 		}
 	}
+	own := s.leaders[self]
+	own.incarnation, own.seen = params.Incarnation, true
 	s.m = dsl.NewModule(mc.Self, dsl.WithLogger(logger))
 	s.register()
 	return &Module{m: s.m, s: s}, nil
@@ -225,7 +247,7 @@ func (s *state) register() {
 
 	// upon event <bcb, Init> do ...
 	dsl.UponInit(m, func() error {
-		dsl.EmitEvent(m, stdevents.NewTimerRepeat(s.mc.Timer, s.params.RetransmitPeriod, 0, NewTick(s.mc.Self)))
+		dsl.EmitEvent(m, stdevents.NewTimerRepeat(s.mc.Timer, s.params.TickPeriod, 0, NewTick(s.mc.Self)))
 		return nil
 	})
 
@@ -256,8 +278,10 @@ func (s *state) register() {
 	//     sentfinal := TRUE; forall q ∈ Π do trigger <al, Send | q, [FINAL, m, Σ]>
 	dsl.UponCondition(m, s.sendFinals)
 
-	// Not in the textbook, whose links are perfect: acknowledgments and
-	// retransmission, and garbage collection of finished instances.
+	// Not in the textbook, whose leaders keep every instance for ever:
+	// acknowledgments of deliveries, and garbage collection of finished
+	// instances. (The textbook's links are perfect; the reliablenet
+	// module makes ours so, retransmitting each message until it arrives.)
 	dsl.UponMessageReceived(m, s.onAck)
 	dsl.UponEvent(m, s.onTick)
 
@@ -271,6 +295,52 @@ func (s *state) register() {
 func (s *state) drop(r reason, format string, args ...any) error {
 	s.counters.inc(r)
 	return dsl.Drop(format, args...)
+}
+
+// The messages of an instance go through the reliablenet module, which
+// names each with an ID: "leader/incarnation/seq/kind", where leader is
+// the leader's index in the membership (node IDs may hold '/', indices
+// cannot), so that "leader/incarnation/" names the messages of an
+// incarnation of a leader, and nothing else.
+const (
+	kindSend  = 's'
+	kindEcho  = 'e'
+	kindFinal = 'f'
+	kindAck   = 'a'
+)
+
+// msgID returns the ID of the message of kind kind of instance seq of the
+// leader of ls.
+func (s *state) msgID(ls *leaderState, seq uint64, kind byte) reliablenet.MsgID {
+	b := s.appendPrefix(s.scratchID[:0], ls)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, '/', kind)
+	s.scratchID = b
+	return reliablenet.MsgID(b)
+}
+
+// appendPrefix appends the prefix of the IDs of ls's current incarnation.
+func (s *state) appendPrefix(b []byte, ls *leaderState) []byte {
+	b = strconv.AppendInt(b, int64(ls.index), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, ls.incarnation, 10)
+	return append(b, '/')
+}
+
+// send has the reliablenet module send msg, the message of kind kind of
+// instance seq of the leader of ls, to the destinations.
+func (s *state) send(ls *leaderState, seq uint64, kind byte, msg stdtypes.Message, to ...stdtypes.NodeID) {
+	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, s.msgID(ls, seq, kind), msg, to...))
+}
+
+// cancel has the reliablenet module stop sending a message.
+func (s *state) cancel(ls *leaderState, seq uint64, kind byte) {
+	dsl.EmitEvent(s.m, reliablenet.NewCancel(s.mc.ReliableNet, s.mc.Self, s.msgID(ls, seq, kind)))
+}
+
+// ownID returns the ID of this node's instance seq.
+func (s *state) ownID(seq uint64) InstanceID {
+	return InstanceID{Leader: s.self, Incarnation: s.params.Incarnation, Seq: seq}
 }
 
 // onBroadcast starts (or queues, while the window is full) an instance led
@@ -289,7 +359,7 @@ func (s *state) onBroadcast(b *Broadcast) error {
 	return s.startQueued()
 }
 
-// ownLow is the lowest instance the leader still retransmits.
+// ownLow is the lowest instance the leader has not finished.
 func (s *state) ownLow() uint64 {
 	if len(s.ownOrder) > 0 {
 		return s.ownOrder[0]
@@ -316,7 +386,7 @@ func (s *state) startQueued() error {
 // start sends the SEND of a new instance to the others and signs its
 // digest for this node's own echo.
 func (s *state) start(payload []byte) error {
-	id := InstanceID{Leader: s.self, Seq: s.started}
+	id := s.ownID(s.started)
 	s.started++
 	n := len(s.params.Membership)
 	inst := &ownInstance{
@@ -331,12 +401,14 @@ func (s *state) start(payload []byte) error {
 	s.own[id.Seq] = inst
 	s.ownOrder = append(s.ownOrder, id.Seq)
 	s.counters.inc(rBroadcasts)
-	dsl.SendMessage(s.m, s.mc.Net, &SendMsg{Seq: id.Seq, Low: s.ownLow(), Payload: payload}, s.others...)
+	ls := s.leaders[s.self]
+	if len(s.others) > 0 {
+		s.send(ls, id.Seq, kindSend, &SendMsg{Incarnation: id.Incarnation, Seq: id.Seq, Low: s.ownLow(), Payload: payload}, s.others...)
+	}
 
 	// The leader is a process of Π too: it echoes its own SEND, without a
 	// round trip through the network.
-	ls := s.leaders[s.self]
-	sl, ok := ls.open(id.Seq, s.params.Window)
+	sl, ok := ls.open(id.Seq)
 	if !ok || sl.digest != nil {
 		// The own window only moves past delivered instances, all of which
 		// were started before.
@@ -348,9 +420,11 @@ func (s *state) start(payload []byte) error {
 }
 
 // open returns the slot of instance seq, creating it, if seq is in the
-// window; ok is false below or above it.
-func (ls *leaderState) open(seq, window uint64) (sl *slot, ok bool) {
-	if seq < ls.low || seq-ls.low >= window {
+// window; ok is false below it. The messages that open slots come from
+// the leader, and a correct leader sends none above its window, which
+// checkLeaderMsg checks: the window moves there first.
+func (ls *leaderState) open(seq uint64) (sl *slot, ok bool) {
+	if seq < ls.low {
 		return nil, false
 	}
 	sl = ls.slots[seq]
@@ -361,15 +435,22 @@ func (ls *leaderState) open(seq, window uint64) (sl *slot, ok bool) {
 	return sl, true
 }
 
-// advance moves the window's low end to at least low, forgetting the
-// slots below it, then past every delivered slot.
-func (ls *leaderState) advance(low, window uint64) {
+// advance moves the window of ls's leader to at least low, forgetting
+// the slots below it, then past every delivered slot; and stops the
+// messages the node need not send any more: its echoes for the instances
+// it forgets undelivered, and its ACKs for those more than Window below
+// the window (the leader has finished those: see the package
+// documentation).
+func (s *state) advance(ls *leaderState, low uint64) {
+	w := s.params.Window
 	if low > ls.low {
-		if low-ls.low >= window {
-			clear(ls.slots)
+		if low-ls.low >= w {
+			s.forget(ls, slices.Sorted(maps.Keys(ls.slots)))
 		} else {
 			for seq := ls.low; seq < low; seq++ {
-				delete(ls.slots, seq)
+				if sl := ls.slots[seq]; sl != nil {
+					s.forget(ls, []uint64{seq})
+				}
 			}
 		}
 		ls.low = low
@@ -377,17 +458,41 @@ func (ls *leaderState) advance(low, window uint64) {
 	for {
 		sl := ls.slots[ls.low]
 		if sl == nil || !sl.delivered {
-			return
+			break
 		}
 		delete(ls.slots, ls.low)
 		ls.low++
+	}
+	if ls.index == s.index[s.self] {
+		return // No echoes nor ACKs to itself.
+	}
+	n := 0
+	for _, seq := range ls.acks {
+		if seq >= ls.low || ls.low-seq <= w {
+			break
+		}
+		s.cancel(ls, seq, kindAck)
+		n++
+	}
+	ls.acks = slices.Delete(ls.acks, 0, n)
+}
+
+// forget drops the slots seqs of ls, which the window leaves, with the
+// echo of each that was echoed and not delivered.
+func (s *state) forget(ls *leaderState, seqs []uint64) {
+	for _, seq := range seqs {
+		sl := ls.slots[seq]
+		delete(ls.slots, seq)
+		if sl.sig != nil && !sl.delivered && ls.index != s.index[s.self] {
+			s.cancel(ls, seq, kindEcho)
+		}
 	}
 }
 
 // checkLeaderMsg validates what SEND and FINAL have in common and moves
 // the window of leader from as the leader asks. It returns the leader's
 // state, or the error that drops the message.
-func (s *state) checkLeaderMsg(from stdtypes.NodeID, seq, low uint64, payload []byte) (*leaderState, error) {
+func (s *state) checkLeaderMsg(from stdtypes.NodeID, inc, seq, low uint64, payload []byte) (*leaderState, error) {
 	ls := s.leaders[from]
 	switch {
 	case ls == nil:
@@ -396,38 +501,44 @@ func (s *state) checkLeaderMsg(from stdtypes.NodeID, seq, low uint64, payload []
 		return nil, s.drop(rOversize, "payload of %d bytes", len(payload))
 	case low > seq:
 		return nil, s.drop(rMalformed, "Low %d above Seq %d", low, seq)
+	case seq-low >= s.params.Window:
+		return nil, s.drop(rMalformed, "Seq %d beyond the leader's window from Low %d", seq, low)
+	case ls.seen && inc < ls.incarnation:
+		return nil, s.drop(rStale, "instance %d of incarnation %d of %s; it is in incarnation %d", seq, inc, from, ls.incarnation)
+	case !ls.seen || inc > ls.incarnation:
+		s.restarted(ls, inc)
 	}
 	// The leader gave up on the instances below low: so does this node.
 	// A Byzantine leader gains nothing by lying: only its own instances
 	// are forgotten.
-	ls.advance(low, s.params.Window)
+	s.advance(ls, low)
 	return ls, nil
 }
 
-// stale answers a message about an instance this node finished with an
-// ACK, so that the leader stops retransmitting it, and drops the message.
-func (s *state) stale(leader stdtypes.NodeID, seq uint64, what string) error {
-	dsl.SendMessage(s.m, s.mc.Net, &AckMsg{Seq: seq}, leader)
-	return s.drop(rStale, "%s for finished instance %s/%d", what, leader, seq)
+// restarted starts anew with a leader's new incarnation: the instances of
+// the former are forgotten, and the messages this node sent for them
+// stopped.
+func (s *state) restarted(ls *leaderState, inc uint64) {
+	if ls.seen {
+		prefix := reliablenet.MsgID(s.appendPrefix(nil, ls))
+		dsl.EmitEvent(s.m, reliablenet.NewCancelPrefix(s.mc.ReliableNet, s.mc.Self, prefix))
+	}
+	ls.seen, ls.incarnation = true, inc
+	ls.low, ls.acks = 0, nil
+	clear(ls.slots)
 }
 
 // onSend echoes the first payload the leader proposes for an instance.
 func (s *state) onSend(from stdtypes.NodeID, msg *SendMsg) error {
-	ls, err := s.checkLeaderMsg(from, msg.Seq, msg.Low, msg.Payload)
+	ls, err := s.checkLeaderMsg(from, msg.Incarnation, msg.Seq, msg.Low, msg.Payload)
 	if err != nil {
 		return err
 	}
-	if msg.Seq < ls.low {
-		return s.stale(from, msg.Seq, "SEND")
+	sl, ok := ls.open(msg.Seq)
+	if !ok || sl.delivered {
+		return s.drop(rStale, "SEND for finished instance %s/%d", from, msg.Seq)
 	}
-	sl, ok := ls.open(msg.Seq, s.params.Window)
-	if !ok {
-		return s.drop(rOutOfWindow, "SEND for instance %d, beyond the window %d+%d", msg.Seq, ls.low, s.params.Window)
-	}
-	if sl.delivered {
-		return s.stale(from, msg.Seq, "SEND")
-	}
-	id := InstanceID{Leader: from, Seq: msg.Seq}
+	id := InstanceID{Leader: from, Incarnation: msg.Incarnation, Seq: msg.Seq}
 	digest := Digest(id, msg.Payload)
 	switch {
 	case sl.digest == nil: // sentecho = FALSE
@@ -436,12 +547,8 @@ func (s *state) onSend(from stdtypes.NodeID, msg *SendMsg) error {
 		return nil
 	case !bytes.Equal(sl.digest, digest):
 		return s.drop(rEquivocation, "SEND for %v with another payload than before", id)
-	case sl.sig != nil:
-		// A retransmission: the echo was lost, or is still on its way.
-		dsl.SendMessage(s.m, s.mc.Net, &EchoMsg{Seq: msg.Seq, Sig: sl.sig}, from)
-		return s.drop(rDuplicate, "SEND for %v again: echoed again", id)
 	}
-	return s.drop(rDuplicate, "SEND for %v again while signing", id)
+	return s.drop(rDuplicate, "SEND for %v again", id)
 }
 
 // onSigned sends the echoes the crypto module signed.
@@ -454,9 +561,10 @@ func (s *state) onSigned(res *crypto.SignResult) error {
 		return fmt.Errorf("SignResult with %d signatures for %d digests", len(res.Sigs), len(ctxs))
 	}
 	for i, c := range ctxs {
-		sl := s.leaders[c.id.Leader].slots[c.id.Seq]
+		ls := s.leaders[c.id.Leader]
+		sl := ls.slots[c.id.Seq]
 		if sl == nil || sl.sig != nil || !bytes.Equal(sl.digest, c.digest) {
-			continue // Forgotten meanwhile.
+			continue // Forgotten meanwhile (the digest names the incarnation).
 		}
 		sl.sig = res.Sigs[i]
 		if c.id.Leader == s.self {
@@ -466,7 +574,7 @@ func (s *state) onSigned(res *crypto.SignResult) error {
 			}
 			continue
 		}
-		dsl.SendMessage(s.m, s.mc.Net, &EchoMsg{Seq: c.id.Seq, Sig: sl.sig}, c.id.Leader)
+		s.send(ls, c.id.Seq, kindEcho, &EchoMsg{Incarnation: c.id.Incarnation, Seq: c.id.Seq, Sig: sl.sig}, c.id.Leader)
 	}
 	return nil
 }
@@ -480,6 +588,9 @@ func (s *state) onEcho(from stdtypes.NodeID, msg *EchoMsg) error {
 	}
 	if err := validSig(msg.Sig); err != nil {
 		return s.drop(rMalformed, "ECHO for %d: %v", msg.Seq, err)
+	}
+	if msg.Incarnation != s.params.Incarnation {
+		return s.drop(rStale, "ECHO for %d of incarnation %d; this is incarnation %d", msg.Seq, msg.Incarnation, s.params.Incarnation)
 	}
 	inst := s.own[msg.Seq]
 	switch {
@@ -507,7 +618,7 @@ func (s *state) verifyEcho(inst *ownInstance, i int, sig []byte) {
 	inst.echo[i] = echoChecking
 	inst.checking++
 	s.toVerify = append(s.toVerify, crypto.SigItem{Msg: inst.digest, Sig: sig, Signer: s.params.Membership[i]})
-	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{id: InstanceID{s.self, inst.seq}, items: 1, from: i, sig: sig})
+	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{id: s.ownID(inst.seq), items: 1, from: i, sig: sig})
 }
 
 // addEcho adds member i's verified echo to an instance this node leads;
@@ -526,14 +637,16 @@ func (s *state) addEcho(inst *ownInstance, i int, sig []byte) {
 
 // sendFinals sends the FINAL of each instance certified in this batch and
 // delivers it here: the leader built the certificate from signatures it
-// verified, so it need not send it to itself and verify it again.
+// verified, so it need not send it to itself and verify it again. The
+// FINAL replaces the SEND, which the reliablenet module stops sending.
 func (s *state) sendFinals() error {
+	ls := s.leaders[s.self]
 	for _, seq := range s.certified {
 		inst := s.own[seq]
 		if inst == nil || inst.final != nil {
 			continue
 		}
-		final := &FinalMsg{Seq: seq, Payload: inst.payload}
+		final := &FinalMsg{Incarnation: s.params.Incarnation, Seq: seq, Payload: inst.payload}
 		for i, sig := range inst.sigs {
 			if sig != nil && len(final.Sigs) < s.quorum {
 				final.Signers = append(final.Signers, s.params.Membership[i])
@@ -542,11 +655,19 @@ func (s *state) sendFinals() error {
 		}
 		inst.final = final // sentfinal := TRUE
 		final.Low = s.ownLow()
-		dsl.SendMessage(s.m, s.mc.Net, final, s.others...)
 		inst.acked[s.index[s.self]] = true
 		inst.acks = 1
-		if sl := s.leaders[s.self].slots[seq]; sl != nil {
-			s.deliver(InstanceID{s.self, seq}, sl, inst.payload)
+		if len(s.others) > 0 {
+			s.cancel(ls, seq, kindSend)
+			s.send(ls, seq, kindFinal, final, s.others...)
+		}
+		if sl := ls.slots[seq]; sl != nil {
+			s.deliver(s.ownID(seq), ls, sl, inst.payload)
+		}
+		if inst.acks == len(s.params.Membership) { // A single node.
+			if err := s.finish(inst); err != nil {
+				return err
+			}
 		}
 	}
 	s.certified = s.certified[:0]
@@ -556,28 +677,26 @@ func (s *state) sendFinals() error {
 // onFinal has the certificate of a FINAL verified, if the node has not
 // delivered the instance.
 func (s *state) onFinal(from stdtypes.NodeID, msg *FinalMsg) error {
-	ls, err := s.checkLeaderMsg(from, msg.Seq, msg.Low, msg.Payload)
+	if s.leaders[from] != nil {
+		// The certificate's form first: a bad one changes nothing.
+		if err := s.checkCertificate(msg); err != nil {
+			return s.drop(rBadCertificate, "FINAL for %s/%d: %v", from, msg.Seq, err)
+		}
+	}
+	ls, err := s.checkLeaderMsg(from, msg.Incarnation, msg.Seq, msg.Low, msg.Payload)
 	if err != nil {
 		return err
 	}
-	if err := s.checkCertificate(msg); err != nil {
-		return s.drop(rBadCertificate, "FINAL for %s/%d: %v", from, msg.Seq, err)
-	}
-	if msg.Seq < ls.low {
-		return s.stale(from, msg.Seq, "FINAL")
-	}
-	sl, ok := ls.open(msg.Seq, s.params.Window)
+	sl, ok := ls.open(msg.Seq)
 	switch {
-	case !ok:
-		return s.drop(rOutOfWindow, "FINAL for instance %d, beyond the window %d+%d", msg.Seq, ls.low, s.params.Window)
-	case sl.delivered:
-		return s.stale(from, msg.Seq, "FINAL")
+	case !ok || sl.delivered:
+		return s.drop(rStale, "FINAL for finished instance %s/%d", from, msg.Seq)
 	case sl.verifying:
 		return s.drop(rDuplicate, "FINAL for %s/%d while verifying another", from, msg.Seq)
 	case sl.badFinals >= maxBadFinals:
 		return s.drop(rBadCertificate, "FINAL for %s/%d: its leader sent %d invalid certificates for it already", from, msg.Seq, sl.badFinals)
 	}
-	id := InstanceID{Leader: from, Seq: msg.Seq}
+	id := InstanceID{Leader: from, Incarnation: msg.Incarnation, Seq: msg.Seq}
 	digest := Digest(id, msg.Payload)
 	// This node's own signature of this very digest needs no
 	// verification: it is the one it made (the bytes are compared).
@@ -590,12 +709,13 @@ func (s *state) onFinal(from stdtypes.NodeID, msg *FinalMsg) error {
 		s.toVerify = append(s.toVerify, crypto.SigItem{Msg: digest, Sig: msg.Sigs[i], Signer: signer})
 		items++
 	}
+	c := verifyCtx{final: true, id: id, items: items, payload: msg.Payload, digest: digest}
 	if items == 0 {
-		s.verifiedFinal(verifyCtx{final: true, id: id, payload: msg.Payload}, true)
+		s.verifiedFinal(c, true)
 		return nil
 	}
 	sl.verifying = true
-	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{final: true, id: id, items: items, payload: msg.Payload})
+	s.verifyCtxs = append(s.verifyCtxs, c)
 	return nil
 }
 
@@ -680,10 +800,12 @@ func (s *state) verifiedEcho(c verifyCtx, ok bool) {
 	}
 }
 
-// verifiedFinal delivers an instance whose certificate verified.
+// verifiedFinal delivers an instance whose certificate verified, and
+// acknowledges it to the leader.
 func (s *state) verifiedFinal(c verifyCtx, ok bool) {
-	sl := s.leaders[c.id.Leader].slots[c.id.Seq]
-	if sl == nil || sl.delivered {
+	ls := s.leaders[c.id.Leader]
+	sl := ls.slots[c.id.Seq]
+	if sl == nil || sl.delivered || ls.incarnation != c.id.Incarnation {
 		return // Forgotten meanwhile.
 	}
 	sl.verifying = false
@@ -694,16 +816,22 @@ func (s *state) verifiedFinal(c verifyCtx, ok bool) {
 		s.badInput(rBadCertificate, "FINAL with an invalid signature in its certificate", c.id, c.id.Leader)
 		return
 	}
-	s.deliver(c.id, sl, c.payload)
-	dsl.SendMessage(s.m, s.mc.Net, &AckMsg{Seq: c.id.Seq}, c.id.Leader)
+	echoed := sl.sig != nil
+	s.deliver(c.id, ls, sl, c.payload)
+	if echoed {
+		s.cancel(ls, c.id.Seq, kindEcho) // The leader has a certificate.
+	}
+	i, _ := slices.BinarySearch(ls.acks, c.id.Seq)
+	ls.acks = slices.Insert(ls.acks, i, c.id.Seq)
+	s.send(ls, c.id.Seq, kindAck, &AckMsg{Incarnation: c.id.Incarnation, Seq: c.id.Seq, Digest: c.digest}, c.id.Leader)
 }
 
 // deliver delivers an instance: delivered := TRUE; trigger <bcb, Deliver | s, m>.
-func (s *state) deliver(id InstanceID, sl *slot, payload []byte) {
+func (s *state) deliver(id InstanceID, ls *leaderState, sl *slot, payload []byte) {
 	sl.delivered = true
 	s.counters.inc(rDelivered)
 	dsl.EmitEvent(s.m, NewDeliver(s.mc.App, id, payload))
-	s.leaders[id.Leader].advance(0, s.params.Window)
+	s.advance(ls, 0)
 }
 
 // badInput counts and logs input found invalid by the crypto module,
@@ -716,12 +844,15 @@ func (s *state) badInput(r reason, what string, id InstanceID, from stdtypes.Nod
 	}
 }
 
-// onAck notes that a node has the instance, so that the leader stops
-// retransmitting its FINAL there.
+// onAck notes that a node delivered an instance; the leader forgets the
+// instance once every node did.
 func (s *state) onAck(from stdtypes.NodeID, msg *AckMsg) error {
 	i, ok := s.index[from]
 	if !ok {
 		return s.drop(rUnknownSender, "from %s, not a member", from)
+	}
+	if msg.Incarnation != s.params.Incarnation {
+		return s.drop(rStale, "ACK for %d of incarnation %d; this is incarnation %d", msg.Seq, msg.Incarnation, s.params.Incarnation)
 	}
 	inst := s.own[msg.Seq]
 	switch {
@@ -729,63 +860,52 @@ func (s *state) onAck(from stdtypes.NodeID, msg *AckMsg) error {
 		return s.drop(rStale, "ACK for finished instance %d", msg.Seq)
 	case inst == nil || inst.final == nil:
 		return s.drop(rUnknownInstance, "ACK for instance %d, which has no certificate", msg.Seq)
+	case !bytes.Equal(msg.Digest, inst.digest):
+		return s.drop(rBadAck, "ACK for instance %d of another payload", msg.Seq)
 	case inst.acked[i]:
 		return s.drop(rDuplicate, "second ACK for instance %d", msg.Seq)
 	}
 	inst.acked[i] = true
 	inst.acks++
+	if inst.acks == len(s.params.Membership) {
+		return s.finish(inst)
+	}
 	return nil
 }
 
-// onTick retransmits what the leader's instances still miss: the SEND to
-// nodes that did not echo, the FINAL to nodes that did not acknowledge it.
-// An instance that every node acknowledged is finished; so is one that
-// n−f nodes acknowledged RetainTicks ticks ago.
+// onTick counts the ticks of the instances n−f nodes acknowledged, and
+// gives up on those that waited RetainTicks ticks for the others.
 func (s *state) onTick(*Tick) error {
-	n := len(s.params.Membership)
-	var finished []uint64
-	low := s.ownLow()
+	var expired []*ownInstance
 	for _, seq := range s.ownOrder {
 		inst := s.own[seq]
-		if inst.final == nil {
-			if to := s.missing(inst.echo, nil); len(to) > 0 {
-				dsl.SendMessage(s.m, s.mc.Net, &SendMsg{Seq: seq, Low: low, Payload: inst.payload}, to...)
-			}
+		if inst.final == nil || inst.acks < len(s.params.Membership)-s.params.F {
 			continue
 		}
-		if inst.acks >= n-s.params.F {
-			inst.retainTicks++
+		if inst.retainTicks++; inst.retainTicks > s.params.RetainTicks {
+			expired = append(expired, inst)
 		}
-		if inst.acks == n || inst.retainTicks > s.params.RetainTicks {
-			if inst.acks < n {
-				s.counters.inc(rGaveUp)
-			}
-			finished = append(finished, seq)
-			continue
-		}
-		final := *inst.final
-		final.Low = low
-		dsl.SendMessage(s.m, s.mc.Net, &final, s.missing(nil, inst.acked)...)
 	}
-	if len(finished) > 0 {
-		for _, seq := range finished {
-			delete(s.own, seq)
+	for _, inst := range expired {
+		s.counters.inc(rGaveUp)
+		if err := s.finish(inst); err != nil {
+			return err
 		}
-		s.ownOrder = slices.DeleteFunc(s.ownOrder, func(seq uint64) bool { return s.own[seq] == nil })
-		return s.startQueued()
 	}
 	return nil
 }
 
-// missing returns the other nodes i with no echo[i], or with no acked[i].
-func (s *state) missing(echo []echoState, acked []bool) []stdtypes.NodeID {
-	var to []stdtypes.NodeID
-	for i, id := range s.params.Membership {
-		if id != s.self && ((echo != nil && echo[i] == echoNone) || (acked != nil && !acked[i])) {
-			to = append(to, id)
-		}
+// finish forgets an own instance that every node acknowledged, or that the
+// leader gives up on, has the reliablenet module stop sending its FINAL
+// (to the nodes given up on, or whose acknowledgment of the FINAL itself
+// is still on its way), and starts what waited for room in the window.
+func (s *state) finish(inst *ownInstance) error {
+	if len(s.others) > 0 {
+		s.cancel(s.leaders[s.self], inst.seq, kindFinal)
 	}
-	return to
+	delete(s.own, inst.seq)
+	s.ownOrder = slices.DeleteFunc(s.ownOrder, func(seq uint64) bool { return seq == inst.seq })
+	return s.startQueued()
 }
 
 // flushCrypto sends what the batch asked of the crypto module: one

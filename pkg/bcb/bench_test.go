@@ -16,6 +16,7 @@ import (
 	"github.com/mirframework/mir/pkg/crypto/runner"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/local"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
@@ -67,7 +68,8 @@ func (d *driver) broadcast() stdtypes.Event {
 
 // BenchmarkBCB measures instances delivered per second by 4 nodes in one
 // process: real mir.Nodes over the in-process transport (pkg/net/local,
-// which encodes every message), with real Ed25519 signatures computed by
+// which encodes every message) and reliablenet, with real Ed25519
+// signatures computed by
 // the worker-pool crypto module (pkg/crypto/runner.Pool). Each node leads
 // a quarter of the b.N instances, benchInFlight at a time; an instance
 // counts once every node has delivered it. instances/s is b.N over the
@@ -93,8 +95,12 @@ func BenchmarkBCB(b *testing.B) {
 	bcbs := make([]*bcb.Module, n)
 	for i, id := range ids {
 		params := bcb.DefaultModuleParams(ids)
-		params.RetransmitPeriod = time.Second
+		params.TickPeriod = time.Second
 		if bcbs[i], err = bcb.NewModule(id, mc, params, nil); err != nil {
+			b.Fatal(err)
+		}
+		rn, err := reliablenet.NewModule(id, rmc, bcb.ReliableNetParams(params), nil)
+		if err != nil {
 			b.Fatal(err)
 		}
 		c, err := crypto.New(keys[i], pubs)
@@ -115,8 +121,9 @@ func BenchmarkBCB(b *testing.B) {
 		drivers[i] = &driver{self: id, quota: uint64(total / n), want: total, done: make(chan struct{})}
 		mods := modules.Modules{
 			mc.Self:   bcbs[i],
+			rmc.Self:  rn,
 			mc.Crypto: pool,
-			mc.Net:    tr,
+			rmc.Net:   tr,
 			mc.Timer:  stdmodules.NewTimer(mc.Timer, nil),
 			mc.App:    drivers[i],
 		}

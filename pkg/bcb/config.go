@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -14,11 +15,12 @@ type ModuleConfig struct {
 	// Self is the bcb module's own ID: messages go to it on other nodes,
 	// and the timer and the crypto module answer to it.
 	Self stdtypes.ModuleID
-	// Net is the transport.
-	Net stdtypes.ModuleID
+	// ReliableNet sends the messages (pkg/reliablenet), and retransmits
+	// them until they arrive; Self must be one of its users.
+	ReliableNet stdtypes.ModuleID
 	// Crypto signs and verifies (pkg/crypto: NewModule or NewPool).
 	Crypto stdtypes.ModuleID
-	// Timer sends the Ticks that drive retransmission.
+	// Timer sends the Ticks that count ModuleParams.RetainTicks.
 	Timer stdtypes.ModuleID
 	// App receives the Deliver events.
 	App stdtypes.ModuleID
@@ -26,7 +28,7 @@ type ModuleConfig struct {
 
 // DefaultModuleConfig returns the module IDs the samples and tests use.
 func DefaultModuleConfig() ModuleConfig {
-	return ModuleConfig{Self: "bcb", Net: "net", Crypto: "crypto", Timer: "timer", App: "app"}
+	return ModuleConfig{Self: "bcb", ReliableNet: "reliablenet", Crypto: "crypto", Timer: "timer", App: "app"}
 }
 
 // Validate reports whether every ID is a valid module ID.
@@ -35,7 +37,7 @@ func (mc ModuleConfig) Validate() error {
 	for _, m := range []struct {
 		name string
 		id   stdtypes.ModuleID
-	}{{"Self", mc.Self}, {"Net", mc.Net}, {"Crypto", mc.Crypto}, {"Timer", mc.Timer}, {"App", mc.App}} {
+	}{{"Self", mc.Self}, {"ReliableNet", mc.ReliableNet}, {"Crypto", mc.Crypto}, {"Timer", mc.Timer}, {"App", mc.App}} {
 		if err := m.id.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("ModuleConfig.%s: %w", m.name, err))
 		}
@@ -48,6 +50,16 @@ type ModuleParams struct {
 	// Membership lists the nodes, this one included, each once. Its order
 	// is the order of signers in certificates.
 	Membership []stdtypes.NodeID
+	// Incarnation tells this run of the node from its earlier ones: the
+	// instances the node leads are (node, Incarnation, 0), (node,
+	// Incarnation, 1), ..., so that a leader that restarts, and numbers
+	// its broadcasts from 0 again, starts instances no node has seen. The
+	// deployment chooses it at start-up, higher at every start of the node
+	// (a counter kept on disk, or the start time in nanoseconds), and
+	// gives the reliablenet module the same: the protocol stays
+	// deterministic. The other nodes take a leader's highest incarnation
+	// for the current one, and ignore the instances of earlier ones.
+	Incarnation uint64
 	// F is the number of Byzantine nodes tolerated: len(Membership) must
 	// be at least 3F+1.
 	F int
@@ -66,21 +78,25 @@ type ModuleParams struct {
 	// than instances finish, for long: the module fails (stops the node)
 	// rather than grow without bound.
 	MaxQueuedBroadcasts int
-	// RetransmitPeriod is the time between two retransmissions of what has
-	// not been acknowledged: the leader's SEND to nodes that did not echo,
-	// its FINAL to nodes that did not acknowledge it.
-	RetransmitPeriod time.Duration
-	// RetainTicks bounds how long the leader keeps retransmitting an
-	// instance's FINAL once n−f nodes acknowledged it: after RetainTicks
-	// retransmission periods more, it gives up on the others (crashed,
-	// or cut off for that long) so that its memory and window move on.
-	// Consistent broadcast promises no more: a correct node that misses an
-	// instance for that long may never deliver it.
+	// TickPeriod is the period of the Ticks that count RetainTicks.
+	TickPeriod time.Duration
+	// RetainTicks bounds how long the leader keeps an instance once n−f
+	// nodes acknowledged it: after RetainTicks ticks more, it gives up on
+	// the others (crashed, or cut off for that long), and has the
+	// reliablenet module stop sending them the FINAL, so that its memory
+	// and window move on. Consistent broadcast promises no more: a correct
+	// node that misses an instance for that long may never deliver it.
 	RetainTicks int
 }
 
+// maxPayloadBytes bounds MaxPayloadBytes: no transport carries a larger
+// message (TCP's frames stop at 4 MiB by default), and sizes computed
+// from it must not overflow.
+const maxPayloadBytes = 1 << 30
+
 // DefaultModuleParams returns parameters for the given membership, with the
-// largest F it tolerates, (n−1)/3.
+// largest F it tolerates, (n−1)/3, and incarnation 0: a deployment whose
+// nodes may restart sets Incarnation.
 func DefaultModuleParams(membership []stdtypes.NodeID) ModuleParams {
 	return ModuleParams{
 		Membership:          slices.Clone(membership),
@@ -88,7 +104,7 @@ func DefaultModuleParams(membership []stdtypes.NodeID) ModuleParams {
 		MaxPayloadBytes:     1 << 20,
 		Window:              1024,
 		MaxQueuedBroadcasts: 1 << 16,
-		RetransmitPeriod:    200 * time.Millisecond,
+		TickPeriod:          200 * time.Millisecond,
 		RetainTicks:         50,
 	}
 }
@@ -108,8 +124,8 @@ func (p ModuleParams) Validate() error {
 		}
 		seen[id] = true
 	}
-	if p.MaxPayloadBytes < 0 {
-		errs = append(errs, fmt.Errorf("MaxPayloadBytes is %d; it must not be negative", p.MaxPayloadBytes))
+	if p.MaxPayloadBytes < 0 || p.MaxPayloadBytes > maxPayloadBytes {
+		errs = append(errs, fmt.Errorf("MaxPayloadBytes is %d; it must be between 0 and %d", p.MaxPayloadBytes, maxPayloadBytes))
 	}
 	if p.Window < 1 || p.Window > 1<<20 {
 		errs = append(errs, fmt.Errorf("the window is %d; it must be between 1 and 2^20", p.Window))
@@ -117,8 +133,8 @@ func (p ModuleParams) Validate() error {
 	if p.MaxQueuedBroadcasts < 0 {
 		errs = append(errs, fmt.Errorf("MaxQueuedBroadcasts is %d; it must not be negative", p.MaxQueuedBroadcasts))
 	}
-	if p.RetransmitPeriod <= 0 {
-		errs = append(errs, fmt.Errorf("RetransmitPeriod is %v; it must be positive", p.RetransmitPeriod))
+	if p.TickPeriod <= 0 {
+		errs = append(errs, fmt.Errorf("TickPeriod is %v; it must be positive", p.TickPeriod))
 	}
 	if p.RetainTicks < 0 {
 		errs = append(errs, fmt.Errorf("RetainTicks is %d; it must not be negative", p.RetainTicks))
@@ -131,3 +147,34 @@ func (p ModuleParams) Validate() error {
 // correct node, which signs only one digest per instance: that is why no
 // two certificates of one instance certify different payloads.
 func (p ModuleParams) Quorum() int { return (len(p.Membership) + p.F + 2) / 2 }
+
+// ReliableNetParams returns the parameters of the reliablenet module that
+// sends the bcb module's messages: the defaults, with the bcb module's
+// incarnation, room for everything it can have in flight, and
+// retransmissions frequent enough that a node that comes back within
+// RetainTicks gets a few before the leader gives up on it (the wait
+// between two is at most an eighth of RetainTicks ticks).
+//
+// Each instance has one message of its leader in flight, the SEND or the
+// FINAL, and two of each other node, its ECHO and its ACK; a node keeps
+// the ACKs of at most 2·Window instances of each leader (see the package
+// documentation), so in all, Window·(3n−2) messages.
+func ReliableNetParams(p ModuleParams) reliablenet.ModuleParams {
+	rp := reliablenet.DefaultModuleParams(p.Incarnation)
+	retainTicks := time.Duration(p.RetainTicks) * p.TickPeriod / rp.TickPeriod
+	rp.MaxBackoffTicks = max(rp.MinBackoffTicks, min(rp.MaxBackoffTicks, int(retainTicks/8)))
+	n := len(p.Membership)
+	maxID := 0
+	for _, id := range p.Membership {
+		maxID = max(maxID, len(id))
+	}
+	// Bounds on the encodings, generous: field names, tags and lengths
+	// cost tens of bytes per message and per signature.
+	const overhead = 256
+	final := p.MaxPayloadBytes + n*(MaxSignatureBytes+maxID+overhead) + overhead
+	small := MaxSignatureBytes + 32 + overhead // An ECHO or an ACK.
+	messages := int(p.Window) * (3*n - 2)
+	rp.MaxPendingMessages = max(rp.MaxPendingMessages, messages)
+	rp.MaxPendingBytes = max(rp.MaxPendingBytes, int(p.Window)*(final+3*(n-1)*small))
+	return rp
+}

@@ -7,7 +7,8 @@
 //
 // # Properties
 //
-// For each instance (InstanceID: the leader and its sequence number):
+// For each instance (InstanceID: the leader, its incarnation and a
+// sequence number):
 //
 //   - Consistency: no two correct nodes deliver different payloads.
 //   - Integrity: a node delivers at most once; if the leader is correct,
@@ -42,8 +43,12 @@
 //
 // What differs, and why:
 //
-//   - Nodes sign the instance's Digest (leader, sequence number, payload)
-//     rather than m itself, and ECHO carries no m: the leader knows it.
+//   - Nodes sign the instance's Digest (leader, incarnation, sequence
+//     number, payload) rather than m itself, and ECHO carries no m: the
+//     leader knows it.
+//   - The links are not perfect, but the reliablenet module
+//     (pkg/reliablenet) makes them so: it sends each message until the
+//     destination has it, so the handlers send each message once.
 //   - sign and verifysig are requests to the crypto module (pkg/crypto),
 //     answered by SignResult and VerifyResult events, so that the same
 //     code runs with the synchronous module in simulation and with the
@@ -70,31 +75,52 @@
 //
 // Every message is validated before it changes anything, and dropped,
 // counted (Stats) and logged at LevelDebug when invalid: a sender outside
-// the membership, a payload above MaxPayloadBytes, an instance outside the
-// window, a second ECHO or a second SEND with another payload, a
+// the membership, a payload above MaxPayloadBytes, an instance beyond the
+// leader's window, a second ECHO or a second SEND with another payload, a
 // signature of impossible length or that does not verify, a certificate
-// with too few, repeated or unknown signers or a bad signature. The leader
-// of an instance is never read from a message: it is the sender of SEND
-// and FINAL and the receiver of ECHO and ACK. Verifying a certificate is
+// with too few, repeated or unknown signers or a bad signature, an ACK of
+// another payload. The leader of an instance is never read from a
+// message: it is the sender of SEND and FINAL and the receiver of ECHO
+// and ACK. Verifying a certificate is
 // the costly check, so a node verifies at most three invalid certificates
 // per instance: only the leader sends FINALs, and a correct leader never
 // sends an invalid one; after that the leader's FINALs for the instance
 // are dropped unverified.
 //
+// # Restarts
+//
+// A node that restarts has lost its state, and numbers its broadcasts from
+// 0 again. So that its new instances are not taken for those it led
+// before, an instance is named by the leader's incarnation too
+// (ModuleParams.Incarnation, higher at every start), and so is every
+// message: a node takes a leader's highest incarnation for the current
+// one, forgets the instances of the earlier ones, and drops their
+// messages as stale. An ACK names the instance and the digest of what it
+// acknowledges, and the leader counts only those of its incarnation and
+// payload: an acknowledgment of the former incarnation still on its way
+// counts for nothing.
+//
 // # Losses and memory
 //
-// The textbook assumes perfect links; transports lose messages. So each
-// node acknowledges a FINAL (ACK) and the leader retransmits, every
-// RetransmitPeriod, its SEND to the nodes that did not echo and its FINAL
-// to those that did not acknowledge. A node keeps, of each leader, a
-// window of Window instances, from the oldest it has not finished; it
-// forgets an instance once it has delivered it and all before it, and the
-// leader forgets one once every node acknowledged it. A crashed node never
-// acknowledges: so the leader also gives up RetainTicks periods after
-// n−f nodes acknowledged, and tells the others (SendMsg.Low), which then
-// forget that instance too. Memory is therefore bounded by the window, per
-// leader, whatever the Byzantine nodes send; the price is that a correct
-// node cut off for longer than RetainTicks periods may miss instances.
+// The textbook assumes perfect links; transports lose messages. The
+// reliablenet module retransmits each message until its destination has
+// it: the SEND until the FINAL replaces it, the FINAL, the ECHO until the
+// node delivers the instance, the ACK. Each node acknowledges its delivery
+// of an instance to the leader (ACK), and the leader forgets an instance
+// once every node did. A node keeps, of each leader, a window of Window
+// instances, from the oldest it has not finished; it forgets an instance
+// once it has delivered it and all before it, and stops the ACK of an
+// instance once its window is Window beyond it (the leader, whose own
+// instances are within Window of the oldest it has not finished, has
+// finished that one). A crashed node never acknowledges: so the leader
+// also gives up RetainTicks ticks after n−f nodes acknowledged, stops
+// sending that FINAL, and tells the others (SendMsg.Low), which then
+// forget that instance too. Memory is therefore bounded by the window,
+// per leader, whatever the Byzantine nodes send, here and in the
+// reliablenet module (ReliableNetParams sizes it); the price is that a
+// correct node cut off for longer than RetainTicks ticks may miss
+// instances, and so may one that crashes after its reliablenet module
+// took a FINAL and before it delivered it.
 //
 // # Determinism
 //

@@ -22,17 +22,22 @@ var (
 )
 
 // InstanceID names one instance of the broadcast: the Seq-th broadcast of
-// node Leader. Every node can lead instances of its own.
+// node Leader in its incarnation Incarnation (ModuleParams.Incarnation).
+// Every node can lead instances of its own; a node that restarts numbers
+// its broadcasts from 0 again, in a new incarnation.
 type InstanceID struct {
-	Leader stdtypes.NodeID
-	Seq    uint64
+	Leader      stdtypes.NodeID
+	Incarnation uint64
+	Seq         uint64
 }
 
-// String returns "leader/seq".
-func (id InstanceID) String() string { return string(id.Leader) + "/" + strconv.FormatUint(id.Seq, 10) }
+// String returns "leader/incarnation/seq".
+func (id InstanceID) String() string {
+	return string(id.Leader) + "/" + strconv.FormatUint(id.Incarnation, 10) + "/" + strconv.FormatUint(id.Seq, 10)
+}
 
 // Broadcast asks the module (on the leader's node) to broadcast Payload as
-// instance (this node, Seq). A node's broadcasts are numbered 0, 1, 2, ...
+// instance (this node, its incarnation, Seq). A node's broadcasts are numbered 0, 1, 2, ...
 // without gaps: Seq must be the number of Broadcasts the module has had
 // before. Anything else is a bug of the local caller and stops the node.
 type Broadcast struct {
@@ -61,7 +66,8 @@ func NewDeliver(dest stdtypes.ModuleID, id InstanceID, payload []byte) *Deliver 
 	return &Deliver{Header: stdtypes.NewHeader(dest), ID: id, Payload: payload}
 }
 
-// Tick is the timer's reminder to retransmit (ModuleParams.RetransmitPeriod).
+// Tick is the timer's tick (ModuleParams.TickPeriod), which counts
+// ModuleParams.RetainTicks.
 type Tick struct {
 	stdtypes.Header
 }
@@ -72,15 +78,18 @@ func NewTick(dest stdtypes.ModuleID) *Tick { return &Tick{Header: stdtypes.NewHe
 // The messages. The leader of an instance is never written in a message:
 // it is the sender of a SendMsg or a FinalMsg and the receiver of an
 // EchoMsg or an AckMsg, as the transport authenticates them, so no message
-// can name a leader other than the one it comes from or goes to.
+// can name a leader other than the one it comes from or goes to. Each
+// names the leader's incarnation and the sequence number.
 
 // SendMsg is the textbook's [SEND, m]: the leader proposes Payload for its
-// instance Seq.
+// instance (Incarnation, Seq).
 type SendMsg struct {
 	stdtypes.MessageBase
-	Seq uint64
-	// Low is the lowest instance the leader still retransmits: it has
-	// given up on the ones below, and receivers may forget them too.
+	Incarnation uint64
+	Seq         uint64
+	// Low is the lowest instance the leader has not finished: it has
+	// given up on the ones below it did not see delivered everywhere, and
+	// receivers may forget them too. Seq is less than Low+Window.
 	Low     uint64
 	Payload []byte
 }
@@ -89,8 +98,9 @@ type SendMsg struct {
 // m: Sig is the sender's signature of the instance's digest (Digest).
 type EchoMsg struct {
 	stdtypes.MessageBase
-	Seq uint64
-	Sig []byte
+	Incarnation uint64
+	Seq         uint64
+	Sig         []byte
 }
 
 // FinalMsg is the textbook's [FINAL, m, Σ]: the payload and a certificate,
@@ -98,19 +108,23 @@ type EchoMsg struct {
 // than (n+f)/2 distinct nodes.
 type FinalMsg struct {
 	stdtypes.MessageBase
-	Seq     uint64
-	Low     uint64 // As in SendMsg.
-	Payload []byte
-	Signers []stdtypes.NodeID
-	Sigs    [][]byte
+	Incarnation uint64
+	Seq         uint64
+	Low         uint64 // As in SendMsg.
+	Payload     []byte
+	Signers     []stdtypes.NodeID
+	Sigs        [][]byte
 }
 
-// AckMsg tells the leader that the sender delivered instance Seq (or will
-// never deliver it), so the leader stops retransmitting it to the sender.
-// It is not in the textbook, whose links are perfect; ours lose messages.
+// AckMsg tells the leader that the sender delivered instance
+// (Incarnation, Seq), with the payload whose Digest it names, so that the
+// leader can forget the instance once every node has it. It is not in the
+// textbook: a leader there keeps every instance for ever.
 type AckMsg struct {
 	stdtypes.MessageBase
-	Seq uint64
+	Incarnation uint64
+	Seq         uint64
+	Digest      []byte
 }
 
 // MaxSignatureBytes bounds a signature in a message: an Ed25519 signature

@@ -9,13 +9,15 @@ import (
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/deploytest"
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdtypes"
 )
 
 // Example runs four nodes in a simulation: node 0 broadcasts two
 // payloads, and every node delivers both. Each node has the bcb module,
-// the synchronous crypto module and an application module (a null one
-// here) to receive the Deliver events.
+// the reliablenet module that carries its messages, the synchronous
+// crypto module and an application module (a null one here) to receive
+// the Deliver events.
 func Example() {
 	ids := []stdtypes.NodeID{"0", "1", "2", "3"}
 	pubs := map[stdtypes.NodeID]crypto.PublicKey{}
@@ -30,8 +32,17 @@ func Example() {
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: ids,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			mc := bcb.ModuleConfig{Self: "bcb", Net: info.Transport, Crypto: "crypto", Timer: info.Timer, App: "app"}
-			m, err := bcb.NewModule(info.ID, mc, bcb.DefaultModuleParams(info.Membership), nil)
+			mc := bcb.ModuleConfig{Self: "bcb", ReliableNet: "reliablenet", Crypto: "crypto", Timer: info.Timer, App: "app"}
+			params := bcb.DefaultModuleParams(info.Membership)
+			// Higher at every start of the node: the simulation counts
+			// them; a real deployment may take the start time.
+			params.Incarnation = uint64(info.Incarnation)
+			m, err := bcb.NewModule(info.ID, mc, params, nil)
+			if err != nil {
+				return nil, err
+			}
+			rmc := reliablenet.ModuleConfig{Self: "reliablenet", Net: info.Transport, Timer: info.Timer, Users: []stdtypes.ModuleID{"bcb"}}
+			rn, err := reliablenet.NewModule(info.ID, rmc, bcb.ReliableNetParams(params), nil)
 			if err != nil {
 				return nil, err
 			}
@@ -43,7 +54,7 @@ func Example() {
 			if err != nil {
 				return nil, err
 			}
-			return modules.Modules{"bcb": m, "crypto": cm, "app": modules.NullPassive{}}, nil
+			return modules.Modules{"bcb": m, "reliablenet": rn, "crypto": cm, "app": modules.NullPassive{}}, nil
 		},
 	}, deploytest.SimOptions{Seed: 1})
 	if err != nil {
@@ -70,8 +81,8 @@ func Example() {
 		fmt.Println("node", id, "delivered", got)
 	}
 	// Output:
-	// node 0 delivered [0/0=hello 0/1=world]
-	// node 1 delivered [0/0=hello 0/1=world]
-	// node 2 delivered [0/0=hello 0/1=world]
-	// node 3 delivered [0/0=hello 0/1=world]
+	// node 0 delivered [0/1/0=hello 0/1/1=world]
+	// node 1 delivered [0/1/0=hello 0/1/1=world]
+	// node 2 delivered [0/1/0=hello 0/1/1=world]
+	// node 3 delivered [0/1/0=hello 0/1/1=world]
 }

@@ -22,7 +22,8 @@ func FuzzReceive(f *testing.F) {
 		&bcb.EchoMsg{Seq: 0, Sig: make([]byte, 64)},
 		certificate(f, 4, id, []byte("a"), 0, 2, 3),
 		certificate(f, 4, id, []byte("a"), 0, 0, 3),
-		&bcb.AckMsg{Seq: 0},
+		&bcb.AckMsg{Seq: 0, Digest: bcb.Digest(id, []byte("mine"))},
+		&bcb.SendMsg{Incarnation: 1, Seq: 1, Payload: []byte("c")},
 	} {
 		data, err := codec.EncodeMessage(msg)
 		if err != nil {

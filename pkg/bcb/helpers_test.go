@@ -7,11 +7,16 @@ import (
 	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/crypto/runner"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
-var mc = bcb.DefaultModuleConfig()
+var (
+	mc  = bcb.DefaultModuleConfig()
+	rmc = reliablenet.DefaultModuleConfig(mc.Self)
+)
 
 func nodeIDs(n int) []stdtypes.NodeID {
 	ids := make([]stdtypes.NodeID, n)
@@ -65,7 +70,7 @@ func sign(t testing.TB, n, i int, id bcb.InstanceID, payload []byte) []byte {
 // nodes.
 func certificate(t testing.TB, n int, id bcb.InstanceID, payload []byte, signers ...int) *bcb.FinalMsg {
 	t.Helper()
-	msg := &bcb.FinalMsg{Seq: id.Seq, Payload: payload}
+	msg := &bcb.FinalMsg{Incarnation: id.Incarnation, Seq: id.Seq, Payload: payload}
 	for _, i := range signers {
 		msg.Signers = append(msg.Signers, stdtypes.NewNodeIDFromInt(i))
 		msg.Sigs = append(msg.Sigs, sign(t, n, i, id, payload))
@@ -73,13 +78,16 @@ func certificate(t testing.TB, n int, id bcb.InstanceID, payload []byte, signers
 	return msg
 }
 
-// testNode is one node of a cluster: its bcb module and its synchronous
-// crypto module.
+// testNode is one node of a cluster: its bcb module, its reliablenet
+// module and its synchronous crypto module.
 type testNode struct {
 	id        stdtypes.NodeID
 	bcb       *bcb.Module
+	rnet      *reliablenet.Module
 	crypto    *runner.Sync
 	delivered []*bcb.Deliver
+	// maxOwn is the most instances the node led at once.
+	maxOwn int
 }
 
 // envelope is an event on its way to a node.
@@ -88,16 +96,18 @@ type envelope struct {
 	ev stdtypes.Event
 }
 
-// cluster runs n nodes' bcb modules by hand, in one goroutine, without a
-// simulation: events go one at a time, in FIFO order, and tests may drop
-// or rewrite messages in flight (filter).
+// cluster runs n nodes' bcb and reliablenet modules by hand, in one
+// goroutine, without a simulation: events go one at a time, in FIFO order,
+// and tests may drop or rewrite messages in flight (filter, which sees the
+// bcb messages, and the reliablenet module's acknowledgments).
 type cluster struct {
 	t      testing.TB
 	ids    []stdtypes.NodeID
 	nodes  map[stdtypes.NodeID]*testNode
 	queue  []envelope
 	filter func(from, to stdtypes.NodeID, msg stdtypes.Message) stdtypes.Message
-	// sent counts messages by type.
+	// sent counts the bcb module's messages by type, once each, however
+	// often the reliablenet module sends them.
 	sent map[string]int
 }
 
@@ -113,12 +123,18 @@ func newCluster(t testing.TB, n int, tweak func(*bcb.ModuleParams)) *cluster {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rp := bcb.ReliableNetParams(params)
+		rp.MinBackoffTicks, rp.MaxBackoffTicks = 1, 4
+		rn, err := reliablenet.NewModule(id, rmc, rp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		cm, err := crypto.NewModule(nodeCrypto(t, n, i))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.nodes[id] = &testNode{id: id, bcb: m, crypto: cm}
-		c.push(id, stdevents.NewInit(mc.Self))
+		c.nodes[id] = &testNode{id: id, bcb: m, rnet: rn, crypto: cm}
+		c.push(id, stdevents.NewInit(mc.Self), stdevents.NewInit(rmc.Self))
 	}
 	c.run()
 	return c
@@ -143,13 +159,21 @@ func (c *cluster) run() {
 	}
 }
 
-// apply hands ev to node to's bcb module and routes its output.
+// apply hands ev to the module of node to it is for, and routes its
+// output.
 func (c *cluster) apply(to stdtypes.NodeID, ev stdtypes.Event) {
 	c.t.Helper()
 	node := c.nodes[to]
-	out, err := node.bcb.ApplyEvents(stdtypes.ListOf(ev))
+	var m modules.PassiveModule = node.bcb
+	if ev.Dest() == rmc.Self {
+		m = node.rnet
+	}
+	out, err := m.ApplyEvents(stdtypes.ListOf(ev))
 	if err != nil {
 		c.t.Fatalf("node %s: %v", to, err)
+	}
+	if own, _, _, _ := node.bcb.Sizes(); own > node.maxOwn {
+		node.maxOwn = own
 	}
 	c.route(node, out)
 }
@@ -159,16 +183,12 @@ func (c *cluster) route(node *testNode, out *stdtypes.EventList) {
 	for _, ev := range out.Slice() {
 		switch ev := ev.(type) {
 		case *stdevents.SendMessage:
+			c.transmit(node, ev)
+		case *reliablenet.SendMessage:
 			c.sent[fmt.Sprintf("%T", ev.Msg)]++
-			for _, dest := range ev.Destinations {
-				msg := ev.Msg
-				if c.filter != nil {
-					if msg = c.filter(node.id, dest, msg); msg == nil {
-						continue
-					}
-				}
-				c.push(dest, stdevents.NewMessageReceived(ev.MsgDest, node.id, msg))
-			}
+			c.push(node.id, ev)
+		case *reliablenet.Cancel, *reliablenet.CancelPrefix, *stdevents.MessageReceived:
+			c.push(node.id, ev)
 		case *crypto.SignRequest, *crypto.VerifyRequest:
 			res, err := node.crypto.ApplyEvents(stdtypes.ListOf(ev))
 			if err != nil {
@@ -184,10 +204,33 @@ func (c *cluster) route(node *testNode, out *stdtypes.EventList) {
 	}
 }
 
-// tick hands every node a retransmission tick.
+// transmit hands a message of a reliablenet module to the destinations,
+// through the filter.
+func (c *cluster) transmit(node *testNode, ev *stdevents.SendMessage) {
+	for _, dest := range ev.Destinations {
+		msg := ev.Msg
+		if c.filter != nil {
+			data, isData := msg.(*reliablenet.DataMsg)
+			if isData {
+				msg = data.Msg
+			}
+			if msg = c.filter(node.id, dest, msg); msg == nil {
+				continue
+			}
+			if isData {
+				copied := *data
+				copied.Msg = msg
+				msg = &copied
+			}
+		}
+		c.push(dest, stdevents.NewMessageReceived(ev.MsgDest, node.id, msg))
+	}
+}
+
+// tick hands every node's modules a tick.
 func (c *cluster) tick() {
 	for _, id := range c.ids {
-		c.push(id, bcb.NewTick(mc.Self))
+		c.push(id, bcb.NewTick(mc.Self), reliablenet.NewTick(rmc.Self))
 	}
 	c.run()
 }

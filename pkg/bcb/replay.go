@@ -55,7 +55,7 @@ func buildForReplay(node stdtypes.NodeID, params []byte) (modules.Modules, error
 		return nil, err
 	}
 	mods := modules.Modules{p.Config.Self: m}
-	for _, id := range []stdtypes.ModuleID{p.Config.Net, p.Config.Crypto, p.Config.Timer, p.Config.App} {
+	for _, id := range []stdtypes.ModuleID{p.Config.ReliableNet, p.Config.Crypto, p.Config.Timer, p.Config.App} {
 		mods[id] = modules.NullActive{}
 	}
 	return mods, nil

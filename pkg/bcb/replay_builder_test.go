@@ -28,7 +28,7 @@ func TestReplayBuilder(t *testing.T) {
 	if _, ok := mods[cfg.Self].(*bcb.Module); !ok {
 		t.Errorf("module %s is %T", cfg.Self, mods[cfg.Self])
 	}
-	for _, id := range []string{string(cfg.Net), string(cfg.Crypto), string(cfg.Timer), string(cfg.App)} {
+	for _, id := range []string{string(cfg.ReliableNet), string(cfg.Crypto), string(cfg.Timer), string(cfg.App)} {
 		if _, ok := mods[stdtypes.ModuleID(id)].(modules.NullActive); !ok {
 			t.Errorf("module %s is %T, want a null active module", id, mods[stdtypes.ModuleID(id)])
 		}

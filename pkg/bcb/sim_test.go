@@ -14,6 +14,7 @@ import (
 	"github.com/mirframework/mir/pkg/deploytest"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -73,6 +74,23 @@ func payloadOf(leader stdtypes.NodeID, seq uint64) []byte {
 	return fmt.Appendf(nil, "payload %d of node %s", seq, leader)
 }
 
+// inData applies fn to the bcb message a reliablenet DataMsg carries, and
+// returns the DataMsg with what fn returns; other messages (the
+// reliablenet module's acknowledgments) pass as they are.
+func inData(msg stdtypes.Message, fn func(stdtypes.Message) stdtypes.Message) stdtypes.Message {
+	data, ok := msg.(*reliablenet.DataMsg)
+	if !ok {
+		return msg
+	}
+	inner := fn(data.Msg)
+	if inner == data.Msg {
+		return msg
+	}
+	copied := *data
+	copied.Msg = inner
+	return &copied
+}
+
 // equivocate makes a leader tell different nodes different payloads, in
 // its SENDs and its FINALs (whose certificates then do not match).
 func equivocate() sim.Adversary {
@@ -80,53 +98,82 @@ func equivocate() sim.Adversary {
 		if version == 0 {
 			return msg
 		}
-		switch m := msg.(type) {
-		case *bcb.SendMsg:
-			forged := *m
-			forged.Payload = append(slices.Clip(m.Payload), " (forged)"...)
-			return &forged
-		case *bcb.FinalMsg:
-			forged := *m
-			forged.Payload = append(slices.Clip(m.Payload), " (forged)"...)
-			return &forged
-		}
-		return msg
+		return inData(msg, equivocation)
 	})
+}
+
+func equivocation(msg stdtypes.Message) stdtypes.Message {
+	switch m := msg.(type) {
+	case *bcb.SendMsg:
+		forged := *m
+		forged.Payload = append(slices.Clip(m.Payload), " (forged)"...)
+		return &forged
+	case *bcb.FinalMsg:
+		forged := *m
+		forged.Payload = append(slices.Clip(m.Payload), " (forged)"...)
+		return &forged
+	}
+	return msg
 }
 
 // forge makes a node send bad signatures in its ECHOs and bad certificates
 // in its FINALs: a flipped bit, a repeated signer, a signer too few, a
 // signature of another payload; and lie in ACKs.
 func forge() sim.Adversary {
-	return sim.Rewrite(func(o sim.Outgoing, r *rand.Rand) stdtypes.Message {
-		switch m := o.Msg.(type) {
-		case *bcb.EchoMsg:
-			forged := *m
-			forged.Sig = flipBit(m.Sig, r)
-			return &forged
-		case *bcb.FinalMsg:
-			forged := *m
-			forged.Signers = slices.Clone(m.Signers)
-			forged.Sigs = slices.Clone(m.Sigs)
-			switch r.IntN(4) {
-			case 0:
-				forged.Sigs[1] = flipBit(m.Sigs[1], r)
-			case 1:
-				forged.Signers[1], forged.Sigs[1] = forged.Signers[0], forged.Sigs[0]
-			case 2:
-				forged.Signers, forged.Sigs = forged.Signers[1:], forged.Sigs[1:]
-			case 3:
-				forged.Payload = []byte("not what they signed")
-			}
-			return &forged
-		case *bcb.SendMsg:
-			// Acks for instances of the destination it never delivered.
-			if r.IntN(2) == 0 {
-				return &bcb.AckMsg{Seq: m.Seq + uint64(r.IntN(3))}
-			}
+	return sim.AdversaryFunc(func(dst []sim.Outgoing, o sim.Outgoing, r *rand.Rand) []sim.Outgoing {
+		lie := o
+		lie.Msg = inData(o.Msg, func(msg stdtypes.Message) stdtypes.Message { return forgery(o.To, msg, r) })
+		if _, ok := o.Msg.(*reliablenet.DataMsg); ok && inner(lie.Msg) == inner(o.Msg) {
+			return append(dst, o)
 		}
-		return o.Msg
+		if _, isSend := inner(o.Msg).(*bcb.SendMsg); isSend {
+			dst = append(dst, o) // The lying ACK comes with the SEND.
+		}
+		return append(dst, lie)
 	})
+}
+
+// inner returns the message a DataMsg carries, or msg.
+func inner(msg stdtypes.Message) stdtypes.Message {
+	if data, ok := msg.(*reliablenet.DataMsg); ok {
+		return data.Msg
+	}
+	return msg
+}
+
+func forgery(to stdtypes.NodeID, msg stdtypes.Message, r *rand.Rand) stdtypes.Message {
+	switch m := msg.(type) {
+	case *bcb.EchoMsg:
+		forged := *m
+		forged.Sig = flipBit(m.Sig, r)
+		return &forged
+	case *bcb.FinalMsg:
+		forged := *m
+		forged.Signers = slices.Clone(m.Signers)
+		forged.Sigs = slices.Clone(m.Sigs)
+		switch r.IntN(4) {
+		case 0:
+			forged.Sigs[1] = flipBit(m.Sigs[1], r)
+		case 1:
+			forged.Signers[1], forged.Sigs[1] = forged.Signers[0], forged.Sigs[0]
+		case 2:
+			forged.Signers, forged.Sigs = forged.Signers[1:], forged.Sigs[1:]
+		case 3:
+			forged.Payload = []byte("not what they signed")
+		}
+		return &forged
+	case *bcb.SendMsg:
+		// Acks for instances of the destination it never delivered, of
+		// the payload the destination broadcast or of another.
+		id := bcb.InstanceID{Leader: to, Incarnation: 1, Seq: m.Seq + uint64(r.IntN(3))}
+		switch r.IntN(3) {
+		case 0:
+			return &bcb.AckMsg{Incarnation: id.Incarnation, Seq: id.Seq, Digest: bcb.Digest(id, payloadOf(to, id.Seq))}
+		case 1:
+			return &bcb.AckMsg{Incarnation: id.Incarnation, Seq: id.Seq, Digest: bcb.Digest(id, []byte("never broadcast"))}
+		}
+	}
+	return msg
 }
 
 func flipBit(b []byte, r *rand.Rand) []byte {
@@ -147,11 +194,21 @@ func simConfig(t testing.TB, n int, built map[stdtypes.NodeID]*bcb.Module) deplo
 		Nodes: nodeIDs(n),
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
 			params := bcb.DefaultModuleParams(info.Membership)
-			params.RetransmitPeriod = 50 * time.Millisecond
+			params.Incarnation = uint64(info.Incarnation)
+			params.TickPeriod = 50 * time.Millisecond
 			params.RetainTicks = 10
 			params.Window = 4
-			cfg := bcb.ModuleConfig{Self: mc.Self, Net: info.Transport, Crypto: mc.Crypto, Timer: info.Timer, App: mc.App}
+			cfg := bcb.ModuleConfig{Self: mc.Self, ReliableNet: rmc.Self, Crypto: mc.Crypto, Timer: info.Timer, App: mc.App}
 			m, err := bcb.NewModule(info.ID, cfg, params, nil)
+			if err != nil {
+				return nil, err
+			}
+			rp := bcb.ReliableNetParams(params)
+			// Retransmissions at least every 50 ms: several before the
+			// leader gives up on a node (RetainTicks).
+			rp.TickPeriod, rp.MinBackoffTicks, rp.MaxBackoffTicks = 10*time.Millisecond, 3, 5
+			rcfg := reliablenet.ModuleConfig{Self: rmc.Self, Net: info.Transport, Timer: info.Timer, Users: []stdtypes.ModuleID{mc.Self}}
+			rn, err := reliablenet.NewModule(info.ID, rcfg, rp, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -167,7 +224,7 @@ func simConfig(t testing.TB, n int, built map[stdtypes.NodeID]*bcb.Module) deplo
 			if err != nil {
 				return nil, err
 			}
-			return modules.Modules{mc.Self: m, mc.Crypto: cm, mc.App: modules.NullPassive{}}, nil
+			return modules.Modules{mc.Self: m, rmc.Self: rn, mc.Crypto: cm, mc.App: modules.NullPassive{}}, nil
 		},
 	}
 }
@@ -203,10 +260,10 @@ func fewerSeedsUnderRace(t *testing.T) {
 	t.Cleanup(func() { _ = flag.Set("sim.seeds", old) })
 }
 
-// runScenario runs one scenario with one seed and returns the run's hash.
-func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
+// lossySim returns a simulated deployment of simConfig's 4 nodes over
+// lossy links, with a seed; built gets the nodes' bcb modules.
+func lossySim(t *testing.T, seed uint64, built map[stdtypes.NodeID]*bcb.Module) *deploytest.Simulated {
 	t.Helper()
-	built := map[stdtypes.NodeID]*bcb.Module{}
 	d, err := deploytest.NewSimulated(simConfig(t, 4, built), deploytest.SimOptions{
 		Seed:    seed,
 		Network: sim.Options{Link: lossy},
@@ -214,6 +271,14 @@ func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// runScenario runs one scenario with one seed and returns the run's hash.
+func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
+	t.Helper()
+	built := map[stdtypes.NodeID]*bcb.Module{}
+	d := lossySim(t, seed, built)
 	var faulty []stdtypes.NodeID
 	if sc.byzantine != "" {
 		faulty = append(faulty, sc.byzantine)
@@ -373,7 +438,7 @@ func (p *bcbProperties) observeIntegrity(o *testsim.Observation) error {
 	}
 	switch ev := o.Event.(type) {
 	case *bcb.Broadcast:
-		id := bcb.InstanceID{Leader: o.Node, Seq: ev.Seq}
+		id := bcb.InstanceID{Leader: o.Node, Incarnation: uint64(o.Incarnation), Seq: ev.Seq}
 		if _, ok := p.broadcast[id]; !ok {
 			p.broadcast[id] = broadcastRecord{payload: ev.Payload, incarnation: o.Incarnation}
 			p.order = append(p.order, id)

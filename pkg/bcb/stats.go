@@ -22,22 +22,23 @@ type Stats struct {
 
 	// UnknownSender: from a node outside the membership.
 	UnknownSender uint64
-	// Malformed: a signature of impossible length, a Low above Seq.
+	// Malformed: a signature of impossible length, a Low above Seq, a Seq
+	// Window or more above Low (a correct leader never has more instances
+	// than that in flight; so a node's window, which starts at Low or
+	// above, always has room for what its leader sends).
 	Malformed uint64
 	// Oversize: a payload above MaxPayloadBytes.
 	Oversize uint64
-	// OutOfWindow: for an instance beyond the node's window of the
-	// leader's instances (the leader retransmits it later).
-	OutOfWindow uint64
 	// UnknownInstance: an ECHO or an ACK for an instance this node never
 	// led, an ACK before the instance had a certificate.
 	UnknownInstance uint64
 	// Stale: for an instance already finished (delivered, certified or
-	// forgotten); mostly retransmissions that crossed an answer, answered
-	// with an ACK where that helps.
+	// forgotten), or of an earlier incarnation of its leader; mostly
+	// copies that the reliablenet module sent again because an
+	// acknowledgment was late.
 	Stale uint64
-	// Duplicate: a second ECHO or ACK of one node, a FINAL while another
-	// certificate of the instance is being verified.
+	// Duplicate: a second SEND, ECHO or ACK of one node, a FINAL while
+	// another certificate of the instance is being verified.
 	Duplicate uint64
 	// Equivocation: a SEND with another payload than an earlier SEND of
 	// the same instance; the node echoes the first only.
@@ -47,6 +48,8 @@ type Stats struct {
 	// BadCertificate: a FINAL whose certificate has too few or repeated or
 	// unknown signers, or a signature that does not verify.
 	BadCertificate uint64
+	// BadAck: an ACK that names another payload than the instance's.
+	BadAck uint64
 	// UnknownMessages: messages of a type the module does not handle, or
 	// nil (counted by package dsl).
 	UnknownMessages uint64
@@ -54,15 +57,15 @@ type Stats struct {
 
 // Dropped returns the number of messages dropped, for any reason.
 func (s Stats) Dropped() uint64 {
-	return s.UnknownSender + s.Malformed + s.Oversize + s.OutOfWindow + s.UnknownInstance +
-		s.Stale + s.Duplicate + s.Equivocation + s.BadSignature + s.BadCertificate + s.UnknownMessages
+	return s.UnknownSender + s.Malformed + s.Oversize + s.UnknownInstance +
+		s.Stale + s.Duplicate + s.Equivocation + s.BadSignature + s.BadCertificate + s.BadAck + s.UnknownMessages
 }
 
 // Invalid returns the number of messages dropped because a correct node
-// would never have sent them: everything but retransmissions that came
-// late (Stale), too early (OutOfWindow) or twice (Duplicate).
+// would never have sent them: everything but copies that came late
+// (Stale) or twice (Duplicate).
 func (s Stats) Invalid() uint64 {
-	return s.Dropped() - s.Stale - s.OutOfWindow - s.Duplicate
+	return s.Dropped() - s.Stale - s.Duplicate
 }
 
 // reason indexes counters.
@@ -72,13 +75,13 @@ const (
 	rUnknownSender reason = iota
 	rMalformed
 	rOversize
-	rOutOfWindow
 	rUnknownInstance
 	rStale
 	rDuplicate
 	rEquivocation
 	rBadSignature
 	rBadCertificate
+	rBadAck
 	rBroadcasts
 	rDelivered
 	rGaveUp
@@ -99,13 +102,13 @@ func (c *counters) stats(d dsl.Stats) Stats {
 		UnknownSender:   c[rUnknownSender].Load(),
 		Malformed:       c[rMalformed].Load(),
 		Oversize:        c[rOversize].Load(),
-		OutOfWindow:     c[rOutOfWindow].Load(),
 		UnknownInstance: c[rUnknownInstance].Load(),
 		Stale:           c[rStale].Load(),
 		Duplicate:       c[rDuplicate].Load(),
 		Equivocation:    c[rEquivocation].Load(),
 		BadSignature:    c[rBadSignature].Load(),
 		BadCertificate:  c[rBadCertificate].Load(),
+		BadAck:          c[rBadAck].Load(),
 		UnknownMessages: d.UnknownMessages,
 	}
 }

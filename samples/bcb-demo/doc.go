@@ -39,15 +39,26 @@
 // they have delivered N of the leader's instances. Then they wait until
 // the leader has left (its connection to them closes), at most -linger,
 // so that their acknowledgments reach it: a transport that stops drops
-// what it has not sent yet.
+// what it has not sent yet. A node with -count gives up, and exits 1,
+// when the leader's instances stop coming for -timeout: the leader is
+// gone.
 //
 // Nodes may start in any order: the transport keeps messages for a peer
-// that is not up yet, and the leader retransmits what was lost.
+// that is not up yet, and the reliablenet module retransmits what was
+// lost.
+//
+// Nodes may also restart. A leader that restarts numbers its texts from 0
+// again, in a new incarnation (the start time, bcb.ModuleParams.Incarnation):
+// the others deliver them as new instances, and say that the leader
+// restarted. A node that restarts has missed what the leader finished
+// meanwhile: it reports those instances as missed once a later one has
+// waited -gap-timeout for them, and goes on.
 //
 // # Output
 //
 // Lines for people and for the tests; a node prints the instances of the
-// leader in the order of their sequence numbers (see orderedPrinter):
+// leader in the order of their sequence numbers (see orderedPrinter),
+// "leader/seq":
 //
 //	node 2 of 4 listening on 127.0.0.1:7002; node 0 broadcasts
 //	node 2 delivered 0/0: one
@@ -55,19 +66,26 @@
 //	node 2 delivered all 2
 //	messages dropped: 0, of which invalid: 0
 //
+// and, when it is so,
+//
+//	node 3 missed 0/0 to 0/1
+//	node 2: leader 0 restarted (incarnation 1764323412345678901); its instances start from 0 again
+//
 // The in-process mode prints the deliveries of its four nodes, then
 // "every node delivered all 2"; the leader over TCP prints "node 0
 // delivered all 2, and every node acknowledged them".
 //
 // # Modules
 //
-// Each node runs five modules:
+// Each node runs six modules:
 //
 //   - "bcb", the protocol: a deterministic passive module (pkg/bcb);
+//   - "reliablenet", which sends bcb's messages and retransmits them until
+//     they arrive (pkg/reliablenet), passive and deterministic too;
 //   - "crypto", the worker-pool crypto module (pkg/crypto.NewPool), which
 //     signs and verifies for it;
 //   - "net", the node's transport: in the in-process network, or TCP;
-//   - "timer", which drives retransmissions;
+//   - "timer", which drives retransmissions and bcb's garbage collection;
 //   - "app", an active module of this program that hands the deliveries
 //     to main, which prints them: printing is I/O, which has no place in
 //     a protocol module.

@@ -20,6 +20,7 @@ import (
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/local"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -44,7 +45,10 @@ var errUsage = errors.New("usage")
 // options are the command-line flags and arguments.
 type options struct {
 	timeout time.Duration
-	verbose bool
+	// gapTimeout is how long a node's printer holds a delivery for the
+	// instances before it (orderedPrinter).
+	gapTimeout time.Duration
+	verbose    bool
 	// texts are the arguments; none means standard input.
 	texts []string
 
@@ -78,7 +82,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bcb-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up if the nodes have not delivered everything (over TCP: and acknowledged it to the leader) this long after the input ends")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up if the nodes have not delivered everything (over TCP: and acknowledged it to the leader) this long after the input ends; with -count, if the leader's texts stop coming for this long")
+	fs.DurationVar(&o.gapTimeout, "gap-timeout", 2*time.Second, "report an instance as missed once later ones have waited this long for it")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages (such as dropped messages) to standard error")
 	fs.StringVar(&o.membership, "membership", "", "run one node of this membership file over TCP, rather than four in this process")
 	fs.StringVar(&o.id, "id", "", "with -membership: this node's ID (required)")
@@ -108,6 +113,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.timeout <= 0:
 		problem = fmt.Sprintf("-timeout is %v; it must be positive", o.timeout)
+	case o.gapTimeout <= 0:
+		problem = fmt.Sprintf("-gap-timeout is %v; it must be positive", o.gapTimeout)
 	case o.membership == "" && tcpOnly:
 		problem = "-id, -key, -leader, -count and -linger need -membership"
 	case o.membership != "" && o.id == "":
@@ -167,7 +174,7 @@ type demo struct {
 	network    *local.Network
 	transports []*local.Transport
 	nodes      []*mir.Node
-	bcbs       []*bcb.Module
+	mods       []nodeModules
 	// window is the bcb modules' ModuleParams.Window.
 	window uint64
 	// stoppedEarly counts the nodes whose end collect saw.
@@ -196,7 +203,8 @@ func newDemo(logger *logging.Logger) (*demo, error) {
 		}
 		pubs[id] = keys[i].Public()
 	}
-	params := bcbParams(ids)
+	// Nodes in one process never restart: one incarnation is enough.
+	params := bcbParams(ids, 1)
 	d.window = params.Window
 	for i, id := range ids {
 		nodeLogger := logger.With("node", string(id))
@@ -213,45 +221,67 @@ func newDemo(logger *logging.Logger) (*demo, error) {
 			return nil, err
 		}
 		d.nodes = append(d.nodes, node)
-		d.bcbs = append(d.bcbs, m)
+		d.mods = append(d.mods, m)
 		d.transports = append(d.transports, tr)
 	}
 	return d, nil
 }
 
-// bcbParams are the bcb modules' parameters for the membership ids.
-func bcbParams(ids []stdtypes.NodeID) bcb.ModuleParams {
+// bcbParams are the bcb modules' parameters for the membership ids and
+// the node's incarnation.
+func bcbParams(ids []stdtypes.NodeID, incarnation uint64) bcb.ModuleParams {
 	params := bcb.DefaultModuleParams(ids)
 	params.MaxPayloadBytes = maxLineBytes
+	params.Incarnation = incarnation
 	return params
 }
 
+// nodeModules are a node's protocol modules, as main looks at them.
+type nodeModules struct {
+	bcb  *bcb.Module
+	rnet *reliablenet.Module
+}
+
+// dropped returns what the node's modules dropped, and how much of that
+// a correct node would never have sent.
+func (m nodeModules) dropped() (dropped, invalid uint64) {
+	st, rst := m.bcb.Stats(), m.rnet.Stats()
+	return st.Dropped() + rst.Invalid(), st.Invalid() + rst.Invalid()
+}
+
 // newModules returns the modules of node id, over the transport: its bcb
-// module (also returned), a worker-pool crypto module with the node's key
-// and the members' public keys, a timer, and the app, which hands the
-// node's deliveries to out.
+// module and the reliablenet module that carries its messages (also
+// returned), a worker-pool crypto module with the node's key and the
+// members' public keys, a timer, and the app, which hands the node's
+// deliveries to out.
 func newModules(id stdtypes.NodeID, params bcb.ModuleParams, key crypto.PrivateKey, pubs map[stdtypes.NodeID]crypto.PublicKey,
-	transport modules.Module, out chan<- delivery, logger *logging.Logger) (modules.Modules, *bcb.Module, error) {
+	transport modules.Module, out chan<- delivery, logger *logging.Logger) (modules.Modules, nodeModules, error) {
 	mc := bcb.DefaultModuleConfig()
+	rmc := reliablenet.DefaultModuleConfig(mc.Self)
 	m, err := bcb.NewModule(id, mc, params, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nodeModules{}, err
+	}
+	rn, err := reliablenet.NewModule(id, rmc, bcb.ReliableNetParams(params), logger)
+	if err != nil {
+		return nil, nodeModules{}, err
 	}
 	c, err := crypto.New(key, pubs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nodeModules{}, err
 	}
 	pool, err := crypto.NewPool(c, runner.DefaultPoolParams())
 	if err != nil {
-		return nil, nil, err
+		return nil, nodeModules{}, err
 	}
 	return modules.Modules{
 		mc.Self:   m,
+		rmc.Self:  rn,
 		mc.Crypto: pool,
-		mc.Net:    transport,
+		rmc.Net:   transport,
 		mc.Timer:  stdmodules.NewTimer(mc.Timer, logger),
 		mc.App:    &app{node: id, out: out},
-	}, m, nil
+	}, nodeModules{bcb: m, rnet: rn}, nil
 }
 
 // run starts the nodes, has the leader broadcast the input, prints every
@@ -282,7 +312,7 @@ func (d *demo) run(ctx context.Context, o options, stdin io.Reader, stdout io.Wr
 	inputDone := make(chan inputResult, 1)
 	go func() { inputDone <- feed(runCtx, d.nodes[0], o.texts, stdin) }()
 
-	inputOver, result := d.collect(ctx, o.timeout, inputDone, errs, stdout)
+	inputOver, result := d.collect(ctx, o, inputDone, errs, stdout)
 	// Stop the nodes and wait for them, and for the input goroutine,
 	// which ends with the context unless it waits for a line of standard
 	// input: nothing can stop that but the line, or the process's end.
@@ -347,12 +377,14 @@ func feed(ctx context.Context, leader *mir.Node, texts []string, stdin io.Reader
 // collect prints deliveries until every node has delivered all the input,
 // a node fails, the input fails, the timeout passes after the input ends,
 // or ctx ends.
-func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-chan inputResult, errs <-chan error, stdout io.Writer) (inputOver bool, err error) {
+func (d *demo) collect(ctx context.Context, o options, inputDone <-chan inputResult, errs <-chan error, stdout io.Writer) (inputOver bool, err error) {
 	delivered := make(map[stdtypes.NodeID]uint64, len(ids))
 	printers := make(map[stdtypes.NodeID]*orderedPrinter, len(ids))
 	for _, id := range ids {
-		printers[id] = newOrderedPrinter(stdout, id, ids[0], d.window)
+		printers[id] = newOrderedPrinter(stdout, id, ids[0], d.window, o.gapTimeout)
 	}
+	gaps := newGapTicker(o.gapTimeout)
+	defer gaps.Stop()
 	// Whatever ends the loop, print what was delivered.
 	defer func() {
 		for _, id := range ids {
@@ -376,13 +408,17 @@ func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-c
 		select {
 		case dv := <-d.deliveries:
 			delivered[dv.node]++
-			printers[dv.node].print(dv.ev)
+			printers[dv.node].print(dv.ev, time.Now())
+		case now := <-gaps.C:
+			for _, id := range ids {
+				printers[id].expire(now)
+			}
 		case in := <-inputDone:
 			if in.err != nil {
 				return true, in.err
 			}
 			inputOver, total = true, in.count
-			deadline = time.After(timeout)
+			deadline = time.After(o.timeout)
 			inputDone = nil
 		case err := <-errs:
 			d.stoppedEarly++
@@ -391,7 +427,7 @@ func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-c
 			}
 			return inputOver, err
 		case <-deadline:
-			return true, fmt.Errorf("gave up after %v: deliveries per node %v of %d", timeout, delivered, total)
+			return true, fmt.Errorf("gave up after %v: deliveries per node %v of %d", o.timeout, delivered, total)
 		case <-ctx.Done():
 			return inputOver, fmt.Errorf("interrupted: deliveries per node %v", delivered)
 		}
@@ -401,6 +437,13 @@ func (d *demo) collect(ctx context.Context, timeout time.Duration, inputDone <-c
 	}
 	fmt.Fprintf(stdout, "every node delivered all %d\n", total)
 	return true, nil
+}
+
+// newGapTicker returns the ticker at which the printers look whether a
+// gap has waited long enough (orderedPrinter.expire): a few times per
+// gap timeout, so that a gap is reported at most a quarter late.
+func newGapTicker(gapTimeout time.Duration) *time.Ticker {
+	return time.NewTicker(max(gapTimeout/4, time.Millisecond))
 }
 
 // printable quotes a payload if it holds anything but plain text.
@@ -415,10 +458,10 @@ func printable(p []byte) string {
 // printSummary prints what the nodes dropped. The nodes have stopped.
 func (d *demo) printSummary(w io.Writer) {
 	var invalid, dropped uint64
-	for _, m := range d.bcbs {
-		st := m.Stats()
-		invalid += st.Invalid()
-		dropped += st.Dropped()
+	for _, m := range d.mods {
+		d, i := m.dropped()
+		dropped += d
+		invalid += i
 	}
 	fmt.Fprintf(w, "messages dropped: %d, of which invalid: %d\n", dropped, invalid)
 }

@@ -96,7 +96,7 @@ func TestInterrupted(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"-timeout", "0"}, {"-nosuchflag"}, {strings.Repeat("x", maxLineBytes+1)}} {
+	for _, args := range [][]string{{"-timeout", "0"}, {"-gap-timeout", "0"}, {"-nosuchflag"}, {strings.Repeat("x", maxLineBytes+1)}} {
 		var stdout, stderr bytes.Buffer
 		if err := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); !errors.Is(err, errUsage) {
 			t.Errorf("%.20q: run = %v, want a usage error", args, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ type tcpNode struct {
 	n         int
 	transport *tcp.Transport
 	node      *mir.Node
-	bcb       *bcb.Module
+	mods      nodeModules
 	// acks watches the acknowledgments of the leader's instances: on the
 	// leader only, nil elsewhere.
 	acks *ackTracker
@@ -97,7 +98,12 @@ func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
 	if n.transport, err = tcp.New(n.id, members, key, tcp.Options{Logger: logger}); err != nil {
 		return nil, err
 	}
-	if err := n.buildNode(members.IDs(), key, pubs, logger.With("node", o.id)); err != nil {
+	// The incarnation must be higher at every start of the node, so that
+	// the others take the instances it leads now for new ones (see
+	// bcb.ModuleParams.Incarnation): the start time, read here, outside
+	// the protocol, which stays deterministic.
+	incarnation := uint64(time.Now().UnixNano())
+	if err := n.buildNode(members.IDs(), incarnation, key, pubs, logger.With("node", o.id)); err != nil {
 		n.transport.Stop() // Never started; this releases what New made.
 		return nil, err
 	}
@@ -105,17 +111,17 @@ func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
 }
 
 // buildNode makes the node's modules and the node.
-func (n *tcpNode) buildNode(ids []stdtypes.NodeID, key crypto.PrivateKey, pubs map[stdtypes.NodeID]crypto.PublicKey, logger *logging.Logger) error {
-	params := bcbParams(ids)
+func (n *tcpNode) buildNode(ids []stdtypes.NodeID, incarnation uint64, key crypto.PrivateKey, pubs map[stdtypes.NodeID]crypto.PublicKey, logger *logging.Logger) error {
+	params := bcbParams(ids, incarnation)
 	n.window = params.Window
 	mods, m, err := newModules(n.id, params, key, pubs, n.transport, n.deliveries, logger)
 	if err != nil {
 		return err
 	}
-	n.bcb = m
+	n.mods = m
 	var interceptor eventlog.Interceptor // A nil *ackTracker would not be a nil interface.
 	if n.id == n.leader {
-		n.acks = newAckTracker(bcb.DefaultModuleConfig().Self, n.id, ids, params.Window)
+		n.acks = newAckTracker(bcb.DefaultModuleConfig().Self, n.id, incarnation, ids, params.Window)
 		interceptor = n.acks
 	}
 	n.node, err = mir.NewNode(n.id, mir.DefaultNodeConfig().WithLogger(logger), mods, interceptor)
@@ -128,14 +134,16 @@ func (n *tcpNode) run(ctx context.Context, o options, stdin io.Reader, stdout io
 	if err := n.transport.Start(); err != nil {
 		return err
 	}
-	n.printer = newOrderedPrinter(stdout, n.id, n.leader, n.window)
+	n.printer = newOrderedPrinter(stdout, n.id, n.leader, n.window, o.gapTimeout)
+	gaps := newGapTicker(o.gapTimeout)
+	defer gaps.Stop()
 	fmt.Fprintf(stdout, "node %s of %d listening on %s; node %s broadcasts\n", n.id, n.n, n.transport.Addr(), n.leader)
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	nodeDone := make(chan error, 1)
 	go func() { nodeDone <- n.node.Run(runCtx) }()
-	l := &loop{nodeDone: nodeDone}
+	l := &loop{nodeDone: nodeDone, gaps: gaps.C}
 
 	var result error
 	if n.id == n.leader {
@@ -155,7 +163,7 @@ func (n *tcpNode) run(ctx context.Context, o options, stdin io.Reader, stdout io
 			}
 		}
 	} else {
-		result = n.follow(ctx, l, o.count, o.linger, stdout)
+		result = n.follow(ctx, l, o, stdout)
 	}
 	n.node.Stop()
 	if !l.nodeStopped {
@@ -169,14 +177,16 @@ func (n *tcpNode) run(ctx context.Context, o options, stdin io.Reader, stdout io
 		n.deliver(l, <-n.deliveries)
 	}
 	n.printer.flush()
-	st := n.bcb.Stats()
-	fmt.Fprintf(stdout, "messages dropped: %d, of which invalid: %d\n", st.Dropped(), st.Invalid())
+	dropped, invalid := n.mods.dropped()
+	fmt.Fprintf(stdout, "messages dropped: %d, of which invalid: %d\n", dropped, invalid)
 	return result
 }
 
 // loop is what the main loop of a node learned that run needs after it.
 type loop struct {
 	nodeDone <-chan error
+	// gaps ticks when the printer should look at its gap (newGapTicker).
+	gaps <-chan time.Time
 	// nodeStopped tells that the node stopped and nodeDone was read.
 	nodeStopped bool
 	// inputOver tells that the leader's input ended.
@@ -187,7 +197,7 @@ type loop struct {
 
 // deliver prints a delivery and counts it.
 func (n *tcpNode) deliver(l *loop, dv delivery) {
-	n.printer.print(dv.ev)
+	n.printer.print(dv.ev, time.Now())
 	if dv.ev.ID.Leader == n.leader {
 		l.delivered++
 	}
@@ -212,6 +222,8 @@ func (n *tcpNode) lead(ctx context.Context, l *loop, timeout time.Duration, inpu
 		select {
 		case dv := <-n.deliveries:
 			n.deliver(l, dv)
+		case now := <-l.gaps:
+			n.printer.expire(now)
 		case <-n.acks.changed:
 		case in := <-inputDone:
 			if in.err != nil {
@@ -236,10 +248,20 @@ func (n *tcpNode) lead(ctx context.Context, l *loop, timeout time.Duration, inpu
 
 // follow prints deliveries until ctx ends; or, with a count, until the
 // node has delivered that many of the leader's instances and the leader
-// has left, or linger has passed since.
-func (n *tcpNode) follow(ctx context.Context, l *loop, count uint64, linger time.Duration, stdout io.Writer) error {
-	// poll and lingerEnd are set once the count is reached.
-	var poll, lingerEnd <-chan time.Time
+// has left, or linger has passed since. With a count, it gives up when the
+// leader's instances stop coming for the timeout: the leader is gone, or
+// cut off.
+func (n *tcpNode) follow(ctx context.Context, l *loop, o options, stdout io.Writer) error {
+	count := o.count
+	// poll and lingerEnd are set once the count is reached; idle, while
+	// it is not.
+	var poll, lingerEnd, idle <-chan time.Time
+	var idleTimer *time.Timer
+	if count > 0 {
+		idleTimer = time.NewTimer(o.timeout)
+		defer idleTimer.Stop()
+		idle = idleTimer.C
+	}
 	for done := false; !done; {
 		if count > 0 && l.delivered >= count && poll == nil {
 			// The last ACK may still be in the transport's queue, which
@@ -250,11 +272,24 @@ func (n *tcpNode) follow(ctx context.Context, l *loop, count uint64, linger time
 			}
 			ticker := time.NewTicker(leaderPollPeriod)
 			defer ticker.Stop()
-			poll, lingerEnd = ticker.C, time.After(linger)
+			poll, lingerEnd, idle = ticker.C, time.After(o.linger), nil
 		}
 		select {
 		case dv := <-n.deliveries:
+			before := l.delivered
 			n.deliver(l, dv)
+			if idle != nil && l.delivered > before {
+				idleTimer.Reset(o.timeout)
+			}
+		case now := <-l.gaps:
+			n.printer.expire(now)
+		case <-idle:
+			state := "up"
+			if n.leaderGone() {
+				state = "down"
+			}
+			return fmt.Errorf("gave up after %v without a delivery: delivered %d of %d (the connection from leader %s is %s)",
+				o.timeout, l.delivered, count, n.leader, state)
 		case <-poll:
 			done = n.leaderGone()
 		case <-lingerEnd:
@@ -283,14 +318,18 @@ func (n *tcpNode) leaderGone() bool {
 // ackTracker watches, on the leader, the acknowledgments (bcb.AckMsg) that
 // reach its bcb module: a node acknowledges an instance once it delivered
 // it. It is the node's interceptor (eventlog.Interceptor), which sees
-// every event on the node's event loop; it looks at the acknowledgments
-// only, and tells main through changed.
+// every event on the node's event loop; it looks at the leader's
+// broadcasts and the acknowledgments only, and tells main through changed.
 //
-// An acknowledgment that the bcb module drops (one too early, say) counts
-// here all the same: the transport has authenticated its sender, and the
-// demo trusts the members to tell the truth about what they delivered.
+// An acknowledgment counts if it names an instance of this incarnation of
+// the leader and the digest of what the leader broadcast there: one of an
+// earlier incarnation, whose instances had the same numbers, counts for
+// nothing. The transport has authenticated its sender, and the demo
+// trusts the members to tell the truth about what they delivered.
 type ackTracker struct {
-	module stdtypes.ModuleID
+	module      stdtypes.ModuleID
+	leader      stdtypes.NodeID
+	incarnation uint64
 	// changed has a value when acked changed since main last looked.
 	changed chan struct{}
 	// window is the bcb module's ModuleParams.Window. The leader has at
@@ -307,6 +346,12 @@ type ackTracker struct {
 	acked map[stdtypes.NodeID]*ackedSet
 	// order is the nodes of acked, for messages.
 	order []stdtypes.NodeID
+	// digests are those of the leader's broadcasts from pruned on, the
+	// first not acknowledged by every node: the bcb module holds no more
+	// than Window + MaxQueuedBroadcasts of them (it stops the node
+	// beyond), and neither does the tracker.
+	digests map[uint64][]byte
+	pruned  uint64
 }
 
 // ackedSet is the instances one node acknowledged.
@@ -315,8 +360,11 @@ type ackedSet struct {
 	above map[uint64]bool
 }
 
-func newAckTracker(module stdtypes.ModuleID, leader stdtypes.NodeID, ids []stdtypes.NodeID, window uint64) *ackTracker {
-	t := &ackTracker{module: module, changed: make(chan struct{}, 1), window: window, acked: make(map[stdtypes.NodeID]*ackedSet)}
+func newAckTracker(module stdtypes.ModuleID, leader stdtypes.NodeID, incarnation uint64, ids []stdtypes.NodeID, window uint64) *ackTracker {
+	t := &ackTracker{
+		module: module, leader: leader, incarnation: incarnation, changed: make(chan struct{}, 1), window: window,
+		acked: make(map[stdtypes.NodeID]*ackedSet), digests: make(map[uint64][]byte),
+	}
 	for _, id := range ids {
 		if id != leader {
 			t.acked[id] = &ackedSet{above: make(map[uint64]bool)}
@@ -328,25 +376,44 @@ func newAckTracker(module stdtypes.ModuleID, leader stdtypes.NodeID, ids []stdty
 
 var _ eventlog.Interceptor = (*ackTracker)(nil)
 
-// Intercept notes the acknowledgments among events.
+// Intercept notes the broadcasts and the acknowledgments among events.
 func (t *ackTracker) Intercept(events *stdtypes.EventList) error {
 	for _, ev := range events.Slice() {
-		mr, ok := ev.(*stdevents.MessageReceived)
-		if !ok || mr.Dest() != t.module {
+		if ev.Dest() != t.module {
 			continue
 		}
-		if ack, ok := mr.Msg.(*bcb.AckMsg); ok {
-			t.add(mr.From, ack.Seq)
+		switch ev := ev.(type) {
+		case *bcb.Broadcast:
+			t.broadcast(ev)
+		case *stdevents.MessageReceived:
+			if ack, ok := ev.Msg.(*bcb.AckMsg); ok {
+				t.add(ev.From, ack)
+			}
 		}
 	}
 	return nil
 }
 
-func (t *ackTracker) add(from stdtypes.NodeID, seq uint64) {
+// broadcast notes the digest of a broadcast, which its acknowledgments
+// name.
+func (t *ackTracker) broadcast(b *bcb.Broadcast) {
+	id := bcb.InstanceID{Leader: t.leader, Incarnation: t.incarnation, Seq: b.Seq}
+	digest := bcb.Digest(id, b.Payload)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := t.acked[from]
-	if s == nil || seq < s.low || seq-s.low >= t.window || s.above[seq] {
+	if b.Seq >= t.pruned && len(t.order) > 0 {
+		t.digests[b.Seq] = digest
+	}
+}
+
+func (t *ackTracker) add(from stdtypes.NodeID, ack *bcb.AckMsg) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, seq := t.acked[from], ack.Seq
+	if s == nil || ack.Incarnation != t.incarnation || seq < s.low || seq-s.low >= t.window || s.above[seq] {
+		return
+	}
+	if digest, ok := t.digests[seq]; !ok || !bytes.Equal(digest, ack.Digest) {
 		return
 	}
 	s.above[seq] = true
@@ -354,9 +421,23 @@ func (t *ackTracker) add(from stdtypes.NodeID, seq uint64) {
 		delete(s.above, s.low)
 		s.low++
 	}
+	t.prune()
 	select {
 	case t.changed <- struct{}{}:
 	default:
+	}
+}
+
+// prune forgets the digests of the instances every node acknowledged.
+func (t *ackTracker) prune() {
+	low := t.pruned
+	for i, id := range t.order {
+		if l := t.acked[id].low; i == 0 || l < low {
+			low = l
+		}
+	}
+	for ; t.pruned < low; t.pruned++ {
+		delete(t.digests, t.pruned)
 	}
 }
 

@@ -254,11 +254,21 @@ func TestKeyPath(t *testing.T) {
 }
 
 func TestAckTracker(t *testing.T) {
-	const window = 4
+	const window, incarnation = 4, 7
 	ids := []stdtypes.NodeID{"0", "1", "2", "3"}
-	tr := newAckTracker("bcb", "0", ids, window)
+	tr := newAckTracker("bcb", "0", incarnation, ids, window)
+	payload := func(seq uint64) []byte { return fmt.Appendf(nil, "text %d", seq) }
+	for seq := range uint64(8) {
+		if err := tr.Intercept(stdtypes.ListOf(bcb.NewBroadcast("bcb", seq, payload(seq)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ackOf := func(from stdtypes.NodeID, inc, seq uint64, text []byte) stdtypes.Event {
+		id := bcb.InstanceID{Leader: "0", Incarnation: inc, Seq: seq}
+		return stdevents.NewMessageReceived("bcb", from, &bcb.AckMsg{Incarnation: inc, Seq: seq, Digest: bcb.Digest(id, text)})
+	}
 	ack := func(from stdtypes.NodeID, seq uint64) stdtypes.Event {
-		return stdevents.NewMessageReceived("bcb", from, &bcb.AckMsg{Seq: seq})
+		return ackOf(from, incarnation, seq, payload(seq))
 	}
 	evs := stdtypes.ListOf(
 		ack("1", 0), ack("1", 2), ack("1", 1), ack("1", 1), // Out of order, and twice.
@@ -266,7 +276,9 @@ func TestAckTracker(t *testing.T) {
 		ack("3", 1), ack("3", 0),
 		ack("9", 0), // Not a member.
 		ack("0", 0), // The leader itself.
-		stdevents.NewMessageReceived("other", "3", &bcb.AckMsg{Seq: 2}), // For another module.
+		stdevents.NewMessageReceived("other", "3", &bcb.AckMsg{Incarnation: incarnation, Seq: 2}), // For another module.
+		ackOf("3", incarnation-1, 2, payload(2)),                                                  // Of the leader's former incarnation (bug #12.3).
+		ackOf("3", incarnation, 2, []byte("what the former incarnation broadcast")),               // Of another payload.
 	)
 	if err := tr.Intercept(evs); err != nil {
 		t.Fatal(err)
@@ -291,6 +303,10 @@ func TestAckTracker(t *testing.T) {
 	}
 	if n := len(tr.acked["3"].above); n != 0 {
 		t.Errorf("node 3: %d acknowledgments held above, want 0", n)
+	}
+	// The digests of instances every node acknowledged are forgotten.
+	if n := len(tr.digests); n != 5 {
+		t.Errorf("%d digests held, want 5", n)
 	}
 }
 
