@@ -120,16 +120,18 @@ func equivocation(msg stdtypes.Message) stdtypes.Message {
 // in its FINALs: a flipped bit, a repeated signer, a signer too few, a
 // signature of another payload; and lie in ACKs.
 func forge() sim.Adversary {
-	return sim.AdversaryFunc(func(dst []sim.Outgoing, o sim.Outgoing, r *rand.Rand) []sim.Outgoing {
-		lie := o
-		lie.Msg = inData(o.Msg, func(msg stdtypes.Message) stdtypes.Message { return forgery(o.To, msg, r) })
-		if _, ok := o.Msg.(*reliablenet.DataMsg); ok && inner(lie.Msg) == inner(o.Msg) {
-			return append(dst, o)
-		}
-		if _, isSend := inner(o.Msg).(*bcb.SendMsg); isSend {
-			dst = append(dst, o) // The lying ACK comes with the SEND.
-		}
-		return append(dst, lie)
+	return sim.AdversaryFunc(func(_ stdtypes.NodeID, r *rand.Rand) sim.Attack {
+		return sim.AttackFunc(func(dst []sim.Outgoing, o sim.Outgoing) []sim.Outgoing {
+			lie := o
+			lie.Msg = inData(o.Msg, func(msg stdtypes.Message) stdtypes.Message { return forgery(o.To, msg, r) })
+			if _, ok := o.Msg.(*reliablenet.DataMsg); ok && inner(lie.Msg) == inner(o.Msg) {
+				return append(dst, o)
+			}
+			if _, isSend := inner(o.Msg).(*bcb.SendMsg); isSend {
+				dst = append(dst, o) // The lying ACK comes with the SEND.
+			}
+			return append(dst, lie)
+		})
 	})
 }
 

@@ -138,22 +138,24 @@ var simScenarios = []simScenario{
 // never sent to it, of another incarnation, too many at once; data for
 // modules that are not users, without a message.
 func byzantine() sim.Adversary {
-	return sim.AdversaryFunc(func(dst []sim.Outgoing, m sim.Outgoing, r *rand.Rand) []sim.Outgoing {
-		dst = append(dst, m)
-		lie := m
-		switch r.IntN(5) {
-		case 0:
-			lie.Msg = &reliablenet.AckMsg{Incarnation: 1, Seqs: []uint64{r.Uint64N(3 * perNode), r.Uint64()}}
-		case 1:
-			lie.Msg = &reliablenet.AckMsg{Incarnation: r.Uint64N(3), Seqs: make([]uint64, reliablenet.MaxAcksPerMessage+1)}
-		case 2:
-			lie.Msg = &reliablenet.DataMsg{Seq: r.Uint64(), MsgDest: []stdtypes.ModuleID{"net", rnetID, "timer"}[r.IntN(3)], Msg: &note{Text: "lie"}}
-		case 3:
-			lie.Msg = &reliablenet.DataMsg{Seq: r.Uint64(), MsgDest: appID}
-		case 4:
-			return dst
-		}
-		return append(dst, lie)
+	return sim.AdversaryFunc(func(_ stdtypes.NodeID, r *rand.Rand) sim.Attack {
+		return sim.AttackFunc(func(dst []sim.Outgoing, m sim.Outgoing) []sim.Outgoing {
+			dst = append(dst, m)
+			lie := m
+			switch r.IntN(5) {
+			case 0:
+				lie.Msg = &reliablenet.AckMsg{Incarnation: 1, Seqs: []uint64{r.Uint64N(3 * perNode), r.Uint64()}}
+			case 1:
+				lie.Msg = &reliablenet.AckMsg{Incarnation: r.Uint64N(3), Seqs: make([]uint64, reliablenet.MaxAcksPerMessage+1)}
+			case 2:
+				lie.Msg = &reliablenet.DataMsg{Seq: r.Uint64(), MsgDest: []stdtypes.ModuleID{"net", rnetID, "timer"}[r.IntN(3)], Msg: &note{Text: "lie"}}
+			case 3:
+				lie.Msg = &reliablenet.DataMsg{Seq: r.Uint64(), MsgDest: appID}
+			case 4:
+				return dst
+			}
+			return append(dst, lie)
+		})
 	})
 }
 
