@@ -86,7 +86,7 @@ type loop struct {
 func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtypes.EventList) *loop {
 	specs := make([]engine.Spec, len(n.moduleIDs))
 	for i, id := range n.moduleIDs {
-		specs[i] = engine.Spec{ID: id, Counters: n.stats[i]}
+		specs[i] = engine.Spec{ID: id, Counters: n.stats[i], ReceivesMessages: modules.ReceivesMessages(n.modules[id])}
 		if p, ok := n.modules[id].(modules.PassiveModule); ok {
 			specs[i].Passive = p
 		}

@@ -50,6 +50,10 @@ type Echo struct {
 // echoSeq is the sequence number of Echo's requests.
 const echoSeq = 7
 
+// ReceivesMessages implements modules.MessageReceiver: Echo takes requests
+// and replies from other nodes.
+func (e *Echo) ReceivesMessages() {}
+
 // ApplyEvents implements modules.PassiveModule.
 func (e *Echo) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	return modules.ApplyAllFunc(evs, e.apply)
