@@ -141,13 +141,14 @@ func (s *Strays) Dropped(dropped func(stdtypes.ModuleID) uint64) string {
 	return ""
 }
 
-// markerSeq is the sequence number of the message that follows the strays.
-const markerSeq = 1 << 20
+// MarkerSeq is the sequence number of the Request that follows the
+// strays, to a Marker.
+const MarkerSeq = 1 << 20
 
-// Marker is a protocol module that reports, on Got, the sequence number of
-// every Request it receives.
+// Marker is a protocol module that reports on Got, without waiting, each
+// Request with sequence number MarkerSeq it receives, if Got has room.
 type Marker struct {
-	Got chan<- uint64
+	Got chan<- struct{}
 }
 
 // ReceivesMessages implements modules.MessageReceiver.
@@ -156,9 +157,14 @@ func (Marker) ReceivesMessages() {}
 // ApplyEvents implements modules.PassiveModule.
 func (m Marker) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	for _, ev := range evs.Slice() {
-		if rcv, ok := ev.(*stdevents.MessageReceived); ok {
-			if req, ok := rcv.Msg.(*Request); ok {
-				m.Got <- req.Seq
+		rcv, ok := ev.(*stdevents.MessageReceived)
+		if !ok {
+			continue
+		}
+		if req, ok := rcv.Msg.(*Request); ok && req.Seq == MarkerSeq {
+			select {
+			case m.Got <- struct{}{}:
+			default:
 			}
 		}
 	}
@@ -167,7 +173,7 @@ func (m Marker) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error
 
 // StraySends returns the SendMessage events, through transport module net,
 // of one Request to node to for each of strays' Dests, and then one to
-// module marker with sequence number markerSeq, whose arrival tells that
+// module marker with sequence number MarkerSeq, whose arrival tells that
 // the others were routed (when the transport keeps the order of messages
 // on a link).
 func StraySends(strays *Strays, net stdtypes.ModuleID, marker stdtypes.ModuleID, to stdtypes.NodeID) *stdtypes.EventList {
@@ -175,12 +181,9 @@ func StraySends(strays *Strays, net stdtypes.ModuleID, marker stdtypes.ModuleID,
 	for i, dest := range strays.Dests() {
 		out.PushBack(stdevents.NewSendMessage(net, dest, &Request{Seq: uint64(i)}, to))
 	}
-	out.PushBack(stdevents.NewSendMessage(net, marker, &Request{Seq: markerSeq}, to))
+	out.PushBack(stdevents.NewSendMessage(net, marker, &Request{Seq: MarkerSeq}, to))
 	return out
 }
-
-// IsMarker tells whether seq is the marker's sequence number.
-func IsMarker(seq uint64) bool { return seq == markerSeq }
 
 // StrayNodes runs node id with transport victim (started), a timer, the
 // Strays and a Marker, and has sender (another node's started transport,
@@ -191,7 +194,7 @@ func IsMarker(seq uint64) bool { return seq == markerSeq }
 // stops cleanly.
 func StrayNodes(t *testing.T, id stdtypes.NodeID, victim, sender net.Transport, timeout time.Duration) {
 	t.Helper()
-	got := make(chan uint64, 16)
+	got := make(chan struct{}, 1)
 	mods := modules.Modules{
 		"net":   victim,
 		"timer": stdmodules.NewTimer("timer", nil),
@@ -207,16 +210,12 @@ func StrayNodes(t *testing.T, id stdtypes.NodeID, victim, sender net.Transport, 
 	if err := sender.ApplyEvents(context.Background(), StraySends(strays, "net", "app", id)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.After(timeout)
-	for marked := false; !marked; {
-		select {
-		case seq := <-got:
-			marked = IsMarker(seq)
-		case err := <-ran:
-			t.Fatalf("the node stopped: %v", err)
-		case <-deadline:
-			t.Fatalf("the marker did not arrive; node stats %+v", node.Stats().Modules)
-		}
+	select {
+	case <-got:
+	case err := <-ran:
+		t.Fatalf("the node stopped: %v", err)
+	case <-time.After(timeout):
+		t.Fatalf("the marker did not arrive; node stats %+v", node.Stats().Modules)
 	}
 	dropped := func(mod stdtypes.ModuleID) uint64 { return node.Stats().Modules[mod].DroppedMessages }
 	for end := time.Now().Add(timeout); strays.Dropped(dropped) != ""; time.Sleep(time.Millisecond) {
