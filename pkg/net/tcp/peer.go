@@ -156,7 +156,7 @@ func (p *peer) run() {
 		if p.t.isStopping() {
 			return
 		}
-		p.logger.LogAttrs(logging.LevelInfo, "connection lost", slog.String("error", err.Error()))
+		p.t.warn(p.logger, peerSource(p.id), causeLost, "connection to peer lost", slog.String("error", err.Error()))
 		// A connection that worked for a while resets the backoff: the
 		// peer is not failing, it just went away.
 		if time.Since(start) >= p.t.opts.ReconnectMax {

@@ -70,6 +70,9 @@ type Transport struct {
 	wg sync.WaitGroup
 	// handshakes is a semaphore of MaxPendingHandshakes slots.
 	handshakes chan struct{}
+	// warnings limits the warnings about refused connections and lost
+	// peers (see warnInterval).
+	warnings *warnLimiter
 
 	droppedInvalid, droppedUnknown, droppedTooLarge, refused atomic.Uint64
 	stray                                                    modules.StrayMessages
@@ -126,6 +129,7 @@ func New(self stdtypes.NodeID, members *membership.Membership, key crypto.Privat
 		cancel:     cancel,
 		stopped:    make(chan struct{}),
 		handshakes: make(chan struct{}, opts.MaxPendingHandshakes),
+		warnings:   newWarnLimiter(),
 	}
 	for _, n := range members.Nodes() {
 		if n.ID != self {
