@@ -166,7 +166,8 @@ type Transport struct {
 	peers          map[stdtypes.NodeID]*peerCounters
 	droppedInvalid atomic.Uint64
 	droppedUnknown atomic.Uint64
-	stray          modules.StrayMessages
+	// stray counts the messages for the transport itself it dropped.
+	stray modules.StrayMessages
 
 	// outbox collects, during one ApplyEvents, the lists for each
 	// destination, in the order of first use. Only ApplyEvents touches

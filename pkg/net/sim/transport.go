@@ -35,7 +35,8 @@ type Transport struct {
 	node *testsim.Node
 
 	droppedInvalid, droppedUnknown uint64
-	stray                          modules.StrayMessages
+	// stray counts the messages for the transport itself it dropped.
+	stray modules.StrayMessages
 }
 
 var _ testsim.Module = (*Transport)(nil)

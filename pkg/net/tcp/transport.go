@@ -75,7 +75,8 @@ type Transport struct {
 	warnings *warnLimiter
 
 	droppedInvalid, droppedUnknown, droppedTooLarge, refused atomic.Uint64
-	stray                                                    modules.StrayMessages
+	// stray counts the messages for the transport itself it dropped.
+	stray modules.StrayMessages
 
 	// arena and selfList are used by ApplyEvents only, which the node
 	// never runs twice at once.

@@ -11,8 +11,9 @@ import (
 )
 
 // What an operator must see, an attack or a lost peer, is logged at Warn:
-// a refused connection, a full set of handshake slots, a bad frame, a lost
-// connection. Each may repeat as fast as a stranger can connect, so each
+// a refused connection, a full set of handshake slots, a bad frame, a peer
+// unreachable for a while (see unreachableWarnAfter). Each may repeat as
+// fast as a stranger can connect, or a peer can be dialed, so each
 // is logged at most once per warnInterval for each source (a peer, or a
 // stranger's address) and cause; the next warning after a quiet spell says
 // how many were suppressed, and the suppressed ones are logged at Debug.
@@ -28,11 +29,11 @@ const maxWarnSources = 1024
 
 // Causes of warnings.
 const (
-	causeSlots     = "handshake slots full"
-	causeHandshake = "handshake refused"
-	causeHello     = "hello refused"
-	causeBadFrame  = "bad frame"
-	causeLost      = "connection lost"
+	causeSlots       = "handshake slots full"
+	causeHandshake   = "handshake refused"
+	causeHello       = "hello refused"
+	causeBadFrame    = "bad frame"
+	causeUnreachable = "peer unreachable"
 )
 
 // otherSources is the source that sources past maxWarnSources share.
@@ -58,6 +59,13 @@ type warnState struct {
 
 func newWarnLimiter() *warnLimiter {
 	return &warnLimiter{now: time.Now, last: make(map[warnKey]*warnState)}
+}
+
+// clock returns the limiter's time.
+func (l *warnLimiter) clock() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.now()
 }
 
 // allow reports whether a warning about source and cause is logged now,

@@ -213,12 +213,20 @@ func TestHandshakeSlotWarnings(t *testing.T) {
 	a.checkHonest(t)
 }
 
-// TestLostPeerWarning: a peer whose connection breaks is warned about.
+// TestLostPeerWarning: a peer whose connection breaks, and that stays
+// unreachable for unreachableWarnAfter, is warned about; a lost connection
+// alone is not (an orderly stop looks the same).
 func TestLostPeerWarning(t *testing.T) {
-	a, h, _ := warnArena(t, Options{})
+	a, h, c := warnArena(t, Options{ReconnectMin: time.Millisecond, ReconnectMax: 10 * time.Millisecond})
 	a.checkHonest(t)
 	a.honest.Stop()
-	if got := waitWarnings(t, h, "connection to peer lost", 1); len(got) != 1 || got[0]["peer"] != "1" || got[0]["cause"] != causeLost {
+	before := a.victim.Metrics().Peers["1"].DialFailures
+	waitUntil(t, "the victim redials in vain", func() bool { return a.victim.Metrics().Peers["1"].DialFailures > before })
+	if got := h.warnings("peer unreachable"); len(got) != 0 {
+		t.Fatalf("warnings right after the loss: %v, want none", got)
+	}
+	c.advance(unreachableWarnAfter)
+	if got := waitWarnings(t, h, "peer unreachable", 1); len(got) != 1 || got[0]["peer"] != "1" || got[0]["cause"] != causeUnreachable {
 		t.Errorf("warnings: %v, want one about peer 1", got)
 	}
 }
