@@ -284,7 +284,7 @@ func (l *loop) handle(item inboxItem) error {
 		var dropped int
 		dropped, err = l.core.RouteEmitted(item.events.Slice(), item.active.mod)
 		if dropped > 0 {
-			l.logger.Log(logging.LevelDebug, "dropped events for unknown modules",
+			l.logger.Log(logging.LevelDebug, "dropped events for modules that do not exist or take no messages",
 				"from", string(item.active.mod.ID), "count", dropped)
 		}
 	case itemActiveDone:
