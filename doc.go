@@ -10,6 +10,11 @@
 // full (backpressure), and can show every dispatched event to an
 // interceptor that records it.
 //
+// Messages from other nodes reach only the modules that declare they take
+// them (modules.MessageReceiver); the node drops and counts one for any
+// other module (ModuleStats.DroppedMessages), since the sender chose its
+// destination.
+//
 // Passive modules run one batch at a time on the event loop's goroutine, so
 // a node's protocol logic is single-threaded and its output depends only on
 // the order of its input. Work that takes long (signature verification,

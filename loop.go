@@ -86,7 +86,7 @@ type loop struct {
 func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtypes.EventList) *loop {
 	specs := make([]engine.Spec, len(n.moduleIDs))
 	for i, id := range n.moduleIDs {
-		specs[i] = engine.Spec{ID: id, Counters: n.stats[i]}
+		specs[i] = engine.Spec{ID: id, Counters: n.stats[i], ReceivesMessages: modules.ReceivesMessages(n.modules[id])}
 		if p, ok := n.modules[id].(modules.PassiveModule); ok {
 			specs[i].Passive = p
 		}
@@ -284,7 +284,7 @@ func (l *loop) handle(item inboxItem) error {
 		var dropped int
 		dropped, err = l.core.RouteEmitted(item.events.Slice(), item.active.mod)
 		if dropped > 0 {
-			l.logger.Log(logging.LevelDebug, "dropped events for unknown modules",
+			l.logger.Log(logging.LevelDebug, "dropped events for modules that do not exist or take no messages",
 				"from", string(item.active.mod.ID), "count", dropped)
 		}
 	case itemActiveDone:

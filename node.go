@@ -111,10 +111,14 @@ func NewNode(id stdtypes.NodeID, config *NodeConfig, m modules.Modules, intercep
 // ends (it returns ctx's error), or something fails: a passive module or
 // InjectEvents producing an event for a module that does not exist, a
 // module returning an error or panicking, the interceptor returning an
-// error. (An event that an active module emits for a module that does not
-// exist is dropped and counted in ModuleStats.DroppedUnknown instead: its
-// destination may come from a peer, who must not be able to stop the node.) The error then names the module and the
-// events. Every module first receives an Init event, before any other.
+// error. The error then names the module and the events. Nothing a peer
+// sends can stop the node: an event that an active module emits for a
+// module that does not exist is dropped and counted in
+// ModuleStats.DroppedUnknown, since its destination may come from a peer,
+// and a message from another node (stdevents.MessageReceived) for a module
+// that takes none (see modules.MessageReceiver) is dropped and counted in
+// that module's ModuleStats.DroppedMessages. Every module first receives
+// an Init event, before any other.
 // Before returning, Run waits for the goroutines it started to end, which
 // includes active modules returning from ApplyEvents.
 func (n *Node) Run(ctx context.Context) error {

@@ -940,6 +940,25 @@ func TestEventsFromActiveModulesForUnknownModulesAreDropped(t *testing.T) {
 	eventually(t, "node still running", func() bool { return len(tags(sink.Received())) == 2 })
 }
 
+// TestMessagesForModulesThatTakeNoneAreDropped: a message from another
+// node reaches only a module that takes messages; one for any other
+// module, emitted by a transport or injected, is dropped and counted in
+// that module's stats, and the node goes on.
+func TestMessagesForModulesThatTakeNoneAreDropped(t *testing.T) {
+	net := modules.NewMockActive(2, nil)
+	sink := modules.NewMockPassive(nil) // Takes messages, as protocol modules do.
+	rn := startNode(t, testConfig(), modules.Modules{"net": net, "sink": sink, "null": modules.NullPassive{}}, nil)
+	msg := func(dest stdtypes.ModuleID) stdtypes.Event { return stdevents.NewMessageReceived(dest, "peer", nil) }
+	net.Emit(context.Background(), stdtypes.ListOf(msg("null"), msg("net"), msg("sink")))
+	rn.inject(msg("null"))
+	eventually(t, "the message for the sink", func() bool { return len(sink.Received()) == 2 }) // Init and the message.
+	eventually(t, "the injected message dropped", func() bool { return rn.Stats().Modules["null"].DroppedMessages == 2 })
+	st := rn.Stats().Modules
+	if st["net"].DroppedMessages != 1 || st["sink"].DroppedMessages != 0 || st["net"].DroppedUnknown != 0 {
+		t.Errorf("stats %+v, want one message dropped for net, none for sink", st)
+	}
+}
+
 // reportingModule is a passive module with statistics of its own.
 type reportingModule struct{ modules.NullPassive }
 

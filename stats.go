@@ -25,6 +25,13 @@ type ModuleStats struct {
 	// for modules the node does not have, which the node dropped: such
 	// destinations can come from the network, so they must not stop it.
 	DroppedUnknown uint64
+	// DroppedMessages is the number of messages from other nodes
+	// (stdevents.MessageReceived) addressed to this module, which does not
+	// take any (it does not implement modules.MessageReceiver), and which
+	// the node dropped: a peer names the module its message is for, and
+	// must not be able to stop the node with a module that has no use for
+	// messages.
+	DroppedMessages uint64
 }
 
 // NodeStats is a snapshot of a node's statistics.
@@ -59,11 +66,12 @@ func (n *Node) Stats() NodeStats {
 		}
 		ms := n.stats[i]
 		s.Modules[id] = ModuleStats{
-			EventsIn:       ms.EventsIn.Load(),
-			EventsOut:      ms.EventsOut.Load(),
-			Batches:        ms.Batches.Load(),
-			Busy:           time.Duration(ms.BusyNs.Load()),
-			DroppedUnknown: ms.DroppedUnknown.Load(),
+			EventsIn:        ms.EventsIn.Load(),
+			EventsOut:       ms.EventsOut.Load(),
+			Batches:         ms.Batches.Load(),
+			Busy:            time.Duration(ms.BusyNs.Load()),
+			DroppedUnknown:  ms.DroppedUnknown.Load(),
+			DroppedMessages: ms.DroppedMessages.Load(),
 		}
 	}
 	return s
@@ -120,6 +128,7 @@ func (n *Node) logStats(logger *logging.Logger, level logging.Level, prev, cur N
 			"outPerSec", float64(c.EventsOut-p.EventsOut)/secs,
 			"busyShare", float64(c.Busy-p.Busy)/float64(period),
 			"droppedUnknown", c.DroppedUnknown,
+			"droppedMessages", c.DroppedMessages,
 		)
 		if report, ok := cur.Reports[id]; ok {
 			logger.Log(level, "module report", "module", string(id), "report", report)

@@ -27,7 +27,10 @@ func (ev *TimerRepeat) Validate() error {
 
 // ValidateTimerRequest checks an event sent to a timer module, real or
 // simulated: Init and TimerGarbageCollect are always fine, TimerDelay and
-// TimerRepeat must pass their Validate, and anything else is an error.
+// TimerRepeat must pass their Validate, and anything else is an error. A
+// MessageReceived is no request either, but it is no local module's bug:
+// its sender chose the timer, so timers drop and count it before they
+// validate (see modules.StrayMessages).
 func ValidateTimerRequest(ev stdtypes.Event) error {
 	switch ev := ev.(type) {
 	case *Init, *TimerGarbageCollect:

@@ -59,7 +59,16 @@ func NewFactory(id stdtypes.ModuleID, generator Generator, logger *logging.Logge
 	return f
 }
 
-var _ modules.PassiveModule = (*Factory)(nil)
+var (
+	_ modules.PassiveModule   = (*Factory)(nil)
+	_ modules.MessageReceiver = (*Factory)(nil)
+)
+
+// ReceivesMessages implements modules.MessageReceiver: the factory hands
+// messages on to the submodules that take them (see modules.Router).
+// Messages for the factory itself, for a submodule that takes none and for
+// one that does not exist are dropped and counted (Dropped).
+func (f *Factory) ReceivesMessages() {}
 
 // ID returns the factory's module ID.
 func (f *Factory) ID() stdtypes.ModuleID { return f.id }
@@ -79,9 +88,10 @@ func (f *Factory) Submodules() []stdtypes.ModuleID {
 	return names
 }
 
-// Dropped returns how many events for submodules that do not exist the
-// factory has dropped.
-func (f *Factory) Dropped() uint64 { return f.dropped.Load() }
+// Dropped returns how many events the factory has dropped: events for
+// submodules that do not exist, and messages from other nodes for the
+// factory itself or for a submodule that takes none.
+func (f *Factory) Dropped() uint64 { return f.dropped.Load() + f.router.DroppedMessages() }
 
 // factorySelf receives, from the router, the events addressed to the
 // factory itself.

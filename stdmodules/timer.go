@@ -42,6 +42,9 @@ type Timer struct {
 	id     stdtypes.ModuleID
 	logger *logging.Logger
 
+	// stray counts the messages from other nodes that reached the timer.
+	stray modules.StrayMessages
+
 	// out is unbuffered: an emission completes only when the node takes
 	// it, which is the backpressure the node asks for.
 	out chan *stdtypes.EventList
@@ -97,11 +100,21 @@ var _ modules.ActiveModule = (*Timer)(nil)
 // EventsOut returns the channel the timer emits due events on.
 func (t *Timer) EventsOut() <-chan *stdtypes.EventList { return t.out }
 
+// DroppedMessages returns how many messages from other nodes
+// (stdevents.MessageReceived) the timer got and dropped. A node never
+// hands it one: the timer is no modules.MessageReceiver.
+func (t *Timer) DroppedMessages() uint64 { return t.stray.Count() }
+
 // ApplyEvents schedules the timer requests in events and starts the
 // scheduler under ctx if none runs. It checks the whole batch before acting
-// on any of it, so a batch with an invalid request schedules nothing.
+// on any of it, so a batch with an invalid request schedules nothing. A
+// message from another node is dropped and counted (DroppedMessages), not
+// an error: a peer chose its destination.
 func (t *Timer) ApplyEvents(ctx context.Context, events *stdtypes.EventList) error {
 	for _, ev := range events.Slice() {
+		if t.stray.Drop(ev) {
+			continue // apply ignores it
+		}
 		if err := stdevents.ValidateTimerRequest(ev); err != nil {
 			return fmt.Errorf("timer %q: %w", t.id, err)
 		}

@@ -22,6 +22,10 @@ type Counters struct {
 	// DroppedUnknown counts events the module emitted for modules that do
 	// not exist, which RouteEmitted drops.
 	DroppedUnknown atomic.Uint64
+	// DroppedMessages counts the messages from other nodes
+	// (stdevents.MessageReceived) addressed to the module, which does not
+	// take any (modules.MessageReceiver), and which the core dropped.
+	DroppedMessages atomic.Uint64
 }
 
 // Module is the core's view of one module.
@@ -35,6 +39,9 @@ type Module struct {
 
 	// passive is nil for an external module.
 	passive modules.PassiveModule
+	// receivesMessages tells whether the module takes messages from other
+	// nodes; the core drops those for a module that does not.
+	receivesMessages bool
 	// queue holds the events waiting for the module.
 	queue fifo[stdtypes.Event]
 	// ready tells whether the module is in the ready queue.
@@ -60,6 +67,12 @@ type Spec struct {
 	Passive modules.PassiveModule
 	// Counters receives the statistics; nil allocates new ones.
 	Counters *Counters
+	// ReceivesMessages tells whether an external module takes messages
+	// from other nodes (modules.ReceivesMessages); for a passive module
+	// the core asks the module itself. The core drops and counts a
+	// stdevents.MessageReceived for a module that does not, wherever it
+	// comes from.
+	ReceivesMessages bool
 }
 
 // Core holds a node's modules and the events waiting for them. It is not
@@ -113,7 +126,8 @@ func New(specs []Spec, maxBatch int, interceptor eventlog.Interceptor) *Core {
 		if counters == nil {
 			counters = &Counters{}
 		}
-		m := &Module{ID: s.ID, Index: i, Counters: counters, passive: s.Passive}
+		m := &Module{ID: s.ID, Index: i, Counters: counters, passive: s.Passive,
+			receivesMessages: s.ReceivesMessages || modules.ReceivesMessages(s.Passive)}
 		c.mods[s.ID] = m
 		c.ordered = append(c.ordered, m)
 	}
@@ -155,6 +169,10 @@ func (c *Core) EnqueueInit() {
 // are (nil for output); both serve error messages, and from also tells
 // whether the events are inputs of the passive modules (see
 // eventlog.InputInterceptor): they are unless from is a passive module.
+//
+// A message from another node for a module that takes none is dropped and
+// counted (see refuses), even here: a passive module that forwards
+// messages may hand on a destination a peer chose.
 func (c *Core) Route(evs []stdtypes.Event, from *Module, parent stdtypes.Event) error {
 	input := from == nil || !from.Passive()
 	for _, ev := range evs {
@@ -167,9 +185,30 @@ func (c *Core) Route(evs []stdtypes.Event, from *Module, parent stdtypes.Event) 
 			return fmt.Errorf("%s from %s: destination %q: %w",
 				DescribeEvent(ev), describeSource(from, parent), dest, ErrUnknownModule)
 		}
+		if c.refuses(m, ev) {
+			continue
+		}
 		c.enqueue(m, ev, input)
 	}
 	return nil
+}
+
+// refuses reports whether m does not take ev because ev is a message from
+// another node and m takes none, counting the drop in m's DroppedMessages.
+// The sender of a message names the module it is for: handing a message to
+// a module that treats it as a wiring bug (a timer, a crypto module) would
+// let any peer stop the node. For an event that is no message, the most
+// common, this costs one comparison of its type, already in a register.
+//
+// A diverting core (a node in debug mode, a replay) refuses nothing: it is
+// handed recorded events, which the recorded run had routed already, and
+// must dispatch them as they were.
+func (c *Core) refuses(m *Module, ev stdtypes.Event) bool {
+	if _, ok := ev.(*stdevents.MessageReceived); !ok || m.receivesMessages || c.divert != nil {
+		return false
+	}
+	m.Counters.DroppedMessages.Add(1)
+	return true
 }
 
 // lookup returns the module with ID top, or nil. A module's output tends to
@@ -190,25 +229,33 @@ func (c *Core) lookup(top stdtypes.ModuleID, from *Module) *Module {
 // as messages a transport received. Their destinations come from outside
 // the node (a peer names the module its message is for), so an event for a
 // module that does not exist is dropped and counted in from's
-// DroppedUnknown, not an error: otherwise any peer could stop the node.
-// It returns the number of events dropped. from may be nil for events that
-// come from outside the node through no module; their drops are only
-// returned. A nil event is still an error: that is the module's bug, not a
-// peer's.
+// DroppedUnknown, not an error: otherwise any peer could stop the node. A
+// message for a module that takes none is dropped and counted in that
+// module's DroppedMessages, as by Route. It returns the number of events
+// dropped for either reason. from may be nil for events that come from
+// outside the node through no module; their drops for unknown modules are
+// only returned. A nil event is still an error: that is the module's bug,
+// not a peer's.
 func (c *Core) RouteEmitted(evs []stdtypes.Event, from *Module) (dropped int, err error) {
+	unknown := 0
 	for _, ev := range evs {
 		if ev == nil {
 			return dropped, fmt.Errorf("%s produced a nil event", describeSource(from, nil))
 		}
 		m := c.lookup(ev.Dest().Top(), from)
 		if m == nil {
+			unknown++
+			dropped++
+			continue
+		}
+		if c.refuses(m, ev) {
 			dropped++
 			continue
 		}
 		c.enqueue(m, ev, true)
 	}
-	if dropped > 0 && from != nil {
-		from.Counters.DroppedUnknown.Add(uint64(dropped))
+	if unknown > 0 && from != nil {
+		from.Counters.DroppedUnknown.Add(uint64(unknown))
 	}
 	return dropped, nil
 }

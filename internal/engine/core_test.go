@@ -331,3 +331,91 @@ func TestCoreInputFlags(t *testing.T) {
 		t.Errorf("interceptor saw %s, want %s", got, want)
 	}
 }
+
+// TestCoreDropsMessagesForModulesThatTakeNone: a MessageReceived reaches
+// only a module that takes messages; one for any other module is dropped
+// and counted in that module's DroppedMessages, wherever it comes from:
+// emitted by an external module, output of a passive one, a follow-up,
+// injected. Other events for those modules are routed as ever.
+func TestCoreDropsMessagesForModulesThatTakeNone(t *testing.T) {
+	rcv := func(dest stdtypes.ModuleID) stdtypes.Event { return stdevents.NewMessageReceived(dest, "peer", nil) }
+	forward := modules.NewMockPassive(func(ev stdtypes.Event) (*stdtypes.EventList, error) {
+		if tev, ok := ev.(*testEvent); ok && tev.Tag == "forward" {
+			// A passive forwarder handing on a destination a peer chose,
+			// as output and as a follow-up.
+			return stdtypes.ListOf(rcv("q"), stdtypes.WithFollowUps(tagged("q", "persist"), rcv("ext"))), nil
+		}
+		return nil, nil
+	})
+	q := &recorder{}
+	c := New([]Spec{
+		{ID: "net"},                        // external, takes no messages
+		{ID: "ext"},                        // external, takes no messages
+		{ID: "rx", ReceivesMessages: true}, // external, takes messages
+		{ID: "p", Passive: forward},        // passive, takes messages (a MockPassive does)
+		{ID: "q", Passive: q},              // passive, takes none
+	}, 10, nil)
+	net := c.Module("net")
+	dropped, err := c.RouteEmitted([]stdtypes.Event{rcv("q/sub"), rcv("ext"), rcv("rx"), rcv("p"), rcv("net"), tagged("q", "local")}, net)
+	if err != nil || dropped != 3 {
+		t.Fatalf("RouteEmitted: dropped %d, err %v; want 3 dropped", dropped, err)
+	}
+	if err := c.Route([]stdtypes.Event{tagged("p", "forward"), rcv("q")}, nil, nil); err != nil {
+		t.Fatalf("Route: %v", err)
+	}
+	drain(t, c)
+	want := map[stdtypes.ModuleID]uint64{"net": 1, "ext": 2, "rx": 0, "p": 0, "q": 3}
+	for id, n := range want {
+		if got := c.Module(id).Counters.DroppedMessages.Load(); got != n {
+			t.Errorf("%s: DroppedMessages = %d, want %d", id, got, n)
+		}
+	}
+	if got := net.Counters.DroppedUnknown.Load(); got != 0 {
+		t.Errorf("DroppedUnknown = %d, want 0: the modules exist", got)
+	}
+	if got := fmt.Sprint(q.tags()); got != "[local persist]" {
+		t.Errorf("q got %s, want only its local events", got)
+	}
+	for _, ev := range forward.Received() {
+		if _, ok := ev.(*stdevents.MessageReceived); ok {
+			return
+		}
+	}
+	t.Error("p, which takes messages, got none")
+}
+
+// TestCoreDivertedRefusesNothing: a core in debug mode dispatches the
+// recorded events it is given as they are, messages included.
+func TestCoreDivertedRefusesNothing(t *testing.T) {
+	q := &recorder{}
+	c := New([]Spec{{ID: "q", Passive: q}}, 10, nil)
+	c.Divert(func([]stdtypes.Event) error { return nil })
+	if err := c.Route([]stdtypes.Event{stdevents.NewMessageReceived("q", "peer", nil)}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.Buffered() != 1 || c.Module("q").Counters.DroppedMessages.Load() != 0 {
+		t.Errorf("buffered %d, dropped %d; want the message queued", c.Buffered(), c.Module("q").Counters.DroppedMessages.Load())
+	}
+}
+
+// recorder is a passive module that takes no messages and records the
+// tags of the test events it gets.
+type recorder struct{ got []stdtypes.Event }
+
+func (r *recorder) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
+	r.got = append(r.got, evs.Slice()...)
+	return nil, nil
+}
+
+func (r *recorder) tags() []string {
+	var tags []string
+	for _, ev := range r.got {
+		switch ev := ev.(type) {
+		case *testEvent:
+			tags = append(tags, ev.Tag)
+		case *stdevents.MessageReceived:
+			tags = append(tags, "message")
+		}
+	}
+	return tags
+}

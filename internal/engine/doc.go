@@ -14,4 +14,10 @@
 // simulation's twins), whose batches the driver takes with TakeBatch, hands
 // to the module however it likes, and gives back with Release, which lets
 // the batch's follow-up events go.
+//
+// Routing is where the node keeps peers from stopping it: a message from
+// another node (stdevents.MessageReceived) goes only to a module that takes
+// messages (Spec.ReceivesMessages, modules.MessageReceiver), and an event
+// an external module emits for a module that does not exist is dropped;
+// both are counted (Counters), neither is an error.
 package engine

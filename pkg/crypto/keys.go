@@ -88,6 +88,14 @@ const (
 	p256PrivateRawSize    = 1 + 32
 )
 
+// wrongSize returns the error for the raw encoding data of a key of kind
+// whose size is not rawSize. It counts the key's bytes, without the scheme
+// byte, as the documentation and the text forms of keys do (32 for an
+// Ed25519 key).
+func wrongSize(kind string, data []byte, rawSize int) error {
+	return fmt.Errorf("%w: %s of %d bytes, want %d", ErrMalformedKey, kind, len(data)-1, rawSize-1)
+}
+
 // GenerateKey returns a new random key pair of scheme s.
 func GenerateKey(s Scheme) (PrivateKey, error) {
 	switch s {
@@ -269,12 +277,12 @@ func ParsePrivateKey(data []byte) (PrivateKey, error) {
 	switch Scheme(data[0]) {
 	case Ed25519:
 		if len(data) != ed25519PrivateRawSize {
-			return PrivateKey{}, fmt.Errorf("%w: ed25519 private key of %d bytes, want %d", ErrMalformedKey, len(data), ed25519PrivateRawSize)
+			return PrivateKey{}, wrongSize("ed25519 private key", data, ed25519PrivateRawSize)
 		}
 		return newEd25519Private(ed25519.NewKeyFromSeed(data[1:])), nil
 	case ECDSAP256:
 		if len(data) != p256PrivateRawSize {
-			return PrivateKey{}, fmt.Errorf("%w: ecdsa-p256 private key of %d bytes, want %d", ErrMalformedKey, len(data), p256PrivateRawSize)
+			return PrivateKey{}, wrongSize("ecdsa-p256 private key", data, p256PrivateRawSize)
 		}
 		k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), data[1:])
 		if err != nil {
@@ -350,12 +358,12 @@ func ParsePublicKey(data []byte) (PublicKey, error) {
 	switch Scheme(data[0]) {
 	case Ed25519:
 		if len(data) != ed25519PublicRawSize {
-			return PublicKey{}, fmt.Errorf("%w: ed25519 public key of %d bytes, want %d", ErrMalformedKey, len(data), ed25519PublicRawSize)
+			return PublicKey{}, wrongSize("ed25519 public key", data, ed25519PublicRawSize)
 		}
 		return PublicKey{scheme: Ed25519, ed: append(ed25519.PublicKey(nil), data[1:]...)}, nil
 	case ECDSAP256:
 		if len(data) != p256PublicRawSize {
-			return PublicKey{}, fmt.Errorf("%w: ecdsa-p256 public key of %d bytes, want %d", ErrMalformedKey, len(data), p256PublicRawSize)
+			return PublicKey{}, wrongSize("ecdsa-p256 public key", data, p256PublicRawSize)
 		}
 		return parseP256Public(data[1:])
 	}

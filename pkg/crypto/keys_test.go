@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/codec"
@@ -327,5 +328,20 @@ func TestKeyFiles(t *testing.T) {
 	}
 	if _, err := crypto.LoadPublicKey(big); err == nil {
 		t.Error("oversized file loaded")
+	}
+}
+
+// TestKeySizeErrors: a raw key of the wrong size is reported by the size
+// of the key, without the scheme byte, as the documentation counts it.
+func TestKeySizeErrors(t *testing.T) {
+	short := func(s crypto.Scheme, n int) []byte { return append([]byte{byte(s)}, make([]byte, n)...) }
+	if _, err := crypto.ParsePublicKey(short(crypto.Ed25519, 31)); err == nil || !strings.Contains(err.Error(), "ed25519 public key of 31 bytes, want 32") {
+		t.Errorf("short Ed25519 public key: %v", err)
+	}
+	if _, err := crypto.ParsePrivateKey(short(crypto.Ed25519, 31)); err == nil || !strings.Contains(err.Error(), "ed25519 private key of 31 bytes, want 32") {
+		t.Errorf("short Ed25519 private key: %v", err)
+	}
+	if _, err := crypto.ParsePrivateKey(short(crypto.ECDSAP256, 33)); err == nil || !strings.Contains(err.Error(), "ecdsa-p256 private key of 33 bytes, want 32") {
+		t.Errorf("long P-256 private key: %v", err)
 	}
 }

@@ -74,9 +74,16 @@ func NewModule(id stdtypes.ModuleID, opts ...Option) *Module {
 }
 
 var (
-	_ modules.PassiveModule = (*Module)(nil)
-	_ modules.StatsReporter = (*Module)(nil)
+	_ modules.PassiveModule   = (*Module)(nil)
+	_ modules.MessageReceiver = (*Module)(nil)
+	_ modules.StatsReporter   = (*Module)(nil)
 )
+
+// ReceivesMessages implements modules.MessageReceiver: a Module takes
+// messages from other nodes, which go to its UponMessageReceived handlers;
+// one of a type it has no handler for is dropped and counted
+// (Stats.UnknownMessages).
+func (m *Module) ReceivesMessages() {}
 
 // ID returns the module's ID. SendMessage addresses messages to the module
 // with this ID on the destination nodes.

@@ -2,6 +2,7 @@ package membership_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -176,6 +177,26 @@ func TestPublicKeyText(t *testing.T) {
 	for _, s := range []string{"", "ed25519", "rsa:AAAA", "ed25519:AAAA", strings.Repeat("a", 300)} {
 		if _, err := membership.ParsePublicKey(s); !errors.Is(err, membership.ErrMalformedKey) {
 			t.Errorf("ParsePublicKey(%q) = %v, want ErrMalformedKey", s, err)
+		}
+	}
+}
+
+// TestKeyLengthErrors: a key of the wrong length is reported by the length
+// of the key the text holds, as the documentation counts it (32 bytes for
+// Ed25519), not of its raw encoding, which has a scheme byte more.
+func TestKeyLengthErrors(t *testing.T) {
+	for _, c := range []struct {
+		scheme  string
+		n       int
+		wantErr string
+	}{
+		{"ed25519", 31, "of 31 bytes, want 32"},
+		{"ed25519", 33, "of 33 bytes, want 32"},
+		{"ecdsa-p256", 64, "of 64 bytes, want 65"},
+	} {
+		s := c.scheme + ":" + base64.StdEncoding.EncodeToString(make([]byte, c.n))
+		if _, err := membership.ParsePublicKey(s); err == nil || !strings.Contains(err.Error(), c.wantErr) {
+			t.Errorf("%s key of %d bytes: %v, want an error saying %q", c.scheme, c.n, err, c.wantErr)
 		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 
 // MockPassive is a passive module for tests: it records every event it
 // receives and answers with scripted output. It is safe to inspect from the
-// test's goroutine while a node runs it.
+// test's goroutine while a node runs it. Like the protocol module it
+// usually stands in for, it takes messages from other nodes
+// (MessageReceiver).
 type MockPassive struct {
 	mu       sync.Mutex
 	received []stdtypes.Event
@@ -23,6 +25,9 @@ type MockPassive struct {
 func NewMockPassive(respond func(stdtypes.Event) (*stdtypes.EventList, error)) *MockPassive {
 	return &MockPassive{respond: respond}
 }
+
+// ReceivesMessages implements MessageReceiver.
+func (m *MockPassive) ReceivesMessages() {}
 
 // ApplyEvents records events and returns the scripted output.
 func (m *MockPassive) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error) {

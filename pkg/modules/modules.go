@@ -1,13 +1,28 @@
 // Package modules defines the two kinds of module a Mir node runs, passive
 // and active, and helpers to build them: routing to submodules, a null
 // module, and mock modules for tests.
+//
+// # Who gets messages from other nodes
+//
+// A message from another node reaches a module as a
+// stdevents.MessageReceived whose destination the sender chose. So that no
+// peer can address a module that has no use for messages (a timer, a
+// crypto module, the transport itself) and make it fail, a module declares
+// that it takes messages by implementing MessageReceiver. The node hands a
+// MessageReceived only to such modules; one for any other module is
+// dropped and counted (mir.ModuleStats.DroppedMessages), never an error. A
+// Router does the same for its submodules. Protocol modules implement
+// MessageReceiver, and so do dsl.Module, Router and stdmodules.Factory;
+// modules that serve their own node only do not.
 package modules
 
 import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
+	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -25,9 +40,61 @@ type Module any
 // output list becomes the node's: do not touch it after returning it. A nil
 // output is an empty one. An error stops the node; it must not be caused by
 // input from the network, which is validated and dropped instead.
+//
+// A module that takes messages from other nodes (stdevents.MessageReceived)
+// must also implement MessageReceiver: the node gives messages to no other
+// module.
 type PassiveModule interface {
 	ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error)
 }
+
+// MessageReceiver is implemented by the modules that take messages from
+// other nodes: the node routes a stdevents.MessageReceived only to a module
+// that implements it, and drops and counts one for any other module. The
+// sender of a message names the module it is for, so without this a peer
+// could address any module, and one that treats a message as a wiring bug
+// (a timer, a crypto module) would stop the node.
+//
+// A protocol module declares it with one method:
+//
+//	func (m *Module) ReceivesMessages() {}
+//
+// A module that routes events to submodules (Router, stdmodules.Factory)
+// implements it and checks the submodule in turn; a module that wraps
+// another (to log, to alter its output) must implement it if the wrapped
+// one does, since embedding a PassiveModule interface hides the method.
+type MessageReceiver interface {
+	// ReceivesMessages marks the module; nobody calls it.
+	ReceivesMessages()
+}
+
+// ReceivesMessages reports whether m takes messages from other nodes, that
+// is whether it implements MessageReceiver.
+func ReceivesMessages(m Module) bool {
+	_, ok := m.(MessageReceiver)
+	return ok
+}
+
+// StrayMessages counts the messages from other nodes that reached a module
+// that does not take any (see MessageReceiver). The node does not route
+// them there, but a module may be driven otherwise (by a Router, a test, a
+// user's own driver): the standard modules drop such a message and count
+// it here rather than fail, since a peer chose its destination. It is safe
+// for concurrent use; the zero value is ready.
+type StrayMessages struct{ n atomic.Uint64 }
+
+// Drop reports whether ev is a stdevents.MessageReceived, which the module
+// must then drop, and counts it if so.
+func (s *StrayMessages) Drop(ev stdtypes.Event) bool {
+	if _, ok := ev.(*stdevents.MessageReceived); ok {
+		s.n.Add(1)
+		return true
+	}
+	return false
+}
+
+// Count returns how many messages Drop dropped.
+func (s *StrayMessages) Count() uint64 { return s.n.Load() }
 
 // ActiveModule is the edge between the deterministic inside and the world:
 // a network transport, a timer, a client receiver. Besides processing the

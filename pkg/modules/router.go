@@ -3,6 +3,7 @@ package modules
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -19,13 +20,18 @@ import (
 // of submodules can change between batches, which is how factories create
 // and remove submodules at run time.
 //
+// A Router takes messages from other nodes (it implements MessageReceiver)
+// and hands each on only if the submodule it names takes messages too; a
+// message for any other submodule, or for a self module that takes none,
+// is dropped and counted (DroppedMessages).
+//
 // A Router is a passive module like any other: ApplyEvents is called by one
 // goroutine at a time and must not be re-entered (a submodule must not call
 // its parent's ApplyEvents); it reuses its batch list from call to call.
 type Router struct {
 	id   stdtypes.ModuleID
-	self PassiveModule
-	subs map[stdtypes.ModuleID]PassiveModule
+	self submodule
+	subs map[stdtypes.ModuleID]submodule
 	// OnUnknown handles an event for a submodule that does not exist, and
 	// an event for the router itself when it has no self module. The
 	// default drops received messages (their destination comes from a
@@ -39,17 +45,38 @@ type Router struct {
 
 	// batch is reused to hand runs of events to submodules.
 	batch stdtypes.EventList
-	// droppedMessages counts what the default OnUnknown dropped.
-	droppedMessages uint64
+	// droppedMessages counts the messages the default OnUnknown dropped
+	// and those for modules that take none. It is atomic so that a status
+	// page may read it while the node runs the router.
+	droppedMessages atomic.Uint64
 }
+
+// submodule is a submodule and whether it takes messages from other nodes.
+type submodule struct {
+	m        PassiveModule
+	receives bool
+}
+
+var (
+	_ PassiveModule   = (*Router)(nil)
+	_ MessageReceiver = (*Router)(nil)
+)
 
 // NewRouter returns a router with ID id. self handles events addressed to id
 // itself; it may be nil if there are none.
 func NewRouter(id stdtypes.ModuleID, self PassiveModule) *Router {
-	r := &Router{id: id, self: self, subs: make(map[stdtypes.ModuleID]PassiveModule)}
+	r := &Router{
+		id:   id,
+		self: submodule{m: self, receives: ReceivesMessages(self)},
+		subs: make(map[stdtypes.ModuleID]submodule),
+	}
 	r.OnUnknown = r.unknownSubmodule
 	return r
 }
+
+// ReceivesMessages implements MessageReceiver: the router hands messages on
+// to the submodules that take them.
+func (*Router) ReceivesMessages() {}
 
 // ID returns the router's own module ID.
 func (r *Router) ID() stdtypes.ModuleID { return r.id }
@@ -69,7 +96,7 @@ func (r *Router) Add(seg stdtypes.ModuleID, m PassiveModule) error {
 	if _, ok := r.subs[seg]; ok {
 		return fmt.Errorf("router %q: submodule %q already exists", r.id, seg)
 	}
-	r.subs[seg] = m
+	r.subs[seg] = submodule{m: m, receives: ReceivesMessages(m)}
 	return nil
 }
 
@@ -78,8 +105,8 @@ func (r *Router) Remove(seg stdtypes.ModuleID) { delete(r.subs, seg) }
 
 // Get returns submodule seg, if it exists.
 func (r *Router) Get(seg stdtypes.ModuleID) (PassiveModule, bool) {
-	m, ok := r.subs[seg]
-	return m, ok
+	sub, ok := r.subs[seg]
+	return sub.m, ok
 }
 
 // Submodules returns the names of the submodules, sorted.
@@ -147,12 +174,18 @@ func (r *Router) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, e
 
 // applyRun hands a run of events for one submodule (or self, for seg "") to it.
 func (r *Router) applyRun(seg stdtypes.ModuleID, run []stdtypes.Event) (*stdtypes.EventList, error) {
-	m := r.self
+	sub := r.self
 	if seg != "" {
-		m = r.subs[seg]
+		sub = r.subs[seg]
 	}
+	m := sub.m
 	if m == nil {
 		return ApplyAllFunc(stdtypes.ListOf(run...), r.OnUnknown)
+	}
+	if !sub.receives {
+		if run = r.dropMessages(run); len(run) == 0 {
+			return nil, nil
+		}
 	}
 	// A three-index slice: a module that appends to its input list gets a
 	// copy instead of writing over the events that follow the run.
@@ -173,15 +206,42 @@ func (r *Router) applyRun(seg stdtypes.ModuleID, run []stdtypes.Event) (*stdtype
 	return out, nil
 }
 
-// DroppedMessages returns how many received messages for submodules that
-// do not exist the default OnUnknown has dropped.
-func (r *Router) DroppedMessages() uint64 { return r.droppedMessages }
+// dropMessages returns run without its messages from other nodes, which
+// are for a module that takes none, counting them. A run without messages,
+// the usual case, is returned as it is; otherwise the rest is copied, which
+// only a misaddressed message costs.
+func (r *Router) dropMessages(run []stdtypes.Event) []stdtypes.Event {
+	i := slices.IndexFunc(run, isMessage)
+	if i < 0 {
+		return run
+	}
+	kept := slices.Clip(run[:i])
+	for _, ev := range run[i:] {
+		if isMessage(ev) {
+			r.droppedMessages.Add(1)
+		} else {
+			kept = append(kept, ev)
+		}
+	}
+	return kept
+}
+
+func isMessage(ev stdtypes.Event) bool {
+	_, ok := ev.(*stdevents.MessageReceived)
+	return ok
+}
+
+// DroppedMessages returns how many messages from other nodes the router has
+// dropped: those for submodules (or a self module) that do not take
+// messages (see MessageReceiver), and, with the default OnUnknown, those
+// for submodules that do not exist. It is safe to call from any goroutine.
+func (r *Router) DroppedMessages() uint64 { return r.droppedMessages.Load() }
 
 func (r *Router) unknownSubmodule(ev stdtypes.Event) (*stdtypes.EventList, error) {
-	if _, ok := ev.(*stdevents.MessageReceived); ok {
+	if isMessage(ev) {
 		// A peer chose this destination: dropping it is the only answer
 		// that does not let the peer stop the node.
-		r.droppedMessages++
+		r.droppedMessages.Add(1)
 		return nil, nil
 	}
 	if seg, _ := SubmoduleOf(r.id, ev.Dest()); seg == "" {

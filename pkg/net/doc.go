@@ -11,6 +11,21 @@
 //	node 0: protocol --SendMessage{MsgDest: "pp", Destinations: [1]}--> transport
 //	node 1: transport --MessageReceived{From: 0, Msg}--> pp
 //
+// # What a node accepts from the network
+//
+// The sender names the module its message is for, so a transport delivers
+// whatever destination a peer chose. The node, not the transport, decides
+// what to do with it: it hands a MessageReceived only to a module that
+// takes messages from other nodes (one that implements
+// modules.MessageReceiver, as protocol modules do), and drops and counts
+// the rest: a message for a module the node does not have
+// (mir.ModuleStats.DroppedUnknown, of the transport), and one for a module
+// that takes none, such as the timer, a crypto module or the transport
+// itself (mir.ModuleStats.DroppedMessages, of that module). This holds for
+// every transport, a user's own included, and in the simulator. Nothing a
+// peer sends can stop a node: what a protocol module cannot use it drops
+// and counts too.
+//
 // # Transports lose messages
 //
 // Every transport has bounded queues and drops what does not fit: a slow

@@ -21,9 +21,21 @@ import (
 //     A SendMessage that fails ValidateSendMessage is dropped and counted
 //     in TransportStats.DroppedInvalid, not treated as an error; a
 //     destination the transport does not know is dropped and counted in
-//     TransportStats.DroppedUnknown.
+//     TransportStats.DroppedUnknown;
+//   - stdevents.MessageReceived: a message from another node addressed to
+//     the transport itself. A node never hands it one (a transport is no
+//     modules.MessageReceiver), but whatever drives it, it is dropped and
+//     counted in TransportStats.DroppedReceived, never an error.
 //
 // Any other event is an error, which stops the node: it is a wiring bug.
+//
+// A transport delivers every message to the module its sender named,
+// whatever that is: it knows nothing of the node's modules. The node then
+// hands it on only to a module that takes messages from other nodes
+// (modules.MessageReceiver), and drops and counts one for a module that
+// does not exist (mir.ModuleStats.DroppedUnknown of the transport) or that
+// takes none (mir.ModuleStats.DroppedMessages of that module). So nothing
+// a peer sends can stop the node.
 //
 // Sending never blocks for long: a message that does not fit in a bounded
 // queue is dropped and counted. Transports lose messages (see the package
@@ -131,6 +143,10 @@ type TransportStats struct {
 	// DroppedUnknown is the number of messages dropped because their
 	// destination is not a node the transport knows, once per destination.
 	DroppedUnknown uint64
+	// DroppedReceived is the number of messages from other nodes
+	// (stdevents.MessageReceived) addressed to the transport itself, which
+	// takes none, and which it dropped.
+	DroppedReceived uint64
 }
 
 // Total returns the sum of the counters of all peers.

@@ -69,7 +69,9 @@ func (e *Env) Alive() bool { return e.node.up && e.node.inc == e.inc }
 // module had emitted them then: they are routed to the modules their
 // destinations name, and, as in a real node, one for a module the node
 // does not have is dropped and counted in the module's DroppedUnknown
-// counter (its destination may come from a peer). With no delay they are
+// counter (its destination may come from a peer), and a message from
+// another node for a module that takes none in that module's
+// DroppedMessages. With no delay they are
 // routed at once. If the node crashes first, they are dropped. evs is kept
 // as it is: the caller must not modify it afterwards. Emit panics on a
 // negative delay, a bug of the twin.

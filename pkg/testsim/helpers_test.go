@@ -35,6 +35,8 @@ var (
 // which knows the simulated time.
 type probe struct{}
 
+func (probe) ReceivesMessages() {}
+
 func (probe) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {

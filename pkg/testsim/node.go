@@ -159,6 +159,20 @@ func (n *Node) Buffered() int {
 // incarnation emitted for modules the node does not have, which were
 // dropped: messages from peers for modules that do not exist.
 func (n *Node) DroppedUnknown(mod stdtypes.ModuleID) uint64 {
+	return n.counter(mod, func(c *engine.Counters) uint64 { return c.DroppedUnknown.Load() })
+}
+
+// DroppedMessages returns how many messages from other nodes addressed to
+// module mod of the current incarnation were dropped because the module
+// takes none (it is no modules.MessageReceiver), as a real node counts
+// them in mir.ModuleStats.DroppedMessages.
+func (n *Node) DroppedMessages(mod stdtypes.ModuleID) uint64 {
+	return n.counter(mod, func(c *engine.Counters) uint64 { return c.DroppedMessages.Load() })
+}
+
+// counter returns get of the counters of module mod of the current
+// incarnation, or 0 if the node is down or has no such module.
+func (n *Node) counter(mod stdtypes.ModuleID, get func(*engine.Counters) uint64) uint64 {
 	if !n.up {
 		return 0
 	}
@@ -166,7 +180,7 @@ func (n *Node) DroppedUnknown(mod stdtypes.ModuleID) uint64 {
 	if m == nil {
 		return 0
 	}
-	return m.Counters.DroppedUnknown.Load()
+	return get(m.Counters)
 }
 
 func (n *Node) alive(inc uint64) bool { return n.up && n.inc == inc }
@@ -333,6 +347,7 @@ func (n *Node) specs(mods modules.Modules) ([]engine.Spec, []twinState, error) {
 			return nil, nil, fmt.Errorf("testsim: node %s: module ID %q is not a single path segment", n.id, id)
 		}
 		specs[i].ID = id
+		specs[i].ReceivesMessages = modules.ReceivesMessages(mods[id])
 		switch m := mods[id].(type) {
 		case Module:
 			twins[i].mod = m

@@ -440,8 +440,9 @@ func (s *Sim) post(a *action) {
 // routeEmitted routes events that module mod of node n emitted on its own
 // (nil: that came from outside through no module), as a real node routes
 // what an active module emits: an event for a module the node does not
-// have is dropped and counted, since its destination may come from a
-// peer, which must not be able to stop the node.
+// have, and a message for a module that takes none, is dropped and
+// counted, since its destination may come from a peer, which must not be
+// able to stop the node.
 func (s *Sim) routeEmitted(n *Node, mod *engine.Module, evs []stdtypes.Event) {
 	if mod != nil {
 		mod.Counters.EventsOut.Add(uint64(len(evs)))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -24,12 +25,23 @@ import (
 //     is not positive, a nil event or an event with an invalid
 //     destination, an event that is no timer request) is an error, and
 //     nothing of it is scheduled.
+//   - A message from another node (stdevents.MessageReceived) is dropped
+//     and counted (DroppedMessages), not an error: a peer chose its
+//     destination. A node never hands the timer one.
 //
 // Simulated time never waits for a slow node, so unlike the real timer it
 // never skips periods. Its pending requests die with its node: Init, the
 // first event of every incarnation, clears them, so even a Timer the
 // constructor hands out again after a restart starts empty.
 type Timer struct {
+	timerState
+	// stray counts the messages from other nodes that reached the timer.
+	// Like a node's counters, it survives Init.
+	stray modules.StrayMessages
+}
+
+// timerState is what Init clears.
+type timerState struct {
 	queue   timerQueue
 	nextSeq uint64
 	gcIndex stdtypes.RetentionIndex
@@ -42,6 +54,10 @@ type Timer struct {
 
 // NewTimer returns a simulated timer.
 func NewTimer() *Timer { return &Timer{} }
+
+// DroppedMessages returns how many messages from other nodes the timer got
+// and dropped.
+func (t *Timer) DroppedMessages() uint64 { return t.stray.Count() }
 
 var _ Module = (*Timer)(nil)
 
@@ -59,6 +75,9 @@ type timerEntry struct {
 // batch before acting on any of it.
 func (t *Timer) ApplyEvents(env *Env, events *stdtypes.EventList) error {
 	for _, ev := range events.Slice() {
+		if t.stray.Drop(ev) {
+			continue // the switch below ignores it
+		}
 		if err := stdevents.ValidateTimerRequest(ev); err != nil {
 			return fmt.Errorf("timer %q: %w", env.Module(), err)
 		}
@@ -66,7 +85,7 @@ func (t *Timer) ApplyEvents(env *Env, events *stdtypes.EventList) error {
 	for _, ev := range events.Slice() {
 		switch ev := ev.(type) {
 		case *stdevents.Init:
-			*t = Timer{due: t.due[:0]}
+			t.timerState = timerState{due: t.due[:0]}
 		case *stdevents.TimerDelay:
 			t.schedule(env.Now()+ev.Delay, ev.Events, 0, 0)
 		case *stdevents.TimerRepeat:

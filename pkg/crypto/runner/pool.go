@@ -9,7 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -106,6 +106,9 @@ type Pool struct {
 	// err is the first error or panic of a worker, which the next
 	// ApplyEvents returns.
 	err error
+
+	// stray counts the messages from other nodes ApplyEvents dropped.
+	stray modules.StrayMessages
 }
 
 // task is one chunk of a job: items [lo, hi).
@@ -158,8 +161,13 @@ func (p *Pool) Workers() int { return p.workers }
 // EventsOut returns the channel on which the pool emits responses.
 func (p *Pool) EventsOut() <-chan *stdtypes.EventList { return p.out }
 
+// DroppedMessages returns how many messages from other nodes the pool got
+// and dropped.
+func (p *Pool) DroppedMessages() uint64 { return p.stray.Count() }
+
 // ApplyEvents plans a job for every request and queues it for the workers.
-// It returns at once. Init events are ignored.
+// It returns at once. Init events are ignored; messages from other nodes
+// are dropped and counted (DroppedMessages).
 func (p *Pool) ApplyEvents(ctx context.Context, events *stdtypes.EventList) error {
 	if err := p.start(ctx); err != nil {
 		return err
@@ -169,7 +177,7 @@ func (p *Pool) ApplyEvents(ctx context.Context, events *stdtypes.EventList) erro
 	}
 	nTasks, nResponses := 0, 0
 	for _, ev := range events.Slice() {
-		if _, ok := ev.(*stdevents.Init); ok {
+		if skip(ev, &p.stray) {
 			continue
 		}
 		job, err := plan(p.plan, ev)

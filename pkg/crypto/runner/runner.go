@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -43,11 +44,25 @@ type Job struct {
 // Planner turns a request event into a Job. It returns an error for an
 // event the module does not handle or an invalid one; such an event comes
 // from a local module, so the error, which stops the node, names a bug.
-// Planners never see stdevents.Init: the runtimes ignore it.
+// Planners never see stdevents.Init, which the runtimes ignore, nor a
+// stdevents.MessageReceived, which they drop and count (see skip).
 //
 // A planner used by a Pool is called on the node's goroutine, one event at
 // a time; the functions it returns may run on several goroutines at once.
 type Planner func(ev stdtypes.Event) (Job, error)
+
+// skip reports whether a runtime passes ev by without planning it: an Init,
+// which needs nothing, and a message from another node, which a crypto
+// module takes none of and drops, counting it in stray. A node never hands
+// a runtime a message (it is no modules.MessageReceiver); whatever drives
+// it otherwise, a message's destination is a peer's choice, so it must not
+// be an error.
+func skip(ev stdtypes.Event, stray *modules.StrayMessages) bool {
+	if _, ok := ev.(*stdevents.Init); ok {
+		return true
+	}
+	return stray.Drop(ev)
+}
 
 // plan calls p and checks the job it returns.
 func plan(p Planner, ev stdtypes.Event) (Job, error) {
@@ -72,18 +87,24 @@ func plan(p Planner, ev stdtypes.Event) (Job, error) {
 // requests it gives the same responses, which is what simulation and
 // replay need.
 type Sync struct {
-	plan Planner
+	plan  Planner
+	stray modules.StrayMessages
 }
 
 // NewSync returns a passive module that runs the jobs p makes.
 func NewSync(p Planner) *Sync { return &Sync{plan: p} }
 
+// DroppedMessages returns how many messages from other nodes the module
+// got and dropped.
+func (s *Sync) DroppedMessages() uint64 { return s.stray.Count() }
+
 // ApplyEvents answers each request with its response, in order. Init
-// events are ignored.
+// events are ignored; messages from other nodes are dropped and counted
+// (DroppedMessages).
 func (s *Sync) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error) {
 	var out *stdtypes.EventList
 	for _, ev := range events.Slice() {
-		if _, ok := ev.(*stdevents.Init); ok {
+		if skip(ev, &s.stray) {
 			continue
 		}
 		job, err := plan(s.plan, ev)

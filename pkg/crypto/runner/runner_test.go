@@ -395,3 +395,24 @@ func TestPoolMaxChunk(t *testing.T) {
 		}
 	}
 }
+
+// TestDropsMessages: both runtimes drop and count a message from another
+// node (a crypto module takes none), never plan it, and serve the rest of
+// the batch.
+func TestDropsMessages(t *testing.T) {
+	msg := stdevents.NewMessageReceived("squares", "peer", nil)
+	s := runner.NewSync((&squares{}).plan)
+	out, err := s.ApplyEvents(stdtypes.ListOf(msg, newRequest(1, 3)))
+	if err != nil || out.Len() != 1 || s.DroppedMessages() != 1 {
+		t.Fatalf("sync: output %v, error %v, dropped %d; want one response and one drop", out, err, s.DroppedMessages())
+	}
+	checkResult(t, out.Get(0), 1, 3)
+
+	p := newPool(t, (&squares{}).plan, 1, 1<<10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := p.ApplyEvents(ctx, stdtypes.ListOf(msg, newRequest(2, 3))); err != nil || p.DroppedMessages() != 1 {
+		t.Fatalf("pool: error %v, dropped %d; want one drop", err, p.DroppedMessages())
+	}
+	checkResult(t, collect(t, p, 1)[2], 2, 3)
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -165,6 +166,8 @@ type Transport struct {
 	peers          map[stdtypes.NodeID]*peerCounters
 	droppedInvalid atomic.Uint64
 	droppedUnknown atomic.Uint64
+	// stray counts the messages for the transport itself it dropped.
+	stray modules.StrayMessages
 
 	// outbox collects, during one ApplyEvents, the lists for each
 	// destination, in the order of first use. Only ApplyEvents touches
@@ -258,9 +261,10 @@ func (t *Transport) EventsOut() <-chan *stdtypes.EventList { return t.queue }
 // Stats returns a snapshot of the transport's counters.
 func (t *Transport) Stats() net.TransportStats {
 	s := net.TransportStats{
-		Peers:          make(map[stdtypes.NodeID]net.PeerStats, len(t.peers)),
-		DroppedInvalid: t.droppedInvalid.Load(),
-		DroppedUnknown: t.droppedUnknown.Load(),
+		Peers:           make(map[stdtypes.NodeID]net.PeerStats, len(t.peers)),
+		DroppedInvalid:  t.droppedInvalid.Load(),
+		DroppedUnknown:  t.droppedUnknown.Load(),
+		DroppedReceived: t.stray.Count(),
 	}
 	for id, c := range t.peers {
 		s.Peers[id] = net.PeerStats{
@@ -274,10 +278,10 @@ func (t *Transport) Stats() net.TransportStats {
 }
 
 // ApplyEvents sends the messages of the SendMessage events in events. It
-// returns an error, which stops the node, for an event other than Init and
-// SendMessage, if the transport was never started, and for a message that
-// does not survive the codec round trip (see Options.ShareMessages). It
-// never blocks.
+// drops and counts a MessageReceived (TransportStats.DroppedReceived), and
+// returns an error, which stops the node, for any other event but Init, if
+// the transport was never started, and for a message that does not survive
+// the codec round trip (see Options.ShareMessages). It never blocks.
 func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList) error {
 	if t.watching.CompareAndSwap(false, true) {
 		t.watch(ctx)
@@ -295,6 +299,9 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 
 	defer t.clearOutbox()
 	for _, ev := range events.Slice() {
+		if t.stray.Drop(ev) {
+			continue // A peer's message for the transport itself.
+		}
 		switch ev := ev.(type) {
 		case *stdevents.Init:
 		case *stdevents.SendMessage:

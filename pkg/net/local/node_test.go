@@ -22,3 +22,17 @@ func TestNodes(t *testing.T) {
 	}
 	nettest.EchoNodes(t, nodeIDs(n), transports, 30*time.Second)
 }
+
+// TestStrayMessages: node 1 sends a message to every module of node 0
+// that takes none (the transport, the timer, crypto, a router's and a
+// factory's, null modules). Node 0 drops and counts each, and keeps
+// running.
+func TestStrayMessages(t *testing.T) {
+	_, ts := startedNetwork(t, 2, local.Options{})
+	nettest.StrayNodes(t, "0", ts[0], ts[1], 30*time.Second)
+}
+
+func TestTransportDropsMessages(t *testing.T) {
+	_, ts := startedNetwork(t, 1, local.Options{})
+	nettest.TransportDropsMessages(t, ts[0])
+}

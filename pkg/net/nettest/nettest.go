@@ -17,6 +17,7 @@ import (
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -49,6 +50,10 @@ type Echo struct {
 
 // echoSeq is the sequence number of Echo's requests.
 const echoSeq = 7
+
+// ReceivesMessages implements modules.MessageReceiver: Echo takes requests
+// and replies from other nodes.
+func (e *Echo) ReceivesMessages() {}
 
 // ApplyEvents implements modules.PassiveModule.
 func (e *Echo) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
@@ -173,5 +178,63 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("timed out waiting until %s", what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// StrayNodes runs node id with transport victim (started), a timer, the
+// Strays and a Marker, and has sender (another node's started transport,
+// not in a node, on the same network) send a message to each module of the
+// node that takes none, then one to the marker. Messages on a link must
+// keep their order. It checks that the node keeps running, that every
+// message but the marker's was dropped and counted, and that the node
+// stops cleanly.
+func StrayNodes(t *testing.T, id stdtypes.NodeID, victim, sender net.Transport, timeout time.Duration) {
+	t.Helper()
+	got := make(chan struct{}, 1)
+	mods := modules.Modules{
+		"net":   victim,
+		"timer": stdmodules.NewTimer("timer", nil),
+		"app":   Marker{Got: got},
+	}
+	strays := AddStrays(t, mods, true)
+	node, err := mir.NewNode(id, mir.DefaultNodeConfig().WithLogger(logging.NilLogger), mods, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- node.Run(context.Background()) }()
+	if err := sender.ApplyEvents(context.Background(), StraySends(strays, "net", "app", id)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case err := <-ran:
+		t.Fatalf("the node stopped: %v", err)
+	case <-time.After(timeout):
+		t.Fatalf("the marker did not arrive; node stats %+v", node.Stats().Modules)
+	}
+	dropped := func(mod stdtypes.ModuleID) uint64 { return node.Stats().Modules[mod].DroppedMessages }
+	for end := time.Now().Add(timeout); strays.Dropped(dropped) != ""; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal(strays.Dropped(dropped))
+		}
+	}
+	node.Stop()
+	if err := <-ran; !errors.Is(err, mir.ErrStopped) {
+		t.Errorf("Run returned %v, want ErrStopped", err)
+	}
+}
+
+// TransportDropsMessages checks that tr, started, drops and counts a
+// message from another node addressed to itself (a node never hands it
+// one) and serves the rest of its batch.
+func TransportDropsMessages(t *testing.T, tr net.Transport) {
+	t.Helper()
+	evs := stdtypes.ListOf(stdevents.NewMessageReceived("net", "peer", &Request{}), stdevents.NewInit("net"))
+	if err := tr.ApplyEvents(context.Background(), evs); err != nil {
+		t.Fatalf("ApplyEvents: %v", err)
+	}
+	if got := tr.Stats().DroppedReceived; got != 1 {
+		t.Errorf("DroppedReceived = %d, want 1", got)
 	}
 }

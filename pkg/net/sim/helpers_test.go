@@ -36,6 +36,8 @@ type sendReq struct {
 // probe sends what sendReq events ask for.
 type probe struct{}
 
+func (probe) ReceivesMessages() {}
+
 func (probe) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdevents"
@@ -20,9 +21,9 @@ import (
 //
 // ApplyEvents handles Init and SendMessage. A SendMessage that fails
 // net.ValidateSendMessage is dropped and counted, a destination outside
-// the network too, as by every transport; any other event is an error. So
-// is a message the codec refuses (see CodecMode), as it would be on a
-// real network.
+// the network too, and so is a MessageReceived for the transport itself,
+// as by every transport; any other event is an error. So is a message the
+// codec refuses (see CodecMode), as it would be on a real network.
 type Transport struct {
 	net *Network
 	id  stdtypes.NodeID
@@ -34,6 +35,8 @@ type Transport struct {
 	node *testsim.Node
 
 	droppedInvalid, droppedUnknown uint64
+	// stray counts the messages for the transport itself it dropped.
+	stray modules.StrayMessages
 }
 
 var _ testsim.Module = (*Transport)(nil)
@@ -45,6 +48,9 @@ func (t *Transport) ID() stdtypes.NodeID { return t.id }
 func (t *Transport) ApplyEvents(env *testsim.Env, events *stdtypes.EventList) error {
 	t.module = env.Module()
 	for _, ev := range events.Slice() {
+		if t.stray.Drop(ev) {
+			continue // A peer's message for the transport itself.
+		}
 		switch ev := ev.(type) {
 		case *stdevents.Init:
 		case *stdevents.SendMessage:
@@ -210,9 +216,10 @@ func (t *Transport) simNode() *testsim.Node {
 func (t *Transport) Stats() net.TransportStats {
 	n := t.net
 	s := net.TransportStats{
-		Peers:          make(map[stdtypes.NodeID]net.PeerStats, len(n.nodes)),
-		DroppedInvalid: t.droppedInvalid,
-		DroppedUnknown: t.droppedUnknown,
+		Peers:           make(map[stdtypes.NodeID]net.PeerStats, len(n.nodes)),
+		DroppedInvalid:  t.droppedInvalid,
+		DroppedUnknown:  t.droppedUnknown,
+		DroppedReceived: t.stray.Count(),
 	}
 	for j, peer := range n.nodes {
 		out, in := n.link(t.idx, j), n.link(j, t.idx)

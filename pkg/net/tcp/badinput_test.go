@@ -182,6 +182,7 @@ func TestRefusedConnections(t *testing.T) {
 		{"member claiming an unknown ID", member2, &hello{Version: protocolVersion, From: "9", To: "0"}},
 		{"hello for another node", member2, &hello{Version: protocolVersion, From: "2", To: "1"}},
 		{"other protocol version", member2, &hello{Version: protocolVersion + 1, From: "2", To: "0"}},
+		{"the victim's own key", []tls.Certificate{certOf(t, a.keys[0])}, &hello{Version: protocolVersion, From: "0", To: "0"}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

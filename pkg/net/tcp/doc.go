@@ -105,7 +105,19 @@
 // are set up at once, each within HandshakeTimeout, and refused
 // connections are counted (Metrics.Refused). A member can only send
 // frames, each bounded and checked, on its one connection, and cannot
-// speak for another member.
+// speak for another member. Whatever module a frame names, the node
+// hands the message only to a module that takes messages from other
+// nodes, and drops and counts the rest (see package net): no frame can
+// stop a node.
+//
+// What an operator must see is logged at Warn: a refused connection, the
+// handshake slots full, a member's bad frame, a peer unreachable for ten
+// seconds (a lost connection alone is logged at Info: a peer that stops in
+// order looks the same on the wire as one that crashed). Each is logged at
+// most once a minute per source (the member, or the stranger's address)
+// and cause, so that a flood of them cannot flood the log; the next
+// warning after a quiet minute says how many were suppressed
+// ("suppressed"), and the suppressed ones are logged at Debug.
 //
 // # Metrics
 //

@@ -52,7 +52,7 @@ func (t *Transport) acceptLoop(l gonet.Listener) {
 		case t.handshakes <- struct{}{}:
 		default:
 			t.refused.Add(1)
-			t.logger.LogAttrs(logging.LevelDebug, "too many connections being set up, refusing one",
+			t.warn(t.logger, addrSource(raw.RemoteAddr()), causeSlots, "too many connections being set up, refusing one",
 				slog.String("remote", raw.RemoteAddr().String()))
 			raw.Close()
 			continue
@@ -72,12 +72,19 @@ func (t *Transport) acceptLoop(l gonet.Listener) {
 func (t *Transport) serveInbound(raw gonet.Conn) {
 	defer t.wg.Done()
 	defer t.untrack(raw)
-	p, br, err := t.setUpInbound(raw)
+	p, from, br, err := t.setUpInbound(raw)
 	<-t.handshakes
 	if err != nil {
 		if !t.isStopping() {
 			t.refused.Add(1)
-			t.logger.LogAttrs(logging.LevelInfo, "refused a connection",
+			logger, source, cause := t.logger, addrSource(raw.RemoteAddr()), causeHandshake
+			if from != "" {
+				// The peer proved it holds a member's key: the member is
+				// the source, whatever address it comes from.
+				source, cause = peerSource(from), causeHello
+				logger = logger.With("peer", string(from)) // Maybe this node's own key: no peer.
+			}
+			t.warn(logger, source, cause, "refused a connection",
 				slog.String("remote", raw.RemoteAddr().String()), slog.String("error", err.Error()))
 		}
 		return
@@ -90,14 +97,15 @@ func (t *Transport) serveInbound(raw gonet.Conn) {
 // setUpInbound runs the TLS handshake, in which the peer proves it holds
 // the key of a member, and reads the hello, in which it must claim to be
 // that member and to reach this node; it then acknowledges. All within
-// HandshakeTimeout. It returns the peer and the connection's reader.
-func (t *Transport) setUpInbound(raw gonet.Conn) (*peer, *bufio.Reader, error) {
+// HandshakeTimeout. It returns the peer and the connection's reader, or
+// the error and, if the handshake authenticated a member, its ID (from).
+func (t *Transport) setUpInbound(raw gonet.Conn) (p *peer, from stdtypes.NodeID, br *bufio.Reader, err error) {
 	if err := raw.SetDeadline(time.Now().Add(t.opts.HandshakeTimeout)); err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	conn := tls.Server(raw, t.serverTLS)
 	if err := conn.HandshakeContext(t.ctx); err != nil {
-		return nil, nil, fmt.Errorf("TLS handshake: %w", err)
+		return nil, "", nil, fmt.Errorf("TLS handshake: %w", err)
 	}
 	var rawCerts [][]byte
 	for _, c := range conn.ConnectionState().PeerCertificates {
@@ -105,34 +113,44 @@ func (t *Transport) setUpInbound(raw gonet.Conn) (*peer, *bufio.Reader, error) {
 	}
 	key, err := peerKey(rawCerts)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	node, ok := t.members.NodeByKey(key)
 	if !ok { // The handshake checked it; this is defence in depth.
-		return nil, nil, fmt.Errorf("%w: key not in the membership", ErrRefused)
+		return nil, "", nil, fmt.Errorf("%w: key not in the membership", ErrRefused)
 	}
+	br, err = t.acceptHello(conn, node.ID)
+	if err != nil {
+		return nil, node.ID, nil, err
+	}
+	if err := raw.SetDeadline(time.Time{}); err != nil {
+		return nil, node.ID, nil, err
+	}
+	return t.peers[node.ID], node.ID, br, nil
+}
+
+// acceptHello reads the hello of member id on conn, checks it and
+// acknowledges it. It returns the connection's reader.
+func (t *Transport) acceptHello(conn *tls.Conn, id stdtypes.NodeID) (*bufio.Reader, error) {
 	br := bufio.NewReaderSize(conn, readBufferBytes)
 	h, err := readHello(br)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	switch {
 	case h.Version != protocolVersion:
-		return nil, nil, fmt.Errorf("%w: node %s speaks protocol version %d, this node %d", ErrRefused, node.ID, h.Version, protocolVersion)
-	case h.From != node.ID:
-		return nil, nil, fmt.Errorf("%w: node %s claims to be node %q", ErrRefused, node.ID, truncateID(h.From))
+		return nil, fmt.Errorf("%w: node %s speaks protocol version %d, this node %d", ErrRefused, id, h.Version, protocolVersion)
+	case h.From != id:
+		return nil, fmt.Errorf("%w: node %s claims to be node %q", ErrRefused, id, truncateID(h.From))
 	case h.To != t.id:
-		return nil, nil, fmt.Errorf("%w: node %s means to reach node %q", ErrRefused, node.ID, truncateID(h.To))
-	case node.ID == t.id:
-		return nil, nil, fmt.Errorf("%w: a connection from this node's own key", ErrRefused)
+		return nil, fmt.Errorf("%w: node %s means to reach node %q", ErrRefused, id, truncateID(h.To))
+	case id == t.id:
+		return nil, fmt.Errorf("%w: a connection from this node's own key", ErrRefused)
 	}
 	if _, err := conn.Write([]byte{ackByte}); err != nil {
-		return nil, nil, fmt.Errorf("acknowledge hello: %w", err)
+		return nil, fmt.Errorf("acknowledge hello: %w", err)
 	}
-	if err := raw.SetDeadline(time.Time{}); err != nil {
-		return nil, nil, err
-	}
-	return t.peers[node.ID], br, nil
+	return br, nil
 }
 
 // truncateID shortens an ID a peer sent for a log message.
@@ -213,7 +231,7 @@ func (t *Transport) readError(p *peer, err error) {
 	case errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrBadFrame):
 		p.badFrames.Add(1)
 		p.droppedIn.Add(1)
-		p.logger.LogAttrs(logging.LevelWarn, "closing connection from peer: bad frame", slog.String("error", err.Error()))
+		t.warn(p.logger, peerSource(p.id), causeBadFrame, "closing connection from peer: bad frame", slog.String("error", err.Error()))
 	case err == io.EOF, t.isStopping(), errors.Is(err, gonet.ErrClosed):
 		p.logger.LogAttrs(logging.LevelDebug, "connection from peer ended", slog.String("error", err.Error()))
 	default:

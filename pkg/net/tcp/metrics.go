@@ -67,6 +67,9 @@ type Metrics struct {
 	// DroppedUnknown is the number of messages to nodes outside the
 	// membership, once per destination.
 	DroppedUnknown uint64
+	// DroppedReceived is the number of messages from other nodes addressed
+	// to the transport itself (net.TransportStats.DroppedReceived).
+	DroppedReceived uint64
 	// DroppedTooLarge is the number of messages not sent because their
 	// frame would exceed Options.MaxFrameBytes, once per destination
 	// (each also counts in the destination's DroppedOut).
@@ -109,6 +112,7 @@ func (t *Transport) Metrics() Metrics {
 		Peers:           make(map[stdtypes.NodeID]PeerMetrics, len(t.peers)+1),
 		DroppedInvalid:  t.droppedInvalid.Load(),
 		DroppedUnknown:  t.droppedUnknown.Load(),
+		DroppedReceived: t.stray.Count(),
 		DroppedTooLarge: t.droppedTooLarge.Load(),
 		Refused:         t.refused.Load(),
 	}
@@ -126,9 +130,10 @@ func (t *Transport) Metrics() Metrics {
 func (t *Transport) Stats() net.TransportStats {
 	m := t.Metrics()
 	s := net.TransportStats{
-		Peers:          make(map[stdtypes.NodeID]net.PeerStats, len(m.Peers)),
-		DroppedInvalid: m.DroppedInvalid,
-		DroppedUnknown: m.DroppedUnknown,
+		Peers:           make(map[stdtypes.NodeID]net.PeerStats, len(m.Peers)),
+		DroppedInvalid:  m.DroppedInvalid,
+		DroppedUnknown:  m.DroppedUnknown,
+		DroppedReceived: m.DroppedReceived,
 	}
 	for id, p := range m.Peers {
 		s.Peers[id] = net.PeerStats{Out: p.MessagesOut, In: p.MessagesIn, DroppedOut: p.DroppedOut, DroppedIn: p.DroppedIn}
@@ -152,6 +157,7 @@ func (t *Transport) logMetrics(ctx context.Context, period time.Duration) {
 		t.logger.LogAttrs(level, "tcp transport stats",
 			slog.Uint64("droppedInvalid", m.DroppedInvalid),
 			slog.Uint64("droppedUnknown", m.DroppedUnknown),
+			slog.Uint64("droppedReceived", m.DroppedReceived),
 			slog.Uint64("droppedTooLarge", m.DroppedTooLarge),
 			slog.Uint64("refused", m.Refused))
 		ids := make([]stdtypes.NodeID, 0, len(m.Peers))

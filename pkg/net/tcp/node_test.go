@@ -22,3 +22,17 @@ func TestNodes(t *testing.T) {
 	}
 	nettest.EchoNodes(t, c.members.IDs(), transports, waitTimeout)
 }
+
+// TestStrayMessages: node 1 sends a message to every module of node 0
+// that takes none (the transport, the timer, crypto, a router's and a
+// factory's, null modules). Node 0 drops and counts each, and keeps
+// running.
+func TestStrayMessages(t *testing.T) {
+	_, ts := started(t, 2, tcp.Options{})
+	nettest.StrayNodes(t, "0", ts[0], ts[1], waitTimeout)
+}
+
+func TestTransportDropsMessages(t *testing.T) {
+	_, ts := started(t, 1, tcp.Options{})
+	nettest.TransportDropsMessages(t, ts[0])
+}

@@ -133,6 +133,9 @@ func (p *peer) close() {
 func (p *peer) run() {
 	defer p.t.wg.Done()
 	b := backoff{min: p.t.opts.ReconnectMin, max: p.t.opts.ReconnectMax}
+	// downSince is when the peer was last known up, or when dialing
+	// began: since then every dial has failed.
+	downSince := p.t.warnings.clock()
 	for {
 		conn, err := p.dial()
 		if err != nil {
@@ -140,7 +143,7 @@ func (p *peer) run() {
 				return
 			}
 			p.dialFailures.Add(1)
-			p.logger.LogAttrs(logging.LevelDebug, "dial failed", slog.String("error", err.Error()))
+			p.dialFailed(err, downSince)
 			if !p.t.sleep(b.next()) {
 				return
 			}
@@ -156,7 +159,8 @@ func (p *peer) run() {
 		if p.t.isStopping() {
 			return
 		}
-		p.logger.LogAttrs(logging.LevelInfo, "connection lost", slog.String("error", err.Error()))
+		downSince = p.t.warnings.clock()
+		p.logger.LogAttrs(logging.LevelInfo, "connection to peer lost", slog.String("error", err.Error()))
 		// A connection that worked for a while resets the backoff: the
 		// peer is not failing, it just went away.
 		if time.Since(start) >= p.t.opts.ReconnectMax {
@@ -166,6 +170,27 @@ func (p *peer) run() {
 			return
 		}
 	}
+}
+
+// unreachableWarnAfter is how long a peer must have been unreachable
+// before a failed dial is a warning. A peer that stops in order looks on
+// the wire like one that crashed, so a lost connection alone is no
+// warning: every orderly shutdown of a deployment would raise some. A
+// peer that stays away this long, or never came up, is one: longer than
+// a restart takes, short enough for an operator to learn of it soon.
+const unreachableWarnAfter = 10 * time.Second
+
+// dialFailed logs a failed dial: at Warn (see warnInterval) once the peer
+// has been unreachable since downSince for unreachableWarnAfter, at Debug
+// before.
+func (p *peer) dialFailed(err error, downSince time.Time) {
+	down := p.t.warnings.clock().Sub(downSince)
+	if down < unreachableWarnAfter {
+		p.logger.LogAttrs(logging.LevelDebug, "dial failed", slog.String("error", err.Error()))
+		return
+	}
+	p.t.warn(p.logger, peerSource(p.id), causeUnreachable, "peer unreachable",
+		slog.Duration("for", down.Round(time.Second)), slog.String("error", err.Error()))
 }
 
 // sleep waits for d, or until the transport stops; it returns false in

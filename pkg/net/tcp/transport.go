@@ -14,6 +14,7 @@ import (
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -69,8 +70,13 @@ type Transport struct {
 	wg sync.WaitGroup
 	// handshakes is a semaphore of MaxPendingHandshakes slots.
 	handshakes chan struct{}
+	// warnings limits the warnings about refused connections and lost
+	// peers (see warnInterval).
+	warnings *warnLimiter
 
 	droppedInvalid, droppedUnknown, droppedTooLarge, refused atomic.Uint64
+	// stray counts the messages for the transport itself it dropped.
+	stray modules.StrayMessages
 
 	// arena and selfList are used by ApplyEvents only, which the node
 	// never runs twice at once.
@@ -124,6 +130,7 @@ func New(self stdtypes.NodeID, members *membership.Membership, key crypto.Privat
 		cancel:     cancel,
 		stopped:    make(chan struct{}),
 		handshakes: make(chan struct{}, opts.MaxPendingHandshakes),
+		warnings:   newWarnLimiter(),
 	}
 	for _, n := range members.Nodes() {
 		if n.ID != self {
@@ -276,10 +283,11 @@ func (t *Transport) isStopping() bool { return t.ctx.Err() != nil }
 func (t *Transport) EventsOut() <-chan *stdtypes.EventList { return t.out }
 
 // ApplyEvents sends the messages of the SendMessage events in events. It
-// returns an error, which stops the node, for an event other than Init and
-// SendMessage, if the transport was never started, and for a message that
-// package codec cannot encode (an unregistered type): those are bugs of
-// the node, not of the network. It never blocks: messages go to the
+// drops and counts a MessageReceived (Metrics.DroppedReceived), and returns
+// an error, which stops the node, for any other event but Init, if the
+// transport was never started, and for a message that package codec
+// cannot encode (an unregistered type): those are bugs of the node, not of
+// the network. It never blocks: messages go to the
 // peers' queues, or are dropped and counted.
 func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList) error {
 	if t.watching.CompareAndSwap(false, true) {
@@ -295,6 +303,9 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 		return nil
 	}
 	for _, ev := range events.Slice() {
+		if t.stray.Drop(ev) {
+			continue // A peer's message for the transport itself.
+		}
 		switch ev := ev.(type) {
 		case *stdevents.Init:
 		case *stdevents.SendMessage:

@@ -146,7 +146,14 @@ func New(mc ModuleConfig, params ModuleParams) (*Module, error) {
 	return p, nil
 }
 
-var _ modules.PassiveModule = (*Module)(nil)
+var (
+	_ modules.PassiveModule   = (*Module)(nil)
+	_ modules.MessageReceiver = (*Module)(nil)
+)
+
+// ReceivesMessages implements modules.MessageReceiver: the module takes
+// pings and pongs from other nodes.
+func (p *Module) ReceivesMessages() {}
 
 // Dropped returns how many received messages were dropped as invalid. It
 // must not be called while a node runs the module.

@@ -132,6 +132,10 @@ func New(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams) (modules.Pa
 	return p, nil
 }
 
+// ReceivesMessages implements modules.MessageReceiver: the protocol takes
+// its messages from the other members.
+func (p *protocol) ReceivesMessages() {}
+
 func (p *protocol) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {
