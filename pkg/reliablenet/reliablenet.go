@@ -21,9 +21,14 @@ type Module struct {
 }
 
 var (
-	_ modules.PassiveModule = (*Module)(nil)
-	_ modules.StatsReporter = (*Module)(nil)
+	_ modules.PassiveModule   = (*Module)(nil)
+	_ modules.MessageReceiver = (*Module)(nil)
+	_ modules.StatsReporter   = (*Module)(nil)
 )
+
+// ReceivesMessages implements modules.MessageReceiver: the module takes the
+// data and acknowledgements of the other nodes' reliable links.
+func (m *Module) ReceivesMessages() {}
 
 // ApplyEvents handles a batch of events (see package dsl).
 func (m *Module) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
