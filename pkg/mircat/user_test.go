@@ -57,6 +57,9 @@ type tally struct {
 	total uint64
 }
 
+// ReceivesMessages declares that the module takes messages from other nodes.
+func (*tally) ReceivesMessages() {}
+
 func (m *tally) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	return modules.ApplyAllFunc(evs, func(ev stdtypes.Event) (*stdtypes.EventList, error) {
 		switch ev := ev.(type) {

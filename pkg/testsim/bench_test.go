@@ -21,6 +21,9 @@ type allToAll struct {
 	inFlight int
 }
 
+// ReceivesMessages declares that the module takes messages from other nodes.
+func (*allToAll) ReceivesMessages() {}
+
 func (a *allToAll) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {

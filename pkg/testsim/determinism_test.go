@@ -35,6 +35,9 @@ type chatter struct {
 	state uint64
 }
 
+// ReceivesMessages declares that the module takes messages from other nodes.
+func (*chatter) ReceivesMessages() {}
+
 func (c *chatter) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {

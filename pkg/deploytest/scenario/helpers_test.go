@@ -58,6 +58,9 @@ type flood struct {
 	net   stdtypes.ModuleID
 }
 
+// ReceivesMessages declares that the module takes messages from other nodes.
+func (*flood) ReceivesMessages() {}
+
 func (f *flood) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {
