@@ -128,12 +128,20 @@ func replayRecorded(t *testing.T, dir string, id stdtypes.NodeID, passiveCrypto 
 func TestRecordedSimulationReplays(t *testing.T) {
 	dir := t.TempDir()
 	recordSimulation(t, dir)
+	replaysIdentical(t, dir, true, 100)
+}
+
+// replaysIdentical replays every node recorded in dir (replayRecorded) and
+// checks that each replays exactly, with at least minCompared outputs
+// compared.
+func replaysIdentical(t *testing.T, dir string, passiveCrypto bool, minCompared uint64) {
+	t.Helper()
 	for _, id := range nodeIDs(4) {
-		res := replayRecorded(t, dir, id, true, nil)
+		res := replayRecorded(t, dir, id, passiveCrypto, nil)
 		if !res.Identical() {
 			t.Errorf("node %s: %s", id, res.Divergence)
 		}
-		if res.Compared < 100 {
+		if res.Compared < minCompared {
 			t.Errorf("node %s: only %d outputs compared", id, res.Compared)
 		}
 	}
@@ -204,13 +212,5 @@ func TestRecordedDeploymentReplays(t *testing.T) {
 	if waitErr != nil {
 		t.Fatalf("%v; %d deliveries of %d", waitErr, delivered.Len(), 4*count)
 	}
-	for _, id := range nodeIDs(4) {
-		res := replayRecorded(t, dir, id, false, nil)
-		if !res.Identical() {
-			t.Errorf("node %s: %s", id, res.Divergence)
-		}
-		if res.Compared < 10 {
-			t.Errorf("node %s: only %d outputs compared", id, res.Compared)
-		}
-	}
+	replaysIdentical(t, dir, false, 10)
 }
