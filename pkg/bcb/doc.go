@@ -11,8 +11,9 @@
 // sequence number):
 //
 //   - Consistency: no two correct nodes deliver different payloads.
-//   - Integrity: a node delivers at most once; if the leader is correct,
-//     only what it broadcast.
+//   - Integrity: a node delivers at most once (in each of its runs: a node
+//     that restarts has forgotten what it delivered); if the leader is
+//     correct, only what it broadcast.
 //   - Validity: if the leader is correct, every correct node delivers its
 //     payload (see "Losses and memory" for the one limit).
 //
@@ -47,8 +48,10 @@
 //     number, payload) rather than m itself, and ECHO carries no m: the
 //     leader knows it.
 //   - The links are not perfect, but the reliablenet module
-//     (pkg/reliablenet) makes them so: it sends each message until the
-//     destination has it, so the handlers send each message once.
+//     (pkg/reliablenet) makes them so: the handlers send each message once,
+//     through it, and it retransmits the message until the destination
+//     has it or the bcb module cancels it (see "Losses and memory"). It
+//     may deliver a message twice; a handler drops the second copy.
 //   - sign and verifysig are requests to the crypto module (pkg/crypto),
 //     answered by SignResult and VerifyResult events, so that the same
 //     code runs with the synchronous module in simulation and with the
@@ -79,9 +82,9 @@
 // leader's window, a second ECHO or a second SEND with another payload, a
 // signature of impossible length or that does not verify, a certificate
 // with too few, repeated or unknown signers or a bad signature, an ACK of
-// another payload. The leader of an instance is never read from a
-// message: it is the sender of SEND and FINAL and the receiver of ECHO
-// and ACK. Verifying a certificate is
+// another payload, a message of a leader's former incarnation. The leader
+// of an instance is never read from a message: it is the sender of SEND
+// and FINAL and the receiver of ECHO and ACK. Verifying a certificate is
 // the costly check, so a node verifies at most three invalid certificates
 // per instance: only the leader sends FINALs, and a correct leader never
 // sends an invalid one; after that the leader's FINALs for the instance
@@ -92,39 +95,70 @@
 // A node that restarts has lost its state, and numbers its broadcasts from
 // 0 again. So that its new instances are not taken for those it led
 // before, an instance is named by the leader's incarnation too
-// (ModuleParams.Incarnation, higher at every start), and so is every
-// message: a node takes a leader's highest incarnation for the current
-// one, forgets the instances of the earlier ones, and drops their
-// messages as stale. An ACK names the instance and the digest of what it
-// acknowledges, and the leader counts only those of its incarnation and
-// payload: an acknowledgment of the former incarnation still on its way
-// counts for nothing.
+// (ModuleParams.Incarnation, which the deployment makes higher at every
+// start of the node), and so is every message. A node takes the highest
+// incarnation of a leader it has seen in a SEND or a FINAL for the
+// current one: it forgets the instances of the earlier ones, has the
+// reliablenet module stop sending its ECHOs and ACKs for them, and drops
+// their messages as stale. A leader counts only the ECHOs and ACKs of its
+// own incarnation, and an ACK names the digest of what it acknowledges:
+// an acknowledgment of the former incarnation, still on its way or still
+// retransmitted, counts for nothing. The reliablenet module gets the same
+// incarnation (ReliableNetParams), for the same reason one level down.
 //
 // # Losses and memory
 //
-// The textbook assumes perfect links; transports lose messages. The
-// reliablenet module retransmits each message until its destination has
-// it: the SEND until the FINAL replaces it, the FINAL, the ECHO until the
-// node delivers the instance, the ACK. Each node acknowledges its delivery
-// of an instance to the leader (ACK), and the leader forgets an instance
-// once every node did. A node keeps, of each leader, a window of Window
-// instances, from the oldest it has not finished; it forgets an instance
-// once it has delivered it and all before it, and stops the ACK of an
-// instance once its window is Window beyond it (the leader, whose own
-// instances are within Window of the oldest it has not finished, has
-// finished that one). A crashed node never acknowledges: so the leader
-// also gives up RetainTicks ticks after n−f nodes acknowledged, stops
-// sending that FINAL, and tells the others (SendMsg.Low), which then
-// forget that instance too. Memory is therefore bounded by the window,
-// per leader, whatever the Byzantine nodes send, here and in the
-// reliablenet module (ReliableNetParams sizes it); the price is that a
-// correct node cut off for longer than RetainTicks ticks may miss
-// instances, and so may one that crashes after its reliablenet module
-// took a FINAL and before it delivered it.
+// The textbook assumes perfect links; transports lose messages. Every
+// message goes through the reliablenet module, named
+// "leader/incarnation/seq/kind" (the leader by its index in the
+// membership), which retransmits it until its destination has it or the
+// bcb module cancels it: the SEND until the FINAL replaces it; the FINAL
+// until the leader finishes the instance; the ECHO until the node
+// delivers the instance or forgets it; the ACK until the leader has
+// surely finished the instance (below). When a node learns of a leader's
+// new incarnation, it cancels its messages for the former one at once, by
+// the prefix of their names.
+//
+// Each node acknowledges its delivery of an instance to the leader (ACK),
+// and the leader finishes an instance (forgets it) once every node did.
+// The window rule bounds everything else. Low is the oldest instance a
+// leader has not finished: it starts instance Seq only once Seq < Low +
+// Window, and queues the Broadcasts that must wait (at most
+// MaxQueuedBroadcasts); its SENDs and FINALs carry Low. A node keeps, of
+// each leader, the instances from its own low mark on, the oldest it has
+// not delivered, which a SEND or a FINAL moves up to the leader's Low; it
+// drops a SEND or a FINAL for an instance at Low+Window or beyond. It
+// forgets an instance once it has delivered it and all before it, or once
+// the leader's Low passes it, and cancels the ACK of an instance once its
+// low mark is more than Window past it: the leader started an instance
+// that far beyond, so it had finished this one.
+//
+// A crashed node never acknowledges: so the leader also gives up on an
+// instance RetainTicks ticks after n−f nodes acknowledged it, stops
+// sending its FINAL, and moves Low past it: the others forget it too when
+// its next SEND or FINAL tells them.
+// Memory is therefore bounded by the window, per leader, whatever the
+// Byzantine nodes send, here and in the reliablenet module
+// (ReliableNetParams sizes it). The price is that a correct node cut off
+// for longer than RetainTicks ticks may miss instances, and so may one
+// that crashes after its reliablenet module took a FINAL and before it
+// delivered it.
+//
+// # Recording and replay
+//
+// A node recorded with the metadata ReplayMeta makes of its configuration
+// (eventlog.StreamOptions.Meta) can be replayed: ReplayBuilder rebuilds
+// its bcb and reliablenet modules from the recording, and the replay
+// (package replay, mircat replay) checks that they produce exactly what
+// the node did.
 //
 // # Determinism
 //
 // The module starts no goroutines, reads no clock (time comes as Ticks
 // from the timer) and never lets map order reach its output: simulation
-// runs (pkg/testsim) reproduce exactly from their seed.
+// runs (pkg/testsim) reproduce exactly from their seed. The package's
+// Byzantine cases (an equivocating, a silent, a withholding leader, a
+// node forging signatures, certificates and ACKs) and the bugs it had are
+// kept as stored scenarios of such runs, in testdata/scenarios (see
+// package scenario).
 package bcb

@@ -32,17 +32,27 @@ var keySeed = []byte("bcb tests")
 // testKeys returns the private keys of n nodes and their public keys.
 func testKeys(t testing.TB, n int) ([]crypto.PrivateKey, map[stdtypes.NodeID]crypto.PublicKey) {
 	t.Helper()
-	keys := make([]crypto.PrivateKey, n)
-	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, n)
-	for i := range keys {
-		k, err := crypto.KeyPairFromSeed(crypto.Ed25519, keySeed, i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[i] = k
-		pubs[stdtypes.NewNodeIDFromInt(i)] = k.Public()
+	keys, pubs, err := nodeKeys(nodeIDs(n))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return keys, pubs
+}
+
+// nodeKeys returns the private keys of nodes, in order, and their public
+// keys, the same for a node's place in any test.
+func nodeKeys(nodes []stdtypes.NodeID) ([]crypto.PrivateKey, map[stdtypes.NodeID]crypto.PublicKey, error) {
+	keys := make([]crypto.PrivateKey, len(nodes))
+	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, len(nodes))
+	for i, id := range nodes {
+		k, err := crypto.KeyPairFromSeed(crypto.Ed25519, keySeed, i)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys[i] = k
+		pubs[id] = k.Public()
+	}
+	return keys, pubs, nil
 }
 
 // nodeCrypto returns the Crypto of node i of n.

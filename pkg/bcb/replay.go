@@ -8,6 +8,7 @@ import (
 	"github.com/mirframework/mir/pkg/eventlog/replay"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -18,15 +19,28 @@ const ReplayBuilderName = "bcb"
 // ReplayBuilder returns the builder that rebuilds a BCB node for replay
 // from the parameters ReplayMeta records: give it to a tool that replays
 // (replay.Builders, mircat.WithReplayBuilders).
+//
+// It rebuilds the node's passive modules, the bcb module and the
+// reliablenet module that carries its messages, as the recorded run built
+// them, and null stand-ins for the others, which a replay does not run:
+// the transport, the timer, the application and the crypto module, taken
+// to be active (crypto.NewPool) as on a deployed node. A recording whose
+// crypto module was passive (the synchronous crypto.NewModule, as in a
+// simulation) holds its outputs, which a replay compares: it replays with
+// that module in place of the stand-in (the keys are not recorded).
 func ReplayBuilder() replay.Builder {
 	return replay.Builder{Name: ReplayBuilderName, Build: buildForReplay}
 }
 
 // ReplayParams is what a recording of a BCB node carries so that the node
-// can be rebuilt for replay.
+// can be rebuilt for replay: the configuration and the parameters of its
+// bcb and reliablenet modules.
 type ReplayParams struct {
 	Config ModuleConfig
 	Params ModuleParams
+	// ReliableNetConfig.Self must be Config.ReliableNet.
+	ReliableNetConfig reliablenet.ModuleConfig
+	ReliableNetParams reliablenet.ModuleParams
 }
 
 // ReplayMeta returns the metadata to record with a BCB node
@@ -39,10 +53,9 @@ func ReplayMeta(p ReplayParams) (map[string]string, error) {
 	return map[string]string{replay.MetaBuilder: ReplayBuilderName, replay.MetaParams: string(params)}, nil
 }
 
-// buildForReplay builds the BCB module as the recorded run did. The
-// transport, the crypto module, the timer and the application are not run
-// in a replay (their events come from the recording), so null modules
-// stand in for them.
+// buildForReplay builds the bcb and reliablenet modules as the recorded
+// run did, and null active modules for the others, whose events come from
+// the recording.
 func buildForReplay(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
 	var p ReplayParams
 	dec := json.NewDecoder(bytes.NewReader(params))
@@ -50,13 +63,22 @@ func buildForReplay(node stdtypes.NodeID, params []byte) (modules.Modules, error
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("bcb: replay parameters: %w", err)
 	}
+	if p.ReliableNetConfig.Self != p.Config.ReliableNet {
+		return nil, fmt.Errorf("bcb: replay parameters: the reliablenet module is %q, the bcb module sends through %q",
+			p.ReliableNetConfig.Self, p.Config.ReliableNet)
+	}
 	m, err := NewModule(node, p.Config, p.Params, logging.NilLogger)
 	if err != nil {
 		return nil, err
 	}
-	mods := modules.Modules{p.Config.Self: m}
-	for _, id := range []stdtypes.ModuleID{p.Config.ReliableNet, p.Config.Crypto, p.Config.Timer, p.Config.App} {
+	rn, err := reliablenet.NewModule(node, p.ReliableNetConfig, p.ReliableNetParams, logging.NilLogger)
+	if err != nil {
+		return nil, fmt.Errorf("bcb: replay parameters: %w", err)
+	}
+	mods := modules.Modules{}
+	for _, id := range []stdtypes.ModuleID{p.ReliableNetConfig.Net, p.ReliableNetConfig.Timer, p.Config.Crypto, p.Config.Timer, p.Config.App} {
 		mods[id] = modules.NullActive{}
 	}
+	mods[p.Config.Self], mods[p.Config.ReliableNet] = m, rn
 	return mods, nil
 }

@@ -6,14 +6,20 @@ import (
 	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/eventlog/replay"
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdtypes"
 )
 
 // ReplayBuilder rebuilds a deployed node from the metadata ReplayMeta
-// makes: the BCB module passive, the others null active modules.
+// makes: the bcb and reliablenet modules passive, the others null active
+// modules.
 func TestReplayBuilder(t *testing.T) {
 	cfg := bcb.DefaultModuleConfig()
-	meta, err := bcb.ReplayMeta(bcb.ReplayParams{Config: cfg, Params: bcb.DefaultModuleParams(nodeIDs(4))})
+	params := bcb.DefaultModuleParams(nodeIDs(4))
+	rcfg := reliablenet.DefaultModuleConfig(cfg.Self)
+	meta, err := bcb.ReplayMeta(bcb.ReplayParams{
+		Config: cfg, Params: params, ReliableNetConfig: rcfg, ReliableNetParams: bcb.ReliableNetParams(params),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,14 +34,43 @@ func TestReplayBuilder(t *testing.T) {
 	if _, ok := mods[cfg.Self].(*bcb.Module); !ok {
 		t.Errorf("module %s is %T", cfg.Self, mods[cfg.Self])
 	}
-	for _, id := range []string{string(cfg.ReliableNet), string(cfg.Crypto), string(cfg.Timer), string(cfg.App)} {
-		if _, ok := mods[stdtypes.ModuleID(id)].(modules.NullActive); !ok {
-			t.Errorf("module %s is %T, want a null active module", id, mods[stdtypes.ModuleID(id)])
+	if _, ok := mods[cfg.ReliableNet].(*reliablenet.Module); !ok {
+		t.Errorf("module %s is %T", cfg.ReliableNet, mods[cfg.ReliableNet])
+	}
+	for _, id := range []stdtypes.ModuleID{rcfg.Net, cfg.Crypto, cfg.Timer, cfg.App} {
+		if _, ok := mods[id].(modules.NullActive); !ok {
+			t.Errorf("module %s is %T, want a null active module", id, mods[id])
 		}
 	}
-	for _, bad := range []string{`{`, `{"Unknown":1}`, `{"Config":{},"Params":{}}`} {
+	if len(mods) != 6 {
+		t.Errorf("%d modules: %v", len(mods), mods)
+	}
+	for _, bad := range []string{
+		`{`,
+		`{"Unknown":1}`,
+		`{"Config":{},"Params":{}}`,
+		// Another reliablenet module than the bcb module sends through.
+		`{"Config":{"Self":"bcb","ReliableNet":"reliablenet","Crypto":"crypto","Timer":"timer","App":"app"},` +
+			`"Params":{"Membership":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
+			`"ReliableNetConfig":{"Self":"rnet","Net":"net","Timer":"timer","Users":["bcb"]},` +
+			`"ReliableNetParams":{"TickPeriod":1,"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`,
+		// Reliablenet parameters that do not validate (no tick period).
+		`{"Config":{"Self":"bcb","ReliableNet":"reliablenet","Crypto":"crypto","Timer":"timer","App":"app"},` +
+			`"Params":{"Membership":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
+			`"ReliableNetConfig":{"Self":"reliablenet","Net":"net","Timer":"timer","Users":["bcb"]},` +
+			`"ReliableNetParams":{"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`,
+	} {
 		if _, err := bcb.ReplayBuilder().Build("1", []byte(bad)); err == nil {
 			t.Errorf("parameters %s accepted", bad)
 		}
+	}
+	// The two well-formed ones above differ from a valid one only where
+	// they are meant to.
+	good := `{"Config":{"Self":"bcb","ReliableNet":"reliablenet","Crypto":"crypto","Timer":"timer","App":"app"},` +
+		`"Params":{"Membership":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
+		`"ReliableNetConfig":{"Self":"reliablenet","Net":"net","Timer":"timer","Users":["bcb"]},` +
+		`"ReliableNetParams":{"TickPeriod":1,"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`
+	if _, err := bcb.ReplayBuilder().Build("1", []byte(good)); err != nil {
+		t.Errorf("valid parameters refused: %v", err)
 	}
 }

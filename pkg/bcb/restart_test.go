@@ -24,8 +24,7 @@ func TestLeaderRestart(t *testing.T) {
 		built := map[stdtypes.NodeID]*bcb.Module{}
 		d := lossySim(t, seed, built)
 		delivered := deploytest.Collect[*bcb.Deliver](d)
-		props := newBCBProperties()
-		d.Check(props.consistency, props.integrity)
+		d.Check(bcbProperties()...)
 		if err := d.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -187,47 +187,78 @@ func flipBit(b []byte, r *rand.Rand) []byte {
 }
 
 // simConfig is a deployment of n bcb nodes with the synchronous crypto
-// module and a null application module.
-// built, if not nil, gets each node's bcb module, the latest incarnation's.
+// module, as newConfig makes it.
 func simConfig(t testing.TB, n int, built map[stdtypes.NodeID]*bcb.Module) deploytest.Config {
-	_, pubs := testKeys(t, n)
-	keys, _ := testKeys(t, n)
+	t.Helper()
+	cfg, err := newConfig(nodeIDs(n), built, syncCrypto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// syncCrypto is the synchronous crypto module: passive, as a simulation
+// needs.
+func syncCrypto(c crypto.Crypto) (modules.Module, error) { return crypto.NewModule(c) }
+
+// newConfig is a deployment of bcb on nodes, each with the bcb and
+// reliablenet modules simParams configures, the crypto module newCrypto
+// makes and a null application module. built, if not nil, gets each
+// node's bcb module, the latest incarnation's.
+func newConfig(nodes []stdtypes.NodeID, built map[stdtypes.NodeID]*bcb.Module,
+	newCrypto func(crypto.Crypto) (modules.Module, error),
+) (deploytest.Config, error) {
+	keys, pubs, err := nodeKeys(nodes)
+	if err != nil {
+		return deploytest.Config{}, err
+	}
 	return deploytest.Config{
-		Nodes: nodeIDs(n),
+		Nodes: nodes,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			params := bcb.DefaultModuleParams(info.Membership)
-			params.Incarnation = uint64(info.Incarnation)
-			params.TickPeriod = 50 * time.Millisecond
-			params.RetainTicks = 10
-			params.Window = 4
-			cfg := bcb.ModuleConfig{Self: mc.Self, ReliableNet: rmc.Self, Crypto: mc.Crypto, Timer: info.Timer, App: mc.App}
-			m, err := bcb.NewModule(info.ID, cfg, params, nil)
+			p := simParams(info)
+			m, err := bcb.NewModule(info.ID, p.Config, p.Params, nil)
 			if err != nil {
 				return nil, err
 			}
-			rp := bcb.ReliableNetParams(params)
-			// Retransmissions at least every 50 ms: several before the
-			// leader gives up on a node (RetainTicks).
-			rp.TickPeriod, rp.MinBackoffTicks, rp.MaxBackoffTicks = 10*time.Millisecond, 3, 5
-			rcfg := reliablenet.ModuleConfig{Self: rmc.Self, Net: info.Transport, Timer: info.Timer, Users: []stdtypes.ModuleID{mc.Self}}
-			rn, err := reliablenet.NewModule(info.ID, rcfg, rp, nil)
+			rn, err := reliablenet.NewModule(info.ID, p.ReliableNetConfig, p.ReliableNetParams, nil)
 			if err != nil {
 				return nil, err
 			}
 			if built != nil {
 				built[info.ID] = m
 			}
-			i := slices.Index(info.Membership, info.ID)
-			c, err := crypto.New(keys[i], pubs)
+			c, err := crypto.New(keys[slices.Index(nodes, info.ID)], pubs)
 			if err != nil {
 				return nil, err
 			}
-			cm, err := crypto.NewModule(c)
+			cm, err := newCrypto(c)
 			if err != nil {
 				return nil, err
 			}
 			return modules.Modules{mc.Self: m, rmc.Self: rn, mc.Crypto: cm, mc.App: modules.NullPassive{}}, nil
 		},
+	}, nil
+}
+
+// simParams returns the configuration and the parameters of the bcb and
+// reliablenet modules of a simulated node: small windows and frequent
+// ticks, so that short runs go through garbage collection and
+// retransmission. The bcb module's incarnation is the simulation's.
+func simParams(info deploytest.NodeInfo) bcb.ReplayParams {
+	params := bcb.DefaultModuleParams(info.Membership)
+	params.Incarnation = uint64(info.Incarnation)
+	params.TickPeriod = 50 * time.Millisecond
+	params.RetainTicks = 10
+	params.Window = 4
+	rp := bcb.ReliableNetParams(params)
+	// Retransmissions at least every 50 ms: several before the leader
+	// gives up on a node (RetainTicks).
+	rp.TickPeriod, rp.MinBackoffTicks, rp.MaxBackoffTicks = 10*time.Millisecond, 3, 5
+	return bcb.ReplayParams{
+		Config:            bcb.ModuleConfig{Self: mc.Self, ReliableNet: rmc.Self, Crypto: mc.Crypto, Timer: info.Timer, App: mc.App},
+		Params:            params,
+		ReliableNetConfig: reliablenet.ModuleConfig{Self: rmc.Self, Net: info.Transport, Timer: info.Timer, Users: []stdtypes.ModuleID{mc.Self}},
+		ReliableNetParams: rp,
 	}
 }
 
@@ -288,8 +319,8 @@ func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
 			t.Fatal(err)
 		}
 	}
-	props := newBCBProperties(faulty...)
-	d.Check(props.consistency, props.integrity, props.validity)
+	delivered := deploytest.Collect[*bcb.Deliver](d)
+	d.Check(bcbProperties(faulty...)...)
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +348,7 @@ func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
 	if err := s.CheckLivenessAfter(2 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if props.deliveries == 0 {
+	if delivered.Len() == 0 {
 		t.Fatal("nothing delivered")
 	}
 	// The forger's lies were caught by the correct nodes, and counted. (An
@@ -347,25 +378,40 @@ func TestSimulationDeterministic(t *testing.T) {
 	}
 }
 
-// bcbProperties check the properties of consistent broadcast on the
-// Broadcast and Deliver events the nodes dispatch.
-type bcbProperties struct {
-	faulty map[stdtypes.NodeID]bool
+// The properties of consistent broadcast, checked on the Broadcast and
+// Deliver events the nodes dispatch. An instance a correct node broadcasts
+// is (node, the node's incarnation in the simulation, Seq): the
+// deployments of these tests give the bcb module the simulation's
+// incarnation (NodeInfo.Incarnation).
+//
+// Each property keeps the state of one run, and is a testsim.PerRun: the
+// simulation checks each run with a NewRun of its own, so one value (and
+// the slice bcbProperties returns) can be handed to run after run.
+
+// bcbProperties returns consistency, integrity and validity (a liveness
+// property), which ignore what the faulty nodes deliver.
+func bcbProperties(faulty ...stdtypes.NodeID) []testsim.Property {
+	f := newFaultySet(faulty)
+	return []testsim.Property{newConsistency(f), newIntegrity(f), newValidity(f)}
+}
+
+// faultySet is the set of Byzantine nodes a property ignores.
+type faultySet map[stdtypes.NodeID]bool
+
+func newFaultySet(faulty []stdtypes.NodeID) faultySet {
+	set := faultySet{}
+	for _, id := range faulty {
+		set[id] = true
+	}
+	return set
+}
+
+// consistency is violated when two correct nodes deliver different
+// payloads for one instance.
+type consistency struct {
+	faulty faultySet
 	// first is the first payload a correct node delivered, per instance.
 	first map[bcb.InstanceID]firstDelivery
-	// delivered is what each correct node delivered, per incarnation
-	// (for integrity) and in any (for validity).
-	delivered map[nodeInstance]bool
-	ever      map[stdtypes.NodeID]map[bcb.InstanceID]bool
-	// broadcast is what each correct leader broadcast, and in which
-	// incarnation; order lists the instances in order of broadcast.
-	broadcast map[bcb.InstanceID]broadcastRecord
-	order     []bcb.InstanceID
-
-	deliveries int
-
-	consistency, integrity testsim.Property
-	validity               testsim.Liveness
 }
 
 type firstDelivery struct {
@@ -373,55 +419,18 @@ type firstDelivery struct {
 	payload []byte
 }
 
-type nodeInstance struct {
-	node        stdtypes.NodeID
-	incarnation int
-	id          bcb.InstanceID
+func newConsistency(faulty faultySet) *consistency {
+	return &consistency{faulty: faulty, first: map[bcb.InstanceID]firstDelivery{}}
 }
 
-type broadcastRecord struct {
-	payload     []byte
-	incarnation int
-}
+func (p *consistency) Name() string             { return "consistency" }
+func (p *consistency) NewRun() testsim.Property { return newConsistency(p.faulty) }
 
-func newBCBProperties(faulty ...stdtypes.NodeID) *bcbProperties {
-	p := &bcbProperties{
-		faulty:    map[stdtypes.NodeID]bool{},
-		first:     map[bcb.InstanceID]firstDelivery{},
-		delivered: map[nodeInstance]bool{},
-		ever:      map[stdtypes.NodeID]map[bcb.InstanceID]bool{},
-		broadcast: map[bcb.InstanceID]broadcastRecord{},
-	}
-	for _, id := range faulty {
-		p.faulty[id] = true
-	}
-	p.consistency = property{"consistency", p.observeConsistency}
-	p.integrity = property{"integrity", p.observeIntegrity}
-	p.validity = liveness{property{"validity", func(*testsim.Observation) error { return nil }}, p.checkValidity}
-	return p
-}
-
-type property struct {
-	name    string
-	observe func(o *testsim.Observation) error
-}
-
-func (p property) Name() string                         { return p.name }
-func (p property) Observe(o *testsim.Observation) error { return p.observe(o) }
-
-type liveness struct {
-	property
-	check func(nodes []testsim.NodeStatus) error
-}
-
-func (l liveness) CheckLiveness(nodes []testsim.NodeStatus) error { return l.check(nodes) }
-
-func (p *bcbProperties) observeConsistency(o *testsim.Observation) error {
+func (p *consistency) Observe(o *testsim.Observation) error {
 	d, ok := o.Event.(*bcb.Deliver)
 	if !ok || p.faulty[o.Node] {
 		return nil
 	}
-	p.deliveries++
 	first, ok := p.first[d.ID]
 	if !ok {
 		p.first[d.ID] = firstDelivery{node: o.Node, payload: d.Payload}
@@ -434,42 +443,104 @@ func (p *bcbProperties) observeConsistency(o *testsim.Observation) error {
 	return nil
 }
 
-func (p *bcbProperties) observeIntegrity(o *testsim.Observation) error {
-	if p.faulty[o.Node] {
+// broadcasts records what each correct leader broadcast, and in which
+// incarnation; order lists the instances in order of broadcast.
+type broadcasts struct {
+	faulty  faultySet
+	payload map[bcb.InstanceID][]byte
+	order   []bcb.InstanceID
+}
+
+func newBroadcasts(faulty faultySet) broadcasts {
+	return broadcasts{faulty: faulty, payload: map[bcb.InstanceID][]byte{}}
+}
+
+// observe records a correct node's Broadcast.
+func (b *broadcasts) observe(o *testsim.Observation) {
+	ev, ok := o.Event.(*bcb.Broadcast)
+	if !ok || b.faulty[o.Node] {
+		return
+	}
+	id := bcb.InstanceID{Leader: o.Node, Incarnation: uint64(o.Incarnation), Seq: ev.Seq}
+	if _, ok := b.payload[id]; !ok {
+		b.payload[id] = ev.Payload
+		b.order = append(b.order, id)
+	}
+}
+
+// integrity is violated when a correct node delivers an instance twice in
+// one incarnation, or, if the leader is correct, something other than
+// what the leader broadcast.
+type integrity struct {
+	broadcasts
+	delivered map[nodeInstance]bool
+}
+
+type nodeInstance struct {
+	node        stdtypes.NodeID
+	incarnation int
+	id          bcb.InstanceID
+}
+
+func newIntegrity(faulty faultySet) *integrity {
+	return &integrity{broadcasts: newBroadcasts(faulty), delivered: map[nodeInstance]bool{}}
+}
+
+func (p *integrity) Name() string             { return "integrity" }
+func (p *integrity) NewRun() testsim.Property { return newIntegrity(p.faulty) }
+
+func (p *integrity) Observe(o *testsim.Observation) error {
+	p.observe(o)
+	d, ok := o.Event.(*bcb.Deliver)
+	if !ok || p.faulty[o.Node] {
 		return nil
 	}
-	switch ev := o.Event.(type) {
-	case *bcb.Broadcast:
-		id := bcb.InstanceID{Leader: o.Node, Incarnation: uint64(o.Incarnation), Seq: ev.Seq}
-		if _, ok := p.broadcast[id]; !ok {
-			p.broadcast[id] = broadcastRecord{payload: ev.Payload, incarnation: o.Incarnation}
-			p.order = append(p.order, id)
-		}
-	case *bcb.Deliver:
-		key := nodeInstance{o.Node, o.Incarnation, ev.ID}
-		if p.delivered[key] {
-			return fmt.Errorf("node %s delivered instance %v twice", o.Node, ev.ID)
-		}
-		p.delivered[key] = true
-		if p.ever[o.Node] == nil {
-			p.ever[o.Node] = map[bcb.InstanceID]bool{}
-		}
-		p.ever[o.Node][ev.ID] = true
-		if p.faulty[ev.ID.Leader] {
-			return nil
-		}
-		b, ok := p.broadcast[ev.ID]
-		switch {
-		case !ok:
-			return fmt.Errorf("node %s delivered instance %v, which correct node %s never broadcast", o.Node, ev.ID, ev.ID.Leader)
-		case !bytes.Equal(b.payload, ev.Payload):
-			return fmt.Errorf("node %s delivered %q for instance %v; the leader broadcast %q", o.Node, ev.Payload, ev.ID, b.payload)
-		}
+	key := nodeInstance{o.Node, o.Incarnation, d.ID}
+	if p.delivered[key] {
+		return fmt.Errorf("node %s delivered instance %v twice", o.Node, d.ID)
+	}
+	p.delivered[key] = true
+	if p.faulty[d.ID.Leader] {
+		return nil
+	}
+	payload, ok := p.payload[d.ID]
+	switch {
+	case !ok:
+		return fmt.Errorf("node %s delivered instance %v, which correct node %s never broadcast", o.Node, d.ID, d.ID.Leader)
+	case !bytes.Equal(payload, d.Payload):
+		return fmt.Errorf("node %s delivered %q for instance %v; the leader broadcast %q", o.Node, d.Payload, d.ID, payload)
 	}
 	return nil
 }
 
-func (p *bcbProperties) checkValidity(nodes []testsim.NodeStatus) error {
+// validity, checked once every fault has healed, is violated when a
+// correct node that is up has not delivered (in any of its incarnations)
+// an instance of a correct leader still in the incarnation that
+// broadcast it.
+type validity struct {
+	broadcasts
+	ever map[stdtypes.NodeID]map[bcb.InstanceID]bool
+}
+
+func newValidity(faulty faultySet) *validity {
+	return &validity{broadcasts: newBroadcasts(faulty), ever: map[stdtypes.NodeID]map[bcb.InstanceID]bool{}}
+}
+
+func (p *validity) Name() string             { return "validity" }
+func (p *validity) NewRun() testsim.Property { return newValidity(p.faulty) }
+
+func (p *validity) Observe(o *testsim.Observation) error {
+	p.observe(o)
+	if d, ok := o.Event.(*bcb.Deliver); ok {
+		if p.ever[o.Node] == nil {
+			p.ever[o.Node] = map[bcb.InstanceID]bool{}
+		}
+		p.ever[o.Node][d.ID] = true
+	}
+	return nil
+}
+
+func (p *validity) CheckLiveness(nodes []testsim.NodeStatus) error {
 	up := map[stdtypes.NodeID]int{}
 	for _, n := range nodes {
 		if n.Up {
@@ -477,7 +548,7 @@ func (p *bcbProperties) checkValidity(nodes []testsim.NodeStatus) error {
 		}
 	}
 	for _, id := range p.order {
-		if inc, ok := up[id.Leader]; !ok || inc != p.broadcast[id].incarnation {
+		if inc, ok := up[id.Leader]; !ok || uint64(inc) != id.Incarnation {
 			continue // The leader crashed: nothing is promised.
 		}
 		for _, n := range nodes {
