@@ -20,9 +20,9 @@ type op struct {
 	// late is when a late emission ends (late): the entries due at at
 	// are emitted then, as by a real timer whose node did not read.
 	late time.Duration
-	// want is what a wake, fail or late emits; for repeat, whether the
-	// request is taken (true unless wantIgnored).
-	want        []string
+	// want is what a wake, fail or late emits.
+	want []string
+	// wantIgnored says that a repeat must be refused.
 	wantIgnored bool
 }
 

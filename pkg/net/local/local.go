@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
@@ -352,7 +351,7 @@ func (t *Transport) send(ev *stdevents.SendMessage) error {
 		msg := ev.Msg
 		if dest != t.id && !t.network.shareMessages {
 			var err error
-			if msg, data, err = roundTrip(ev.Msg, data); err != nil {
+			if msg, data, err = net.CopyMessage(ev.Msg, data); err != nil {
 				return err
 			}
 		}
@@ -360,25 +359,6 @@ func (t *Transport) send(ev *stdevents.SendMessage) error {
 		t.queueFor(to).PushBack(stdevents.NewMessageReceived(ev.MsgDest, t.id, msg))
 	}
 	return nil
-}
-
-// roundTrip returns a copy of msg made by encoding and decoding it, as the
-// receiver of a real network gets it, and the encoding, to be passed back
-// in for msg's next destination. A failure is a bug of the message type or
-// of the module that made msg (an unregistered type, a value the codec
-// refuses), not something the network did, so it is an error.
-func roundTrip(msg stdtypes.Message, data []byte) (stdtypes.Message, []byte, error) {
-	if data == nil {
-		var err error
-		if data, err = codec.EncodeMessage(msg); err != nil {
-			return nil, nil, fmt.Errorf("message %s cannot be sent: %w", stdtypes.TypeName(msg), err)
-		}
-	}
-	copied, err := codec.DecodeMessage(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("message %s encodes but does not decode: %w", stdtypes.TypeName(msg), err)
-	}
-	return copied, data, nil
 }
 
 // queueFor returns the outbox list for to, adding one if needed. Batches
