@@ -118,15 +118,6 @@ func (n *Network) Stop() {
 	}
 }
 
-// state is a transport's place in its lifecycle.
-type state uint8
-
-const (
-	stateNew state = iota
-	stateStarted
-	stateStopped
-)
-
 // Transport is the transport of one node of a Network. It implements
 // net.Transport.
 //
@@ -153,7 +144,7 @@ type Transport struct {
 	// they check the state and queue a list, so that Stop, which holds it
 	// for writing, sees every list queued before it and none after.
 	mu    sync.RWMutex
-	state state
+	state net.State
 	// stopWatch cancels the stop on the end of ApplyEvents' context; nil
 	// until the first ApplyEvents.
 	stopWatch func() bool
@@ -210,11 +201,8 @@ func (t *Transport) ID() stdtypes.NodeID { return t.id }
 func (t *Transport) Start() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch t.state {
-	case stateStopped:
-		return fmt.Errorf("local: transport of node %q: %w", t.id, net.ErrStopped)
-	case stateNew:
-		t.state = stateStarted
+	if err := t.state.Start(nil); err != nil {
+		return fmt.Errorf("local: transport of node %q: %w", t.id, err)
 	}
 	return nil
 }
@@ -225,10 +213,9 @@ func (t *Transport) Start() error {
 func (t *Transport) Stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.state == stateStopped {
+	if !t.state.Stop() {
 		return
 	}
-	t.state = stateStopped
 	if t.stopWatch != nil {
 		t.stopWatch()
 	}
@@ -289,9 +276,9 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 	st := t.state
 	t.mu.RUnlock()
 	switch st {
-	case stateNew:
-		return fmt.Errorf("local: transport of node %q: not started; call Start before running the node", t.id)
-	case stateStopped:
+	case net.StateNew:
+		return fmt.Errorf("local: transport of node %q: %w", t.id, net.ErrNotStarted)
+	case net.StateStopped:
 		t.dropStopped(events)
 		return nil
 	}
@@ -325,7 +312,7 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 func (t *Transport) watch(ctx context.Context) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.state == stateStopped {
+	if t.state == net.StateStopped {
 		return
 	}
 	t.stopWatch = context.AfterFunc(ctx, t.Stop)
@@ -411,7 +398,7 @@ func (t *Transport) deliver(from stdtypes.NodeID, list *stdtypes.EventList) {
 	n := uint64(list.Len())
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if t.state != stateStarted {
+	if t.state != net.StateStarted {
 		c.droppedIn.Add(n)
 		t.logger.LogAttrs(logging.LevelDebug, "local: dropping messages to a transport not running",
 			slog.String("from", string(from)), slog.Uint64("messages", n))
