@@ -37,7 +37,12 @@ import (
 // when that context ends, so there is no Close. If the node does not read
 // EventsOut, the scheduler waits to hand over its list and due timers pile
 // up in the queue; a repeating timer that misses periods while it waits
-// skips them rather than catching up.
+// skips them rather than catching up. A delay too long for a deadline
+// (math.MaxInt64 nanoseconds, some 292 years) never falls due.
+//
+// The simulated twin, testsim.Timer, keeps its requests in the same kind
+// of queue, so the two agree on order, repeats and garbage collection by
+// construction.
 type Timer struct {
 	id     stdtypes.ModuleID
 	logger *logging.Logger
@@ -119,9 +124,9 @@ func (t *Timer) apply(ev stdtypes.Event) {
 	case *stdevents.Init:
 		// Nothing to set up.
 	case *stdevents.TimerDelay:
-		t.queue.Delay(t.now()+ev.Delay, ev.Events)
+		t.queue.Delay(t.now(), ev.Delay, ev.Events)
 	case *stdevents.TimerRepeat:
-		if !t.queue.Repeat(t.now()+ev.Period, ev.Period, ev.RetentionIndex, ev.Events) {
+		if !t.queue.Repeat(t.now(), ev.Period, ev.RetentionIndex, ev.Events) {
 			// Its timers were garbage-collected already: a late
 			// request from an old epoch, harmless and ignored.
 			t.logger.LogAttrs(logging.LevelDebug, "timer: ignoring repeat below the retention index",

@@ -12,6 +12,7 @@
 package timerqueue
 
 import (
+	"math"
 	"time"
 
 	"github.com/mirframework/mir/stdtypes"
@@ -65,22 +66,36 @@ func (q *Queue) Next() (deadline time.Duration, ok bool) {
 	return q.heap[0].deadline, true
 }
 
-// Delay queues events for one emission at deadline. No events, nothing
-// queued: nothing would ever be emitted.
-func (q *Queue) Delay(deadline time.Duration, events []stdtypes.Event) {
-	q.add(&Entry{Events: events, deadline: deadline})
+// Delay queues events for one emission delay (not negative) after now. No
+// events, nothing queued: nothing would ever be emitted.
+func (q *Queue) Delay(now, delay time.Duration, events []stdtypes.Event) {
+	q.add(&Entry{Events: events, deadline: after(now, delay)})
 }
 
-// Repeat queues events for emission at first and then every period (which
-// must be positive), until a GarbageCollect above retIdx. It reports false,
-// and queues nothing, if retIdx is below an index collected already: the
-// request comes late, from an epoch that is over.
-func (q *Queue) Repeat(first, period time.Duration, retIdx stdtypes.RetentionIndex, events []stdtypes.Event) bool {
+// Repeat queues events for emission every period (which must be
+// positive) from now on, the first one period after now, until a
+// GarbageCollect above retIdx. It reports false, and queues nothing, if
+// retIdx is below an index collected already: the request comes late,
+// from an epoch that is over.
+func (q *Queue) Repeat(now, period time.Duration, retIdx stdtypes.RetentionIndex, events []stdtypes.Event) bool {
 	if retIdx < q.gcIndex {
 		return false
 	}
-	q.add(&Entry{Events: events, deadline: first, period: period, retIdx: retIdx})
+	q.add(&Entry{Events: events, deadline: after(now, period), period: period, retIdx: retIdx})
 	return true
+}
+
+// never is the deadline of what never falls due: the end of time.
+const never = time.Duration(math.MaxInt64)
+
+// after returns t+d for a d that is not negative, or never if that is past
+// the end of time: a timeout of "forever" must not wrap around into the
+// past and fire at once.
+func after(t, d time.Duration) time.Duration {
+	if d > never-t {
+		return never
+	}
+	return t + d
 }
 
 func (q *Queue) add(e *Entry) {
@@ -137,9 +152,9 @@ func (q *Queue) Reschedule(due []*Entry, now time.Duration) {
 		if e.period == 0 || !q.live(e) {
 			continue
 		}
-		e.deadline += e.period
+		e.deadline = after(e.deadline, e.period)
 		if e.deadline <= now {
-			e.deadline = now + e.period
+			e.deadline = after(now, e.period)
 		}
 		q.push(e)
 	}

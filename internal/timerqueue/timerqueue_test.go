@@ -1,6 +1,7 @@
 package timerqueue
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -40,6 +41,9 @@ func labels(due []*Entry) []string {
 	}
 	return out
 }
+
+// forever is the longest delay there is.
+const forever = time.Duration(math.MaxInt64)
 
 func TestQueue(t *testing.T) {
 	ms := time.Millisecond
@@ -120,6 +124,23 @@ func TestQueue(t *testing.T) {
 			{do: "late", at: 10 * ms, late: 10 * ms, idx: 2, want: []string{"r", "s"}},
 			{do: "wake", at: 20 * ms, want: []string{"s"}},
 		}},
+		{"a deadline past the end of time never falls due", []op{
+			{do: "delay", at: 5, d: forever, name: "never"},
+			{do: "repeat", at: 5, d: forever - 1, name: "never again"},
+			{do: "wake", at: forever - 1},
+		}},
+		{"a repeat whose next deadline is past the end of time stops", []op{
+			{do: "repeat", d: forever/2 + 1, name: "r"},
+			{do: "wake", at: forever/2 + 1, want: []string{"r"}},
+			{do: "wake", at: forever - 1},
+		}},
+		{"a late repeat whose next deadline is past the end of time stops", []op{
+			{do: "repeat", d: forever / 3, name: "r"},
+			// Late by more than a period: the next deadline is one
+			// period after the emission, past the end of time.
+			{do: "late", at: forever / 3, late: 2*(forever/3) + 5, want: []string{"r"}},
+			{do: "wake", at: forever - 1},
+		}},
 		{"entries not emitted go back in their places", []op{
 			{do: "delay", d: 10 * ms, name: "a"},
 			{do: "repeat", d: 10 * ms, name: "r"},
@@ -142,9 +163,9 @@ func TestQueue(t *testing.T) {
 				var got []string
 				switch o.do {
 				case "delay":
-					q.Delay(o.at+o.d, eventsOf(o.name))
+					q.Delay(o.at, o.d, eventsOf(o.name))
 				case "repeat":
-					if taken := q.Repeat(o.at+o.d, o.d, o.idx, eventsOf(o.name)); taken == o.wantIgnored {
+					if taken := q.Repeat(o.at, o.d, o.idx, eventsOf(o.name)); taken == o.wantIgnored {
 						t.Fatalf("op %d: Repeat = %v, want %v", i, taken, !o.wantIgnored)
 					}
 				case "gc":
@@ -188,8 +209,8 @@ func TestQueueNextAndLen(t *testing.T) {
 	if _, ok := q.Next(); ok || q.Len() != 0 {
 		t.Fatalf("empty queue: Next ok %v, Len %d", ok, q.Len())
 	}
-	q.Delay(30, ev("a"))
-	q.Delay(10, ev("b"))
+	q.Delay(0, 30, ev("a"))
+	q.Delay(0, 10, ev("b"))
 	if next, ok := q.Next(); !ok || next != 10 || q.Len() != 2 {
 		t.Fatalf("Next = %v, %v, Len %d; want 10, true, 2", next, ok, q.Len())
 	}
@@ -212,12 +233,12 @@ func TestQueueOrderRandom(t *testing.T) {
 		var q Queue
 		var model []want
 		for seq := range r.IntN(200) {
-			d := time.Duration(r.IntN(20))
+			d := time.Duration(1 + r.IntN(20))
 			if r.IntN(2) == 0 {
-				q.Delay(d, ev("d"))
+				q.Delay(0, d, ev("d"))
 			} else {
 				// A repeat with an index no collection reaches.
-				q.Repeat(d, time.Hour, 1000, ev("r"))
+				q.Repeat(0, d, 1000, ev("r"))
 			}
 			model = append(model, want{d, seq})
 			if r.IntN(10) == 0 {

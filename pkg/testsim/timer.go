@@ -30,6 +30,8 @@ import (
 //     and counted (DroppedMessages), not an error: a peer chose its
 //     destination. A node never hands the timer one.
 //
+// Both timers keep their requests in the same queue (internal/timerqueue),
+// so they agree on order, repeats and garbage collection by construction.
 // Simulated time never waits for a slow node, so unlike the real timer it
 // never skips periods. Its pending requests die with its node: Init, the
 // first event of every incarnation, clears them, so even a Timer the
@@ -77,9 +79,9 @@ func (t *Timer) ApplyEvents(env *Env, events *stdtypes.EventList) error {
 		case *stdevents.Init:
 			t.timerState = timerState{taken: t.taken[:0], due: t.due[:0]}
 		case *stdevents.TimerDelay:
-			t.queue.Delay(env.Now()+ev.Delay, ev.Events)
+			t.queue.Delay(env.Now(), ev.Delay, ev.Events)
 		case *stdevents.TimerRepeat:
-			t.queue.Repeat(env.Now()+ev.Period, ev.Period, ev.RetentionIndex, ev.Events)
+			t.queue.Repeat(env.Now(), ev.Period, ev.RetentionIndex, ev.Events)
 		case *stdevents.TimerGarbageCollect:
 			t.queue.GarbageCollect(ev.RetentionIndex)
 		}
