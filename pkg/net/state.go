@@ -27,15 +27,13 @@ const (
 	StateStopped
 )
 
+// stateNames are the names of the states, by value.
+var stateNames = [...]string{StateNew: "new", StateStarted: "started", StateStopped: "stopped"}
+
 // String returns the state's name: "new", "started" or "stopped".
 func (s State) String() string {
-	switch s {
-	case StateNew:
-		return "new"
-	case StateStarted:
-		return "started"
-	case StateStopped:
-		return "stopped"
+	if int(s) < len(stateNames) {
+		return stateNames[s]
 	}
 	return fmt.Sprintf("State(%d)", uint8(s))
 }
