@@ -107,6 +107,7 @@ func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtyp
 			l.actives[i] = &activeState{mod: m, module: a, work: make(chan *stdtypes.EventList, 1)}
 		}
 	}
+	l.core.SetLogger(n.logger)
 	if debug {
 		l.core.Divert(l.emitDebug)
 	}

@@ -959,6 +959,43 @@ func TestMessagesForModulesThatTakeNoneAreDropped(t *testing.T) {
 	}
 }
 
+// TestDroppedMessagesWarnOncePerModule: the first message a node drops
+// for a module that takes none is logged as a warning that names the
+// module and the marker it lacks, so that a protocol module whose author
+// forgot modules.MessageReceiver does not lose its messages silently; the
+// rest, however many a peer sends, are only counted.
+func TestDroppedMessagesWarnOncePerModule(t *testing.T) {
+	var log syncBuffer
+	cfg := DefaultNodeConfig().WithLogger(logging.NewStreamLogger(logging.LevelWarn, &log))
+	net := modules.NewMockActive(4, nil)
+	rn := startNode(t, cfg, modules.Modules{"net": net, "null": modules.NullPassive{}}, nil)
+	msg := func(dest stdtypes.ModuleID) stdtypes.Event { return stdevents.NewMessageReceived(dest, "peer", nil) }
+	for range 3 {
+		net.Emit(context.Background(), stdtypes.ListOf(msg("null"), msg("null"), msg("net")))
+		rn.inject(msg("null"))
+	}
+	eventually(t, "every message dropped", func() bool {
+		st := rn.Stats().Modules
+		return st["null"].DroppedMessages == 9 && st["net"].DroppedMessages == 3
+	})
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logged %d lines, want one warning for each of null and net:\n%s", len(lines), log.String())
+	}
+	for _, mod := range []string{"null", "net"} {
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, "level=WARN") && strings.Contains(l, "module="+mod+" ") &&
+				strings.Contains(l, "node=test") && strings.Contains(l, "does not implement modules.MessageReceiver") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d warnings for module %s, want 1, naming the node, the module and the missing marker:\n%s", n, mod, log.String())
+		}
+	}
+}
+
 // reportingModule is a passive module with statistics of its own.
 type reportingModule struct{ modules.NullPassive }
 

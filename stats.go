@@ -30,7 +30,9 @@ type ModuleStats struct {
 	// take any (it does not implement modules.MessageReceiver), and which
 	// the node dropped: a peer names the module its message is for, and
 	// must not be able to stop the node with a module that has no use for
-	// messages.
+	// messages. The node logs the first of them, for each module, as a
+	// warning: a protocol module that lacks the marker method by mistake
+	// loses all its messages.
 	DroppedMessages uint64
 }
 

@@ -1,13 +1,13 @@
 package stdmodules
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/mirframework/mir/internal/timerqueue"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdevents"
@@ -37,10 +37,19 @@ import (
 // when that context ends, so there is no Close. If the node does not read
 // EventsOut, the scheduler waits to hand over its list and due timers pile
 // up in the queue; a repeating timer that misses periods while it waits
-// skips them rather than catching up.
+// skips them rather than catching up. A delay too long for a deadline
+// (math.MaxInt64 nanoseconds, some 292 years) never falls due.
+//
+// The simulated twin, testsim.Timer, keeps its requests in the same kind
+// of queue, so the two agree on order, repeats and garbage collection by
+// construction.
 type Timer struct {
 	id     stdtypes.ModuleID
 	logger *logging.Logger
+	// epoch is the time the timer was made: the queue's time is the
+	// duration since, read on the monotonic clock, so that a change of the
+	// wall clock moves no deadline.
+	epoch time.Time
 
 	// stray counts the messages from other nodes that reached the timer.
 	stray modules.StrayMessages
@@ -54,12 +63,7 @@ type Timer struct {
 
 	mu sync.Mutex // guards everything below
 	// queue holds the pending emissions, earliest deadline first.
-	queue timerQueue
-	// nextSeq numbers requests in arrival order, to order equal deadlines.
-	nextSeq uint64
-	// gcIndex is the highest index of a TimerGarbageCollect so far: no
-	// repeating timer with a lower index runs.
-	gcIndex stdtypes.RetentionIndex
+	queue timerqueue.Queue
 	// runDone is closed when the context of the current scheduler ends;
 	// nil if no scheduler was ever started.
 	runDone <-chan struct{}
@@ -69,27 +73,12 @@ type Timer struct {
 	running bool
 }
 
-// timerEntry is one pending emission.
-type timerEntry struct {
-	deadline time.Time
-	// seq is the request's arrival number; it orders equal deadlines.
-	seq uint64
-	// events are emitted at the deadline. They are the requesting event's
-	// own values, reused on every emission of a repeating timer: events
-	// are immutable once emitted, so sharing them is safe. Each emission
-	// gets a list of its own, though, since the node owns the lists.
-	events []stdtypes.Event
-	// period is 0 for a one-shot TimerDelay.
-	period time.Duration
-	// retIdx is a repeating timer's retention index.
-	retIdx stdtypes.RetentionIndex
-}
-
 // NewTimer returns a timer module with ID id. logger may be nil.
 func NewTimer(id stdtypes.ModuleID, logger *logging.Logger) *Timer {
 	return &Timer{
 		id:     id,
 		logger: logger,
+		epoch:  time.Now(),
 		out:    make(chan *stdtypes.EventList),
 		wake:   make(chan struct{}, 1),
 	}
@@ -135,58 +124,24 @@ func (t *Timer) apply(ev stdtypes.Event) {
 	case *stdevents.Init:
 		// Nothing to set up.
 	case *stdevents.TimerDelay:
-		t.schedule(ev.Delay, ev.Events, 0, 0)
+		t.queue.Delay(t.now(), ev.Delay, ev.Events)
 	case *stdevents.TimerRepeat:
-		if ev.RetentionIndex < t.gcIndex {
+		if !t.queue.Repeat(t.now(), ev.Period, ev.RetentionIndex, ev.Events) {
 			// Its timers were garbage-collected already: a late
 			// request from an old epoch, harmless and ignored.
 			t.logger.LogAttrs(logging.LevelDebug, "timer: ignoring repeat below the retention index",
 				slog.String("timer", string(t.id)),
 				slog.Uint64("retentionIndex", uint64(ev.RetentionIndex)),
-				slog.Uint64("gcIndex", uint64(t.gcIndex)))
-			return
+				slog.Uint64("gcIndex", uint64(t.queue.GCIndex())))
 		}
-		t.schedule(ev.Period, ev.Events, ev.Period, ev.RetentionIndex)
 	case *stdevents.TimerGarbageCollect:
-		t.garbageCollect(ev.RetentionIndex)
+		t.queue.GarbageCollect(ev.RetentionIndex)
 	}
 }
 
-// schedule queues events for emission after delay. t.mu is held.
-func (t *Timer) schedule(delay time.Duration, events []stdtypes.Event, period time.Duration, retIdx stdtypes.RetentionIndex) {
-	if len(events) == 0 {
-		return // nothing would ever be emitted
-	}
-	heap.Push(&t.queue, &timerEntry{
-		deadline: time.Now().Add(delay),
-		seq:      t.nextSeq,
-		events:   events,
-		period:   period,
-		retIdx:   retIdx,
-	})
-	t.nextSeq++
-}
-
-// garbageCollect stops the repeating timers with an index below retIdx.
-// One-shot timers are not tied to an index and stay. t.mu is held.
-func (t *Timer) garbageCollect(retIdx stdtypes.RetentionIndex) {
-	if retIdx <= t.gcIndex {
-		return
-	}
-	t.gcIndex = retIdx
-	kept := t.queue[:0]
-	for _, e := range t.queue {
-		if t.keep(e) {
-			kept = append(kept, e)
-		}
-	}
-	clear(t.queue[len(kept):])
-	t.queue = kept
-	heap.Init(&t.queue)
-}
-
-// keep reports whether e survives garbage collection. t.mu is held.
-func (t *Timer) keep(e *timerEntry) bool { return e.period == 0 || e.retIdx >= t.gcIndex }
+// now returns the queue's time: the monotonic time since the timer was
+// made.
+func (t *Timer) now() time.Duration { return time.Since(t.epoch) }
 
 // ensureScheduler starts a scheduler goroutine under ctx unless one runs
 // under a context that has not ended. t.mu is held.
@@ -224,19 +179,23 @@ func (t *Timer) run(ctx context.Context, gen uint64) {
 	clock := time.NewTimer(time.Hour)
 	clock.Stop()
 	defer clock.Stop()
+	var due []*timerqueue.Entry // reused from emission to emission
 	for ctx.Err() == nil {
-		now := time.Now()
-		due, next, pending := t.takeDue(now)
+		now := t.now()
+		var next time.Duration
+		var pending bool
+		due, next, pending = t.takeDue(now, due[:0])
 		if len(due) > 0 {
 			if !t.emit(ctx, due) {
 				t.putBack(due)
 				return
 			}
 			t.reschedule(due)
+			clear(due)
 			continue
 		}
 		if pending {
-			clock.Reset(next.Sub(now))
+			clock.Reset(next - now)
 		}
 		select {
 		case <-ctx.Done():
@@ -257,26 +216,22 @@ func (t *Timer) exit(gen uint64) {
 	}
 }
 
-// takeDue removes and returns the entries due at now, in order, and the
-// deadline of the next one, if any.
-func (t *Timer) takeDue(now time.Time) (due []*timerEntry, next time.Time, pending bool) {
+// takeDue removes the entries due at now and appends them to dst, in
+// order, and returns the deadline of the next one, if any.
+func (t *Timer) takeDue(now time.Duration, dst []*timerqueue.Entry) (due []*timerqueue.Entry, next time.Duration, pending bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for len(t.queue) > 0 && !t.queue[0].deadline.After(now) {
-		due = append(due, heap.Pop(&t.queue).(*timerEntry))
-	}
-	if len(t.queue) > 0 {
-		return due, t.queue[0].deadline, true
-	}
-	return due, time.Time{}, false
+	due = t.queue.TakeDue(now, dst)
+	next, pending = t.queue.Next()
+	return due, next, pending
 }
 
 // emit hands the events of due to the node as one list, waiting while the
 // node does not read. It reports false if ctx ended first.
-func (t *Timer) emit(ctx context.Context, due []*timerEntry) bool {
+func (t *Timer) emit(ctx context.Context, due []*timerqueue.Entry) bool {
 	list := stdtypes.EmptyList()
 	for _, e := range due {
-		list.PushBackSlice(e.events)
+		list.PushBackSlice(e.Events)
 	}
 	select {
 	case t.out <- list:
@@ -289,56 +244,19 @@ func (t *Timer) emit(ctx context.Context, due []*timerEntry) bool {
 // reschedule puts the repeating timers of due, which were just emitted,
 // back in the queue, one period later. Periods missed while the node was
 // not reading are skipped, not made up.
-func (t *Timer) reschedule(due []*timerEntry) {
-	now := time.Now()
+func (t *Timer) reschedule(due []*timerqueue.Entry) {
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, e := range due {
-		if e.period == 0 || !t.keep(e) {
-			continue
-		}
-		e.deadline = e.deadline.Add(e.period)
-		if !e.deadline.After(now) {
-			e.deadline = now.Add(e.period)
-		}
-		heap.Push(&t.queue, e)
-	}
+	t.queue.Reschedule(due, now)
 }
 
 // putBack returns entries that were due but not emitted, because ctx
 // ended, to the queue: a scheduler started later emits them. That one may
 // already be waiting, so it is woken.
-func (t *Timer) putBack(due []*timerEntry) {
+func (t *Timer) putBack(due []*timerqueue.Entry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, e := range due {
-		if t.keep(e) {
-			heap.Push(&t.queue, e)
-		}
-	}
+	t.queue.PutBack(due)
 	t.signal()
-}
-
-// timerQueue is a min-heap of entries by deadline, then arrival.
-type timerQueue []*timerEntry
-
-func (q timerQueue) Len() int { return len(q) }
-
-func (q timerQueue) Less(i, j int) bool {
-	if !q[i].deadline.Equal(q[j].deadline) {
-		return q[i].deadline.Before(q[j].deadline)
-	}
-	return q[i].seq < q[j].seq
-}
-
-func (q timerQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-
-func (q *timerQueue) Push(x any) { *q = append(*q, x.(*timerEntry)) }
-
-func (q *timerQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return e
 }

@@ -2,6 +2,7 @@ package stdmodules
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -291,4 +292,15 @@ func TestTimerKeepsDueEventsAcrossRuns(t *testing.T) {
 	if got := join(render(receive(t, tm).Slice()...)); got != "[due]" {
 		t.Errorf("emitted %s, want [due]", got)
 	}
+}
+
+// TestTimerHugeDelayNeverFires: a delay so long that its deadline passes
+// the end of time never falls due; it does not wrap around to the past.
+func TestTimerHugeDelayNeverFires(t *testing.T) {
+	tm, ctx := newTestTimer(t)
+	const forever = time.Duration(math.MaxInt64)
+	apply(t, tm, ctx, stdevents.NewInit(timerID),
+		stdevents.NewTimerDelay(timerID, forever, newNote("proto", "never")),
+		stdevents.NewTimerRepeat(timerID, forever-time.Nanosecond, 1, newNote("proto", "never again")))
+	expectQuiet(t, tm)
 }

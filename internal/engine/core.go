@@ -2,11 +2,13 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
 
 	"github.com/mirframework/mir/pkg/eventlog"
+	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -104,6 +106,9 @@ type Core struct {
 	// noBusyTiming turns off measuring how long modules take.
 	noBusyTiming bool
 
+	// logger receives the warning of refuses; nil logs nothing.
+	logger *logging.Logger
+
 	// epoch makes clock cheap: a duration since a time.Time that has a
 	// monotonic reading reads only the monotonic clock, half the cost of
 	// time.Now, which also reads the wall clock.
@@ -142,6 +147,11 @@ func (c *Core) Divert(f func(evs []stdtypes.Event) error) { c.divert = f }
 // counter) on or off; it is on by default. A simulator, whose time is not
 // the wall clock's, turns it off and saves two clock readings per batch.
 func (c *Core) SetBusyTiming(on bool) { c.noBusyTiming = !on }
+
+// SetLogger sets the logger the core warns on when it first drops a
+// message for a module that takes none (see Route); nil, the default, logs
+// nothing.
+func (c *Core) SetLogger(l *logging.Logger) { c.logger = l }
 
 // Modules returns the modules, in the order given to New.
 func (c *Core) Modules() []*Module { return c.ordered }
@@ -204,11 +214,30 @@ func (c *Core) Route(evs []stdtypes.Event, from *Module, parent stdtypes.Event) 
 // handed recorded events, which the recorded run had routed already, and
 // must dispatch them as they were.
 func (c *Core) refuses(m *Module, ev stdtypes.Event) bool {
-	if _, ok := ev.(*stdevents.MessageReceived); !ok || m.receivesMessages || c.divert != nil {
+	msg, ok := ev.(*stdevents.MessageReceived)
+	if !ok || m.receivesMessages || c.divert != nil {
 		return false
 	}
-	m.Counters.DroppedMessages.Add(1)
+	if m.Counters.DroppedMessages.Add(1) == 1 {
+		c.warnRefused(m, msg)
+	}
 	return true
+}
+
+// warnRefused tells the user, once per module, that messages for m are
+// dropped. The usual cause is a protocol module whose author forgot the
+// marker method: its messages would otherwise vanish without a word. Once
+// is enough, and a bound: the counter says how many followed, and a peer
+// that sends to a module that takes no messages cannot flood the log. The
+// counters live as long as the node, so it is once per node, whatever the
+// number of runs.
+func (c *Core) warnRefused(m *Module, msg *stdevents.MessageReceived) {
+	c.logger.LogAttrs(logging.LevelWarn,
+		"module takes no messages from other nodes (it does not implement modules.MessageReceiver): "+
+			"dropping them; only this first one is logged, DroppedMessages counts them all",
+		slog.String("module", string(m.ID)),
+		slog.String("from", string(msg.From)),
+		slog.String("msg", stdtypes.TypeName(msg.Msg)))
 }
 
 // lookup returns the module with ID top, or nil. A module's output tends to

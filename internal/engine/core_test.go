@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/eventlog"
+	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -382,6 +384,44 @@ func TestCoreDropsMessagesForModulesThatTakeNone(t *testing.T) {
 		}
 	}
 	t.Error("p, which takes messages, got none")
+}
+
+// TestCoreWarnsOnceAboutDroppedMessages: the first message the core drops
+// for a module that takes none is logged as a warning naming the module
+// and the missing marker, so that a protocol whose author forgot it does
+// not lose its messages without a word; later ones, however many a peer
+// sends, are only counted.
+func TestCoreWarnsOnceAboutDroppedMessages(t *testing.T) {
+	var buf bytes.Buffer
+	rcv := func(dest stdtypes.ModuleID) stdtypes.Event { return stdevents.NewMessageReceived(dest, "peer", nil) }
+	c := New([]Spec{
+		{ID: "net"},                        // external, takes no messages
+		{ID: "rx", ReceivesMessages: true}, // external, takes messages
+		{ID: "q", Passive: &recorder{}},    // passive, takes none
+	}, 10, nil)
+	c.SetLogger(logging.NewStreamLogger(logging.LevelWarn, &buf))
+	for range 3 {
+		if _, err := c.RouteEmitted([]stdtypes.Event{rcv("q"), rcv("net"), rcv("rx"), rcv("q/sub")}, c.Module("net")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Route([]stdtypes.Event{rcv("q")}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logged %d lines, want one warning per module that takes no messages:\n%s", len(lines), buf.String())
+	}
+	for i, mod := range []string{"q", "net"} {
+		l := lines[i]
+		if !strings.Contains(l, "level=WARN") || !strings.Contains(l, "module="+mod+" ") ||
+			!strings.Contains(l, "does not implement modules.MessageReceiver") {
+			t.Errorf("line %d: %s\nwant a warning that module %s does not implement modules.MessageReceiver", i, l, mod)
+		}
+	}
+	if got := c.Module("q").Counters.DroppedMessages.Load(); got != 9 {
+		t.Errorf("q: DroppedMessages = %d, want 9: every drop is counted", got)
+	}
 }
 
 // TestCoreDivertedRefusesNothing: a core in debug mode dispatches the

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -110,8 +111,11 @@ func load() *registry {
 // with it; "<package>.<Type>" is the convention.
 //
 // Register panics if name is empty, if name or T is already registered, if T
-// is not a type that can be registered, or if the tag derived from name
-// collides with the tag of another registered name (then pick another name).
+// is not a type that can be registered, if T embeds stdtypes.Header and has
+// a field of its own named like one of the header's (DestModule, Next),
+// which would hide the header's from the encoding, or if the tag derived
+// from name collides with the tag of another registered name (then pick
+// another name).
 // These are programmer errors found at program start. Registering after
 // encoding and decoding have started is allowed: later calls see the new type.
 //
@@ -143,6 +147,9 @@ func register(name string, t reflect.Type) error {
 		// decoded from an interface field. encoding.BinaryMarshaler works.
 		return fmt.Errorf("codec: register %q: %v implements cbor.Marshaler or cbor.Unmarshaler, which bypass type tags", name, t)
 	}
+	if err := checkHeaderShadow(t); err != nil {
+		return fmt.Errorf("codec: register %q: %w", name, err)
+	}
 
 	registerMu.Lock()
 	defer registerMu.Unlock()
@@ -169,6 +176,86 @@ func register(name string, t reflect.Type) error {
 	}
 	current.Store(r)
 	return nil
+}
+
+// headerType is the header every event embeds.
+var headerType = reflect.TypeFor[stdtypes.Header]()
+
+// checkHeaderShadow refuses a type t that embeds stdtypes.Header and has
+// another field named like one of the header's (DestModule, Next), by its
+// Go name or by the name it is encoded under. The encoding, like Go,
+// keeps one field per name, the shallowest (and drops both where two are
+// equally deep), so the header's field would not be encoded: an event
+// read back from the network or a log would have lost its destination or
+// its follow-ups, with nothing to tell. Go accepts such a type, and its
+// methods Dest and FollowUps still read the header, so the author sees
+// nothing wrong until then.
+//
+// It walks t's embedded structs breadth first, as the encoding does
+// (collectFields describes its rules); a struct embedded under a name of
+// its own is encoded as one field and not walked.
+func checkHeaderShadow(t reflect.Type) error {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	type embedded struct {
+		typ  reflect.Type
+		path string // how t reaches it, as in a selector: "Base."
+	}
+	level := []embedded{{t, ""}}
+	seen := map[reflect.Type]bool{t: true}
+	hasHeader := false
+	var clash, clashWith string // the first field that clashes, and with what
+	for len(level) > 0 {
+		var next []embedded
+		for _, s := range level {
+			if s.typ == headerType {
+				hasHeader = true
+				continue
+			}
+			for i := range s.typ.NumField() {
+				f := s.typ.Field(i)
+				ft := f.Type
+				for ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				tag := f.Tag.Get("cbor")
+				if tag == "" {
+					tag = f.Tag.Get("json")
+				}
+				encName, _, _ := strings.Cut(tag, ",")
+				if f.Anonymous && ft.Kind() == reflect.Struct && encName == "" {
+					if tag != "-" && !seen[ft] {
+						seen[ft] = true
+						next = append(next, embedded{ft, s.path + f.Name + "."})
+					}
+					continue
+				}
+				if clash != "" {
+					continue
+				}
+				if isHeaderField(f.Name) {
+					clash, clashWith = s.path+f.Name, f.Name
+				} else if tag != "-" && isHeaderField(encName) {
+					clash, clashWith = s.path+f.Name, encName
+				}
+			}
+		}
+		level = next
+	}
+	if hasHeader && clash != "" {
+		return fmt.Errorf("%v: field %s shadows stdtypes.Header's field %s (the event's destination or follow-ups): "+
+			"encoded, the event would lose the header's, and code reading %s reads the other; rename the field",
+			t, clash, clashWith, clashWith)
+	}
+	return nil
+}
+
+// isHeaderField reports whether name is the name of a field of
+// stdtypes.Header.
+func isHeaderField(name string) bool {
+	_, ok := headerType.FieldByName(name)
+	return ok && name != ""
 }
 
 // kindOf tells whether *t is an event, a message, or neither.

@@ -2,7 +2,6 @@ package membership
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -12,8 +11,11 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// ErrMalformedKey is wrapped by the errors of ParsePublicKey.
-var ErrMalformedKey = errors.New("malformed key")
+// ErrMalformedKey is wrapped by the errors of ParsePublicKey. It is
+// crypto.ErrMalformedKey, one sentinel for one fault, whether the text or
+// the key it holds is malformed: so an error says "malformed key" once, and
+// errors.Is matches it by either name.
+var ErrMalformedKey = crypto.ErrMalformedKey
 
 // maxKeyTextBytes bounds the text form of a public key: a P-256 point, the
 // longest, takes 88 base64 characters.
@@ -51,7 +53,7 @@ func ParsePublicKey(s string) (crypto.PublicKey, error) {
 	}
 	pub, err := crypto.ParsePublicKey(append([]byte{byte(scheme)}, key...))
 	if err != nil {
-		return crypto.PublicKey{}, fmt.Errorf("%w: %w", ErrMalformedKey, err)
+		return crypto.PublicKey{}, err // It wraps ErrMalformedKey already.
 	}
 	return pub, nil
 }

@@ -201,6 +201,42 @@ func TestKeyLengthErrors(t *testing.T) {
 	}
 }
 
+// TestMalformedKeyErrors: every error of ParsePublicKey says "malformed
+// key" once, whether the text or the key it holds is at fault, and wraps
+// ErrMalformedKey, which is crypto's, so either name matches; the cause
+// stays matchable too.
+func TestMalformedKeyErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		want       string // the message
+		cause      error  // also wrapped, if not nil
+	}{
+		{"too long", strings.Repeat("a", 300), "malformed key: 300 characters, at most 256", nil},
+		{"no scheme", "AAAA", `malformed key: "AAAA" is not scheme:base64`, nil},
+		{"unknown scheme", "rsa:AAAA", `malformed key: unknown signature scheme: "rsa"`, crypto.ErrUnknownScheme},
+		{"bad base64", "ed25519:A*AA", "malformed key: illegal base64 data at input byte 1", nil},
+		{"wrong length", "ed25519:" + base64.StdEncoding.EncodeToString(make([]byte, 31)),
+			"malformed key: ed25519 public key of 31 bytes, want 32", nil},
+	} {
+		_, err := membership.ParsePublicKey(c.text)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: error %q, want %q", c.name, err, c.want)
+		}
+		if !errors.Is(err, membership.ErrMalformedKey) || !errors.Is(err, crypto.ErrMalformedKey) {
+			t.Errorf("%s: %v does not match membership.ErrMalformedKey and crypto.ErrMalformedKey", c.name, err)
+		}
+		if c.cause != nil && !errors.Is(err, c.cause) {
+			t.Errorf("%s: %v does not match %v", c.name, err, c.cause)
+		}
+	}
+	// A key of the right length that is no point of the curve: the
+	// error comes from crypto, which says "malformed key" itself.
+	_, err := membership.ParsePublicKey("ecdsa-p256:" + base64.StdEncoding.EncodeToString(make([]byte, 65)))
+	if err == nil || strings.Count(err.Error(), "malformed key") != 1 || !errors.Is(err, membership.ErrMalformedKey) {
+		t.Errorf("P-256 key that is no point: %v, want ErrMalformedKey, said once", err)
+	}
+}
+
 func p256Key(t *testing.T) crypto.PublicKey {
 	t.Helper()
 	k, err := crypto.KeyPairFromSeed(crypto.ECDSAP256, []byte("membership test"), 0)

@@ -1,6 +1,7 @@
 // Package net defines Transport, the interface every network transport of
-// Mir implements, and what all transports share: statistics and the
-// validation of send requests.
+// Mir implements, and what all transports share: statistics, the
+// validation of send requests, the lifecycle (State) and, for transports
+// within one process, the codec copy of a message (CopyMessage).
 //
 // A transport is the active module through which a node talks to other
 // nodes. A protocol module sends a message by emitting a

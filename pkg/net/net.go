@@ -52,8 +52,9 @@ type Transport interface {
 	// listens and dials here, so that a port in use or a bad address is an
 	// error before the node runs, not a failure inside the event loop.
 	// Call it once, before running the node; the transport's ApplyEvents
-	// fails if it was not called. A stopped transport cannot be started
-	// again: Start then returns ErrStopped.
+	// fails with ErrNotStarted if it was not called. A stopped transport
+	// cannot be started again: Start then returns ErrStopped. (State
+	// keeps these rules for an implementation.)
 	Start() error
 
 	// Stop stops sending and receiving and releases what the transport

@@ -299,6 +299,7 @@ func (n *Node) start() error {
 	}
 	n.core = engine.New(specs, n.sim.maxBatch, icp)
 	n.core.SetBusyTiming(false) // simulated time is not the wall clock's
+	n.core.SetLogger(n.logger)
 	n.twins = twins
 	for i, m := range n.core.Modules() {
 		if n.twins[i].mod != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mirframework/mir/internal/timerqueue"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -29,6 +30,8 @@ import (
 //     and counted (DroppedMessages), not an error: a peer chose its
 //     destination. A node never hands the timer one.
 //
+// Both timers keep their requests in the same queue (internal/timerqueue),
+// so they agree on order, repeats and garbage collection by construction.
 // Simulated time never waits for a slow node, so unlike the real timer it
 // never skips periods. Its pending requests die with its node: Init, the
 // first event of every incarnation, clears them, so even a Timer the
@@ -42,14 +45,13 @@ type Timer struct {
 
 // timerState is what Init clears.
 type timerState struct {
-	queue   timerQueue
-	nextSeq uint64
-	gcIndex stdtypes.RetentionIndex
+	queue timerqueue.Queue
 	// wakeAt is the time of the wake-up that is armed, if armed.
 	wakeAt time.Duration
 	armed  bool
-	// due collects the events of one emission, reused.
-	due []stdtypes.Event
+	// taken and due hold the entries and events of one emission, reused.
+	taken []*timerqueue.Entry
+	due   []stdtypes.Event
 }
 
 // NewTimer returns a simulated timer.
@@ -60,16 +62,6 @@ func NewTimer() *Timer { return &Timer{} }
 func (t *Timer) DroppedMessages() uint64 { return t.stray.Count() }
 
 var _ Module = (*Timer)(nil)
-
-// timerEntry is one pending emission.
-type timerEntry struct {
-	deadline time.Duration
-	seq      uint64
-	events   []stdtypes.Event
-	// period is 0 for a one-shot TimerDelay.
-	period time.Duration
-	retIdx stdtypes.RetentionIndex
-}
 
 // ApplyEvents schedules the timer requests in events. It checks the whole
 // batch before acting on any of it.
@@ -85,53 +77,23 @@ func (t *Timer) ApplyEvents(env *Env, events *stdtypes.EventList) error {
 	for _, ev := range events.Slice() {
 		switch ev := ev.(type) {
 		case *stdevents.Init:
-			t.timerState = timerState{due: t.due[:0]}
+			t.timerState = timerState{taken: t.taken[:0], due: t.due[:0]}
 		case *stdevents.TimerDelay:
-			t.schedule(env.Now()+ev.Delay, ev.Events, 0, 0)
+			t.queue.Delay(env.Now(), ev.Delay, ev.Events)
 		case *stdevents.TimerRepeat:
-			if ev.RetentionIndex >= t.gcIndex {
-				t.schedule(env.Now()+ev.Period, ev.Events, ev.Period, ev.RetentionIndex)
-			}
+			t.queue.Repeat(env.Now(), ev.Period, ev.RetentionIndex, ev.Events)
 		case *stdevents.TimerGarbageCollect:
-			t.garbageCollect(ev.RetentionIndex)
+			t.queue.GarbageCollect(ev.RetentionIndex)
 		}
 	}
 	t.arm(env)
 	return nil
 }
 
-func (t *Timer) schedule(deadline time.Duration, events []stdtypes.Event, period time.Duration, retIdx stdtypes.RetentionIndex) {
-	if len(events) == 0 {
-		return // nothing would ever be emitted
-	}
-	t.queue.push(&timerEntry{deadline: deadline, seq: t.nextSeq, events: events, period: period, retIdx: retIdx})
-	t.nextSeq++
-}
-
-// garbageCollect stops the repeating timers with an index below retIdx.
-func (t *Timer) garbageCollect(retIdx stdtypes.RetentionIndex) {
-	if retIdx <= t.gcIndex {
-		return
-	}
-	t.gcIndex = retIdx
-	kept := t.queue[:0]
-	for _, e := range t.queue {
-		if e.period == 0 || e.retIdx >= retIdx {
-			kept = append(kept, e)
-		}
-	}
-	clear(t.queue[len(kept):])
-	t.queue = kept
-	t.queue.init()
-}
-
 // arm makes sure a wake-up is scheduled for the earliest deadline.
 func (t *Timer) arm(env *Env) {
-	if len(t.queue) == 0 {
-		return
-	}
-	next := t.queue[0].deadline
-	if t.armed && t.wakeAt <= next {
+	next, ok := t.queue.Next()
+	if !ok || t.armed && t.wakeAt <= next {
 		return
 	}
 	t.armed, t.wakeAt = true, next
@@ -146,79 +108,18 @@ func (t *Timer) wake(env *Env, at time.Duration) {
 		t.armed = false
 	}
 	now := env.Now()
-	for len(t.queue) > 0 && t.queue[0].deadline <= now {
-		e := t.queue.pop()
-		t.due = append(t.due, e.events...)
-		if e.period > 0 && e.retIdx >= t.gcIndex {
-			e.deadline += e.period
-			t.queue.push(e)
-		}
+	t.taken = t.queue.TakeDue(now, t.taken[:0])
+	for _, e := range t.taken {
+		t.due = append(t.due, e.Events...)
 	}
+	// A wake-up comes exactly at the earliest deadline, so the emission
+	// is never late and the queue never skips a period here.
+	t.queue.Reschedule(t.taken, now)
+	clear(t.taken)
 	if len(t.due) > 0 {
 		env.Emit(0, t.due...) // routed at once: the slice is not kept
 		clear(t.due)
 		t.due = t.due[:0]
 	}
 	t.arm(env)
-}
-
-// timerQueue is a min-heap of entries by deadline, then request order.
-type timerQueue []*timerEntry
-
-func (q timerQueue) less(i, j int) bool {
-	if q[i].deadline != q[j].deadline {
-		return q[i].deadline < q[j].deadline
-	}
-	return q[i].seq < q[j].seq
-}
-
-func (q *timerQueue) push(e *timerEntry) {
-	*q = append(*q, e)
-	q.up(len(*q) - 1)
-}
-
-func (q *timerQueue) pop() *timerEntry {
-	h := *q
-	top := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h[last] = nil
-	*q = h[:last]
-	q.down(0)
-	return top
-}
-
-func (q timerQueue) init() {
-	for i := len(q)/2 - 1; i >= 0; i-- {
-		q.down(i)
-	}
-}
-
-func (q timerQueue) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
-			return
-		}
-		q[i], q[p] = q[p], q[i]
-		i = p
-	}
-}
-
-func (q timerQueue) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(q) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(q) && q.less(r, l) {
-			m = r
-		}
-		if !q.less(m, i) {
-			return
-		}
-		q[i], q[m] = q[m], q[i]
-		i = m
-	}
 }

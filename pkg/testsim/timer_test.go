@@ -3,6 +3,7 @@ package testsim_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,23 @@ func TestTimerReusedAfterRestart(t *testing.T) {
 	}
 	if got := fmt.Sprint(w.notes); got != "[10ms 0 tick]" {
 		t.Errorf("emitted %s", got)
+	}
+}
+
+// TestTimerHugeDelays: a delay or period so long that its deadline passes
+// the end of time never falls due; it neither wraps around to the past nor
+// fails the run.
+func TestTimerHugeDelays(t *testing.T) {
+	s, n, w := timerNode(t)
+	const forever = time.Duration(math.MaxInt64)
+	n.InjectAt(time.Millisecond,
+		stdevents.NewTimerDelay("timer", forever, newNote("a", "never")),
+		stdevents.NewTimerRepeat("timer", forever-time.Millisecond/2, 1, newNote("a", "never again")),
+		stdevents.NewTimerDelay("timer", time.Millisecond, newNote("a", "soon")))
+	if err := s.Run(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(w.notes); got != "[2ms 0 soon]" {
+		t.Errorf("emitted %s, want only soon", got)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net"
@@ -119,15 +118,6 @@ func (n *Network) Stop() {
 	}
 }
 
-// state is a transport's place in its lifecycle.
-type state uint8
-
-const (
-	stateNew state = iota
-	stateStarted
-	stateStopped
-)
-
 // Transport is the transport of one node of a Network. It implements
 // net.Transport.
 //
@@ -154,7 +144,7 @@ type Transport struct {
 	// they check the state and queue a list, so that Stop, which holds it
 	// for writing, sees every list queued before it and none after.
 	mu    sync.RWMutex
-	state state
+	state net.State
 	// stopWatch cancels the stop on the end of ApplyEvents' context; nil
 	// until the first ApplyEvents.
 	stopWatch func() bool
@@ -211,11 +201,8 @@ func (t *Transport) ID() stdtypes.NodeID { return t.id }
 func (t *Transport) Start() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch t.state {
-	case stateStopped:
-		return fmt.Errorf("local: transport of node %q: %w", t.id, net.ErrStopped)
-	case stateNew:
-		t.state = stateStarted
+	if err := t.state.Start(nil); err != nil {
+		return fmt.Errorf("local: transport of node %q: %w", t.id, err)
 	}
 	return nil
 }
@@ -226,10 +213,9 @@ func (t *Transport) Start() error {
 func (t *Transport) Stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.state == stateStopped {
+	if !t.state.Stop() {
 		return
 	}
-	t.state = stateStopped
 	if t.stopWatch != nil {
 		t.stopWatch()
 	}
@@ -290,9 +276,9 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 	st := t.state
 	t.mu.RUnlock()
 	switch st {
-	case stateNew:
-		return fmt.Errorf("local: transport of node %q: not started; call Start before running the node", t.id)
-	case stateStopped:
+	case net.StateNew:
+		return fmt.Errorf("local: transport of node %q: %w", t.id, net.ErrNotStarted)
+	case net.StateStopped:
 		t.dropStopped(events)
 		return nil
 	}
@@ -326,7 +312,7 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 func (t *Transport) watch(ctx context.Context) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.state == stateStopped {
+	if t.state == net.StateStopped {
 		return
 	}
 	t.stopWatch = context.AfterFunc(ctx, t.Stop)
@@ -352,7 +338,7 @@ func (t *Transport) send(ev *stdevents.SendMessage) error {
 		msg := ev.Msg
 		if dest != t.id && !t.network.shareMessages {
 			var err error
-			if msg, data, err = roundTrip(ev.Msg, data); err != nil {
+			if msg, data, err = net.CopyMessage(ev.Msg, data); err != nil {
 				return err
 			}
 		}
@@ -360,25 +346,6 @@ func (t *Transport) send(ev *stdevents.SendMessage) error {
 		t.queueFor(to).PushBack(stdevents.NewMessageReceived(ev.MsgDest, t.id, msg))
 	}
 	return nil
-}
-
-// roundTrip returns a copy of msg made by encoding and decoding it, as the
-// receiver of a real network gets it, and the encoding, to be passed back
-// in for msg's next destination. A failure is a bug of the message type or
-// of the module that made msg (an unregistered type, a value the codec
-// refuses), not something the network did, so it is an error.
-func roundTrip(msg stdtypes.Message, data []byte) (stdtypes.Message, []byte, error) {
-	if data == nil {
-		var err error
-		if data, err = codec.EncodeMessage(msg); err != nil {
-			return nil, nil, fmt.Errorf("message %s cannot be sent: %w", stdtypes.TypeName(msg), err)
-		}
-	}
-	copied, err := codec.DecodeMessage(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("message %s encodes but does not decode: %w", stdtypes.TypeName(msg), err)
-	}
-	return copied, data, nil
 }
 
 // queueFor returns the outbox list for to, adding one if needed. Batches
@@ -431,7 +398,7 @@ func (t *Transport) deliver(from stdtypes.NodeID, list *stdtypes.EventList) {
 	n := uint64(list.Len())
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if t.state != stateStarted {
+	if t.state != net.StateStarted {
 		c.droppedIn.Add(n)
 		t.logger.LogAttrs(logging.LevelDebug, "local: dropping messages to a transport not running",
 			slog.String("from", string(from)), slog.Uint64("messages", n))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -433,31 +434,13 @@ func (n *Network) encode(msg stdtypes.Message, data []byte) (stdtypes.Message, [
 		if _, ok := n.checked[t]; ok {
 			return msg, data, nil
 		}
-		copied, data, err := roundTrip(msg, data)
+		copied, data, err := net.CopyMessage(msg, data)
 		if err == nil {
 			n.checked[t] = struct{}{}
 		}
 		return copied, data, err
 	}
-	return roundTrip(msg, data)
-}
-
-// roundTrip returns a copy of msg made by encoding and decoding it, and
-// the encoding, to be passed back in for msg's next destination. A failure
-// is a bug of the message type or of the module that made msg, so it is
-// an error, which ends the run.
-func roundTrip(msg stdtypes.Message, data []byte) (stdtypes.Message, []byte, error) {
-	if data == nil {
-		var err error
-		if data, err = codec.EncodeMessage(msg); err != nil {
-			return nil, nil, fmt.Errorf("message %s cannot be sent: %w", stdtypes.TypeName(msg), err)
-		}
-	}
-	copied, err := codec.DecodeMessage(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("message %s encodes but does not decode: %w", stdtypes.TypeName(msg), err)
-	}
-	return copied, data, nil
+	return net.CopyMessage(msg, data)
 }
 
 // size returns msg's size in bytes, for a bandwidth limit.

@@ -188,7 +188,7 @@ func (t *Transport) transmit(j int, msgDest stdtypes.ModuleID, msg stdtypes.Mess
 		n.stats.Duplicated++
 		dup := msg
 		if n.codec == CodecEvery {
-			if dup, data, err = roundTrip(msg, data); err != nil {
+			if dup, data, err = net.CopyMessage(msg, data); err != nil {
 				return data, err
 			}
 		}

@@ -20,15 +20,6 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// state is a transport's place in its lifecycle.
-type state uint8
-
-const (
-	stateNew state = iota
-	stateStarted
-	stateStopped
-)
-
 // Transport is the TCP transport of one node. It implements net.Transport;
 // see the package documentation for how it works.
 type Transport struct {
@@ -54,7 +45,7 @@ type Transport struct {
 	// for reading throughout, so that Stop, which takes it for writing,
 	// comes entirely before or after each call.
 	mu       sync.RWMutex
-	state    state
+	state    net.State
 	listener gonet.Listener
 	// conns holds every open connection, so that Stop can close them.
 	conns     map[gonet.Conn]struct{}
@@ -160,22 +151,23 @@ func (t *Transport) Addr() gonet.Addr {
 func (t *Transport) Start() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch t.state {
-	case stateStopped:
-		return fmt.Errorf("tcp: transport of node %q: %w", t.id, net.ErrStopped)
-	case stateStarted:
-		return nil
+	if err := t.state.Start(t.start); err != nil {
+		return fmt.Errorf("tcp: transport of node %q: %w", t.id, err)
 	}
+	return nil
+}
+
+// start listens and starts the transport's goroutines. t.mu is held.
+func (t *Transport) start() error {
 	l := t.opts.Listener
 	if l == nil {
 		var err error
 		var lc gonet.ListenConfig
 		if l, err = lc.Listen(t.ctx, "tcp", t.opts.ListenAddr); err != nil {
-			return fmt.Errorf("tcp: node %q: %w", t.id, err)
+			return err
 		}
 	}
 	t.listener = l
-	t.state = stateStarted
 	t.wg.Add(1)
 	go t.acceptLoop(l)
 	for _, p := range t.peers {
@@ -197,12 +189,11 @@ func (t *Transport) Start() error {
 // ends, that is, when its node stops.
 func (t *Transport) Stop() {
 	t.mu.Lock()
-	if t.state == stateStopped {
+	if !t.state.Stop() {
 		t.mu.Unlock()
 		<-t.stopped
 		return
 	}
-	t.state = stateStopped
 	t.cancel()
 	if t.stopWatch != nil {
 		t.stopWatch()
@@ -261,7 +252,7 @@ func (t *Transport) countersOf(id stdtypes.NodeID) *counters {
 func (t *Transport) track(c gonet.Conn) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.state == stateStopped {
+	if t.state == net.StateStopped {
 		return false
 	}
 	t.conns[c] = struct{}{}
@@ -296,9 +287,9 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	switch t.state {
-	case stateNew:
-		return fmt.Errorf("tcp: transport of node %q: not started; call Start before running the node", t.id)
-	case stateStopped:
+	case net.StateNew:
+		return fmt.Errorf("tcp: transport of node %q: %w", t.id, net.ErrNotStarted)
+	case net.StateStopped:
 		t.dropStopped(events)
 		return nil
 	}
@@ -328,7 +319,7 @@ func (t *Transport) ApplyEvents(ctx context.Context, events *stdtypes.EventList)
 func (t *Transport) watch(ctx context.Context) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.state == stateStopped {
+	if t.state == net.StateStopped {
 		return
 	}
 	t.stopWatch = context.AfterFunc(ctx, t.Stop)

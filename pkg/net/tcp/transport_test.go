@@ -179,8 +179,8 @@ func TestNotStarted(t *testing.T) {
 	c := newCluster(t, 2)
 	t0 := c.transport(t, 0, tcp.Options{})
 	err := t0.ApplyEvents(context.Background(), stdtypes.ListOf(stdevents.NewInit("net")))
-	if err == nil || !strings.Contains(err.Error(), "Start") {
-		t.Errorf("ApplyEvents before Start = %v, want an error telling to call Start", err)
+	if !errors.Is(err, net.ErrNotStarted) || !strings.Contains(err.Error(), "call Start") {
+		t.Errorf("ApplyEvents before Start = %v, want net.ErrNotStarted, telling to call Start", err)
 	}
 	if err := t0.Start(); err != nil {
 		t.Fatal(err)
