@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/deploytest"
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
+	"github.com/mirframework/mir/samples/bracha"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -25,13 +25,13 @@ func BenchmarkBroadcastSimulated(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		delivered := deploytest.Collect[*rbc.Deliver](d)
+		delivered := deploytest.Collect[*bracha.Deliver](d)
 		if err := d.Start(); err != nil {
 			b.Fatal(err)
 		}
 		for i := range values {
 			origin := stdtypes.NewNodeIDFromInt(i % n)
-			if err := d.Submit(origin, rbc.NewBroadcast(rbcID, origin, uint64(i/n+1), fmt.Sprint("value ", i))); err != nil {
+			if err := d.Submit(origin, bracha.NewBroadcast(rbcID, origin, uint64(i/n+1), fmt.Sprint("value ", i))); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package rbc
+package bracha
 
 import (
 	"fmt"

@@ -30,4 +30,4 @@
 // as f+1 ECHOs agree, skipping the READY phase. An origin that equivocates
 // then makes correct nodes deliver different values, which the simulation
 // tests catch.
-package rbc
+package bracha

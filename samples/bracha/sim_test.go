@@ -1,4 +1,4 @@
-package deploytest_test
+package bracha_test
 
 import (
 	"errors"
@@ -9,17 +9,17 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/deploytest"
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/samples/bracha"
 	"github.com/mirframework/mir/stdtypes"
 )
 
-var showBroken = flag.Bool("deploytest.broken", false,
+var showBroken = flag.Bool("bracha.broken", false,
 	"run TestBrokenBroadcastFails, which fails on purpose to show a failure report")
 
 // Module IDs of the broadcast test system.
-const rbcID = rbc.DeployedID
+const rbcID = bracha.DeployedID
 
 func nodeIDs(n int) []stdtypes.NodeID {
 	ids := make([]stdtypes.NodeID, n)
@@ -32,7 +32,7 @@ func nodeIDs(n int) []stdtypes.NodeID {
 // rbcConfig is a deployment of n nodes running the broadcast protocol,
 // tolerating f faults, broken if asked.
 func rbcConfig(n, f int, broken bool) deploytest.Config {
-	return rbc.DeployConfig(nodeIDs(n), f, broken)
+	return bracha.DeployConfig(nodeIDs(n), f, broken)
 }
 
 // broadcastAll has every node in origins broadcast perNode values.
@@ -41,7 +41,7 @@ func broadcastAll(t *testing.T, d deploytest.Deployment, origins []stdtypes.Node
 	for _, id := range origins {
 		for seq := 1; seq <= perNode; seq++ {
 			value := fmt.Sprintf("value %d of node %s", seq, id)
-			if err := d.Submit(id, rbc.NewBroadcast(rbcID, id, uint64(seq), value)); err != nil {
+			if err := d.Submit(id, bracha.NewBroadcast(rbcID, id, uint64(seq), value)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -53,7 +53,7 @@ func broadcastAll(t *testing.T, d deploytest.Deployment, origins []stdtypes.Node
 // the broadcast properties hold throughout.
 func testBroadcast(t *testing.T, d deploytest.Deployment) {
 	const perNode = 3
-	delivered := deploytest.Collect[*rbc.Deliver](d)
+	delivered := deploytest.Collect[*bracha.Deliver](d)
 	d.Check(testsim.BroadcastProperties()...)
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestBroadcastUnderFaults(t *testing.T) {
 		d.Sim().At(500*time.Millisecond, func() {
 			for _, id := range d.Nodes() {
 				if n := d.Node(id); n.Up() {
-					if err := n.Inject(rbc.NewBroadcast(rbcID, id, 3, "during the partition")); err != nil {
+					if err := n.Inject(bracha.NewBroadcast(rbcID, id, 3, "during the partition")); err != nil {
 						t.Error(err)
 					}
 				}
@@ -155,7 +155,7 @@ func TestBroadcastUnderFaults(t *testing.T) {
 
 // equivocate makes node 0 tell some peers one value and others another,
 // in everything it sends.
-func equivocate() sim.Adversary { return rbc.Equivocate() }
+func equivocate() sim.Adversary { return bracha.Equivocate() }
 
 // runEquivocation runs the broadcast with node 0 Byzantine, equivocating,
 // and returns the run's error (a *testsim.Failure if a property broke) and
@@ -233,7 +233,7 @@ func TestBrokenBroadcastCaught(t *testing.T) {
 			t.Fatalf("seed %d again: %v; want the same failure, hash %016x", first.Seed, err, first.Hash)
 		}
 	}
-	if last := first.History[len(first.History)-1]; !strings.Contains(last.String(), "rbc.Deliver") {
+	if last := first.History[len(first.History)-1]; !strings.Contains(last.String(), "bracha.Deliver") {
 		t.Errorf("the failure's last event is %s, want the delivery that broke agreement", last.String())
 	}
 }
@@ -241,56 +241,16 @@ func TestBrokenBroadcastCaught(t *testing.T) {
 // TestBrokenBroadcastFails runs the broken variant as a user's test would,
 // to show what a failure looks like: the report and the command that
 // reproduces it. It fails on purpose, so it runs only with
-// -deploytest.broken:
+// -bracha.broken:
 //
-//	go test ./pkg/deploytest -run TestBrokenBroadcastFails -deploytest.broken
+//	go test ./samples/bracha -run TestBrokenBroadcastFails -bracha.broken
 func TestBrokenBroadcastFails(t *testing.T) {
 	if !*showBroken {
-		t.Skip("fails on purpose; run with -deploytest.broken")
+		t.Skip("fails on purpose; run with -bracha.broken")
 	}
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 		if _, err := runEquivocation(t, seed, true); err != nil {
 			t.Fatal(err)
 		}
 	})
-}
-
-func TestWaitForTimesOut(t *testing.T) {
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Submit("0"); err == nil {
-		t.Error("Submit before Start succeeded")
-	}
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	err = d.WaitFor(func() bool { return false }, time.Second)
-	if !errors.Is(err, deploytest.ErrTimeout) || d.Now() != time.Second {
-		t.Errorf("WaitFor: %v at %v, want a timeout at 1s", err, d.Now())
-	}
-	if err := d.Start(); err == nil {
-		t.Error("a second Start succeeded")
-	}
-}
-
-func TestConfigErrors(t *testing.T) {
-	good := rbcConfig(4, 1, false)
-	for name, cfg := range map[string]deploytest.Config{
-		"no nodes":      {Build: good.Build},
-		"no builder":    {Nodes: good.Nodes},
-		"twice":         {Nodes: []stdtypes.NodeID{"0", "0"}, Build: good.Build},
-		"same IDs":      {Nodes: good.Nodes, Build: good.Build, TransportID: "x", TimerID: "x"},
-		"reserved ID":   {Nodes: good.Nodes, Build: good.Build, TransportID: "rbc"},
-		"build failure": rbcConfig(2, 1, false), // 2 nodes cannot tolerate a fault
-	} {
-		d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{})
-		if err == nil {
-			err = d.Start()
-		}
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
 }
