@@ -21,7 +21,7 @@ func BenchmarkBroadcastSimulated(b *testing.B) {
 	seed := uint64(0)
 	for b.Loop() {
 		seed++
-		d, err := deploytest.NewSimulated(rbcConfig(n, 1, false), deploytest.SimOptions{Seed: seed})
+		d, err := deploytest.NewSimulated(brachaConfig(n, 1, false), deploytest.SimOptions{Seed: seed})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func BenchmarkBroadcastSimulated(b *testing.B) {
 		}
 		for i := range values {
 			origin := stdtypes.NewNodeIDFromInt(i % n)
-			if err := d.Submit(origin, bracha.NewBroadcast(rbcID, origin, uint64(i/n+1), fmt.Sprint("value ", i))); err != nil {
+			if err := d.Submit(origin, bracha.NewBroadcast(brachaID, origin, uint64(i/n+1), fmt.Sprint("value ", i))); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestWaitForTimesOut(t *testing.T) {
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: 1})
+	d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,14 +30,14 @@ func TestWaitForTimesOut(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	good := rbcConfig(4, 1, false)
+	good := brachaConfig(4, 1, false)
 	for name, cfg := range map[string]deploytest.Config{
 		"no nodes":      {Build: good.Build},
 		"no builder":    {Nodes: good.Nodes},
 		"twice":         {Nodes: []stdtypes.NodeID{"0", "0"}, Build: good.Build},
 		"same IDs":      {Nodes: good.Nodes, Build: good.Build, TransportID: "x", TimerID: "x"},
-		"reserved ID":   {Nodes: good.Nodes, Build: good.Build, TransportID: rbcID},
-		"build failure": rbcConfig(2, 1, false), // 2 nodes cannot tolerate a fault
+		"reserved ID":   {Nodes: good.Nodes, Build: good.Build, TransportID: brachaID},
+		"build failure": brachaConfig(2, 1, false), // 2 nodes cannot tolerate a fault
 	} {
 		d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{})
 		if err == nil {

@@ -17,7 +17,7 @@ func broadcastOnce(d deploytest.Deployment) error {
 	if err := d.Start(); err != nil {
 		return err
 	}
-	if err := d.Submit("0", bracha.NewBroadcast("rbc", "0", 1, "hello")); err != nil {
+	if err := d.Submit("0", bracha.NewBroadcast(brachaID, "0", 1, "hello")); err != nil {
 		return err
 	}
 	err := d.WaitFor(func() bool { return delivered.Len() == len(d.Nodes()) }, 10*time.Second)
@@ -35,7 +35,7 @@ func broadcastOnce(d deploytest.Deployment) error {
 
 // The same test code, first in a simulation, then with real nodes.
 func Example() {
-	cfg := rbcConfig(4, 1, false)
+	cfg := brachaConfig(4, 1, false)
 	sim, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{Seed: 1})
 	if err != nil {
 		panic(err)

@@ -14,8 +14,8 @@ import (
 // The tests of this package deploy the Bracha broadcast of samples/bracha,
 // whose own tests show what a protocol's simulation tests look like.
 
-// rbcID is the module ID of the broadcast in its deployments.
-const rbcID = bracha.DeployedID
+// brachaID is the module ID of the broadcast in its deployments.
+const brachaID = bracha.DeployedID
 
 func nodeIDs(n int) []stdtypes.NodeID {
 	ids := make([]stdtypes.NodeID, n)
@@ -25,9 +25,9 @@ func nodeIDs(n int) []stdtypes.NodeID {
 	return ids
 }
 
-// rbcConfig is a deployment of n nodes running the broadcast, tolerating
+// brachaConfig is a deployment of n nodes running the broadcast, tolerating
 // f faults, broken if asked.
-func rbcConfig(n, f int, broken bool) deploytest.Config {
+func brachaConfig(n, f int, broken bool) deploytest.Config {
 	return bracha.DeployConfig(nodeIDs(n), f, broken)
 }
 
@@ -40,7 +40,7 @@ func equivocate() sim.Adversary { return bracha.Equivocate() }
 // error and the simulation.
 func runByzantine(t *testing.T, seed uint64, broken bool, adv sim.Adversary) (*testsim.Sim, error) {
 	t.Helper()
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{
+	d, err := deploytest.NewSimulated(brachaConfig(4, 1, broken), deploytest.SimOptions{
 		Seed: seed,
 		Sim:  testsim.Options{HashContent: true},
 	})
@@ -55,7 +55,7 @@ func runByzantine(t *testing.T, seed uint64, broken bool, adv sim.Adversary) (*t
 		t.Fatal(err)
 	}
 	for _, id := range d.Nodes() {
-		if err := d.Submit(id, bracha.NewBroadcast(rbcID, id, 1, "value of node "+string(id))); err != nil {
+		if err := d.Submit(id, bracha.NewBroadcast(brachaID, id, 1, "value of node "+string(id))); err != nil {
 			t.Fatal(err)
 		}
 	}

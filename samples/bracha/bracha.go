@@ -1,350 +1,338 @@
 package bracha
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"time"
 
-	"github.com/mirframework/mir/pkg/modules"
-	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/pkg/dsl"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// ModuleConfig names the modules the protocol module talks to.
-type ModuleConfig struct {
-	Self  stdtypes.ModuleID
-	Net   stdtypes.ModuleID
-	Timer stdtypes.ModuleID
-	// App receives the Deliver events.
-	App stdtypes.ModuleID
+// state is a node's state: what the handlers share.
+type state struct {
+	self   stdtypes.NodeID
+	mc     ModuleConfig
+	params ModuleParams
+	m      *dsl.Module
+	// index is each member's position in the membership: message IDs
+	// name nodes by it.
+	index map[stdtypes.NodeID]int
+	// instances, and order, the same in order of creation: a HELLO is
+	// answered in that order, so that the output does not depend on the
+	// order of a map.
+	instances map[key]*instance
+	order     []*instance
+	// hello holds, for each peer, the highest incarnation whose HELLO
+	// this node answered.
+	hello map[stdtypes.NodeID]uint64
 }
 
-// ModuleParams are the protocol's parameters.
-type ModuleParams struct {
-	// Membership lists the nodes, this one included.
-	Membership []stdtypes.NodeID
-	// F is the number of Byzantine nodes tolerated; len(Membership) must
-	// be at least 3F+1.
-	F int
-	// RetransmitPeriod is the time between two retransmissions.
-	RetransmitPeriod time.Duration
-	// MaxSeq bounds the sequence numbers of an origin, and so the
-	// instances a node keeps: a Byzantine node cannot make it keep more.
-	MaxSeq uint64
-	// MaxValueBytes bounds the values.
-	MaxValueBytes int
-	// Broken turns on the deliberate bug (see the package documentation).
-	Broken bool
-}
-
-// DefaultParams returns parameters for the given membership and f.
-func DefaultParams(membership []stdtypes.NodeID, f int) ModuleParams {
-	return ModuleParams{
-		Membership:       membership,
-		F:                f,
-		RetransmitPeriod: 50 * time.Millisecond,
-		MaxSeq:           1024,
-		MaxValueBytes:    1024,
-	}
-}
-
-// Validate checks the parameters.
-func (p ModuleParams) Validate() error {
-	var errs []error
-	if p.F < 0 || len(p.Membership) < 3*p.F+1 {
-		errs = append(errs, fmt.Errorf("%d nodes cannot tolerate %d faults: need at least 3f+1", len(p.Membership), p.F))
-	}
-	if p.RetransmitPeriod <= 0 {
-		errs = append(errs, fmt.Errorf("RetransmitPeriod is %v; it must be positive", p.RetransmitPeriod))
-	}
-	if p.MaxSeq < 1 || p.MaxValueBytes < 0 {
-		errs = append(errs, errors.New("MaxSeq must be at least 1 and MaxValueBytes not negative"))
-	}
-	return errors.Join(errs...)
-}
-
-// key names an instance.
+// key names an instance: its origin and sequence number.
 type key struct {
 	origin stdtypes.NodeID
 	seq    uint64
 }
 
-// instance is a node's state of one instance.
+// instance is a node's state of one instance: the textbook's variables.
 type instance struct {
 	key key
 	// sent and sendValue: this node is the origin and sent SEND.
 	sent      bool
 	sendValue string
-	// echoed and echoValue: the ECHO this node sent.
-	echoed    bool
+	// sentEcho and echoValue: the ECHO this node sent.
+	sentEcho  bool
 	echoValue string
-	// readied and readyValue: the READY this node sent.
-	readied    bool
+	// sentReady and readyValue: the READY this node sent.
+	sentReady  bool
 	readyValue string
 	delivered  bool
-	// echoFrom and readyFrom: the nodes whose ECHO and READY counted
-	// (the first of each node); echoes and readies count them by value.
-	echoFrom  map[stdtypes.NodeID]bool
-	readyFrom map[stdtypes.NodeID]bool
-	echoes    map[string]int
-	readies   map[string]int
-	// acked holds the peers known to have delivered: no more
-	// retransmissions to them.
-	acked map[stdtypes.NodeID]bool
+	// echos and readys hold the value of each node's first ECHO and
+	// READY; echoCount and readyCount count them by value.
+	echos      map[stdtypes.NodeID]string
+	readys     map[stdtypes.NodeID]string
+	echoCount  map[string]int
+	readyCount map[string]int
 }
 
-// protocol is the module.
-type protocol struct {
-	self   stdtypes.NodeID
-	mc     ModuleConfig
-	params ModuleParams
-	// members is the membership as a set.
-	members map[stdtypes.NodeID]bool
-	// instances, and order, their keys in order of creation: the ticks
-	// go through them in that order, so output does not depend on map
-	// iteration.
-	instances map[key]*instance
-	order     []key
-	// dropped counts invalid messages.
-	dropped uint64
-}
-
-// New returns the protocol module of node self.
-func New(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams) (modules.PassiveModule, error) {
-	if err := params.Validate(); err != nil {
-		return nil, fmt.Errorf("rbc: %w", err)
+// New returns the protocol module of node self. It sends its messages
+// through the reliablenet module mc.ReliableNet, whose user it must be.
+func New(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams) (*dsl.Module, error) {
+	if err := mc.Validate(); err != nil {
+		return nil, fmt.Errorf("bracha: %w", err)
 	}
-	p := &protocol{
+	if err := params.Validate(); err != nil {
+		return nil, fmt.Errorf("bracha: %w", err)
+	}
+	s := &state{
 		self:      self,
 		mc:        mc,
 		params:    params,
-		members:   make(map[stdtypes.NodeID]bool),
+		m:         dsl.NewModule(mc.Self),
+		index:     make(map[stdtypes.NodeID]int),
 		instances: make(map[key]*instance),
+		hello:     make(map[stdtypes.NodeID]uint64),
 	}
-	p.params.Membership = slices.Clone(params.Membership)
-	for _, id := range params.Membership {
-		p.members[id] = true
+	s.params.Membership = slices.Clone(params.Membership)
+	for i, id := range params.Membership {
+		s.index[id] = i
 	}
-	if !p.members[self] {
-		return nil, fmt.Errorf("rbc: node %s is not a member", self)
+	if _, ok := s.index[self]; !ok {
+		return nil, fmt.Errorf("bracha: node %s is not a member", self)
 	}
-	return p, nil
+	s.register()
+	return s.m, nil
 }
 
-func (p *protocol) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
-	out := stdtypes.EmptyList()
-	for _, ev := range evs.Slice() {
-		if err := p.apply(ev, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+// register registers the handlers, each under the lines of the textbook's
+// Authenticated Double-Echo Broadcast it implements (see the package
+// documentation).
+func (s *state) register() {
+	m := s.m
+
+	// upon event <brb, Broadcast | v> do  // only process s
+	//     forall q ∈ Π do trigger <al, Send | q, [SEND, v]>
+	dsl.UponEvent(m, s.onBroadcast)
+
+	// upon event <al, Deliver | p, [SEND, v]> such that p = s and sentecho = FALSE do
+	//     sentecho := TRUE; forall q ∈ Π do trigger <al, Send | q, [ECHO, v]>
+	dsl.UponMessageReceived(m, s.onSend)
+
+	// upon event <al, Deliver | p, [ECHO, v]> do
+	//     if echos[p] = ⊥ then echos[p] := v
+	// upon exists v such that #({p ∈ Π | echos[p] = v}) > (N+f)/2 and sentready = FALSE do
+	//     sentready := TRUE; forall q ∈ Π do trigger <al, Send | q, [READY, v]>
+	dsl.UponMessageReceived(m, s.onEcho)
+
+	// upon event <al, Deliver | p, [READY, v]> do
+	//     if readys[p] = ⊥ then readys[p] := v
+	// upon exists v such that #({p ∈ Π | readys[p] = v}) > f and sentready = FALSE do
+	//     sentready := TRUE; forall q ∈ Π do trigger <al, Send | q, [READY, v]>
+	// upon exists v such that #({p ∈ Π | readys[p] = v}) > 2f and delivered = FALSE do
+	//     delivered := TRUE; trigger <brb, Deliver | s, v>
+	dsl.UponMessageReceived(m, s.onReady)
+
+	// Not in the textbook, whose processes never restart: a node that
+	// starts says HELLO, and each peer sends it again what it sent it.
+	dsl.UponInit(m, s.onInit)
+	dsl.UponMessageReceived(m, s.onHello)
 }
 
-func (p *protocol) apply(ev stdtypes.Event, out *stdtypes.EventList) error {
-	switch ev := ev.(type) {
-	case *stdevents.Init:
-		out.PushBack(stdevents.NewTimerRepeat(p.mc.Timer, p.params.RetransmitPeriod, 0, &Tick{Header: stdtypes.NewHeader(p.mc.Self)}))
-	case *Broadcast:
-		return p.handleBroadcast(ev, out)
-	case *Tick:
-		p.handleTick(out)
-	case *stdevents.MessageReceived:
-		p.handleMessage(ev.From, ev.Msg, out)
-	default:
-		return fmt.Errorf("rbc: unexpected event %s", stdtypes.TypeName(ev))
+// onBroadcast sends SEND(v) to all. A bad request is the local caller's
+// bug, which stops the node.
+func (s *state) onBroadcast(b *Broadcast) error {
+	if b.Origin != s.self || b.Seq < 1 || b.Seq > s.params.MaxSeq || len(b.Value) > s.params.MaxValueBytes {
+		return fmt.Errorf("node %s: invalid broadcast request (origin %s, seq %d, %d bytes)", s.self, b.Origin, b.Seq, len(b.Value))
 	}
-	return nil
-}
-
-// quorum is the number of ECHOs that make a node ready: ceil((n+f+1)/2).
-func (p *protocol) quorum() int { return (len(p.params.Membership) + p.params.F + 2) / 2 }
-
-func (p *protocol) instance(k key) *instance {
-	inst, ok := p.instances[k]
-	if !ok {
-		inst = &instance{
-			key:       k,
-			echoFrom:  make(map[stdtypes.NodeID]bool),
-			readyFrom: make(map[stdtypes.NodeID]bool),
-			echoes:    make(map[string]int),
-			readies:   make(map[string]int),
-			acked:     make(map[stdtypes.NodeID]bool),
-		}
-		p.instances[k] = inst
-		p.order = append(p.order, k)
-	}
-	return inst
-}
-
-// origin, on broadcast(v): send SEND(v) to all.
-func (p *protocol) handleBroadcast(b *Broadcast, out *stdtypes.EventList) error {
-	if b.Origin != p.self || b.Seq < 1 || b.Seq > p.params.MaxSeq || len(b.Value) > p.params.MaxValueBytes {
-		return fmt.Errorf("rbc: node %s: invalid broadcast request %+v", p.self, *b)
-	}
-	inst := p.instance(key{p.self, b.Seq})
+	inst := s.instance(key{s.self, b.Seq})
 	if inst.sent {
-		return fmt.Errorf("rbc: node %s: sequence number %d broadcast twice", p.self, b.Seq)
+		return fmt.Errorf("node %s: sequence number %d broadcast twice", s.self, b.Seq)
 	}
 	inst.sent, inst.sendValue = true, b.Value
-	p.send(out, &Send{Seq: b.Seq, Value: b.Value}, p.params.Membership...)
+	s.sendAll(inst, kindSend)
 	return nil
 }
 
-// handleMessage validates a message and hands it to its handler.
-func (p *protocol) handleMessage(from stdtypes.NodeID, msg stdtypes.Message, out *stdtypes.EventList) {
-	if !p.members[from] {
-		p.dropped++
-		return
+// onSend echoes the origin's first SEND. The origin is the sender: a node
+// cannot send a SEND for another.
+func (s *state) onSend(from stdtypes.NodeID, msg *SendMsg) error {
+	if err := s.validate(from, from, msg.Seq, msg.Value); err != nil {
+		return err
 	}
-	switch msg := msg.(type) {
-	case *Send:
-		if msg == nil || !p.valid(from, msg.Seq, msg.Value) {
-			p.dropped++
-			return
-		}
-		inst := p.instance(key{from, msg.Seq})
-		p.noteDone(inst, from, msg.Done, out)
-		p.handleSend(inst, msg.Value, out)
-	case *Echo:
-		if msg == nil || !p.valid(msg.Origin, msg.Seq, msg.Value) {
-			p.dropped++
-			return
-		}
-		inst := p.instance(key{msg.Origin, msg.Seq})
-		p.noteDone(inst, from, msg.Done, out)
-		p.handleEcho(inst, from, msg.Value, out)
-	case *Ready:
-		if msg == nil || !p.valid(msg.Origin, msg.Seq, msg.Value) {
-			p.dropped++
-			return
-		}
-		inst := p.instance(key{msg.Origin, msg.Seq})
-		p.noteDone(inst, from, msg.Done, out)
-		p.handleReady(inst, from, msg.Value, out)
-	default:
-		p.dropped++
+	inst := s.instance(key{from, msg.Seq})
+	if inst.sentEcho {
+		return nil
 	}
+	inst.sentEcho, inst.echoValue = true, msg.Value
+	s.sendAll(inst, kindEcho)
+	return nil
 }
 
-func (p *protocol) valid(origin stdtypes.NodeID, seq uint64, value string) bool {
-	return p.members[origin] && seq >= 1 && seq <= p.params.MaxSeq && len(value) <= p.params.MaxValueBytes
+// onEcho counts the first ECHO of each node, and sends READY once more
+// than (n+f)/2 nodes echoed one value.
+func (s *state) onEcho(from stdtypes.NodeID, msg *EchoMsg) error {
+	if err := s.validate(from, msg.Origin, msg.Seq, msg.Value); err != nil {
+		return err
+	}
+	inst := s.instance(key{msg.Origin, msg.Seq})
+	if _, ok := inst.echos[from]; ok {
+		return nil
+	}
+	inst.echos[from] = msg.Value
+	inst.echoCount[msg.Value]++
+	if s.params.Broken && inst.echoCount[msg.Value] > s.params.F {
+		// The deliberate bug: f+1 ECHOs may come from the f Byzantine
+		// nodes and one correct node; they prove nothing.
+		s.deliver(inst, msg.Value)
+	}
+	if inst.echoCount[msg.Value] > (len(s.params.Membership)+s.params.F)/2 {
+		s.ready(inst, msg.Value)
+	}
+	return nil
 }
 
-// noteDone records whether peer from has delivered the instance; if it
-// has not and this node has, it helps with its READY.
-func (p *protocol) noteDone(inst *instance, from stdtypes.NodeID, done bool, out *stdtypes.EventList) {
-	if from == p.self {
-		return
+// onReady counts the first READY of each node, sends READY once f+1
+// nodes sent one for a value, and delivers once 2f+1 did.
+func (s *state) onReady(from stdtypes.NodeID, msg *ReadyMsg) error {
+	if err := s.validate(from, msg.Origin, msg.Seq, msg.Value); err != nil {
+		return err
 	}
-	if done {
-		inst.acked[from] = true
-		return
+	inst := s.instance(key{msg.Origin, msg.Seq})
+	if _, ok := inst.readys[from]; ok {
+		return nil
 	}
-	if inst.delivered && inst.readied {
-		p.send(out, p.readyMsg(inst), from)
+	inst.readys[from] = msg.Value
+	inst.readyCount[msg.Value]++
+	if inst.readyCount[msg.Value] > s.params.F {
+		s.ready(inst, msg.Value)
 	}
+	if inst.readyCount[msg.Value] > 2*s.params.F {
+		s.deliver(inst, msg.Value)
+	}
+	return nil
 }
 
-// on SEND(v) from the origin: if not echoed, send ECHO(v) to all.
-func (p *protocol) handleSend(inst *instance, v string, out *stdtypes.EventList) {
-	if inst.echoed {
+// ready sends READY(v) to all, unless this node sent one already.
+func (s *state) ready(inst *instance, v string) {
+	if inst.sentReady {
 		return
 	}
-	inst.echoed, inst.echoValue = true, v
-	p.send(out, p.echoMsg(inst), p.params.Membership...)
+	inst.sentReady, inst.readyValue = true, v
+	s.sendAll(inst, kindReady)
 }
 
-// on ECHO(v) from ceil((n+f+1)/2): if not readied, send READY(v) to all.
-func (p *protocol) handleEcho(inst *instance, from stdtypes.NodeID, v string, out *stdtypes.EventList) {
-	if inst.echoFrom[from] {
-		return
-	}
-	inst.echoFrom[from] = true
-	inst.echoes[v]++
-	if p.params.Broken && inst.echoes[v] >= p.params.F+1 {
-		// The deliberate bug: f+1 ECHOs may all come from the one
-		// correct node and the f Byzantine ones; they prove nothing.
-		p.deliver(inst, v, out)
-	}
-	if inst.echoes[v] >= p.quorum() {
-		p.ready(inst, v, out)
-	}
-}
-
-// on READY(v) from f+1: if not readied, send READY(v) to all;
-// on READY(v) from 2f+1: deliver v.
-func (p *protocol) handleReady(inst *instance, from stdtypes.NodeID, v string, out *stdtypes.EventList) {
-	if inst.readyFrom[from] {
-		return
-	}
-	inst.readyFrom[from] = true
-	inst.readies[v]++
-	if inst.readies[v] >= p.params.F+1 {
-		p.ready(inst, v, out)
-	}
-	if inst.readies[v] >= 2*p.params.F+1 {
-		p.deliver(inst, v, out)
-	}
-}
-
-func (p *protocol) ready(inst *instance, v string, out *stdtypes.EventList) {
-	if inst.readied {
-		return
-	}
-	inst.readied, inst.readyValue = true, v
-	p.send(out, p.readyMsg(inst), p.params.Membership...)
-}
-
-func (p *protocol) deliver(inst *instance, v string, out *stdtypes.EventList) {
+// deliver delivers v, unless this node delivered already.
+func (s *state) deliver(inst *instance, v string) {
 	if inst.delivered {
 		return
 	}
 	inst.delivered = true
-	out.PushBack(&Deliver{Header: stdtypes.NewHeader(p.mc.App), Origin: inst.key.origin, Seq: inst.key.seq, Value: v})
+	dsl.EmitEvent(s.m, &Deliver{Header: stdtypes.NewHeader(s.mc.App), Origin: inst.key.origin, Seq: inst.key.seq, Value: v})
 }
 
-// handleTick resends, for each instance, this node's messages to the
-// peers not known to have delivered: all of them while this node has not
-// delivered, its READY once it has (the broken variant may deliver before
-// it has one, and then goes on sending all).
-func (p *protocol) handleTick(out *stdtypes.EventList) {
-	for _, k := range p.order {
-		inst := p.instances[k]
-		var dests []stdtypes.NodeID
-		for _, id := range p.params.Membership {
-			if id != p.self && !inst.acked[id] {
-				dests = append(dests, id)
+// validate checks what a message from the network says about an
+// instance: every node may be Byzantine, so the message is dropped (and
+// counted) unless its sender and origin are members and its sequence
+// number and value are within bounds.
+func (s *state) validate(from, origin stdtypes.NodeID, seq uint64, value string) error {
+	switch _, member := s.index[from]; {
+	case !member:
+		return dsl.Drop("message from %.64q, who is not a member", from)
+	case !s.isMember(origin):
+		return dsl.Drop("message from %s about an instance of %.64q, who is not a member", from, origin)
+	case seq < 1 || seq > s.params.MaxSeq:
+		return dsl.Drop("message from %s about sequence number %d; want 1 to %d", from, seq, s.params.MaxSeq)
+	case len(value) > s.params.MaxValueBytes:
+		return dsl.Drop("message from %s with a value of %d bytes; at most %d", from, len(value), s.params.MaxValueBytes)
+	}
+	return nil
+}
+
+func (s *state) isMember(id stdtypes.NodeID) bool {
+	_, ok := s.index[id]
+	return ok
+}
+
+// instance returns the state of instance k, made on first use.
+func (s *state) instance(k key) *instance {
+	inst, ok := s.instances[k]
+	if !ok {
+		inst = &instance{
+			key:        k,
+			echos:      make(map[stdtypes.NodeID]string),
+			readys:     make(map[stdtypes.NodeID]string),
+			echoCount:  make(map[string]int),
+			readyCount: make(map[string]int),
+		}
+		s.instances[k] = inst
+		s.order = append(s.order, inst)
+	}
+	return inst
+}
+
+// onInit says HELLO to the other nodes, if there are any.
+func (s *state) onInit() error {
+	if peers := s.peers(); len(peers) > 0 {
+		dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, "hello",
+			&HelloMsg{Incarnation: s.params.Incarnation}, peers...))
+	}
+	return nil
+}
+
+// onHello sends a peer that (re)started every message this node sent so
+// far, once per incarnation of the peer: a copy of the HELLO, or one of
+// an earlier incarnation, changes nothing.
+func (s *state) onHello(from stdtypes.NodeID, msg *HelloMsg) error {
+	switch last, answered := s.hello[from]; {
+	case from == s.self || !s.isMember(from):
+		return dsl.Drop("HELLO from %.64q, who is not a peer", from)
+	case answered && msg.Incarnation <= last:
+		return nil
+	}
+	s.hello[from] = msg.Incarnation
+	// What was sent to the peer's earlier incarnation in answer to its
+	// HELLO is of no use any more.
+	dsl.EmitEvent(s.m, reliablenet.NewCancelPrefix(s.mc.ReliableNet, s.mc.Self, s.toPrefix(from)))
+	for _, inst := range s.order {
+		for _, kind := range []kind{kindSend, kindEcho, kindReady} {
+			if msg := s.message(inst, kind); msg != nil {
+				id := s.toPrefix(from) + s.msgID(inst, kind)
+				dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, id, msg, from))
 			}
 		}
-		if len(dests) == 0 {
-			continue
-		}
-		if inst.delivered && inst.readied {
-			p.send(out, p.readyMsg(inst), dests...)
-			continue
-		}
-		if inst.sent {
-			p.send(out, &Send{Seq: k.seq, Value: inst.sendValue}, dests...)
-		}
-		if inst.echoed {
-			p.send(out, p.echoMsg(inst), dests...)
-		}
-		if inst.readied {
-			p.send(out, p.readyMsg(inst), dests...)
+	}
+	return nil
+}
+
+// kind is the kind of a message of an instance.
+type kind byte
+
+const (
+	kindSend  kind = 's'
+	kindEcho  kind = 'e'
+	kindReady kind = 'r'
+)
+
+// message returns the message of the kind this node sent in inst, or nil
+// if it sent none.
+func (s *state) message(inst *instance, k kind) stdtypes.Message {
+	switch {
+	case k == kindSend && inst.sent:
+		return &SendMsg{Seq: inst.key.seq, Value: inst.sendValue}
+	case k == kindEcho && inst.sentEcho:
+		return &EchoMsg{Origin: inst.key.origin, Seq: inst.key.seq, Value: inst.echoValue}
+	case k == kindReady && inst.sentReady:
+		return &ReadyMsg{Origin: inst.key.origin, Seq: inst.key.seq, Value: inst.readyValue}
+	}
+	return nil
+}
+
+// sendAll has the reliablenet module send this node's message of the kind
+// in inst to every node, this one included, until each has it.
+func (s *state) sendAll(inst *instance, k kind) {
+	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, s.msgID(inst, k), s.message(inst, k), s.params.Membership...))
+}
+
+// msgID is the name of this node's message of the kind in inst, for the
+// reliablenet module: "3/17/e" for its ECHO in the instance 17 of the
+// fourth member. Sent at most once, it never has two in flight.
+func (s *state) msgID(inst *instance, k kind) reliablenet.MsgID {
+	return reliablenet.MsgID(fmt.Sprintf("%d/%d/%c", s.index[inst.key.origin], inst.key.seq, k))
+}
+
+// toPrefix starts the names of the messages sent to peer in answer to its
+// HELLO ("to3/"), which one CancelPrefix cancels.
+func (s *state) toPrefix(peer stdtypes.NodeID) reliablenet.MsgID {
+	return reliablenet.MsgID(fmt.Sprintf("to%d/", s.index[peer]))
+}
+
+// peers returns the members other than this node, in membership order.
+func (s *state) peers() []stdtypes.NodeID {
+	peers := make([]stdtypes.NodeID, 0, len(s.params.Membership)-1)
+	for _, id := range s.params.Membership {
+		if id != s.self {
+			peers = append(peers, id)
 		}
 	}
-}
-
-func (p *protocol) echoMsg(inst *instance) *Echo {
-	return &Echo{Origin: inst.key.origin, Seq: inst.key.seq, Value: inst.echoValue, Done: inst.delivered}
-}
-
-func (p *protocol) readyMsg(inst *instance) *Ready {
-	return &Ready{Origin: inst.key.origin, Seq: inst.key.seq, Value: inst.readyValue, Done: inst.delivered}
-}
-
-func (p *protocol) send(out *stdtypes.EventList, msg stdtypes.Message, dests ...stdtypes.NodeID) {
-	out.PushBack(stdevents.NewSendMessage(p.mc.Net, p.mc.Self, msg, dests...))
+	return peers
 }

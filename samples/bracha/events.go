@@ -8,17 +8,20 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
+// Events and messages are registered with the codec, one line each: the
+// network encodes the messages, an event log records both. The names are
+// part of every encoding: renaming one makes recorded data unreadable.
 var (
-	_ = codec.Register[Broadcast]("rbc.Broadcast")
-	_ = codec.Register[Deliver]("rbc.Deliver")
-	_ = codec.Register[Tick]("rbc.Tick")
-	_ = codec.Register[Send]("rbc.Send")
-	_ = codec.Register[Echo]("rbc.Echo")
-	_ = codec.Register[Ready]("rbc.Ready")
+	_ = codec.Register[Broadcast]("bracha.Broadcast")
+	_ = codec.Register[Deliver]("bracha.Deliver")
+	_ = codec.Register[SendMsg]("bracha.Send")
+	_ = codec.Register[EchoMsg]("bracha.Echo")
+	_ = codec.Register[ReadyMsg]("bracha.Ready")
+	_ = codec.Register[HelloMsg]("bracha.Hello")
 )
 
 // Broadcast asks the protocol module of node Origin to broadcast Value as
-// instance (Origin, Seq).
+// its instance Seq.
 type Broadcast struct {
 	stdtypes.Header
 	Origin stdtypes.NodeID
@@ -32,11 +35,6 @@ func NewBroadcast(dest stdtypes.ModuleID, origin stdtypes.NodeID, seq uint64, va
 	return &Broadcast{Header: stdtypes.NewHeader(dest), Origin: origin, Seq: seq, Value: value}
 }
 
-// SubmittedItem makes Broadcast a testsim.Submission.
-func (b *Broadcast) SubmittedItem() testsim.Item {
-	return testsim.Item{ID: ItemID(b.Origin, b.Seq), Value: b.Value}
-}
-
 // Deliver tells the application that instance (Origin, Seq) delivered
 // Value.
 type Deliver struct {
@@ -46,41 +44,53 @@ type Deliver struct {
 	Value  string
 }
 
+// SubmittedItem makes Broadcast a testsim.Submission, which the property
+// checkers of simulations understand.
+func (b *Broadcast) SubmittedItem() testsim.Item {
+	return testsim.Item{ID: ItemID(b.Origin, b.Seq), Value: b.Value}
+}
+
 // DeliveredItem makes Deliver a testsim.Delivery.
 func (d *Deliver) DeliveredItem() testsim.Item {
 	return testsim.Item{ID: ItemID(d.Origin, d.Seq), Origin: d.Origin, Value: d.Value}
 }
 
-// ItemID names instance (origin, seq) for the property checkers.
+// ItemID names instance (origin, seq) for the property checkers, and in
+// the output of samples/bracha/node: "origin/seq".
 func ItemID(origin stdtypes.NodeID, seq uint64) string { return fmt.Sprintf("%s/%d", origin, seq) }
 
-// Tick is the timer's reminder to retransmit.
-type Tick struct {
-	stdtypes.Header
-}
+// The messages. Their sender is not in them: the transport authenticates
+// it, and hands it to the receiver with the message.
 
-// Send is the origin's proposal of Value for instance (sender, Seq).
-type Send struct {
+// SendMsg is the origin's SEND: Value, for its instance Seq.
+type SendMsg struct {
 	stdtypes.MessageBase
 	Seq   uint64
 	Value string
-	Done  bool
 }
 
-// Echo repeats the value a node got in the origin's Send.
-type Echo struct {
+// EchoMsg is an ECHO: the sender got Value in the SEND of instance
+// (Origin, Seq).
+type EchoMsg struct {
 	stdtypes.MessageBase
 	Origin stdtypes.NodeID
 	Seq    uint64
 	Value  string
-	Done   bool
 }
 
-// Ready says that a node is ready to deliver Value.
-type Ready struct {
+// ReadyMsg is a READY: the sender is ready to deliver Value for instance
+// (Origin, Seq).
+type ReadyMsg struct {
 	stdtypes.MessageBase
 	Origin stdtypes.NodeID
 	Seq    uint64
 	Value  string
-	Done   bool
+}
+
+// HelloMsg tells the other nodes that the sender started, as its
+// Incarnation: each sends it again what it had sent it (see the package
+// documentation, "Restarts").
+type HelloMsg struct {
+	stdtypes.MessageBase
+	Incarnation uint64
 }

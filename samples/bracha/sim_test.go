@@ -19,7 +19,7 @@ var showBroken = flag.Bool("bracha.broken", false,
 	"run TestBrokenBroadcastFails, which fails on purpose to show a failure report")
 
 // Module IDs of the broadcast test system.
-const rbcID = bracha.DeployedID
+const brachaID = bracha.DeployedID
 
 func nodeIDs(n int) []stdtypes.NodeID {
 	ids := make([]stdtypes.NodeID, n)
@@ -29,9 +29,9 @@ func nodeIDs(n int) []stdtypes.NodeID {
 	return ids
 }
 
-// rbcConfig is a deployment of n nodes running the broadcast protocol,
+// brachaConfig is a deployment of n nodes running the broadcast protocol,
 // tolerating f faults, broken if asked.
-func rbcConfig(n, f int, broken bool) deploytest.Config {
+func brachaConfig(n, f int, broken bool) deploytest.Config {
 	return bracha.DeployConfig(nodeIDs(n), f, broken)
 }
 
@@ -41,7 +41,7 @@ func broadcastAll(t *testing.T, d deploytest.Deployment, origins []stdtypes.Node
 	for _, id := range origins {
 		for seq := 1; seq <= perNode; seq++ {
 			value := fmt.Sprintf("value %d of node %s", seq, id)
-			if err := d.Submit(id, bracha.NewBroadcast(rbcID, id, uint64(seq), value)); err != nil {
+			if err := d.Submit(id, bracha.NewBroadcast(brachaID, id, uint64(seq), value)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -80,7 +80,7 @@ func testBroadcast(t *testing.T, d deploytest.Deployment) {
 }
 
 func TestBroadcastReal(t *testing.T) {
-	d, err := deploytest.NewReal(rbcConfig(4, 1, false), deploytest.RealOptions{})
+	d, err := deploytest.NewReal(brachaConfig(4, 1, false), deploytest.RealOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestBroadcastReal(t *testing.T) {
 
 func TestBroadcastSimulated(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: seed})
+		d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{Seed: seed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestBroadcastSimulated(t *testing.T) {
 // has delivered everything.
 func TestBroadcastUnderFaults(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{
+		d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{
 			Seed: seed,
 			Network: sim.Options{Link: sim.LinkConfig{
 				Latency:   testsim.Pareto(time.Millisecond, 1.5, 200*time.Millisecond),
@@ -136,7 +136,7 @@ func TestBroadcastUnderFaults(t *testing.T) {
 		d.Sim().At(500*time.Millisecond, func() {
 			for _, id := range d.Nodes() {
 				if n := d.Node(id); n.Up() {
-					if err := n.Inject(bracha.NewBroadcast(rbcID, id, 3, "during the partition")); err != nil {
+					if err := n.Inject(bracha.NewBroadcast(brachaID, id, 3, "during the partition")); err != nil {
 						t.Error(err)
 					}
 				}
@@ -170,7 +170,7 @@ func runEquivocation(t *testing.T, seed uint64, broken bool) (*testsim.Sim, erro
 // simulation.
 func runByzantine(t *testing.T, seed uint64, broken bool, adv sim.Adversary) (*testsim.Sim, error) {
 	t.Helper()
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{
+	d, err := deploytest.NewSimulated(brachaConfig(4, 1, broken), deploytest.SimOptions{
 		Seed: seed,
 		Sim:  testsim.Options{HashContent: true},
 	})
@@ -253,4 +253,50 @@ func TestBrokenBroadcastFails(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestRestartedNodeCatchesUp: a node that crashes after it acknowledged
+// some of an instance's messages, and restarts, gets them again from its
+// peers, which answer its HELLO: without them, neither it nor the others
+// could deliver. Node 0 is down throughout, so nodes 1 to 3 each need
+// the READYs of all three; the link from node 2 to node 3 is slow, so
+// node 3 has acknowledged node 1's SEND, ECHO and READY, but not readied,
+// when it crashes. Its peers' reliablenet modules will not send those
+// again: they were acknowledged.
+func TestRestartedNodeCatchesUp(t *testing.T) {
+	d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{
+		Seed:    1,
+		Network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Fixed(time.Millisecond)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Check(testsim.BroadcastProperties()...)
+	delivered := deploytest.Collect[*bracha.Deliver](d)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Network().SetLink("2", "3", sim.LinkConfig{Latency: testsim.Fixed(10 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	d.Node("0").Crash()
+	d.Node("3").CrashAt(5 * time.Millisecond)
+	d.Node("3").RestartAt(time.Second)
+	if err := d.Submit("1", bracha.NewBroadcast(brachaID, "1", 1, "v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sim().Run(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := delivered.Len(); n != 0 {
+		t.Fatalf("%d deliveries before node 3 restarted; the test needs none", n)
+	}
+	if err := d.Sim().CheckLivenessAfter(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []stdtypes.NodeID{"1", "2", "3"} {
+		if got := delivered.Of(id); len(got) != 1 || got[0].Value != "v" {
+			t.Errorf("node %s delivered %v", id, got)
+		}
+	}
 }
