@@ -248,11 +248,18 @@ func TestBrokenBroadcastFails(t *testing.T) {
 	if !*showBroken {
 		t.Skip("fails on purpose; run with -bracha.broken")
 	}
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		if _, err := runEquivocation(t, seed, true); err != nil {
-			t.Fatal(err)
+	// testsim.RunSeeds would print a command that reruns the failing seed
+	// without -bracha.broken, and so skips it.
+	for _, seed := range testsim.Seeds() {
+		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			if _, err := runEquivocation(t, seed, true); err != nil {
+				t.Fatalf("%v\nreproduce with: %s -bracha.broken", err, testsim.ReproduceCommand(t, seed))
+			}
+		})
+		if !ok {
+			return
 		}
-	})
+	}
 }
 
 // TestRestartedNodeCatchesUp: a node that crashes after it acknowledged
