@@ -47,12 +47,27 @@ type instance struct {
 	sentReady  bool
 	readyValue string
 	delivered  bool
-	// echos and readys hold the value of each node's first ECHO and
-	// READY; echoCount and readyCount count them by value.
-	echos      map[stdtypes.NodeID]string
-	readys     map[stdtypes.NodeID]string
-	echoCount  map[string]int
-	readyCount map[string]int
+	// echos and readys are the ECHOs and READYs received.
+	echos  votes
+	readys votes
+}
+
+// votes holds the value of each node's first message of one kind in an
+// instance (the textbook's echos and readys), and counts them by value.
+type votes struct {
+	from  map[stdtypes.NodeID]string
+	count map[string]int
+}
+
+// add records that node from voted for v, unless it voted already, and
+// returns the votes for v; 0 if it voted already, which counts nothing.
+func (vs *votes) add(from stdtypes.NodeID, v string) int {
+	if _, ok := vs.from[from]; ok {
+		return 0
+	}
+	vs.from[from] = v
+	vs.count[v]++
+	return vs.count[v]
 }
 
 // New returns the protocol module of node self. It sends its messages
@@ -155,17 +170,13 @@ func (s *state) onEcho(from stdtypes.NodeID, msg *EchoMsg) error {
 		return err
 	}
 	inst := s.instance(key{msg.Origin, msg.Seq})
-	if _, ok := inst.echos[from]; ok {
-		return nil
-	}
-	inst.echos[from] = msg.Value
-	inst.echoCount[msg.Value]++
-	if s.params.Broken && inst.echoCount[msg.Value] > s.params.F {
+	echos := inst.echos.add(from, msg.Value)
+	if s.params.Broken && echos > s.params.F {
 		// The deliberate bug: f+1 ECHOs may come from the f Byzantine
 		// nodes and one correct node; they prove nothing.
 		s.deliver(inst, msg.Value)
 	}
-	if inst.echoCount[msg.Value] > (len(s.params.Membership)+s.params.F)/2 {
+	if echos > (len(s.params.Membership)+s.params.F)/2 {
 		s.ready(inst, msg.Value)
 	}
 	return nil
@@ -178,15 +189,11 @@ func (s *state) onReady(from stdtypes.NodeID, msg *ReadyMsg) error {
 		return err
 	}
 	inst := s.instance(key{msg.Origin, msg.Seq})
-	if _, ok := inst.readys[from]; ok {
-		return nil
-	}
-	inst.readys[from] = msg.Value
-	inst.readyCount[msg.Value]++
-	if inst.readyCount[msg.Value] > s.params.F {
+	readys := inst.readys.add(from, msg.Value)
+	if readys > s.params.F {
 		s.ready(inst, msg.Value)
 	}
-	if inst.readyCount[msg.Value] > 2*s.params.F {
+	if readys > 2*s.params.F {
 		s.deliver(inst, msg.Value)
 	}
 	return nil
@@ -238,11 +245,9 @@ func (s *state) instance(k key) *instance {
 	inst, ok := s.instances[k]
 	if !ok {
 		inst = &instance{
-			key:        k,
-			echos:      make(map[stdtypes.NodeID]string),
-			readys:     make(map[stdtypes.NodeID]string),
-			echoCount:  make(map[string]int),
-			readyCount: make(map[string]int),
+			key:    k,
+			echos:  votes{from: make(map[stdtypes.NodeID]string), count: make(map[string]int)},
+			readys: votes{from: make(map[stdtypes.NodeID]string), count: make(map[string]int)},
 		}
 		s.instances[k] = inst
 		s.order = append(s.order, inst)

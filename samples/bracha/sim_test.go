@@ -307,3 +307,18 @@ func TestRestartedNodeCatchesUp(t *testing.T) {
 		}
 	}
 }
+
+// TestAdversaryReused: an equivocating origin's adversary value, reused
+// from seed to seed, gives each seed the run a new value gives it (issue
+// #12.7: the reused value gave every seed the first run's split).
+func TestAdversaryReused(t *testing.T) {
+	reused := equivocate()
+	for seed := range uint64(6) {
+		fresh, errFresh := runByzantine(t, seed, false, equivocate())
+		again, errAgain := runByzantine(t, seed, false, reused)
+		if fresh.Hash() != again.Hash() || fmt.Sprint(errFresh) != fmt.Sprint(errAgain) {
+			t.Fatalf("seed %d: hash %016x (%v) with a new adversary, %016x (%v) with a reused one",
+				seed, fresh.Hash(), errFresh, again.Hash(), errAgain)
+		}
+	}
+}
