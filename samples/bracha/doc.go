@@ -2,11 +2,12 @@
 // Bracha, "Asynchronous Byzantine agreement protocols", Information and
 // Computation 75(2), 1987), as the Authenticated Double-Echo Broadcast of
 // Cachin, Guerraoui and Rodrigues, "Introduction to Reliable and Secure
-// Distributed Programming" (2nd ed., Springer, 2011). It is the worked
-// example of Mir's documentation (docs/tutorial.md, docs/simulation.md):
-// small enough to read in one sitting, complete enough to run over TCP,
-// in simulation under faults and Byzantine nodes, and under replay. It is
-// not meant for production.
+// Distributed Programming" (2nd ed., Springer, 2011).
+//
+// It is the worked example of Mir's documentation (docs/tutorial.md,
+// docs/simulation.md): small enough to read in one sitting, complete
+// enough to run over TCP, in simulation under faults and Byzantine nodes,
+// and under replay. It is not meant for production.
 //
 // # Properties
 //
