@@ -31,6 +31,9 @@ func TestTutorialCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds programs and runs four processes")
 	}
+	if os.Getenv(inTutorialEnv) != "" {
+		t.Skip("run by the tutorial's own commands")
+	}
 	var script strings.Builder
 	for _, b := range codeBlocks(t, tutorialPath) {
 		if b.lang == "sh" {
@@ -45,6 +48,7 @@ func TestTutorialCommands(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", s)
 	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = append(os.Environ(), inTutorialEnv+"=1")
 	// The script starts nodes in the background: on a timeout, kill
 	// them with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -98,6 +102,11 @@ func TestTutorialCommands(t *testing.T) {
 		t.Logf("output:\n%s", output)
 	}
 }
+
+// inTutorialEnv is set in the environment of the tutorial's commands, so
+// that a go test among them that runs this test does not run the
+// tutorial again, and again.
+const inTutorialEnv = "MIR_IN_TUTORIAL_TEST"
 
 // replaceOnce replaces the one occurrence of old in s, and fails the test
 // if there is none or several: the tutorial changed, and so must the test.
