@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/deploytest"
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
+	"github.com/mirframework/mir/samples/bracha"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -21,17 +21,17 @@ func BenchmarkBroadcastSimulated(b *testing.B) {
 	seed := uint64(0)
 	for b.Loop() {
 		seed++
-		d, err := deploytest.NewSimulated(rbcConfig(n, 1, false), deploytest.SimOptions{Seed: seed})
+		d, err := deploytest.NewSimulated(brachaConfig(n, 1, false), deploytest.SimOptions{Seed: seed})
 		if err != nil {
 			b.Fatal(err)
 		}
-		delivered := deploytest.Collect[*rbc.Deliver](d)
+		delivered := deploytest.Collect[*bracha.Deliver](d)
 		if err := d.Start(); err != nil {
 			b.Fatal(err)
 		}
 		for i := range values {
 			origin := stdtypes.NewNodeIDFromInt(i % n)
-			if err := d.Submit(origin, rbc.NewBroadcast(rbcID, origin, uint64(i/n+1), fmt.Sprint("value ", i))); err != nil {
+			if err := d.Submit(origin, bracha.NewBroadcast(brachaID, origin, uint64(i/n+1), fmt.Sprint("value ", i))); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -113,11 +113,11 @@ func (c Config) build(id stdtypes.NodeID, incarnation int) (modules.Modules, err
 // against both:
 //
 //	func testBroadcast(t *testing.T, d deploytest.Deployment) {
-//		delivered := deploytest.Collect[*rbc.Deliver](d)
+//		delivered := deploytest.Collect[*bracha.Deliver](d)
 //		d.Check(testsim.BroadcastProperties()...)
 //		if err := d.Start(); err != nil { t.Fatal(err) }
 //		defer d.Stop()
-//		d.Submit("0", rbc.NewBroadcast("rbc", "0", 1, "hello"))
+//		d.Submit("0", bracha.NewBroadcast("bracha", "0", 1, "hello"))
 //		err := d.WaitFor(func() bool { return delivered.Len() == 4 }, 10*time.Second)
 //		...
 //	}

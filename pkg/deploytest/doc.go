@@ -38,8 +38,9 @@
 // Package scenario (pkg/deploytest/scenario) keeps simulated runs as
 // text files with their expected outcome, played by one test.
 //
-// The tests of this package are the worked example: a Bracha broadcast
-// (internal/rbc) run both ways, under every fault, with a Byzantine origin,
-// and a deliberately broken variant that the checkers catch; its stored
-// scenarios are in testdata/scenarios.
+// The worked example is samples/bracha: a Bracha broadcast whose tests run
+// it both ways, under every fault, with a Byzantine origin, and a
+// deliberately broken variant that the checkers catch, with its stored
+// scenarios in its testdata/scenarios. The tests of this package deploy
+// it too.
 package deploytest

@@ -5,19 +5,19 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/deploytest"
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/samples/bracha"
 )
 
 // broadcastOnce is test code that runs against any deployment: node 0
 // broadcasts a value, and every node must deliver it.
 func broadcastOnce(d deploytest.Deployment) error {
-	delivered := deploytest.Collect[*rbc.Deliver](d)
+	delivered := deploytest.Collect[*bracha.Deliver](d)
 	d.Check(testsim.BroadcastProperties()...)
 	if err := d.Start(); err != nil {
 		return err
 	}
-	if err := d.Submit("0", rbc.NewBroadcast("rbc", "0", 1, "hello")); err != nil {
+	if err := d.Submit("0", bracha.NewBroadcast(brachaID, "0", 1, "hello")); err != nil {
 		return err
 	}
 	err := d.WaitFor(func() bool { return delivered.Len() == len(d.Nodes()) }, 10*time.Second)
@@ -35,7 +35,7 @@ func broadcastOnce(d deploytest.Deployment) error {
 
 // The same test code, first in a simulation, then with real nodes.
 func Example() {
-	cfg := rbcConfig(4, 1, false)
+	cfg := brachaConfig(4, 1, false)
 	sim, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{Seed: 1})
 	if err != nil {
 		panic(err)

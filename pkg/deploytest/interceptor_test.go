@@ -7,9 +7,9 @@ import (
 
 	"github.com/mirframework/mir/internal/eventlogtest"
 	"github.com/mirframework/mir/pkg/deploytest"
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/samples/bracha"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -20,9 +20,9 @@ func newDeployment(t *testing.T, simulated bool, hook func(stdtypes.NodeID) even
 	var d deploytest.Deployment
 	var err error
 	if simulated {
-		d, err = deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: 1, Interceptor: hook})
+		d, err = deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{Seed: 1, Interceptor: hook})
 	} else {
-		d, err = deploytest.NewReal(rbcConfig(4, 1, false), deploytest.RealOptions{Interceptor: hook})
+		d, err = deploytest.NewReal(brachaConfig(4, 1, false), deploytest.RealOptions{Interceptor: hook})
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -33,11 +33,11 @@ func newDeployment(t *testing.T, simulated bool, hook func(stdtypes.NodeID) even
 // deliverOne starts d, has node 1 broadcast a value, waits until every
 // node delivered it, and stops d. It returns the first error.
 func deliverOne(d deploytest.Deployment) error {
-	delivered := deploytest.Collect[*rbc.Deliver](d)
+	delivered := deploytest.Collect[*bracha.Deliver](d)
 	if err := d.Start(); err != nil {
 		return err
 	}
-	err := d.Submit("1", rbc.NewBroadcast(rbcID, "1", 1, "x"))
+	err := d.Submit("1", bracha.NewBroadcast(brachaID, "1", 1, "x"))
 	if err == nil {
 		err = d.WaitFor(func() bool { return delivered.Len() == len(d.Nodes()) }, 10*time.Second)
 	}
@@ -99,7 +99,7 @@ func TestDeploymentClosesRecorders(t *testing.T) {
 			t.Fatalf("simulated %v: %d recorders made", simulated, len(recorders))
 		}
 		for _, rec := range recorders {
-			if err := rec.Intercept(stdtypes.ListOf(rbc.NewBroadcast(rbcID, "1", 2, "y"))); err == nil {
+			if err := rec.Intercept(stdtypes.ListOf(bracha.NewBroadcast(brachaID, "1", 2, "y"))); err == nil {
 				t.Errorf("simulated %v: a recorder is still open after Stop", simulated)
 			}
 			if err := rec.Close(); err != nil {

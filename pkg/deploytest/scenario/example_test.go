@@ -3,8 +3,8 @@ package scenario_test
 import (
 	"fmt"
 
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
 	"github.com/mirframework/mir/pkg/deploytest/scenario"
+	"github.com/mirframework/mir/samples/bracha"
 )
 
 // A scenario of Bracha's broadcast: node 3 forges the value of everything
@@ -22,7 +22,7 @@ run 2s
 	if err != nil {
 		panic(err)
 	}
-	outcome, err := sc.Play(rbc.Scenarios())
+	outcome, err := sc.Play(bracha.Scenarios())
 	if err != nil {
 		panic(err)
 	}

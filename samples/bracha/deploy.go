@@ -1,4 +1,4 @@
-package rbc
+package bracha
 
 import (
 	"math/rand/v2"
@@ -7,31 +7,53 @@ import (
 	"github.com/mirframework/mir/pkg/deploytest/scenario"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdtypes"
 )
+
+// NewNodeModules returns the passive modules of a node: the protocol
+// module, under mc.Self, and the reliablenet module that carries its
+// messages, under mc.ReliableNet. The reliablenet module sends through
+// the transport the node has under the ID transport, and counts the ticks
+// of its timer, timer. The node adds those two, and the application
+// under mc.App.
+func NewNodeModules(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, transport, timer stdtypes.ModuleID) (modules.Modules, error) {
+	protocol, err := New(self, mc, params)
+	if err != nil {
+		return nil, err
+	}
+	rmc := reliablenet.ModuleConfig{Self: mc.ReliableNet, Net: transport, Timer: timer, Users: []stdtypes.ModuleID{mc.Self}}
+	rnet, err := reliablenet.NewModule(self, rmc, ReliableNetParams(params), nil)
+	if err != nil {
+		return nil, err
+	}
+	return modules.Modules{mc.Self: protocol, mc.ReliableNet: rnet}, nil
+}
 
 // Module IDs of the protocol module and of the application in a
 // deployment made by DeployConfig.
 const (
-	DeployedID stdtypes.ModuleID = "rbc"
+	DeployedID stdtypes.ModuleID = "bracha"
 	AppID      stdtypes.ModuleID = "app"
 )
 
 // DeployConfig is a deployment of the broadcast on nodes, tolerating f
 // faults, with the deliberate bug if broken: the protocol module under
-// DeployedID, a null application under AppID.
+// DeployedID, its reliablenet module, and a null application under AppID.
 func DeployConfig(nodes []stdtypes.NodeID, f int, broken bool) deploytest.Config {
 	return deploytest.Config{
 		Nodes: nodes,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			params := DefaultParams(info.Membership, f)
-			params.Broken = broken
-			mc := ModuleConfig{Self: DeployedID, Net: info.Transport, Timer: info.Timer, App: AppID}
-			proto, err := New(info.ID, mc, params)
+			params := DefaultModuleParams(info.Membership)
+			params.F, params.Broken = f, broken
+			params.Incarnation = uint64(info.Incarnation) // 1, 2, ...: higher at every start.
+			mc := ModuleConfig{Self: DeployedID, ReliableNet: "reliablenet", App: AppID}
+			mods, err := NewNodeModules(info.ID, mc, params, info.Transport, info.Timer)
 			if err != nil {
 				return nil, err
 			}
-			return modules.Modules{DeployedID: proto, AppID: modules.NullPassive{}}, nil
+			mods[AppID] = modules.NullPassive{}
+			return mods, nil
 		},
 	}
 }
@@ -40,17 +62,22 @@ func DeployConfig(nodes []stdtypes.NodeID, f int, broken bool) deploytest.Config
 func forged(v string) string { return v + " (forged)" }
 
 // lie returns msg with its value forged, or msg itself if it has none.
+// The protocol's messages travel inside the reliablenet module's DataMsg.
 func lie(msg stdtypes.Message) stdtypes.Message {
 	switch m := msg.(type) {
-	case *Send:
+	case *reliablenet.DataMsg:
+		c := *m // Never change msg: the sender keeps it.
+		c.Msg = lie(m.Msg)
+		return &c
+	case *SendMsg:
 		c := *m
 		c.Value = forged(c.Value)
 		return &c
-	case *Echo:
+	case *EchoMsg:
 		c := *m
 		c.Value = forged(c.Value)
 		return &c
-	case *Ready:
+	case *ReadyMsg:
 		c := *m
 		c.Value = forged(c.Value)
 		return &c

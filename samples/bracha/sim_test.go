@@ -1,4 +1,4 @@
-package deploytest_test
+package bracha_test
 
 import (
 	"errors"
@@ -9,17 +9,17 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/deploytest"
-	"github.com/mirframework/mir/pkg/deploytest/internal/rbc"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/samples/bracha"
 	"github.com/mirframework/mir/stdtypes"
 )
 
-var showBroken = flag.Bool("deploytest.broken", false,
+var showBroken = flag.Bool("bracha.broken", false,
 	"run TestBrokenBroadcastFails, which fails on purpose to show a failure report")
 
 // Module IDs of the broadcast test system.
-const rbcID = rbc.DeployedID
+const brachaID = bracha.DeployedID
 
 func nodeIDs(n int) []stdtypes.NodeID {
 	ids := make([]stdtypes.NodeID, n)
@@ -29,10 +29,10 @@ func nodeIDs(n int) []stdtypes.NodeID {
 	return ids
 }
 
-// rbcConfig is a deployment of n nodes running the broadcast protocol,
+// brachaConfig is a deployment of n nodes running the broadcast protocol,
 // tolerating f faults, broken if asked.
-func rbcConfig(n, f int, broken bool) deploytest.Config {
-	return rbc.DeployConfig(nodeIDs(n), f, broken)
+func brachaConfig(n, f int, broken bool) deploytest.Config {
+	return bracha.DeployConfig(nodeIDs(n), f, broken)
 }
 
 // broadcastAll has every node in origins broadcast perNode values.
@@ -41,7 +41,7 @@ func broadcastAll(t *testing.T, d deploytest.Deployment, origins []stdtypes.Node
 	for _, id := range origins {
 		for seq := 1; seq <= perNode; seq++ {
 			value := fmt.Sprintf("value %d of node %s", seq, id)
-			if err := d.Submit(id, rbc.NewBroadcast(rbcID, id, uint64(seq), value)); err != nil {
+			if err := d.Submit(id, bracha.NewBroadcast(brachaID, id, uint64(seq), value)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -53,7 +53,7 @@ func broadcastAll(t *testing.T, d deploytest.Deployment, origins []stdtypes.Node
 // the broadcast properties hold throughout.
 func testBroadcast(t *testing.T, d deploytest.Deployment) {
 	const perNode = 3
-	delivered := deploytest.Collect[*rbc.Deliver](d)
+	delivered := deploytest.Collect[*bracha.Deliver](d)
 	d.Check(testsim.BroadcastProperties()...)
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func testBroadcast(t *testing.T, d deploytest.Deployment) {
 }
 
 func TestBroadcastReal(t *testing.T) {
-	d, err := deploytest.NewReal(rbcConfig(4, 1, false), deploytest.RealOptions{})
+	d, err := deploytest.NewReal(brachaConfig(4, 1, false), deploytest.RealOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestBroadcastReal(t *testing.T) {
 
 func TestBroadcastSimulated(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: seed})
+		d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{Seed: seed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestBroadcastSimulated(t *testing.T) {
 // has delivered everything.
 func TestBroadcastUnderFaults(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{
+		d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{
 			Seed: seed,
 			Network: sim.Options{Link: sim.LinkConfig{
 				Latency:   testsim.Pareto(time.Millisecond, 1.5, 200*time.Millisecond),
@@ -136,7 +136,7 @@ func TestBroadcastUnderFaults(t *testing.T) {
 		d.Sim().At(500*time.Millisecond, func() {
 			for _, id := range d.Nodes() {
 				if n := d.Node(id); n.Up() {
-					if err := n.Inject(rbc.NewBroadcast(rbcID, id, 3, "during the partition")); err != nil {
+					if err := n.Inject(bracha.NewBroadcast(brachaID, id, 3, "during the partition")); err != nil {
 						t.Error(err)
 					}
 				}
@@ -155,7 +155,7 @@ func TestBroadcastUnderFaults(t *testing.T) {
 
 // equivocate makes node 0 tell some peers one value and others another,
 // in everything it sends.
-func equivocate() sim.Adversary { return rbc.Equivocate() }
+func equivocate() sim.Adversary { return bracha.Equivocate() }
 
 // runEquivocation runs the broadcast with node 0 Byzantine, equivocating,
 // and returns the run's error (a *testsim.Failure if a property broke) and
@@ -170,7 +170,7 @@ func runEquivocation(t *testing.T, seed uint64, broken bool) (*testsim.Sim, erro
 // simulation.
 func runByzantine(t *testing.T, seed uint64, broken bool, adv sim.Adversary) (*testsim.Sim, error) {
 	t.Helper()
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, broken), deploytest.SimOptions{
+	d, err := deploytest.NewSimulated(brachaConfig(4, 1, broken), deploytest.SimOptions{
 		Seed: seed,
 		Sim:  testsim.Options{HashContent: true},
 	})
@@ -233,7 +233,7 @@ func TestBrokenBroadcastCaught(t *testing.T) {
 			t.Fatalf("seed %d again: %v; want the same failure, hash %016x", first.Seed, err, first.Hash)
 		}
 	}
-	if last := first.History[len(first.History)-1]; !strings.Contains(last.String(), "rbc.Deliver") {
+	if last := first.History[len(first.History)-1]; !strings.Contains(last.String(), "bracha.Deliver") {
 		t.Errorf("the failure's last event is %s, want the delivery that broke agreement", last.String())
 	}
 }
@@ -241,56 +241,84 @@ func TestBrokenBroadcastCaught(t *testing.T) {
 // TestBrokenBroadcastFails runs the broken variant as a user's test would,
 // to show what a failure looks like: the report and the command that
 // reproduces it. It fails on purpose, so it runs only with
-// -deploytest.broken:
+// -bracha.broken:
 //
-//	go test ./pkg/deploytest -run TestBrokenBroadcastFails -deploytest.broken
+//	go test ./samples/bracha -run TestBrokenBroadcastFails -bracha.broken
 func TestBrokenBroadcastFails(t *testing.T) {
 	if !*showBroken {
-		t.Skip("fails on purpose; run with -deploytest.broken")
+		t.Skip("fails on purpose; run with -bracha.broken")
 	}
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		if _, err := runEquivocation(t, seed, true); err != nil {
-			t.Fatal(err)
+	// testsim.RunSeeds would print a command that reruns the failing seed
+	// without -bracha.broken, and so skips it.
+	for _, seed := range testsim.Seeds() {
+		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			if _, err := runEquivocation(t, seed, true); err != nil {
+				t.Fatalf("%v\nreproduce with: %s -bracha.broken", err, testsim.ReproduceCommand(t, seed))
+			}
+		})
+		if !ok {
+			return
 		}
-	})
+	}
 }
 
-func TestWaitForTimesOut(t *testing.T) {
-	d, err := deploytest.NewSimulated(rbcConfig(4, 1, false), deploytest.SimOptions{Seed: 1})
+// TestRestartedNodeCatchesUp: a node that crashes after it acknowledged
+// some of an instance's messages, and restarts, gets them again from its
+// peers, which answer its HELLO: without them, neither it nor the others
+// could deliver. Node 0 is down throughout, so nodes 1 to 3 each need
+// the READYs of all three; the link from node 2 to node 3 is slow, so
+// node 3 has acknowledged node 1's SEND, ECHO and READY, but not readied,
+// when it crashes. Its peers' reliablenet modules will not send those
+// again: they were acknowledged.
+func TestRestartedNodeCatchesUp(t *testing.T) {
+	d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{
+		Seed:    1,
+		Network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Fixed(time.Millisecond)}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Submit("0"); err == nil {
-		t.Error("Submit before Start succeeded")
-	}
+	d.Check(testsim.BroadcastProperties()...)
+	delivered := deploytest.Collect[*bracha.Deliver](d)
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	err = d.WaitFor(func() bool { return false }, time.Second)
-	if !errors.Is(err, deploytest.ErrTimeout) || d.Now() != time.Second {
-		t.Errorf("WaitFor: %v at %v, want a timeout at 1s", err, d.Now())
+	if err := d.Network().SetLink("2", "3", sim.LinkConfig{Latency: testsim.Fixed(10 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
 	}
-	if err := d.Start(); err == nil {
-		t.Error("a second Start succeeded")
+	d.Node("0").Crash()
+	d.Node("3").CrashAt(5 * time.Millisecond)
+	d.Node("3").RestartAt(time.Second)
+	if err := d.Submit("1", bracha.NewBroadcast(brachaID, "1", 1, "v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sim().Run(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := delivered.Len(); n != 0 {
+		t.Fatalf("%d deliveries before node 3 restarted; the test needs none", n)
+	}
+	if err := d.Sim().CheckLivenessAfter(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []stdtypes.NodeID{"1", "2", "3"} {
+		if got := delivered.Of(id); len(got) != 1 || got[0].Value != "v" {
+			t.Errorf("node %s delivered %v", id, got)
+		}
 	}
 }
 
-func TestConfigErrors(t *testing.T) {
-	good := rbcConfig(4, 1, false)
-	for name, cfg := range map[string]deploytest.Config{
-		"no nodes":      {Build: good.Build},
-		"no builder":    {Nodes: good.Nodes},
-		"twice":         {Nodes: []stdtypes.NodeID{"0", "0"}, Build: good.Build},
-		"same IDs":      {Nodes: good.Nodes, Build: good.Build, TransportID: "x", TimerID: "x"},
-		"reserved ID":   {Nodes: good.Nodes, Build: good.Build, TransportID: "rbc"},
-		"build failure": rbcConfig(2, 1, false), // 2 nodes cannot tolerate a fault
-	} {
-		d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{})
-		if err == nil {
-			err = d.Start()
-		}
-		if err == nil {
-			t.Errorf("%s: accepted", name)
+// TestAdversaryReused: an equivocating origin's adversary value, reused
+// from seed to seed, gives each seed the run a new value gives it (issue
+// #12.7: the reused value gave every seed the first run's split).
+func TestAdversaryReused(t *testing.T) {
+	reused := equivocate()
+	for seed := range uint64(6) {
+		fresh, errFresh := runByzantine(t, seed, false, equivocate())
+		again, errAgain := runByzantine(t, seed, false, reused)
+		if fresh.Hash() != again.Hash() || fmt.Sprint(errFresh) != fmt.Sprint(errAgain) {
+			t.Fatalf("seed %d: hash %016x (%v) with a new adversary, %016x (%v) with a reused one",
+				seed, fresh.Hash(), errFresh, again.Hash(), errAgain)
 		}
 	}
 }

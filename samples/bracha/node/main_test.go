@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/mircat"
+	"github.com/mirframework/mir/samples/bracha"
+)
+
+// TestMain fails the tests if a goroutine outlives them: run must stop the
+// node, its transport and everything they started.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// deployment writes a membership of n nodes on free ports of 127.0.0.1,
+// and their keys, to dir, as `mir membership generate` does, and returns
+// the membership file.
+func deployment(t *testing.T, dir string, n int) string {
+	t.Helper()
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = l.Addr().String()
+		l.Close() // Free again for the node; another program could take it meanwhile, unlikely.
+	}
+	m, keys, err := membership.WithAddrs(addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "membership.json")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if err := crypto.SavePrivateKey(filepath.Join(dir, fmt.Sprintf("node-%d.key", i)), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// lockedBuffer is a buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// delivered returns the values node id printed as delivered, sorted.
+func delivered(out string, id int) []string {
+	var got []string
+	for line := range strings.SplitSeq(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, fmt.Sprintf("node %d delivered ", id)); ok && strings.Contains(rest, ": ") {
+			got = append(got, rest)
+		}
+	}
+	slices.Sort(got)
+	return got
+}
+
+// TestRunInProcess runs the four nodes of a membership in this process,
+// each as the program would, over TCP on loopback and recording: each
+// broadcasts one or two lines, and stops once it has delivered all six.
+// Then mircat, with the protocol's replay builder, replays every node
+// from its recording: identical.
+func TestRunInProcess(t *testing.T) {
+	dir := t.TempDir()
+	members := deployment(t, dir, 4)
+	record := filepath.Join(dir, "run")
+	inputs := []string{"a\nb\n", "c\n", "d\ne\n", "f\n"}
+	var wg sync.WaitGroup
+	outs := make([]lockedBuffer, 4)
+	errOuts := make([]lockedBuffer, 4)
+	errs := make([]error, 4)
+	for i := range 4 {
+		args := []string{"-membership", members, "-id", fmt.Sprint(i), "-count", "6", "-record", record}
+		wg.Go(func() { errs[i] = run(context.Background(), args, strings.NewReader(inputs[i]), &outs[i], &errOuts[i]) })
+	}
+	wg.Wait()
+	want := []string{"0/1: a", "0/2: b", "1/1: c", "2/1: d", "2/2: e", "3/1: f"}
+	for i := range 4 {
+		out := outs[i].String()
+		if errs[i] != nil {
+			t.Errorf("node %d: %v\n%s%s", i, errs[i], out, &errOuts[i])
+			continue
+		}
+		if got := delivered(out, i); !slices.Equal(got, want) {
+			t.Errorf("node %d delivered %q, want %q; output:\n%s", i, got, want, out)
+		}
+		for _, line := range []string{fmt.Sprintf("node %d of 4 listening on 127.0.0.1:", i), fmt.Sprintf("node %d: 6 delivered, 0 invalid messages dropped\n", i)} {
+			if !strings.Contains(out, line) {
+				t.Errorf("node %d's output lacks %q:\n%s", i, line, out)
+			}
+		}
+		if s := errOuts[i].String(); s != "" {
+			t.Errorf("node %d wrote to stderr:\n%s", i, s)
+		}
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := mircat.Run(context.Background(), []string{"replay", record}, nil, &stdout, &stderr, mircat.WithReplayBuilders(bracha.ReplayBuilder()))
+	identical := regexp.MustCompile(`(?m)^node \d, run of \S+: identical \(\d+ events; \d+ inputs replayed, [1-9]\d* outputs compared\)$`)
+	if n := len(identical.FindAllString(stdout.String(), -1)); code != 0 || n != 4 {
+		t.Errorf("mircat replay: exit %d, %d nodes identical, want 0 and 4\n%s%s", code, n, &stdout, &stderr)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	members := deployment(t, dir, 4)
+	base := []string{"-membership", members}
+	for _, c := range []struct {
+		args  []string
+		input string
+		usage bool
+		want  string
+	}{
+		{args: []string{"-id", "1"}, usage: true},
+		{args: base, usage: true},
+		{args: append(base, "-id", "1", "extra"), usage: true},
+		{args: append(base, "-id", "1", "-count", "-1"), usage: true},
+		{args: append(base, "-id", "1", "-nosuchflag"), usage: true},
+		{args: append(base, "-id", "9"), want: "node-9.key"},
+		{args: append(base, "-id", "../1"), want: "give -key"},
+		{args: append(base, "-id", "1", "-key", filepath.Join(dir, "node-2.key")), want: "key"},
+		{args: []string{"-membership", filepath.Join(dir, "node-0.key"), "-id", "0"}, want: "node-0.key"},
+		{args: append(base, "-id", "1", "-count", "1"), input: strings.Repeat("x", 1025) + "\n", want: "line 1: 1025 bytes"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), c.args, strings.NewReader(c.input), &stdout, &stderr)
+		if err == nil || errors.Is(err, errUsage) != c.usage || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run(%q) = %v, want a usage error: %v, containing %q", c.args, err, c.usage, c.want)
+		}
+	}
+}
+
+// TestInterrupted: a node stopped before it has its count says so; one
+// without a count stops cleanly.
+func TestInterrupted(t *testing.T) {
+	members := deployment(t, t.TempDir(), 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"-membership", members, "-id", "0", "-count", "1"}, strings.NewReader(""), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "interrupted after 0 of 1 deliveries") {
+		t.Errorf("with -count: %v", err)
+	}
+	if err := run(ctx, []string{"-membership", members, "-id", "0"}, strings.NewReader(""), &stdout, &stderr); err != nil {
+		t.Errorf("without -count: %v", err)
+	}
+}
