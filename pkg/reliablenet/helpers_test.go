@@ -2,7 +2,6 @@ package reliablenet_test
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -140,9 +139,4 @@ func nodeIDs(n int) []stdtypes.NodeID {
 		ids[i] = stdtypes.NewNodeIDFromInt(i)
 	}
 	return ids
-}
-
-// others returns ids without id.
-func others(ids []stdtypes.NodeID, id stdtypes.NodeID) []stdtypes.NodeID {
-	return slices.DeleteFunc(slices.Clone(ids), func(x stdtypes.NodeID) bool { return x == id })
 }
