@@ -1,0 +1,361 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Log is a write-ahead log with group commit, safe for concurrent use.
+// Appends return at once with the record's index and a Pending that
+// reports when the record is durable; one goroutine, the committer, writes
+// the records appended while the previous group was being synced as one
+// group, with one write and one fsync. Close stops it.
+type Log struct {
+	opts Options
+
+	// rawMu guards raw. The committer holds it while it writes and syncs
+	// a group; TruncateBefore and Records hold it only to read or change
+	// the list of segments.
+	rawMu sync.Mutex
+	raw   *RawLog
+
+	mu        sync.Mutex
+	space     sync.Cond // on mu: appenders waiting for room in the queue
+	buf       []byte    // frames appended and not yet taken by the committer
+	ends      []int     // end offset in buf of each frame
+	spareBuf  []byte    // buf and ends of the group written last, for reuse
+	spareEnds []int
+	group     *group // the group the frames in buf belong to; nil if buf is empty
+	lastIndex uint64 // the index of the last record appended
+	closing   bool
+	failed    error // the committer's failure: no record is written after it
+	groups    uint64
+	syncs     uint64
+
+	durable atomic.Uint64 // the index of the last durable record
+	wake    chan struct{} // capacity 1: the committer has work, or should stop
+	stopped chan struct{} // closed when the committer has returned
+}
+
+// group is the records one write and one sync make durable together.
+type group struct {
+	last uint64        // index of the group's last record
+	done chan struct{} // closed when the group is durable or failed
+	err  error         // set before done is closed
+}
+
+// Pending is a record appended to a Log and maybe not yet durable. It is
+// a small value, free to copy; the zero Pending is not valid.
+type Pending struct {
+	index uint64
+	g     *group
+}
+
+// Index returns the record's index.
+func (p Pending) Index() uint64 { return p.index }
+
+// Done returns a channel that is closed once the record is durable or the
+// log has failed to make it so; Wait then says which. Records become
+// durable in the order of their indices, so a caller with many records in
+// flight can wait for the oldest one's channel, then the next.
+func (p Pending) Done() <-chan struct{} { return p.g.done }
+
+// Wait blocks until the record is durable, and then returns nil, or
+// until the log has failed to make it so, and then returns why.
+func (p Pending) Wait() error {
+	<-p.g.done
+	return p.g.err
+}
+
+// maxSpareBytes bounds the buffer a log keeps for the next group after a
+// burst: it avoids an allocation per group under steady load and does not
+// hold a large queue's memory after a burst.
+const maxSpareBytes = 4 << 20
+
+// Open opens the log in dir, creating the directory and an empty log if
+// there is none, and starts the committer. It reads every record in every
+// segment and checks it: a torn tail is cut off (Recovery reports it, and
+// Options.Logger logs a warning), any other damage is an error wrapping
+// ErrCorrupt that names the segment and the offset. Read the records with
+// Records. A directory another Log has open, in this process or another,
+// is ErrLocked; one that holds files but no segment is ErrNotLog.
+func Open(dir string, opts Options) (*Log, error) {
+	raw, err := OpenRaw(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{
+		opts:      raw.opts,
+		raw:       raw,
+		lastIndex: raw.lastIndex,
+		wake:      make(chan struct{}, 1),
+		stopped:   make(chan struct{}),
+	}
+	l.space.L = &l.mu
+	l.durable.Store(raw.durable)
+	go l.run()
+	return l, nil
+}
+
+// Append adds data as the next record and waits until it is durable
+// (under SyncInterval, until the interval's sync). It returns the
+// record's index, and an error if the record was not appended or not made
+// durable. data may be reused as soon as Append returns.
+func (l *Log) Append(data []byte) (uint64, error) {
+	p, err := l.AppendAsync(data)
+	if err != nil {
+		return 0, err
+	}
+	return p.index, p.Wait()
+}
+
+// AppendAsync adds data as the next record and returns without waiting
+// for it to be durable; the Pending says when it is. It blocks only while
+// the queue of records not yet written is full (Options.MaxPendingBytes),
+// until the committer takes the queue. An error means the record was not
+// appended: it is too large, or the log is closed or has failed. data may
+// be reused as soon as AppendAsync returns.
+func (l *Log) AppendAsync(data []byte) (Pending, error) {
+	if err := l.raw.checkSize(data); err != nil {
+		return Pending{}, err
+	}
+	n := int(frameBytes(len(data)))
+	l.mu.Lock()
+	for {
+		if l.closing {
+			l.mu.Unlock()
+			return Pending{}, ErrClosed
+		}
+		if l.failed != nil {
+			err := l.failed
+			l.mu.Unlock()
+			return Pending{}, fmt.Errorf("wal: log failed earlier: %w", err)
+		}
+		if len(l.buf) == 0 || len(l.buf)+n <= l.opts.MaxPendingBytes {
+			break
+		}
+		l.space.Wait()
+	}
+	l.lastIndex++
+	index := l.lastIndex
+	before := len(l.buf)
+	l.buf = appendFrame(l.buf, index, data)
+	l.ends = append(l.ends, len(l.buf))
+	if l.group == nil {
+		l.group = &group{done: make(chan struct{})}
+	}
+	g := l.group
+	g.last = index
+	half := l.opts.MaxPendingBytes / 2
+	wake := before == 0 || (before < half && len(l.buf) >= half)
+	l.mu.Unlock()
+	if wake {
+		l.notify()
+	}
+	return Pending{index: index, g: g}, nil
+}
+
+// notify wakes the committer, if it is not awake already.
+func (l *Log) notify() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the committer: it takes the queue as one group, writes it, syncs
+// it according to the policy and reports it done, until the log closes
+// and the queue is empty.
+func (l *Log) run() {
+	defer close(l.stopped)
+	interval := time.Duration(l.opts.Sync)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	lastSync := time.Now()
+	for {
+		frames, ends, g, wait, stop := l.take(interval, lastSync)
+		switch {
+		case stop:
+			return
+		case g == nil && wait > 0:
+			timer.Reset(wait)
+			select {
+			case <-l.wake:
+			case <-timer.C:
+			}
+			timer.Stop()
+			continue
+		case g == nil:
+			<-l.wake
+			continue
+		}
+		err := l.commit(frames, ends)
+		lastSync = time.Now()
+		l.finish(frames, ends, g, err)
+	}
+}
+
+// take returns the queued frames and their group if they are due to be
+// written, else how long to wait (0: until woken), or stop once the log
+// is closing and the queue is empty.
+func (l *Log) take(interval time.Duration, lastSync time.Time) (frames []byte, ends []int, g *group, wait time.Duration, stop bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ends) == 0 {
+		return nil, nil, nil, 0, l.closing
+	}
+	if interval > 0 && !l.closing && len(l.buf) < l.opts.MaxPendingBytes/2 {
+		if wait := interval - time.Since(lastSync); wait > 0 {
+			return nil, nil, nil, wait, false
+		}
+	}
+	frames, ends, g = l.buf, l.ends, l.group
+	l.buf, l.ends, l.group = l.spareBuf, l.spareEnds, nil
+	l.spareBuf, l.spareEnds = nil, nil
+	l.space.Broadcast()
+	return frames, ends, g, 0, false
+}
+
+// commit writes a group and syncs it, unless the policy is UnsafeNoSync.
+func (l *Log) commit(frames []byte, ends []int) error {
+	l.rawMu.Lock()
+	defer l.rawMu.Unlock()
+	if err := l.raw.writeFrames(frames, ends); err != nil {
+		return err
+	}
+	if l.opts.Sync == UnsafeNoSync {
+		return nil
+	}
+	return l.raw.sync()
+}
+
+// finish reports the group done, with err, and keeps its buffers for
+// reuse.
+func (l *Log) finish(frames []byte, ends []int, g *group, err error) {
+	l.mu.Lock()
+	if cap(frames) <= maxSpareBytes {
+		l.spareBuf, l.spareEnds = frames[:0], ends[:0]
+	}
+	l.groups++
+	if err != nil && l.failed == nil {
+		l.failed = err
+		l.space.Broadcast() // appenders waiting for room learn of the failure
+	}
+	l.mu.Unlock()
+	if err == nil {
+		l.durable.Store(g.last)
+	}
+	g.err = err
+	close(g.done)
+}
+
+// TruncateBefore removes the segments whose records all have indices
+// below index, as RawLog.TruncateBefore does, while appends go on.
+// Records that are iterating may fail when they reach a segment removed
+// after they started.
+func (l *Log) TruncateBefore(index uint64) error {
+	l.rawMu.Lock()
+	if l.raw.closed {
+		l.rawMu.Unlock()
+		return ErrClosed
+	}
+	gone := l.raw.detachBefore(index)
+	l.rawMu.Unlock()
+	return l.raw.removeSegments(gone)
+}
+
+// Records returns the records with indices from `from` on that were
+// written when Records was called, as RawLog.Records does. It reads the
+// files without holding up appends.
+func (l *Log) Records(from uint64) iter.Seq2[Record, error] {
+	l.rawMu.Lock()
+	defer l.rawMu.Unlock()
+	if l.raw.closed {
+		return func(yield func(Record, error) bool) { yield(Record{}, ErrClosed) }
+	}
+	return readRecords(l.opts.FS, l.raw.dir, l.raw.logID, slices.Clone(l.raw.segments), from)
+}
+
+// FirstIndex returns the index of the first record the log holds (or
+// will hold, when it is empty).
+func (l *Log) FirstIndex() uint64 {
+	l.rawMu.Lock()
+	defer l.rawMu.Unlock()
+	return l.raw.FirstIndex()
+}
+
+// LastIndex returns the index of the last record appended, durable or
+// not.
+func (l *Log) LastIndex() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastIndex
+}
+
+// DurableIndex returns the index of the last durable record. Every record
+// up to it is durable.
+func (l *Log) DurableIndex() uint64 { return l.durable.Load() }
+
+// Err returns the write or sync failure that stopped the log, or nil. A
+// failed log appends nothing more; the records it holds are read back by
+// opening it again.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed
+}
+
+// Recovery returns what Open found.
+func (l *Log) Recovery() Recovery { return l.raw.recovery }
+
+// Stats are counters of a Log's work since Open.
+type Stats struct {
+	// Groups is the number of groups written.
+	Groups uint64
+	// Syncs is the number of fsyncs of segment files: one per group, and
+	// two more per segment created (the full one, the new one's header);
+	// none under UnsafeNoSync.
+	Syncs uint64
+	// Segments is the number of segment files the log has now.
+	Segments int
+}
+
+// Stats returns the log's counters.
+func (l *Log) Stats() Stats {
+	l.mu.Lock()
+	groups := l.groups
+	l.mu.Unlock()
+	l.rawMu.Lock()
+	defer l.rawMu.Unlock()
+	return Stats{Groups: groups, Syncs: l.raw.syncs, Segments: len(l.raw.segments)}
+}
+
+// Close makes every record appended so far durable (or failed), stops
+// the committer, closes the files and releases the directory. Appends
+// after Close, or blocked in it for room, return ErrClosed. Close returns
+// the log's failure, if it had one.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.closing = true
+	l.space.Broadcast()
+	l.mu.Unlock()
+	l.notify()
+	<-l.stopped
+	l.rawMu.Lock()
+	err := l.raw.Close()
+	l.rawMu.Unlock()
+	if failed := l.Err(); failed != nil {
+		err = errors.Join(fmt.Errorf("wal: log failed: %w", failed), err)
+	}
+	return err
+}
