@@ -32,6 +32,7 @@ type Log struct {
 	spareEnds []int
 	group     *group // the group the frames in buf belong to; nil if buf is empty
 	lastIndex uint64 // the index of the last record appended
+	blocked   int    // appenders waiting for room
 	closing   bool
 	failed    error // the committer's failure: no record is written after it
 	groups    uint64
@@ -139,7 +140,9 @@ func (l *Log) AppendAsync(data []byte) (Pending, error) {
 		if len(l.buf) == 0 || len(l.buf)+n <= l.opts.MaxPendingBytes {
 			break
 		}
+		l.blocked++
 		l.space.Wait()
+		l.blocked--
 	}
 	l.lastIndex++
 	index := l.lastIndex
@@ -326,14 +329,12 @@ type Stats struct {
 	Segments int
 }
 
-// Stats returns the log's counters.
+// Stats returns the log's counters. It does not wait for a group in
+// flight.
 func (l *Log) Stats() Stats {
 	l.mu.Lock()
-	groups := l.groups
-	l.mu.Unlock()
-	l.rawMu.Lock()
-	defer l.rawMu.Unlock()
-	return Stats{Groups: groups, Syncs: l.raw.syncs, Segments: len(l.raw.segments)}
+	defer l.mu.Unlock()
+	return Stats{Groups: l.groups, Syncs: l.raw.syncs.Load(), Segments: int(l.raw.nSegments.Load())}
 }
 
 // Close makes every record appended so far durable (or failed), stops

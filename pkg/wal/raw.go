@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/mirframework/mir/pkg/logging"
 )
@@ -79,7 +80,10 @@ type RawLog struct {
 	durable   uint64 // the last record synced
 	err       error  // the first write or sync failure: the log is unusable
 	closed    bool
-	syncs     uint64 // fsyncs of segment files, for Stats
+
+	// For Stats, which reads them without waiting for a group in flight.
+	syncs     atomic.Uint64 // fsyncs of segment files
+	nSegments atomic.Int64  // len(segments)
 
 	// Records appended with Append and not yet written.
 	buf  []byte
@@ -116,6 +120,7 @@ func OpenRaw(dir string, opts Options) (*RawLog, error) {
 		return nil, err
 	}
 	r.durable = r.lastIndex
+	r.nSegments.Store(int64(len(r.segments)))
 	first := r.segments[0].first
 	r.recovery.Segments, r.recovery.FirstIndex, r.recovery.LastIndex = len(r.segments), first, r.lastIndex
 	return r, nil
@@ -320,6 +325,7 @@ func (r *RawLog) createSegment(first uint64) error {
 		return fmt.Errorf("wal: create segment %s: sync directory: %w", name, err)
 	}
 	r.segments = append(r.segments, segment{name: name, first: first, last: first - 1, end: segmentHeaderBytes})
+	r.nSegments.Store(int64(len(r.segments)))
 	r.active = f
 	return nil
 }
@@ -470,7 +476,7 @@ func (r *RawLog) syncFile(f File) error {
 	if r.opts.Sync == UnsafeNoSync {
 		return nil
 	}
-	r.syncs++
+	r.syncs.Add(1)
 	return f.Sync()
 }
 
@@ -503,6 +509,7 @@ func (r *RawLog) detachBefore(index uint64) []segment {
 	}
 	gone := slices.Clone(r.segments[:n])
 	r.segments = slices.Delete(r.segments, 0, n)
+	r.nSegments.Store(int64(len(r.segments)))
 	return gone
 }
 
