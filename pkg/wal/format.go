@@ -36,6 +36,12 @@ const (
 	// beyond any event (the codec refuses inputs over 16 MiB by default)
 	// and still an allocation a server survives.
 	maxRecordBytesLimit = 1 << 30
+
+	// maxFirstIndex is the largest first index a segment header may
+	// claim. It keeps index arithmetic (last+1, first-1, a count added to
+	// a first index) far from overflow; appends cannot get there either:
+	// at a million records a second, 2^62 of them take 146,000 years.
+	maxFirstIndex = 1 << 62
 )
 
 // castagnoli is the CRC-32C table: the polynomial has hardware support on
@@ -78,8 +84,8 @@ func parseSegmentHeader(b []byte) (segmentHeader, error) {
 		logID:      binary.LittleEndian.Uint64(b[12:20]),
 		firstIndex: binary.LittleEndian.Uint64(b[20:28]),
 	}
-	if h.firstIndex == 0 {
-		return segmentHeader{}, fmt.Errorf("first index 0 (indices start at 1)")
+	if h.firstIndex == 0 || h.firstIndex > maxFirstIndex {
+		return segmentHeader{}, fmt.Errorf("first index %d, want 1 to %d", h.firstIndex, uint64(maxFirstIndex))
 	}
 	return h, nil
 }

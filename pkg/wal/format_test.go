@@ -103,6 +103,8 @@ func TestSegmentHeader(t *testing.T) {
 	binary.LittleEndian.PutUint32(version2[8:], 2)
 	index0 := bytes.Clone(good)
 	binary.LittleEndian.PutUint64(index0[20:], 0)
+	indexMax := bytes.Clone(good)
+	binary.LittleEndian.PutUint64(indexMax[20:], maxFirstIndex+1)
 	flipped := bytes.Clone(good)
 	flipped[15] ^= 1
 	tests := []struct {
@@ -115,6 +117,7 @@ func TestSegmentHeader(t *testing.T) {
 		{"checksum", flipped, "checksum"},
 		{"version", withCRC(version2), "format version 2"},
 		{"first index 0", withCRC(index0), "first index 0"},
+		{"first index too large", withCRC(indexMax), "first index 4611686018427387905"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
