@@ -136,6 +136,8 @@ const (
 	segmentSuffix = ".wal"
 	tempSuffix    = ".tmp"
 	lockName      = "LOCK"
+	// spareName is the file a Log prepares for its next segment.
+	spareName = "next" + segmentSuffix + tempSuffix
 )
 
 // segmentName returns the file name of the segment whose first record has

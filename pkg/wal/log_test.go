@@ -781,3 +781,88 @@ func TestRecordsData(t *testing.T) {
 		}
 	}
 }
+
+// TestSpareSegment: once the active segment is half full, the preparer
+// writes the next segment with zeros; the roll takes it, Close removes an
+// unused one, and Open removes one a crash left behind.
+func TestSpareSegment(t *testing.T) {
+	m := newMemFS()
+	opts := smallOptions(m)
+	spare := testDir + "/" + spareName
+	exists := func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		_, ok := m.files[spare]
+		return ok
+	}
+	l := openLog(t, opts)
+	if exists() {
+		t.Fatal("a spare for an empty segment")
+	}
+	var i uint64
+	for i = 1; l.Stats().Segments == 1; i++ {
+		if _, err := l.Append(payload(i)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 20 { // past half of the first segment
+			waitFor(t, func() bool {
+				l.rawMu.Lock()
+				defer l.rawMu.Unlock()
+				return l.raw.spare != nil
+			})
+			if data := m.file(spare); int64(len(data)) != opts.SegmentBytes || !allZero(data) {
+				t.Fatalf("spare of %d bytes, all zeros %v", len(data), allZero(data))
+			}
+		}
+	}
+	if exists() {
+		t.Fatal("the roll did not take the spare")
+	}
+	for ; ; i++ { // until the next spare
+		if _, err := l.Append(payload(i)); err != nil {
+			t.Fatal(err)
+		}
+		l.rawMu.Lock()
+		ready := l.raw.spare != nil
+		l.rawMu.Unlock()
+		if ready {
+			break
+		}
+	}
+	mustClose(t, l)
+	if exists() {
+		t.Fatal("Close left the spare")
+	}
+	m.setFile(spare, make([]byte, 100))
+	r, recs, err := reopen(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, r)
+	if err := checkRecords(recs, 1, i); err != nil || exists() || r.Recovery().TempFilesRemoved != 1 {
+		t.Fatalf("%v, spare left %v, %+v", err, exists(), r.Recovery())
+	}
+}
+
+// TestSpareFailure: a spare the disk has no room for does not fail the
+// log; it fails only when a segment it needs cannot be made.
+func TestSpareFailure(t *testing.T) {
+	m := newMemFS()
+	opts := smallOptions(m)
+	l := openLog(t, opts)
+	m.mu.Lock()
+	m.maxBytes = m.used() + 100 // the active segment is preallocated already
+	m.mu.Unlock()
+	var err error
+	var acked uint64
+	for i := uint64(1); err == nil; i++ {
+		if _, err = l.Append(payload(i)); err == nil {
+			acked = i
+		}
+	}
+	wantErr(t, err, syscall.ENOSPC)
+	if l.Stats().Segments != 1 || acked < 15 {
+		t.Fatalf("%d segments, %d records", l.Stats().Segments, acked)
+	}
+	wantErr(t, l.Close(), syscall.ENOSPC)
+}

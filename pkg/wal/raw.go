@@ -75,6 +75,7 @@ type RawLog struct {
 
 	segments  []segment // oldest first; the last is the active one
 	active    File      // the active segment, open for writing
+	spare     File      // a segment file prepared by prepareSpare, or nil
 	recovery  Recovery
 	lastIndex uint64 // the last record written
 	durable   uint64 // the last record synced
@@ -162,6 +163,15 @@ func (r *RawLog) recover() error {
 		var id [8]byte
 		_, _ = rand.Read(id[:]) // never fails (crypto/rand documents so)
 		r.logID = binary.LittleEndian.Uint64(id[:])
+		if r.opts.Sync != UnsafeNoSync {
+			// The first segment too is written with zeros (see
+			// prepareSpare), once, when the log is made.
+			spare, err := r.prepareSpare(func() bool { return false })
+			if err != nil {
+				return fmt.Errorf("wal: create the first segment: %w", err)
+			}
+			r.spare = spare
+		}
 		return r.createSegment(1)
 	}
 	for i := range r.segments {
@@ -172,7 +182,12 @@ func (r *RawLog) recover() error {
 	return nil
 }
 
+// isTempSegment reports whether name is a segment file not yet renamed
+// into place, or a spare segment: neither holds a record.
 func isTempSegment(name string) bool {
+	if name == spareName {
+		return true
+	}
 	seg, ok := strings.CutSuffix(name, tempSuffix)
 	_, isSeg := parseSegmentName(seg)
 	return ok && isSeg
@@ -307,11 +322,16 @@ func (r *RawLog) cut(torn *TornTail) error {
 // first and makes it the active one. It writes the file under a temporary
 // name, syncs it, renames it and syncs the directory, so that a segment
 // file, once it exists, has a whole header.
+//
+// It takes the spare segment if there is one, which is the file already
+// written whole with zeros.
 func (r *RawLog) createSegment(first uint64) error {
 	name := segmentName(first)
 	tmp := r.path(name + tempSuffix)
-	f, err := r.opts.FS.Create(tmp)
-	if err != nil {
+	f, err := r.spare, error(nil)
+	if f != nil {
+		r.spare, tmp = nil, r.path(spareName)
+	} else if f, err = r.opts.FS.Create(tmp); err != nil {
 		return fmt.Errorf("wal: create segment %s: %w", name, err)
 	}
 	err = r.initSegment(f, first, tmp)
@@ -344,6 +364,74 @@ func (r *RawLog) initSegment(f File, first uint64, tmp string) error {
 		return err
 	}
 	return r.opts.FS.Rename(tmp, r.path(segmentName(first)))
+}
+
+// prepareSpare writes a file of SegmentBytes zeros for the next segment
+// and syncs it; stop is asked between chunks whether to give up.
+//
+// Why: a segment that is only preallocated has its blocks marked
+// unwritten, and each sync that writes into new blocks must also commit
+// the file system's journal to mark them written: on ext4 that makes a
+// sync of a group of records about twice as slow as one over blocks
+// already written. Zeros written ahead, off the path of appends, leave
+// each later sync only data to write. A Log prepares the spare in a
+// goroutine, once its active segment is half full; a new log's first
+// segment is prepared by Open.
+func (r *RawLog) prepareSpare(stop func() bool) (File, error) {
+	name := r.path(spareName)
+	f, err := r.opts.FS.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	err = writeZeros(f, r.opts.SegmentBytes, stop)
+	if err == nil {
+		err = r.syncFile(f)
+	}
+	if err != nil {
+		_ = f.Close()
+		_ = r.opts.FS.Remove(name)
+		return nil, err
+	}
+	return f, nil
+}
+
+// errStopping is writeZeros's error when asked to stop.
+var errStopping = errors.New("wal: stopping")
+
+// writeZeros preallocates f to size bytes and writes zeros over them.
+func writeZeros(f File, size int64, stop func() bool) error {
+	if err := f.Preallocate(size); err != nil {
+		return err
+	}
+	zeros := make([]byte, min(size, 1<<20))
+	for off := int64(0); off < size; off += int64(len(zeros)) {
+		if stop() {
+			return errStopping
+		}
+		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wantsSpare reports whether the log should prepare a spare segment: it
+// has none, it syncs, and the active segment is half full.
+func (r *RawLog) wantsSpare() bool {
+	return r.spare == nil && r.opts.Sync != UnsafeNoSync && !r.closed &&
+		r.segments[len(r.segments)-1].end >= r.opts.SegmentBytes/2
+}
+
+// setSpare gives the log the spare segment prepareSpare made, or removes
+// it if the log is closed. (There is never a second spare: prepareSpare
+// cannot create one while the first exists under its name.)
+func (r *RawLog) setSpare(f File) {
+	if r.closed {
+		_ = f.Close()
+		_ = r.opts.FS.Remove(r.path(spareName))
+		return
+	}
+	r.spare = f
 }
 
 // Append adds data as the next record, in memory, and returns its index.
@@ -633,6 +721,9 @@ func (r *RawLog) Close() error {
 	var errs []error
 	if r.active != nil {
 		errs = append(errs, r.active.Close())
+	}
+	if r.spare != nil {
+		errs = append(errs, r.spare.Close(), r.opts.FS.Remove(r.path(spareName)))
 	}
 	errs = append(errs, r.lock.Close())
 	return errors.Join(errs...)
