@@ -733,16 +733,17 @@ func TestRawLog(t *testing.T) {
 // TestLocked: a directory opens once at a time within a process.
 func TestLocked(t *testing.T) {
 	dir := t.TempDir()
-	l, err := Open(dir, Options{})
+	opts := Options{SegmentBytes: 1 << 20}
+	l, err := Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(dir, Options{})
+	_, err = Open(dir, opts)
 	wantErr(t, err, ErrLocked)
-	_, err = OpenRaw(dir, Options{})
+	_, err = OpenRaw(dir, opts)
 	wantErr(t, err, ErrLocked)
 	mustClose(t, l)
-	l, err = Open(dir, Options{})
+	l, err = Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
