@@ -105,6 +105,45 @@ func reopen(opts Options) (*RawLog, []Record, error) {
 	return r, recs, nil
 }
 
+// mustRecover opens the log in testDir, checks that it holds the records
+// first..last with payload(i), closes it and returns what Open found.
+func mustRecover(t testing.TB, opts Options, first, last uint64) Recovery {
+	t.Helper()
+	r := mustReopen(t, opts, first, last)
+	mustClose(t, r)
+	return r.Recovery()
+}
+
+// mustReopen opens the log in testDir and checks that it holds the
+// records first..last with payload(i); the caller closes it.
+func mustReopen(t testing.TB, opts Options, first, last uint64) *RawLog {
+	t.Helper()
+	r, recs, err := reopen(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkRecords(recs, first, last); err != nil {
+		_ = r.Close()
+		t.Fatal(err)
+	}
+	return r
+}
+
+// appendDurable appends the records first..last with payload(i) to l,
+// each waiting until durable.
+func appendDurable(t testing.TB, l *Log, first, last uint64) {
+	t.Helper()
+	for i := first; i <= last; i++ {
+		index, err := l.Append(payload(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if index != i {
+			t.Fatalf("record %d got index %d", i, index)
+		}
+	}
+}
+
 // segmentPaths returns the paths of the segment files of the memFS's log.
 func segmentPaths(t testing.TB, m *memFS) []string {
 	t.Helper()

@@ -127,9 +127,12 @@ func (l *Log) askForSpare() {
 }
 
 // signalSpare wakes the preparer, if it is not awake already.
-func (l *Log) signalSpare() {
+func (l *Log) signalSpare() { poke(l.needSpare) }
+
+// poke sends on a channel of capacity 1 unless a send is pending already.
+func poke(ch chan<- struct{}) {
 	select {
-	case l.needSpare <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -217,12 +220,7 @@ func (l *Log) AppendAsync(data []byte) (Pending, error) {
 }
 
 // notify wakes the committer, if it is not awake already.
-func (l *Log) notify() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-}
+func (l *Log) notify() { poke(l.wake) }
 
 // run is the committer: it takes the queue as one group, writes it, syncs
 // it according to the policy and reports it done, until the log closes
@@ -412,8 +410,8 @@ type Stats struct {
 	// Groups is the number of groups written.
 	Groups uint64
 	// Syncs is the number of fsyncs of segment files: one per group, and
-	// two more per segment created (the full one, the new one's header);
-	// none under UnsafeNoSync.
+	// three more per segment created (the full one, the new one's zeros
+	// and its header); none under UnsafeNoSync.
 	Syncs uint64
 	// Segments is the number of segment files the log has now.
 	Segments int

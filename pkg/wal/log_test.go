@@ -43,14 +43,7 @@ func TestAppend(t *testing.T) {
 		t.Fatalf("Err %v, Recovery %+v", l.Err(), l.Recovery())
 	}
 	mustClose(t, l)
-	r, recs, err := reopen(smallOptions(m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, r)
-	if err := checkRecords(recs, 1, 50); err != nil {
-		t.Fatal(err)
-	}
+	mustRecover(t, smallOptions(m), 1, 50)
 }
 
 // TestAppendReusesNothing: the caller's buffer is copied, and a record
@@ -162,6 +155,24 @@ func TestConcurrentAppends(t *testing.T) {
 	t.Logf("%d records in %d groups, %d syncs, %d segments", len(recs), stats.Groups, stats.Syncs, stats.Segments)
 }
 
+// appendPayloads appends the records first..last with payload(i) without
+// waiting, and returns their Pendings.
+func appendPayloads(t testing.TB, l *Log, first, last uint64) []Pending {
+	t.Helper()
+	var pending []Pending
+	for i := first; i <= last; i++ {
+		p, err := l.AppendAsync(payload(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Index() != i {
+			t.Fatalf("record %d got index %d", i, p.Index())
+		}
+		pending = append(pending, p)
+	}
+	return pending
+}
+
 // gate blocks the syncs of a memFS until released, so that a test can
 // hold a group in flight.
 type gate struct {
@@ -213,14 +224,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-g.entered // the first group's sync is in flight
-	var later []Pending
-	for i := range 10 {
-		p, err := l.AppendAsync([]byte{byte(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		later = append(later, p)
-	}
+	later := appendPayloads(t, l, 2, 11)
 	select {
 	case <-first.Done():
 		t.Fatal("a record reported durable before its sync returned")
@@ -250,11 +254,7 @@ func TestSyncFailure(t *testing.T) {
 	m := newMemFS()
 	opts := smallOptions(m)
 	l := openLog(t, opts)
-	for i := uint64(1); i <= 5; i++ {
-		if _, err := l.Append(payload(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendDurable(t, l, 1, 5)
 	g := newGate(m)
 	failing, err := l.AppendAsync(payload(6))
 	if err != nil {
@@ -315,14 +315,8 @@ func TestFullDisk(t *testing.T) {
 	}
 	wantErr(t, l.Close(), syscall.ENOSPC)
 	m.maxBytes = 0
-	r, recs, err := reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustReopen(t, opts, 1, acked)
 	defer mustClose(t, r)
-	if err := checkRecords(recs, 1, acked); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := r.Append(payload(acked + 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -337,11 +331,7 @@ func TestTornWrite(t *testing.T) {
 	m := newMemFS()
 	opts := smallOptions(m)
 	l := openLog(t, opts)
-	for i := uint64(1); i <= 3; i++ {
-		if _, err := l.Append(payload(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendDurable(t, l, 1, 3)
 	m.mu.Lock()
 	m.writeHook = func(_ string, _ int64, n int) (int, error) { return n / 2, syscall.EIO }
 	m.mu.Unlock()
@@ -351,45 +341,50 @@ func TestTornWrite(t *testing.T) {
 	m.mu.Lock()
 	m.writeHook = nil
 	m.mu.Unlock()
-	r, recs, err := reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mustClose(t, r)
-	if err := checkRecords(recs, 1, 3); err != nil {
-		t.Fatal(err)
-	}
-	if r.Recovery().TornTail == nil {
+	if mustRecover(t, opts, 1, 3).TornTail == nil {
 		t.Fatal("no torn tail reported")
 	}
+}
+
+// fullQueue is a log whose group in flight is held at its sync by a
+// gate, whose queue is full, and an appender waiting for room.
+type fullQueue struct {
+	l                *Log
+	gate             *gate
+	inFlight, queued Pending
+	blocked          chan error // the waiting appender's result
+}
+
+func newFullQueue(t *testing.T) fullQueue {
+	m := newMemFS()
+	opts := smallOptions(m)
+	opts.MaxPendingBytes = 1100
+	q := fullQueue{l: openLog(t, opts), gate: newGate(m), blocked: make(chan error)}
+	var err error
+	if q.inFlight, err = q.l.AppendAsync(make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	<-q.gate.entered
+	if q.queued, err = q.l.AppendAsync(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := q.l.Append(make([]byte, 100))
+		q.blocked <- err
+	}()
+	waitFor(t, func() bool { return q.l.waitingForRoom() == 1 })
+	return q
 }
 
 // TestBackpressure: an append that would overfill the queue waits until
 // the committer takes the queue.
 func TestBackpressure(t *testing.T) {
-	m := newMemFS()
-	opts := smallOptions(m)
-	opts.MaxPendingBytes = 1100
-	l := openLog(t, opts)
-	g := newGate(m)
-	if _, err := l.AppendAsync(make([]byte, 10)); err != nil { // the group in flight
+	q := newFullQueue(t)
+	q.gate.open()
+	if err := <-q.blocked; err != nil {
 		t.Fatal(err)
 	}
-	<-g.entered
-	if _, err := l.AppendAsync(make([]byte, 1000)); err != nil { // fills the queue
-		t.Fatal(err)
-	}
-	done := make(chan error)
-	go func() {
-		_, err := l.Append(make([]byte, 100))
-		done <- err
-	}()
-	waitFor(t, func() bool { return l.waitingForRoom() == 1 })
-	g.open()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, l)
+	mustClose(t, q.l)
 }
 
 // waitingForRoom returns the number of appenders waiting for room in the
@@ -414,14 +409,7 @@ func TestClose(t *testing.T) {
 	m := newMemFS()
 	opts := smallOptions(m)
 	l := openLog(t, opts)
-	var pending []Pending
-	for i := uint64(1); i <= 100; i++ {
-		p, err := l.AppendAsync(payload(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pending = append(pending, p)
-	}
+	pending := appendPayloads(t, l, 1, 100)
 	mustClose(t, l)
 	for _, p := range pending {
 		if err := p.Wait(); err != nil {
@@ -435,41 +423,21 @@ func TestClose(t *testing.T) {
 	_, err = collect(l.Records(0))
 	wantErr(t, err, ErrClosed)
 
-	r, recs, err := reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, r)
-	if err := checkRecords(recs, 1, 100); err != nil {
-		t.Fatal(err)
-	}
+	mustRecover(t, opts, 1, 100)
 }
 
 // TestCloseReleasesWaiters: appenders waiting for room when the log
 // closes get ErrClosed, and what they wait behind is made durable.
 func TestCloseReleasesWaiters(t *testing.T) {
-	m := newMemFS()
-	opts := smallOptions(m)
-	opts.MaxPendingBytes = 1100
-	l := openLog(t, opts)
-	g := newGate(m)
-	inFlight, _ := l.AppendAsync(make([]byte, 10))
-	<-g.entered
-	queued, _ := l.AppendAsync(make([]byte, 1000))
-	done := make(chan error)
-	go func() {
-		_, err := l.AppendAsync(make([]byte, 100))
-		done <- err
-	}()
-	waitFor(t, func() bool { return l.waitingForRoom() == 1 })
+	q := newFullQueue(t)
 	closed := make(chan error)
-	go func() { closed <- l.Close() }()
-	wantErr(t, <-done, ErrClosed)
-	g.open()
+	go func() { closed <- q.l.Close() }()
+	wantErr(t, <-q.blocked, ErrClosed)
+	q.gate.open()
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	if inFlight.Wait() != nil || queued.Wait() != nil || l.DurableIndex() != 2 {
+	if q.inFlight.Wait() != nil || q.queued.Wait() != nil || q.l.DurableIndex() != 2 {
 		t.Fatal("the records appended before Close are not durable")
 	}
 }
@@ -492,11 +460,7 @@ func TestTruncateBefore(t *testing.T) {
 	m := newMemFS()
 	opts := smallOptions(m)
 	l := openLog(t, opts)
-	for i := uint64(1); i <= 200; i++ {
-		if _, err := l.Append(payload(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendDurable(t, l, 1, 200)
 	segments := l.Stats().Segments
 	firsts := segmentFirsts(t, m)
 	if len(firsts) < 5 {
@@ -539,14 +503,9 @@ func TestTruncateBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, l)
-	r, recs, err := reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, r)
 	last := firsts[len(firsts)-1]
-	if err := checkRecords(recs, last, 201); err != nil || r.FirstIndex() != last {
-		t.Fatalf("after reopening: %v, first index %d", err, r.FirstIndex())
+	if got := mustRecover(t, opts, last, 201).FirstIndex; got != last {
+		t.Fatalf("after reopening: first index %d, want %d", got, last)
 	}
 }
 
@@ -641,16 +600,10 @@ func TestSyncPolicies(t *testing.T) {
 func TestSyncIntervalGathers(t *testing.T) {
 	m := newMemFS()
 	opts := smallOptions(m)
+	opts.SegmentBytes = 1 << 20 // no roll, no spare: only the interval syncs
 	opts.Sync = SyncInterval(time.Hour)
 	l := openLog(t, opts)
-	var pending []Pending
-	for i := range 20 {
-		p, err := l.AppendAsync([]byte{byte(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pending = append(pending, p)
-	}
+	pending := appendPayloads(t, l, 1, 20)
 	for _, p := range pending {
 		select {
 		case <-p.Done():
@@ -709,14 +662,8 @@ func TestRawLog(t *testing.T) {
 	wantErr(t, err, ErrClosed)
 	wantErr(t, r.Flush(), ErrClosed)
 
-	r, recs, err = reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r = mustReopen(t, opts, 1, 3)
 	defer mustClose(t, r)
-	if err := checkRecords(recs, 1, 3); err != nil {
-		t.Fatal(err)
-	}
 	// A failed sync is final.
 	m.setSyncHook(func(string) error { return syscall.EIO })
 	if _, err := r.Append(nil); err != nil {
@@ -835,13 +782,8 @@ func TestSpareSegment(t *testing.T) {
 		t.Fatal("Close left the spare")
 	}
 	m.setFile(spare, make([]byte, 100))
-	r, recs, err := reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, r)
-	if err := checkRecords(recs, 1, i); err != nil || exists() || r.Recovery().TempFilesRemoved != 1 {
-		t.Fatalf("%v, spare left %v, %+v", err, exists(), r.Recovery())
+	if rec := mustRecover(t, opts, 1, i); exists() || rec.TempFilesRemoved != 1 {
+		t.Fatalf("spare left %v, %+v", exists(), rec)
 	}
 }
 

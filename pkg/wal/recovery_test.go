@@ -34,14 +34,8 @@ func TestReopen(t *testing.T) {
 
 	// Appends continue where the log ended.
 	writeRecords(t, opts, 101, 150)
-	r, recs, err = reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r = mustReopen(t, opts, 1, 150)
 	defer mustClose(t, r)
-	if err := checkRecords(recs, 1, 150); err != nil {
-		t.Fatal(err)
-	}
 	from, err := collect(r.Records(120))
 	if err != nil {
 		t.Fatal(err)
@@ -389,14 +383,7 @@ func TestInterruptedSegmentCreation(t *testing.T) {
 		t.Fatal("roll made no segment")
 	}
 	writeRecords(t, opts, 31, 35)
-	r, recs, err = reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, r)
-	if err := checkRecords(recs, 1, 35); err != nil {
-		t.Fatal(err)
-	}
+	mustRecover(t, opts, 1, 35)
 }
 
 // TestGarbageAfterTheTail: bytes after the last record that hold no whole
@@ -412,14 +399,8 @@ func TestGarbageAfterTheTail(t *testing.T) {
 		data[i] = byte(i)
 	}
 	m.setFile(p, data)
-	r, recs, err := reopen(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustReopen(t, opts, 1, 5)
 	defer mustClose(t, r)
-	if err := checkRecords(recs, 1, 5); err != nil {
-		t.Fatal(err)
-	}
 	torn := r.Recovery().TornTail
 	if torn == nil || torn.Offset != int64(end) || torn.Bytes != 200 || !strings.Contains(torn.Reason, "zeros") {
 		t.Fatalf("TornTail %+v", torn)
