@@ -347,18 +347,14 @@ func (l *Log) finish(frames []byte, ends []int, g *group, err error) {
 }
 
 // TruncateBefore removes the segments whose records all have indices
-// below index, as RawLog.TruncateBefore does, while appends go on.
-// Records that are iterating may fail when they reach a segment removed
-// after they started.
+// below index, as RawLog.TruncateBefore does. It waits for a group in
+// flight, and the next group waits for it (a file removal or two and a
+// directory sync, once per checkpoint). Records that are iterating may
+// fail when they reach a segment removed after they started.
 func (l *Log) TruncateBefore(index uint64) error {
 	l.rawMu.Lock()
-	if l.raw.closed {
-		l.rawMu.Unlock()
-		return ErrClosed
-	}
-	gone := l.raw.detachBefore(index)
-	l.rawMu.Unlock()
-	return l.raw.removeSegments(gone)
+	defer l.rawMu.Unlock()
+	return l.raw.TruncateBefore(index)
 }
 
 // Records returns the records with indices from `from` on that were

@@ -585,32 +585,20 @@ func (r *RawLog) TruncateBefore(index uint64) error {
 	if r.closed {
 		return ErrClosed
 	}
-	return r.removeSegments(r.detachBefore(index))
-}
-
-// detachBefore removes from the log's list the segments that
-// TruncateBefore(index) deletes, and returns them.
-func (r *RawLog) detachBefore(index uint64) []segment {
 	n := 0
 	for n < len(r.segments)-1 && r.segments[n+1].first <= index {
 		n++
 	}
-	gone := slices.Clone(r.segments[:n])
-	r.segments = slices.Delete(r.segments, 0, n)
-	r.nSegments.Store(int64(len(r.segments)))
-	return gone
-}
-
-// removeSegments deletes the files of segments, oldest first, so that
-// what remains after a crash midway is still a log without gaps.
-func (r *RawLog) removeSegments(segments []segment) error {
-	if len(segments) == 0 {
+	if n == 0 {
 		return nil
 	}
-	for _, seg := range segments {
-		if err := r.opts.FS.Remove(r.path(seg.name)); err != nil {
+	// Oldest first, so that what a crash midway leaves has no gap.
+	for range n {
+		if err := r.opts.FS.Remove(r.path(r.segments[0].name)); err != nil {
 			return fmt.Errorf("wal: truncate: remove segment: %w", err)
 		}
+		r.segments = slices.Delete(r.segments, 0, 1)
+		r.nSegments.Store(int64(len(r.segments)))
 	}
 	if err := r.syncDir(); err != nil {
 		return fmt.Errorf("wal: truncate: sync directory: %w", err)
