@@ -12,10 +12,12 @@ import (
 )
 
 // Log is a write-ahead log with group commit, safe for concurrent use.
-// Appends return at once with the record's index and a Pending that
-// reports when the record is durable; one goroutine, the committer, writes
-// the records appended while the previous group was being synced as one
-// group, with one write and one fsync. Close stops it.
+// AppendAsync returns at once with the record's index and a Pending that
+// reports when the record is durable, Append waits for that; one
+// goroutine, the committer, writes the records appended while the
+// previous group was being synced as one group, with one write and one
+// fsync. A second goroutine writes the next segment with zeros ahead of
+// need (see RawLog.prepareSpare). Close stops both.
 type Log struct {
 	opts Options
 
@@ -35,9 +37,8 @@ type Log struct {
 	lastIndex uint64 // the index of the last record appended
 	blocked   int    // appenders waiting for room
 	closing   bool
-	failed    error // the committer's failure: no record is written after it
-	groups    uint64
-	syncs     uint64
+	failed    error  // the committer's failure: no record is written after it
+	groups    uint64 // groups written, for Stats
 
 	durable atomic.Uint64 // the index of the last durable record
 	wake    chan struct{} // capacity 1: the committer has work, or should stop

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -407,5 +408,20 @@ func TestGarbageAfterTheTail(t *testing.T) {
 	}
 	if !allZero(m.file(p)[end:]) {
 		t.Fatal("the garbage is still there")
+	}
+}
+
+// TestNotADirectory: a path that is a file is an error, and the file is
+// left as it was.
+func TestNotADirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(path, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{SegmentBytes: 1 << 20}); err == nil {
+		t.Fatal("opened a file as a log")
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != "mine" {
+		t.Fatalf("the file changed: %q, %v", data, err)
 	}
 }
