@@ -44,6 +44,16 @@ func (id ModuleID) Sub() ModuleID {
 	return ""
 }
 
+// Parent returns the path without its last segment: "iss/pbft" for
+// "iss/pbft/3", and "" for a single segment. A factory's submodules lie
+// one segment below it, so their Parent is the factory.
+func (id ModuleID) Parent() ModuleID {
+	if i := strings.LastIndexByte(string(id), '/'); i >= 0 {
+		return id[:i]
+	}
+	return ""
+}
+
 // Then joins sub below id: ModuleID("iss").Then("pbft/3") is "iss/pbft/3".
 // An empty side is left out, so no path gets an empty segment from joining.
 func (id ModuleID) Then(sub ModuleID) ModuleID {

@@ -37,6 +37,33 @@ func TestModuleIDTopSub(t *testing.T) {
 	}
 }
 
+func TestModuleIDParent(t *testing.T) {
+	tests := []struct {
+		id, want stdtypes.ModuleID
+	}{
+		{id: "", want: ""},
+		{id: "iss", want: ""},
+		{id: "iss/pbft", want: "iss"},
+		{id: "iss/pbft/3", want: "iss/pbft"},
+		// Invalid paths are split at the last separator all the same.
+		{id: "iss/", want: "iss"},
+		{id: "/iss", want: ""},
+		{id: "a//b", want: "a/"},
+	}
+	for _, tt := range tests {
+		if got := tt.id.Parent(); got != tt.want {
+			t.Errorf("ModuleID(%q).Parent() = %q, want %q", tt.id, got, tt.want)
+		}
+		// A valid path of two or more segments is its parent and its last
+		// segment joined again.
+		if tt.id.Validate() == nil && tt.want != "" {
+			if last := tt.id[len(tt.want)+1:]; tt.want.Then(last) != tt.id {
+				t.Errorf("ModuleID(%q): Parent %q, then %q, is not the path", tt.id, tt.want, last)
+			}
+		}
+	}
+}
+
 func TestModuleIDThen(t *testing.T) {
 	tests := []struct {
 		id, sub, want stdtypes.ModuleID

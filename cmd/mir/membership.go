@@ -103,7 +103,7 @@ func newCheckCmd() *cobra.Command {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%d nodes\n", m.Len())
 			for _, node := range m.Nodes() {
-				fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, membership.FormatPublicKey(node.PublicKey))
+				fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, node.PublicKey.Text())
 			}
 			return nil
 		},

@@ -42,8 +42,8 @@ func TestParamsValidate(t *testing.T) {
 	for name, tweak := range map[string]func(p *bcb.ModuleParams){
 		"too many faults":    func(p *bcb.ModuleParams) { p.F = 2 },
 		"negative faults":    func(p *bcb.ModuleParams) { p.F = -1 },
-		"repeated member":    func(p *bcb.ModuleParams) { p.Membership[1] = "0" },
-		"empty member":       func(p *bcb.ModuleParams) { p.Membership[1] = "" },
+		"repeated member":    func(p *bcb.ModuleParams) { p.Nodes[1] = "0" },
+		"empty member":       func(p *bcb.ModuleParams) { p.Nodes[1] = "" },
 		"negative payload":   func(p *bcb.ModuleParams) { p.MaxPayloadBytes = -1 },
 		"no window":          func(p *bcb.ModuleParams) { p.Window = 0 },
 		"huge window":        func(p *bcb.ModuleParams) { p.Window = 1 << 40 },

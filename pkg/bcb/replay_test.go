@@ -23,7 +23,7 @@ import (
 // node id's Build: 4 nodes, the first incarnation, the default IDs.
 func simNodeInfo(id stdtypes.NodeID) deploytest.NodeInfo {
 	return deploytest.NodeInfo{
-		ID: id, Membership: nodeIDs(4), Incarnation: 1,
+		ID: id, Nodes: nodeIDs(4), Incarnation: 1,
 		Transport: deploytest.DefaultTransportID, Timer: deploytest.DefaultTimerID,
 	}
 }

@@ -110,7 +110,7 @@ func pingBatches() []batch {
 		{events: []stdtypes.Event{stdevents.NewInit("net"), stdevents.NewInit("timer")}, inputs: []bool{true, true}},
 		{events: []stdtypes.Event{protocol.NewTick("pingpong")}, inputs: []bool{true}},
 		{
-			events: []stdtypes.Event{stdevents.NewSendMessage("net", "pingpong", &protocol.Ping{Seq: 1}, "1"), protocol.NewPingSent("reporter", 1)},
+			events: []stdtypes.Event{stdevents.NewSendMessage("net", &protocol.Ping{Seq: 1}, stdevents.To("pingpong", "1")), protocol.NewPingSent("reporter", 1)},
 			inputs: []bool{false, false},
 		},
 		{

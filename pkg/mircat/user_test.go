@@ -65,7 +65,7 @@ func (m *tally) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error
 		switch ev := ev.(type) {
 		case *add:
 			m.total += ev.N
-			return stdtypes.ListOf(stdevents.NewSendMessage(deploytest.DefaultTransportID, "tally", &share{N: ev.N}, m.peers...)), nil
+			return stdtypes.ListOf(stdevents.NewSendMessage(deploytest.DefaultTransportID, &share{N: ev.N}, stdevents.To("tally", m.peers...))), nil
 		case *stdevents.MessageReceived:
 			if s, ok := ev.Msg.(*share); ok {
 				m.total += s.N
@@ -144,7 +144,7 @@ func recordTally(t *testing.T) string {
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: nodes,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			mods[info.ID] = newTally(info.ID, info.Membership)
+			mods[info.ID] = newTally(info.ID, info.Nodes)
 			return modules.Modules{"tally": mods[info.ID]}, nil
 		},
 	}, deploytest.SimOptions{

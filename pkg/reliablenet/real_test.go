@@ -95,7 +95,7 @@ func TestTCP(t *testing.T) {
 			t.Fatal(err)
 		}
 		mods, err := cfg.Build(deploytest.NodeInfo{
-			ID: id, Membership: ids, Incarnation: 1, Transport: deploytest.DefaultTransportID, Timer: deploytest.DefaultTimerID,
+			ID: id, Nodes: ids, Incarnation: 1, Transport: deploytest.DefaultTransportID, Timer: deploytest.DefaultTimerID,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -29,7 +29,7 @@ func newSender(self stdtypes.NodeID, members []stdtypes.NodeID) modules.PassiveM
 	dsl.UponInit(m, func() error {
 		for k := range perNode {
 			text := fmt.Sprintf("%s/%d", self, k)
-			dsl.EmitEvent(m, reliablenet.NewSendMessage(rnetID, appID, reliablenet.MsgID(text), &note{Text: text}, members...))
+			dsl.EmitEvent(m, reliablenet.NewSendMessage(rnetID, reliablenet.MsgID(text), &note{Text: text}, stdevents.To(appID, members...)))
 		}
 		return nil
 	})
@@ -53,7 +53,7 @@ func deployment(n int, built map[stdtypes.NodeID]*reliablenet.Module) deploytest
 			if built != nil {
 				built[info.ID] = rn
 			}
-			return modules.Modules{rnetID: rn, appID: newSender(info.ID, info.Membership)}, nil
+			return modules.Modules{rnetID: rn, appID: newSender(info.ID, info.Nodes)}, nil
 		},
 	}
 }

@@ -65,7 +65,7 @@ func startedNetwork(t *testing.T, n int, opts local.Options) (*local.Network, []
 // send makes tr handle one SendMessage of msg to module "app" of dests.
 func send(t *testing.T, tr *local.Transport, msg stdtypes.Message, dests ...stdtypes.NodeID) {
 	t.Helper()
-	ev := stdevents.NewSendMessage("net", "app", msg, dests...)
+	ev := stdevents.NewSendMessage("net", msg, stdevents.To("app", dests...))
 	if err := tr.ApplyEvents(context.Background(), stdtypes.ListOf(ev)); err != nil {
 		t.Fatalf("ApplyEvents: %v", err)
 	}
