@@ -3,6 +3,7 @@ package stdtypes_test
 import (
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -200,5 +201,16 @@ func TestNewNodeIDFromInt(t *testing.T) {
 		if got := stdtypes.NewNodeIDFromInt(tt.i); got != tt.want {
 			t.Errorf("NewNodeIDFromInt(%d) = %q, want %q", tt.i, got, tt.want)
 		}
+	}
+}
+
+func TestNumberedNodeIDs(t *testing.T) {
+	for n, want := range [][]stdtypes.NodeID{{}, {"0"}, {"0", "1"}, {"0", "1", "2"}} {
+		if got := stdtypes.NumberedNodeIDs(n); !slices.Equal(got, want) {
+			t.Errorf("NumberedNodeIDs(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := stdtypes.NumberedNodeIDs(-1); len(got) != 0 {
+		t.Errorf("NumberedNodeIDs(-1) = %q, want none", got)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // modules.
 func TestReplayBuilder(t *testing.T) {
 	cfg := bcb.DefaultModuleConfig()
-	params := bcb.DefaultModuleParams(nodeIDs(4))
+	params := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4))
 	rcfg := reliablenet.DefaultModuleConfig(cfg.Self)
 	meta, err := bcb.ReplayMeta(bcb.ReplayParams{
 		Config: cfg, Params: params, ReliableNetConfig: rcfg, ReliableNetParams: bcb.ReliableNetParams(params),

@@ -190,7 +190,7 @@ func flipBit(b []byte, r *rand.Rand) []byte {
 // module, as newConfig makes it.
 func simConfig(t testing.TB, n int, built map[stdtypes.NodeID]*bcb.Module) deploytest.Config {
 	t.Helper()
-	cfg, err := newConfig(nodeIDs(n), built, syncCrypto)
+	cfg, err := newConfig(stdtypes.NumberedNodeIDs(n), built, syncCrypto)
 	if err != nil {
 		t.Fatal(err)
 	}

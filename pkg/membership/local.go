@@ -3,7 +3,9 @@ package membership
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/stdtypes"
@@ -46,4 +48,15 @@ func WithAddrs(addrs []string) (*Membership, []crypto.PrivateKey, error) {
 		return nil, nil, err
 	}
 	return m, keys, nil
+}
+
+// KeyFile returns the path of node id's private key file in dir, in the
+// layout `mir membership generate` writes and the samples read: node-ID.key
+// next to the membership file. An ID that would lead out of dir (one with
+// a path separator, or "." or "..") has no key file there: an error.
+func KeyFile(dir string, id stdtypes.NodeID) (string, error) {
+	if strings.ContainsAny(string(id), `/\`) || id == "" || id == "." || id == ".." {
+		return "", fmt.Errorf("node ID %q cannot name a key file", id)
+	}
+	return filepath.Join(dir, "node-"+string(id)+".key"), nil
 }

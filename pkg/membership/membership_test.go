@@ -197,3 +197,14 @@ func TestLocal(t *testing.T) {
 		t.Errorf("address %s", n.Addr)
 	}
 }
+
+func TestKeyFile(t *testing.T) {
+	if got, err := membership.KeyFile("/tmp/m", "3"); err != nil || got != filepath.Join("/tmp/m", "node-3.key") {
+		t.Errorf("KeyFile(/tmp/m, 3) = %q, %v", got, err)
+	}
+	for _, id := range []stdtypes.NodeID{"", ".", "..", "a/b", `a\b`, "../3"} {
+		if got, err := membership.KeyFile("/tmp/m", id); err == nil {
+			t.Errorf("KeyFile(/tmp/m, %q) = %q, want an error", id, got)
+		}
+	}
+}

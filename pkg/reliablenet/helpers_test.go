@@ -132,11 +132,3 @@ func ticks(t testing.TB, m *reliablenet.Module, n int) []string {
 	}
 	return sent
 }
-
-func nodeIDs(n int) []stdtypes.NodeID {
-	ids := make([]stdtypes.NodeID, n)
-	for i := range ids {
-		ids[i] = stdtypes.NewNodeIDFromInt(i)
-	}
-	return ids
-}

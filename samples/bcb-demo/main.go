@@ -7,13 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/crypto/runner"
@@ -25,22 +23,7 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2) // The flag package has printed the problem.
-	default:
-		fmt.Fprintln(os.Stderr, "bcb-demo:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage marks errors in the command line.
-var errUsage = errors.New("usage")
+func main() { cli.Main("bcb-demo", run) }
 
 // options are the command-line flags and arguments.
 type options struct {
@@ -95,44 +78,35 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprintln(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
+	err := cli.Parse(fs, args, func() string {
+		o.texts = fs.Args()
+		tcpOnly := false
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "id", "key", "leader", "count", "linger":
+				tcpOnly = true
+			}
+		})
+		switch {
+		case o.timeout <= 0:
+			return fmt.Sprintf("-timeout is %v; it must be positive", o.timeout)
+		case o.gapTimeout <= 0:
+			return fmt.Sprintf("-gap-timeout is %v; it must be positive", o.gapTimeout)
+		case o.membership == "" && tcpOnly:
+			return "-id, -key, -leader, -count and -linger need -membership"
+		case o.membership != "" && o.id == "":
+			return "-membership needs -id"
+		case o.linger < 0:
+			return fmt.Sprintf("-linger is %v; it must not be negative", o.linger)
 		}
-		return o, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	o.texts = fs.Args()
-	tcpOnly := false
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "id", "key", "leader", "count", "linger":
-			tcpOnly = true
+		for _, text := range o.texts {
+			if len(text) > maxLineBytes {
+				return fmt.Sprintf("a text of %d bytes; at most %d", len(text), maxLineBytes)
+			}
 		}
+		return ""
 	})
-	var problem string
-	switch {
-	case o.timeout <= 0:
-		problem = fmt.Sprintf("-timeout is %v; it must be positive", o.timeout)
-	case o.gapTimeout <= 0:
-		problem = fmt.Sprintf("-gap-timeout is %v; it must be positive", o.gapTimeout)
-	case o.membership == "" && tcpOnly:
-		problem = "-id, -key, -leader, -count and -linger need -membership"
-	case o.membership != "" && o.id == "":
-		problem = "-membership needs -id"
-	case o.linger < 0:
-		problem = fmt.Sprintf("-linger is %v; it must not be negative", o.linger)
-	}
-	for _, text := range o.texts {
-		if len(text) > maxLineBytes {
-			problem = fmt.Sprintf("a text of %d bytes; at most %d", len(text), maxLineBytes)
-		}
-	}
-	if problem != "" {
-		fmt.Fprintln(stderr, problem)
-		fs.Usage()
-		return o, fmt.Errorf("%w: %s", errUsage, problem)
-	}
-	return o, nil
+	return o, err
 }
 
 // The demo's nodes; the first is the leader.
@@ -150,11 +124,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	logLevel := logging.LevelWarn
-	if o.verbose {
-		logLevel = logging.LevelDebug
-	}
-	logger := logging.NewStreamLogger(logLevel, stderr)
+	logger := cli.Logger(stderr, o.verbose)
 	if o.membership != "" {
 		n, err := newTCPNode(o, logger)
 		if err != nil {

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mirframework/mir/internal/testnet"
 )
 
 // tcpRun is one run of the program as one node of a membership over TCP,
 // in this process.
 type tcpRun struct {
-	out, errOut *output
+	out, errOut *testnet.Output
 	done        chan struct{}
 	err         error
 	interrupt   context.CancelFunc
@@ -23,7 +25,7 @@ type tcpRun struct {
 func startTCP(t *testing.T, args []string, stdin io.Reader) *tcpRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &tcpRun{out: newOutput(), errOut: newOutput(), done: make(chan struct{}), interrupt: cancel}
+	r := &tcpRun{out: new(testnet.Output), errOut: new(testnet.Output), done: make(chan struct{}), interrupt: cancel}
 	go func() {
 		defer close(r.done)
 		r.err = run(ctx, args, stdin, r.out, r.errOut)
@@ -67,7 +69,7 @@ func deliveries(out string, id int) (delivered []string) {
 // acknowledgments of those, not count the ones of its former run (bug
 // #12.3).
 func TestTCPLeaderRestart(t *testing.T) {
-	members := deployment(t, t.TempDir(), 4)
+	members := testnet.Deployment(t, t.TempDir(), 4)
 	timeout := "-timeout=" + waitTimeout.String()
 	followers := []*tcpRun{
 		nil,
@@ -88,7 +90,7 @@ func TestTCPLeaderRestart(t *testing.T) {
 	for i := 1; i <= 2; i++ {
 		followers[i].wait(t, fmt.Sprintf("node %d", i))
 	}
-	followers[3].out.waitFor(t, "node 3", "node 3 delivered 0/2: zeta", followers[3].done)
+	followers[3].out.WaitFor(t, "node 3", "node 3 delivered 0/2: zeta", followers[3].done, waitTimeout)
 	followers[3].interrupt()
 	followers[3].wait(t, "node 3")
 	want := []string{"0/0: alpha", "0/1: beta", "0/2: gamma", "0/0: delta", "0/1: epsilon", "0/2: zeta"}
@@ -114,7 +116,7 @@ func TestTCPLeaderRestart(t *testing.T) {
 // meanwhile: it says so, after -gap-timeout, and goes on printing the
 // ones it delivers, rather than hold them until it exits (bug #12.4).
 func TestTCPFollowerRestart(t *testing.T) {
-	members := deployment(t, t.TempDir(), 4)
+	members := testnet.Deployment(t, t.TempDir(), 4)
 	timeout := "-timeout=" + waitTimeout.String()
 	stdin, feed := io.Pipe()
 	defer feed.Close()
@@ -125,13 +127,13 @@ func TestTCPFollowerRestart(t *testing.T) {
 	third := startTCP(t, nodeArgs(members, 3, timeout), nil)
 	fmt.Fprintln(feed, "alpha")
 	fmt.Fprintln(feed, "beta")
-	third.out.waitFor(t, "node 3", "node 3 delivered 0/1: beta", third.done)
+	third.out.WaitFor(t, "node 3", "node 3 delivered 0/1: beta", third.done, waitTimeout)
 	third.interrupt()
 	third.wait(t, "node 3")
 
 	again := startTCP(t, nodeArgs(members, 3, timeout, "-gap-timeout", "200ms"), nil)
 	fmt.Fprintln(feed, "gamma")
-	again.out.waitFor(t, "restarted node 3", "node 3 delivered 0/2: gamma", again.done)
+	again.out.WaitFor(t, "restarted node 3", "node 3 delivered 0/2: gamma", again.done, waitTimeout)
 	out := again.out.String()
 	if !strings.Contains(out, "node 3 missed 0/0 to 0/1\n") {
 		t.Errorf("the restarted node 3 did not report what it missed:\n%s", out)
@@ -146,7 +148,7 @@ func TestTCPFollowerRestart(t *testing.T) {
 // A follower waiting for -count deliveries gives up, with a message and an
 // error, when the leader is gone for -timeout (bug #12.4).
 func TestTCPFollowerGivesUp(t *testing.T) {
-	members := deployment(t, t.TempDir(), 4)
+	members := testnet.Deployment(t, t.TempDir(), 4)
 	r := startTCP(t, nodeArgs(members, 1, "-count", "2", "-timeout", "300ms"), nil)
 	r.wait(t, "node 1")
 	if r.err == nil || !strings.Contains(r.err.Error(), "gave up after 300ms without a delivery: delivered 0 of 2") {

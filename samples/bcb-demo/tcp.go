@@ -52,10 +52,11 @@ func keyPath(o options) (string, error) {
 	if o.key != "" {
 		return o.key, nil
 	}
-	if strings.ContainsAny(o.id, `/\`) || o.id == "." || o.id == ".." {
-		return "", fmt.Errorf("node ID %q cannot name a key file: give -key", o.id)
+	path, err := membership.KeyFile(filepath.Dir(o.membership), stdtypes.NodeID(o.id))
+	if err != nil {
+		return "", fmt.Errorf("%w: give -key", err)
 	}
-	return filepath.Join(filepath.Dir(o.membership), "node-"+o.id+".key"), nil
+	return path, nil
 }
 
 func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {

@@ -78,7 +78,7 @@ func BenchmarkLocalTransport(b *testing.B) {
 }
 
 func benchBounce(b *testing.B, opts local.Options, inFlight int) {
-	ids := nodeIDs(2)
+	ids := stdtypes.NumberedNodeIDs(2)
 	network, err := local.NewNetwork(ids, opts)
 	if err != nil {
 		b.Fatal(err)

@@ -234,7 +234,7 @@ func TestUnexpectedEventsAreErrors(t *testing.T) {
 }
 
 func TestNotStarted(t *testing.T) {
-	network, err := local.NewNetwork(nodeIDs(2), local.Options{})
+	network, err := local.NewNetwork(stdtypes.NumberedNodeIDs(2), local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

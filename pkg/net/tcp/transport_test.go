@@ -1,15 +1,14 @@
 package tcp_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/testnet"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net"
@@ -398,7 +397,7 @@ func TestReceiverNotReading(t *testing.T) {
 // TestStatsLog: with StatsPeriod set, the transport logs its metrics, one
 // line per peer.
 func TestStatsLog(t *testing.T) {
-	var buf lockedBuffer
+	var buf testnet.Output
 	logger := logging.NewStreamLogger(logging.LevelInfo, &buf)
 	_, ts := started(t, 2, tcp.Options{Logger: logger, StatsPeriod: 10 * time.Millisecond})
 	connected(t, ts...)
@@ -406,22 +405,4 @@ func TestStatsLog(t *testing.T) {
 		s := buf.String()
 		return strings.Contains(s, "tcp peer stats") && strings.Contains(s, "peer=1") && strings.Contains(s, "connected=true")
 	})
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -43,14 +43,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/dsl"
 	"github.com/mirframework/mir/pkg/eventlog"
@@ -63,22 +60,7 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2) // The flag package has printed the problem.
-	default:
-		fmt.Fprintln(os.Stderr, "node:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage marks errors in the command line.
-var errUsage = errors.New("usage")
+func main() { cli.Main("node", run) }
 
 // options are the command-line flags.
 type options struct {
@@ -117,31 +99,24 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprintln(fs.Output(), "Usage: node -membership FILE -id ID [flags]\n\nOne node of the Bracha broadcast over TCP: broadcasts each line of standard input,\nprints each value delivered.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
+	err := cli.Parse(fs, args, func() string {
+		switch {
+		case fs.NArg() > 0:
+			return fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+		case o.membership == "" || o.id == "":
+			return "-membership and -id are required"
+		case o.count < 0 || o.linger < 0:
+			return "-count and -linger must not be negative"
 		}
-		return o, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	var problem string
-	switch {
-	case fs.NArg() > 0:
-		problem = fmt.Sprintf("unexpected argument %q", fs.Arg(0))
-	case o.membership == "" || o.id == "":
-		problem = "-membership and -id are required"
-	case o.count < 0 || o.linger < 0:
-		problem = "-count and -linger must not be negative"
-	}
-	if problem != "" {
-		fmt.Fprintln(stderr, problem)
-		fs.Usage()
-		return o, fmt.Errorf("%w: %s", errUsage, problem)
+		return ""
+	})
+	if err != nil {
+		return o, err
 	}
 	if o.key == "" {
-		if strings.ContainsAny(o.id, `/\`) || o.id == "." || o.id == ".." {
-			return o, fmt.Errorf("node ID %q cannot name a key file: give -key", o.id)
+		if o.key, err = membership.KeyFile(filepath.Dir(o.membership), stdtypes.NodeID(o.id)); err != nil {
+			return o, fmt.Errorf("%w: give -key", err)
 		}
-		o.key = filepath.Join(filepath.Dir(o.membership), "node-"+o.id+".key")
 	}
 	return o, nil
 }
@@ -154,11 +129,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	logLevel := logging.LevelWarn
-	if o.verbose {
-		logLevel = logging.LevelDebug
-	}
-	logger := logging.NewStreamLogger(logLevel, stderr).With("node", o.id)
+	logger := cli.Logger(stderr, o.verbose).With("node", o.id)
 	n, err := newNode(o, logger)
 	if err != nil {
 		return err

@@ -1,0 +1,87 @@
+// Package cli is what the samples' programs share around their node: the
+// process (signals, exit codes), the command line's errors, and the
+// logger. Each program keeps its flags and its node; its run function
+// takes the arguments and the standard streams, so that tests run the
+// whole program in their process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mirframework/mir/pkg/logging"
+)
+
+// ErrUsage marks errors in the command line: Main exits 2 for them, Parse
+// having printed the problem and the usage.
+var ErrUsage = errors.New("usage")
+
+// A RunFunc is a whole program, minus the process: it runs until ctx ends
+// (or it is done) and returns nil, flag.ErrHelp, an error wrapping
+// ErrUsage, or what went wrong.
+type RunFunc func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+// Main runs run with the process's arguments and standard streams, and a
+// context that ends at SIGINT or SIGTERM; then it exits: 0 if run returned
+// nil or flag.ErrHelp, 2 for ErrUsage, 1 for any other error, which it
+// prints after the program's name.
+func Main(name string, run RunFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(os.Stderr, name, err))
+}
+
+// exitCode returns the exit code for run's result, printing an error that
+// needs it to stderr.
+func exitCode(stderr io.Writer, name string, err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2 // Parse, or the flag package, has printed the problem.
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+}
+
+// Parse parses args with fs, whose ErrorHandling must be
+// flag.ContinueOnError and whose output is the program's standard error,
+// then asks check (if not nil) what is wrong with the flags and arguments:
+// a problem in words, or "". It returns flag.ErrHelp for -h; for a bad
+// command line, it prints the problem and the usage, and returns an error
+// wrapping ErrUsage.
+func Parse(fs *flag.FlagSet, args []string, check func() string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrUsage, err) // The flag package has printed it.
+	}
+	if check == nil {
+		return nil
+	}
+	if problem := check(); problem != "" {
+		fmt.Fprintln(fs.Output(), problem)
+		fs.Usage()
+		return fmt.Errorf("%w: %s", ErrUsage, problem)
+	}
+	return nil
+}
+
+// Logger returns the logger of a program: warnings and errors to w, and
+// debug messages too if verbose.
+func Logger(w io.Writer, verbose bool) *logging.Logger {
+	level := logging.LevelWarn
+	if verbose {
+		level = logging.LevelDebug
+	}
+	return logging.NewStreamLogger(level, w)
+}
