@@ -73,7 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.key, "key", "", "with -membership: this node's private key file (default node-ID.key in the membership file's directory)")
 	fs.StringVar(&o.leader, "leader", "", "with -membership: the node that broadcasts (default the membership's first node)")
 	fs.Uint64Var(&o.count, "count", 0, "with -membership, on a node other than the leader: exit after delivering this many of the leader's texts (0: run until interrupted)")
-	fs.DurationVar(&o.linger, "linger", 5*time.Second, "with -count: how long to wait, after the last delivery, for the leader to leave before exiting")
+	fs.DurationVar(&o.linger, "linger", 5*time.Second, "on a node other than the leader: how long to wait, once interrupted, for the leader to have its acknowledgments; with -count, after the last delivery, for the leader to leave")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), usage)
 		fs.PrintDefaults()

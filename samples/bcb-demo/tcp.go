@@ -247,11 +247,11 @@ func (n *tcpNode) lead(ctx context.Context, l *loop, timeout time.Duration, inpu
 	return nil
 }
 
-// follow prints deliveries until ctx ends; or, with a count, until the
-// node has delivered that many of the leader's instances and the leader
-// has left, or linger has passed since. With a count, it gives up when the
-// leader's instances stop coming for the timeout: the leader is gone, or
-// cut off.
+// follow prints deliveries until ctx ends, and then settles (at most
+// linger); or, with a count, until the node has delivered that many of the
+// leader's instances and the leader has left, or linger has passed since.
+// With a count, it gives up when the leader's instances stop coming for
+// the timeout: the leader is gone, or cut off.
 func (n *tcpNode) follow(ctx context.Context, l *loop, o options, stdout io.Writer) error {
 	count := o.count
 	// poll and lingerEnd are set once the count is reached; idle, while
@@ -298,6 +298,9 @@ func (n *tcpNode) follow(ctx context.Context, l *loop, o options, stdout io.Writ
 		case err := <-l.nodeDone:
 			return n.stopped(l, err)
 		case <-ctx.Done():
+			if err := n.settle(l, o.linger); err != nil {
+				return err
+			}
 			if count > 0 && l.delivered < count {
 				return fmt.Errorf("interrupted after %d of %d deliveries", l.delivered, count)
 			}
@@ -307,6 +310,57 @@ func (n *tcpNode) follow(ctx context.Context, l *loop, o options, stdout io.Writ
 	n.printer.flush()
 	fmt.Fprintf(stdout, "node %s delivered all %d\n", n.id, l.delivered)
 	return nil
+}
+
+// settle lets what the node owes the leader reach it before the node
+// stops, for at most linger: its ECHOs and ACKs, which the reliablenet
+// module holds until the leader acknowledges them, and what waits in the
+// transport's queues, which Stop drops. A follower that stopped at once
+// would take with it the ACKs of what it delivered last: the leader would
+// wait for them until it gave up on the node (bcb.ModuleParams.RetainTicks),
+// and go on sending it those instances meanwhile, so that the node, if it
+// restarted, would deliver them again. It stops waiting if the leader
+// has left, and prints what the node delivers meanwhile.
+func (n *tcpNode) settle(l *loop, linger time.Duration) error {
+	if n.settled() {
+		return nil
+	}
+	ticker := time.NewTicker(leaderPollPeriod)
+	defer ticker.Stop()
+	end := time.After(linger)
+	for {
+		select {
+		case dv := <-n.deliveries:
+			n.deliver(l, dv)
+		case <-ticker.C:
+			if n.settled() {
+				return nil
+			}
+		case <-end:
+			return nil
+		case err := <-l.nodeDone:
+			return n.stopped(l, err)
+		}
+	}
+}
+
+// settled tells whether the leader has everything the node sent it, or
+// has left: the reliablenet module has nothing unacknowledged in flight
+// (a follower sends only to the leader), and the transport's queues are
+// empty.
+func (n *tcpNode) settled() bool {
+	if n.leaderGone() {
+		return true
+	}
+	if n.mods.rnet.Stats().Pending > 0 {
+		return false
+	}
+	for _, p := range n.transport.Metrics().Peers {
+		if p.QueueMessages > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // leaderGone tells whether the leader's connection to this node is down.
