@@ -1,6 +1,6 @@
 // Package cli is what the samples' programs share around their node: the
-// process (signals, exit codes), the command line's errors, and the
-// logger. Each program keeps its flags and its node; its run function
+// process (signals, exit codes), the command line's errors, the logger,
+// and the files of a node of a TCP deployment. Each program keeps its flags and its node; its run function
 // takes the arguments and the standard streams, so that tests run the
 // whole program in their process.
 package cli
@@ -13,9 +13,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
+	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/stdtypes"
 )
 
 // ErrUsage marks errors in the command line: Main exits 2 for them, Parse
@@ -84,4 +88,33 @@ func Logger(w io.Writer, verbose bool) *logging.Logger {
 		level = logging.LevelDebug
 	}
 	return logging.NewStreamLogger(level, w)
+}
+
+// LoadNode reads what node id of a TCP deployment needs at start: the
+// membership in membershipFile, which must have the node, and the node's
+// private key from keyFile, by default the node's key file next to the
+// membership (membership.KeyFile), which must be the key the membership
+// gives the node.
+func LoadNode(membershipFile string, id stdtypes.NodeID, keyFile string) (*membership.Membership, crypto.PrivateKey, error) {
+	members, err := membership.Load(membershipFile)
+	if err != nil {
+		return nil, crypto.PrivateKey{}, err
+	}
+	self, ok := members.Node(id)
+	if !ok {
+		return nil, crypto.PrivateKey{}, fmt.Errorf("node %q is not in %s", id, membershipFile)
+	}
+	if keyFile == "" {
+		if keyFile, err = membership.KeyFile(filepath.Dir(membershipFile), id); err != nil {
+			return nil, crypto.PrivateKey{}, fmt.Errorf("%w: give -key", err)
+		}
+	}
+	key, err := crypto.LoadPrivateKey(keyFile)
+	if err != nil {
+		return nil, crypto.PrivateKey{}, err
+	}
+	if !key.Public().Equal(self.PublicKey) {
+		return nil, crypto.PrivateKey{}, fmt.Errorf("%s is not the key of node %s in %s", keyFile, id, membershipFile)
+	}
+	return members, key, nil
 }

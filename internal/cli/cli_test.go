@@ -5,10 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mirframework/mir/internal/testnet"
+	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/stdtypes"
 )
 
 func TestExitCode(t *testing.T) {
@@ -80,6 +84,38 @@ func TestLogger(t *testing.T) {
 		l.Log(logging.LevelWarn, "warn line")
 		if got := out.String(); strings.Contains(got, "debug line") != verbose || !strings.Contains(got, "warn line") {
 			t.Errorf("verbose %v: logged %q", verbose, got)
+		}
+	}
+}
+
+func TestLoadNode(t *testing.T) {
+	dir := t.TempDir()
+	members := testnet.Deployment(t, dir, 3)
+	other := testnet.Deployment(t, t.TempDir(), 3)
+	m, key, err := LoadNode(members, "1", "") // node-1.key next to the membership
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self, ok := m.Node("1"); !ok || !key.Public().Equal(self.PublicKey) || m.Len() != 3 {
+		t.Errorf("loaded %d nodes and a key that is not node 1's", m.Len())
+	}
+	if _, key, err := LoadNode(members, "2", testnet.KeyFile(dir, 2)); err != nil || key.Public().Equal(crypto.PublicKey{}) {
+		t.Errorf("with -key: %v", err)
+	}
+	for _, c := range []struct {
+		membership string
+		id         stdtypes.NodeID
+		key, want  string
+	}{
+		{members, "9", "", `node "9" is not in`},
+		{members, "1", testnet.KeyFile(dir, 2), "is not the key of node 1"},
+		{other, "1", testnet.KeyFile(dir, 1), "is not the key of node 1"},
+		{members, "1", filepath.Join(dir, "missing.key"), "missing.key"},
+		{testnet.KeyFile(dir, 0), "0", "", "node-0.key"},
+		{filepath.Join(dir, "missing.json"), "0", "", "missing.json"},
+	} {
+		if _, _, err := LoadNode(c.membership, c.id, c.key); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("LoadNode(%s, %s, %q) = %v, want an error containing %q", c.membership, c.id, c.key, err, c.want)
 		}
 	}
 }

@@ -6,17 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -46,31 +45,14 @@ type tcpNode struct {
 	printer *orderedPrinter
 }
 
-// keyPath returns the node's key file: -key, or node-ID.key next to the
-// membership file, where `mir membership generate` writes it.
-func keyPath(o options) (string, error) {
-	if o.key != "" {
-		return o.key, nil
-	}
-	path, err := membership.KeyFile(filepath.Dir(o.membership), stdtypes.NodeID(o.id))
-	if err != nil {
-		return "", fmt.Errorf("%w: give -key", err)
-	}
-	return path, nil
-}
-
 func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
-	members, err := membership.Load(o.membership)
+	members, key, err := cli.LoadNode(o.membership, stdtypes.NodeID(o.id), o.key)
 	if err != nil {
 		return nil, err
 	}
 	n := &tcpNode{id: stdtypes.NodeID(o.id), leader: stdtypes.NodeID(o.leader), n: members.Len(), deliveries: make(chan delivery, 1024)}
 	if n.leader == "" {
 		n.leader = members.IDs()[0]
-	}
-	self, ok := members.Node(n.id)
-	if !ok {
-		return nil, fmt.Errorf("node %q is not in %s", n.id, o.membership)
 	}
 	if _, ok := members.Node(n.leader); !ok {
 		return nil, fmt.Errorf("leader %q is not in %s", n.leader, o.membership)
@@ -80,17 +62,6 @@ func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
 		return nil, fmt.Errorf("node %s is not the leader (%s): only the leader takes texts", n.id, n.leader)
 	case n.id == n.leader && o.count > 0:
 		return nil, fmt.Errorf("-count is for the other nodes: the leader stops after its input")
-	}
-	path, err := keyPath(o)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypto.LoadPrivateKey(path)
-	if err != nil {
-		return nil, err
-	}
-	if !key.Public().Equal(self.PublicKey) {
-		return nil, fmt.Errorf("%s is not the key of node %s in %s", path, n.id, o.membership)
 	}
 	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, members.Len())
 	for _, m := range members.Nodes() {

@@ -154,24 +154,6 @@ func TestTCPErrors(t *testing.T) {
 	}
 }
 
-func TestKeyPath(t *testing.T) {
-	for _, c := range []struct {
-		o    options
-		want string
-	}{
-		{options{membership: "/d/membership.json", id: "2"}, "/d/node-2.key"},
-		{options{membership: "membership.json", id: "a"}, "node-a.key"},
-		{options{membership: "/d/m.json", id: "2", key: "/k/mine.key"}, "/k/mine.key"},
-		{options{membership: "/d/m.json", id: "../x"}, ""},
-		{options{membership: "/d/m.json", id: ".."}, ""},
-	} {
-		got, err := keyPath(c.o)
-		if got != c.want || (err != nil) != (c.want == "") {
-			t.Errorf("keyPath(%+v) = %q, %v; want %q", c.o, got, err, c.want)
-		}
-	}
-}
-
 func TestAckTracker(t *testing.T) {
 	const window, incarnation = 4, 7
 	ids := []stdtypes.NodeID{"0", "1", "2", "3"}

@@ -11,9 +11,7 @@ import (
 
 	"github.com/mirframework/mir"
 	"github.com/mirframework/mir/internal/cli"
-	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/logging"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/samples/pingpong/protocol"
@@ -95,15 +93,11 @@ type node struct {
 }
 
 func newNode(o options, logger *logging.Logger) (*node, error) {
-	members, err := membership.Load(o.membership)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypto.LoadPrivateKey(o.key)
-	if err != nil {
-		return nil, err
-	}
 	id := stdtypes.NodeID(o.id)
+	members, key, err := cli.LoadNode(o.membership, id, o.key)
+	if err != nil {
+		return nil, err
+	}
 	n := &node{id: id}
 	for _, peer := range members.IDs() {
 		if peer != id {

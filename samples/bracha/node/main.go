@@ -43,16 +43,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/mirframework/mir"
 	"github.com/mirframework/mir/internal/cli"
-	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/dsl"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/samples/bracha"
@@ -110,15 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		return ""
 	})
-	if err != nil {
-		return o, err
-	}
-	if o.key == "" {
-		if o.key, err = membership.KeyFile(filepath.Dir(o.membership), stdtypes.NodeID(o.id)); err != nil {
-			return o, fmt.Errorf("%w: give -key", err)
-		}
-	}
-	return o, nil
+	return o, err
 }
 
 // run is the whole program, minus the process: it runs the node until ctx
@@ -162,11 +151,7 @@ type node struct {
 }
 
 func newNode(o options, logger *logging.Logger) (*node, error) {
-	members, err := membership.Load(o.membership)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypto.LoadPrivateKey(o.key)
+	members, key, err := cli.LoadNode(o.membership, stdtypes.NodeID(o.id), o.key)
 	if err != nil {
 		return nil, err
 	}
