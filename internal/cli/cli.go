@@ -56,9 +56,22 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	}
 }
 
+// NewFlags returns the flag set of the program name: errors and usage go
+// to stderr, the usage being usage (which ends with a line such as
+// "Flags:") followed by the flags' defaults, and Parse reports errors.
+func NewFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // Parse parses args with fs, whose ErrorHandling must be
-// flag.ContinueOnError and whose output is the program's standard error,
-// then asks check (if not nil) what is wrong with the flags and arguments:
+// flag.ContinueOnError (NewFlags makes one) and whose output is the
+// program's standard error, then asks check (if not nil) what is wrong with the flags and arguments:
 // a problem in words, or "". It returns flag.ErrHelp for -h; for a bad
 // command line, it prints the problem and the usage, and returns an error
 // wrapping ErrUsage.

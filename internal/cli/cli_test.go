@@ -34,11 +34,11 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
+	// What flag.PrintDefaults prints of -n.
+	const nDefaults = "  -n int\n    \ta number (default 1)\n"
 	newFlags := func(out *bytes.Buffer) (*flag.FlagSet, *int) {
-		fs := flag.NewFlagSet("prog", flag.ContinueOnError)
-		fs.SetOutput(out)
+		fs := NewFlags("prog", "Usage: prog [-n N]\n\nFlags:", out)
 		n := fs.Int("n", 1, "a number")
-		fs.Usage = func() { fmt.Fprintln(fs.Output(), "Usage: prog [-n N]") }
 		return fs, n
 	}
 	positive := func(n *int) func() string {
@@ -55,9 +55,9 @@ func TestParse(t *testing.T) {
 		out     string
 	}{
 		{[]string{"-n", "3"}, nil, ""},
-		{[]string{"-h"}, flag.ErrHelp, "Usage: prog [-n N]\n"},
-		{[]string{"-x"}, ErrUsage, "flag provided but not defined: -x\nUsage: prog [-n N]\n"},
-		{[]string{"-n", "0"}, ErrUsage, "-n is 0; it must be positive\nUsage: prog [-n N]\n"},
+		{[]string{"-h"}, flag.ErrHelp, "Usage: prog [-n N]\n\nFlags:\n" + nDefaults},
+		{[]string{"-x"}, ErrUsage, "flag provided but not defined: -x\nUsage: prog [-n N]\n\nFlags:\n" + nDefaults},
+		{[]string{"-n", "0"}, ErrUsage, "-n is 0; it must be positive\nUsage: prog [-n N]\n\nFlags:\n" + nDefaults},
 	} {
 		var out bytes.Buffer
 		fs, n := newFlags(&out)

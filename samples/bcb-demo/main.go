@@ -63,8 +63,7 @@ Flags:`
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("bcb-demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("bcb-demo", usage, stderr)
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up if the nodes have not delivered everything (over TCP: and acknowledged it to the leader) this long after the input ends; with -count, if the leader's texts stop coming for this long")
 	fs.DurationVar(&o.gapTimeout, "gap-timeout", 2*time.Second, "report an instance as missed once later ones have waited this long for it")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages (such as dropped messages) to standard error")
@@ -74,10 +73,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.leader, "leader", "", "with -membership: the node that broadcasts (default the membership's first node)")
 	fs.Uint64Var(&o.count, "count", 0, "with -membership, on a node other than the leader: exit after delivering this many of the leader's texts (0: run until interrupted)")
 	fs.DurationVar(&o.linger, "linger", 5*time.Second, "on a node other than the leader: how long to wait, once interrupted, for the leader to have its acknowledgments; with -count, after the last delivery, for the leader to leave")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
 	err := cli.Parse(fs, args, func() string {
 		o.texts = fs.Args()
 		tcpOnly := false

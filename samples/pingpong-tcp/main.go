@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -36,10 +35,15 @@ type options struct {
 	verbose    bool
 }
 
+const usage = `Usage: pingpong-tcp -membership FILE -key FILE -id ID [flags]
+
+One Mir node over TCP: pings every other node of the membership, answers their pings.
+
+Flags:`
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("pingpong-tcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("pingpong-tcp", usage, stderr)
 	fs.StringVar(&o.membership, "membership", "", "membership file (required; see `mir membership generate`)")
 	fs.StringVar(&o.key, "key", "", "this node's private key file (required)")
 	fs.StringVar(&o.id, "id", "", "this node's ID in the membership (required)")
@@ -47,10 +51,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: run until interrupted)")
 	fs.DurationVar(&o.stats, "stats", time.Second, "print the transport's metrics this often (0: never)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: pingpong-tcp -membership FILE -key FILE -id ID [flags]\n\nOne Mir node over TCP: pings every other node of the membership, answers their pings.\n\nFlags:")
-		fs.PrintDefaults()
-	}
 	err := cli.Parse(fs, args, func() string {
 		switch {
 		case fs.NArg() > 0:

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -36,19 +35,20 @@ type options struct {
 	record string
 }
 
+const usage = `Usage: pingpong [flags]
+
+Two Mir nodes in one process: node 0 pings node 1 until it has -count pongs.
+
+Flags:`
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("pingpong", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("pingpong", usage, stderr)
 	fs.IntVar(&o.count, "count", 10, "number of pongs to collect")
 	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "time between two pings")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: twice count × interval, plus 10s)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
 	fs.StringVar(&o.record, "record", "", "record every event of both nodes to stream logs in this `directory` (inspect them with mircat)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: pingpong [flags]\n\nTwo Mir nodes in one process: node 0 pings node 1 until it has -count pongs.\n\nFlags:")
-		fs.PrintDefaults()
-	}
 	err := cli.Parse(fs, args, func() string {
 		switch {
 		case fs.NArg() > 0:

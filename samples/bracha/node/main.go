@@ -40,7 +40,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -81,10 +80,16 @@ const (
 // for that, only counters.
 const pollPeriod = 20 * time.Millisecond
 
+const usage = `Usage: node -membership FILE -id ID [flags]
+
+One node of the Bracha broadcast over TCP: broadcasts each line of standard input,
+prints each value delivered.
+
+Flags:`
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("node", usage, stderr)
 	fs.StringVar(&o.membership, "membership", "", "membership `file` (required; see `mir membership generate`)")
 	fs.StringVar(&o.id, "id", "", "this node's ID in the membership (required)")
 	fs.StringVar(&o.key, "key", "", "this node's private key `file` (default: node-ID.key next to the membership)")
@@ -92,10 +97,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.linger, "linger", 2*time.Second, "with -count, how long to wait at most for the peers' acknowledgments")
 	fs.StringVar(&o.record, "record", "", "record every event to a stream log in this `directory` (see samples/bracha/mircat)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: node -membership FILE -id ID [flags]\n\nOne node of the Bracha broadcast over TCP: broadcasts each line of standard input,\nprints each value delivered.\n\nFlags:")
-		fs.PrintDefaults()
-	}
 	err := cli.Parse(fs, args, func() string {
 		switch {
 		case fs.NArg() > 0:
