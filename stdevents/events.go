@@ -30,14 +30,37 @@ type SendMessage struct {
 	Msg stdtypes.Message
 }
 
-// NewSendMessage returns an event asking transport to send msg to module
-// msgDest of the destination nodes. It copies destinations, so the caller
-// may reuse its slice.
-func NewSendMessage(transport, msgDest stdtypes.ModuleID, msg stdtypes.Message, destinations ...stdtypes.NodeID) *SendMessage {
+// Recipients are where a message goes: the module Module on each of
+// Nodes. To makes one.
+type Recipients struct {
+	// Module receives the message on each node.
+	Module stdtypes.ModuleID
+	// Nodes are the nodes to send to. A node may send to itself.
+	Nodes []stdtypes.NodeID
+}
+
+// To returns the recipients module on each of nodes. It keeps nodes as
+// they are: the constructors that take Recipients copy them into the event
+// (one copy, not two, on the path of every message sent).
+func To(module stdtypes.ModuleID, nodes ...stdtypes.NodeID) Recipients {
+	return Recipients{Module: module, Nodes: nodes}
+}
+
+// NewSendMessage returns an event asking transport to send msg to the
+// recipients. It copies to.Nodes, so the caller may reuse its slice:
+//
+//	stdevents.NewSendMessage(mc.Net, &Ping{Seq: 1}, stdevents.To(mc.Self, peers...))
+//
+// The transport and the module the message is for are both module IDs;
+// the second comes wrapped in Recipients, next to the nodes it is on, so
+// that passing them the wrong way round does not compile. (Swapped, they
+// would address the event to the protocol module and the message to the
+// transport of every peer.)
+func NewSendMessage(transport stdtypes.ModuleID, msg stdtypes.Message, to Recipients) *SendMessage {
 	return &SendMessage{
 		Header:       stdtypes.NewHeader(transport),
-		MsgDest:      msgDest,
-		Destinations: slices.Clone(destinations),
+		MsgDest:      to.Module,
+		Destinations: slices.Clone(to.Nodes),
 		Msg:          msg,
 	}
 }
@@ -122,10 +145,17 @@ type NewSubmodule struct {
 	Params any
 }
 
-// NewNewSubmodule returns an event asking factory to create submodule id
-// from params, to be removed once garbage collection passes retIdx.
-func NewNewSubmodule(factory, id stdtypes.ModuleID, retIdx stdtypes.RetentionIndex, params any) *NewSubmodule {
-	return &NewSubmodule{Header: stdtypes.NewHeader(factory), SubmoduleID: id, RetentionIndex: retIdx, Params: params}
+// NewNewSubmodule returns an event asking the factory that is id's parent
+// (id.Parent(): "iss/ord" for "iss/ord/5") to create submodule id from
+// params, to be removed once garbage collection passes retIdx. A factory
+// creates submodules exactly one segment below itself, so the submodule's
+// ID names the factory too: the constructor takes one ID, not two that
+// could be passed the wrong way round (an event for the submodule, which
+// does not exist yet, would be dropped). A single-segment id has no
+// parent: the event's destination is empty, no module has it, and the node
+// stops with an error.
+func NewNewSubmodule(id stdtypes.ModuleID, retIdx stdtypes.RetentionIndex, params any) *NewSubmodule {
+	return &NewSubmodule{Header: stdtypes.NewHeader(id.Parent()), SubmoduleID: id, RetentionIndex: retIdx, Params: params}
 }
 
 // GarbageCollect asks a module (a factory, a buffer) to drop state tied to

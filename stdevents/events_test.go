@@ -56,7 +56,7 @@ func TestNewInit(t *testing.T) {
 
 func TestNewSendMessage(t *testing.T) {
 	msg := &ping{Seq: 7}
-	ev := stdevents.NewSendMessage("net", "pingpong", msg, "1", "2", "3")
+	ev := stdevents.NewSendMessage("net", msg, stdevents.To("pingpong", "1", "2", "3"))
 	checkEvent(t, ev, "net", "stdevents.SendMessage", &stdevents.SendMessage{
 		Header:       stdtypes.Header{DestModule: "net"},
 		MsgDest:      "pingpong",
@@ -67,15 +67,35 @@ func TestNewSendMessage(t *testing.T) {
 		t.Error("SendMessage holds a copy of the message, not the message")
 	}
 
-	none := stdevents.NewSendMessage("net", "pingpong", msg)
+	none := stdevents.NewSendMessage("net", msg, stdevents.To("pingpong"))
 	if len(none.Destinations) != 0 {
 		t.Errorf("no destinations given, event has %v", none.Destinations)
 	}
 
 	nodes := []stdtypes.NodeID{"a", "b"}
-	fromSlice := stdevents.NewSendMessage("net", "pingpong", msg, nodes...)
+	fromSlice := stdevents.NewSendMessage("net", msg, stdevents.To("pingpong", nodes...))
 	if !slices.Equal(fromSlice.Destinations, nodes) {
 		t.Errorf("Destinations = %v, want %v", fromSlice.Destinations, nodes)
+	}
+	// The caller reuses its slice, and its Recipients, for another send:
+	// the event keeps what it was given.
+	to := stdevents.To("pingpong", nodes...)
+	first := stdevents.NewSendMessage("net", msg, to)
+	nodes[0] = "z"
+	second := stdevents.NewSendMessage("net", msg, to)
+	if !slices.Equal(first.Destinations, []stdtypes.NodeID{"a", "b"}) || !slices.Equal(second.Destinations, []stdtypes.NodeID{"z", "b"}) {
+		t.Errorf("after the caller changed its slice: Destinations %v and %v, want [a b] and [z b]", first.Destinations, second.Destinations)
+	}
+}
+
+func TestTo(t *testing.T) {
+	got := stdevents.To("pingpong", "1", "2")
+	want := stdevents.Recipients{Module: "pingpong", Nodes: []stdtypes.NodeID{"1", "2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("To = %+v, want %+v", got, want)
+	}
+	if none := stdevents.To("pingpong"); none.Module != "pingpong" || len(none.Nodes) != 0 {
+		t.Errorf("To without nodes = %+v", none)
 	}
 }
 
@@ -124,15 +144,23 @@ func TestNewTimerGarbageCollect(t *testing.T) {
 }
 
 func TestNewNewSubmodule(t *testing.T) {
-	ev := stdevents.NewNewSubmodule("iss", "iss/pbft", 2, params{N: 4})
+	ev := stdevents.NewNewSubmodule("iss/pbft", 2, params{N: 4})
 	checkEvent(t, ev, "iss", "stdevents.NewSubmodule", &stdevents.NewSubmodule{
 		Header:         stdtypes.Header{DestModule: "iss"},
 		SubmoduleID:    "iss/pbft",
 		RetentionIndex: 2,
 		Params:         params{N: 4},
 	})
-	if none := stdevents.NewNewSubmodule("iss", "iss/x", 0, nil); none.Params != nil {
+	if none := stdevents.NewNewSubmodule("iss/x", 0, nil); none.Params != nil {
 		t.Errorf("nil params became %v", none.Params)
+	}
+	// The factory is the submodule's parent, at any depth; a top-level
+	// ID has none, and the event no destination a node could route.
+	if ev := stdevents.NewNewSubmodule("iss/ord/5", 0, nil); ev.Dest() != "iss/ord" {
+		t.Errorf("NewNewSubmodule(iss/ord/5) is for %q, want iss/ord", ev.Dest())
+	}
+	if ev := stdevents.NewNewSubmodule("iss", 0, nil); ev.Dest().Validate() == nil {
+		t.Errorf("NewNewSubmodule(iss) is for %q, a valid module ID", ev.Dest())
 	}
 }
 
@@ -144,7 +172,7 @@ func TestNewGarbageCollect(t *testing.T) {
 // TestStandardEventsTakeFollowUps checks that the shared Header methods work
 // on a standard event.
 func TestStandardEventsTakeFollowUps(t *testing.T) {
-	send := stdevents.NewSendMessage("net", "pingpong", &ping{}, "1")
+	send := stdevents.NewSendMessage("net", &ping{}, stdevents.To("pingpong", "1"))
 	ev := stdtypes.WithFollowUps(stdevents.NewInit("wal"), send)
 	if got := ev.FollowUps(); len(got) != 1 || got[0] != stdtypes.Event(send) {
 		t.Errorf("FollowUps() = %v, want [send]", got)

@@ -22,7 +22,7 @@
 // sequence number: an orderer per epoch of ISS, a broadcast per batch. A
 // Factory with ID "iss/ord" creates such instances on request,
 //
-//	stdevents.NewNewSubmodule("iss/ord", "iss/ord/5", 5, params)
+//	stdevents.NewNewSubmodule("iss/ord/5", 5, params)
 //
 // gives each an Init before anything else, routes events for "iss/ord/5/..."
 // to it, and removes it once a stdevents.GarbageCollect passes its

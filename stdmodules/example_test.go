@@ -92,7 +92,7 @@ func ExampleFactory() {
 	// What the protocol returns when epoch 5 begins: create the
 	// instance, then use it. The instance gets its Init first.
 	_, err := ord.ApplyEvents(stdtypes.ListOf(
-		stdevents.NewNewSubmodule("ord", "ord/5", 5, uint64(5)),
+		stdevents.NewNewSubmodule("ord/5", 5, uint64(5)),
 		&Propose{Header: stdtypes.NewHeader("ord/5"), Value: "tx1"},
 	))
 	if err != nil {
@@ -102,7 +102,7 @@ func ExampleFactory() {
 
 	// Epoch 6 begins and epoch 5 is over.
 	_, err = ord.ApplyEvents(stdtypes.ListOf(
-		stdevents.NewNewSubmodule("ord", "ord/6", 6, uint64(6)),
+		stdevents.NewNewSubmodule("ord/6", 6, uint64(6)),
 		stdevents.NewGarbageCollect("ord", 6),
 		// A late event for the old instance is dropped, not an error.
 		&Propose{Header: stdtypes.NewHeader("ord/5"), Value: "late"},

@@ -51,8 +51,12 @@ func echo(ev stdtypes.Event) (*stdtypes.EventList, error) {
 	return stdtypes.ListOf(newNote("out", fmt.Sprintf("%s<-%s", ev.Dest(), what))), nil
 }
 
+// newSub returns a NewSubmodule for factory, which the tests also address
+// to factories that are not the submodule's parent, as only a hand-made
+// event (or a decoded one) can be: stdevents.NewNewSubmodule derives the
+// factory from id.
 func newSub(factory, id stdtypes.ModuleID, retIdx stdtypes.RetentionIndex, params any) stdtypes.Event {
-	return stdevents.NewNewSubmodule(factory, id, retIdx, params)
+	return &stdevents.NewSubmodule{Header: stdtypes.NewHeader(factory), SubmoduleID: id, RetentionIndex: retIdx, Params: params}
 }
 
 // TestFactory feeds batches of events to a factory "f" and checks the

@@ -15,6 +15,16 @@ func (id NodeID) String() string { return string(id) }
 // Tests and samples number their nodes this way.
 func NewNodeIDFromInt(i int) NodeID { return NodeID(strconv.Itoa(i)) }
 
+// NumberedNodeIDs returns the IDs of n nodes numbered as NewNodeIDFromInt
+// numbers them: "0" to "n-1" (none if n is not positive).
+func NumberedNodeIDs(n int) []NodeID {
+	ids := make([]NodeID, max(n, 0))
+	for i := range ids {
+		ids[i] = NewNodeIDFromInt(i)
+	}
+	return ids
+}
+
 // ModuleID identifies a module within a node. It is a path of segments
 // separated by ModuleIDSeparator, such as "iss/pbft/3": the node routes an
 // event by the first segment ("iss") and that module routes the rest
@@ -40,6 +50,16 @@ func (id ModuleID) Top() ModuleID {
 func (id ModuleID) Sub() ModuleID {
 	if i := strings.IndexByte(string(id), '/'); i >= 0 {
 		return id[i+1:]
+	}
+	return ""
+}
+
+// Parent returns the path without its last segment: "iss/pbft" for
+// "iss/pbft/3", and "" for a single segment. A factory's submodules lie
+// one segment below it, so their Parent is the factory.
+func (id ModuleID) Parent() ModuleID {
+	if i := strings.LastIndexByte(string(id), '/'); i >= 0 {
+		return id[:i]
 	}
 	return ""
 }

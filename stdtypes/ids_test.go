@@ -3,6 +3,7 @@ package stdtypes_test
 import (
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +35,33 @@ func TestModuleIDTopSub(t *testing.T) {
 				t.Errorf("ModuleID(%q).Sub() = %q, want %q", tt.id, got, tt.sub)
 			}
 		})
+	}
+}
+
+func TestModuleIDParent(t *testing.T) {
+	tests := []struct {
+		id, want stdtypes.ModuleID
+	}{
+		{id: "", want: ""},
+		{id: "iss", want: ""},
+		{id: "iss/pbft", want: "iss"},
+		{id: "iss/pbft/3", want: "iss/pbft"},
+		// Invalid paths are split at the last separator all the same.
+		{id: "iss/", want: "iss"},
+		{id: "/iss", want: ""},
+		{id: "a//b", want: "a/"},
+	}
+	for _, tt := range tests {
+		if got := tt.id.Parent(); got != tt.want {
+			t.Errorf("ModuleID(%q).Parent() = %q, want %q", tt.id, got, tt.want)
+		}
+		// A valid path of two or more segments is its parent and its last
+		// segment joined again.
+		if tt.id.Validate() == nil && tt.want != "" {
+			if last := tt.id[len(tt.want)+1:]; tt.want.Then(last) != tt.id {
+				t.Errorf("ModuleID(%q): Parent %q, then %q, is not the path", tt.id, tt.want, last)
+			}
+		}
 	}
 }
 
@@ -173,5 +201,16 @@ func TestNewNodeIDFromInt(t *testing.T) {
 		if got := stdtypes.NewNodeIDFromInt(tt.i); got != tt.want {
 			t.Errorf("NewNodeIDFromInt(%d) = %q, want %q", tt.i, got, tt.want)
 		}
+	}
+}
+
+func TestNumberedNodeIDs(t *testing.T) {
+	for n, want := range [][]stdtypes.NodeID{{}, {"0"}, {"0", "1"}, {"0", "1", "2"}} {
+		if got := stdtypes.NumberedNodeIDs(n); !slices.Equal(got, want) {
+			t.Errorf("NumberedNodeIDs(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := stdtypes.NumberedNodeIDs(-1); len(got) != 0 {
+		t.Errorf("NumberedNodeIDs(-1) = %q, want none", got)
 	}
 }

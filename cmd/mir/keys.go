@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mirframework/mir/pkg/crypto"
-	"github.com/mirframework/mir/pkg/membership"
 )
 
 func newKeygenCmd() *cobra.Command {
@@ -30,7 +29,7 @@ the form membership files use, goes to standard output.`,
 			if err := crypto.SavePrivateKey(out, key); err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), membership.FormatPublicKey(key.Public()))
+			fmt.Fprintln(cmd.OutOrStdout(), key.Public().Text())
 			return nil
 		},
 	}
@@ -51,7 +50,7 @@ func newPubkeyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), membership.FormatPublicKey(key.Public()))
+			fmt.Fprintln(cmd.OutOrStdout(), key.Public().Text())
 			return nil
 		},
 	}

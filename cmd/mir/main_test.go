@@ -30,7 +30,7 @@ func TestKeygenAndPubkey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("keygen: %v\n%s", err, out)
 	}
-	pub, err := membership.ParsePublicKey(strings.TrimSpace(out))
+	pub, err := crypto.ParsePublicKeyText(strings.TrimSpace(out))
 	if err != nil {
 		t.Fatalf("keygen printed %q: %v", out, err)
 	}
@@ -42,7 +42,7 @@ func TestKeygenAndPubkey(t *testing.T) {
 		t.Error("the printed public key is not the saved key's")
 	}
 	out, err = run(t, "pubkey", path)
-	if err != nil || strings.TrimSpace(out) != membership.FormatPublicKey(pub) {
+	if err != nil || strings.TrimSpace(out) != pub.Text() {
 		t.Errorf("pubkey printed %q, %v", out, err)
 	}
 	// Never overwrite a key.

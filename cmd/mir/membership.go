@@ -24,10 +24,6 @@ func newMembershipCmd() *cobra.Command {
 // membershipFile is the name of the membership in a generated directory.
 const membershipFile = "membership.json"
 
-// keyFileName returns the name of node id's key file in a generated
-// directory.
-func keyFileName(id string) string { return "node-" + id + ".key" }
-
 func newGenerateCmd() *cobra.Command {
 	var (
 		n        int
@@ -65,7 +61,11 @@ func generate(cmd *cobra.Command, n int, host string, basePort int, dir string) 
 	// Check every file first, so that a failure leaves no half-written set.
 	paths := []string{filepath.Join(dir, membershipFile)}
 	for _, id := range m.IDs() {
-		paths = append(paths, filepath.Join(dir, keyFileName(string(id))))
+		path, err := membership.KeyFile(dir, id) // Never fails: the IDs are numbers.
+		if err != nil {
+			return err
+		}
+		paths = append(paths, path)
 	}
 	for _, p := range paths {
 		if _, err := os.Stat(p); err == nil {
@@ -74,8 +74,8 @@ func generate(cmd *cobra.Command, n int, host string, basePort int, dir string) 
 			return err
 		}
 	}
-	for i, id := range m.IDs() {
-		if err := crypto.SavePrivateKey(filepath.Join(dir, keyFileName(string(id))), keys[i]); err != nil {
+	for i := range m.IDs() {
+		if err := crypto.SavePrivateKey(paths[1+i], keys[i]); err != nil {
 			return err
 		}
 	}
@@ -84,8 +84,8 @@ func generate(cmd *cobra.Command, n int, host string, basePort int, dir string) 
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "wrote %s and %d key files to %s\n", membershipFile, n, dir)
-	for _, node := range m.Nodes() {
-		fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, keyFileName(string(node.ID)))
+	for i, node := range m.Nodes() {
+		fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, filepath.Base(paths[1+i]))
 	}
 	return nil
 }
@@ -103,7 +103,7 @@ func newCheckCmd() *cobra.Command {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%d nodes\n", m.Len())
 			for _, node := range m.Nodes() {
-				fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, membership.FormatPublicKey(node.PublicKey))
+				fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, node.PublicKey.Text())
 			}
 			return nil
 		},

@@ -72,7 +72,7 @@ type state struct {
 	logger *logging.Logger
 	// quorum is the size of a certificate (ModuleParams.Quorum).
 	quorum int
-	// index maps a member to its position in params.Membership.
+	// index maps a member to its position in params.Nodes.
 	index map[stdtypes.NodeID]int
 	// others is the membership without this node.
 	others []stdtypes.NodeID
@@ -217,8 +217,8 @@ func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("bcb: %w", err)
 	}
-	if !slices.Contains(params.Membership, self) {
-		return nil, fmt.Errorf("bcb: node %q is not in the membership %q", self, params.Membership)
+	if !slices.Contains(params.Nodes, self) {
+		return nil, fmt.Errorf("bcb: node %q is not one of the nodes %q", self, params.Nodes)
 	}
 	s := &state{
 		self:    self,
@@ -226,12 +226,12 @@ func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 		params:  params,
 		logger:  logger,
 		quorum:  params.Quorum(),
-		index:   make(map[stdtypes.NodeID]int, len(params.Membership)),
-		leaders: make(map[stdtypes.NodeID]*leaderState, len(params.Membership)),
+		index:   make(map[stdtypes.NodeID]int, len(params.Nodes)),
+		leaders: make(map[stdtypes.NodeID]*leaderState, len(params.Nodes)),
 		own:     make(map[uint64]*ownInstance),
 	}
-	s.params.Membership = slices.Clone(params.Membership)
-	for i, id := range s.params.Membership {
+	s.params.Nodes = slices.Clone(params.Nodes)
+	for i, id := range s.params.Nodes {
 		s.index[id] = i
 		s.leaders[id] = &leaderState{index: i, slots: make(map[uint64]*slot)}
 		if id != self {
@@ -335,7 +335,7 @@ func (s *state) appendPrefix(b []byte, ls *leaderState) []byte {
 // send has the reliablenet module send msg, the message of kind kind of
 // instance seq of the leader of ls, to the destinations.
 func (s *state) send(ls *leaderState, seq uint64, kind byte, msg stdtypes.Message, to ...stdtypes.NodeID) {
-	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, s.msgID(ls, seq, kind), msg, to...))
+	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.msgID(ls, seq, kind), msg, stdevents.To(s.mc.Self, to...)))
 }
 
 // cancel has the reliablenet module stop sending a message.
@@ -393,7 +393,7 @@ func (s *state) startQueued() error {
 func (s *state) start(payload []byte) error {
 	id := s.ownID(s.started)
 	s.started++
-	n := len(s.params.Membership)
+	n := len(s.params.Nodes)
 	inst := &ownInstance{
 		seq:     id.Seq,
 		payload: payload,
@@ -622,7 +622,7 @@ func (s *state) onEcho(from stdtypes.NodeID, msg *EchoMsg) error {
 func (s *state) verifyEcho(inst *ownInstance, i int, sig []byte) {
 	inst.echo[i] = echoChecking
 	inst.checking++
-	s.toVerify = append(s.toVerify, crypto.SigItem{Msg: inst.digest, Sig: sig, Signer: s.params.Membership[i]})
+	s.toVerify = append(s.toVerify, crypto.SigItem{Msg: inst.digest, Sig: sig, Signer: s.params.Nodes[i]})
 	s.verifyCtxs = append(s.verifyCtxs, verifyCtx{id: s.ownID(inst.seq), items: 1, from: i, sig: sig})
 }
 
@@ -654,7 +654,7 @@ func (s *state) sendFinals() error {
 		final := &FinalMsg{Incarnation: s.params.Incarnation, Seq: seq, Payload: inst.payload}
 		for i, sig := range inst.sigs {
 			if sig != nil && len(final.Sigs) < s.quorum {
-				final.Signers = append(final.Signers, s.params.Membership[i])
+				final.Signers = append(final.Signers, s.params.Nodes[i])
 				final.Sigs = append(final.Sigs, sig)
 			}
 		}
@@ -669,7 +669,7 @@ func (s *state) sendFinals() error {
 		if sl := ls.slots[seq]; sl != nil {
 			s.deliver(s.ownID(seq), ls, sl, inst.payload)
 		}
-		if inst.acks == len(s.params.Membership) { // A single node.
+		if inst.acks == len(s.params.Nodes) { // A single node.
 			if err := s.finish(inst); err != nil {
 				return err
 			}
@@ -734,10 +734,10 @@ func (s *state) checkCertificate(msg *FinalMsg) error {
 		return fmt.Errorf("%d signers and %d signatures", n, len(msg.Sigs))
 	case n < s.quorum:
 		return fmt.Errorf("%d signers; a certificate needs %d", n, s.quorum)
-	case n > len(s.params.Membership):
-		return fmt.Errorf("%d signers in a membership of %d", n, len(s.params.Membership))
+	case n > len(s.params.Nodes):
+		return fmt.Errorf("%d signers of %d nodes", n, len(s.params.Nodes))
 	}
-	seen := make([]bool, len(s.params.Membership))
+	seen := make([]bool, len(s.params.Nodes))
 	for k, signer := range msg.Signers {
 		i, ok := s.index[signer]
 		switch {
@@ -792,7 +792,7 @@ func (s *state) verifiedEcho(c verifyCtx, ok bool) {
 		s.addEcho(inst, c.from, c.sig)
 		return
 	}
-	s.badInput(rBadSignature, "ECHO with an invalid signature", c.id, s.params.Membership[c.from])
+	s.badInput(rBadSignature, "ECHO with an invalid signature", c.id, s.params.Nodes[c.from])
 	// The node may echo again (its echo may have been corrupted on the
 	// way), and a spare echo takes the place of this one.
 	inst.echo[c.from] = echoNone
@@ -872,7 +872,7 @@ func (s *state) onAck(from stdtypes.NodeID, msg *AckMsg) error {
 	}
 	inst.acked[i] = true
 	inst.acks++
-	if inst.acks == len(s.params.Membership) {
+	if inst.acks == len(s.params.Nodes) {
 		return s.finish(inst)
 	}
 	return nil
@@ -884,7 +884,7 @@ func (s *state) onTick(*Tick) error {
 	var expired []*ownInstance
 	for _, seq := range s.ownOrder {
 		inst := s.own[seq]
-		if inst.final == nil || inst.acks < len(s.params.Membership)-s.params.F {
+		if inst.final == nil || inst.acks < len(s.params.Nodes)-s.params.F {
 			continue
 		}
 		if inst.retainTicks++; inst.retainTicks > s.params.RetainTicks {

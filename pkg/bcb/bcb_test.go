@@ -19,7 +19,7 @@ func TestQuorum(t *testing.T) {
 	for _, tc := range []struct{ n, f, want int }{
 		{1, 0, 1}, {3, 0, 2}, {4, 1, 3}, {5, 1, 4}, {6, 1, 4}, {7, 2, 5}, {10, 3, 7}, {100, 33, 67},
 	} {
-		p := bcb.DefaultModuleParams(nodeIDs(tc.n))
+		p := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(tc.n))
 		p.F = tc.f
 		if got := p.Quorum(); got != tc.want {
 			t.Errorf("n=%d f=%d: Quorum() = %d, want %d", tc.n, tc.f, got, tc.want)
@@ -32,7 +32,7 @@ func TestQuorum(t *testing.T) {
 }
 
 func TestParamsValidate(t *testing.T) {
-	good := bcb.DefaultModuleParams(nodeIDs(4))
+	good := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4))
 	if err := good.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -42,8 +42,8 @@ func TestParamsValidate(t *testing.T) {
 	for name, tweak := range map[string]func(p *bcb.ModuleParams){
 		"too many faults":    func(p *bcb.ModuleParams) { p.F = 2 },
 		"negative faults":    func(p *bcb.ModuleParams) { p.F = -1 },
-		"repeated member":    func(p *bcb.ModuleParams) { p.Membership[1] = "0" },
-		"empty member":       func(p *bcb.ModuleParams) { p.Membership[1] = "" },
+		"repeated member":    func(p *bcb.ModuleParams) { p.Nodes[1] = "0" },
+		"empty member":       func(p *bcb.ModuleParams) { p.Nodes[1] = "" },
 		"negative payload":   func(p *bcb.ModuleParams) { p.MaxPayloadBytes = -1 },
 		"no window":          func(p *bcb.ModuleParams) { p.Window = 0 },
 		"huge window":        func(p *bcb.ModuleParams) { p.Window = 1 << 40 },
@@ -52,7 +52,7 @@ func TestParamsValidate(t *testing.T) {
 		"huge payload":       func(p *bcb.ModuleParams) { p.MaxPayloadBytes = 1 << 40 },
 		"negative retention": func(p *bcb.ModuleParams) { p.RetainTicks = -1 },
 	} {
-		p := bcb.DefaultModuleParams(nodeIDs(4))
+		p := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4))
 		tweak(&p)
 		if err := p.Validate(); err == nil {
 			t.Errorf("%s: Validate accepted %+v", name, p)
@@ -227,7 +227,7 @@ func TestGiveUpOnCrashedNode(t *testing.T) {
 // newNode returns node id's bcb module after Init, and its crypto module.
 func newNode(t *testing.T, id stdtypes.NodeID, tweak func(*bcb.ModuleParams)) *testNode {
 	t.Helper()
-	params := bcb.DefaultModuleParams(nodeIDs(4))
+	params := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4))
 	if tweak != nil {
 		tweak(&params)
 	}
@@ -245,7 +245,7 @@ func newNode(t *testing.T, id stdtypes.NodeID, tweak func(*bcb.ModuleParams)) *t
 	if tr, ok := out.Get(0).(*stdevents.TimerRepeat); !ok || tr.Period != params.TickPeriod || tr.Dest() != mc.Timer {
 		t.Fatalf("Init gave %v", out.Get(0))
 	}
-	i := slices.Index(nodeIDs(4), id)
+	i := slices.Index(stdtypes.NumberedNodeIDs(4), id)
 	cm, err := crypto.NewModule(nodeCrypto(t, 4, i))
 	if err != nil {
 		t.Fatal(err)
@@ -573,7 +573,7 @@ func TestBroadcastErrors(t *testing.T) {
 		"unknown verify result": {crypto.NewVerifyResult(crypto.Origin{Module: mc.Self, ID: 7}, nil)},
 	} {
 		m, err := bcb.NewModule("0", mc, func() bcb.ModuleParams {
-			p := bcb.DefaultModuleParams(nodeIDs(4))
+			p := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4))
 			p.MaxPayloadBytes, p.Window, p.MaxQueuedBroadcasts = 10, 1, 2
 			return p
 		}(), nil)
@@ -591,7 +591,7 @@ func TestBroadcastErrors(t *testing.T) {
 // Answers from the crypto module that do not fit their request are a bug
 // of a local module: an error.
 func TestCryptoMismatch(t *testing.T) {
-	m, err := bcb.NewModule("0", mc, bcb.DefaultModuleParams(nodeIDs(4)), nil)
+	m, err := bcb.NewModule("0", mc, bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func (d *driver) broadcast() stdtypes.Event {
 //	nice -n -15 go test -run '^$' -bench 'BenchmarkBCB$' -count 5 ./pkg/bcb
 func BenchmarkBCB(b *testing.B) {
 	const n = 4
-	ids := nodeIDs(n)
+	ids := stdtypes.NumberedNodeIDs(n)
 	keys, pubs := testKeys(b, n)
 	b.ReportAllocs()
 	// At least a few hundred instances per run, so that the start and the

@@ -47,9 +47,9 @@ func (mc ModuleConfig) Validate() error {
 
 // ModuleParams are the protocol's parameters.
 type ModuleParams struct {
-	// Membership lists the nodes, this one included, each once. Its order
+	// Nodes lists the nodes, this one included, each once. Its order
 	// is the order of signers in certificates.
-	Membership []stdtypes.NodeID
+	Nodes []stdtypes.NodeID
 	// Incarnation tells this run of the node from its earlier ones: the
 	// instances the node leads are (node, Incarnation, 0), (node,
 	// Incarnation, 1), ..., so that a leader that restarts, and numbers
@@ -60,7 +60,7 @@ type ModuleParams struct {
 	// deterministic. The other nodes take a leader's highest incarnation
 	// for the current one, and ignore the instances of earlier ones.
 	Incarnation uint64
-	// F is the number of Byzantine nodes tolerated: len(Membership) must
+	// F is the number of Byzantine nodes tolerated: len(Nodes) must
 	// be at least 3F+1.
 	F int
 	// MaxPayloadBytes bounds a payload, from the network and from the
@@ -94,13 +94,13 @@ type ModuleParams struct {
 // from it must not overflow.
 const maxPayloadBytes = 1 << 30
 
-// DefaultModuleParams returns parameters for the given membership, with the
+// DefaultModuleParams returns parameters for the given nodes, with the
 // largest F it tolerates, (n−1)/3, and incarnation 0: a deployment whose
 // nodes may restart sets Incarnation.
-func DefaultModuleParams(membership []stdtypes.NodeID) ModuleParams {
+func DefaultModuleParams(nodes []stdtypes.NodeID) ModuleParams {
 	return ModuleParams{
-		Membership:          slices.Clone(membership),
-		F:                   (len(membership) - 1) / 3,
+		Nodes:               slices.Clone(nodes),
+		F:                   (len(nodes) - 1) / 3,
 		MaxPayloadBytes:     1 << 20,
 		Window:              1024,
 		MaxQueuedBroadcasts: 1 << 16,
@@ -112,14 +112,14 @@ func DefaultModuleParams(membership []stdtypes.NodeID) ModuleParams {
 // Validate reports whether the parameters can be used.
 func (p ModuleParams) Validate() error {
 	var errs []error
-	n := len(p.Membership)
+	n := len(p.Nodes)
 	if p.F < 0 || n < 3*p.F+1 {
 		errs = append(errs, fmt.Errorf("%d nodes cannot tolerate %d Byzantine faults: need at least 3f+1", n, p.F))
 	}
 	seen := make(map[stdtypes.NodeID]bool, n)
-	for _, id := range p.Membership {
+	for _, id := range p.Nodes {
 		if id == "" || seen[id] {
-			errs = append(errs, fmt.Errorf("membership %q: node IDs must be non-empty and distinct", p.Membership))
+			errs = append(errs, fmt.Errorf("nodes %q: node IDs must be non-empty and distinct", p.Nodes))
 			break
 		}
 		seen[id] = true
@@ -146,7 +146,7 @@ func (p ModuleParams) Validate() error {
 // more than (n+f)/2, that is ⌈(n+f+1)/2⌉. Two such sets of nodes share a
 // correct node, which signs only one digest per instance: that is why no
 // two certificates of one instance certify different payloads.
-func (p ModuleParams) Quorum() int { return (len(p.Membership) + p.F + 2) / 2 }
+func (p ModuleParams) Quorum() int { return (len(p.Nodes) + p.F + 2) / 2 }
 
 // ReliableNetParams returns the parameters of the reliablenet module that
 // sends the bcb module's messages: the defaults, with the bcb module's
@@ -163,9 +163,9 @@ func ReliableNetParams(p ModuleParams) reliablenet.ModuleParams {
 	rp := reliablenet.DefaultModuleParams(p.Incarnation)
 	retainTicks := time.Duration(p.RetainTicks) * p.TickPeriod / rp.TickPeriod
 	rp.MaxBackoffTicks = max(rp.MinBackoffTicks, min(rp.MaxBackoffTicks, int(retainTicks/8)))
-	n := len(p.Membership)
+	n := len(p.Nodes)
 	maxID := 0
-	for _, id := range p.Membership {
+	for _, id := range p.Nodes {
 		maxID = max(maxID, len(id))
 	}
 	// Bounds on the encodings, generous: field names, tags and lengths

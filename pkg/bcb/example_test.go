@@ -33,7 +33,7 @@ func Example() {
 		Nodes: ids,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
 			mc := bcb.ModuleConfig{Self: "bcb", ReliableNet: "reliablenet", Crypto: "crypto", Timer: info.Timer, App: "app"}
-			params := bcb.DefaultModuleParams(info.Membership)
+			params := bcb.DefaultModuleParams(info.Nodes)
 			// Higher at every start of the node: the simulation counts
 			// them; a real deployment may take the start time.
 			params.Incarnation = uint64(info.Incarnation)

@@ -3,8 +3,8 @@ package bcb_test
 import (
 	"testing"
 
+	"github.com/mirframework/mir/internal/netfuzz"
 	"github.com/mirframework/mir/pkg/bcb"
-	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -15,7 +15,7 @@ import (
 // module's answers to what it asks must be accepted too.
 func FuzzReceive(f *testing.F) {
 	id := bcb.InstanceID{Leader: "0", Seq: 0}
-	for _, msg := range []stdtypes.Message{
+	seeds := []stdtypes.Message{
 		&bcb.SendMsg{Seq: 0, Payload: []byte("a")},
 		&bcb.SendMsg{Seq: 3, Low: 2, Payload: []byte("b")},
 		&bcb.EchoMsg{Seq: 0, Sig: sign(f, 4, 2, bcb.InstanceID{Leader: "1", Seq: 0}, []byte("mine"))},
@@ -24,24 +24,12 @@ func FuzzReceive(f *testing.F) {
 		certificate(f, 4, id, []byte("a"), 0, 0, 3),
 		&bcb.AckMsg{Seq: 0, Digest: bcb.Digest(id, []byte("mine"))},
 		&bcb.SendMsg{Incarnation: 1, Seq: 1, Payload: []byte("c")},
-	} {
-		data, err := codec.EncodeMessage(msg)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for from := range byte(5) {
-			f.Add(from, data)
-		}
 	}
-	f.Fuzz(func(t *testing.T, from byte, data []byte) {
-		msg, err := codec.DecodeMessage(data)
-		if err != nil {
-			return // The transport drops it.
-		}
+	// Nodes 0 to 3 are the members, node 4 a stranger.
+	netfuzz.Received(f, 5, seeds, func(t *testing.T, sender stdtypes.NodeID, msg stdtypes.Message) {
 		n := newNode(t, "1", func(p *bcb.ModuleParams) { p.MaxPayloadBytes = 1 << 10; p.Window = 16 })
 		n.apply(t, bcb.NewBroadcast(mc.Self, 0, []byte("mine")))
 		n.apply(t, received("0", &bcb.SendMsg{Seq: 0, Payload: []byte("a")}))
-		sender := stdtypes.NewNodeIDFromInt(int(from % 5)) // "4" is a stranger.
 		n.apply(t, received(sender, msg), received(sender, msg), bcb.NewTick(mc.Self))
 		if own, slots, queued, _ := n.bcb.Sizes(); own > 16 || slots > 4*16 || queued > 0 {
 			t.Fatalf("state beyond the windows: %d own, %d slots, %d queued", own, slots, queued)

@@ -18,21 +18,13 @@ var (
 	rmc = reliablenet.DefaultModuleConfig(mc.Self)
 )
 
-func nodeIDs(n int) []stdtypes.NodeID {
-	ids := make([]stdtypes.NodeID, n)
-	for i := range ids {
-		ids[i] = stdtypes.NewNodeIDFromInt(i)
-	}
-	return ids
-}
-
 // keySeed is the seed of every test's keys.
 var keySeed = []byte("bcb tests")
 
 // testKeys returns the private keys of n nodes and their public keys.
 func testKeys(t testing.TB, n int) ([]crypto.PrivateKey, map[stdtypes.NodeID]crypto.PublicKey) {
 	t.Helper()
-	keys, pubs, err := nodeKeys(nodeIDs(n))
+	keys, pubs, err := nodeKeys(stdtypes.NumberedNodeIDs(n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +115,7 @@ type cluster struct {
 
 func newCluster(t testing.TB, n int, tweak func(*bcb.ModuleParams)) *cluster {
 	t.Helper()
-	c := &cluster{t: t, ids: nodeIDs(n), nodes: map[stdtypes.NodeID]*testNode{}, sent: map[string]int{}}
+	c := &cluster{t: t, ids: stdtypes.NumberedNodeIDs(n), nodes: map[stdtypes.NodeID]*testNode{}, sent: map[string]int{}}
 	for i, id := range c.ids {
 		params := bcb.DefaultModuleParams(c.ids)
 		if tweak != nil {

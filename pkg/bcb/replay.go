@@ -1,8 +1,6 @@
 package bcb
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/mirframework/mir/pkg/eventlog/replay"
@@ -29,7 +27,7 @@ const ReplayBuilderName = "bcb"
 // simulation) holds its outputs, which a replay compares: it replays with
 // that module in place of the stand-in (the keys are not recorded).
 func ReplayBuilder() replay.Builder {
-	return replay.Builder{Name: ReplayBuilderName, Build: buildForReplay}
+	return replay.JSONBuilder(ReplayBuilderName, buildForReplay)
 }
 
 // ReplayParams is what a recording of a BCB node carries so that the node
@@ -46,23 +44,13 @@ type ReplayParams struct {
 // ReplayMeta returns the metadata to record with a BCB node
 // (eventlog.StreamOptions.Meta) so that the recording can be replayed.
 func ReplayMeta(p ReplayParams) (map[string]string, error) {
-	params, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("bcb: replay parameters: %w", err)
-	}
-	return map[string]string{replay.MetaBuilder: ReplayBuilderName, replay.MetaParams: string(params)}, nil
+	return replay.JSONMeta(ReplayBuilderName, p)
 }
 
 // buildForReplay builds the bcb and reliablenet modules as the recorded
 // run did, and null active modules for the others, whose events come from
 // the recording.
-func buildForReplay(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-	var p ReplayParams
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("bcb: replay parameters: %w", err)
-	}
+func buildForReplay(node stdtypes.NodeID, p ReplayParams) (modules.Modules, error) {
 	if p.ReliableNetConfig.Self != p.Config.ReliableNet {
 		return nil, fmt.Errorf("bcb: replay parameters: the reliablenet module is %q, the bcb module sends through %q",
 			p.ReliableNetConfig.Self, p.Config.ReliableNet)

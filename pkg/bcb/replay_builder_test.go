@@ -15,7 +15,7 @@ import (
 // modules.
 func TestReplayBuilder(t *testing.T) {
 	cfg := bcb.DefaultModuleConfig()
-	params := bcb.DefaultModuleParams(nodeIDs(4))
+	params := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4))
 	rcfg := reliablenet.DefaultModuleConfig(cfg.Self)
 	meta, err := bcb.ReplayMeta(bcb.ReplayParams{
 		Config: cfg, Params: params, ReliableNetConfig: rcfg, ReliableNetParams: bcb.ReliableNetParams(params),
@@ -51,12 +51,12 @@ func TestReplayBuilder(t *testing.T) {
 		`{"Config":{},"Params":{}}`,
 		// Another reliablenet module than the bcb module sends through.
 		`{"Config":{"Self":"bcb","ReliableNet":"reliablenet","Crypto":"crypto","Timer":"timer","App":"app"},` +
-			`"Params":{"Membership":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
+			`"Params":{"Nodes":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
 			`"ReliableNetConfig":{"Self":"rnet","Net":"net","Timer":"timer","Users":["bcb"]},` +
 			`"ReliableNetParams":{"TickPeriod":1,"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`,
 		// Reliablenet parameters that do not validate (no tick period).
 		`{"Config":{"Self":"bcb","ReliableNet":"reliablenet","Crypto":"crypto","Timer":"timer","App":"app"},` +
-			`"Params":{"Membership":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
+			`"Params":{"Nodes":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
 			`"ReliableNetConfig":{"Self":"reliablenet","Net":"net","Timer":"timer","Users":["bcb"]},` +
 			`"ReliableNetParams":{"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`,
 	} {
@@ -67,7 +67,7 @@ func TestReplayBuilder(t *testing.T) {
 	// The two well-formed ones above differ from a valid one only where
 	// they are meant to.
 	good := `{"Config":{"Self":"bcb","ReliableNet":"reliablenet","Crypto":"crypto","Timer":"timer","App":"app"},` +
-		`"Params":{"Membership":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
+		`"Params":{"Nodes":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
 		`"ReliableNetConfig":{"Self":"reliablenet","Net":"net","Timer":"timer","Users":["bcb"]},` +
 		`"ReliableNetParams":{"TickPeriod":1,"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`
 	if _, err := bcb.ReplayBuilder().Build("1", []byte(good)); err != nil {

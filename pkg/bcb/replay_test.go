@@ -23,7 +23,7 @@ import (
 // node id's Build: 4 nodes, the first incarnation, the default IDs.
 func simNodeInfo(id stdtypes.NodeID) deploytest.NodeInfo {
 	return deploytest.NodeInfo{
-		ID: id, Membership: nodeIDs(4), Incarnation: 1,
+		ID: id, Nodes: stdtypes.NumberedNodeIDs(4), Incarnation: 1,
 		Transport: deploytest.DefaultTransportID, Timer: deploytest.DefaultTimerID,
 	}
 }
@@ -109,7 +109,7 @@ func replayRecorded(t *testing.T, dir string, id stdtypes.NodeID, passiveCrypto 
 		t.Fatal(err)
 	}
 	if passiveCrypto {
-		if mods[mc.Crypto], err = crypto.NewModule(nodeCrypto(t, 4, slices.Index(nodeIDs(4), id))); err != nil {
+		if mods[mc.Crypto], err = crypto.NewModule(nodeCrypto(t, 4, slices.Index(stdtypes.NumberedNodeIDs(4), id))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -136,7 +136,7 @@ func TestRecordedSimulationReplays(t *testing.T) {
 // compared.
 func replaysIdentical(t *testing.T, dir string, passiveCrypto bool, minCompared uint64) {
 	t.Helper()
-	for _, id := range nodeIDs(4) {
+	for _, id := range stdtypes.NumberedNodeIDs(4) {
 		res := replayRecorded(t, dir, id, passiveCrypto, nil)
 		if !res.Identical() {
 			t.Errorf("node %s: %s", id, res.Divergence)
@@ -186,7 +186,7 @@ func TestRecordedDeploymentReplays(t *testing.T) {
 	pool := func(c crypto.Crypto) (modules.Module, error) {
 		return crypto.NewPool(c, runner.PoolParams{Workers: 2, MaxPendingItems: 1 << 10})
 	}
-	cfg, err := newConfig(nodeIDs(4), nil, pool)
+	cfg, err := newConfig(stdtypes.NumberedNodeIDs(4), nil, pool)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -190,7 +190,7 @@ func flipBit(b []byte, r *rand.Rand) []byte {
 // module, as newConfig makes it.
 func simConfig(t testing.TB, n int, built map[stdtypes.NodeID]*bcb.Module) deploytest.Config {
 	t.Helper()
-	cfg, err := newConfig(nodeIDs(n), built, syncCrypto)
+	cfg, err := newConfig(stdtypes.NumberedNodeIDs(n), built, syncCrypto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func newConfig(nodes []stdtypes.NodeID, built map[stdtypes.NodeID]*bcb.Module,
 // ticks, so that short runs go through garbage collection and
 // retransmission. The bcb module's incarnation is the simulation's.
 func simParams(info deploytest.NodeInfo) bcb.ReplayParams {
-	params := bcb.DefaultModuleParams(info.Membership)
+	params := bcb.DefaultModuleParams(info.Nodes)
 	params.Incarnation = uint64(info.Incarnation)
 	params.TickPeriod = 50 * time.Millisecond
 	params.RetainTicks = 10

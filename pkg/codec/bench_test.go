@@ -12,7 +12,7 @@ import (
 // SendMessage carrying a small message to a few nodes.
 func benchEvent() stdtypes.Event {
 	msg := &testPing{Seq: 42, Payload: make([]byte, 32)}
-	return stdevents.NewSendMessage("transport", "pingpong", msg, "1", "2", "3")
+	return stdevents.NewSendMessage("transport", msg, stdevents.To("pingpong", "1", "2", "3"))
 }
 
 func BenchmarkEncodeEvent(b *testing.B) {

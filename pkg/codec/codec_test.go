@@ -86,14 +86,14 @@ func TestRoundTripStandardEvents(t *testing.T) {
 	events := []stdtypes.Event{
 		stdevents.NewInit("app"),
 		stdtypes.WithFollowUps(
-			stdevents.NewSendMessage("net", "app", ping, "1", "2"),
+			stdevents.NewSendMessage("net", ping, stdevents.To("app", "1", "2")),
 			stdevents.NewGarbageCollect("app", 3), stdevents.NewInit("other")),
 		stdevents.NewMessageReceived("app", "2", ping),
 		stdevents.NewTimerDelay("timer", 1500, stdevents.NewInit("app")),
-		stdevents.NewTimerRepeat("timer", 2500, 4, stdevents.NewSendMessage("net", "app", ping, "3")),
+		stdevents.NewTimerRepeat("timer", 2500, 4, stdevents.NewSendMessage("net", ping, stdevents.To("app", "3"))),
 		stdevents.NewTimerGarbageCollect("timer", 5),
-		stdevents.NewNewSubmodule("factory", "factory/1", 6, params),
-		stdevents.NewNewSubmodule("factory", "factory/2", 7, nil),
+		stdevents.NewNewSubmodule("factory/1", 6, params),
+		stdevents.NewNewSubmodule("factory/2", 7, nil),
 		stdevents.NewGarbageCollect("factory", 8),
 	}
 	for _, ev := range events {
@@ -112,7 +112,7 @@ func TestRoundTripStandardEvents(t *testing.T) {
 }
 
 func TestAppendEvent(t *testing.T) {
-	ev := stdevents.NewSendMessage("net", "app", &testPing{Seq: 1}, "1")
+	ev := stdevents.NewSendMessage("net", &testPing{Seq: 1}, stdevents.To("app", "1"))
 	want, err := codec.EncodeEvent(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestAppendEvent(t *testing.T) {
 	}
 
 	// On error, dst comes back unchanged.
-	out, err = codec.AppendEvent(prefix, stdevents.NewSendMessage("net", "app", &unregisteredMsg{}))
+	out, err = codec.AppendEvent(prefix, stdevents.NewSendMessage("net", &unregisteredMsg{}, stdevents.To("app")))
 	if !errors.Is(err, codec.ErrUnknownType) || !bytes.Equal(out, prefix) {
 		t.Errorf("AppendEvent of an unregistered message = %q, %v; want dst unchanged and ErrUnknownType", out, err)
 	}
@@ -227,7 +227,7 @@ func TestEncodeRejects(t *testing.T) {
 		{"unregistered event", func() ([]byte, error) { return codec.EncodeEvent(&unregisteredEvent{}) }, codec.ErrUnknownType},
 		{"unregistered message", func() ([]byte, error) { return codec.EncodeMessage(&unregisteredMsg{}) }, codec.ErrUnknownType},
 		{"unregistered message inside", func() ([]byte, error) {
-			return codec.EncodeEvent(stdevents.NewSendMessage("net", "app", &unregisteredMsg{}, "1"))
+			return codec.EncodeEvent(stdevents.NewSendMessage("net", &unregisteredMsg{}, stdevents.To("app", "1")))
 		}, codec.ErrUnknownType},
 		{"unregistered follow-up", func() ([]byte, error) {
 			return codec.EncodeEvent(stdtypes.WithFollowUps(stdevents.NewInit("a"), stdtypes.Event(&unregisteredEvent{})))
@@ -240,16 +240,16 @@ func TestEncodeRejects(t *testing.T) {
 			return codec.EncodeEvent(stdtypes.WithFollowUps(stdevents.NewInit("a"), nil))
 		}, codec.ErrNil},
 		{"typed nil message inside", func() ([]byte, error) {
-			return codec.EncodeEvent(stdevents.NewSendMessage("net", "app", (*testPing)(nil), "1"))
+			return codec.EncodeEvent(stdevents.NewSendMessage("net", (*testPing)(nil), stdevents.To("app", "1")))
 		}, codec.ErrNil},
 		{"message by value inside", func() ([]byte, error) {
-			return codec.EncodeEvent(stdevents.NewSendMessage("net", "app", testPing{}, "1"))
+			return codec.EncodeEvent(stdevents.NewSendMessage("net", testPing{}, stdevents.To("app", "1")))
 		}, codec.ErrWrongKind},
 		{"pointer in any", func() ([]byte, error) {
-			return codec.EncodeEvent(stdevents.NewNewSubmodule("f", "f/1", 0, &testParams{}))
+			return codec.EncodeEvent(stdevents.NewNewSubmodule("f/1", 0, &testParams{}))
 		}, codec.ErrWrongKind},
 		{"unregistered type in any", func() ([]byte, error) {
-			return codec.EncodeEvent(stdevents.NewNewSubmodule("f", "f/1", 0, "params"))
+			return codec.EncodeEvent(stdevents.NewNewSubmodule("f/1", 0, "params"))
 		}, codec.ErrUnknownType},
 		{"unregistered message in envelope", func() ([]byte, error) {
 			return codec.Marshal(testEnvelope{Msg: &unregisteredMsg{}})
@@ -396,7 +396,7 @@ func TestRegisterAfterUse(t *testing.T) {
 	if _, err := dec.DecodeEvent(mustEncodeEvent(t, stdevents.NewInit("a"))); err != nil {
 		t.Fatal(err)
 	}
-	ev := stdevents.NewSendMessage("net", "app", &lateMsg{Text: "late"}, "1")
+	ev := stdevents.NewSendMessage("net", &lateMsg{Text: "late"}, stdevents.To("app", "1"))
 	if _, err := codec.EncodeEvent(ev); !errors.Is(err, codec.ErrUnknownType) {
 		t.Fatalf("encoding before registration: %v, want ErrUnknownType", err)
 	}
@@ -421,7 +421,7 @@ func TestConcurrentRegisterAndUse(t *testing.T) {
 	stop := make(chan struct{})
 	for range 4 {
 		wg.Go(func() {
-			ev := stdevents.NewSendMessage("net", "app", &testPing{Seq: 3}, "1", "2")
+			ev := stdevents.NewSendMessage("net", &testPing{Seq: 3}, stdevents.To("app", "1", "2"))
 			for {
 				select {
 				case <-stop:

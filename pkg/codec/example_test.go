@@ -21,7 +21,7 @@ var _ = codec.Register[Ping]("example.Ping")
 // A transport encodes the SendMessage events it is handed (or just their
 // messages) and decodes what arrives from other nodes.
 func Example() {
-	ev := stdevents.NewSendMessage("transport", "pingpong", &Ping{Seq: 1}, "1", "2")
+	ev := stdevents.NewSendMessage("transport", &Ping{Seq: 1}, stdevents.To("pingpong", "1", "2"))
 	data, err := codec.EncodeEvent(ev)
 	if err != nil {
 		panic(err) // Only an unregistered type or a misused interface field fails.

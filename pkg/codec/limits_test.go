@@ -74,7 +74,7 @@ func TestDecodeRejects(t *testing.T) {
 	pingTag := tagHead(tagNumOf(t, "codectest.Ping"))
 	initTag := tagHead(tagNumOf(t, "mir.Init"))
 	unknownTag := tagHead(1<<32 + 12345)
-	send := mustEncodeEvent(t, stdevents.NewSendMessage("net", "app", &testPing{Seq: 1}, "1"))
+	send := mustEncodeEvent(t, stdevents.NewSendMessage("net", &testPing{Seq: 1}, stdevents.To("app", "1")))
 
 	dflt := decoderWith(t, func(*codec.Limits) {})
 	small := decoderWith(t, func(l *codec.Limits) {

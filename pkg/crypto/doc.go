@@ -44,7 +44,10 @@
 //     public side is PEM-encoded PKIX.
 //
 // MarshalBinary gives a short raw form (a scheme byte, then the key), which
-// makes a PublicKey encodable by package codec inside events and messages.
+// makes a PublicKey encodable by package codec inside events and messages;
+// ParsePublicKey reads it. Text gives a public key's text form
+// ("ed25519:" and the key in base64), which membership files and the mir
+// tool use; ParsePublicKeyText reads it.
 //
 // NodeCrypto implements Crypto, the plain interface behind the modules, for
 // one node: its private key and the public keys of the nodes it knows.

@@ -101,6 +101,26 @@ func FuzzParsePublicKey(f *testing.F) {
 	})
 }
 
+// FuzzParsePublicKeyText checks that parsing arbitrary text does not
+// panic, and that what parses has exactly one text form.
+func FuzzParsePublicKeyText(f *testing.F) {
+	for _, s := range schemes {
+		f.Add(mustKey(f, s, 2).Public().Text())
+	}
+	f.Add("")
+	f.Add("ed25519:")
+	f.Add("ecdsa-p256:BA==")
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := crypto.ParsePublicKeyText(s)
+		if err != nil {
+			return
+		}
+		if again := k.Text(); again != s {
+			t.Fatalf("%q parsed, formatted as %q", s, again)
+		}
+	})
+}
+
 // FuzzParsePrivateKey is FuzzParsePublicKey for private keys.
 func FuzzParsePrivateKey(f *testing.F) {
 	for _, s := range schemes {

@@ -7,10 +7,12 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mirframework/mir/internal/keyfile"
 )
@@ -376,6 +378,44 @@ func parseP256Public(raw []byte) (PublicKey, error) {
 		return PublicKey{}, fmt.Errorf("%w: %w", ErrMalformedKey, err)
 	}
 	return PublicKey{scheme: ECDSAP256, ec: k}, nil
+}
+
+// maxKeyTextBytes bounds the text form of a public key: a P-256 point, the
+// longest, takes 88 base64 characters.
+const maxKeyTextBytes = 256
+
+// Text returns the text form of k, which membership files and the mir tool
+// use: the scheme's name (Scheme.String), a colon, and the key in standard
+// base64: the 32 bytes of an Ed25519 key, the 65 bytes of an uncompressed
+// P-256 point. ParsePublicKeyText parses it. The zero key gives "".
+func (k PublicKey) Text() string {
+	raw, err := k.MarshalBinary()
+	if err != nil {
+		return ""
+	}
+	// raw is the scheme byte, then the key.
+	return k.scheme.String() + ":" + base64.StdEncoding.EncodeToString(raw[1:])
+}
+
+// ParsePublicKeyText parses the text form Text returns. Its errors wrap
+// ErrMalformedKey, whether the text or the key it holds is at fault.
+func ParsePublicKeyText(s string) (PublicKey, error) {
+	if len(s) > maxKeyTextBytes {
+		return PublicKey{}, fmt.Errorf("%w: %d characters, at most %d", ErrMalformedKey, len(s), maxKeyTextBytes)
+	}
+	name, b64, ok := strings.Cut(s, ":")
+	if !ok {
+		return PublicKey{}, fmt.Errorf("%w: %q is not scheme:base64", ErrMalformedKey, s)
+	}
+	scheme, err := ParseScheme(name)
+	if err != nil {
+		return PublicKey{}, fmt.Errorf("%w: %w", ErrMalformedKey, err)
+	}
+	key, err := base64.StdEncoding.Strict().DecodeString(b64)
+	if err != nil {
+		return PublicKey{}, fmt.Errorf("%w: %w", ErrMalformedKey, err)
+	}
+	return ParsePublicKey(append([]byte{byte(scheme)}, key...)) // Its errors wrap ErrMalformedKey.
 }
 
 // PEM block types: the standard ones, so that the files are those

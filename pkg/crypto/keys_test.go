@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -343,5 +344,78 @@ func TestKeySizeErrors(t *testing.T) {
 	}
 	if _, err := crypto.ParsePrivateKey(short(crypto.ECDSAP256, 33)); err == nil || !strings.Contains(err.Error(), "ecdsa-p256 private key of 33 bytes, want 32") {
 		t.Errorf("long P-256 private key: %v", err)
+	}
+}
+
+func TestPublicKeyText(t *testing.T) {
+	for _, sch := range schemes {
+		k := mustKey(t, sch, 7).Public()
+		s := k.Text()
+		got, err := crypto.ParsePublicKeyText(s)
+		if err != nil || !got.Equal(k) {
+			t.Errorf("%v: ParsePublicKeyText(Text()) = %v, %v", sch, got, err)
+		}
+	}
+	if s := mustKey(t, crypto.Ed25519, 7).Public().Text(); !strings.HasPrefix(s, "ed25519:") || len(s) != len("ed25519:")+44 {
+		t.Errorf("Text() of an Ed25519 key = %q", s)
+	}
+	if s := (crypto.PublicKey{}).Text(); s != "" {
+		t.Errorf("Text() of the zero key = %q, want \"\"", s)
+	}
+}
+
+// TestKeyTextLengthErrors: a key of the wrong length is reported by the
+// length of the key the text holds, as Text's documentation counts it (32
+// bytes for Ed25519), not of its raw encoding, which has a scheme byte
+// more.
+func TestKeyTextLengthErrors(t *testing.T) {
+	for _, c := range []struct {
+		scheme  string
+		n       int
+		wantErr string
+	}{
+		{"ed25519", 31, "of 31 bytes, want 32"},
+		{"ed25519", 33, "of 33 bytes, want 32"},
+		{"ecdsa-p256", 64, "of 64 bytes, want 65"},
+	} {
+		s := c.scheme + ":" + base64.StdEncoding.EncodeToString(make([]byte, c.n))
+		if _, err := crypto.ParsePublicKeyText(s); err == nil || !strings.Contains(err.Error(), c.wantErr) {
+			t.Errorf("%s key of %d bytes: %v, want an error saying %q", c.scheme, c.n, err, c.wantErr)
+		}
+	}
+}
+
+// TestMalformedKeyTextErrors: every error of ParsePublicKeyText says
+// "malformed key" once and wraps ErrMalformedKey, whether the text or the
+// key it holds is at fault; the cause stays matchable too.
+func TestMalformedKeyTextErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		want       string // the message
+		cause      error  // also wrapped, if not nil
+	}{
+		{"empty", "", `malformed key: "" is not scheme:base64`, nil},
+		{"too long", strings.Repeat("a", 300), "malformed key: 300 characters, at most 256", nil},
+		{"no scheme", "AAAA", `malformed key: "AAAA" is not scheme:base64`, nil},
+		{"unknown scheme", "rsa:AAAA", `malformed key: unknown signature scheme: "rsa"`, crypto.ErrUnknownScheme},
+		{"bad base64", "ed25519:A*AA", "malformed key: illegal base64 data at input byte 1", nil},
+		{"wrong length", "ed25519:" + base64.StdEncoding.EncodeToString(make([]byte, 31)),
+			"malformed key: ed25519 public key of 31 bytes, want 32", nil},
+	} {
+		_, err := crypto.ParsePublicKeyText(c.text)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: error %q, want %q", c.name, err, c.want)
+		}
+		if !errors.Is(err, crypto.ErrMalformedKey) {
+			t.Errorf("%s: %v does not match ErrMalformedKey", c.name, err)
+		}
+		if c.cause != nil && !errors.Is(err, c.cause) {
+			t.Errorf("%s: %v does not match %v", c.name, err, c.cause)
+		}
+	}
+	// A key of the right length that is no point of the curve.
+	_, err := crypto.ParsePublicKeyText("ecdsa-p256:" + base64.StdEncoding.EncodeToString(make([]byte, 65)))
+	if err == nil || strings.Count(err.Error(), "malformed key") != 1 || !errors.Is(err, crypto.ErrMalformedKey) {
+		t.Errorf("P-256 key that is no point: %v, want ErrMalformedKey, said once", err)
 	}
 }

@@ -28,8 +28,8 @@ const (
 type NodeInfo struct {
 	// ID is the node's ID.
 	ID stdtypes.NodeID
-	// Membership lists every node of the deployment, sorted.
-	Membership []stdtypes.NodeID
+	// Nodes lists every node of the deployment, sorted (Config.Nodes).
+	Nodes []stdtypes.NodeID
 	// Transport and Timer are the IDs under which the deployment adds
 	// the node's transport and timer: the protocol's modules address
 	// them there, and must not use these IDs themselves.
@@ -87,7 +87,7 @@ func (c Config) withDefaults() (Config, error) {
 func (c Config) build(id stdtypes.NodeID, incarnation int) (modules.Modules, error) {
 	info := NodeInfo{
 		ID:          id,
-		Membership:  slices.Clone(c.Nodes),
+		Nodes:       slices.Clone(c.Nodes),
 		Transport:   c.TransportID,
 		Timer:       c.TimerID,
 		Incarnation: incarnation,

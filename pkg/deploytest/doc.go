@@ -10,7 +10,7 @@
 //     in-process network (pkg/net/local) and real timers, in wall-clock
 //     time.
 //
-// A Constructor gets a NodeInfo: the node's ID, the membership, and the
+// A Constructor gets a NodeInfo: the node's ID, all the nodes, and the
 // module IDs under which the deployment adds the transport and the timer,
 // which the protocol's modules address. Deployment gives the test what it
 // needs in both cases: Submit inputs to a node, Observe and Collect what
@@ -22,7 +22,7 @@
 //		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
 //			proto, err := myproto.New(info.ID, myproto.ModuleConfig{
 //				Self: "proto", Net: info.Transport, Timer: info.Timer, App: "app",
-//			}, myproto.DefaultParams(info.Membership))
+//			}, myproto.DefaultParams(info.Nodes))
 //			if err != nil {
 //				return nil, err
 //			}

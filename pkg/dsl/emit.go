@@ -37,11 +37,15 @@ func EmitEvents(m *Module, evs ...stdtypes.Event) {
 //
 //	dsl.SendMessage(m, mc.Net, &EchoMessage{...}, leader)
 func SendMessage(m *Module, transport stdtypes.ModuleID, msg stdtypes.Message, destinations ...stdtypes.NodeID) {
-	EmitEvent(m, stdevents.NewSendMessage(transport, m.id, msg, destinations...))
+	EmitEvent(m, stdevents.NewSendMessage(transport, msg, stdevents.To(m.id, destinations...)))
 }
 
-// SendMessageTo is SendMessage to another module than this one, msgDest,
-// on each of the destination nodes.
-func SendMessageTo(m *Module, transport, msgDest stdtypes.ModuleID, msg stdtypes.Message, destinations ...stdtypes.NodeID) {
-	EmitEvent(m, stdevents.NewSendMessage(transport, msgDest, msg, destinations...))
+// SendMessageTo asks the transport module to send msg to the recipients,
+// another module than this one, say. The module the message is for comes
+// inside to (stdevents.To), so that it cannot be swapped with transport
+// unnoticed:
+//
+//	dsl.SendMessageTo(m, mc.Net, &Request{...}, stdevents.To(mc.Server, server))
+func SendMessageTo(m *Module, transport stdtypes.ModuleID, msg stdtypes.Message, to stdevents.Recipients) {
+	EmitEvent(m, stdevents.NewSendMessage(transport, msg, to))
 }

@@ -267,7 +267,7 @@ func TestEmit(t *testing.T) {
 		dsl.EmitEvents(m)
 		dsl.EmitEvents(m, e2, e3)
 		dsl.SendMessage(m, "net", &msg0{N: 1}, "1", "2")
-		dsl.SendMessageTo(m, "net", "other", &msg1{}, "3")
+		dsl.SendMessageTo(m, "net", &msg1{}, stdevents.To("other", "3"))
 		return nil
 	})
 	dsl.UponCondition(m, func() error { dsl.EmitEvent(m, e1); return nil })

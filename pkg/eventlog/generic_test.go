@@ -26,7 +26,7 @@ func tagBytes(name string) []byte {
 // name the record holds.
 func alienRecords(t *testing.T) (send, alien *eventlog.Record) {
 	t.Helper()
-	data, err := codec.EncodeEvent(stdevents.NewSendMessage("net", "proto", &note{Text: "hi"}, "1"))
+	data, err := codec.EncodeEvent(stdevents.NewSendMessage("net", &note{Text: "hi"}, stdevents.To("proto", "1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestGenericJSON(t *testing.T) {
 // result must be valid JSON, whatever the input held.
 func FuzzGenericJSON(f *testing.F) {
 	for _, ev := range []stdtypes.Event{
-		stdevents.NewSendMessage("net", "proto", &note{Text: "hi"}, "1"),
+		stdevents.NewSendMessage("net", &note{Text: "hi"}, stdevents.To("proto", "1")),
 		stdtypes.WithFollowUps(newHop("a", 1), newHop("b", 2)),
 	} {
 		data, err := codec.EncodeEvent(ev)

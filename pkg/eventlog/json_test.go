@@ -30,7 +30,7 @@ func TestEventJSON(t *testing.T) {
 		want string
 	}{
 		{newHop("a", 3), `{"DestModule":"a","Next":null,"N":3,"Note":""}`},
-		{stdevents.NewSendMessage("net", "proto", &note{Text: "hi"}, "1", "2"),
+		{stdevents.NewSendMessage("net", &note{Text: "hi"}, stdevents.To("proto", "1", "2")),
 			`{"DestModule":"net","Next":null,"MsgDest":"proto","Destinations":["1","2"],"Msg":{"$type":"eventlogtest.Note","Text":"hi"}}`},
 		{stdtypes.WithFollowUps(newHop("a", 1), newHop("b", 2), nil),
 			`{"DestModule":"a","Next":[{"$type":"eventlogtest.Hop","DestModule":"b","Next":null,"N":2,"Note":""},null],"N":1,"Note":""}`},

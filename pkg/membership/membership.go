@@ -182,7 +182,7 @@ type fileNode struct {
 func (m *Membership) Marshal() []byte {
 	f := file{Version: FormatVersion, Nodes: make([]fileNode, len(m.nodes))}
 	for i, n := range m.nodes {
-		f.Nodes[i] = fileNode{ID: string(n.ID), Addr: n.Addr, Key: FormatPublicKey(n.PublicKey)}
+		f.Nodes[i] = fileNode{ID: string(n.ID), Addr: n.Addr, Key: n.PublicKey.Text()}
 	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -209,7 +209,7 @@ func Parse(data []byte) (*Membership, error) {
 	}
 	nodes := make([]Node, len(f.Nodes))
 	for i, fn := range f.Nodes {
-		key, err := ParsePublicKey(fn.Key)
+		key, err := crypto.ParsePublicKeyText(fn.Key)
 		if err != nil {
 			return nil, fmt.Errorf("%w: node %d (%q): %w", ErrInvalid, i, fn.ID, err)
 		}

@@ -160,80 +160,15 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestPublicKeyText(t *testing.T) {
-	for _, k := range []crypto.PublicKey{key(7), p256Key(t)} {
-		s := membership.FormatPublicKey(k)
-		got, err := membership.ParsePublicKey(s)
-		if err != nil || !got.Equal(k) {
-			t.Errorf("ParsePublicKey(FormatPublicKey(k)) = %v, %v", got, err)
+// TestBadKey: a membership file with a malformed key is invalid, and the
+// error says which node and matches crypto.ErrMalformedKey.
+func TestBadKey(t *testing.T) {
+	for _, k := range []string{"", "ed25519:AAAA", "rsa:" + base64.StdEncoding.EncodeToString(make([]byte, 32))} {
+		data := `{"version": 1, "nodes": [{"id": "0", "addr": "127.0.0.1:7000", "key": "` + k + `"}]}`
+		_, err := membership.Parse([]byte(data))
+		if !errors.Is(err, membership.ErrInvalid) || !errors.Is(err, crypto.ErrMalformedKey) || !strings.Contains(err.Error(), `node 0 ("0")`) {
+			t.Errorf("key %q: %v, want ErrInvalid and crypto.ErrMalformedKey, naming the node", k, err)
 		}
-	}
-	if s := membership.FormatPublicKey(key(7)); !strings.HasPrefix(s, "ed25519:") || len(s) != len("ed25519:")+44 {
-		t.Errorf("FormatPublicKey(Ed25519 key) = %q", s)
-	}
-	if s := membership.FormatPublicKey(crypto.PublicKey{}); s != "" {
-		t.Errorf("FormatPublicKey(zero key) = %q, want \"\"", s)
-	}
-	for _, s := range []string{"", "ed25519", "rsa:AAAA", "ed25519:AAAA", strings.Repeat("a", 300)} {
-		if _, err := membership.ParsePublicKey(s); !errors.Is(err, membership.ErrMalformedKey) {
-			t.Errorf("ParsePublicKey(%q) = %v, want ErrMalformedKey", s, err)
-		}
-	}
-}
-
-// TestKeyLengthErrors: a key of the wrong length is reported by the length
-// of the key the text holds, as the documentation counts it (32 bytes for
-// Ed25519), not of its raw encoding, which has a scheme byte more.
-func TestKeyLengthErrors(t *testing.T) {
-	for _, c := range []struct {
-		scheme  string
-		n       int
-		wantErr string
-	}{
-		{"ed25519", 31, "of 31 bytes, want 32"},
-		{"ed25519", 33, "of 33 bytes, want 32"},
-		{"ecdsa-p256", 64, "of 64 bytes, want 65"},
-	} {
-		s := c.scheme + ":" + base64.StdEncoding.EncodeToString(make([]byte, c.n))
-		if _, err := membership.ParsePublicKey(s); err == nil || !strings.Contains(err.Error(), c.wantErr) {
-			t.Errorf("%s key of %d bytes: %v, want an error saying %q", c.scheme, c.n, err, c.wantErr)
-		}
-	}
-}
-
-// TestMalformedKeyErrors: every error of ParsePublicKey says "malformed
-// key" once, whether the text or the key it holds is at fault, and wraps
-// ErrMalformedKey, which is crypto's, so either name matches; the cause
-// stays matchable too.
-func TestMalformedKeyErrors(t *testing.T) {
-	for _, c := range []struct {
-		name, text string
-		want       string // the message
-		cause      error  // also wrapped, if not nil
-	}{
-		{"too long", strings.Repeat("a", 300), "malformed key: 300 characters, at most 256", nil},
-		{"no scheme", "AAAA", `malformed key: "AAAA" is not scheme:base64`, nil},
-		{"unknown scheme", "rsa:AAAA", `malformed key: unknown signature scheme: "rsa"`, crypto.ErrUnknownScheme},
-		{"bad base64", "ed25519:A*AA", "malformed key: illegal base64 data at input byte 1", nil},
-		{"wrong length", "ed25519:" + base64.StdEncoding.EncodeToString(make([]byte, 31)),
-			"malformed key: ed25519 public key of 31 bytes, want 32", nil},
-	} {
-		_, err := membership.ParsePublicKey(c.text)
-		if err == nil || err.Error() != c.want {
-			t.Errorf("%s: error %q, want %q", c.name, err, c.want)
-		}
-		if !errors.Is(err, membership.ErrMalformedKey) || !errors.Is(err, crypto.ErrMalformedKey) {
-			t.Errorf("%s: %v does not match membership.ErrMalformedKey and crypto.ErrMalformedKey", c.name, err)
-		}
-		if c.cause != nil && !errors.Is(err, c.cause) {
-			t.Errorf("%s: %v does not match %v", c.name, err, c.cause)
-		}
-	}
-	// A key of the right length that is no point of the curve: the
-	// error comes from crypto, which says "malformed key" itself.
-	_, err := membership.ParsePublicKey("ecdsa-p256:" + base64.StdEncoding.EncodeToString(make([]byte, 65)))
-	if err == nil || strings.Count(err.Error(), "malformed key") != 1 || !errors.Is(err, membership.ErrMalformedKey) {
-		t.Errorf("P-256 key that is no point: %v, want ErrMalformedKey, said once", err)
 	}
 }
 
@@ -260,5 +195,16 @@ func TestLocal(t *testing.T) {
 	}
 	if n, _ := m.Node("0"); n.Addr != "127.0.0.1:65535" {
 		t.Errorf("address %s", n.Addr)
+	}
+}
+
+func TestKeyFile(t *testing.T) {
+	if got, err := membership.KeyFile("/tmp/m", "3"); err != nil || got != filepath.Join("/tmp/m", "node-3.key") {
+		t.Errorf("KeyFile(/tmp/m, 3) = %q, %v", got, err)
+	}
+	for _, id := range []stdtypes.NodeID{"", ".", "..", "a/b", `a\b`, "../3"} {
+		if got, err := membership.KeyFile("/tmp/m", id); err == nil {
+			t.Errorf("KeyFile(/tmp/m, %q) = %q, want an error", id, got)
+		}
 	}
 }

@@ -49,18 +49,10 @@ func runExport(e *env, paths []string, o exportOptions) error {
 	if _, err := os.Stat(o.sqlite); err == nil {
 		return usageError("%s exists: export creates a new database", o.sqlite)
 	}
-	set, err := openLogs(paths)
+	runs, err := e.recordedRuns(paths) // An input that could not be opened stops the export.
 	if err != nil {
-		return failure(err)
+		return err
 	}
-	runs := findRuns(set)
-	// As replay: an input that could not be opened stops the export, so
-	// that the database is never silently missing a log.
-	if ferr := e.finish(set); ferr != nil {
-		set.Close()
-		return ferr
-	}
-	set.Close()
 	var exported, skipped uint64
 	// damaged are the runs whose logs are damaged: exported up to the
 	// damage, as show shows them.

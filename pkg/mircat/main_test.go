@@ -76,6 +76,17 @@ func writeLog(t *testing.T, dir string, node stdtypes.NodeID, batches []batch) s
 	if err != nil {
 		t.Fatal(err)
 	}
+	record(t, rec, batches)
+	files := sink.Files()
+	if len(files) != 1 {
+		t.Fatalf("recorder wrote %d files, want 1", len(files))
+	}
+	return files[0]
+}
+
+// record has rec record batches, as a node's dispatches, and closes it.
+func record(t *testing.T, rec *eventlog.Recorder, batches []batch) {
+	t.Helper()
 	for _, b := range batches {
 		if err := rec.InterceptInputs(stdtypes.ListOf(b.events...), b.inputs); err != nil {
 			t.Fatal(err)
@@ -84,11 +95,6 @@ func writeLog(t *testing.T, dir string, node stdtypes.NodeID, batches []batch) s
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files := sink.Files()
-	if len(files) != 1 {
-		t.Fatalf("recorder wrote %d files, want 1", len(files))
-	}
-	return files[0]
 }
 
 // pingBatches are the events of a small ping-pong run on the pinging node:
@@ -110,7 +116,7 @@ func pingBatches() []batch {
 		{events: []stdtypes.Event{stdevents.NewInit("net"), stdevents.NewInit("timer")}, inputs: []bool{true, true}},
 		{events: []stdtypes.Event{protocol.NewTick("pingpong")}, inputs: []bool{true}},
 		{
-			events: []stdtypes.Event{stdevents.NewSendMessage("net", "pingpong", &protocol.Ping{Seq: 1}, "1"), protocol.NewPingSent("reporter", 1)},
+			events: []stdtypes.Event{stdevents.NewSendMessage("net", &protocol.Ping{Seq: 1}, stdevents.To("pingpong", "1")), protocol.NewPingSent("reporter", 1)},
 			inputs: []bool{false, false},
 		},
 		{

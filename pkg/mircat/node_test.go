@@ -28,7 +28,7 @@ func TestRecordedNode(t *testing.T) {
 		if _, ok := ev.(*stdevents.Init); ok {
 			return stdtypes.ListOf(
 				protocol.NewPingSent("b", 1),
-				stdevents.NewSendMessage("b", "a", &protocol.Ping{Seq: 1}, "n1"),
+				stdevents.NewSendMessage("b", &protocol.Ping{Seq: 1}, stdevents.To("a", "n1")),
 			), nil
 		}
 		return nil, nil

@@ -83,6 +83,23 @@ type recordedRun struct {
 	paths []string
 }
 
+// recordedRuns opens the logs at paths and lists the runs they hold
+// (findRuns). An input that could not be opened is an error, which stops
+// the command (replay, export): what it does must never silently miss a
+// log.
+func (e *env) recordedRuns(paths []string) ([]*recordedRun, error) {
+	set, err := openLogs(paths)
+	if err != nil {
+		return nil, failure(err)
+	}
+	defer set.Close()
+	runs := findRuns(set)
+	if err := e.finish(set); err != nil {
+		return nil, err
+	}
+	return runs, nil
+}
+
 // findRuns lists the runs in the logs, ordered by node and start.
 func findRuns(set *logSet) []*recordedRun {
 	type key struct {
@@ -134,16 +151,10 @@ func runReplay(e *env, paths []string, o replayOptions) error {
 			return usageError("--builder %q: no such builder (this mircat has: %s)", o.builder, builderList(e.builders))
 		}
 	}
-	set, err := openLogs(paths)
+	runs, err := e.recordedRuns(paths)
 	if err != nil {
-		return failure(err)
+		return err
 	}
-	runs := findRuns(set)
-	if ferr := e.finish(set); ferr != nil {
-		set.Close()
-		return ferr
-	}
-	set.Close()
 	if len(o.nodes) > 0 {
 		runs = slices.DeleteFunc(runs, func(r *recordedRun) bool { return !slices.Contains(o.nodes, string(r.node)) })
 		if len(runs) == 0 {

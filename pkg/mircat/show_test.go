@@ -227,7 +227,7 @@ func TestShowClosedPipe(t *testing.T) {
 	var batches []batch
 	for i := range 5000 {
 		batches = append(batches, batch{events: []stdtypes.Event{
-			stdevents.NewSendMessage("net", "pingpong", &protocol.Ping{Seq: uint64(i + 1)}, "1", "2", "3"),
+			stdevents.NewSendMessage("net", &protocol.Ping{Seq: uint64(i + 1)}, stdevents.To("pingpong", "1", "2", "3")),
 		}})
 	}
 	log := writeLog(t, t.TempDir(), "0", batches)
@@ -258,8 +258,8 @@ func TestCompact(t *testing.T) {
 		want string
 	}{
 		{stdevents.NewInit("a"), "{}"},
-		{stdevents.NewSendMessage("net", "pp", &protocol.Ping{Seq: 2}, "1", "2"), `{MsgDest:"pp" Destinations:["1" "2"] Msg:pingpong.Ping{Seq:2}}`},
-		{stdevents.NewSendMessage("net", "pp", nil), `{MsgDest:"pp" Destinations:[] Msg:nil}`},
+		{stdevents.NewSendMessage("net", &protocol.Ping{Seq: 2}, stdevents.To("pp", "1", "2")), `{MsgDest:"pp" Destinations:["1" "2"] Msg:pingpong.Ping{Seq:2}}`},
+		{stdevents.NewSendMessage("net", nil, stdevents.To("pp")), `{MsgDest:"pp" Destinations:[] Msg:nil}`},
 		{stdevents.NewTimerDelay("timer", 1500*time.Millisecond, protocol.NewTick("pp")), `{Events:[pingpong.Tick{DestModule:"pp"}] Delay:1.5s}`},
 		{stdtypes.WithFollowUps(stdevents.NewInit("a"), stdevents.NewInit("b")), `{Next:[mir.Init{DestModule:"b"}]}`},
 		{&unregistered{Header: stdtypes.NewHeader("b"), N: 3}, "{N:3}"},
@@ -286,7 +286,7 @@ type bytesEvent struct {
 // would read it.
 func alienSend(t *testing.T) *eventlog.Record {
 	t.Helper()
-	data := mustEncode(t, stdevents.NewSendMessage("net", "pingpong", &protocol.Ping{Seq: 1}, "1"))
+	data := mustEncode(t, stdevents.NewSendMessage("net", &protocol.Ping{Seq: 1}, stdevents.To("pingpong", "1")))
 	tagHead := func(name string) []byte { return binary.BigEndian.AppendUint64([]byte{0xdb}, codec.TagOf(name)) }
 	data = bytes.Replace(data, tagHead("pingpong.Ping"), tagHead("alien.Ping"), 1)
 	return &eventlog.Record{Node: "0", Seq: 4, Dest: "net", Type: "mir.SendMessage", Data: data}

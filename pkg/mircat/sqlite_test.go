@@ -22,14 +22,7 @@ func writeSQLiteLog(t *testing.T, path string, node stdtypes.NodeID, batches []b
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range batches {
-		if err := rec.InterceptInputs(stdtypes.ListOf(b.events...), b.inputs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
+	record(t, rec, batches)
 }
 
 func TestSQLiteLogs(t *testing.T) {

@@ -3,7 +3,6 @@ package mircat_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -65,7 +64,7 @@ func (m *tally) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error
 		switch ev := ev.(type) {
 		case *add:
 			m.total += ev.N
-			return stdtypes.ListOf(stdevents.NewSendMessage(deploytest.DefaultTransportID, "tally", &share{N: ev.N}, m.peers...)), nil
+			return stdtypes.ListOf(stdevents.NewSendMessage(deploytest.DefaultTransportID, &share{N: ev.N}, stdevents.To("tally", m.peers...))), nil
 		case *stdevents.MessageReceived:
 			if s, ok := ev.Msg.(*share); ok {
 				m.total += s.N
@@ -81,19 +80,16 @@ func newTally(self stdtypes.NodeID, nodes []stdtypes.NodeID) *tally {
 }
 
 // tallyReplayBuilder is tally's replay builder, which a protocol exports
-// for mircat: the recording's parameters are the node IDs.
+// for mircat: the recording's parameters are the node IDs, as JSON
+// (replay.JSONMeta).
 func tallyReplayBuilder() replay.Builder {
-	return replay.Builder{Name: "tally", Build: func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-		var nodes []stdtypes.NodeID
-		if err := json.Unmarshal(params, &nodes); err != nil {
-			return nil, fmt.Errorf("tally: replay parameters: %w", err)
-		}
+	return replay.JSONBuilder("tally", func(node stdtypes.NodeID, nodes []stdtypes.NodeID) (modules.Modules, error) {
 		return modules.Modules{
 			"tally":                       newTally(node, nodes),
 			deploytest.DefaultTransportID: modules.NullActive{},
 			deploytest.DefaultTimerID:     modules.NullActive{},
 		}, nil
-	}}
+	})
 }
 
 // userMain is the main of the tally user's own mircat.
@@ -134,17 +130,16 @@ func recordTally(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	nodes := []stdtypes.NodeID{"0", "1", "2"}
-	params, err := json.Marshal(nodes)
+	meta, err := replay.JSONMeta(tallyReplayBuilder().Name, nodes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := map[string]string{replay.MetaBuilder: tallyReplayBuilder().Name, replay.MetaParams: string(params)}
 	mods := map[stdtypes.NodeID]*tally{}
 	var recorders []*eventlog.Recorder
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: nodes,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			mods[info.ID] = newTally(info.ID, info.Membership)
+			mods[info.ID] = newTally(info.ID, info.Nodes)
 			return modules.Modules{"tally": mods[info.ID]}, nil
 		},
 	}, deploytest.SimOptions{

@@ -74,6 +74,10 @@ type Transport interface {
 // stopped.
 var ErrStopped = errors.New("transport stopped")
 
+// ErrUnknownNode is returned by a network of transports (local.Network,
+// sim.Network) asked about a node that is not one of its nodes.
+var ErrUnknownNode = errors.New("unknown node")
+
 // Reasons a SendMessage is invalid. ValidateSendMessage wraps one of them.
 var (
 	ErrNilMessage     = errors.New("nil message")

@@ -20,11 +20,11 @@ func TestValidateSendMessage(t *testing.T) {
 		want error
 	}{
 		{"nil event", nil, net.ErrNilMessage},
-		{"nil message", stdevents.NewSendMessage("net", "app", nil, "1"), net.ErrNilMessage},
-		{"no destinations", stdevents.NewSendMessage("net", "app", &note{}), net.ErrNoDestinations},
-		{"empty module", stdevents.NewSendMessage("net", "", &note{}, "1"), net.ErrBadModuleID},
-		{"trailing separator", stdevents.NewSendMessage("net", "app/", &note{}, "1"), net.ErrBadModuleID},
-		{"valid", stdevents.NewSendMessage("net", "app/sub", &note{}, "1", "1"), nil},
+		{"nil message", stdevents.NewSendMessage("net", nil, stdevents.To("app", "1")), net.ErrNilMessage},
+		{"no destinations", stdevents.NewSendMessage("net", &note{}, stdevents.To("app")), net.ErrNoDestinations},
+		{"empty module", stdevents.NewSendMessage("net", &note{}, stdevents.To("", "1")), net.ErrBadModuleID},
+		{"trailing separator", stdevents.NewSendMessage("net", &note{}, stdevents.To("app/", "1")), net.ErrBadModuleID},
+		{"valid", stdevents.NewSendMessage("net", &note{}, stdevents.To("app/sub", "1", "1")), nil},
 	}
 	for _, c := range cases {
 		err := net.ValidateSendMessage(c.ev)

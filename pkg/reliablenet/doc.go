@@ -13,7 +13,7 @@
 // (ModuleConfig.Users). A user emits, in place of a transport's
 // stdevents.SendMessage,
 //
-//	reliablenet.NewSendMessage("reliablenet", "bcb", "7/final", msg, "1", "2", "3")
+//	reliablenet.NewSendMessage("reliablenet", "7/final", msg, stdevents.To("bcb", "1", "2", "3"))
 //
 // and module "bcb" on nodes 1, 2 and 3 gets msg as a
 // stdevents.MessageReceived from this node, as if the transport had

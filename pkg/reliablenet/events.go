@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -71,13 +72,16 @@ type SendMessage struct {
 	Destinations []stdtypes.NodeID
 }
 
-// NewSendMessage returns a SendMessage of msg, named id, to module
-// msgDest of the destination nodes, for the reliablenet module rnet. It
-// copies destinations.
-func NewSendMessage(rnet, msgDest stdtypes.ModuleID, id MsgID, msg stdtypes.Message, destinations ...stdtypes.NodeID) *SendMessage {
+// NewSendMessage returns a SendMessage of msg, named id, to the
+// recipients, for the reliablenet module rnet. It copies to.Nodes. As
+// with stdevents.NewSendMessage, the module the message is for comes
+// inside to, so that it cannot be swapped with rnet unnoticed:
+//
+//	reliablenet.NewSendMessage(mc.ReliableNet, "7/final", msg, stdevents.To(mc.Self, nodes...))
+func NewSendMessage(rnet stdtypes.ModuleID, id MsgID, msg stdtypes.Message, to stdevents.Recipients) *SendMessage {
 	return &SendMessage{
-		Header: stdtypes.NewHeader(rnet), MsgDest: msgDest, MsgID: id, Msg: msg,
-		Destinations: slices.Clone(destinations),
+		Header: stdtypes.NewHeader(rnet), MsgDest: to.Module, MsgID: id, Msg: msg,
+		Destinations: slices.Clone(to.Nodes),
 	}
 }
 
@@ -106,11 +110,11 @@ type MarkReceived struct {
 	Destinations []stdtypes.NodeID
 }
 
-// NewMarkReceived returns a MarkReceived of message id to module
-// msgDest for the destination nodes, for the reliablenet module rnet.
-// It copies destinations.
-func NewMarkReceived(rnet, msgDest stdtypes.ModuleID, id MsgID, destinations ...stdtypes.NodeID) *MarkReceived {
-	return &MarkReceived{Header: stdtypes.NewHeader(rnet), MsgDest: msgDest, MsgID: id, Destinations: slices.Clone(destinations)}
+// NewMarkReceived returns a MarkReceived of message id for the
+// recipients (the module it was sent to, and the nodes that need it no
+// more), for the reliablenet module rnet. It copies to.Nodes.
+func NewMarkReceived(rnet stdtypes.ModuleID, id MsgID, to stdevents.Recipients) *MarkReceived {
+	return &MarkReceived{Header: stdtypes.NewHeader(rnet), MsgDest: to.Module, MsgID: id, Destinations: slices.Clone(to.Nodes)}
 }
 
 func (ev *MarkReceived) validate() error {

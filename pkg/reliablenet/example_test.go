@@ -36,7 +36,7 @@ func Example() {
 				dsl.UponInit(chat, func() error {
 					for i, text := range []string{"one", "two", "three"} {
 						id := reliablenet.MsgID(fmt.Sprint("note/", i))
-						dsl.EmitEvent(chat, reliablenet.NewSendMessage("reliablenet", "chat", id, &note{Text: text}, "1"))
+						dsl.EmitEvent(chat, reliablenet.NewSendMessage("reliablenet", id, &note{Text: text}, stdevents.To("chat", "1")))
 					}
 					return nil
 				})

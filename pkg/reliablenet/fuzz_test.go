@@ -3,7 +3,7 @@ package reliablenet_test
 import (
 	"testing"
 
-	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/internal/netfuzz"
 	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -15,7 +15,7 @@ import (
 // error would stop the node) nor panic, deliver only to its users, and
 // keep no more in flight than it was asked to send.
 func FuzzReceive(f *testing.F) {
-	for _, msg := range []stdtypes.Message{
+	seeds := []stdtypes.Message{
 		&reliablenet.AckMsg{Incarnation: 1, Seqs: []uint64{0, 1}},
 		&reliablenet.AckMsg{Incarnation: 2, Seqs: []uint64{0}},
 		&reliablenet.AckMsg{Incarnation: 1, Seqs: make([]uint64, reliablenet.MaxAcksPerMessage+1)},
@@ -24,23 +24,10 @@ func FuzzReceive(f *testing.F) {
 		&reliablenet.DataMsg{Incarnation: 1, Seq: 3, MsgDest: rnetID, Msg: &note{}},
 		&reliablenet.DataMsg{Incarnation: 1, Seq: 3, MsgDest: appID},
 		&note{Text: "not for this module"},
-	} {
-		data, err := codec.EncodeMessage(msg)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for from := range byte(4) {
-			f.Add(from, data)
-		}
 	}
-	f.Fuzz(func(t *testing.T, from byte, data []byte) {
-		msg, err := codec.DecodeMessage(data)
-		if err != nil {
-			return // The transport drops it.
-		}
+	netfuzz.Received(f, 4, seeds, func(t *testing.T, sender stdtypes.NodeID, msg stdtypes.Message) {
 		m := newModule(t, "0", nil)
 		apply(t, m, send("x", "a", "1", "2"), send("y", "b", "2"))
-		sender := stdtypes.NewNodeIDFromInt(int(from % 4))
 		rcv := stdevents.NewMessageReceived(rnetID, sender, msg)
 		out, err := m.ApplyEvents(stdtypes.ListOf(rcv, rcv, tick(), tick()))
 		if err != nil {

@@ -107,7 +107,7 @@ func describeMsg(msg stdtypes.Message) string {
 }
 
 func send(id reliablenet.MsgID, text string, dests ...stdtypes.NodeID) *reliablenet.SendMessage {
-	return reliablenet.NewSendMessage(rnetID, appID, id, &note{Text: text}, dests...)
+	return reliablenet.NewSendMessage(rnetID, id, &note{Text: text}, stdevents.To(appID, dests...))
 }
 
 func tick() stdtypes.Event { return reliablenet.NewTick(rnetID) }
@@ -131,12 +131,4 @@ func ticks(t testing.TB, m *reliablenet.Module, n int) []string {
 		}
 	}
 	return sent
-}
-
-func nodeIDs(n int) []stdtypes.NodeID {
-	ids := make([]stdtypes.NodeID, n)
-	for i := range ids {
-		ids[i] = stdtypes.NewNodeIDFromInt(i)
-	}
-	return ids
 }

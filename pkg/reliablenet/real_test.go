@@ -38,7 +38,7 @@ func TestLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Stop()
-	all := nodeIDs(4)
+	all := stdtypes.NumberedNodeIDs(4)
 	if err := d.WaitFor(func() bool { return len(got.missing(all, all)) == 0 }, waitTimeout); err != nil {
 		t.Fatalf("%v: missing %q", err, got.missing(all, all))
 	}
@@ -66,7 +66,7 @@ func pendingAll(built map[stdtypes.NodeID]*reliablenet.Module) uint64 {
 // is acknowledged.
 func TestTCP(t *testing.T) {
 	const n = 4
-	ids := nodeIDs(n)
+	ids := stdtypes.NumberedNodeIDs(n)
 	addrs := make([]string, n)
 	listeners := make([]net.Listener, n)
 	for i := range addrs {
@@ -95,7 +95,7 @@ func TestTCP(t *testing.T) {
 			t.Fatal(err)
 		}
 		mods, err := cfg.Build(deploytest.NodeInfo{
-			ID: id, Membership: ids, Incarnation: 1, Transport: deploytest.DefaultTransportID, Timer: deploytest.DefaultTimerID,
+			ID: id, Nodes: ids, Incarnation: 1, Transport: deploytest.DefaultTransportID, Timer: deploytest.DefaultTimerID,
 		})
 		if err != nil {
 			t.Fatal(err)

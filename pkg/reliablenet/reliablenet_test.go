@@ -69,7 +69,7 @@ func TestParamsValidate(t *testing.T) {
 func TestEventsCodec(t *testing.T) {
 	for _, v := range []any{
 		send("a/1", "hi", "1", "2"),
-		reliablenet.NewMarkReceived(rnetID, appID, "a/1", "2"),
+		reliablenet.NewMarkReceived(rnetID, "a/1", stdevents.To(appID, "2")),
 		reliablenet.NewCancel(rnetID, appID, "a/1"),
 		reliablenet.NewCancelPrefix(rnetID, appID, "a/"),
 		reliablenet.NewTick(rnetID),
@@ -193,21 +193,21 @@ func TestCancel(t *testing.T) {
 		send("i/1/final", "b", "1", "2"),
 		send("i/10/send", "c", "1", "2"),
 		send("j", "d", "1", "2"),
-		reliablenet.NewSendMessage(rnetID, appID+"/sub", "i/1/send", &note{Text: "e"}, "1"), // Another destination module.
+		reliablenet.NewSendMessage(rnetID, "i/1/send", &note{Text: "e"}, stdevents.To(appID+"/sub", "1")), // Another destination module.
 	)
 	if got := apply(t, m,
 		reliablenet.NewCancelPrefix(rnetID, appID, "i/1/"),
 		reliablenet.NewCancel(rnetID, appID, "j"),
 		reliablenet.NewCancel(rnetID, appID, "unknown"),
-		reliablenet.NewMarkReceived(rnetID, appID, "i/10/send", "2", "7"),
-		reliablenet.NewMarkReceived(rnetID, appID, "unknown", "2"),
+		reliablenet.NewMarkReceived(rnetID, "i/10/send", stdevents.To(appID, "2", "7")),
+		reliablenet.NewMarkReceived(rnetID, "unknown", stdevents.To(appID, "2")),
 	); got != "" {
 		t.Errorf("cancel: %q", got)
 	}
 	if got := ticks(t, m, 2); !slices.Equal(got, []string{"2: data 2:c to [1]; data 4:e to [1]"}) {
 		t.Errorf("retransmissions %q", got)
 	}
-	apply(t, m, reliablenet.NewMarkReceived(rnetID, appID, "i/10/send", "1"), reliablenet.NewCancelPrefix(rnetID, appID+"/sub", ""))
+	apply(t, m, reliablenet.NewMarkReceived(rnetID, "i/10/send", stdevents.To(appID, "1")), reliablenet.NewCancelPrefix(rnetID, appID+"/sub", ""))
 	if st := m.Stats(); st.Pending != 0 || st.Cancelled != 5 || st.Completed != 0 {
 		t.Errorf("%+v", st)
 	}
@@ -314,15 +314,15 @@ func TestLocalErrors(t *testing.T) {
 		{"no destinations", []stdtypes.Event{send("x", "a")}, reliablenet.ErrInvalidEvent},
 		{"a destination twice", []stdtypes.Event{send("x", "a", "1", "2", "1")}, reliablenet.ErrInvalidEvent},
 		{"empty destination", []stdtypes.Event{send("x", "a", "")}, reliablenet.ErrInvalidEvent},
-		{"no message", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, appID, "x", nil, "1")}, reliablenet.ErrInvalidEvent},
-		{"bad module", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, "app/", "x", &note{}, "1")}, reliablenet.ErrInvalidEvent},
-		{"not a user", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, "crypto", "x", &note{}, "1")}, reliablenet.ErrInvalidEvent},
+		{"no message", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, "x", nil, stdevents.To(appID, "1"))}, reliablenet.ErrInvalidEvent},
+		{"bad module", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, "x", &note{}, stdevents.To("app/", "1"))}, reliablenet.ErrInvalidEvent},
+		{"not a user", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, "x", &note{}, stdevents.To("crypto", "1"))}, reliablenet.ErrInvalidEvent},
 		{"ID in flight", []stdtypes.Event{send("x", "a", "1"), send("x", "b", "2")}, reliablenet.ErrInvalidEvent},
-		{"unencodable", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, appID, "x", &unregistered{}, "1")}, reliablenet.ErrInvalidEvent},
+		{"unencodable", []stdtypes.Event{reliablenet.NewSendMessage(rnetID, "x", &unregistered{}, stdevents.To(appID, "1"))}, reliablenet.ErrInvalidEvent},
 		{"too many", []stdtypes.Event{send("x", "a", "1"), send("y", "b", "1"), send("z", "c", "1")}, reliablenet.ErrFull},
 		{"too large", []stdtypes.Event{send("x", strings.Repeat("a", 100), "1")}, reliablenet.ErrFull},
-		{"MarkReceived without destinations", []stdtypes.Event{reliablenet.NewMarkReceived(rnetID, appID, "x")}, reliablenet.ErrInvalidEvent},
-		{"MarkReceived with a bad ID", []stdtypes.Event{reliablenet.NewMarkReceived(rnetID, appID, long, "1")}, reliablenet.ErrInvalidEvent},
+		{"MarkReceived without destinations", []stdtypes.Event{reliablenet.NewMarkReceived(rnetID, "x", stdevents.To(appID))}, reliablenet.ErrInvalidEvent},
+		{"MarkReceived with a bad ID", []stdtypes.Event{reliablenet.NewMarkReceived(rnetID, long, stdevents.To(appID, "1"))}, reliablenet.ErrInvalidEvent},
 		{"Cancel with an empty ID", []stdtypes.Event{reliablenet.NewCancel(rnetID, appID, "")}, reliablenet.ErrInvalidEvent},
 		{"Cancel of a bad module", []stdtypes.Event{reliablenet.NewCancel(rnetID, "", "x")}, reliablenet.ErrInvalidEvent},
 		{"CancelPrefix too long", []stdtypes.Event{reliablenet.NewCancelPrefix(rnetID, appID, long)}, reliablenet.ErrInvalidEvent},

@@ -29,7 +29,7 @@ func newSender(self stdtypes.NodeID, members []stdtypes.NodeID) modules.PassiveM
 	dsl.UponInit(m, func() error {
 		for k := range perNode {
 			text := fmt.Sprintf("%s/%d", self, k)
-			dsl.EmitEvent(m, reliablenet.NewSendMessage(rnetID, appID, reliablenet.MsgID(text), &note{Text: text}, members...))
+			dsl.EmitEvent(m, reliablenet.NewSendMessage(rnetID, reliablenet.MsgID(text), &note{Text: text}, stdevents.To(appID, members...)))
 		}
 		return nil
 	})
@@ -41,7 +41,7 @@ func newSender(self stdtypes.NodeID, members []stdtypes.NodeID) modules.PassiveM
 // incarnation's in built, if not nil) and a sender.
 func deployment(n int, built map[stdtypes.NodeID]*reliablenet.Module) deploytest.Config {
 	return deploytest.Config{
-		Nodes: nodeIDs(n),
+		Nodes: stdtypes.NumberedNodeIDs(n),
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
 			p := reliablenet.DefaultModuleParams(uint64(info.Incarnation))
 			p.TickPeriod, p.MinBackoffTicks, p.MaxBackoffTicks = 10*time.Millisecond, 2, 16
@@ -53,7 +53,7 @@ func deployment(n int, built map[stdtypes.NodeID]*reliablenet.Module) deploytest
 			if built != nil {
 				built[info.ID] = rn
 			}
-			return modules.Modules{rnetID: rn, appID: newSender(info.ID, info.Membership)}, nil
+			return modules.Modules{rnetID: rn, appID: newSender(info.ID, info.Nodes)}, nil
 		},
 	}
 }
@@ -114,23 +114,23 @@ type simScenario struct {
 }
 
 var simScenarios = []simScenario{
-	{"lossy", func(*testing.T, *deploytest.Simulated) []stdtypes.NodeID { return nodeIDs(4) }},
+	{"lossy", func(*testing.T, *deploytest.Simulated) []stdtypes.NodeID { return stdtypes.NumberedNodeIDs(4) }},
 	{"partition", func(t *testing.T, d *deploytest.Simulated) []stdtypes.NodeID {
-		if err := d.Network().PartitionDuring(0, time.Second, nodeIDs(4)[:2], nodeIDs(4)[2:]); err != nil {
+		if err := d.Network().PartitionDuring(0, time.Second, stdtypes.NumberedNodeIDs(4)[:2], stdtypes.NumberedNodeIDs(4)[2:]); err != nil {
 			t.Fatal(err)
 		}
-		return nodeIDs(4)
+		return stdtypes.NumberedNodeIDs(4)
 	}},
 	{"restart", func(_ *testing.T, d *deploytest.Simulated) []stdtypes.NodeID {
 		d.Node("2").CrashAt(5 * time.Millisecond)
 		d.Node("2").RestartAt(500 * time.Millisecond)
-		return nodeIDs(4)
+		return stdtypes.NumberedNodeIDs(4)
 	}},
 	{"byzantine", func(t *testing.T, d *deploytest.Simulated) []stdtypes.NodeID {
 		if err := d.Network().SetAdversary("3", byzantine()); err != nil {
 			t.Fatal(err)
 		}
-		return nodeIDs(3)
+		return stdtypes.NumberedNodeIDs(3)
 	}},
 }
 
@@ -195,7 +195,7 @@ func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
 	if (sc.name == "byzantine") != (invalid > 0) {
 		t.Errorf("%d invalid messages dropped", invalid)
 	}
-	if sc.name != "byzantine" && !slices.Equal(correct, nodeIDs(4)) {
+	if sc.name != "byzantine" && !slices.Equal(correct, stdtypes.NumberedNodeIDs(4)) {
 		t.Fatal("a correct node left out")
 	}
 	return d.Sim().Hash()

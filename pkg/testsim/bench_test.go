@@ -30,10 +30,10 @@ func (a *allToAll) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, er
 		switch ev := ev.(type) {
 		case *stdevents.Init:
 			for i := range a.inFlight {
-				out.PushBack(stdevents.NewSendMessage("net", "app", &msg{Seq: uint64(i)}, a.peers...))
+				out.PushBack(stdevents.NewSendMessage("net", &msg{Seq: uint64(i)}, stdevents.To("app", a.peers...)))
 			}
 		case *stdevents.MessageReceived:
-			out.PushBack(stdevents.NewSendMessage("net", "app", &msg{Seq: ev.Msg.(*msg).Seq + 1}, ev.From))
+			out.PushBack(stdevents.NewSendMessage("net", &msg{Seq: ev.Msg.(*msg).Seq + 1}, stdevents.To("app", ev.From)))
 		}
 	}
 	return out, nil

@@ -47,14 +47,14 @@ func (c *chatter) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, err
 		case *tick:
 			c.sent++
 			to := c.nodes[(c.state+c.sent)%uint64(len(c.nodes))]
-			out.PushBack(stdevents.NewSendMessage("net", "app", &msg{Seq: c.sent}, to))
+			out.PushBack(stdevents.NewSendMessage("net", &msg{Seq: c.sent}, stdevents.To("app", to)))
 		case *stdevents.MessageReceived:
 			m := ev.Msg.(*msg)
 			c.state = c.state*31 + m.Seq + uint64(len(ev.From))
 			if m.Seq%3 == 0 {
 				// Forward it, to a node chosen by the state so far.
 				to := c.nodes[c.state%uint64(len(c.nodes))]
-				out.PushBack(stdevents.NewSendMessage("net", "app", &msg{Seq: m.Seq + 1}, to))
+				out.PushBack(stdevents.NewSendMessage("net", &msg{Seq: m.Seq + 1}, stdevents.To("app", to)))
 			}
 			if m.Seq%5 == 0 {
 				out.PushBack(stdevents.NewTimerDelay("timer", time.Duration(c.state%10)*time.Millisecond,

@@ -22,7 +22,7 @@ func (p *pinger) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, erro
 			out.PushBack(stdevents.NewTimerRepeat("timer", 10*time.Millisecond, 0, &tick{Header: stdtypes.NewHeader("app")}))
 		case *tick:
 			p.seq++
-			out.PushBack(stdevents.NewSendMessage("net", "app", &msg{Seq: p.seq}, "1"))
+			out.PushBack(stdevents.NewSendMessage("net", &msg{Seq: p.seq}, stdevents.To("app", "1")))
 		}
 	}
 	return out, nil

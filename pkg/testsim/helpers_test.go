@@ -41,7 +41,7 @@ func (probe) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {
 		if req, ok := ev.(*sendReq); ok {
-			out.PushBack(stdevents.NewSendMessage("net", "probe", &msg{Seq: req.Seq}, req.To...))
+			out.PushBack(stdevents.NewSendMessage("net", &msg{Seq: req.Seq}, stdevents.To("probe", req.To...)))
 		}
 	}
 	return out, nil

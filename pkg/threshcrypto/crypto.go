@@ -74,28 +74,28 @@ const VerifiedShareCacheSize = 4096
 const hashCacheSize = 1024
 
 // New returns the ThreshCrypto of a node holding share (nil for a node that
-// only verifies and recovers) of the threshold key pub, for the membership
-// members: members[i] holds share i+1. It checks that the share matches
-// the public key.
-func New(pub *PublicKey, share *KeyShare, members []stdtypes.NodeID) (*BLS, error) {
+// only verifies and recovers) of the threshold key pub, for the nodes:
+// nodes[i] holds share i+1. It checks that the share matches the public
+// key.
+func New(pub *PublicKey, share *KeyShare, nodes []stdtypes.NodeID) (*BLS, error) {
 	if pub == nil {
 		return nil, fmt.Errorf("threshcrypto: nil public key")
 	}
-	if len(members) != pub.n {
-		return nil, fmt.Errorf("threshcrypto: %d members for a key of %d shares", len(members), pub.n)
+	if len(nodes) != pub.n {
+		return nil, fmt.Errorf("threshcrypto: %d nodes for a key of %d shares", len(nodes), pub.n)
 	}
 	c := &BLS{
 		pub:        pub,
 		share:      share,
-		index:      make(map[stdtypes.NodeID]int, len(members)),
+		index:      make(map[stdtypes.NodeID]int, len(nodes)),
 		groupLines: bls.PrecomputeLines(pub.group),
 		shareLines: make([]lines, pub.n),
 		verified:   newFIFOCache[cacheKey, bls.G1Affine](VerifiedShareCacheSize),
 		hashes:     newFIFOCache[[sha256.Size]byte, bls.G1Affine](hashCacheSize),
 	}
-	for i, id := range members {
+	for i, id := range nodes {
 		if _, dup := c.index[id]; dup {
-			return nil, fmt.Errorf("threshcrypto: node %q is twice in the membership", id)
+			return nil, fmt.Errorf("threshcrypto: node %q is listed twice", id)
 		}
 		c.index[id] = i + 1
 		c.shareLines[i] = bls.PrecomputeLines(pub.shares[i])

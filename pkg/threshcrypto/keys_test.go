@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 
 	"github.com/mirframework/mir/pkg/threshcrypto"
+	"github.com/mirframework/mir/stdtypes"
 )
 
 func TestKeyEncodings(t *testing.T) {
@@ -36,7 +37,7 @@ func TestKeyEncodings(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The parsed share still matches the public key.
-		if _, err := threshcrypto.New(pub2, s2, members(4)); err != nil {
+		if _, err := threshcrypto.New(pub2, s2, stdtypes.NumberedNodeIDs(4)); err != nil {
 			t.Errorf("share %d: %v", s.Index(), err)
 		}
 	}
@@ -116,7 +117,7 @@ func TestKeyFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := threshcrypto.New(pub2, s2, members(3)); err != nil {
+		if _, err := threshcrypto.New(pub2, s2, stdtypes.NumberedNodeIDs(3)); err != nil {
 			t.Error(err)
 		}
 	}

@@ -84,7 +84,7 @@ func TestModuleErrors(t *testing.T) {
 		}
 	}
 	pub, _, _ := threshcrypto.DealFromSeed(2, 3, []byte("errors"))
-	verifier, _ := threshcrypto.New(pub, nil, members(3))
+	verifier, _ := threshcrypto.New(pub, nil, stdtypes.NumberedNodeIDs(3))
 	vm, _ := threshcrypto.NewModule(verifier)
 	if _, err := vm.ApplyEvents(stdtypes.ListOf(threshcrypto.NewSignShareRequest("tc", origin(1), []byte("m")))); err == nil {
 		t.Error("signing without a key share succeeded")

@@ -12,14 +12,6 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-func members(n int) []stdtypes.NodeID {
-	ids := make([]stdtypes.NodeID, n)
-	for i := range ids {
-		ids[i] = stdtypes.NewNodeIDFromInt(i)
-	}
-	return ids
-}
-
 // system returns the BLS of each of n nodes of a t-of-n key dealt from
 // seed.
 func system(tb testing.TB, t, n int, seed string) []*threshcrypto.BLS {
@@ -30,7 +22,7 @@ func system(tb testing.TB, t, n int, seed string) []*threshcrypto.BLS {
 	}
 	nodes := make([]*threshcrypto.BLS, n)
 	for i := range nodes {
-		if nodes[i], err = threshcrypto.New(pub, shares[i], members(n)); err != nil {
+		if nodes[i], err = threshcrypto.New(pub, shares[i], stdtypes.NumberedNodeIDs(n)); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -223,14 +215,14 @@ func TestNoKeyShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := threshcrypto.New(pub, nil, members(3))
+	v, err := threshcrypto.New(pub, nil, stdtypes.NumberedNodeIDs(3))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.SignShare([]byte("m")); !errors.Is(err, threshcrypto.ErrNoKeyShare) {
 		t.Errorf("SignShare without a share: %v", err)
 	}
-	signer, _ := threshcrypto.New(pub, shares[2], members(3))
+	signer, _ := threshcrypto.New(pub, shares[2], stdtypes.NumberedNodeIDs(3))
 	s, _ := signer.SignShare([]byte("m"))
 	if err := v.VerifyShare([]byte("m"), s, "2"); err != nil {
 		t.Error(err)
@@ -244,11 +236,11 @@ func TestNewChecks(t *testing.T) {
 	pub, shares, _ := threshcrypto.DealFromSeed(2, 3, []byte("n"))
 	other, otherShares, _ := threshcrypto.DealFromSeed(2, 3, []byte("other"))
 	cases := map[string]func() error{
-		"nil key":            func() error { _, err := threshcrypto.New(nil, nil, members(3)); return err },
-		"too few members":    func() error { _, err := threshcrypto.New(pub, shares[0], members(2)); return err },
+		"nil key":            func() error { _, err := threshcrypto.New(nil, nil, stdtypes.NumberedNodeIDs(3)); return err },
+		"too few members":    func() error { _, err := threshcrypto.New(pub, shares[0], stdtypes.NumberedNodeIDs(2)); return err },
 		"duplicate member":   func() error { _, err := threshcrypto.New(pub, shares[0], []stdtypes.NodeID{"a", "b", "a"}); return err },
-		"share of other key": func() error { _, err := threshcrypto.New(pub, otherShares[0], members(3)); return err },
-		"key of other share": func() error { _, err := threshcrypto.New(other, shares[1], members(3)); return err },
+		"share of other key": func() error { _, err := threshcrypto.New(pub, otherShares[0], stdtypes.NumberedNodeIDs(3)); return err },
+		"key of other share": func() error { _, err := threshcrypto.New(other, shares[1], stdtypes.NumberedNodeIDs(3)); return err },
 	}
 	for name, f := range cases {
 		if f() == nil {
@@ -256,7 +248,7 @@ func TestNewChecks(t *testing.T) {
 		}
 	}
 	_, big, _ := threshcrypto.DealFromSeed(2, 5, []byte("n"))
-	if _, err := threshcrypto.New(pub, big[4], members(3)); err == nil {
+	if _, err := threshcrypto.New(pub, big[4], stdtypes.NumberedNodeIDs(3)); err == nil {
 		t.Error("share index beyond n accepted")
 	}
 }

@@ -35,13 +35,13 @@
 // other node has acknowledged every one (bcb.AckMsg: the node delivered
 // it): 0 then, 1 if that takes longer than -timeout after the input ends
 // (a node is down, say) or it is interrupted first. The others run until
-// interrupted (SIGINT, SIGTERM), and exit 0 then; or, with -count N, until
-// they have delivered N of the leader's instances. Then they wait until
-// the leader has left (its connection to them closes), at most -linger,
-// so that their acknowledgments reach it: a transport that stops drops
-// what it has not sent yet. A node with -count gives up, and exits 1,
-// when the leader's instances stop coming for -timeout: the leader is
-// gone.
+// interrupted (SIGINT, SIGTERM), and exit 0 then, once the leader has what
+// they sent it (their echoes and acknowledgments), or -linger has passed:
+// a transport that stops drops what it has not sent yet. With -count N,
+// they run until they have delivered N of the leader's instances, then
+// wait until the leader has left (its connection to them closes), at most
+// -linger. A node with -count gives up, and exits 1, when the leader's
+// instances stop coming for -timeout: the leader is gone.
 //
 // Nodes may start in any order: the transport keeps messages for a peer
 // that is not up yet, and the reliablenet module retransmits what was
@@ -52,7 +52,13 @@
 // the others deliver them as new instances, and say that the leader
 // restarted. A node that restarts has missed what the leader finished
 // meanwhile: it reports those instances as missed once a later one has
-// waited -gap-timeout for them, and goes on.
+// waited -gap-timeout for them, and goes on. It remembers nothing of its
+// former run, so it may also deliver again what it delivered then: the
+// leader sends the FINAL of an instance until the node acknowledges it,
+// and a copy still on its way, or an acknowledgment the node took with it
+// when it stopped (killed, or past -linger), brings it back. Consistent
+// broadcast allows both: a node delivers an instance at most once in each
+// of its runs, always the leader's payload.
 //
 // # Output
 //

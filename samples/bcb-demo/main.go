@@ -7,13 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/crypto/runner"
@@ -25,22 +23,7 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2) // The flag package has printed the problem.
-	default:
-		fmt.Fprintln(os.Stderr, "bcb-demo:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage marks errors in the command line.
-var errUsage = errors.New("usage")
+func main() { cli.Main("bcb-demo", run) }
 
 // options are the command-line flags and arguments.
 type options struct {
@@ -80,8 +63,7 @@ Flags:`
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("bcb-demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("bcb-demo", usage, stderr)
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up if the nodes have not delivered everything (over TCP: and acknowledged it to the leader) this long after the input ends; with -count, if the leader's texts stop coming for this long")
 	fs.DurationVar(&o.gapTimeout, "gap-timeout", 2*time.Second, "report an instance as missed once later ones have waited this long for it")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages (such as dropped messages) to standard error")
@@ -90,49 +72,36 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.key, "key", "", "with -membership: this node's private key file (default node-ID.key in the membership file's directory)")
 	fs.StringVar(&o.leader, "leader", "", "with -membership: the node that broadcasts (default the membership's first node)")
 	fs.Uint64Var(&o.count, "count", 0, "with -membership, on a node other than the leader: exit after delivering this many of the leader's texts (0: run until interrupted)")
-	fs.DurationVar(&o.linger, "linger", 5*time.Second, "with -count: how long to wait, after the last delivery, for the leader to leave before exiting")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
+	fs.DurationVar(&o.linger, "linger", 5*time.Second, "on a node other than the leader: how long to wait, once interrupted, for the leader to have its acknowledgments; with -count, after the last delivery, for the leader to leave")
+	err := cli.Parse(fs, args, func() string {
+		o.texts = fs.Args()
+		tcpOnly := false
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "id", "key", "leader", "count", "linger":
+				tcpOnly = true
+			}
+		})
+		switch {
+		case o.timeout <= 0:
+			return fmt.Sprintf("-timeout is %v; it must be positive", o.timeout)
+		case o.gapTimeout <= 0:
+			return fmt.Sprintf("-gap-timeout is %v; it must be positive", o.gapTimeout)
+		case o.membership == "" && tcpOnly:
+			return "-id, -key, -leader, -count and -linger need -membership"
+		case o.membership != "" && o.id == "":
+			return "-membership needs -id"
+		case o.linger < 0:
+			return fmt.Sprintf("-linger is %v; it must not be negative", o.linger)
 		}
-		return o, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	o.texts = fs.Args()
-	tcpOnly := false
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "id", "key", "leader", "count", "linger":
-			tcpOnly = true
+		for _, text := range o.texts {
+			if len(text) > maxLineBytes {
+				return fmt.Sprintf("a text of %d bytes; at most %d", len(text), maxLineBytes)
+			}
 		}
+		return ""
 	})
-	var problem string
-	switch {
-	case o.timeout <= 0:
-		problem = fmt.Sprintf("-timeout is %v; it must be positive", o.timeout)
-	case o.gapTimeout <= 0:
-		problem = fmt.Sprintf("-gap-timeout is %v; it must be positive", o.gapTimeout)
-	case o.membership == "" && tcpOnly:
-		problem = "-id, -key, -leader, -count and -linger need -membership"
-	case o.membership != "" && o.id == "":
-		problem = "-membership needs -id"
-	case o.linger < 0:
-		problem = fmt.Sprintf("-linger is %v; it must not be negative", o.linger)
-	}
-	for _, text := range o.texts {
-		if len(text) > maxLineBytes {
-			problem = fmt.Sprintf("a text of %d bytes; at most %d", len(text), maxLineBytes)
-		}
-	}
-	if problem != "" {
-		fmt.Fprintln(stderr, problem)
-		fs.Usage()
-		return o, fmt.Errorf("%w: %s", errUsage, problem)
-	}
-	return o, nil
+	return o, err
 }
 
 // The demo's nodes; the first is the leader.
@@ -150,11 +119,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	logLevel := logging.LevelWarn
-	if o.verbose {
-		logLevel = logging.LevelDebug
-	}
-	logger := logging.NewStreamLogger(logLevel, stderr)
+	logger := cli.Logger(stderr, o.verbose)
 	if o.membership != "" {
 		n, err := newTCPNode(o, logger)
 		if err != nil {

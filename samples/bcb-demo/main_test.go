@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/mirframework/mir/internal/cli"
 )
 
 // TestMain fails the tests if a goroutine outlives them: run must stop
@@ -98,7 +100,7 @@ func TestInterrupted(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"-timeout", "0"}, {"-gap-timeout", "0"}, {"-nosuchflag"}, {strings.Repeat("x", maxLineBytes+1)}} {
 		var stdout, stderr bytes.Buffer
-		if err := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); !errors.Is(err, errUsage) {
+		if err := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); !errors.Is(err, cli.ErrUsage) {
 			t.Errorf("%.20q: run = %v, want a usage error", args, err)
 		}
 	}

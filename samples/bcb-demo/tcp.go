@@ -6,17 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -46,30 +45,14 @@ type tcpNode struct {
 	printer *orderedPrinter
 }
 
-// keyPath returns the node's key file: -key, or node-ID.key next to the
-// membership file, where `mir membership generate` writes it.
-func keyPath(o options) (string, error) {
-	if o.key != "" {
-		return o.key, nil
-	}
-	if strings.ContainsAny(o.id, `/\`) || o.id == "." || o.id == ".." {
-		return "", fmt.Errorf("node ID %q cannot name a key file: give -key", o.id)
-	}
-	return filepath.Join(filepath.Dir(o.membership), "node-"+o.id+".key"), nil
-}
-
 func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
-	members, err := membership.Load(o.membership)
+	members, key, err := cli.LoadNode(o.membership, stdtypes.NodeID(o.id), o.key)
 	if err != nil {
 		return nil, err
 	}
 	n := &tcpNode{id: stdtypes.NodeID(o.id), leader: stdtypes.NodeID(o.leader), n: members.Len(), deliveries: make(chan delivery, 1024)}
 	if n.leader == "" {
 		n.leader = members.IDs()[0]
-	}
-	self, ok := members.Node(n.id)
-	if !ok {
-		return nil, fmt.Errorf("node %q is not in %s", n.id, o.membership)
 	}
 	if _, ok := members.Node(n.leader); !ok {
 		return nil, fmt.Errorf("leader %q is not in %s", n.leader, o.membership)
@@ -79,17 +62,6 @@ func newTCPNode(o options, logger *logging.Logger) (*tcpNode, error) {
 		return nil, fmt.Errorf("node %s is not the leader (%s): only the leader takes texts", n.id, n.leader)
 	case n.id == n.leader && o.count > 0:
 		return nil, fmt.Errorf("-count is for the other nodes: the leader stops after its input")
-	}
-	path, err := keyPath(o)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypto.LoadPrivateKey(path)
-	if err != nil {
-		return nil, err
-	}
-	if !key.Public().Equal(self.PublicKey) {
-		return nil, fmt.Errorf("%s is not the key of node %s in %s", path, n.id, o.membership)
 	}
 	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, members.Len())
 	for _, m := range members.Nodes() {
@@ -246,11 +218,11 @@ func (n *tcpNode) lead(ctx context.Context, l *loop, timeout time.Duration, inpu
 	return nil
 }
 
-// follow prints deliveries until ctx ends; or, with a count, until the
-// node has delivered that many of the leader's instances and the leader
-// has left, or linger has passed since. With a count, it gives up when the
-// leader's instances stop coming for the timeout: the leader is gone, or
-// cut off.
+// follow prints deliveries until ctx ends, and then settles (at most
+// linger); or, with a count, until the node has delivered that many of the
+// leader's instances and the leader has left, or linger has passed since.
+// With a count, it gives up when the leader's instances stop coming for
+// the timeout: the leader is gone, or cut off.
 func (n *tcpNode) follow(ctx context.Context, l *loop, o options, stdout io.Writer) error {
 	count := o.count
 	// poll and lingerEnd are set once the count is reached; idle, while
@@ -297,6 +269,9 @@ func (n *tcpNode) follow(ctx context.Context, l *loop, o options, stdout io.Writ
 		case err := <-l.nodeDone:
 			return n.stopped(l, err)
 		case <-ctx.Done():
+			if err := n.settle(l, o.linger); err != nil {
+				return err
+			}
 			if count > 0 && l.delivered < count {
 				return fmt.Errorf("interrupted after %d of %d deliveries", l.delivered, count)
 			}
@@ -306,6 +281,57 @@ func (n *tcpNode) follow(ctx context.Context, l *loop, o options, stdout io.Writ
 	n.printer.flush()
 	fmt.Fprintf(stdout, "node %s delivered all %d\n", n.id, l.delivered)
 	return nil
+}
+
+// settle lets what the node owes the leader reach it before the node
+// stops, for at most linger: its ECHOs and ACKs, which the reliablenet
+// module holds until the leader acknowledges them, and what waits in the
+// transport's queues, which Stop drops. A follower that stopped at once
+// would take with it the ACKs of what it delivered last: the leader would
+// wait for them until it gave up on the node (bcb.ModuleParams.RetainTicks),
+// and go on sending it those instances meanwhile, so that the node, if it
+// restarted, would deliver them again. It stops waiting if the leader
+// has left, and prints what the node delivers meanwhile.
+func (n *tcpNode) settle(l *loop, linger time.Duration) error {
+	if n.settled() {
+		return nil
+	}
+	ticker := time.NewTicker(leaderPollPeriod)
+	defer ticker.Stop()
+	end := time.After(linger)
+	for {
+		select {
+		case dv := <-n.deliveries:
+			n.deliver(l, dv)
+		case <-ticker.C:
+			if n.settled() {
+				return nil
+			}
+		case <-end:
+			return nil
+		case err := <-l.nodeDone:
+			return n.stopped(l, err)
+		}
+	}
+}
+
+// settled tells whether the leader has everything the node sent it, or
+// has left: the reliablenet module has nothing unacknowledged in flight
+// (a follower sends only to the leader), and the transport's queues are
+// empty.
+func (n *tcpNode) settled() bool {
+	if n.leaderGone() {
+		return true
+	}
+	if n.mods.rnet.Stats().Pending > 0 {
+		return false
+	}
+	for _, p := range n.transport.Metrics().Peers {
+		if p.QueueMessages > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // leaderGone tells whether the leader's connection to this node is down.

@@ -5,19 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/cli"
+	"github.com/mirframework/mir/internal/testnet"
 	"github.com/mirframework/mir/pkg/bcb"
-	"github.com/mirframework/mir/pkg/crypto"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -28,80 +26,6 @@ const waitTimeout = 20 * time.Second
 
 // tcpTexts are what the leader broadcasts in the TCP tests.
 var tcpTexts = []string{"alpha", "beta", "gamma delta"}
-
-// deployment writes a membership of n nodes on free ports of 127.0.0.1,
-// and their keys as `mir membership generate` names them, to dir. It
-// returns the membership file.
-func deployment(t *testing.T, dir string, n int) string {
-	t.Helper()
-	addrs := make([]string, n)
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = l.Addr().String()
-		l.Close() // Free again for the node; another program could take it meanwhile, unlikely.
-	}
-	m, keys, err := membership.WithAddrs(addrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "membership.json")
-	if err := m.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	for i, k := range keys {
-		if err := crypto.SavePrivateKey(filepath.Join(dir, fmt.Sprintf("node-%d.key", i)), k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path
-}
-
-// output collects what a node prints, safely for concurrent use, and
-// signals each write, so that tests wait for lines without polling.
-type output struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	wrote chan struct{}
-}
-
-func newOutput() *output { return &output{wrote: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	select {
-	case o.wrote <- struct{}{}:
-	default:
-	}
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// waitFor waits until the output holds want, failing if done closes or
-// waitTimeout passes first.
-func (o *output) waitFor(t *testing.T, who, want string, done <-chan struct{}) {
-	t.Helper()
-	timeout := time.After(waitTimeout)
-	for !strings.Contains(o.String(), want) {
-		select {
-		case <-o.wrote:
-		case <-done:
-			if !strings.Contains(o.String(), want) {
-				t.Fatalf("%s ended without printing %q:\n%s", who, want, o)
-			}
-		case <-timeout:
-			t.Fatalf("%s did not print %q within %v:\n%s", who, want, waitTimeout, o)
-		}
-	}
-}
 
 // checkNodeDelivered checks that node id printed each text, in order, and
 // nothing else delivered.
@@ -129,19 +53,19 @@ func checkNodeDelivered(t *testing.T, id int, out string, texts []string) {
 // lines of standard input, nodes 1 and 2 stop after three deliveries, node
 // 3 when interrupted.
 func TestTCPInProcess(t *testing.T) {
-	members := deployment(t, t.TempDir(), 4)
+	members := testnet.Deployment(t, t.TempDir(), 4)
 	args := func(i int, more ...string) []string {
 		return append([]string{"-membership", members, "-id", fmt.Sprint(i), "-timeout", waitTimeout.String()}, more...)
 	}
-	outs := make([]*output, 4)
-	errOuts := make([]*output, 4)
+	outs := make([]*testnet.Output, 4)
+	errOuts := make([]*testnet.Output, 4)
 	done := make([]chan struct{}, 4)
 	errs := make([]error, 4)
 	ctx3, interrupt3 := context.WithCancel(context.Background())
 	defer interrupt3()
 	stdin := strings.NewReader(strings.Join(tcpTexts, "\n") + "\n")
 	for i := range 4 {
-		outs[i], errOuts[i], done[i] = newOutput(), newOutput(), make(chan struct{})
+		outs[i], errOuts[i], done[i] = new(testnet.Output), new(testnet.Output), make(chan struct{})
 		ctx, nodeArgs := context.Background(), args(i, "-count", "3")
 		switch i {
 		case 0:
@@ -154,16 +78,11 @@ func TestTCPInProcess(t *testing.T) {
 			errs[i] = run(ctx, nodeArgs, stdin, outs[i], errOuts[i])
 		}()
 	}
-	outs[3].waitFor(t, "node 3", "node 3 delivered 0/2: ", done[3])
-	// Node 3 is interrupted only once the leader has its acknowledgements:
-	// interrupted at once, it could stop before its last one left (a
-	// stopping transport drops what it has not sent), and the leader
-	// would wait for it in vain.
-	select {
-	case <-done[0]:
-	case <-time.After(waitTimeout):
-		t.Fatalf("the leader did not stop:\n%s", outs[0])
-	}
+	// Node 3 is interrupted as soon as it has delivered the last
+	// instance, when its acknowledgment has hardly left: it must let it
+	// reach the leader before it stops (a stopping transport drops what it
+	// has not sent), or the leader would wait for it in vain.
+	outs[3].WaitFor(t, "node 3", "node 3 delivered 0/2: ", done[3], waitTimeout)
 	interrupt3()
 	for i := range 4 {
 		select {
@@ -196,8 +115,8 @@ func TestTCPInProcess(t *testing.T) {
 // exits with an error after -timeout, having delivered nothing (a
 // certificate needs three of the four nodes).
 func TestTCPLeaderGivesUp(t *testing.T) {
-	members := deployment(t, t.TempDir(), 4)
-	stdout, stderr := newOutput(), newOutput()
+	members := testnet.Deployment(t, t.TempDir(), 4)
+	stdout, stderr := new(testnet.Output), new(testnet.Output)
 	err := run(context.Background(), []string{"-membership", members, "-id", "0", "-timeout", "300ms", "x"}, strings.NewReader(""), stdout, stderr)
 	if err == nil || !strings.Contains(err.Error(), "gave up after 300ms: delivered 0 of 1; acknowledged by node 1: 0, node 2: 0, node 3: 0") {
 		t.Errorf("run = %v, want an error about the acknowledgments\n%s", err, stdout)
@@ -206,8 +125,8 @@ func TestTCPLeaderGivesUp(t *testing.T) {
 
 func TestTCPErrors(t *testing.T) {
 	dir := t.TempDir()
-	members := deployment(t, dir, 4)
-	other := deployment(t, t.TempDir(), 4)
+	members := testnet.Deployment(t, dir, 4)
+	other := testnet.Deployment(t, t.TempDir(), 4)
 	base := []string{"-membership", members}
 	for _, c := range []struct {
 		args  []string
@@ -229,26 +148,8 @@ func TestTCPErrors(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), c.args, strings.NewReader(""), &stdout, &stderr)
-		if err == nil || errors.Is(err, errUsage) != c.usage || !strings.Contains(err.Error(), c.want) {
+		if err == nil || errors.Is(err, cli.ErrUsage) != c.usage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("run(%q) = %v, want a usage error: %v, containing %q", c.args, err, c.usage, c.want)
-		}
-	}
-}
-
-func TestKeyPath(t *testing.T) {
-	for _, c := range []struct {
-		o    options
-		want string
-	}{
-		{options{membership: "/d/membership.json", id: "2"}, "/d/node-2.key"},
-		{options{membership: "membership.json", id: "a"}, "node-a.key"},
-		{options{membership: "/d/m.json", id: "2", key: "/k/mine.key"}, "/k/mine.key"},
-		{options{membership: "/d/m.json", id: "../x"}, ""},
-		{options{membership: "/d/m.json", id: ".."}, ""},
-	} {
-		got, err := keyPath(c.o)
-		if got != c.want || (err != nil) != (c.want == "") {
-			t.Errorf("keyPath(%+v) = %q, %v; want %q", c.o, got, err, c.want)
 		}
 	}
 }
@@ -325,7 +226,7 @@ func TestMultiProcess(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	members := deployment(t, dir, 4)
+	members := testnet.Deployment(t, dir, 4)
 
 	procs := make([]*proc, 4)
 	for i := 3; i >= 1; i-- { // The leader last, though any order works.
@@ -343,7 +244,7 @@ func TestMultiProcess(t *testing.T) {
 		procs[i].wait(t)
 	}
 	t.Logf("the leader and nodes 1 and 2 exited %v after the leader started", time.Since(start).Round(time.Millisecond))
-	procs[3].out.waitFor(t, "node 3", "node 3 delivered 0/2: ", procs[3].done)
+	procs[3].out.WaitFor(t, "node 3", "node 3 delivered 0/2: ", procs[3].done, waitTimeout)
 	if err := procs[3].cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -370,13 +271,13 @@ func TestMultiProcess(t *testing.T) {
 // proc is one node's process.
 type proc struct {
 	cmd         *exec.Cmd
-	out, errOut *output
+	out, errOut *testnet.Output
 	done        chan struct{} // Closed once the process has exited and its output is read.
 }
 
 func startProc(t *testing.T, bin string, args []string, stdin *strings.Reader) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), out: newOutput(), errOut: newOutput(), done: make(chan struct{})}
+	p := &proc{cmd: exec.Command(bin, args...), out: new(testnet.Output), errOut: new(testnet.Output), done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
 	if stdin != nil { // Else /dev/null; followers do not read it.
 		p.cmd.Stdin = stdin // Copied to its end, then closed: the leader sees the end of its input.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mirframework/mir/pkg/dsl"
 	"github.com/mirframework/mir/pkg/reliablenet"
+	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -88,8 +89,8 @@ func New(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams) (*dsl.Modul
 		instances: make(map[key]*instance),
 		hello:     make(map[stdtypes.NodeID]uint64),
 	}
-	s.params.Membership = slices.Clone(params.Membership)
-	for i, id := range params.Membership {
+	s.params.Nodes = slices.Clone(params.Nodes)
+	for i, id := range params.Nodes {
 		s.index[id] = i
 	}
 	if _, ok := s.index[self]; !ok {
@@ -176,7 +177,7 @@ func (s *state) onEcho(from stdtypes.NodeID, msg *EchoMsg) error {
 		// nodes and one correct node; they prove nothing.
 		s.deliver(inst, msg.Value)
 	}
-	if echos > (len(s.params.Membership)+s.params.F)/2 {
+	if echos > (len(s.params.Nodes)+s.params.F)/2 {
 		s.ready(inst, msg.Value)
 	}
 	return nil
@@ -258,8 +259,7 @@ func (s *state) instance(k key) *instance {
 // onInit says HELLO to the other nodes, if there are any.
 func (s *state) onInit() error {
 	if peers := s.peers(); len(peers) > 0 {
-		dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, "hello",
-			&HelloMsg{Incarnation: s.params.Incarnation}, peers...))
+		dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, "hello", &HelloMsg{Incarnation: s.params.Incarnation}, stdevents.To(s.mc.Self, peers...)))
 	}
 	return nil
 }
@@ -282,7 +282,7 @@ func (s *state) onHello(from stdtypes.NodeID, msg *HelloMsg) error {
 		for _, kind := range []kind{kindSend, kindEcho, kindReady} {
 			if msg := s.message(inst, kind); msg != nil {
 				id := s.toPrefix(from) + s.msgID(inst, kind)
-				dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, id, msg, from))
+				dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, id, msg, stdevents.To(s.mc.Self, from)))
 			}
 		}
 	}
@@ -315,7 +315,7 @@ func (s *state) message(inst *instance, k kind) stdtypes.Message {
 // sendAll has the reliablenet module send this node's message of the kind
 // in inst to every node, this one included, until each has it.
 func (s *state) sendAll(inst *instance, k kind) {
-	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.mc.Self, s.msgID(inst, k), s.message(inst, k), s.params.Membership...))
+	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.msgID(inst, k), s.message(inst, k), stdevents.To(s.mc.Self, s.params.Nodes...)))
 }
 
 // msgID is the name of this node's message of the kind in inst, for the
@@ -333,8 +333,8 @@ func (s *state) toPrefix(peer stdtypes.NodeID) reliablenet.MsgID {
 
 // peers returns the members other than this node, in membership order.
 func (s *state) peers() []stdtypes.NodeID {
-	peers := make([]stdtypes.NodeID, 0, len(s.params.Membership)-1)
-	for _, id := range s.params.Membership {
+	peers := make([]stdtypes.NodeID, 0, len(s.params.Nodes)-1)
+	for _, id := range s.params.Nodes {
 		if id != s.self {
 			peers = append(peers, id)
 		}

@@ -104,7 +104,7 @@ func TestInitSaysHello(t *testing.T) {
 	}
 	check(t, "Init", apply(t, m, stdevents.NewInit(mc.Self)), `send "hello" HELLO 0 to [0 1 3]`)
 
-	alone, err := bracha.New("0", mc, bracha.ModuleParams{Membership: []stdtypes.NodeID{"0"}, MaxSeq: 1})
+	alone, err := bracha.New("0", mc, bracha.ModuleParams{Nodes: []stdtypes.NodeID{"0"}, MaxSeq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,15 +240,15 @@ func TestNewErrors(t *testing.T) {
 		"not a member":   {self: "9"},
 		"too few nodes":  {params: func(p *bracha.ModuleParams) { p.F = 2 }},
 		"negative f":     {params: func(p *bracha.ModuleParams) { p.F = -1 }},
-		"twice a member": {params: func(p *bracha.ModuleParams) { p.Membership = []stdtypes.NodeID{"0", "1", "2", "0"} }},
-		"empty ID":       {params: func(p *bracha.ModuleParams) { p.Membership = []stdtypes.NodeID{"0", "", "2", "3"} }},
+		"twice a member": {params: func(p *bracha.ModuleParams) { p.Nodes = []stdtypes.NodeID{"0", "1", "2", "0"} }},
+		"empty ID":       {params: func(p *bracha.ModuleParams) { p.Nodes = []stdtypes.NodeID{"0", "", "2", "3"} }},
 		"MaxSeq 0":       {params: func(p *bracha.ModuleParams) { p.MaxSeq = 0 }},
 		"MaxSeq":         {params: func(p *bracha.ModuleParams) { p.MaxSeq = 1 << 20 }},
 		"MaxValueBytes":  {params: func(p *bracha.ModuleParams) { p.MaxValueBytes = -1 }},
 		"module ID":      {mc: bracha.ModuleConfig{Self: "bracha", App: "app"}},
 	} {
 		params := good
-		params.Membership = append([]stdtypes.NodeID(nil), good.Membership...)
+		params.Nodes = append([]stdtypes.NodeID(nil), good.Nodes...)
 		if c.params != nil {
 			c.params(&params)
 		}

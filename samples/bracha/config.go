@@ -42,9 +42,9 @@ func (mc ModuleConfig) Validate() error {
 
 // ModuleParams are the protocol's parameters.
 type ModuleParams struct {
-	// Membership lists the nodes, this one included, each once.
-	Membership []stdtypes.NodeID
-	// F is the number of Byzantine nodes tolerated: len(Membership) must
+	// Nodes lists the nodes, this one included, each once.
+	Nodes []stdtypes.NodeID
+	// F is the number of Byzantine nodes tolerated: len(Nodes) must
 	// be at least 3F+1.
 	F int
 	// Incarnation tells this start of the node from its earlier ones: the
@@ -68,18 +68,18 @@ type ModuleParams struct {
 // Bounds on the parameters, so that what ReliableNetParams computes from
 // them cannot overflow.
 const (
-	maxMembers    = 1024
+	maxNodes      = 1024
 	maxSeq        = 1 << 16
 	maxValueBytes = 1 << 20 // TCP's frames stop at 4 MiB by default.
 )
 
-// DefaultModuleParams returns parameters for the given membership, with
+// DefaultModuleParams returns parameters for the given nodes, with
 // the largest F it tolerates, (n−1)/3, and incarnation 0: a deployment
 // whose nodes may restart sets Incarnation.
-func DefaultModuleParams(membership []stdtypes.NodeID) ModuleParams {
+func DefaultModuleParams(nodes []stdtypes.NodeID) ModuleParams {
 	return ModuleParams{
-		Membership:    slices.Clone(membership),
-		F:             (len(membership) - 1) / 3,
+		Nodes:         slices.Clone(nodes),
+		F:             (len(nodes) - 1) / 3,
 		MaxSeq:        1024,
 		MaxValueBytes: 1024,
 	}
@@ -88,13 +88,13 @@ func DefaultModuleParams(membership []stdtypes.NodeID) ModuleParams {
 // Validate reports whether the parameters can be used.
 func (p ModuleParams) Validate() error {
 	var errs []error
-	n := len(p.Membership)
-	if p.F < 0 || n < 3*p.F+1 || n > maxMembers {
-		errs = append(errs, fmt.Errorf("%d nodes cannot tolerate %d Byzantine faults: need 3f+1 to %d", n, p.F, maxMembers))
+	n := len(p.Nodes)
+	if p.F < 0 || n < 3*p.F+1 || n > maxNodes {
+		errs = append(errs, fmt.Errorf("%d nodes cannot tolerate %d Byzantine faults: need 3f+1 to %d", n, p.F, maxNodes))
 	}
-	for i, id := range p.Membership {
-		if id == "" || slices.Contains(p.Membership[:i], id) {
-			errs = append(errs, fmt.Errorf("membership %q: node IDs must be non-empty and distinct", p.Membership))
+	for i, id := range p.Nodes {
+		if id == "" || slices.Contains(p.Nodes[:i], id) {
+			errs = append(errs, fmt.Errorf("nodes %q: node IDs must be non-empty and distinct", p.Nodes))
 			break
 		}
 	}
@@ -117,9 +117,9 @@ func (p ModuleParams) Validate() error {
 // a Byzantine or crashed node never does.
 func ReliableNetParams(p ModuleParams) reliablenet.ModuleParams {
 	rp := reliablenet.DefaultModuleParams(p.Incarnation)
-	n := len(p.Membership)
+	n := len(p.Nodes)
 	maxID := 0
-	for _, id := range p.Membership {
+	for _, id := range p.Nodes {
 		maxID = max(maxID, len(id))
 	}
 	// A bound on a message's encoding beyond its value and origin: field

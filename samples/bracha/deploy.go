@@ -44,7 +44,7 @@ func DeployConfig(nodes []stdtypes.NodeID, f int, broken bool) deploytest.Config
 	return deploytest.Config{
 		Nodes: nodes,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			params := DefaultModuleParams(info.Membership)
+			params := DefaultModuleParams(info.Nodes)
 			params.F, params.Broken = f, broken
 			params.Incarnation = uint64(info.Incarnation) // 1, 2, ...: higher at every start.
 			mc := ModuleConfig{Self: DeployedID, ReliableNet: "reliablenet", App: AppID}

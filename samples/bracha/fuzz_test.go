@@ -3,7 +3,7 @@ package bracha_test
 import (
 	"testing"
 
-	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/internal/netfuzz"
 	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/samples/bracha"
 	"github.com/mirframework/mir/stdevents"
@@ -17,7 +17,7 @@ import (
 // only the protocol's messages, to members, through the reliablenet
 // module.
 func FuzzReceive(f *testing.F) {
-	for _, msg := range []stdtypes.Message{
+	seeds := []stdtypes.Message{
 		&bracha.SendMsg{Seq: 1, Value: "a"},
 		&bracha.SendMsg{Seq: 9, Value: "b"},
 		&bracha.EchoMsg{Origin: "0", Seq: 1, Value: "a"},
@@ -26,23 +26,11 @@ func FuzzReceive(f *testing.F) {
 		&bracha.ReadyMsg{Origin: "1", Seq: 0, Value: "mine"},
 		&bracha.HelloMsg{Incarnation: 2},
 		&reliablenet.AckMsg{Seqs: []uint64{1}},
-	} {
-		data, err := codec.EncodeMessage(msg)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for from := range byte(5) {
-			f.Add(from, data)
-		}
 	}
-	f.Fuzz(func(t *testing.T, from byte, data []byte) {
-		msg, err := codec.DecodeMessage(data)
-		if err != nil {
-			return // The transport drops it.
-		}
+	// Nodes 0 to 3 are the members, node 4 a stranger.
+	netfuzz.Received(f, 5, seeds, func(t *testing.T, sender stdtypes.NodeID, msg stdtypes.Message) {
 		m := newNode(t, "1", func(p *bracha.ModuleParams) { p.MaxSeq, p.MaxValueBytes = 8, 16 })
 		apply(t, m, bracha.NewBroadcast(mc.Self, "1", 1, "mine"), receive("0", &bracha.SendMsg{Seq: 1, Value: "a"}))
-		sender := stdtypes.NewNodeIDFromInt(int(from % 5)) // "4" is a stranger.
 		rcv := stdevents.NewMessageReceived(mc.Self, sender, msg)
 		out, err := m.ApplyEvents(stdtypes.ListOf(rcv, rcv))
 		if err != nil {

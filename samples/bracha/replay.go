@@ -1,10 +1,6 @@
 package bracha
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-
 	"github.com/mirframework/mir/pkg/eventlog/replay"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdtypes"
@@ -18,7 +14,7 @@ const ReplayBuilderName = "bracha"
 // the parameters ReplayMeta records: give it to a tool that replays
 // (replay.Builders, mircat.WithReplayBuilders).
 func ReplayBuilder() replay.Builder {
-	return replay.Builder{Name: ReplayBuilderName, Build: buildForReplay}
+	return replay.JSONBuilder(ReplayBuilderName, buildForReplay)
 }
 
 // ReplayParams is what a recording of a node carries so that the node can
@@ -33,11 +29,7 @@ type ReplayParams struct {
 // ReplayMeta returns the metadata to record with a node
 // (eventlog.StreamOptions.Meta) so that the recording can be replayed.
 func ReplayMeta(p ReplayParams) (map[string]string, error) {
-	params, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("bracha: replay parameters: %w", err)
-	}
-	return map[string]string{replay.MetaBuilder: ReplayBuilderName, replay.MetaParams: string(params)}, nil
+	return replay.JSONMeta(ReplayBuilderName, p)
 }
 
 // buildForReplay builds the node's passive modules as the recorded run
@@ -45,13 +37,7 @@ func ReplayMeta(p ReplayParams) (map[string]string, error) {
 // transport, the timer and the application are not run in a replay
 // (their events come from the recording), so null modules stand in for
 // them.
-func buildForReplay(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-	var p ReplayParams
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("bracha: replay parameters: %w", err)
-	}
+func buildForReplay(node stdtypes.NodeID, p ReplayParams) (modules.Modules, error) {
 	mods, err := NewNodeModules(node, p.Config, p.Params, p.Transport, p.Timer)
 	if err != nil {
 		return nil, err

@@ -21,18 +21,10 @@ var showBroken = flag.Bool("bracha.broken", false,
 // Module IDs of the broadcast test system.
 const brachaID = bracha.DeployedID
 
-func nodeIDs(n int) []stdtypes.NodeID {
-	ids := make([]stdtypes.NodeID, n)
-	for i := range ids {
-		ids[i] = stdtypes.NewNodeIDFromInt(i)
-	}
-	return ids
-}
-
 // brachaConfig is a deployment of n nodes running the broadcast protocol,
 // tolerating f faults, broken if asked.
 func brachaConfig(n, f int, broken bool) deploytest.Config {
-	return bracha.DeployConfig(nodeIDs(n), f, broken)
+	return bracha.DeployConfig(stdtypes.NumberedNodeIDs(n), f, broken)
 }
 
 // broadcastAll has every node in origins broadcast perNode values.

@@ -3,19 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/mirframework/mir"
-	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/logging"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/samples/pingpong/protocol"
@@ -24,21 +19,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2) // The flag package has printed the problem.
-	default:
-		fmt.Fprintln(os.Stderr, "pingpong-tcp:", err)
-		os.Exit(1)
-	}
+	cli.Main("pingpong-tcp", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return run(ctx, args, stdout, stderr)
+	})
 }
-
-// errUsage marks errors in the command line.
-var errUsage = errors.New("usage")
 
 // options are the command-line flags.
 type options struct {
@@ -51,10 +35,15 @@ type options struct {
 	verbose    bool
 }
 
+const usage = `Usage: pingpong-tcp -membership FILE -key FILE -id ID [flags]
+
+One Mir node over TCP: pings every other node of the membership, answers their pings.
+
+Flags:`
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("pingpong-tcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("pingpong-tcp", usage, stderr)
 	fs.StringVar(&o.membership, "membership", "", "membership file (required; see `mir membership generate`)")
 	fs.StringVar(&o.key, "key", "", "this node's private key file (required)")
 	fs.StringVar(&o.id, "id", "", "this node's ID in the membership (required)")
@@ -62,33 +51,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: run until interrupted)")
 	fs.DurationVar(&o.stats, "stats", time.Second, "print the transport's metrics this often (0: never)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: pingpong-tcp -membership FILE -key FILE -id ID [flags]\n\nOne Mir node over TCP: pings every other node of the membership, answers their pings.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
+	err := cli.Parse(fs, args, func() string {
+		switch {
+		case fs.NArg() > 0:
+			return fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+		case o.membership == "" || o.key == "" || o.id == "":
+			return "-membership, -key and -id are required"
+		case o.interval <= 0:
+			return fmt.Sprintf("-interval is %v; it must be positive", o.interval)
+		case o.duration < 0 || o.stats < 0:
+			return "-duration and -stats must not be negative"
 		}
-		return o, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	var problem string
-	switch {
-	case fs.NArg() > 0:
-		problem = fmt.Sprintf("unexpected argument %q", fs.Arg(0))
-	case o.membership == "" || o.key == "" || o.id == "":
-		problem = "-membership, -key and -id are required"
-	case o.interval <= 0:
-		problem = fmt.Sprintf("-interval is %v; it must be positive", o.interval)
-	case o.duration < 0 || o.stats < 0:
-		problem = "-duration and -stats must not be negative"
-	}
-	if problem != "" {
-		fmt.Fprintln(stderr, problem)
-		fs.Usage()
-		return o, fmt.Errorf("%w: %s", errUsage, problem)
-	}
-	return o, nil
+		return ""
+	})
+	return o, err
 }
 
 // run is the whole program, minus the process: it runs the node until ctx
@@ -99,11 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logLevel := logging.LevelWarn
-	if o.verbose {
-		logLevel = logging.LevelDebug
-	}
-	logger := logging.NewStreamLogger(logLevel, stderr)
+	logger := cli.Logger(stderr, o.verbose)
 	n, err := newNode(o, logger)
 	if err != nil {
 		return err
@@ -121,15 +93,11 @@ type node struct {
 }
 
 func newNode(o options, logger *logging.Logger) (*node, error) {
-	members, err := membership.Load(o.membership)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypto.LoadPrivateKey(o.key)
-	if err != nil {
-		return nil, err
-	}
 	id := stdtypes.NodeID(o.id)
+	members, key, err := cli.LoadNode(o.membership, id, o.key)
+	if err != nil {
+		return nil, err
+	}
 	n := &node{id: id}
 	for _, peer := range members.IDs() {
 		if peer != id {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -20,8 +19,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mirframework/mir/pkg/crypto"
-	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/internal/cli"
+	"github.com/mirframework/mir/internal/testnet"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -38,31 +37,11 @@ const waitTimeout = 30 * time.Second
 // and their keys, to dir. It returns the arguments that run node i.
 func deployment(t *testing.T, dir string, n int) func(i int) []string {
 	t.Helper()
-	addrs := make([]string, n)
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = l.Addr().String()
-		l.Close() // Free again for the node; another program could take it meanwhile, unlikely.
-	}
-	m, keys, err := membership.WithAddrs(addrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Save(filepath.Join(dir, "membership.json")); err != nil {
-		t.Fatal(err)
-	}
-	for i, k := range keys {
-		if err := crypto.SavePrivateKey(filepath.Join(dir, fmt.Sprintf("node-%d.key", i)), k); err != nil {
-			t.Fatal(err)
-		}
-	}
+	members := testnet.Deployment(t, dir, n)
 	return func(i int) []string {
 		return []string{
-			"-membership", filepath.Join(dir, "membership.json"),
-			"-key", filepath.Join(dir, fmt.Sprintf("node-%d.key", i)),
+			"-membership", members,
+			"-key", testnet.KeyFile(dir, i),
 			"-id", strconv.Itoa(i),
 			"-interval", "20ms",
 			"-stats", "100ms",
@@ -124,7 +103,7 @@ func TestRunErrors(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), c.args, &stdout, &stderr)
-		if err == nil || errors.Is(err, errUsage) != c.usage {
+		if err == nil || errors.Is(err, cli.ErrUsage) != c.usage {
 			t.Errorf("run(%q) = %v, want a usage error: %v", c.args, err, c.usage)
 		}
 	}

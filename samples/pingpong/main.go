@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
@@ -22,21 +20,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2) // The flag package has printed the problem.
-	default:
-		fmt.Fprintln(os.Stderr, "pingpong:", err)
-		os.Exit(1)
-	}
+	cli.Main("pingpong", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return run(ctx, args, stdout, stderr)
+	})
 }
-
-// errUsage marks errors in the command line.
-var errUsage = errors.New("usage")
 
 // options are the command-line flags.
 type options struct {
@@ -48,40 +35,35 @@ type options struct {
 	record string
 }
 
+const usage = `Usage: pingpong [flags]
+
+Two Mir nodes in one process: node 0 pings node 1 until it has -count pongs.
+
+Flags:`
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("pingpong", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("pingpong", usage, stderr)
 	fs.IntVar(&o.count, "count", 10, "number of pongs to collect")
 	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "time between two pings")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: twice count × interval, plus 10s)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
 	fs.StringVar(&o.record, "record", "", "record every event of both nodes to stream logs in this `directory` (inspect them with mircat)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: pingpong [flags]\n\nTwo Mir nodes in one process: node 0 pings node 1 until it has -count pongs.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
+	err := cli.Parse(fs, args, func() string {
+		switch {
+		case fs.NArg() > 0:
+			return fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+		case o.count < 1:
+			return fmt.Sprintf("-count is %d; it must be at least 1", o.count)
+		case o.interval <= 0:
+			return fmt.Sprintf("-interval is %v; it must be positive", o.interval)
+		case o.timeout < 0:
+			return fmt.Sprintf("-timeout is %v; it must not be negative", o.timeout)
 		}
-		return o, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	var problem string
-	switch {
-	case fs.NArg() > 0:
-		problem = fmt.Sprintf("unexpected argument %q", fs.Arg(0))
-	case o.count < 1:
-		problem = fmt.Sprintf("-count is %d; it must be at least 1", o.count)
-	case o.interval <= 0:
-		problem = fmt.Sprintf("-interval is %v; it must be positive", o.interval)
-	case o.timeout < 0:
-		problem = fmt.Sprintf("-timeout is %v; it must not be negative", o.timeout)
-	}
-	if problem != "" {
-		fmt.Fprintln(stderr, problem)
-		fs.Usage()
-		return o, fmt.Errorf("%w: %s", errUsage, problem)
+		return ""
+	})
+	if err != nil {
+		return o, err
 	}
 	if o.timeout == 0 {
 		o.timeout = 2*time.Duration(o.count)*o.interval + 10*time.Second
@@ -97,11 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logLevel := logging.LevelWarn
-	if o.verbose {
-		logLevel = logging.LevelDebug
-	}
-	logger := logging.NewStreamLogger(logLevel, stderr)
+	logger := cli.Logger(stderr, o.verbose)
 
 	d, err := newDemo(o, stdout, logger)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/mirframework/mir/internal/cli"
 )
 
 // TestMain fails the tests if a goroutine outlives them: run must stop
@@ -78,7 +80,7 @@ func TestRunUsage(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), args, &stdout, &stderr)
-		if !errors.Is(err, errUsage) {
+		if !errors.Is(err, cli.ErrUsage) {
 			t.Errorf("run(%q) = %v, want a usage error", args, err)
 		}
 		if !strings.Contains(stderr.String(), "Usage: pingpong") {

@@ -66,7 +66,7 @@ func (f *flood) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error
 	for _, ev := range evs.Slice() {
 		switch ev := ev.(type) {
 		case *bcast:
-			out.PushBack(stdevents.NewSendMessage(f.net, "flood", &floodMsg{Seq: ev.Seq, Value: ev.Value}, f.nodes...))
+			out.PushBack(stdevents.NewSendMessage(f.net, &floodMsg{Seq: ev.Seq, Value: ev.Value}, stdevents.To("flood", f.nodes...)))
 		case *stdevents.MessageReceived:
 			if m, ok := ev.Msg.(*floodMsg); ok {
 				out.PushBack(&deliver{Header: stdtypes.NewHeader("app"), Origin: ev.From, Seq: m.Seq, Value: m.Value})
@@ -88,7 +88,7 @@ func floodProtocol() Protocol {
 				return deploytest.Config{}, errors.New("asked to fail")
 			}
 			return deploytest.Config{Nodes: nodes, Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-				return modules.Modules{"flood": &flood{nodes: info.Membership, net: info.Transport}, "app": modules.NullPassive{}}, nil
+				return modules.Modules{"flood": &flood{nodes: info.Nodes, net: info.Transport}, "app": modules.NullPassive{}}, nil
 			}}, nil
 		},
 		Inputs: map[string]Input{

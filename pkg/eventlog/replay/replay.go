@@ -18,9 +18,10 @@
 // number, what was recorded and what the replay produced.
 //
 // A protocol exports its Builder as a value (bcb.ReplayBuilder) and records
-// the metadata naming it (MetaBuilder, MetaParams); a tool replays with the
-// builders its caller gives it, never with ones that importing a package
-// made appear:
+// the metadata naming it (MetaBuilder, MetaParams); JSONMeta and
+// JSONBuilder make both for parameters kept as JSON. A tool replays with
+// the builders its caller gives it, never with ones that importing a
+// package made appear:
 //
 //	builders := replay.Builders{bcb.ReplayBuilder(), myproto.ReplayBuilder()}
 //	mods, err := builders.Build(meta[replay.MetaBuilder], node, []byte(meta[replay.MetaParams]))

@@ -205,3 +205,45 @@ func TestBuilders(t *testing.T) {
 		}
 	}
 }
+
+// jsonParams are the parameters of the JSON builder under test.
+type jsonParams struct {
+	Factor int
+	Sink   stdtypes.ModuleID
+}
+
+// TestJSONBuilder: what JSONMeta records, JSONBuilder decodes for its
+// build function, and it refuses what P cannot hold.
+func TestJSONBuilder(t *testing.T) {
+	var got jsonParams
+	var gotNode stdtypes.NodeID
+	b := replay.JSONBuilder("json", func(node stdtypes.NodeID, p jsonParams) (modules.Modules, error) {
+		got, gotNode = p, node
+		return mods(), nil
+	})
+	want := jsonParams{Factor: 3, Sink: "sink"}
+	meta, err := replay.JSONMeta("json", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta[replay.MetaBuilder] != "json" || b.Name != "json" || len(meta) != 2 {
+		t.Errorf("metadata %v, builder %q", meta, b.Name)
+	}
+	if _, err := (replay.Builders{b}).Build(meta[replay.MetaBuilder], "n", []byte(meta[replay.MetaParams])); err != nil {
+		t.Fatal(err)
+	}
+	if got != want || gotNode != "n" {
+		t.Errorf("build got %+v for node %q, want %+v for n", got, gotNode, want)
+	}
+	for _, bad := range []string{``, `{`, `[]`, `{"Factor":"x"}`, `{"Factor":1,"Unknown":2}`, `{"Factor":1} {}`, `{"Factor":1} x`} {
+		got = jsonParams{}
+		if _, err := b.Build("n", []byte(bad)); err == nil || !strings.Contains(err.Error(), "json: replay parameters") {
+			t.Errorf("parameters %q: %v, want an error about the replay parameters", bad, err)
+		} else if got != (jsonParams{}) {
+			t.Errorf("parameters %q: build called with %+v", bad, got)
+		}
+	}
+	if _, err := replay.JSONMeta("json", func() {}); err == nil {
+		t.Error("JSONMeta encoded a function")
+	}
+}

@@ -48,7 +48,7 @@ func (m *bouncer) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, err
 		if n >= m.limit {
 			continue
 		}
-		next := stdevents.NewSendMessage("net", "bounce", &hop{N: h.N + 1}, rcv.From)
+		next := stdevents.NewSendMessage("net", &hop{N: h.N + 1}, stdevents.To("bounce", rcv.From))
 		if out == nil {
 			out = stdtypes.ListOf(next)
 		} else {
@@ -78,7 +78,7 @@ func BenchmarkLocalTransport(b *testing.B) {
 }
 
 func benchBounce(b *testing.B, opts local.Options, inFlight int) {
-	ids := nodeIDs(2)
+	ids := stdtypes.NumberedNodeIDs(2)
 	network, err := local.NewNetwork(ids, opts)
 	if err != nil {
 		b.Fatal(err)
@@ -103,7 +103,7 @@ func benchBounce(b *testing.B, opts local.Options, inFlight int) {
 	}
 	initial := stdtypes.EmptyList()
 	for range inFlight {
-		initial.PushBack(stdevents.NewSendMessage("net", "bounce", &hop{}, "1"))
+		initial.PushBack(stdevents.NewSendMessage("net", &hop{}, stdevents.To("bounce", "1")))
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

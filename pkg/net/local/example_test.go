@@ -63,7 +63,7 @@ func Example() {
 	}
 
 	// Node "a"'s protocol would emit this; here it is injected.
-	send := stdevents.NewSendMessage("net", "app", &Greeting{Text: "hello"}, "b")
+	send := stdevents.NewSendMessage("net", &Greeting{Text: "hello"}, stdevents.To("app", "b"))
 	if err := nodes[0].InjectEvents(context.Background(), stdtypes.ListOf(send)); err != nil {
 		panic(err)
 	}

@@ -31,27 +31,18 @@ var _ = codec.Register[text]("local_test.text")
 
 func newText(s string) *text { return &text{S: s} }
 
-// nodeIDs returns the IDs "0" to "n-1".
-func nodeIDs(n int) []stdtypes.NodeID {
-	ids := make([]stdtypes.NodeID, n)
-	for i := range ids {
-		ids[i] = stdtypes.NewNodeIDFromInt(i)
-	}
-	return ids
-}
-
 // startedNetwork returns a network of n nodes with every transport
 // started, and its transports by index. The network is stopped when the
 // test ends.
 func startedNetwork(t *testing.T, n int, opts local.Options) (*local.Network, []*local.Transport) {
 	t.Helper()
-	network, err := local.NewNetwork(nodeIDs(n), opts)
+	network, err := local.NewNetwork(stdtypes.NumberedNodeIDs(n), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(network.Stop)
 	ts := make([]*local.Transport, n)
-	for i, id := range nodeIDs(n) {
+	for i, id := range stdtypes.NumberedNodeIDs(n) {
 		if ts[i], err = network.Transport(id); err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +56,7 @@ func startedNetwork(t *testing.T, n int, opts local.Options) (*local.Network, []
 // send makes tr handle one SendMessage of msg to module "app" of dests.
 func send(t *testing.T, tr *local.Transport, msg stdtypes.Message, dests ...stdtypes.NodeID) {
 	t.Helper()
-	ev := stdevents.NewSendMessage("net", "app", msg, dests...)
+	ev := stdevents.NewSendMessage("net", msg, stdevents.To("app", dests...))
 	if err := tr.ApplyEvents(context.Background(), stdtypes.ListOf(ev)); err != nil {
 		t.Fatalf("ApplyEvents: %v", err)
 	}

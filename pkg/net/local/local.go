@@ -27,10 +27,6 @@ import (
 // none: Stop empties the queue.)
 const DefaultQueueCapacity = 4096
 
-// ErrUnknownNode is returned by Network.Transport for a node that is not a
-// member of the network.
-var ErrUnknownNode = errors.New("unknown node")
-
 // Options configure a Network. The zero value is the default.
 type Options struct {
 	// QueueCapacity bounds each transport's incoming queue, in lists of
@@ -106,7 +102,7 @@ func (n *Network) Nodes() []stdtypes.NodeID { return slices.Clone(n.nodes) }
 func (n *Network) Transport(id stdtypes.NodeID) (*Transport, error) {
 	t, ok := n.transports[id]
 	if !ok {
-		return nil, fmt.Errorf("local: node %q: %w", id, ErrUnknownNode)
+		return nil, fmt.Errorf("local: node %q: %w", id, net.ErrUnknownNode)
 	}
 	return t, nil
 }

@@ -56,9 +56,9 @@ func peerIndex(id stdtypes.NodeID) int { return int(id[0] - '0') }
 func TestOneListPerBatchAndDestination(t *testing.T) {
 	_, ts := startedNetwork(t, 2, local.Options{})
 	batch := stdtypes.ListOf(
-		stdevents.NewSendMessage("net", "app", newText("a"), "1"),
-		stdevents.NewSendMessage("net", "app", newText("b"), "1", "0"),
-		stdevents.NewSendMessage("net", "app", newText("c"), "1"),
+		stdevents.NewSendMessage("net", newText("a"), stdevents.To("app", "1")),
+		stdevents.NewSendMessage("net", newText("b"), stdevents.To("app", "1", "0")),
+		stdevents.NewSendMessage("net", newText("c"), stdevents.To("app", "1")),
 	)
 	if err := ts[0].ApplyEvents(context.Background(), batch); err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func TestQueueFullDrops(t *testing.T) {
 func TestCodecRoundTrip(t *testing.T) {
 	t.Run("unregistered message is an error", func(t *testing.T) {
 		_, ts := startedNetwork(t, 2, local.Options{})
-		ev := stdevents.NewSendMessage("net", "app", &unregistered{S: "x"}, "1")
+		ev := stdevents.NewSendMessage("net", &unregistered{S: "x"}, stdevents.To("app", "1"))
 		err := ts[0].ApplyEvents(context.Background(), stdtypes.ListOf(ev))
 		if err == nil || !strings.Contains(err.Error(), "local_test.unregistered") {
 			t.Fatalf("ApplyEvents = %v, want an error naming the message type", err)
@@ -192,16 +192,16 @@ func TestInvalidSendMessage(t *testing.T) {
 		name string
 		ev   *stdevents.SendMessage
 	}{
-		{"nil message", stdevents.NewSendMessage("net", "app", nil, "1")},
-		{"no destinations", stdevents.NewSendMessage("net", "app", newText("x"))},
-		{"empty module", stdevents.NewSendMessage("net", "", newText("x"), "1")},
-		{"bad module path", stdevents.NewSendMessage("net", "app//sub", newText("x"), "1")},
+		{"nil message", stdevents.NewSendMessage("net", nil, stdevents.To("app", "1"))},
+		{"no destinations", stdevents.NewSendMessage("net", newText("x"), stdevents.To("app"))},
+		{"empty module", stdevents.NewSendMessage("net", newText("x"), stdevents.To("", "1"))},
+		{"bad module path", stdevents.NewSendMessage("net", newText("x"), stdevents.To("app//sub", "1"))},
 		{"typed nil SendMessage", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, ts := startedNetwork(t, 2, local.Options{})
-			good := stdevents.NewSendMessage("net", "app", newText("ok"), "1")
+			good := stdevents.NewSendMessage("net", newText("ok"), stdevents.To("app", "1"))
 			// The typed nil stays a *SendMessage inside the list.
 			if err := ts[0].ApplyEvents(context.Background(), stdtypes.ListOf(c.ev, good)); err != nil {
 				t.Fatalf("ApplyEvents = %v, want the invalid event dropped", err)
@@ -234,7 +234,7 @@ func TestUnexpectedEventsAreErrors(t *testing.T) {
 }
 
 func TestNotStarted(t *testing.T) {
-	network, err := local.NewNetwork(nodeIDs(2), local.Options{})
+	network, err := local.NewNetwork(stdtypes.NumberedNodeIDs(2), local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestNewNetwork(t *testing.T) {
 	if got := network.Nodes(); len(got) != 2 || got[0] != "a" || got[1] != "b" {
 		t.Errorf("Nodes() = %v, want [a b]", got)
 	}
-	if _, err := network.Transport("c"); !errors.Is(err, local.ErrUnknownNode) {
+	if _, err := network.Transport("c"); !errors.Is(err, net.ErrUnknownNode) {
 		t.Errorf("Transport(unknown) = %v, want ErrUnknownNode", err)
 	}
 	a1, _ := network.Transport("a")

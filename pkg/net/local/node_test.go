@@ -7,6 +7,7 @@ import (
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/net/local"
 	"github.com/mirframework/mir/pkg/net/nettest"
+	"github.com/mirframework/mir/stdtypes"
 )
 
 // TestNodes runs three nodes, each with an echo module and a transport, and
@@ -20,7 +21,7 @@ func TestNodes(t *testing.T) {
 	for i, tr := range ts {
 		transports[i] = tr
 	}
-	nettest.EchoNodes(t, nodeIDs(n), transports, 30*time.Second)
+	nettest.EchoNodes(t, stdtypes.NumberedNodeIDs(n), transports, 30*time.Second)
 }
 
 // TestStrayMessages: node 1 sends a message to every module of node 0

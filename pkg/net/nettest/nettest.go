@@ -63,11 +63,11 @@ func (e *Echo) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error)
 func (e *Echo) apply(ev stdtypes.Event) (*stdtypes.EventList, error) {
 	switch ev := ev.(type) {
 	case *stdevents.Init:
-		return stdtypes.ListOf(stdevents.NewSendMessage(e.Net, "echo", &Request{Seq: echoSeq}, e.Nodes...)), nil
+		return stdtypes.ListOf(stdevents.NewSendMessage(e.Net, &Request{Seq: echoSeq}, stdevents.To("echo", e.Nodes...))), nil
 	case *stdevents.MessageReceived:
 		switch msg := ev.Msg.(type) {
 		case *Request:
-			return stdtypes.ListOf(stdevents.NewSendMessage(e.Net, "echo", &Reply{Seq: msg.Seq}, ev.From)), nil
+			return stdtypes.ListOf(stdevents.NewSendMessage(e.Net, &Reply{Seq: msg.Seq}, stdevents.To("echo", ev.From))), nil
 		case *Reply:
 			e.Got(ev.From, msg.Seq)
 		}

@@ -63,7 +63,7 @@ func AddStrays(t testing.TB, mods modules.Modules, active bool) *Strays {
 		return modules.NullPassive{}, nil
 	}, nil)
 	if _, err := s.factory.ApplyEvents(stdtypes.ListOf(
-		stdevents.NewNewSubmodule(strayFactory, strayFactory.Then(straySub), 0, nil))); err != nil {
+		stdevents.NewNewSubmodule(strayFactory.Then(straySub), 0, nil))); err != nil {
 		t.Fatal(err)
 	}
 	mods["crypto"] = must(t)(crypto.NewModule(c))
@@ -173,8 +173,8 @@ func (m Marker) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error
 func StraySends(strays *Strays, net stdtypes.ModuleID, marker stdtypes.ModuleID, to stdtypes.NodeID) *stdtypes.EventList {
 	out := stdtypes.EmptyList()
 	for i, dest := range strays.Dests() {
-		out.PushBack(stdevents.NewSendMessage(net, dest, &Request{Seq: uint64(i)}, to))
+		out.PushBack(stdevents.NewSendMessage(net, &Request{Seq: uint64(i)}, stdevents.To(dest, to)))
 	}
-	out.PushBack(stdevents.NewSendMessage(net, marker, &Request{Seq: MarkerSeq}, to))
+	out.PushBack(stdevents.NewSendMessage(net, &Request{Seq: MarkerSeq}, stdevents.To(marker, to)))
 	return out
 }

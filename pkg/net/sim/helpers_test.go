@@ -42,7 +42,7 @@ func (probe) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
 	for _, ev := range evs.Slice() {
 		if req, ok := ev.(*sendReq); ok {
-			out.PushBack(stdevents.NewSendMessage("net", "probe", req.Msg, req.To...))
+			out.PushBack(stdevents.NewSendMessage("net", req.Msg, stdevents.To("probe", req.To...)))
 		}
 	}
 	return out, nil

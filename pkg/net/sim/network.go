@@ -18,10 +18,6 @@ import (
 // defaultLatency is the latency of a link whose LinkConfig leaves it nil.
 var defaultLatency = testsim.Uniform(time.Millisecond, 5*time.Millisecond)
 
-// ErrUnknownNode is returned for a node that is not a member of the
-// network.
-var ErrUnknownNode = errors.New("unknown node")
-
 // LinkConfig is how a directed link, from one node to another, treats the
 // messages it carries. Every random choice is drawn from the simulation's
 // seed. The zero value is a reliable FIFO link with a latency uniform
@@ -229,7 +225,7 @@ func (n *Network) Stats() Stats { return n.stats }
 func (n *Network) Transport(id stdtypes.NodeID) (*Transport, error) {
 	i, ok := n.index[id]
 	if !ok {
-		return nil, fmt.Errorf("sim: node %s: %w", id, ErrUnknownNode)
+		return nil, fmt.Errorf("sim: node %s: %w", id, net.ErrUnknownNode)
 	}
 	return n.transports[i], nil
 }
@@ -238,7 +234,7 @@ func (n *Network) Transport(id stdtypes.NodeID) (*Transport, error) {
 func (n *Network) indexOf(id stdtypes.NodeID) (int, error) {
 	i, ok := n.index[id]
 	if !ok {
-		return 0, fmt.Errorf("sim: node %s: %w", id, ErrUnknownNode)
+		return 0, fmt.Errorf("sim: node %s: %w", id, net.ErrUnknownNode)
 	}
 	return i, nil
 }

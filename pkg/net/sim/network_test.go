@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdevents"
@@ -219,7 +220,7 @@ func TestCutOneWay(t *testing.T) {
 	if len(sys.between("1", "0")) != 1 || len(sys.between("0", "0")) != 1 {
 		t.Error("the other direction, or a node's link to itself, was cut")
 	}
-	if _, err := sys.net.Cut([]stdtypes.NodeID{"x"}, nil); !errors.Is(err, sim.ErrUnknownNode) {
+	if _, err := sys.net.Cut([]stdtypes.NodeID{"x"}, nil); !errors.Is(err, net.ErrUnknownNode) {
 		t.Errorf("Cut of an unknown node: %v", err)
 	}
 }
@@ -347,10 +348,10 @@ func TestTransportDropsInvalidRequests(t *testing.T) {
 	sys := newSystem(t, 1, 2, sim.Options{})
 	n := sys.s.Node("0")
 	_ = n.Inject(
-		stdevents.NewSendMessage("net", "probe", nil, "1"),         // no message
-		stdevents.NewSendMessage("net", "probe", &msg{}),           // no destination
-		stdevents.NewSendMessage("net", "a//b", &msg{}, "1"),       // bad module
-		stdevents.NewSendMessage("net", "probe", &msg{}, "9", "1"), // one unknown node
+		stdevents.NewSendMessage("net", nil, stdevents.To("probe", "1")),         // no message
+		stdevents.NewSendMessage("net", &msg{}, stdevents.To("probe")),           // no destination
+		stdevents.NewSendMessage("net", &msg{}, stdevents.To("a//b", "1")),       // bad module
+		stdevents.NewSendMessage("net", &msg{}, stdevents.To("probe", "9", "1")), // one unknown node
 	)
 	sys.run(t, time.Second)
 	tr, _ := sys.net.Transport("0")
@@ -387,16 +388,16 @@ func TestNetworkErrors(t *testing.T) {
 	if got := n.Nodes(); len(got) != 2 || got[0] != "a" {
 		t.Errorf("Nodes() = %v, want them sorted", got)
 	}
-	if _, err := n.Transport("c"); !errors.Is(err, sim.ErrUnknownNode) {
+	if _, err := n.Transport("c"); !errors.Is(err, net.ErrUnknownNode) {
 		t.Errorf("Transport of an unknown node: %v", err)
 	}
 	if err := n.PartitionDuring(2*ms, ms, []stdtypes.NodeID{"a"}); err == nil {
 		t.Error("a partition healing before it starts")
 	}
-	if err := n.PartitionDuring(ms, 2*ms, []stdtypes.NodeID{"z"}); !errors.Is(err, sim.ErrUnknownNode) {
+	if err := n.PartitionDuring(ms, 2*ms, []stdtypes.NodeID{"z"}); !errors.Is(err, net.ErrUnknownNode) {
 		t.Errorf("a partition of an unknown node: %v", err)
 	}
-	if err := n.SetAdversary("z", sim.Drop(1)); !errors.Is(err, sim.ErrUnknownNode) {
+	if err := n.SetAdversary("z", sim.Drop(1)); !errors.Is(err, net.ErrUnknownNode) {
 		t.Errorf("an adversary for an unknown node: %v", err)
 	}
 }
@@ -406,7 +407,7 @@ func TestNetworkErrors(t *testing.T) {
 // not have is dropped, not fatal, as in a real node.
 func TestMessageForAnUnknownModule(t *testing.T) {
 	sys := newSystem(t, 1, 2, sim.Options{Link: fixed(ms)})
-	if err := sys.s.Node("0").Inject(stdevents.NewSendMessage("net", "nowhere", &msg{Seq: 1}, "1")); err != nil {
+	if err := sys.s.Node("0").Inject(stdevents.NewSendMessage("net", &msg{Seq: 1}, stdevents.To("nowhere", "1"))); err != nil {
 		t.Fatal(err)
 	}
 	sys.sendSeq(ms, "0", 2, "1")

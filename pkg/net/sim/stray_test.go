@@ -77,7 +77,7 @@ func TestTransportDropsMessages(t *testing.T) {
 		tr0 = tr
 		return modules.Modules{"net": leakyTransport{tr}}
 	}, func() *stdtypes.EventList {
-		return stdtypes.ListOf(stdevents.NewSendMessage("net", "net", &msg{}, "0"))
+		return stdtypes.ListOf(stdevents.NewSendMessage("net", &msg{}, stdevents.To("net", "0")))
 	})
 	if got := tr0.Stats().DroppedReceived; got != 1 {
 		t.Errorf("DroppedReceived = %d, want 1", got)

@@ -83,7 +83,7 @@ func (a *arena) checkHonest(t *testing.T) {
 	t.Helper()
 	for _, pair := range [][2]*Transport{{a.honest, a.victim}, {a.victim, a.honest}} {
 		from, to := pair[0], pair[1]
-		ev := stdevents.NewSendMessage("net", "app", &note{N: 42}, to.ID())
+		ev := stdevents.NewSendMessage("net", &note{N: 42}, stdevents.To("app", to.ID()))
 		if err := from.ApplyEvents(context.Background(), stdtypes.ListOf(ev)); err != nil {
 			t.Fatal(err)
 		}
@@ -376,7 +376,7 @@ func TestSlowPeer(t *testing.T) {
 		}
 		list := stdtypes.EmptyList()
 		for range 16 {
-			list.PushBack(stdevents.NewSendMessage("net", "app", &blobNote{Data: payload}, "2"))
+			list.PushBack(stdevents.NewSendMessage("net", &blobNote{Data: payload}, stdevents.To("app", "2")))
 		}
 		if err := a.victim.ApplyEvents(context.Background(), list); err != nil {
 			t.Fatal(err)
@@ -427,7 +427,7 @@ func TestImpostorListener(t *testing.T) {
 			}
 		}()
 		before := a.victim.Metrics().Peers["2"].DialFailures
-		ev := stdevents.NewSendMessage("net", "app", &note{N: 1}, "2")
+		ev := stdevents.NewSendMessage("net", &note{N: 1}, stdevents.To("app", "2"))
 		if err := a.victim.ApplyEvents(context.Background(), stdtypes.ListOf(ev)); err != nil {
 			t.Fatal(err)
 		}

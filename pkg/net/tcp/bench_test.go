@@ -44,7 +44,7 @@ func benchOneWay(b *testing.B, size, batch, window int) {
 	msg := &blob{Data: make([]byte, size)}
 	list := stdtypes.EmptyList()
 	for range batch {
-		list.PushBack(stdevents.NewSendMessage("net", "app", msg, "1"))
+		list.PushBack(stdevents.NewSendMessage("net", msg, stdevents.To("app", "1")))
 	}
 	var received atomic.Int64
 	done := make(chan struct{})
@@ -112,7 +112,7 @@ func BenchmarkTCPTransportRoundTrip(b *testing.B) {
 				out := stdtypes.EmptyList()
 				for _, ev := range l.Slice() {
 					rcv := ev.(*stdevents.MessageReceived)
-					out.PushBack(stdevents.NewSendMessage("net", "app", rcv.Msg, rcv.From))
+					out.PushBack(stdevents.NewSendMessage("net", rcv.Msg, stdevents.To("app", rcv.From)))
 				}
 				if err := ts[1].ApplyEvents(ctx, out); err != nil {
 					panic(err)
@@ -125,7 +125,7 @@ func BenchmarkTCPTransportRoundTrip(b *testing.B) {
 	defer func() { cancel(); <-echoDone }()
 
 	msg := &blob{Data: make([]byte, 64)}
-	ping := stdtypes.ListOf(stdevents.NewSendMessage("net", "app", msg, "1"))
+	ping := stdtypes.ListOf(stdevents.NewSendMessage("net", msg, stdevents.To("app", "1")))
 	rtts := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()

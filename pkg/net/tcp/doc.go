@@ -113,11 +113,12 @@
 // What an operator must see is logged at Warn: a refused connection, the
 // handshake slots full, a member's bad frame, a peer unreachable for ten
 // seconds (a lost connection alone is logged at Info: a peer that stops in
-// order looks the same on the wire as one that crashed). Each is logged at
-// most once a minute per source (the member, or the stranger's address)
-// and cause, so that a flood of them cannot flood the log; the next
-// warning after a quiet minute says how many were suppressed
-// ("suppressed"), and the suppressed ones are logged at Debug.
+// order looks the same on the wire as one that crashed; so is a connection
+// closed by its other end before it was set up, as when a peer stops while
+// it dials). Each is logged at most once a minute per source (the member,
+// or the stranger's address) and cause, so that a flood of them cannot
+// flood the log; the next warning after a quiet minute says how many were
+// suppressed ("suppressed"), and the suppressed ones are logged at Debug.
 //
 // # Metrics
 //

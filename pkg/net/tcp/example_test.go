@@ -73,7 +73,7 @@ func Example() {
 	}
 
 	// Node 0's protocol would emit this; here it is injected.
-	send := stdevents.NewSendMessage("net", "app", &Greeting{Text: "hello"}, "1")
+	send := stdevents.NewSendMessage("net", &Greeting{Text: "hello"}, stdevents.To("app", "1"))
 	if err := nodes[0].InjectEvents(context.Background(), stdtypes.ListOf(send)); err != nil {
 		panic(err)
 	}

@@ -119,7 +119,7 @@ func started(t testing.TB, n int, opts tcp.Options) (*cluster, []*tcp.Transport)
 // send makes tr handle one SendMessage of msg to module "app" of dests.
 func send(t testing.TB, tr *tcp.Transport, msg stdtypes.Message, dests ...stdtypes.NodeID) {
 	t.Helper()
-	ev := stdevents.NewSendMessage("net", "app", msg, dests...)
+	ev := stdevents.NewSendMessage("net", msg, stdevents.To("app", dests...))
 	if err := tr.ApplyEvents(context.Background(), stdtypes.ListOf(ev)); err != nil {
 		t.Fatalf("ApplyEvents: %v", err)
 	}

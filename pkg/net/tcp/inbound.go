@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	gonet "net"
+	"syscall"
 	"time"
 
 	"github.com/mirframework/mir/pkg/logging"
@@ -18,6 +19,9 @@ import (
 // readBufferBytes is the size of a connection's read buffer: frames up to
 // this size are decoded where they are, without being copied out of it.
 const readBufferBytes = 64 << 10
+
+// msgHungUp is the message of a connection closed before it was set up.
+const msgHungUp = "connection closed during set-up"
 
 // A connection hands what it read to the node in lists of at most
 // maxListMessages messages and about maxListBytes of frames (a list can
@@ -84,14 +88,26 @@ func (t *Transport) serveInbound(raw gonet.Conn) {
 				source, cause = peerSource(from), causeHello
 				logger = logger.With("peer", string(from)) // Maybe this node's own key: no peer.
 			}
-			t.warn(logger, source, cause, "refused a connection",
-				slog.String("remote", raw.RemoteAddr().String()), slog.String("error", err.Error()))
+			attrs := []slog.Attr{slog.String("remote", raw.RemoteAddr().String()), slog.String("error", err.Error())}
+			if hungUp(err) {
+				// Nothing was refused: the other end went away, as a peer
+				// that stops while it dials does.
+				t.logLimited(logging.LevelInfo, logger, source, causeHungUp, msgHungUp, attrs...)
+			} else {
+				t.warn(logger, source, cause, "refused a connection", attrs...)
+			}
 		}
 		return
 	}
 	p.setInbound(raw)
 	defer p.clearInbound(raw)
 	t.readLoop(p, br)
+}
+
+// hungUp tells whether err ended a connection's set-up because the other
+// end closed it: an end of file, or a reset.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // setUpInbound runs the TLS handshake, in which the peer proves it holds

@@ -74,10 +74,11 @@ type Metrics struct {
 	// frame would exceed Options.MaxFrameBytes, once per destination
 	// (each also counts in the destination's DroppedOut).
 	DroppedTooLarge uint64
-	// Refused is the number of incoming connections refused: no or a bad
-	// certificate, a key outside the membership, a hello claiming another
-	// node's ID or reaching another node, a set-up that timed out, too
-	// many set-ups at once.
+	// Refused is the number of incoming connections that were not set
+	// up: refused (no or a bad certificate, a key outside the
+	// membership, a hello claiming another node's ID or reaching another
+	// node, a set-up that timed out, too many set-ups at once), or closed
+	// by the other end first.
 	Refused uint64
 }
 

@@ -46,7 +46,7 @@ func (m *bouncer) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, err
 		if n >= m.limit {
 			continue
 		}
-		next := stdevents.NewSendMessage("net", "bounce", &hop{N: rcv.Msg.(*hop).N + 1}, rcv.From)
+		next := stdevents.NewSendMessage("net", &hop{N: rcv.Msg.(*hop).N + 1}, stdevents.To("bounce", rcv.From))
 		if out == nil {
 			out = stdtypes.ListOf(next)
 		} else {
@@ -87,7 +87,7 @@ func benchNodes(b *testing.B, inFlight int) {
 	}
 	initial := stdtypes.EmptyList()
 	for range inFlight {
-		initial.PushBack(stdevents.NewSendMessage("net", "bounce", &hop{}, "1"))
+		initial.PushBack(stdevents.NewSendMessage("net", &hop{}, stdevents.To("bounce", "1")))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

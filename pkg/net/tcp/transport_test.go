@@ -1,15 +1,14 @@
 package tcp_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/testnet"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net"
@@ -66,7 +65,7 @@ func TestOrderPerLink(t *testing.T) {
 	for b := range batches {
 		list := stdtypes.EmptyList()
 		for i := range perBatch {
-			list.PushBack(stdevents.NewSendMessage("net", "app", newText(fmt.Sprint(b*perBatch+i)), "1"))
+			list.PushBack(stdevents.NewSendMessage("net", newText(fmt.Sprint(b*perBatch+i)), stdevents.To("app", "1")))
 		}
 		if err := ts[0].ApplyEvents(context.Background(), list); err != nil {
 			t.Fatal(err)
@@ -114,7 +113,7 @@ func TestUnknownNode(t *testing.T) {
 
 func TestUnregisteredMessageIsAnError(t *testing.T) {
 	_, ts := started(t, 2, tcp.Options{})
-	ev := stdevents.NewSendMessage("net", "app", &unregistered{S: "x"}, "1")
+	ev := stdevents.NewSendMessage("net", &unregistered{S: "x"}, stdevents.To("app", "1"))
 	err := ts[0].ApplyEvents(context.Background(), stdtypes.ListOf(ev))
 	if err == nil || !strings.Contains(err.Error(), "tcp_test.unregistered") {
 		t.Fatalf("ApplyEvents = %v, want an error naming the message type", err)
@@ -124,14 +123,14 @@ func TestUnregisteredMessageIsAnError(t *testing.T) {
 func TestInvalidSendMessage(t *testing.T) {
 	_, ts := started(t, 2, tcp.Options{})
 	cases := []*stdevents.SendMessage{
-		stdevents.NewSendMessage("net", "app", nil, "1"),
-		stdevents.NewSendMessage("net", "app", newText("x")),
-		stdevents.NewSendMessage("net", "", newText("x"), "1"),
-		stdevents.NewSendMessage("net", "app//sub", newText("x"), "1"),
+		stdevents.NewSendMessage("net", nil, stdevents.To("app", "1")),
+		stdevents.NewSendMessage("net", newText("x"), stdevents.To("app")),
+		stdevents.NewSendMessage("net", newText("x"), stdevents.To("", "1")),
+		stdevents.NewSendMessage("net", newText("x"), stdevents.To("app//sub", "1")),
 		nil,
 	}
 	for i, ev := range cases {
-		good := stdevents.NewSendMessage("net", "app", newText("ok"), "1")
+		good := stdevents.NewSendMessage("net", newText("ok"), stdevents.To("app", "1"))
 		if err := ts[0].ApplyEvents(context.Background(), stdtypes.ListOf(ev, good)); err != nil {
 			t.Fatalf("case %d: ApplyEvents = %v, want the invalid event dropped", i, err)
 		}
@@ -362,7 +361,7 @@ func TestReceiverNotReading(t *testing.T) {
 	eventually(t, "the sender drops", func() bool {
 		list := stdtypes.EmptyList()
 		for range 16 {
-			list.PushBack(stdevents.NewSendMessage("net", "app", newText(payload), "1"))
+			list.PushBack(stdevents.NewSendMessage("net", newText(payload), stdevents.To("app", "1")))
 		}
 		if err := ts[0].ApplyEvents(context.Background(), list); err != nil {
 			t.Fatal(err)
@@ -398,7 +397,7 @@ func TestReceiverNotReading(t *testing.T) {
 // TestStatsLog: with StatsPeriod set, the transport logs its metrics, one
 // line per peer.
 func TestStatsLog(t *testing.T) {
-	var buf lockedBuffer
+	var buf testnet.Output
 	logger := logging.NewStreamLogger(logging.LevelInfo, &buf)
 	_, ts := started(t, 2, tcp.Options{Logger: logger, StatsPeriod: 10 * time.Millisecond})
 	connected(t, ts...)
@@ -406,22 +405,4 @@ func TestStatsLog(t *testing.T) {
 		s := buf.String()
 		return strings.Contains(s, "tcp peer stats") && strings.Contains(s, "peer=1") && strings.Contains(s, "connected=true")
 	})
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -34,6 +34,7 @@ const (
 	causeHello       = "hello refused"
 	causeBadFrame    = "bad frame"
 	causeUnreachable = "peer unreachable"
+	causeHungUp      = "closed during set-up" // Logged at Info.
 )
 
 // otherSources is the source that sources past maxWarnSources share.
@@ -111,6 +112,12 @@ func (l *warnLimiter) forget(now time.Time) {
 // about source and cause through, with the count of those suppressed
 // since the last one, and at Debug otherwise.
 func (t *Transport) warn(logger *logging.Logger, source, cause, msg string, attrs ...slog.Attr) {
+	t.logLimited(logging.LevelWarn, logger, source, cause, msg, attrs...)
+}
+
+// logLimited is warn at another level: for what is worth an operator's
+// notice but may come as fast as a stranger can connect.
+func (t *Transport) logLimited(level logging.Level, logger *logging.Logger, source, cause, msg string, attrs ...slog.Attr) {
 	attrs = append(attrs, slog.String("cause", cause))
 	ok, suppressed := t.warnings.allow(source, cause)
 	if !ok {
@@ -120,7 +127,7 @@ func (t *Transport) warn(logger *logging.Logger, source, cause, msg string, attr
 	if suppressed > 0 {
 		attrs = append(attrs, slog.Uint64("suppressed", suppressed))
 	}
-	logger.LogAttrs(logging.LevelWarn, msg, attrs...)
+	logger.LogAttrs(level, msg, attrs...)
 }
 
 // peerSource names a member as the source of warnings.

@@ -83,7 +83,7 @@ func TestWarnLimiterBound(t *testing.T) {
 	}
 }
 
-// records is a slog.Handler that keeps the records of Warn and above,
+// records is a slog.Handler that keeps the records of every level,
 // with the attributes of the logger (With) and of the record, in one
 // store its children share.
 type records struct {
@@ -106,10 +106,7 @@ func (h *records) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (h *records) Handle(_ context.Context, r slog.Record) error {
-	if r.Level < slog.LevelWarn {
-		return nil
-	}
-	m := map[string]string{"msg": r.Message}
+	m := map[string]string{"msg": r.Message, "level": r.Level.String()}
 	add := func(a slog.Attr) bool {
 		m[a.Key] = a.Value.String()
 		return true
@@ -126,11 +123,18 @@ func (h *records) Handle(_ context.Context, r slog.Record) error {
 
 // warnings returns the warnings with message msg, each as its attributes.
 func (h *records) warnings(msg string) []map[string]string {
+	return h.find(msg, slog.LevelWarn)
+}
+
+// find returns the records with message msg at level or above, each as its
+// attributes.
+func (h *records) find(msg string, level slog.Level) []map[string]string {
 	h.store.mu.Lock()
 	defer h.store.mu.Unlock()
 	var out []map[string]string
 	for _, r := range h.store.recs {
-		if r["msg"] == msg {
+		var l slog.Level
+		if r["msg"] == msg && l.UnmarshalText([]byte(r["level"])) == nil && l >= level {
 			out = append(out, r)
 		}
 	}
@@ -188,6 +192,48 @@ func TestRefusedConnectionWarnings(t *testing.T) {
 	if len(got) != 3 || got[2]["suppressed"] != fmt.Sprint(flood-1) {
 		t.Errorf("warnings a minute later: %v; want a third saying %d were suppressed", got, flood-1)
 	}
+}
+
+// TestHungUpConnections: a connection whose other end closes it before it
+// is set up, as a peer that stops while it dials does, refuses nothing: it
+// is counted and logged at Info, once a minute per address, not warned
+// about. Whether it closes before or during the TLS handshake, or after
+// it, before its hello.
+func TestHungUpConnections(t *testing.T) {
+	a, h, _ := warnArena(t, Options{})
+	const n = 5
+	for range n {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	// A member that proves its key, then hangs up before its hello: the
+	// TLS handshake is over when the client has read the server's
+	// Finished, so the server may not have the client's yet.
+	member2 := []tls.Certificate{certOf(t, a.keys[2])}
+	raw, err := net.Dial("tcp", a.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := tls.Client(raw, &tls.Config{MinVersion: tls.VersionTLS13, Certificates: member2, InsecureSkipVerify: true})
+	if err := conn.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	waitUntil(t, "the hang-ups are counted", func() bool { return a.victim.Metrics().Refused == n+1 })
+	waitUntil(t, "the hang-ups are logged", func() bool { return len(h.find(msgHungUp, slog.LevelDebug)) == n+1 })
+	if got := h.find(msgHungUp, slog.LevelWarn); len(got) != 0 {
+		t.Errorf("hang-ups warned about: %v", got)
+	}
+	if got := h.warnings("refused a connection"); len(got) != 0 {
+		t.Errorf("hang-ups refused: %v", got)
+	}
+	if got := h.find(msgHungUp, slog.LevelInfo); len(got) < 1 || len(got) > 2 {
+		t.Errorf("hang-ups logged at Info: %v; want one for the address, and one for member 2 if it had proved its key", got)
+	}
+	a.checkHonest(t)
 }
 
 // TestHandshakeSlotWarnings: a flood of connections that never set up,

@@ -40,22 +40,15 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mirframework/mir"
-	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/dsl"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/samples/bracha"
@@ -63,22 +56,7 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2) // The flag package has printed the problem.
-	default:
-		fmt.Fprintln(os.Stderr, "node:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage marks errors in the command line.
-var errUsage = errors.New("usage")
+func main() { cli.Main("node", run) }
 
 // options are the command-line flags.
 type options struct {
@@ -102,10 +80,16 @@ const (
 // for that, only counters.
 const pollPeriod = 20 * time.Millisecond
 
+const usage = `Usage: node -membership FILE -id ID [flags]
+
+One node of the Bracha broadcast over TCP: broadcasts each line of standard input,
+prints each value delivered.
+
+Flags:`
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("node", usage, stderr)
 	fs.StringVar(&o.membership, "membership", "", "membership `file` (required; see `mir membership generate`)")
 	fs.StringVar(&o.id, "id", "", "this node's ID in the membership (required)")
 	fs.StringVar(&o.key, "key", "", "this node's private key `file` (default: node-ID.key next to the membership)")
@@ -113,37 +97,18 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.linger, "linger", 2*time.Second, "with -count, how long to wait at most for the peers' acknowledgments")
 	fs.StringVar(&o.record, "record", "", "record every event to a stream log in this `directory` (see samples/bracha/mircat)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: node -membership FILE -id ID [flags]\n\nOne node of the Bracha broadcast over TCP: broadcasts each line of standard input,\nprints each value delivered.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
+	err := cli.Parse(fs, args, func() string {
+		switch {
+		case fs.NArg() > 0:
+			return fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+		case o.membership == "" || o.id == "":
+			return "-membership and -id are required"
+		case o.count < 0 || o.linger < 0:
+			return "-count and -linger must not be negative"
 		}
-		return o, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	var problem string
-	switch {
-	case fs.NArg() > 0:
-		problem = fmt.Sprintf("unexpected argument %q", fs.Arg(0))
-	case o.membership == "" || o.id == "":
-		problem = "-membership and -id are required"
-	case o.count < 0 || o.linger < 0:
-		problem = "-count and -linger must not be negative"
-	}
-	if problem != "" {
-		fmt.Fprintln(stderr, problem)
-		fs.Usage()
-		return o, fmt.Errorf("%w: %s", errUsage, problem)
-	}
-	if o.key == "" {
-		if strings.ContainsAny(o.id, `/\`) || o.id == "." || o.id == ".." {
-			return o, fmt.Errorf("node ID %q cannot name a key file: give -key", o.id)
-		}
-		o.key = filepath.Join(filepath.Dir(o.membership), "node-"+o.id+".key")
-	}
-	return o, nil
+		return ""
+	})
+	return o, err
 }
 
 // run is the whole program, minus the process: it runs the node until ctx
@@ -154,11 +119,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	logLevel := logging.LevelWarn
-	if o.verbose {
-		logLevel = logging.LevelDebug
-	}
-	logger := logging.NewStreamLogger(logLevel, stderr).With("node", o.id)
+	logger := cli.Logger(stderr, o.verbose).With("node", o.id)
 	n, err := newNode(o, logger)
 	if err != nil {
 		return err
@@ -191,11 +152,7 @@ type node struct {
 }
 
 func newNode(o options, logger *logging.Logger) (*node, error) {
-	members, err := membership.Load(o.membership)
-	if err != nil {
-		return nil, err
-	}
-	key, err := crypto.LoadPrivateKey(o.key)
+	members, key, err := cli.LoadNode(o.membership, stdtypes.NodeID(o.id), o.key)
 	if err != nil {
 		return nil, err
 	}

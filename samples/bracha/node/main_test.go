@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,8 +14,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mirframework/mir/pkg/crypto"
-	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/internal/cli"
+	"github.com/mirframework/mir/internal/testnet"
 	"github.com/mirframework/mir/pkg/mircat"
 	"github.com/mirframework/mir/samples/bracha"
 )
@@ -25,54 +24,6 @@ import (
 // node, its transport and everything they started.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// deployment writes a membership of n nodes on free ports of 127.0.0.1,
-// and their keys, to dir, as `mir membership generate` does, and returns
-// the membership file.
-func deployment(t *testing.T, dir string, n int) string {
-	t.Helper()
-	addrs := make([]string, n)
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = l.Addr().String()
-		l.Close() // Free again for the node; another program could take it meanwhile, unlikely.
-	}
-	m, keys, err := membership.WithAddrs(addrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "membership.json")
-	if err := m.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	for i, k := range keys {
-		if err := crypto.SavePrivateKey(filepath.Join(dir, fmt.Sprintf("node-%d.key", i)), k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path
-}
-
-// lockedBuffer is a buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // delivered returns the values node id printed as delivered, sorted.
@@ -94,12 +45,12 @@ func delivered(out string, id int) []string {
 // from its recording: identical.
 func TestRunInProcess(t *testing.T) {
 	dir := t.TempDir()
-	members := deployment(t, dir, 4)
+	members := testnet.Deployment(t, dir, 4)
 	record := filepath.Join(dir, "run")
 	inputs := []string{"a\nb\n", "c\n", "d\ne\n", "f\n"}
 	var wg sync.WaitGroup
-	outs := make([]lockedBuffer, 4)
-	errOuts := make([]lockedBuffer, 4)
+	outs := make([]testnet.Output, 4)
+	errOuts := make([]testnet.Output, 4)
 	errs := make([]error, 4)
 	for i := range 4 {
 		args := []string{"-membership", members, "-id", fmt.Sprint(i), "-count", "6", "-record", record}
@@ -136,7 +87,7 @@ func TestRunInProcess(t *testing.T) {
 
 func TestRunErrors(t *testing.T) {
 	dir := t.TempDir()
-	members := deployment(t, dir, 4)
+	members := testnet.Deployment(t, dir, 4)
 	base := []string{"-membership", members}
 	for _, c := range []struct {
 		args  []string
@@ -149,15 +100,15 @@ func TestRunErrors(t *testing.T) {
 		{args: append(base, "-id", "1", "extra"), usage: true},
 		{args: append(base, "-id", "1", "-count", "-1"), usage: true},
 		{args: append(base, "-id", "1", "-nosuchflag"), usage: true},
-		{args: append(base, "-id", "9"), want: "node-9.key"},
-		{args: append(base, "-id", "../1"), want: "give -key"},
+		{args: append(base, "-id", "9"), want: `node "9" is not in`},
+		{args: append(base, "-id", "1", "-key", filepath.Join(dir, "missing.key")), want: "missing.key"},
 		{args: append(base, "-id", "1", "-key", filepath.Join(dir, "node-2.key")), want: "key"},
 		{args: []string{"-membership", filepath.Join(dir, "node-0.key"), "-id", "0"}, want: "node-0.key"},
 		{args: append(base, "-id", "1", "-count", "1"), input: strings.Repeat("x", 1025) + "\n", want: "line 1: 1025 bytes"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), c.args, strings.NewReader(c.input), &stdout, &stderr)
-		if err == nil || errors.Is(err, errUsage) != c.usage || !strings.Contains(err.Error(), c.want) {
+		if err == nil || errors.Is(err, cli.ErrUsage) != c.usage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("run(%q) = %v, want a usage error: %v, containing %q", c.args, err, c.usage, c.want)
 		}
 	}
@@ -166,7 +117,7 @@ func TestRunErrors(t *testing.T) {
 // TestInterrupted: a node stopped before it has its count says so; one
 // without a count stops cleanly.
 func TestInterrupted(t *testing.T) {
-	members := deployment(t, t.TempDir(), 4)
+	members := testnet.Deployment(t, t.TempDir(), 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout, stderr bytes.Buffer

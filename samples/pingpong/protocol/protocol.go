@@ -198,7 +198,7 @@ func (p *Module) handleTick() *stdtypes.EventList {
 	seq := p.nextSeq
 	p.nextSeq++
 	return stdtypes.ListOf(
-		stdevents.NewSendMessage(p.mc.Net, p.mc.Self, &Ping{Seq: seq}, p.params.Targets...),
+		stdevents.NewSendMessage(p.mc.Net, &Ping{Seq: seq}, stdevents.To(p.mc.Self, p.params.Targets...)),
 		NewPingSent(p.mc.Reporter, seq),
 	)
 }
@@ -226,7 +226,7 @@ func (p *Module) handleMessage(from stdtypes.NodeID, msg stdtypes.Message) *stdt
 
 // handlePing answers a Ping with the Pong of the same sequence number.
 func (p *Module) handlePing(from stdtypes.NodeID, ping *Ping) *stdtypes.EventList {
-	return stdtypes.ListOf(stdevents.NewSendMessage(p.mc.Net, p.mc.Self, &Pong{Seq: ping.Seq}, from))
+	return stdtypes.ListOf(stdevents.NewSendMessage(p.mc.Net, &Pong{Seq: ping.Seq}, stdevents.To(p.mc.Self, from)))
 }
 
 // handlePong reports a pong from a target that answers one of the latest

@@ -1,10 +1,6 @@
 package protocol
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-
 	"github.com/mirframework/mir/pkg/eventlog/replay"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/stdtypes"
@@ -18,7 +14,7 @@ const ReplayBuilderName = "pingpong"
 // from the parameters ReplayMeta records: give it to a tool that replays
 // (replay.Builders, mircat.WithReplayBuilders).
 func ReplayBuilder() replay.Builder {
-	return replay.Builder{Name: ReplayBuilderName, Build: buildForReplay}
+	return replay.JSONBuilder(ReplayBuilderName, buildForReplay)
 }
 
 // ReplayParams is what a recording of a ping-pong node carries so that the
@@ -33,23 +29,13 @@ type ReplayParams struct {
 // ReplayMeta returns the metadata to record with a ping-pong node
 // (eventlog.StreamOptions.Meta) so that the recording can be replayed.
 func ReplayMeta(p ReplayParams) (map[string]string, error) {
-	params, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("pingpong: replay parameters: %w", err)
-	}
-	return map[string]string{replay.MetaBuilder: ReplayBuilderName, replay.MetaParams: string(params)}, nil
+	return replay.JSONMeta(ReplayBuilderName, p)
 }
 
 // buildForReplay builds the protocol module as the recorded run did; the
 // timer, the transport and the reporter are active modules, which a replay
 // does not run, so null modules stand in for them.
-func buildForReplay(_ stdtypes.NodeID, params []byte) (modules.Modules, error) {
-	var p ReplayParams
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("pingpong: replay parameters: %w", err)
-	}
+func buildForReplay(_ stdtypes.NodeID, p ReplayParams) (modules.Modules, error) {
 	m, err := New(p.Config, p.Params)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,55 @@
+package testnet_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mirframework/mir/internal/testnet"
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/membership"
+)
+
+// TestDeployment: the membership has n nodes on distinct ports of
+// 127.0.0.1, and each key file holds the private key of its node's public
+// key.
+func TestDeployment(t *testing.T) {
+	dir := t.TempDir()
+	m, err := membership.Load(testnet.Deployment(t, dir, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Len() != 3 {
+		t.Fatalf("%d nodes, want 3", m.Len())
+	}
+	for i, n := range m.Nodes() {
+		if string(n.ID) != fmt.Sprint(i) || !strings.HasPrefix(n.Addr, "127.0.0.1:") || strings.HasSuffix(n.Addr, ":0") {
+			t.Errorf("node %d is %s at %s", i, n.ID, n.Addr)
+		}
+		key, err := crypto.LoadPrivateKey(testnet.KeyFile(dir, i))
+		if err != nil || !key.Public().Equal(n.PublicKey) {
+			t.Errorf("node %d: key file %v, or not the node's key", i, err)
+		}
+	}
+}
+
+// TestOutput: WaitFor returns once a concurrent writer has written what it
+// waits for, in pieces.
+func TestOutput(t *testing.T) {
+	var o testnet.Output
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(done)
+		for _, s := range []string{"node 1 deli", "vered 0/0\n", "node 1 delivered 0/1\n"} {
+			fmt.Fprint(&o, s)
+		}
+	})
+	o.WaitFor(t, "node 1", "delivered 0/1\n", done, time.Minute)
+	wg.Wait()
+	if got, want := o.String(), "node 1 delivered 0/0\nnode 1 delivered 0/1\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}
