@@ -38,7 +38,12 @@
 // crashes at a time (Node.CrashAt) or at its k-th event
 // (Node.CrashAtEvent), losing its modules and everything it had scheduled,
 // and restarts (Node.RestartAt) with modules built anew by its
-// constructor, a Restore hook for a write-ahead log, and Init again.
+// constructor, Init again, and what its write-ahead log recovered: the
+// log's twin (pkg/wal) keeps a simulated disk that outlives the node, and
+// loses on a crash what was not yet synced, with storage faults drawn from
+// the seed. A twin whose work takes time, such as a disk's sync, holds its
+// batch (Env.Hold): the follow-ups of its events are released, as on a
+// real node, when it is done.
 //
 // # Properties
 //
