@@ -32,7 +32,9 @@ type inputLog struct {
 	inputs map[string]bool // by tag of a testEvent
 }
 
-func (l *inputLog) Intercept(*stdtypes.EventList) error { return errors.New("not an input interceptor") }
+func (l *inputLog) Intercept(*stdtypes.EventList) error {
+	return errors.New("not an input interceptor")
+}
 
 func (l *inputLog) InterceptInputs(evs *stdtypes.EventList, inputs []bool) error {
 	l.mu.Lock()
