@@ -160,4 +160,3 @@ func TestCrashClosesFiles(t *testing.T) {
 	}
 	mustRecover(t, opts, 1, 0)
 }
-
