@@ -109,7 +109,8 @@ func TestNeverBackwards(t *testing.T) {
 			recovered++
 		}
 	}
-	for _, seed := range crashSeeds() {
+	seeds := crashSeeds()
+	for _, seed := range seeds {
 		d, err := crashRun(t, seed, countRecovered)
 		if err != nil {
 			t.Fatalf("%v\nreproduce with: %s", err, testsim.ReproduceCommand(t, seed))
@@ -122,6 +123,9 @@ func TestNeverBackwards(t *testing.T) {
 		}
 	}
 	t.Logf("%d restarts, %d recovered a count; storage faults: %v", restarts, recovered, faults)
+	if len(seeds) < 50 {
+		return // A failure's seed, alone: it need not have every fault.
+	}
 	if recovered == 0 || faults[wal.KeepNone] == 0 || faults[wal.KeepAll] == 0 || faults[wal.KeepPrefix] == 0 {
 		t.Errorf("the runs lack recoveries or faults: %d restarts, %d recovered, %v", restarts, recovered, faults)
 	}
