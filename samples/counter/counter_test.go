@@ -4,6 +4,7 @@ import (
 	"flag"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/samples/counter"
+	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -128,5 +130,96 @@ func TestNeverBackwards(t *testing.T) {
 	}
 	if recovered == 0 || faults[wal.KeepNone] == 0 || faults[wal.KeepAll] == 0 || faults[wal.KeepPrefix] == 0 {
 		t.Errorf("the runs lack recoveries or faults: %d restarts, %d recovered, %v", restarts, recovered, faults)
+	}
+}
+
+// TestModule: the counter's output, event in, events out: an Increment
+// persists the count with the send as its follow-up, and truncates the
+// counts before; a recovered count is where it counts on from.
+func TestModule(t *testing.T) {
+	m, err := counter.New("0", counter.ModuleConfig{Self: "c", WAL: "wal", Net: "net"}, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(evs ...stdtypes.Event) []stdtypes.Event {
+		t.Helper()
+		out, err := m.ApplyEvents(stdtypes.ListOf(evs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Slice()
+	}
+	apply(stdevents.NewInit("c"), &counter.Counted{Header: stdtypes.NewHeader("c"), Value: 41})
+	out := apply(counter.NewIncrement("c"))
+	if len(out) != 2 {
+		t.Fatalf("output %v", out)
+	}
+	app, ok := out[0].(*wal.Append)
+	if !ok || app.Dest() != "wal" || app.Event.(*counter.Counted).Value != 42 || app.RetentionIndex != 42 {
+		t.Fatalf("first output %#v, want the Append of count 42", out[0])
+	}
+	send, ok := app.FollowUps()[0].(*stdevents.SendMessage)
+	if len(app.FollowUps()) != 1 || !ok || send.Msg.(*counter.CountMsg).Value != 42 ||
+		!slices.Equal(send.Destinations, []stdtypes.NodeID{"1", "2"}) {
+		t.Fatalf("follow-ups %v, want the send of count 42 to the peers", app.FollowUps())
+	}
+	if tr, ok := out[1].(*wal.Truncate); !ok || tr.Owner != "c" || tr.RetentionIndex != 42 {
+		t.Fatalf("second output %#v, want the Truncate below 42", out[1])
+	}
+	apply(stdevents.NewMessageReceived("c", "1", &counter.CountMsg{Value: 7}),
+		stdevents.NewMessageReceived("c", "1", &counter.CountMsg{Value: 5}),
+		stdevents.NewMessageReceived("c", "9", &counter.CountMsg{Value: 9}))
+	if m.PeerCount("1") != 7 || m.PeerCount("9") != 0 || m.Count() != 42 {
+		t.Errorf("count %d, peer counts %d %d", m.Count(), m.PeerCount("1"), m.PeerCount("9"))
+	}
+}
+
+// TestRealRestart: real nodes, each with its WAL in a directory; a second
+// deployment on the same directories counts on from where the first
+// stopped.
+func TestRealRestart(t *testing.T) {
+	dir := t.TempDir()
+	run := func(increments int) (recovered, sent []uint64) {
+		t.Helper()
+		d, err := deploytest.NewReal(counter.DeployConfig(nodes), deploytest.RealOptions{WALDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		d.Observe(func(o *testsim.Observation) {
+			if o.Node != "0" {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch ev := o.Event.(type) {
+			case *counter.Counted:
+				recovered = append(recovered, ev.Value)
+			case *stdevents.SendMessage:
+				sent = append(sent, ev.Msg.(*counter.CountMsg).Value)
+			}
+		})
+		if err := d.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for range increments {
+			if err := d.Submit("0", counter.NewIncrement(counter.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err = d.WaitFor(func() bool { return len(sent) == increments }, 10*time.Second)
+		if stopErr := d.Stop(); err == nil {
+			err = stopErr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recovered, sent
+	}
+	if rec, sent := run(3); len(rec) != 0 || !slices.Equal(sent, []uint64{1, 2, 3}) {
+		t.Fatalf("first run: recovered %v, sent %v", rec, sent)
+	}
+	if rec, sent := run(2); !slices.Equal(rec, []uint64{3}) || !slices.Equal(sent, []uint64{4, 5}) {
+		t.Fatalf("second run: recovered %v, sent %v; want 3, then 4 5", rec, sent)
 	}
 }
