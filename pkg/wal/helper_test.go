@@ -31,7 +31,11 @@ var helperOptions = Options{SegmentBytes: 64 << 10, MaxRecordBytes: 4 << 10}
 //     close.
 //   - "append" opens the log and appends from 4 goroutines until killed,
 //     writing "<index> <data>" for every record once it is durable.
+//   - "node" runs a node with a WAL module and a counter (helperNode).
 func helperMain(role string) int {
+	if role == "node" {
+		return helperNode(os.Getenv(helperDirEnv))
+	}
 	l, err := Open(os.Getenv(helperDirEnv), helperOptions)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
