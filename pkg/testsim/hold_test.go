@@ -3,7 +3,6 @@ package testsim_test
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,48 +124,6 @@ func TestHoldOutsideApplyEvents(t *testing.T) {
 type twinFunc func(env *testsim.Env, evs *stdtypes.EventList) error
 
 func (f twinFunc) ApplyEvents(env *testsim.Env, evs *stdtypes.EventList) error { return f(env, evs) }
-
-// TestRecoveredBeforeRestore: what a Recoverer twin recovered comes right
-// after the Inits, at every start, before what Restore returns.
-func TestRecoveredBeforeRestore(t *testing.T) {
-	s := testsim.New(testsim.Options{Seed: 1})
-	w := watch(s)
-	n, err := s.AddNode("0", testsim.NodeConfig{
-		Build: func(inc int) (modules.Modules, error) {
-			disk := &slowTwin{recovered: []stdtypes.Event{newNote("a", fmt.Sprint("recovered ", inc))}}
-			return modules.Modules{"a": modules.NullPassive{}, "disk": disk}, nil
-		},
-		Restore: func(inc int, _ modules.Modules) ([]stdtypes.Event, error) {
-			return []stdtypes.Event{newNote("a", fmt.Sprint("restored ", inc))}, nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.CrashAt(time.Millisecond)
-	n.RestartAt(2 * time.Millisecond)
-	if err := s.Run(time.Second); err != nil {
-		t.Fatal(err)
-	}
-	var order []string // module a's events
-	for _, o := range w.all {
-		if o.Event.Dest() != "a" {
-			continue
-		}
-		desc := stdtypes.TypeName(o.Event)
-		if nt, ok := o.Event.(*note); ok {
-			desc = nt.Tag
-		}
-		order = append(order, fmt.Sprintf("%d:%s", o.Incarnation, desc))
-	}
-	want := []string{
-		"1:stdevents.Init", "1:recovered 1", "1:restored 1",
-		"2:stdevents.Init", "2:recovered 2", "2:restored 2",
-	}
-	if !slices.Equal(order, want) {
-		t.Errorf("dispatched %v\nwant       %v", order, want)
-	}
-}
 
 // TestRecoveredForUnknownModule: a recovered event for a module the node
 // does not have stops the start, naming the module that recovered it.

@@ -120,16 +120,23 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	mustClose(t, l)
 }
 
-// TestKill9 kills a process that appends in a loop (SIGKILL) at random
-// moments, several times over one directory, and checks after each kill
-// that every record the process reported durable is there, intact.
-func TestKill9(t *testing.T) {
+// killTest skips a test that kills processes in short mode, and returns
+// its source of randomness, from a seed it logs.
+func killTest(t *testing.T) *rand.Rand {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	return rand.New(rand.NewPCG(seed, 0))
+}
+
+// TestKill9 kills a process that appends in a loop (SIGKILL) at random
+// moments, several times over one directory, and checks after each kill
+// that every record the process reported durable is there, intact.
+func TestKill9(t *testing.T) {
+	rng := killTest(t)
 	dir := t.TempDir()
 	durable := map[uint64]string{} // every record reported durable
 	const kills = 5

@@ -53,7 +53,9 @@ type journal struct {
 	owners map[stdtypes.ModuleID]*owner
 	// lastIndex is the index of the last record appended.
 	lastIndex uint64
-	stray     modules.StrayMessages
+	// toHandBack holds the events recovered, until Recovered.
+	toHandBack []stdtypes.Event
+	stray      modules.StrayMessages
 
 	recovered, appended, ignored, truncations atomic.Uint64
 }
@@ -82,6 +84,28 @@ func (j *journal) owner(id stdtypes.ModuleID) *owner {
 		j.owners[id] = o
 	}
 	return o
+}
+
+// open makes the journal of a log that holds records, the last with
+// index lastIndex, whose records are at most maxRecordBytes long: it reads
+// them (see recover) and keeps the events to hand back.
+func (j *journal) open(records iter.Seq2[Record, error], lastIndex uint64, maxRecordBytes int) error {
+	lim := codec.DefaultLimits()
+	lim.MaxBytes = maxRecordBytes
+	dec, err := codec.NewDecoder(lim)
+	if err != nil {
+		return err
+	}
+	j.toHandBack, err = j.recover(records, lastIndex, dec)
+	return err
+}
+
+// takeRecovered returns the events recovered, once: the journal does not
+// keep them.
+func (j *journal) takeRecovered() []stdtypes.Event {
+	evs := j.toHandBack
+	j.toHandBack = nil
+	return evs
 }
 
 // recover reads the records of a log whose last index is lastIndex, and
@@ -258,12 +282,4 @@ func (j *journal) stats() ModuleStats {
 		Truncations:     j.truncations.Load(),
 		DroppedMessages: j.stray.Count(),
 	}
-}
-
-// newDecoder returns the decoder of records: the codec's limits, with
-// room for the largest record.
-func newDecoder(maxRecordBytes int) (*codec.Decoder, error) {
-	lim := codec.DefaultLimits()
-	lim.MaxBytes = maxRecordBytes
-	return codec.NewDecoder(lim)
 }

@@ -23,16 +23,11 @@ import (
 // It takes no messages from other nodes: one that reaches it is dropped
 // and counted; any event other than Init, Append and Truncate is an error.
 type Module struct {
-	log       *Log
-	j         journal
-	recovered []stdtypes.Event
+	log *Log
+	j   journal
 }
 
-var (
-	_ modules.ActiveModule  = (*Module)(nil)
-	_ modules.Recoverer     = (*Module)(nil)
-	_ modules.StatsReporter = (*Module)(nil)
-)
+var _ modules.ActiveModule = (*Module)(nil)
 
 // NewModule opens the log in dir with opts (see Open: a new directory
 // gets an empty log) and reads its records, which the node's start hands
@@ -46,11 +41,7 @@ func NewModule(dir string, opts Options) (*Module, error) {
 		return nil, err
 	}
 	m := &Module{log: log, j: newJournal()}
-	dec, err := newDecoder(log.opts.MaxRecordBytes)
-	if err == nil {
-		m.recovered, err = m.j.recover(log.Records(0), log.LastIndex(), dec)
-	}
-	if err != nil {
+	if err := m.j.open(log.Records(0), log.LastIndex(), log.opts.MaxRecordBytes); err != nil {
 		_ = log.Close()
 		return nil, fmt.Errorf("wal: %s: %w", dir, err)
 	}
@@ -61,11 +52,7 @@ func NewModule(dir string, opts Options) (*Module, error) {
 // module was made, in the order they were appended, without those their
 // owners truncated; the node's start routes them right after the Init
 // events. The module keeps them until the first call only.
-func (m *Module) Recovered() []stdtypes.Event {
-	evs := m.recovered
-	m.recovered = nil
-	return evs
-}
+func (m *Module) Recovered() []stdtypes.Event { return m.j.takeRecovered() }
 
 // ApplyEvents persists the batch's Appends and Truncates and returns once
 // they are durable, or when ctx ends.

@@ -3,7 +3,6 @@ package wal
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -109,12 +108,7 @@ func helperNode(dir string) int {
 // its WAL hands back is at least the highest the node reported durable,
 // and that it counts on from there: the whole node, on a real disk.
 func TestKill9Node(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := killTest(t)
 	dir := t.TempDir()
 	durable := 0 // the highest count reported durable
 	for round := range 5 {

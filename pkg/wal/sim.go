@@ -101,11 +101,7 @@ func (d *SimDisk) Start() (*SimModule, error) {
 		return nil, err
 	}
 	m := &SimModule{disk: d, raw: raw, j: newJournal()}
-	dec, err := newDecoder(raw.opts.MaxRecordBytes)
-	if err == nil {
-		m.recovered, err = m.j.recover(raw.Records(0), raw.LastIndex(), dec)
-	}
-	if err != nil {
+	if err := m.j.open(raw.Records(0), raw.LastIndex(), raw.opts.MaxRecordBytes); err != nil {
 		_ = raw.Close()
 		return nil, fmt.Errorf("wal: simulated disk: %w", err)
 	}
@@ -121,25 +117,24 @@ func (d *SimDisk) Start() (*SimModule, error) {
 // meanwhile leaves the records written but not synced to the disk's crash
 // model.
 type SimModule struct {
-	disk      *SimDisk
-	raw       *RawLog
-	j         journal
-	recovered []stdtypes.Event
+	disk *SimDisk
+	raw  *RawLog
+	j    journal
 }
 
+// Both WAL modules hand back what they recovered, and report their
+// counters to the node's statistics.
 var (
 	_ testsim.Module        = (*SimModule)(nil)
 	_ modules.Recoverer     = (*SimModule)(nil)
+	_ modules.Recoverer     = (*Module)(nil)
 	_ modules.StatsReporter = (*SimModule)(nil)
+	_ modules.StatsReporter = (*Module)(nil)
 )
 
 // Recovered returns the events of the records the log held at the start,
 // as Module.Recovered does.
-func (m *SimModule) Recovered() []stdtypes.Event {
-	evs := m.recovered
-	m.recovered = nil
-	return evs
-}
+func (m *SimModule) Recovered() []stdtypes.Event { return m.j.takeRecovered() }
 
 // ApplyEvents writes the batch's records and holds the batch until they
 // are synced.

@@ -212,11 +212,6 @@ func (sc *Scenario) directive(line int, tokens []string) error {
 	return fmt.Errorf("unknown directive (nodes, seed, params, link, partition, crash, restart, adversary, faulty, submit, run, expect, wal)")
 }
 
-// keepPolicies are the names of the wal line's keep values.
-var keepPolicies = map[string]wal.KeepPolicy{
-	"random": wal.KeepRandom, "none": wal.KeepNone, "all": wal.KeepAll, "prefix": wal.KeepPrefix,
-}
-
 // wal [keep=random|none|all|prefix] [flip=P] [sync=DELAY]
 func (sc *Scenario) parseWAL(args []string) error {
 	if sc.wal != nil {
@@ -227,10 +222,12 @@ func (sc *Scenario) parseWAL(args []string) error {
 		return err
 	}
 	defaults := wal.SimFaults()
-	keepName := a.String("keep", "random")
-	keep, ok := keepPolicies[keepName]
-	if !ok {
-		return fmt.Errorf("keep=%s: want random, none, all or prefix", keepName)
+	keepName := a.String("keep", wal.KeepRandom.String())
+	keep := wal.KeepRandom
+	for keep.String() != keepName {
+		if keep++; keep > wal.KeepPrefix {
+			return fmt.Errorf("keep=%s: want random, none, all or prefix", keepName)
+		}
 	}
 	opts := &wal.SimOptions{
 		Faults:      wal.CrashFaults{Keep: keep, FlipProbability: a.Probability("flip", defaults.FlipProbability)},
