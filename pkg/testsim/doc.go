@@ -27,8 +27,8 @@
 // simulated clock, a seeded source of randomness, and Emit and After to
 // make things happen later, and Hold to keep a batch while its work takes
 // simulated time. Package testsim has the timer's twin (Timer); package
-// pkg/net/sim has the network's, with faults; package pkg/wal the write-
-// ahead log's, on a simulated disk with storage faults. A user writes a twin
+// pkg/net/sim has the network's, with faults; package pkg/wal the
+// write-ahead log's, on a simulated disk with storage faults. A user writes a twin
 // for an active module of their own (a client, a disk) the same way.
 //
 // # Faults
