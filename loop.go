@@ -117,8 +117,13 @@ func newLoop(n *Node, modCtx context.Context, debug bool, eventsOut chan *stdtyp
 // run is the event loop. It returns why the node stopped.
 func (l *loop) run(ctx context.Context) error {
 	if !l.debug {
-		// Init goes first into every queue, so it is each module's first event.
+		// Init goes first into every queue, so it is each module's first
+		// event; what a write-ahead log recovered comes next, before any
+		// input is read.
 		l.core.EnqueueInit()
+		if err := l.core.EnqueueRecovered(l.node.modules); err != nil {
+			return fmt.Errorf("recovery: %w", err)
+		}
 	}
 	for {
 		if l.node.stopRequested.Load() {

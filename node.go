@@ -118,7 +118,10 @@ func NewNode(id stdtypes.NodeID, config *NodeConfig, m modules.Modules, intercep
 // and a message from another node (stdevents.MessageReceived) for a module
 // that takes none (see modules.MessageReceiver) is dropped and counted in
 // that module's ModuleStats.DroppedMessages. Every module first receives
-// an Init event, before any other.
+// an Init event, before any other; then come the events that the modules
+// implementing modules.Recoverer (a write-ahead log) recovered, before any
+// input (see there). A recovered event for a module the node does not
+// have makes Run fail at once.
 // Before returning, Run waits for the goroutines it started to end, which
 // includes active modules returning from ApplyEvents.
 func (n *Node) Run(ctx context.Context) error {

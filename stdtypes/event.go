@@ -28,7 +28,9 @@ type Header struct {
 	DestModule ModuleID
 	// Next holds follow-up events: the node hands them on only once the
 	// destination module has returned from processing this event. That
-	// expresses "only after", e.g. persist to the WAL, then send.
+	// expresses "only after", e.g. persist to the WAL, then send: the WAL
+	// module (pkg/wal) returns from a batch of Appends once they are
+	// durable.
 	Next []Event `cbor:",omitempty"`
 }
 

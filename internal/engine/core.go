@@ -173,6 +173,37 @@ func (c *Core) EnqueueInit() {
 	}
 }
 
+// EnqueueRecovered asks each module of mods that is a modules.Recoverer
+// (a write-ahead log), in the core's order, for the events it recovered,
+// and puts them in the queues of their destinations as inputs from
+// outside the node. Called right after EnqueueInit, it makes them the
+// first events after Init, before anything else reaches the node. An
+// event for a module the node does not have is an error that names the
+// module that recovered it: the node must not start without state a
+// module relied on.
+func (c *Core) EnqueueRecovered(mods modules.Modules) error {
+	for _, m := range c.ordered {
+		r, ok := mods[m.ID].(modules.Recoverer)
+		if !ok {
+			continue
+		}
+		evs := r.Recovered()
+		for _, ev := range evs {
+			if ev == nil {
+				return fmt.Errorf("module %q recovered a nil event", m.ID)
+			}
+			if c.mods[ev.Dest().Top()] == nil {
+				return fmt.Errorf("module %q recovered %s, for a module the node does not have: %w",
+					m.ID, DescribeEvent(ev), ErrUnknownModule)
+			}
+		}
+		if err := c.Route(evs, nil, nil); err != nil {
+			return fmt.Errorf("module %q recovered events: %w", m.ID, err)
+		}
+	}
+	return nil
+}
+
 // Route puts each event in the queue of the module its destination's first
 // segment names. from is the module that produced the events (nil if they
 // come from outside the node) and parent the event whose follow-ups they

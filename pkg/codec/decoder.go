@@ -119,8 +119,9 @@ func decOptions(lim Limits) cbor.DecOptions {
 }
 
 // A Decoder decodes events, messages and other values with its own limits,
-// for callers that need other limits than the defaults (a write-ahead log
-// holding large checkpoints, a transport with a smaller message size). It
+// for callers that need other limits than the defaults (the WAL module of
+// pkg/wal, whose records may be as large as its log allows; a transport
+// with a smaller message size). It
 // is safe for concurrent use and sees types registered after its creation.
 type Decoder struct {
 	limits Limits

@@ -22,6 +22,7 @@ var ErrTimeout = errors.New("deploytest: timed out")
 const (
 	DefaultTransportID stdtypes.ModuleID = "net"
 	DefaultTimerID     stdtypes.ModuleID = "timer"
+	DefaultWALID       stdtypes.ModuleID = "wal"
 )
 
 // NodeInfo is what a Constructor gets to build a node's modules.
@@ -35,14 +36,21 @@ type NodeInfo struct {
 	// them there, and must not use these IDs themselves.
 	Transport stdtypes.ModuleID
 	Timer     stdtypes.ModuleID
+	// WAL is the ID of the node's WAL module (pkg/wal), if the
+	// deployment gives it one (Config.WAL), else empty: the real module
+	// on a directory of its own, or its twin on a simulated disk that
+	// survives the node's crashes.
+	WAL stdtypes.ModuleID
 	// Incarnation counts the node's starts: 1, then one more at every
 	// restart in a simulation.
 	Incarnation int
 }
 
 // Constructor builds the protocol modules of one node: passive modules
-// only, since the deployment adds the transport and the timer, simulated
-// or real. It is called again when a simulated node restarts.
+// only, since the deployment adds the transport, the timer and the WAL
+// module, simulated or real. It is called again when a simulated node
+// restarts; what the node's WAL module recovered reaches the modules
+// right after their Init.
 type Constructor func(info NodeInfo) (modules.Modules, error)
 
 // Config describes a deployment.
@@ -54,6 +62,11 @@ type Config struct {
 	// TransportID and TimerID are the module IDs of the transport and
 	// the timer; empty means DefaultTransportID and DefaultTimerID.
 	TransportID, TimerID stdtypes.ModuleID
+	// WAL gives every node a WAL module (pkg/wal), under WALID
+	// (DefaultWALID if empty): for protocols that persist state before
+	// they send. Off by default: a node without one restarts empty.
+	WAL   bool
+	WALID stdtypes.ModuleID
 }
 
 // withDefaults checks the configuration and fills in the defaults.
@@ -76,10 +89,31 @@ func (c Config) withDefaults() (Config, error) {
 	if c.TimerID == "" {
 		c.TimerID = DefaultTimerID
 	}
-	if c.TransportID == c.TimerID {
-		return c, fmt.Errorf("deploytest: transport and timer share module ID %q", c.TransportID)
+	if c.WAL && c.WALID == "" {
+		c.WALID = DefaultWALID
+	}
+	if !c.WAL {
+		c.WALID = ""
+	}
+	ids := c.reserved()
+	for i, id := range ids {
+		if err := id.Validate(); err != nil || id.Sub() != "" {
+			return c, fmt.Errorf("deploytest: module ID %q: want one path segment", id)
+		}
+		if slices.Contains(ids[:i], id) {
+			return c, fmt.Errorf("deploytest: the transport, the timer and the WAL module share module ID %q", id)
+		}
 	}
 	return c, nil
+}
+
+// reserved returns the IDs of the modules the deployment adds.
+func (c Config) reserved() []stdtypes.ModuleID {
+	ids := []stdtypes.ModuleID{c.TransportID, c.TimerID}
+	if c.WAL {
+		ids = append(ids, c.WALID)
+	}
+	return ids
 }
 
 // build calls the constructor and checks that it left the transport's and
@@ -90,18 +124,19 @@ func (c Config) build(id stdtypes.NodeID, incarnation int) (modules.Modules, err
 		Nodes:       slices.Clone(c.Nodes),
 		Transport:   c.TransportID,
 		Timer:       c.TimerID,
+		WAL:         c.WALID,
 		Incarnation: incarnation,
 	}
 	mods, err := c.Build(info)
 	if err != nil {
 		return nil, fmt.Errorf("deploytest: node %s: %w", id, err)
 	}
-	for _, reserved := range []stdtypes.ModuleID{c.TransportID, c.TimerID} {
+	for _, reserved := range c.reserved() {
 		if _, ok := mods[reserved]; ok {
-			return nil, fmt.Errorf("deploytest: node %s: the constructor uses module ID %q, which the deployment gives the transport or the timer", id, reserved)
+			return nil, fmt.Errorf("deploytest: node %s: the constructor uses module ID %q, which the deployment gives the transport, the timer or the WAL module", id, reserved)
 		}
 	}
-	out := make(modules.Modules, len(mods)+2)
+	out := make(modules.Modules, len(mods)+3)
 	for mid, m := range mods {
 		out[mid] = m
 	}

@@ -37,6 +37,9 @@ func TestConfigErrors(t *testing.T) {
 		"twice":         {Nodes: []stdtypes.NodeID{"0", "0"}, Build: good.Build},
 		"same IDs":      {Nodes: good.Nodes, Build: good.Build, TransportID: "x", TimerID: "x"},
 		"reserved ID":   {Nodes: good.Nodes, Build: good.Build, TransportID: brachaID},
+		"WAL reserved":  {Nodes: good.Nodes, Build: good.Build, WAL: true, WALID: brachaID},
+		"WAL same ID":   {Nodes: good.Nodes, Build: good.Build, WAL: true, WALID: deploytest.DefaultTimerID},
+		"WAL a path":    {Nodes: good.Nodes, Build: good.Build, WAL: true, WALID: "wal/x"},
 		"build failure": brachaConfig(2, 1, false), // 2 nodes cannot tolerate a fault
 	} {
 		d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{})

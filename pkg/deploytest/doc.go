@@ -11,8 +11,11 @@
 //     time.
 //
 // A Constructor gets a NodeInfo: the node's ID, all the nodes, and the
-// module IDs under which the deployment adds the transport and the timer,
-// which the protocol's modules address. Deployment gives the test what it
+// module IDs under which the deployment adds the transport, the timer and,
+// with Config.WAL, the WAL module (pkg/wal), which the protocol's modules
+// address. With a WAL, a simulated node that crashes restarts from its
+// simulated disk, which loses what was not synced (SimOptions.WAL); a real
+// node keeps its log in a directory (RealOptions.WALDir). Deployment gives the test what it
 // needs in both cases: Submit inputs to a node, Observe and Collect what
 // the nodes dispatch, Check properties on every event, WaitFor a
 // condition, CheckLiveness, Stop.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/net/local"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -38,11 +41,19 @@ type RealOptions struct {
 	// called once per node, at Start; Stop closes what it returned that
 	// can be closed, once the nodes have stopped.
 	Interceptor func(id stdtypes.NodeID) eventlog.Interceptor
+	// WALDir is the directory under which each node's WAL module keeps
+	// its log, if Config.WAL gives the nodes one: WALDir/<node ID>. A
+	// deployment started on the directories of an earlier one recovers
+	// what they hold. Empty means a temporary directory, removed by Stop.
+	WALDir string
+	// WAL configures the nodes' logs (segment size, sync policy).
+	WAL wal.Options
 }
 
 // Real is a deployment of real nodes in one process: each node is a
 // mir.Node running the protocol's modules, a transport of an in-process
-// network (pkg/net/local) and a real timer (stdmodules.Timer), on
+// network (pkg/net/local), a real timer (stdmodules.Timer) and, if
+// Config.WAL, a WAL module (wal.Module) on a directory of its own, on
 // goroutines, in wall-clock time. Properties and observers see every event
 // through the nodes' interceptors, one call at a time. Real nodes do not
 // crash and restart; fault injection is for simulations.
@@ -55,6 +66,11 @@ type Real struct {
 	// before any node runs; Stop closes them, under mu, once the nodes
 	// have stopped.
 	icps interceptors
+	// wals are the nodes' WAL modules, which Stop closes once the nodes
+	// have stopped; walTemp is the temporary directory they are in, if
+	// the options gave none.
+	wals    []*wal.Module
+	walTemp string
 
 	// mu serializes the observers, the properties and the conditions of
 	// WaitFor, and guards what follows.
@@ -135,6 +151,7 @@ func (d *Real) Start() error {
 		if err != nil {
 			network.Stop()
 			_ = d.icps.close()
+			_ = d.closeWALs()
 			return err
 		}
 		d.nodes = append(d.nodes, node)
@@ -166,6 +183,13 @@ func (d *Real) newNode(id stdtypes.NodeID) (*mir.Node, error) {
 	}
 	mods[d.cfg.TransportID] = tr
 	mods[d.cfg.TimerID] = stdmodules.NewTimer(d.cfg.TimerID, d.opts.Logger.With("node", string(id)))
+	if d.cfg.WAL {
+		m, err := d.openWAL(id)
+		if err != nil {
+			return nil, err
+		}
+		mods[d.cfg.WALID] = m
+	}
 	var icp eventlog.Interceptor = &nodeInterceptor{d: d, id: id}
 	if d.opts.Interceptor != nil {
 		user := d.icps.add(d.opts.Interceptor(id))
@@ -176,6 +200,50 @@ func (d *Real) newNode(id stdtypes.NodeID) (*mir.Node, error) {
 		}
 	}
 	return mir.NewNode(id, d.opts.NodeConfig, mods, icp)
+}
+
+// openWAL opens the WAL module of node id, in a directory named after the
+// node under RealOptions.WALDir or a temporary directory.
+func (d *Real) openWAL(id stdtypes.NodeID) (*wal.Module, error) {
+	base := d.opts.WALDir
+	if base == "" {
+		if d.walTemp == "" {
+			dir, err := os.MkdirTemp("", "deploytest-wal-")
+			if err != nil {
+				return nil, err
+			}
+			d.walTemp = dir
+		}
+		base = d.walTemp
+	}
+	if !filepath.IsLocal(string(id)) || filepath.Base(string(id)) != string(id) {
+		return nil, fmt.Errorf("deploytest: node ID %q cannot name a WAL directory", id)
+	}
+	opts := d.opts.WAL
+	if opts.Logger == nil {
+		opts.Logger = d.opts.Logger.With("node", string(id))
+	}
+	m, err := wal.NewModule(filepath.Join(base, string(id)), opts)
+	if err != nil {
+		return nil, fmt.Errorf("deploytest: node %s: %w", id, err)
+	}
+	d.wals = append(d.wals, m)
+	return m, nil
+}
+
+// closeWALs closes the nodes' WAL modules and removes the temporary
+// directory they are in, if they are in one.
+func (d *Real) closeWALs() error {
+	var errs []error
+	for _, m := range d.wals {
+		errs = append(errs, m.Close())
+	}
+	d.wals = nil
+	if d.walTemp != "" {
+		errs = append(errs, os.RemoveAll(d.walTemp))
+		d.walTemp = ""
+	}
+	return errors.Join(errs...)
 }
 
 // nodeInterceptor is a real node's interceptor: it shows each batch to the
@@ -336,8 +404,10 @@ func (d *Real) Stop() error {
 		if d.network != nil {
 			d.network.Stop()
 		}
+		walErr := d.closeWALs() // the nodes have stopped: nothing appends
 		d.mu.Lock()
 		_ = d.icps.close() // the nodes have stopped: nothing intercepts
+		d.icps.closeErr = errors.Join(d.icps.closeErr, walErr)
 		d.mu.Unlock()
 	}
 	d.mu.Lock()

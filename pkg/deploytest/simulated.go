@@ -9,6 +9,7 @@ import (
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -20,6 +21,10 @@ type SimOptions struct {
 	Sim testsim.Options
 	// Network configures the simulated network.
 	Network sim.Options
+	// WAL configures the nodes' simulated disks and WAL twins, if
+	// Config.WAL gives the nodes WAL modules; nil means the defaults,
+	// with the storage faults of wal.SimFaults.
+	WAL *wal.SimOptions
 	// Restore, if set, is every node's Restore hook (see
 	// testsim.NodeConfig).
 	Restore func(id stdtypes.NodeID, incarnation int, mods modules.Modules) ([]stdtypes.Event, error)
@@ -32,15 +37,18 @@ type SimOptions struct {
 }
 
 // Simulated is a deployment in simulated time: every node runs in a
-// testsim.Sim, with the simulated network's transport (pkg/net/sim) and
-// the simulated timer (testsim.Timer). The simulation and the network are
-// there to inject faults, before Start or from functions scheduled with
-// Sim().At.
+// testsim.Sim, with the simulated network's transport (pkg/net/sim), the
+// simulated timer (testsim.Timer) and, if Config.WAL, the WAL module's
+// twin (wal.SimModule) on a simulated disk of its own, which survives the
+// node's crashes: a restarted node recovers from it, with the storage
+// faults of SimOptions.WAL. The simulation and the network are there to
+// inject faults, before Start or from functions scheduled with Sim().At.
 type Simulated struct {
 	cfg     Config
 	opts    SimOptions
 	sim     *testsim.Sim
 	network *sim.Network
+	disks   map[stdtypes.NodeID]*wal.SimDisk
 	icps    interceptors
 	started bool
 }
@@ -60,8 +68,23 @@ func NewSimulated(cfg Config, opts SimOptions) (*Simulated, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Simulated{cfg: cfg, opts: opts, sim: s, network: network}, nil
+	d := &Simulated{cfg: cfg, opts: opts, sim: s, network: network}
+	if cfg.WAL {
+		walOpts := wal.SimOptions{Faults: wal.SimFaults()}
+		if opts.WAL != nil {
+			walOpts = *opts.WAL
+		}
+		d.disks = make(map[stdtypes.NodeID]*wal.SimDisk, len(cfg.Nodes))
+		for _, id := range cfg.Nodes {
+			d.disks[id] = wal.NewSimDisk(s.NewRand("deploytest/wal/"+string(id)), walOpts)
+		}
+	}
+	return d, nil
 }
+
+// Disk returns the simulated disk of node id, or nil if the nodes have no
+// WAL module.
+func (d *Simulated) Disk(id stdtypes.NodeID) *wal.SimDisk { return d.disks[id] }
 
 // Sim returns the simulation.
 func (d *Simulated) Sim() *testsim.Sim { return d.sim }
@@ -103,6 +126,13 @@ func (d *Simulated) Start() error {
 				}
 				mods[d.cfg.TransportID] = tr
 				mods[d.cfg.TimerID] = testsim.NewTimer()
+				if disk := d.disks[id]; disk != nil {
+					twin, err := disk.Start()
+					if err != nil {
+						return nil, fmt.Errorf("deploytest: node %s: %w", id, err)
+					}
+					mods[d.cfg.WALID] = twin
+				}
 				return mods, nil
 			},
 		}

@@ -182,3 +182,21 @@ func ApplyAllFunc(events *stdtypes.EventList, apply func(stdtypes.Event) (*stdty
 type StatsReporter interface {
 	ReportStats() any
 }
+
+// Recoverer is implemented by a module that brings back, when its node
+// starts, state from before the start: a write-ahead log (pkg/wal) hands
+// back the records it finds on disk. The node calls Recovered once, when
+// it starts (mir.Node.Run, a simulated node's every start), and the events
+// it returns enter the node right after the Init events, before any other
+// event: before anything an active module emits (a message from the
+// network) and anything injected. They are inputs of the node, like
+// events from outside, so a recorded run replays them. A node in debug
+// mode does not call it: a replay takes those events from the recording.
+//
+// Each event must be addressed to a module of the node: one for a module
+// the node does not have (a record whose owner was removed from the node)
+// stops the node at start, with an error naming both modules, rather than
+// dropping state that a module relied on.
+type Recoverer interface {
+	Recovered() []stdtypes.Event
+}

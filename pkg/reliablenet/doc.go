@@ -50,8 +50,8 @@
 // message, on the receiver's incarnation at that time: a receiver that
 // crashes before acting on it, and restarts, does not get it again. A
 // protocol whose promises survive crashes keeps what it must remember in a
-// write-ahead log; one that does not (pkg/bcb) gives up on such nodes in
-// its own way.
+// write-ahead log (pkg/wal); one that does not (pkg/bcb) gives up on such
+// nodes in its own way.
 //
 // # Bounds
 //

@@ -25,8 +25,10 @@
 //
 // A twin implements Module: ApplyEvents(env, events). Env gives it the
 // simulated clock, a seeded source of randomness, and Emit and After to
-// make things happen later. Package testsim has the timer's twin (Timer);
-// package pkg/net/sim has the network's, with faults. A user writes a twin
+// make things happen later, and Hold to keep a batch while its work takes
+// simulated time. Package testsim has the timer's twin (Timer); package
+// pkg/net/sim has the network's, with faults; package pkg/wal the
+// write-ahead log's, on a simulated disk with storage faults. A user writes a twin
 // for an active module of their own (a client, a disk) the same way.
 //
 // # Faults
@@ -38,7 +40,12 @@
 // crashes at a time (Node.CrashAt) or at its k-th event
 // (Node.CrashAtEvent), losing its modules and everything it had scheduled,
 // and restarts (Node.RestartAt) with modules built anew by its
-// constructor, a Restore hook for a write-ahead log, and Init again.
+// constructor, Init again, and what its write-ahead log recovered: the
+// log's twin (pkg/wal) keeps a simulated disk that outlives the node, and
+// loses on a crash what was not yet synced, with storage faults drawn from
+// the seed. A twin whose work takes time, such as a disk's sync, holds its
+// batch (Env.Hold): the follow-ups of its events are released, as on a
+// real node, when it is done.
 //
 // # Properties
 //

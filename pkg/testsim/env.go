@@ -118,3 +118,27 @@ func (e *Env) After(d time.Duration, f func()) {
 	a.fn = f
 	s.scheduleAt(s.now+d, idx)
 }
+
+// Hold keeps the batch the twin is applying, as a real active module
+// keeps its batch while its ApplyEvents runs: the follow-ups of its events
+// are released, and the twin gets its next batch, only when the returned
+// function is called, and the twin's events queue up meanwhile. A twin
+// whose work takes simulated time (a disk's sync) calls Hold in
+// ApplyEvents, and release from a function it schedules with After:
+// release(nil) releases the batch; release(err) with an error fails the
+// run, as an error of ApplyEvents would. If the node crashes first,
+// release does nothing: the follow-ups are lost with the node. Hold must
+// be called during ApplyEvents (once is enough), and release once; a
+// release of a batch already released panics, a bug of the twin.
+func (e *Env) Hold() (release func(err error)) {
+	n := e.node
+	if !e.Alive() || !n.busy {
+		panic(fmt.Sprintf("testsim: module %q of node %s: Hold outside ApplyEvents", e.mod.ID, n.id))
+	}
+	n.twins[e.mod.Index].holding = true
+	return func(err error) {
+		if e.Alive() {
+			n.releaseHeld(e.mod, err)
+		}
+	}
+}

@@ -22,14 +22,17 @@ type NodeConfig struct {
 	// node starts and again at every restart, with the incarnation: 1,
 	// then 2, ... A restarted node thus starts from the state its
 	// constructor gives it; state meant to survive a crash lives outside
-	// the modules (a simulated disk the constructor closes over) and is
-	// brought back by Restore.
+	// the modules (a simulated disk the constructor closes over, such as
+	// pkg/wal's SimDisk) and is brought back by a Recoverer module (the
+	// write-ahead log's twin) or by Restore.
 	Build func(incarnation int) (modules.Modules, error)
 
 	// Restore, if set, is called at every start, after Build, with the
 	// new modules; the events it returns enter the node right after the
-	// Init events, before anything else. It is the hook through which a
-	// write-ahead log will restore the state of a restarted node.
+	// Init events and what the modules that are modules.Recoverer
+	// recovered, before anything else. A write-ahead log needs no hook:
+	// its twin (pkg/wal) is a Recoverer, asked at every start as a real
+	// node asks the real one. Restore is for state kept some other way.
 	Restore func(incarnation int, mods modules.Modules) ([]stdtypes.Event, error)
 
 	// Interceptor, if set, sees every batch the node dispatches, after
@@ -96,6 +99,12 @@ type Node struct {
 type twinState struct {
 	mod Module
 	env Env
+	// holding is set while the twin applies a batch and has asked to hold
+	// it (Env.Hold); held is the batch it holds, while heldActive, until
+	// released.
+	holding    bool
+	heldActive bool
+	held       []stdtypes.Event
 }
 
 // AddNode adds a node and starts it now: it builds its modules and gives
@@ -313,18 +322,29 @@ func (n *Node) start() error {
 	n.up = true
 	n.sim.note(n, "started")
 	n.core.EnqueueInit()
-	if n.cfg.Restore != nil {
-		evs, err := n.cfg.Restore(int(n.inc), mods)
-		if err == nil {
-			err = n.core.Route(evs, nil, nil)
-		}
-		if err != nil {
-			n.discard()
-			return fmt.Errorf("testsim: node %s: restore incarnation %d: %w", n.id, n.inc, err)
-		}
+	if err := n.restore(mods); err != nil {
+		n.discard()
+		return fmt.Errorf("testsim: node %s: restore incarnation %d: %w", n.id, n.inc, err)
 	}
 	n.sim.schedStep(n)
 	return nil
+}
+
+// restore puts what the modules that are modules.Recoverer recovered (a
+// write-ahead log's twin), then what the Restore hook returns, into the
+// queues, right after the Init events, as a real node does.
+func (n *Node) restore(mods modules.Modules) error {
+	if err := n.core.EnqueueRecovered(mods); err != nil {
+		return err
+	}
+	if n.cfg.Restore == nil {
+		return nil
+	}
+	evs, err := n.cfg.Restore(int(n.inc), mods)
+	if err != nil {
+		return err
+	}
+	return n.core.Route(evs, nil, nil)
 }
 
 // specs sorts the modules by ID, as a real node does (it fixes the order
@@ -409,15 +429,41 @@ func (n *Node) applyTwin(m *engine.Module) error {
 		return err
 	}
 	n.list.SetSlice(n.batch)
+	tw.holding = false
 	err = engine.Recover(func() error { return tw.mod.ApplyEvents(&tw.env, &n.list) })
 	n.list.SetSlice(nil)
-	if err == nil {
-		err = n.core.Release(m, n.batch)
-	} else {
+	switch {
+	case err != nil:
 		err = engine.NewModuleError(m, n.batch, err)
+	case tw.holding:
+		// Released by the function Hold returned.
+		tw.held = append(tw.held[:0], n.batch...)
+		tw.heldActive = true
+	default:
+		err = n.core.Release(m, n.batch)
 	}
+	tw.holding = false
 	clear(n.batch)
 	return err
+}
+
+// releaseHeld releases the batch the twin of module m holds (Env.Hold),
+// or fails the run with err, as its ApplyEvents would have.
+func (n *Node) releaseHeld(m *engine.Module, err error) {
+	tw := &n.twins[m.Index]
+	if !tw.heldActive {
+		panic(fmt.Sprintf("testsim: module %q of node %s: a held batch released twice", m.ID, n.id))
+	}
+	tw.heldActive = false
+	batch := tw.held
+	if err != nil {
+		n.sim.fail(n, "", fmt.Errorf("node %s: %w", n.id, engine.NewModuleError(m, batch, err)))
+	} else if err := n.core.Release(m, batch); err != nil {
+		n.sim.fail(n, "", fmt.Errorf("node %s: %w", n.id, err))
+	}
+	clear(batch)
+	tw.held = batch[:0]
+	n.sim.schedStep(n)
 }
 
 // nodeInterceptor is the interceptor of a node's core: it feeds the

@@ -167,7 +167,8 @@ func TestCrashAtEvent(t *testing.T) {
 }
 
 // TestRestartRebuildsAndRestores: a restart calls the constructor with the
-// next incarnation, then Restore, whose events come right after the Inits.
+// next incarnation, then what a Recoverer recovered and Restore's events
+// come right after the Inits.
 func TestRestartRebuildsAndRestores(t *testing.T) {
 	s := testsim.New(testsim.Options{Seed: 1})
 	w := watch(s)
@@ -176,7 +177,8 @@ func TestRestartRebuildsAndRestores(t *testing.T) {
 	n, err := s.AddNode("0", testsim.NodeConfig{
 		Build: func(inc int) (modules.Modules, error) {
 			built = append(built, inc)
-			return modules.Modules{"a": modules.NullPassive{}, "b": modules.NullPassive{}}, nil
+			disk := &slowTwin{recovered: []stdtypes.Event{newNote("b", fmt.Sprint("recovered ", inc))}}
+			return modules.Modules{"a": modules.NullPassive{}, "b": modules.NullPassive{}, "disk": disk}, nil
 		},
 		Restore: func(inc int, mods modules.Modules) ([]stdtypes.Event, error) {
 			restored = append(restored, fmt.Sprintf("%d:%d", inc, len(mods)))
@@ -191,16 +193,20 @@ func TestRestartRebuildsAndRestores(t *testing.T) {
 	if err := s.Run(time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(built, []int{1, 2}) || !slices.Equal(restored, []string{"1:2", "2:2"}) {
+	if !slices.Equal(built, []int{1, 2}) || !slices.Equal(restored, []string{"1:3", "2:3"}) {
 		t.Errorf("built %v, restored %v", built, restored)
 	}
 	var order []string
 	for _, o := range w.all {
-		order = append(order, fmt.Sprintf("%d:%s:%s", o.Incarnation, stdtypes.TypeName(o.Event), o.Event.Dest()))
+		desc := stdtypes.TypeName(o.Event)
+		if nt, ok := o.Event.(*note); ok {
+			desc = nt.Tag
+		}
+		order = append(order, fmt.Sprintf("%d:%s:%s", o.Incarnation, desc, o.Event.Dest()))
 	}
 	want := []string{
-		"1:stdevents.Init:a", "1:stdevents.Init:b", "1:testsim_test.note:b",
-		"2:stdevents.Init:a", "2:stdevents.Init:b", "2:testsim_test.note:b",
+		"1:stdevents.Init:a", "1:stdevents.Init:b", "1:recovered 1:b", "1:restored 1:b", "1:stdevents.Init:disk",
+		"2:stdevents.Init:a", "2:stdevents.Init:b", "2:recovered 2:b", "2:restored 2:b", "2:stdevents.Init:disk",
 	}
 	if !slices.Equal(order, want) {
 		t.Errorf("dispatched %v, want %v", order, want)

@@ -1,8 +1,26 @@
 // Package wal is a write-ahead log: records of bytes appended in order,
-// made durable with fsync, and read back after a crash. It is the storage
-// under Mir's WAL module, which lets a protocol write "persist this, and
-// only then send that", but it knows nothing of Mir: a record is a byte
-// slice with an index.
+// made durable with fsync, and read back after a crash; and the WAL
+// module, with its simulated twin, which lets a protocol write "persist
+// this, and only then send that". The log itself (Log, RawLog) knows
+// nothing of Mir: a record is a byte slice with an index.
+//
+// # The WAL module
+//
+// A protocol module sends the WAL module an Append: an event of its own
+// to persist, with the events to release once it is durable as the
+// Append's follow-ups:
+//
+//	stdtypes.WithFollowUps(wal.NewAppend(walID, &Voted{...}, epoch), send)
+//
+// At every start of the node, the WAL module hands each persisted event
+// back to its destination (its owner) right after the Init events, before
+// any input (modules.Recoverer). Several modules share one log: each
+// owns its records, and drops those it no longer needs with a Truncate
+// (after a checkpoint), which frees whole segments once no owner needs
+// them. Module is the real one, on a Log in a directory; SimModule its
+// twin in a simulation, on a SimDisk, a MemFS that outlives the node's
+// incarnations and loses, at a crash, what was not synced (CrashFaults).
+// docs/recovery.md, at the root of the repository, walks through it.
 //
 // # Use
 //

@@ -31,7 +31,11 @@ var helperOptions = Options{SegmentBytes: 64 << 10, MaxRecordBytes: 4 << 10}
 //     close.
 //   - "append" opens the log and appends from 4 goroutines until killed,
 //     writing "<index> <data>" for every record once it is durable.
+//   - "node" runs a node with a WAL module and a counter (helperNode).
 func helperMain(role string) int {
+	if role == "node" {
+		return helperNode(os.Getenv(helperDirEnv))
+	}
 	l, err := Open(os.Getenv(helperDirEnv), helperOptions)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -116,16 +120,23 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	mustClose(t, l)
 }
 
-// TestKill9 kills a process that appends in a loop (SIGKILL) at random
-// moments, several times over one directory, and checks after each kill
-// that every record the process reported durable is there, intact.
-func TestKill9(t *testing.T) {
+// killTest skips a test that kills processes in short mode, and returns
+// its source of randomness, from a seed it logs.
+func killTest(t *testing.T) *rand.Rand {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	return rand.New(rand.NewPCG(seed, 0))
+}
+
+// TestKill9 kills a process that appends in a loop (SIGKILL) at random
+// moments, several times over one directory, and checks after each kill
+// that every record the process reported durable is there, intact.
+func TestKill9(t *testing.T) {
+	rng := killTest(t)
 	dir := t.TempDir()
 	durable := map[uint64]string{} // every record reported durable
 	const kills = 5

@@ -299,7 +299,7 @@ func TestSyncFailure(t *testing.T) {
 func TestFullDisk(t *testing.T) {
 	m := newMemFS()
 	opts := smallOptions(m)
-	m.maxBytes = 3*opts.SegmentBytes + 100
+	m.SetMaxBytes(3*opts.SegmentBytes + 100)
 	l := openLog(t, opts)
 	var acked uint64
 	var err error
@@ -314,7 +314,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatalf("only %d records before the disk filled", acked)
 	}
 	wantErr(t, l.Close(), syscall.ENOSPC)
-	m.maxBytes = 0
+	m.SetMaxBytes(0)
 	r := mustReopen(t, opts, 1, acked)
 	defer mustClose(t, r)
 	if _, err := r.Append(payload(acked + 1)); err != nil {

@@ -278,8 +278,8 @@ func sameFiles(a, b *memFS) bool {
 	if len(a.files) != len(b.files) {
 		return false
 	}
-	for name, d := range a.files {
-		if e, ok := b.files[name]; !ok || !bytes.Equal(d.data, e.data) {
+	for name := range a.files {
+		if _, ok := b.files[name]; !ok || !bytes.Equal(a.file(name), b.file(name)) {
 			return false
 		}
 	}

@@ -132,6 +132,10 @@ func (s *state) register() {
 	// starts says HELLO, and each peer sends it again what it sent it.
 	dsl.UponInit(m, s.onInit)
 	dsl.UponMessageReceived(m, s.onHello)
+
+	// Not in the textbook either: with a WAL, a node persists each
+	// message before it sends it, and gets it back when it restarts.
+	dsl.UponEvent(m, s.onSent)
 }
 
 // onBroadcast sends SEND(v) to all. A bad request is the local caller's
@@ -141,7 +145,10 @@ func (s *state) onBroadcast(b *Broadcast) error {
 		return fmt.Errorf("node %s: invalid broadcast request (origin %s, seq %d, %d bytes)", s.self, b.Origin, b.Seq, len(b.Value))
 	}
 	inst := s.instance(key{s.self, b.Seq})
-	if inst.sent {
+	switch {
+	case inst.sent && inst.sendValue == b.Value:
+		return nil // Asked again, after a restart the WAL restored it from.
+	case inst.sent:
 		return fmt.Errorf("node %s: sequence number %d broadcast twice", s.self, b.Seq)
 	}
 	inst.sent, inst.sendValue = true, b.Value
@@ -313,9 +320,11 @@ func (s *state) message(inst *instance, k kind) stdtypes.Message {
 }
 
 // sendAll has the reliablenet module send this node's message of the kind
-// in inst to every node, this one included, until each has it.
+// in inst to every node, this one included, until each has it; with a
+// WAL, once the message is durable (see persisted).
 func (s *state) sendAll(inst *instance, k kind) {
-	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.msgID(inst, k), s.message(inst, k), stdevents.To(s.mc.Self, s.params.Nodes...)))
+	send := reliablenet.NewSendMessage(s.mc.ReliableNet, s.msgID(inst, k), s.message(inst, k), stdevents.To(s.mc.Self, s.params.Nodes...))
+	dsl.EmitEvent(s.m, s.persisted(inst, k, send))
 }
 
 // msgID is the name of this node's message of the kind in inst, for the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mirframework/mir/pkg/dsl"
 	"github.com/mirframework/mir/pkg/reliablenet"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/samples/bracha"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -62,6 +63,12 @@ func describe(ev stdtypes.Event) string {
 		return fmt.Sprintf("cancel %q*", ev.Prefix)
 	case *bracha.Deliver:
 		return fmt.Sprintf("deliver %s/%d %q", ev.Origin, ev.Seq, ev.Value)
+	case *wal.Append:
+		var next []string
+		for _, f := range ev.FollowUps() {
+			next = append(next, describe(f))
+		}
+		return fmt.Sprintf("persist %s, then %s", describeMsg(ev.Event.(*bracha.Sent).Msg), strings.Join(next, ", "))
 	}
 	return fmt.Sprintf("%T", ev)
 }
@@ -225,9 +232,12 @@ func TestBadBroadcast(t *testing.T) {
 	}
 	m := newNode(t, "1", nil)
 	apply(t, m, bracha.NewBroadcast(mc.Self, "1", 1, "v"))
-	if _, err := m.ApplyEvents(stdtypes.ListOf(bracha.NewBroadcast(mc.Self, "1", 1, "v"))); err == nil {
-		t.Error("a sequence number broadcast twice")
+	if _, err := m.ApplyEvents(stdtypes.ListOf(bracha.NewBroadcast(mc.Self, "1", 1, "w"))); err == nil {
+		t.Error("a sequence number broadcast twice, with two values")
 	}
+	// The same request again (a client that asks again after a restart)
+	// changes nothing.
+	check(t, "same broadcast", apply(t, m, bracha.NewBroadcast(mc.Self, "1", 1, "v")), "")
 }
 
 func TestNewErrors(t *testing.T) {

@@ -19,6 +19,11 @@ type ModuleConfig struct {
 	ReliableNet stdtypes.ModuleID
 	// App receives the Deliver events.
 	App stdtypes.ModuleID
+	// WAL, if set, is the node's WAL module (pkg/wal): the module
+	// persists each message before it sends it, and a restarted node
+	// sends nothing that contradicts what it sent before. Empty: the
+	// module keeps nothing across restarts.
+	WAL stdtypes.ModuleID
 }
 
 // DefaultModuleConfig returns the module IDs the sample uses.
@@ -32,7 +37,10 @@ func (mc ModuleConfig) Validate() error {
 	for _, m := range []struct {
 		name string
 		id   stdtypes.ModuleID
-	}{{"Self", mc.Self}, {"ReliableNet", mc.ReliableNet}, {"App", mc.App}} {
+	}{{"Self", mc.Self}, {"ReliableNet", mc.ReliableNet}, {"App", mc.App}, {"WAL", mc.WAL}} {
+		if m.id == "" && m.name == "WAL" {
+			continue // No WAL.
+		}
 		if err := m.id.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("ModuleConfig.%s: %w", m.name, err))
 		}

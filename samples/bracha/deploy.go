@@ -8,6 +8,7 @@ import (
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/reliablenet"
+	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -40,6 +41,8 @@ const (
 // DeployConfig is a deployment of the broadcast on nodes, tolerating f
 // faults, with the deliberate bug if broken: the protocol module under
 // DeployedID, its reliablenet module, and a null application under AppID.
+// Set its WAL to give each node a WAL module, which the protocol module
+// then persists its messages in.
 func DeployConfig(nodes []stdtypes.NodeID, f int, broken bool) deploytest.Config {
 	return deploytest.Config{
 		Nodes: nodes,
@@ -47,7 +50,7 @@ func DeployConfig(nodes []stdtypes.NodeID, f int, broken bool) deploytest.Config
 			params := DefaultModuleParams(info.Nodes)
 			params.F, params.Broken = f, broken
 			params.Incarnation = uint64(info.Incarnation) // 1, 2, ...: higher at every start.
-			mc := ModuleConfig{Self: DeployedID, ReliableNet: "reliablenet", App: AppID}
+			mc := ModuleConfig{Self: DeployedID, ReliableNet: "reliablenet", App: AppID, WAL: info.WAL}
 			mods, err := NewNodeModules(info.ID, mc, params, info.Transport, info.Timer)
 			if err != nil {
 				return nil, err
@@ -104,14 +107,74 @@ func Forge() sim.Adversary {
 	return sim.Rewrite(func(o sim.Outgoing, _ *rand.Rand) stdtypes.Message { return lie(o.Msg) })
 }
 
+// LieWhenAsked makes a node tell each peer the truth the first time it
+// sends it a message of an instance, and forge the value when it sends the
+// message again under another reliablenet sequence number: in answer to
+// the HELLO of a peer that restarted. A restarted node that forgot what
+// it echoed then echoes the forged value (see NoEquivocation).
+func LieWhenAsked() sim.Adversary {
+	return sim.AdversaryFunc(func(stdtypes.NodeID, *rand.Rand) sim.Attack {
+		// The DataMsg that first carried each message to each peer, in
+		// this run.
+		first := make(map[toPeer]dataID)
+		return sim.AttackFunc(func(dst []sim.Outgoing, o sim.Outgoing) []sim.Outgoing {
+			data, ok := o.Msg.(*reliablenet.DataMsg)
+			if !ok {
+				return append(dst, o)
+			}
+			k, ok := messageKey(data.Msg)
+			if !ok {
+				return append(dst, o)
+			}
+			k.to = o.To
+			id := dataID{data.Incarnation, data.Seq}
+			if prev, seen := first[k]; !seen {
+				first[k] = id
+			} else if prev != id {
+				o.Msg = lie(o.Msg)
+			}
+			return append(dst, o)
+		})
+	})
+}
+
+// toPeer names a message of an instance sent to a peer.
+type toPeer struct {
+	to     stdtypes.NodeID
+	origin stdtypes.NodeID
+	seq    uint64
+	kind   kind
+}
+
+// dataID names a DataMsg of a reliablenet module: a retransmission has the
+// same.
+type dataID struct{ incarnation, seq uint64 }
+
+// messageKey returns the instance and kind of a protocol message.
+func messageKey(msg stdtypes.Message) (toPeer, bool) {
+	switch m := msg.(type) {
+	case *SendMsg:
+		return toPeer{seq: m.Seq, kind: kindSend}, true
+	case *EchoMsg:
+		return toPeer{origin: m.Origin, seq: m.Seq, kind: kindEcho}, true
+	case *ReadyMsg:
+		return toPeer{origin: m.Origin, seq: m.Seq, kind: kindReady}, true
+	}
+	return toPeer{}, false
+}
+
 // Scenarios is the broadcast as package scenario plays it. Its params: f
 // (default: the most n nodes tolerate) and broken (the deliberate bug).
-// Its input: broadcast seq=N value=V. Its adversaries: equivocate and
-// forge.
+// Its input: broadcast seq=N value=V. Its adversaries: equivocate, forge
+// and lie-when-asked. Its properties: the broadcast's, and
+// NoEquivocation.
 func Scenarios() scenario.Protocol {
 	return scenario.Protocol{
 		Config: func(nodes []stdtypes.NodeID, params *scenario.Args) (deploytest.Config, error) {
 			return DeployConfig(nodes, params.Int("f", (len(nodes)-1)/3), params.Bool("broken", false)), nil
+		},
+		Properties: func(faulty []stdtypes.NodeID) []testsim.Property {
+			return append(testsim.BroadcastProperties(faulty...), NoEquivocation(faulty...))
 		},
 		Inputs: map[string]scenario.Input{
 			"broadcast": func(node stdtypes.NodeID, a *scenario.Args) ([]stdtypes.Event, error) {
@@ -119,8 +182,9 @@ func Scenarios() scenario.Protocol {
 			},
 		},
 		Adversaries: map[string]scenario.AdversaryMaker{
-			"equivocate": func(*scenario.Args) (sim.Adversary, error) { return Equivocate(), nil },
-			"forge":      func(*scenario.Args) (sim.Adversary, error) { return Forge(), nil },
+			"equivocate":     func(*scenario.Args) (sim.Adversary, error) { return Equivocate(), nil },
+			"forge":          func(*scenario.Args) (sim.Adversary, error) { return Forge(), nil },
+			"lie-when-asked": func(*scenario.Args) (sim.Adversary, error) { return LieWhenAsked(), nil },
 		},
 	}
 }

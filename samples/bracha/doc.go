@@ -55,16 +55,28 @@
 //
 // # Restarts
 //
-// The textbook's processes never restart; ours do, and lose their state
-// (they keep no write-ahead log). A node that restarts has lost what it
-// had received, and its peers' reliablenet modules, which were
-// acknowledged, will not send it again. So a node that starts says HELLO
-// to the others (HelloMsg), and each sends it again every message it has
-// sent, once per incarnation of the node (ModuleParams.Incarnation): the
-// restarted node rebuilds its state from them, and delivers what the
-// others deliver. What it had broadcast itself it learns from their ECHOs
-// and READYs; it must not broadcast under those sequence numbers again,
-// or it would equivocate without knowing it.
+// The textbook's processes never restart; ours do, and lose their state.
+// A node that restarts has lost what it had received, and its peers'
+// reliablenet modules, which were acknowledged, will not send it again.
+// So a node that starts says HELLO to the others (HelloMsg), and each
+// sends it again every message it has sent, once per incarnation of the
+// node (ModuleParams.Incarnation): the restarted node rebuilds its state
+// from them, and delivers what the others deliver.
+//
+// What a node sent, though, it must not forget: a correct node that
+// echoed one value and, restarted, echoes another for the same instance
+// is a second equivocating node, and the thresholds assume at most f. An
+// origin that lies to a peer that restarted gets just that out of it
+// (LieWhenAsked; NoEquivocation catches it). So a node with a WAL
+// (ModuleConfig.WAL, pkg/wal) persists each message before it sends it:
+// the send is the follow-up of the Append, released once the message is
+// durable (persisted, wal.go). When it restarts, the WAL module hands it
+// back what it sent (Sent) right after Init, before any message from the
+// network; the node restores those variables of the textbook, sends the
+// messages again, and never sends another value for them. A node without
+// a WAL must not broadcast again under the sequence numbers it used, or
+// it would equivocate without knowing it; with one, a request to
+// broadcast the same value again changes nothing.
 //
 // # Untrusted input
 //

@@ -34,16 +34,19 @@ func ReplayMeta(p ReplayParams) (map[string]string, error) {
 
 // buildForReplay builds the node's passive modules as the recorded run
 // did: the protocol module and its reliablenet module, both replayed. The
-// transport, the timer and the application are not run in a replay
-// (their events come from the recording), so null modules stand in for
+// transport, the timer, the application and the WAL module are not run in
+// a replay (their events come from the recording: what the WAL module
+// recovered is among the recorded inputs), so null modules stand in for
 // them.
 func buildForReplay(node stdtypes.NodeID, p ReplayParams) (modules.Modules, error) {
 	mods, err := NewNodeModules(node, p.Config, p.Params, p.Transport, p.Timer)
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range []stdtypes.ModuleID{p.Transport, p.Timer, p.Config.App} {
-		mods[id] = modules.NullActive{}
+	for _, id := range []stdtypes.ModuleID{p.Transport, p.Timer, p.Config.App, p.Config.WAL} {
+		if id != "" {
+			mods[id] = modules.NullActive{}
+		}
 	}
 	return mods, nil
 }

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mirframework/mir/internal/docquote"
 )
 
 // TestTutorialCommands runs the commands of docs/tutorial.md, every sh
@@ -35,9 +37,9 @@ func TestTutorialCommands(t *testing.T) {
 		t.Skip("run by the tutorial's own commands")
 	}
 	var script strings.Builder
-	for _, b := range codeBlocks(t, tutorialPath) {
-		if b.lang == "sh" {
-			script.WriteString(b.text)
+	for _, b := range docquote.Blocks(t, tutorialPath) {
+		if b.Lang == "sh" {
+			script.WriteString(b.Text)
 		}
 	}
 	dir := t.TempDir()

@@ -60,6 +60,13 @@
 //	run 5s                        run until a time, then check liveness;
 //	run healed+3s                 or until 3s after the last fault healed
 //	expect verdict                leave the history out of the outcome
+//	wal flip=0.5 keep=prefix      every node gets a WAL module (pkg/wal) on
+//	                              a simulated disk, which a restarted node
+//	                              recovers from; a crash keeps the writes
+//	                              not synced as keep says (random, none,
+//	                              all, prefix; default random), flips a bit
+//	                              with probability flip (default 0.25), and
+//	                              a sync takes sync=DELAY
 //
 // Parameters are key=value, a value with spaces in Go quotes. An unknown
 // directive, key or node, a value that does not parse, a name that no

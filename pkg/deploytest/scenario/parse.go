@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -52,6 +53,9 @@ type Scenario struct {
 	run         runSpec
 	// verdictOnly leaves the deliveries out of the outcome.
 	verdictOnly bool
+	// wal, if set, gives every node a WAL module on a simulated disk with
+	// these options.
+	wal *wal.SimOptions
 }
 
 // linkChange sets a link (from -> to) or every link (from empty), before
@@ -202,8 +206,38 @@ func (sc *Scenario) directive(line int, tokens []string) error {
 		return sc.parseRun(line, args)
 	case "expect":
 		return sc.parseExpect(args)
+	case "wal":
+		return sc.parseWAL(args)
 	}
-	return fmt.Errorf("unknown directive (nodes, seed, params, link, partition, crash, restart, adversary, faulty, submit, run, expect)")
+	return fmt.Errorf("unknown directive (nodes, seed, params, link, partition, crash, restart, adversary, faulty, submit, run, expect, wal)")
+}
+
+// wal [keep=random|none|all|prefix] [flip=P] [sync=DELAY]
+func (sc *Scenario) parseWAL(args []string) error {
+	if sc.wal != nil {
+		return errors.New("given twice")
+	}
+	a, err := newArgs(args, sc.nodes)
+	if err != nil {
+		return err
+	}
+	defaults := wal.SimFaults()
+	keepName := a.String("keep", wal.KeepRandom.String())
+	keep := wal.KeepRandom
+	for keep.String() != keepName {
+		if keep++; keep > wal.KeepPrefix {
+			return fmt.Errorf("keep=%s: want random, none, all or prefix", keepName)
+		}
+	}
+	opts := &wal.SimOptions{
+		Faults:      wal.CrashFaults{Keep: keep, FlipProbability: a.Probability("flip", defaults.FlipProbability)},
+		SyncLatency: a.Delay("sync", nil),
+	}
+	if err := a.check(); err != nil {
+		return err
+	}
+	sc.wal = opts
+	return nil
 }
 
 // nodes 0 1 2 3

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -55,6 +56,10 @@ func TestParseErrors(t *testing.T) {
 		{head + "run 1s\nrun 2s\n", "x.txt:4: run: given twice"},
 		{head + "params a=1\nparams b=2\n", "x.txt:4: params: given twice"},
 		{head + "expect everything\n", "want expect verdict"},
+		{head + "wal keep=some\n", "x.txt:3: wal: keep=some: want random, none, all or prefix"},
+		{head + "wal flip=2\n", "x.txt:3: wal: flip=2: not a probability"},
+		{head + "wal\nwal\n", "x.txt:4: wal: given twice"},
+		{head + "wal speed=1\n", "unknown parameter speed"},
 		{"nodes 0\nrun 1s\n", "x.txt: no seed line"},
 		{"nodes 0\nseed 1\n", "x.txt: no run line"},
 		{"# only a comment\n", "x.txt: no nodes line"},
@@ -84,6 +89,7 @@ faulty c
 submit * at 10ms send seq=2 value="hello # not a comment"
 run healed+2s
 expect verdict
+wal keep=prefix flip=0.5 sync=2ms
 ----
 seed 3: ok
 `
@@ -121,7 +127,11 @@ seed 3: ok
 	if !sc.run.healed || sc.run.grace != 2*time.Second || !sc.verdictOnly || !slices.Equal(sc.faulty, []stdtypes.NodeID{"c"}) {
 		t.Errorf("run %+v, verdict only %v, faulty %v", sc.run, sc.verdictOnly, sc.faulty)
 	}
-	if !sc.hasExpected || sc.expected != "seed 3: ok\n" || sc.expectedLine != 19 || !strings.HasSuffix(sc.script, "expect verdict\n----\n") {
+	if sc.wal == nil || sc.wal.Faults.Keep != wal.KeepPrefix || sc.wal.Faults.FlipProbability != 0.5 ||
+		sc.wal.SyncLatency.(fmt.Stringer).String() != "Fixed(2ms)" {
+		t.Errorf("wal %+v", sc.wal)
+	}
+	if !sc.hasExpected || sc.expected != "seed 3: ok\n" || sc.expectedLine != 20 || !strings.HasSuffix(sc.script, "2ms\n----\n") {
 		t.Errorf("expected %q at line %d; script ends %q", sc.expected, sc.expectedLine, sc.script[len(sc.script)-20:])
 	}
 }

@@ -239,12 +239,16 @@ func (sc *Scenario) play(p Protocol, seed uint64, b built) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("%s: params: %w", sc.path, err)
 	}
+	if sc.wal != nil {
+		cfg.WAL = true
+	}
 	d, err := deploytest.NewSimulated(cfg, deploytest.SimOptions{
 		Seed: seed,
 		// The content too: a run that only tells some peers other
 		// values has the same shape.
 		Sim:     testsim.Options{HashContent: true},
 		Network: sim.Options{Link: sc.link},
+		WAL:     sc.wal,
 	})
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %w", sc.path, err)
