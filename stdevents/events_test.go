@@ -77,14 +77,18 @@ func TestNewSendMessage(t *testing.T) {
 	if !slices.Equal(fromSlice.Destinations, nodes) {
 		t.Errorf("Destinations = %v, want %v", fromSlice.Destinations, nodes)
 	}
-	// The caller reuses its slice, and its Recipients, for another send:
-	// the event keeps what it was given.
+	// To copies the nodes when it is called: the caller may change its
+	// slice afterwards, and events made from one Recipients all hold the
+	// nodes as they were then.
 	to := stdevents.To("pingpong", nodes...)
 	first := stdevents.NewSendMessage("net", msg, to)
 	nodes[0] = "z"
 	second := stdevents.NewSendMessage("net", msg, to)
-	if !slices.Equal(first.Destinations, []stdtypes.NodeID{"a", "b"}) || !slices.Equal(second.Destinations, []stdtypes.NodeID{"z", "b"}) {
-		t.Errorf("after the caller changed its slice: Destinations %v and %v, want [a b] and [z b]", first.Destinations, second.Destinations)
+	third := stdevents.NewSendMessage("net", msg, stdevents.To("pingpong", nodes...))
+	if !slices.Equal(first.Destinations, []stdtypes.NodeID{"a", "b"}) || !slices.Equal(second.Destinations, []stdtypes.NodeID{"a", "b"}) ||
+		!slices.Equal(third.Destinations, []stdtypes.NodeID{"z", "b"}) {
+		t.Errorf("after the caller changed its slice: Destinations %v, %v and %v, want [a b], [a b] and [z b]",
+			first.Destinations, second.Destinations, third.Destinations)
 	}
 }
 

@@ -73,7 +73,8 @@ type SendMessage struct {
 }
 
 // NewSendMessage returns a SendMessage of msg, named id, to the
-// recipients, for the reliablenet module rnet. It copies to.Nodes. As
+// recipients, for the reliablenet module rnet. It keeps to.Nodes (To made
+// them a copy of their own). As
 // with stdevents.NewSendMessage, the module the message is for comes
 // inside to, so that it cannot be swapped with rnet unnoticed:
 //
@@ -81,7 +82,7 @@ type SendMessage struct {
 func NewSendMessage(rnet stdtypes.ModuleID, id MsgID, msg stdtypes.Message, to stdevents.Recipients) *SendMessage {
 	return &SendMessage{
 		Header: stdtypes.NewHeader(rnet), MsgDest: to.Module, MsgID: id, Msg: msg,
-		Destinations: slices.Clone(to.Nodes),
+		Destinations: to.Nodes,
 	}
 }
 
@@ -112,9 +113,9 @@ type MarkReceived struct {
 
 // NewMarkReceived returns a MarkReceived of message id for the
 // recipients (the module it was sent to, and the nodes that need it no
-// more), for the reliablenet module rnet. It copies to.Nodes.
+// more), for the reliablenet module rnet. It keeps to.Nodes, a copy To made.
 func NewMarkReceived(rnet stdtypes.ModuleID, id MsgID, to stdevents.Recipients) *MarkReceived {
-	return &MarkReceived{Header: stdtypes.NewHeader(rnet), MsgDest: to.Module, MsgID: id, Destinations: slices.Clone(to.Nodes)}
+	return &MarkReceived{Header: stdtypes.NewHeader(rnet), MsgDest: to.Module, MsgID: id, Destinations: to.Nodes}
 }
 
 func (ev *MarkReceived) validate() error {
