@@ -100,6 +100,12 @@ func (id ModuleID) Validate() error {
 	return nil
 }
 
+// EpochNr numbers the epochs of a protocol that has them (ISS): 0, 1, ...
+type EpochNr uint64
+
+// SeqNr numbers the slots of a totally ordered log: 0, 1, ...
+type SeqNr uint64
+
 // RetentionIndex is a monotonically increasing number, such as an epoch,
 // below which a module may garbage-collect state: timers, submodules,
 // buffered messages. What it counts is up to the protocol.

@@ -1,5 +1,6 @@
 // Package membership describes who takes part in a Mir deployment: for each
-// node its ID, the address it listens on and its public key. A network
+// node its ID, the address it listens on, its public key and its voting
+// weight. A network
 // transport (package net/tcp) dials the addresses and accepts only the keys
 // of a membership; tools (cmd/mir) generate keys and memberships.
 //
@@ -11,13 +12,14 @@
 //	  "version": 1,
 //	  "nodes": [
 //	    {"id": "0", "addr": "127.0.0.1:7000", "key": "ed25519:6Jz...="},
-//	    {"id": "1", "addr": "127.0.0.1:7001", "key": "ed25519:q3V...="}
+//	    {"id": "1", "addr": "127.0.0.1:7001", "key": "ed25519:q3V...=", "weight": 2}
 //	  ]
 //	}
 //
 // "key" is the node's public key: the name of its scheme in package crypto
 // ("ed25519" or "ecdsa-p256"), a colon, and the raw key in standard base64
-// (32 bytes for Ed25519). IDs, addresses and keys are unique; unknown
+// (32 bytes for Ed25519). "weight", optional, is the node's voting weight
+// in quorums (1 when absent; see Voters). IDs, addresses and keys are unique; unknown
 // fields are refused, so that a misspelt field is an error rather than a
 // silently missing value.
 //

@@ -25,6 +25,10 @@ const (
 	MaxAddrBytes = 256
 	// MaxNodes bounds the number of nodes.
 	MaxNodes = 1 << 12
+	// MaxWeight bounds a node's voting weight, so that the total weight of
+	// MaxNodes nodes, and three times it (quorum arithmetic), fit in a
+	// uint64 with room to spare.
+	MaxWeight = 1 << 40
 	// maxFileBytes bounds what Load reads: MaxNodes entries of the longest
 	// kind fit with room to spare.
 	maxFileBytes = 4 << 20
@@ -48,6 +52,18 @@ type Node struct {
 	// a connection as coming from this node only if the peer proves it
 	// holds the matching private key.
 	PublicKey crypto.PublicKey
+	// Weight is the node's voting weight in the quorums of the protocols
+	// that count weight (see Voters). 0 stands for the default, 1, so that
+	// a membership that names no weights gives every node one vote.
+	Weight uint64
+}
+
+// weight returns the node's voting weight: Weight, or 1 if it is 0.
+func (n Node) weight() uint64 {
+	if n.Weight == 0 {
+		return 1
+	}
+	return n.Weight
 }
 
 // Membership is a validated set of nodes: IDs, addresses and keys are
@@ -111,6 +127,8 @@ func checkNode(n Node) error {
 		return fmt.Errorf("ID of %d bytes, at most %d", len(n.ID), MaxIDBytes)
 	case len(n.Addr) > MaxAddrBytes:
 		return fmt.Errorf("address of %d bytes, at most %d", len(n.Addr), MaxAddrBytes)
+	case n.Weight > MaxWeight:
+		return fmt.Errorf("weight %d, at most %d", n.Weight, MaxWeight)
 	}
 	if _, err := n.PublicKey.MarshalBinary(); err != nil {
 		return fmt.Errorf("public key: %w", err)
@@ -175,6 +193,8 @@ type fileNode struct {
 	ID   string `json:"id"`
 	Addr string `json:"addr"`
 	Key  string `json:"key"`
+	// Weight is omitted when it is the default, 1.
+	Weight uint64 `json:"weight,omitempty"`
 }
 
 // Marshal returns the membership in the file format, indented, with a
@@ -183,6 +203,9 @@ func (m *Membership) Marshal() []byte {
 	f := file{Version: FormatVersion, Nodes: make([]fileNode, len(m.nodes))}
 	for i, n := range m.nodes {
 		f.Nodes[i] = fileNode{ID: string(n.ID), Addr: n.Addr, Key: n.PublicKey.Text()}
+		if w := n.weight(); w != 1 {
+			f.Nodes[i].Weight = w
+		}
 	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -213,7 +236,7 @@ func Parse(data []byte) (*Membership, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: node %d (%q): %w", ErrInvalid, i, fn.ID, err)
 		}
-		nodes[i] = Node{ID: stdtypes.NodeID(fn.ID), Addr: fn.Addr, PublicKey: key}
+		nodes[i] = Node{ID: stdtypes.NodeID(fn.ID), Addr: fn.Addr, PublicKey: key, Weight: fn.Weight}
 	}
 	return New(nodes)
 }
