@@ -1,0 +1,175 @@
+package iss
+
+import (
+	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// The events between ISS, its orderers, the module that proposes values,
+// the module that validates them and the application. They are registered
+// with the codec: an event log records them, and an orderer's Params (a
+// Segment) travel in NewSubmodule events. The names are part of every
+// encoding: renaming one makes recorded data unreadable.
+var (
+	_ = codec.Register[Segment]("iss.Segment")
+	_ = codec.Register[RequestProposal]("iss.RequestProposal")
+	_ = codec.Register[Proposal]("iss.Proposal")
+	_ = codec.Register[VerifyProposal]("iss.VerifyProposal")
+	_ = codec.Register[ProposalVerified]("iss.ProposalVerified")
+	_ = codec.Register[SBDeliver]("iss.SBDeliver")
+	_ = codec.Register[OrdererRecord]("iss.OrdererRecord")
+	_ = codec.Register[Deliver]("iss.Deliver")
+	_ = codec.Register[SnapshotRequest]("iss.SnapshotRequest")
+	_ = codec.Register[Snapshot]("iss.Snapshot")
+	_ = codec.Register[RestoreState]("iss.RestoreState")
+)
+
+// Segment is what one orderer orders: the slots of one leader in one epoch.
+// ISS creates an orderer per segment through a factory
+// (stdevents.NewSubmodule), with the Segment as its Params, and removes it
+// by garbage collection (retention index: the epoch) once a stable
+// checkpoint covers the epoch.
+type Segment struct {
+	// Epoch is the epoch the segment belongs to.
+	Epoch stdtypes.EpochNr
+	// Index is the segment's position among the epoch's segments: its
+	// leader's position in the epoch's leader list.
+	Index int
+	// Leader is the node that proposes the segment's values in view 0.
+	Leader stdtypes.NodeID
+	// Voters are the epoch's membership: who takes part in ordering the
+	// segment (every voter, not only the leaders), with their weights.
+	Voters membership.Voters
+	// SeqNrs are the segment's slots, increasing.
+	SeqNrs []stdtypes.SeqNr
+	// Buckets are the buckets of the request hash space whose requests the
+	// leader may propose in this epoch, increasing.
+	Buckets []int
+}
+
+// RequestProposal asks the proposer (in Trantor, availability) for a value
+// to propose in slot SeqNr of a segment this node leads, restricted to the
+// segment's Buckets. The answer is a Proposal to ReplyTo. A proposer that
+// has nothing to propose may wait; the orderer proposes an empty value
+// after its MaxProposeDelay anyway.
+type RequestProposal struct {
+	stdtypes.Header
+	ReplyTo stdtypes.ModuleID
+	Epoch   stdtypes.EpochNr
+	SeqNr   stdtypes.SeqNr
+	Buckets []int
+}
+
+// NewRequestProposal returns a RequestProposal to proposer.
+func NewRequestProposal(proposer, replyTo stdtypes.ModuleID, epoch stdtypes.EpochNr, sn stdtypes.SeqNr, buckets []int) *RequestProposal {
+	return &RequestProposal{Header: stdtypes.NewHeader(proposer), ReplyTo: replyTo, Epoch: epoch, SeqNr: sn, Buckets: buckets}
+}
+
+// Proposal answers a RequestProposal: Value is what the orderer proposes
+// for slot SeqNr. ISS orders values without looking into them.
+type Proposal struct {
+	stdtypes.Header
+	SeqNr stdtypes.SeqNr
+	Value []byte
+}
+
+// NewProposal returns a Proposal of value for slot sn, to the orderer dest.
+func NewProposal(dest stdtypes.ModuleID, sn stdtypes.SeqNr, value []byte) *Proposal {
+	return &Proposal{Header: stdtypes.NewHeader(dest), SeqNr: sn, Value: value}
+}
+
+// VerifyProposal asks the validator (in Trantor, availability, which checks
+// a certificate) whether Value, which Leader proposed for slot SeqNr of a
+// segment whose buckets are Buckets, may be ordered. The answer is a
+// ProposalVerified to ReplyTo with the same Ref. An empty Value (what a
+// leader proposes when it has nothing) is valid without asking.
+type VerifyProposal struct {
+	stdtypes.Header
+	ReplyTo stdtypes.ModuleID
+	// Ref is chosen by the orderer and returned unchanged.
+	Ref     uint64
+	Epoch   stdtypes.EpochNr
+	SeqNr   stdtypes.SeqNr
+	Leader  stdtypes.NodeID
+	Buckets []int
+	Value   []byte
+}
+
+// ProposalVerified answers a VerifyProposal: Err is empty if the value is
+// valid, and says why not otherwise.
+type ProposalVerified struct {
+	stdtypes.Header
+	Ref uint64
+	Err string
+}
+
+// SBDeliver is an orderer's output, to ISS: slot SeqNr of segment
+// (Epoch, Segment) holds Value, or nothing (⊥) if Aborted: the segment's
+// leader failed and a view change filled the slot. An orderer delivers
+// every slot of its segment exactly once; no two correct nodes' orderers
+// deliver different outcomes for a slot.
+type SBDeliver struct {
+	stdtypes.Header
+	Epoch   stdtypes.EpochNr
+	Segment int
+	SeqNr   stdtypes.SeqNr
+	Value   []byte
+	Aborted bool
+}
+
+// OrdererRecord is how an orderer persists what it must not forget across
+// a crash: it appends to the WAL an OrdererRecord addressed to ISS, which
+// owns the records of its orderers (so that it can truncate them at a
+// stable checkpoint). At a restart ISS gets the records back before any
+// input, creates the orderer of (Epoch, Segment) again if the epoch is
+// still live, and hands it Event, an event addressed to that orderer.
+type OrdererRecord struct {
+	stdtypes.Header
+	Epoch   stdtypes.EpochNr
+	Segment int
+	Event   stdtypes.Event
+}
+
+// Deliver is ISS's output, to the application: slot SeqNr of the log holds
+// Value, or nothing (⊥) if Aborted. ISS delivers every slot exactly once,
+// in order, with no gap; all correct nodes deliver the same log.
+type Deliver struct {
+	stdtypes.Header
+	Epoch   stdtypes.EpochNr
+	SeqNr   stdtypes.SeqNr
+	Value   []byte
+	Aborted bool
+}
+
+// SnapshotRequest asks the application for a snapshot of its state after
+// the last slot of epoch Epoch (before slot SeqNr, the first of the next
+// epoch), and for the membership it decides for epoch
+// Epoch + ConfigOffset + 1. The answer is a Snapshot to ReplyTo.
+type SnapshotRequest struct {
+	stdtypes.Header
+	ReplyTo stdtypes.ModuleID
+	Epoch   stdtypes.EpochNr
+	SeqNr   stdtypes.SeqNr
+}
+
+// Snapshot answers a SnapshotRequest. Data is the application's state, in
+// whatever encoding it chooses (RestoreState hands it back). NextVoters is
+// the membership of epoch Epoch + ConfigOffset + 1; empty keeps the
+// membership of the epoch before it.
+type Snapshot struct {
+	stdtypes.Header
+	Epoch      stdtypes.EpochNr
+	Data       []byte
+	NextVoters membership.Voters
+}
+
+// RestoreState tells the application to replace its state with Data, a
+// snapshot taken after the last slot of epoch Epoch (state transfer, or a
+// restart from the last stable checkpoint). Slots from SeqNr on follow.
+type RestoreState struct {
+	stdtypes.Header
+	Epoch stdtypes.EpochNr
+	SeqNr stdtypes.SeqNr
+	Data  []byte
+}
