@@ -1,6 +1,9 @@
 package iss
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/stdtypes"
@@ -23,7 +26,33 @@ var (
 	_ = codec.Register[SnapshotRequest]("iss.SnapshotRequest")
 	_ = codec.Register[Snapshot]("iss.Snapshot")
 	_ = codec.Register[RestoreState]("iss.RestoreState")
+	_ = codec.Register[Proposed]("iss.Proposed")
+	_ = codec.Register[Hurry]("iss.Hurry")
 )
+
+// OrdererID returns the module ID of the orderer of segment segment of
+// epoch epoch, below the factory ordering: "ordering/<epoch>.<segment>".
+// Orderers send their messages to the same ID on the other nodes.
+func OrdererID(ordering stdtypes.ModuleID, epoch stdtypes.EpochNr, segment int) stdtypes.ModuleID {
+	return ordering.Then(stdtypes.ModuleID(strconv.FormatUint(uint64(epoch), 10) + "." + strconv.Itoa(segment)))
+}
+
+// ParseOrdererName is the inverse of OrdererID for the last path segment
+// of an orderer's ID ("<epoch>.<segment>"). ok is false for anything else,
+// such as a name a peer made up: the canonical decimal forms only, so that
+// one orderer has one name.
+func ParseOrdererName(name stdtypes.ModuleID) (epoch stdtypes.EpochNr, segment int, ok bool) {
+	e, s, found := strings.Cut(string(name), ".")
+	if !found {
+		return 0, 0, false
+	}
+	ev, err1 := strconv.ParseUint(e, 10, 64)
+	sv, err2 := strconv.ParseUint(s, 10, 31)
+	if err1 != nil || err2 != nil || strconv.FormatUint(ev, 10) != e || strconv.FormatUint(sv, 10) != s {
+		return 0, 0, false
+	}
+	return stdtypes.EpochNr(ev), int(sv), true
+}
 
 // Segment is what one orderer orders: the slots of one leader in one epoch.
 // ISS creates an orderer per segment through a factory
@@ -172,4 +201,26 @@ type RestoreState struct {
 	Epoch stdtypes.EpochNr
 	SeqNr stdtypes.SeqNr
 	Data  []byte
+}
+
+// Proposed tells ISS that an orderer accepted a non-empty proposal for
+// slot SeqNr (as the leader, or from the leader's PREPREPARE). ISS uses it
+// to keep the log dense: the leaders of earlier slots should not hold
+// them back for MaxProposeDelay (see Hurry).
+type Proposed struct {
+	stdtypes.Header
+	Epoch   stdtypes.EpochNr
+	Segment int
+	SeqNr   stdtypes.SeqNr
+}
+
+// Hurry tells an orderer of a segment this node leads that a later slot of
+// the log (SeqNr) has a value: every slot of the segment below SeqNr that
+// is still waiting for a proposal is to be proposed now, with an empty
+// value if the proposer has given none. Without it, a value in one
+// segment waits for the empty proposals of the earlier slots of the other
+// segments, up to MaxProposeDelay, before ISS can deliver it.
+type Hurry struct {
+	stdtypes.Header
+	SeqNr stdtypes.SeqNr
 }
