@@ -25,4 +25,4 @@ func main() {
 }
 
 // builders are the replay builders of this repository's protocols.
-var builders = mircat.WithReplayBuilders(bcb.ReplayBuilder(), protocol.ReplayBuilder())
+var builders = mircat.WithReplayBuilders(bcb.Replay.Builder(), protocol.Replay.Builder())

@@ -20,33 +20,16 @@ import (
 )
 
 // Module is the consistent broadcast of one node: a passive module,
-// written with package dsl. Build it with NewModule.
+// written with package dsl, that takes the protocol's messages from the
+// other nodes. Its Stats are this package's (Stats), safe to read from any
+// goroutine; a node reports them with its own. Build it with NewModule.
 type Module struct {
-	m *dsl.Module
+	*dsl.ModuleWithStats[Stats]
+	// s is the state, for the package's tests.
 	s *state
 }
 
-var (
-	_ modules.PassiveModule   = (*Module)(nil)
-	_ modules.MessageReceiver = (*Module)(nil)
-	_ modules.StatsReporter   = (*Module)(nil)
-)
-
-// ReceivesMessages implements modules.MessageReceiver: the module takes
-// the protocol's messages from the other nodes.
-func (m *Module) ReceivesMessages() {}
-
-// ApplyEvents handles a batch of events (see package dsl).
-func (m *Module) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
-	return m.m.ApplyEvents(evs)
-}
-
-// Stats returns the module's counters. It is safe to call from any
-// goroutine.
-func (m *Module) Stats() Stats { return m.s.counters.stats(m.m.Stats()) }
-
-// ReportStats returns Stats, so that a node includes them in its own.
-func (m *Module) ReportStats() any { return m.Stats() }
+var _ modules.StatsReporter = (*Module)(nil)
 
 // Digest returns what nodes sign for instance id with payload: the SHA-256
 // digest of a domain tag, the leader, its incarnation, the sequence number
@@ -242,7 +225,7 @@ func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 	own.incarnation, own.seen = params.Incarnation, true
 	s.m = dsl.NewModule(mc.Self, dsl.WithLogger(logger))
 	s.register()
-	return &Module{m: s.m, s: s}, nil
+	return &Module{ModuleWithStats: dsl.NewModuleWithStats(s.m, s.counters.stats), s: s}, nil
 }
 
 // register registers the handlers, each under the line of the textbook's

@@ -10,15 +10,13 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// ReplayBuilderName is the name by which a recording of a BCB node names
-// its replay builder (replay.MetaBuilder).
-const ReplayBuilderName = "bcb"
-
-// ReplayBuilder returns the builder that rebuilds a BCB node for replay
-// from the parameters ReplayMeta records: give it to a tool that replays
-// (replay.Builders, mircat.WithReplayBuilders).
+// Replay rebuilds a BCB node for replay from the ReplayParams recorded
+// with it: record Replay.Meta(params) with the node
+// (eventlog.StreamOptions.Meta), and give Replay.Builder() to a tool that
+// replays (replay.Builders, mircat.WithReplayBuilders). Recordings name
+// the builder "bcb" (Replay.Name).
 //
-// It rebuilds the node's passive modules, the bcb module and the
+// The builder rebuilds the node's passive modules, the bcb module and the
 // reliablenet module that carries its messages, as the recorded run built
 // them, and null stand-ins for the others, which a replay does not run:
 // the transport, the timer, the application and the crypto module, taken
@@ -26,9 +24,7 @@ const ReplayBuilderName = "bcb"
 // crypto module was passive (the synchronous crypto.NewModule, as in a
 // simulation) holds its outputs, which a replay compares: it replays with
 // that module in place of the stand-in (the keys are not recorded).
-func ReplayBuilder() replay.Builder {
-	return replay.JSONBuilder(ReplayBuilderName, buildForReplay)
-}
+var Replay = replay.JSON[ReplayParams]{Name: "bcb", Build: buildForReplay}
 
 // ReplayParams is what a recording of a BCB node carries so that the node
 // can be rebuilt for replay: the configuration and the parameters of its
@@ -39,12 +35,6 @@ type ReplayParams struct {
 	// ReliableNetConfig.Self must be Config.ReliableNet.
 	ReliableNetConfig reliablenet.ModuleConfig
 	ReliableNetParams reliablenet.ModuleParams
-}
-
-// ReplayMeta returns the metadata to record with a BCB node
-// (eventlog.StreamOptions.Meta) so that the recording can be replayed.
-func ReplayMeta(p ReplayParams) (map[string]string, error) {
-	return replay.JSONMeta(ReplayBuilderName, p)
 }
 
 // buildForReplay builds the bcb and reliablenet modules as the recorded

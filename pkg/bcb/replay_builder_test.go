@@ -17,14 +17,14 @@ func TestReplayBuilder(t *testing.T) {
 	cfg := bcb.DefaultModuleConfig()
 	params := bcb.DefaultModuleParams(stdtypes.NumberedNodeIDs(4))
 	rcfg := reliablenet.DefaultModuleConfig(cfg.Self)
-	meta, err := bcb.ReplayMeta(bcb.ReplayParams{
+	meta, err := bcb.Replay.Meta(bcb.ReplayParams{
 		Config: cfg, Params: params, ReliableNetConfig: rcfg, ReliableNetParams: bcb.ReliableNetParams(params),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	builders := replay.Builders{bcb.ReplayBuilder()}
-	if meta[replay.MetaBuilder] != bcb.ReplayBuilderName || bcb.ReplayBuilder().Name != bcb.ReplayBuilderName {
+	builders := replay.Builders{bcb.Replay.Builder()}
+	if meta[replay.MetaBuilder] != bcb.Replay.Name || bcb.Replay.Builder().Name != bcb.Replay.Name {
 		t.Fatalf("metadata %v", meta)
 	}
 	mods, err := builders.Build(meta[replay.MetaBuilder], "1", []byte(meta[replay.MetaParams]))
@@ -60,7 +60,7 @@ func TestReplayBuilder(t *testing.T) {
 			`"ReliableNetConfig":{"Self":"reliablenet","Net":"net","Timer":"timer","Users":["bcb"]},` +
 			`"ReliableNetParams":{"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`,
 	} {
-		if _, err := bcb.ReplayBuilder().Build("1", []byte(bad)); err == nil {
+		if _, err := bcb.Replay.Builder().Build("1", []byte(bad)); err == nil {
 			t.Errorf("parameters %s accepted", bad)
 		}
 	}
@@ -70,7 +70,7 @@ func TestReplayBuilder(t *testing.T) {
 		`"Params":{"Nodes":["0","1","2","3"],"F":1,"MaxPayloadBytes":1,"Window":1,"TickPeriod":1},` +
 		`"ReliableNetConfig":{"Self":"reliablenet","Net":"net","Timer":"timer","Users":["bcb"]},` +
 		`"ReliableNetParams":{"TickPeriod":1,"MinBackoffTicks":1,"MaxBackoffTicks":1,"MaxPendingMessages":1,"MaxPendingBytes":1}}`
-	if _, err := bcb.ReplayBuilder().Build("1", []byte(good)); err != nil {
+	if _, err := bcb.Replay.Builder().Build("1", []byte(good)); err != nil {
 		t.Errorf("valid parameters refused: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ func simNodeInfo(id stdtypes.NodeID) deploytest.NodeInfo {
 // dir, with the metadata ReplayMeta makes of its parameters (simParams).
 func recordInto(t *testing.T, dir string) func(stdtypes.NodeID) eventlog.Interceptor {
 	return func(id stdtypes.NodeID) eventlog.Interceptor {
-		meta, err := bcb.ReplayMeta(simParams(simNodeInfo(id)))
+		meta, err := bcb.Replay.Meta(simParams(simNodeInfo(id)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,13 +98,13 @@ func replayRecorded(t *testing.T, dir string, id stdtypes.NodeID, passiveCrypto 
 			t.Fatal(err)
 		}
 		alter(&p)
-		altered, err := bcb.ReplayMeta(p)
+		altered, err := bcb.Replay.Meta(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		params = []byte(altered[replay.MetaParams])
 	}
-	mods, err := replay.Builders{bcb.ReplayBuilder()}.Build(meta[replay.MetaBuilder], id, params)
+	mods, err := replay.Builders{bcb.Replay.Builder()}.Build(meta[replay.MetaBuilder], id, params)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@
 //	)
 //
 //	func main() {
-//		os.Exit(mircat.Main(os.Args[1:], mircat.WithReplayBuilders(myproto.ReplayBuilder())))
+//		os.Exit(mircat.Main(os.Args[1:], mircat.WithReplayBuilders(myproto.Replay.Builder())))
 //	}
 //
 // # Types

@@ -29,7 +29,7 @@ type result struct {
 
 // testBuilders are the replay builders of the mircat the tests run: the
 // ping-pong protocol's, and alteredBuilder.
-var testBuilders = WithReplayBuilders(protocol.ReplayBuilder(), alteredBuilder)
+var testBuilders = WithReplayBuilders(protocol.Replay.Builder(), alteredBuilder)
 
 // mircat runs the command tree in-process with args and stdin.
 func mircat(t *testing.T, stdin string, args ...string) result {

@@ -66,7 +66,7 @@ func recordPingPong(t *testing.T, newRecorder func(id stdtypes.NodeID, meta map[
 				return nil
 			})
 		}
-		meta, err := protocol.ReplayMeta(protocol.ReplayParams{Config: mc, Params: params, Reporter: i == 0})
+		meta, err := protocol.Replay.Meta(protocol.ReplayParams{Config: mc, Params: params, Reporter: i == 0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func (m pongAnswerer) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList,
 // alteredBuilder rebuilds a ping-pong node with pongAnswerer in place of
 // the protocol.
 var alteredBuilder = replay.Builder{Name: "mircattest-altered", Build: func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-	mods, err := protocol.ReplayBuilder().Build(node, params)
+	mods, err := protocol.Replay.Builder().Build(node, params)
 	if err != nil {
 		return nil, err
 	}

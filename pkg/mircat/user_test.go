@@ -79,28 +79,25 @@ func newTally(self stdtypes.NodeID, nodes []stdtypes.NodeID) *tally {
 	return &tally{peers: slices.DeleteFunc(slices.Clone(nodes), func(n stdtypes.NodeID) bool { return n == self })}
 }
 
-// tallyReplayBuilder is tally's replay builder, which a protocol exports
-// for mircat: the recording's parameters are the node IDs, as JSON
-// (replay.JSONMeta).
-func tallyReplayBuilder() replay.Builder {
-	return replay.JSONBuilder("tally", func(node stdtypes.NodeID, nodes []stdtypes.NodeID) (modules.Modules, error) {
-		return modules.Modules{
-			"tally":                       newTally(node, nodes),
-			deploytest.DefaultTransportID: modules.NullActive{},
-			deploytest.DefaultTimerID:     modules.NullActive{},
-		}, nil
-	})
-}
+// tallyReplay is how tally's nodes are replayed, which a protocol exports
+// for mircat: the recording's parameters are the node IDs, as JSON.
+var tallyReplay = replay.JSON[[]stdtypes.NodeID]{Name: "tally", Build: func(node stdtypes.NodeID, nodes []stdtypes.NodeID) (modules.Modules, error) {
+	return modules.Modules{
+		"tally":                       newTally(node, nodes),
+		deploytest.DefaultTransportID: modules.NullActive{},
+		deploytest.DefaultTimerID:     modules.NullActive{},
+	}, nil
+}}
 
 // userMain is the main of the tally user's own mircat.
 func userMain() int {
-	return mircat.Main(os.Args[1:], mircat.WithReplayBuilders(tallyReplayBuilder()))
+	return mircat.Main(os.Args[1:], mircat.WithReplayBuilders(tallyReplay.Builder()))
 }
 
 // A mircat with the replay builders of a protocol, here tally's.
 func ExampleWithReplayBuilders() {
 	code := mircat.Run(context.Background(), []string{"replay", "--builders"}, os.Stdin, os.Stdout, os.Stderr,
-		mircat.WithReplayBuilders(tallyReplayBuilder()))
+		mircat.WithReplayBuilders(tallyReplay.Builder()))
 	fmt.Println("exit code", code)
 	// Output:
 	// tally
@@ -130,7 +127,7 @@ func recordTally(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	nodes := []stdtypes.NodeID{"0", "1", "2"}
-	meta, err := replay.JSONMeta(tallyReplayBuilder().Name, nodes)
+	meta, err := tallyReplay.Meta(nodes)
 	if err != nil {
 		t.Fatal(err)
 	}

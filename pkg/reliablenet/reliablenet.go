@@ -14,33 +14,15 @@ import (
 )
 
 // Module is the reliable links of one node: a passive module, written with
-// package dsl. Build it with NewModule.
+// package dsl, that takes the data and acknowledgements of the other
+// nodes' reliable links. Its Stats are this package's (Stats), safe to
+// read from any goroutine; a node reports them with its own. Build it with
+// NewModule.
 type Module struct {
-	m *dsl.Module
-	s *state
+	*dsl.ModuleWithStats[Stats]
 }
 
-var (
-	_ modules.PassiveModule   = (*Module)(nil)
-	_ modules.MessageReceiver = (*Module)(nil)
-	_ modules.StatsReporter   = (*Module)(nil)
-)
-
-// ReceivesMessages implements modules.MessageReceiver: the module takes the
-// data and acknowledgements of the other nodes' reliable links.
-func (m *Module) ReceivesMessages() {}
-
-// ApplyEvents handles a batch of events (see package dsl).
-func (m *Module) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
-	return m.m.ApplyEvents(evs)
-}
-
-// Stats returns the module's counters. It is safe to call from any
-// goroutine.
-func (m *Module) Stats() Stats { return m.s.counters.stats(m.m.Stats()) }
-
-// ReportStats returns Stats, so that a node includes them in its own.
-func (m *Module) ReportStats() any { return m.Stats() }
+var _ modules.StatsReporter = (*Module)(nil)
 
 // state is the module's state. The handlers NewModule registers share it.
 type state struct {
@@ -128,7 +110,7 @@ func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 	}
 	s.m = dsl.NewModule(mc.Self, dsl.WithLogger(logger))
 	s.register()
-	return &Module{m: s.m, s: s}, nil
+	return &Module{ModuleWithStats: dsl.NewModuleWithStats(s.m, s.counters.stats)}, nil
 }
 
 // register registers the handlers.

@@ -167,7 +167,7 @@ func newDemo(o options, stdout io.Writer, logger *logging.Logger) (*demo, error)
 // newRecorder returns a recorder of node id's events to stream logs in dir,
 // with what `mircat replay` needs to rebuild the node.
 func newRecorder(dir string, id stdtypes.NodeID, p protocol.ReplayParams) (*eventlog.Recorder, error) {
-	meta, err := protocol.ReplayMeta(p)
+	meta, err := protocol.Replay.Meta(p)
 	if err != nil {
 		return nil, err
 	}

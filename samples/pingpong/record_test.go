@@ -29,7 +29,7 @@ func recordRun(t *testing.T) string {
 
 // builders are the builders the tests replay with: the protocol's, and
 // alteredBuilder.
-var builders = replay.Builders{protocol.ReplayBuilder(), alteredBuilder}
+var builders = replay.Builders{protocol.Replay.Builder(), alteredBuilder}
 
 // replayNode replays node id's log in dir with the builder named in it, or
 // with builder if not empty.
@@ -106,7 +106,7 @@ func (m *alteredPingPong) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventL
 // alteredBuilder rebuilds a node as the protocol's builder does, with
 // alteredPingPong in place of the protocol.
 var alteredBuilder = replay.Builder{Name: "pingpong-altered", Build: func(node stdtypes.NodeID, params []byte) (modules.Modules, error) {
-	mods, err := protocol.ReplayBuilder().Build(node, params)
+	mods, err := protocol.Replay.Builder().Build(node, params)
 	if err != nil {
 		return nil, err
 	}

@@ -17,13 +17,12 @@
 // The first difference is reported as a Divergence: the event's sequence
 // number, what was recorded and what the replay produced.
 //
-// A protocol exports its Builder as a value (bcb.ReplayBuilder) and records
-// the metadata naming it (MetaBuilder, MetaParams); JSONMeta and
-// JSONBuilder make both for parameters kept as JSON. A tool replays with
-// the builders its caller gives it, never with ones that importing a
-// package made appear:
+// A protocol exports its Builder as a value (bcb.Replay.Builder()) and
+// records the metadata naming it (MetaBuilder, MetaParams); a JSON makes
+// both for parameters kept as JSON. A tool replays with the builders its
+// caller gives it, never with ones that importing a package made appear:
 //
-//	builders := replay.Builders{bcb.ReplayBuilder(), myproto.ReplayBuilder()}
+//	builders := replay.Builders{bcb.Replay.Builder(), myproto.Replay.Builder()}
 //	mods, err := builders.Build(meta[replay.MetaBuilder], node, []byte(meta[replay.MetaParams]))
 //	...
 //	res, err := replay.Run(src, mods)
@@ -61,7 +60,7 @@ const (
 type BuildFunc func(node stdtypes.NodeID, params []byte) (modules.Modules, error)
 
 // A Builder is a BuildFunc with the name recordings know it by (MetaBuilder).
-// A protocol exports its builder as a value (bcb.ReplayBuilder()), and a
+// A protocol exports its builder as a value (bcb.Replay.Builder()), and a
 // tool that replays takes the builders it is given (Builders): there is no
 // registry that importing a package fills, so a program replays exactly
 // the protocols it names, and a test can make builders of its own as often

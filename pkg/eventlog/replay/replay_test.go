@@ -212,17 +212,18 @@ type jsonParams struct {
 	Sink   stdtypes.ModuleID
 }
 
-// TestJSONBuilder: what JSONMeta records, JSONBuilder decodes for its
-// build function, and it refuses what P cannot hold.
-func TestJSONBuilder(t *testing.T) {
+// TestJSON: what JSON.Meta records, its Builder decodes for its build
+// function, and it refuses what P cannot hold.
+func TestJSON(t *testing.T) {
 	var got jsonParams
 	var gotNode stdtypes.NodeID
-	b := replay.JSONBuilder("json", func(node stdtypes.NodeID, p jsonParams) (modules.Modules, error) {
+	j := replay.JSON[jsonParams]{Name: "json", Build: func(node stdtypes.NodeID, p jsonParams) (modules.Modules, error) {
 		got, gotNode = p, node
 		return mods(), nil
-	})
+	}}
+	b := j.Builder()
 	want := jsonParams{Factor: 3, Sink: "sink"}
-	meta, err := replay.JSONMeta("json", want)
+	meta, err := j.Meta(want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestJSONBuilder(t *testing.T) {
 			t.Errorf("parameters %q: build called with %+v", bad, got)
 		}
 	}
-	if _, err := replay.JSONMeta("json", func() {}); err == nil {
-		t.Error("JSONMeta encoded a function")
+	if _, err := (replay.JSON[func()]{Name: "json"}).Meta(func() {}); err == nil {
+		t.Error("Meta encoded a function")
 	}
 }

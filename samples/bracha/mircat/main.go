@@ -16,5 +16,5 @@ import (
 )
 
 func main() {
-	os.Exit(mircat.Main(os.Args[1:], mircat.WithReplayBuilders(bracha.ReplayBuilder())))
+	os.Exit(mircat.Main(os.Args[1:], mircat.WithReplayBuilders(bracha.Replay.Builder())))
 }

@@ -239,7 +239,7 @@ func (n *node) build(ids []stdtypes.NodeID, record string, logger *logging.Logge
 
 	var interceptor eventlog.Interceptor // A nil *Recorder would not be a nil interface.
 	if record != "" {
-		meta, err := bracha.ReplayMeta(bracha.ReplayParams{Config: n.mc, Params: params, Transport: netID, Timer: timerID})
+		meta, err := bracha.Replay.Meta(bracha.ReplayParams{Config: n.mc, Params: params, Transport: netID, Timer: timerID})
 		if err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ var inputs = []string{"a\nb\n", "c\n", "d\ne\n", "f\n"}
 func replayIdentical(t *testing.T, record string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := mircat.Run(context.Background(), []string{"replay", record}, nil, &stdout, &stderr, mircat.WithReplayBuilders(bracha.ReplayBuilder()))
+	code := mircat.Run(context.Background(), []string{"replay", record}, nil, &stdout, &stderr, mircat.WithReplayBuilders(bracha.Replay.Builder()))
 	identical := regexp.MustCompile(`(?m)^node \d, run of \S+: identical \(\d+ events; \d+ inputs replayed, [1-9]\d* outputs compared\)$`)
 	if n := len(identical.FindAllString(stdout.String(), -1)); code != 0 || n != 4 {
 		t.Errorf("mircat replay: exit %d, %d nodes identical, want 0 and 4\n%s%s", code, n, &stdout, &stderr)

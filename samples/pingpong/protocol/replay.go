@@ -6,16 +6,12 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// ReplayBuilderName is the name by which a recording of a ping-pong node names
-// its replay builder (replay.MetaBuilder).
-const ReplayBuilderName = "pingpong"
-
-// ReplayBuilder returns the builder that rebuilds a ping-pong node for replay
-// from the parameters ReplayMeta records: give it to a tool that replays
-// (replay.Builders, mircat.WithReplayBuilders).
-func ReplayBuilder() replay.Builder {
-	return replay.JSONBuilder(ReplayBuilderName, buildForReplay)
-}
+// Replay rebuilds a ping-pong node for replay from the ReplayParams
+// recorded with it: record Replay.Meta(params) with the node
+// (eventlog.StreamOptions.Meta), and give Replay.Builder() to a tool that
+// replays (replay.Builders, mircat.WithReplayBuilders). Recordings name
+// the builder "pingpong" (Replay.Name).
+var Replay = replay.JSON[ReplayParams]{Name: "pingpong", Build: buildForReplay}
 
 // ReplayParams is what a recording of a ping-pong node carries so that the
 // node can be rebuilt for replay.
@@ -24,12 +20,6 @@ type ReplayParams struct {
 	Params ModuleParams
 	// Reporter tells whether the node has a reporter module.
 	Reporter bool
-}
-
-// ReplayMeta returns the metadata to record with a ping-pong node
-// (eventlog.StreamOptions.Meta) so that the recording can be replayed.
-func ReplayMeta(p ReplayParams) (map[string]string, error) {
-	return replay.JSONMeta(ReplayBuilderName, p)
 }
 
 // buildForReplay builds the protocol module as the recorded run did; the
