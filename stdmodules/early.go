@@ -14,10 +14,19 @@ import (
 
 // EarlyMessages configures a Factory (see WithEarlyMessages) to keep the
 // messages from other nodes that arrive for a submodule it has not created
-// yet, and to hand them to the submodule right after its Init. Protocols
-// with one instance per epoch need it: a node that is a little behind
-// receives the next epoch's messages before it creates the epoch's
-// instance, and dropping them would cost a retransmission or a view change.
+// yet, and to hand them to the submodule once it exists. Protocols with one
+// instance per epoch need it: a node that is a little behind receives the
+// next epoch's messages before it creates the epoch's instance, and
+// dropping them would cost a retransmission or a view change.
+//
+// When the submodule is created, after its Init, the factory emits the kept
+// messages, in the order they arrived, as output addressed to the
+// submodule: the node routes them back to the factory behind the events
+// already queued for it. So the events the creator sent right after the
+// NewSubmodule (a restarted instance's records from the write-ahead log)
+// reach the submodule before any early message, however the node cuts its
+// queue into batches; the submodule only sees messages from other nodes
+// later than they arrived, which the network may do anyway.
 type EarlyMessages struct {
 	// Index maps a submodule's name (the path segment below the factory)
 	// to the retention index the submodule will be created with, or
@@ -160,8 +169,10 @@ func (f *Factory) keepEarly(name stdtypes.ModuleID, ev *stdevents.MessageReceive
 	return true
 }
 
-// releaseEarly removes the messages kept for submodule name and hands
-// them, in the order they arrived, to sub, which has just had its Init.
+// releaseEarly removes the messages kept for submodule name and returns
+// them, in the order they arrived, for the node to route to sub, which has
+// just had its Init (see EarlyMessages for why they are not applied at
+// once).
 func (f *Factory) releaseEarly(name stdtypes.ModuleID, sub modules.PassiveModule) (*stdtypes.EventList, error) {
 	e := f.early
 	if e == nil || e.buf == nil {
@@ -195,7 +206,7 @@ func (f *Factory) releaseEarly(name stdtypes.ModuleID, sub modules.PassiveModule
 		slog.String("factory", string(f.id)),
 		slog.String("submodule", string(f.id.Then(name))),
 		slog.Int("messages", len(evs)))
-	return sub.ApplyEvents(stdtypes.ListOf(evs...))
+	return stdtypes.ListOf(evs...), nil
 }
 
 // collectEarly drops the messages kept for submodules below the garbage

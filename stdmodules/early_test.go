@@ -57,12 +57,8 @@ func runEarly(t *testing.T, c EarlyMessages, batches ...[]stdtypes.Event) (*Fact
 	t.Helper()
 	f := NewFactory("f", testGenerator, nil, WithEarlyMessages(c))
 	var got []string
-	for i, b := range batches {
-		out, err := f.ApplyEvents(stdtypes.ListOf(b...))
-		if err != nil {
-			t.Fatalf("batch %d: %v", i, err)
-		}
-		got = append(got, render(out.Slice()...)...)
+	for _, b := range batches {
+		got = append(got, applyFactory(t, f, b...)...)
 	}
 	return f, got
 }
@@ -72,7 +68,9 @@ func TestEarlyMessagesHandedOverAfterInit(t *testing.T) {
 		[]stdtypes.Event{msg("f/2", "a", "a1"), msg("f/3", "b", "b1"), msg("f/2/deep", "b", "b2"), msg("f/2", "a", "a2")},
 		[]stdtypes.Event{newSub("f", "f/2", 2, "echo"), msg("f/2", "a", "a3")},
 	)
-	want := []string{"f/2<-stdevents.Init", "f/2<-a:a1", "f/2/deep<-b:b2", "f/2<-a:a2", "f/2<-a:a3"}
+	// a3, queued behind the NewSubmodule, comes before the early ones,
+	// which the factory emits back to itself; they keep their order.
+	want := []string{"f/2<-stdevents.Init", "f/2<-a:a3", "f/2<-a:a1", "f/2/deep<-b:b2", "f/2<-a:a2"}
 	if !slices.Equal(got, want) {
 		t.Errorf("output %s, want %s", join(got), join(want))
 	}
@@ -80,7 +78,7 @@ func TestEarlyMessagesHandedOverAfterInit(t *testing.T) {
 	if s := f.EarlyStats(); s.Buffered != 1 || s.Buffer.Stored != 4 || s.Buffer.Processed != 3 || s.Refused != 0 {
 		t.Errorf("EarlyStats = %+v", s)
 	}
-	_, out := applyFactory(t, f, newSub("f", "f/3", 3, "echo"))
+	out := applyFactory(t, f, newSub("f", "f/3", 3, "echo"))
 	if want := []string{"f/3<-stdevents.Init", "f/3<-b:b1"}; !slices.Equal(out, want) {
 		t.Errorf("f/3 got %s, want %s", join(out), join(want))
 	}
@@ -89,14 +87,42 @@ func TestEarlyMessagesHandedOverAfterInit(t *testing.T) {
 	}
 }
 
-// applyFactory hands evs to f as one batch and fails the test on an error.
-func applyFactory(t *testing.T, f *Factory, evs ...stdtypes.Event) (*stdtypes.EventList, []string) {
+// applyFactory hands evs to f as one batch, then, as a node does, its
+// output addressed to f or below back to it, until there is none, and
+// returns the rest of the output, rendered. An error fails the test.
+func applyFactory(t *testing.T, f *Factory, evs ...stdtypes.Event) []string {
 	t.Helper()
-	out, err := f.ApplyEvents(stdtypes.ListOf(evs...))
-	if err != nil {
-		t.Fatal(err)
+	var got []string
+	for len(evs) > 0 {
+		out, err := f.ApplyEvents(stdtypes.ListOf(evs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = nil
+		for _, ev := range out.Slice() {
+			if ev.Dest().IsSubOf(f.ID()) {
+				evs = append(evs, ev)
+			} else {
+				got = append(got, render(ev)...)
+			}
+		}
 	}
-	return out, render(out.Slice()...)
+	return got
+}
+
+// TestEarlyMessagesAfterWhatTheCreatorSent checks that the events sent
+// right after a NewSubmodule (a restarted instance's records) reach the
+// submodule before the early messages, which could otherwise contradict
+// them.
+func TestEarlyMessagesAfterWhatTheCreatorSent(t *testing.T) {
+	_, got := runEarly(t, earlyConfig(),
+		[]stdtypes.Event{msg("f/1", "a", "early")},
+		[]stdtypes.Event{newSub("f", "f/1", 1, "echo"), newNote("f/1", "record 1"), newNote("f/1", "record 2")},
+	)
+	want := []string{"f/1<-stdevents.Init", "f/1<-record 1", "f/1<-record 2", "f/1<-a:early"}
+	if !slices.Equal(got, want) {
+		t.Errorf("output %s, want %s", join(got), join(want))
+	}
 }
 
 func TestEarlyMessagesDroppedWhenNoSubmoduleWillTakeThem(t *testing.T) {
@@ -163,7 +189,7 @@ func TestEarlyMessagesBoundedPerSender(t *testing.T) {
 		t.Errorf("Dropped = %d, want 3", f.Dropped())
 	}
 	// The buffer emptied, so its senders are forgotten: a new one fits.
-	_, out := applyFactory(t, f, msg("f/2", "third", "t"), newSub("f", "f/2", 2, "echo"))
+	out := applyFactory(t, f, msg("f/2", "third", "t"), newSub("f", "f/2", 2, "echo"))
 	if want := []string{"f/2<-stdevents.Init", "f/2<-third:t"}; !slices.Equal(out, want) {
 		t.Errorf("after emptying: %s, want %s", join(out), join(want))
 	}
@@ -226,7 +252,7 @@ func TestEarlyMessagesValidate(t *testing.T) {
 
 func TestWithoutEarlyMessagesNothingIsKept(t *testing.T) {
 	f := NewFactory("f", testGenerator, nil)
-	_, got := applyFactory(t, f, msg("f/1", "a", "m"), newSub("f", "f/1", 1, "echo"))
+	got := applyFactory(t, f, msg("f/1", "a", "m"), newSub("f", "f/1", 1, "echo"))
 	if want := []string{"f/1<-stdevents.Init"}; !slices.Equal(got, want) {
 		t.Errorf("output %s, want %s", join(got), join(want))
 	}

@@ -127,10 +127,11 @@ func (f *Factory) applyOwn(ev stdtypes.Event) (*stdtypes.EventList, error) {
 	}
 }
 
-// newSubmodule creates the submodule ev asks for and gives it its Init, then
-// the early messages kept for it. The outputs are part of the factory's
-// output, ahead of whatever later events the submodule receives, so the
-// submodule sees Init first and its early messages before later ones.
+// newSubmodule creates the submodule ev asks for and gives it its Init. The
+// Init's output is part of the factory's output, ahead of whatever later
+// events the submodule receives, so the submodule sees Init first. The
+// early messages kept for it (WithEarlyMessages) follow as output
+// addressed to it, which the node routes back.
 //
 // A bad request is an error, not dropped input: only local modules address
 // the factory, so a bad one is a bug.
