@@ -682,6 +682,15 @@ func (m *Module) garbageCollect(idx stdtypes.EpochNr) {
 	}
 }
 
+// maxEpochNr and maxSeqNr bound the epoch and the slot of a checkpoint
+// ISS adopts: no log comes near them (2^62 slots at a billion a second
+// take a century), and below them the slots and epochs ISS computes from
+// the checkpoint cannot overflow.
+const (
+	maxEpochNr = stdtypes.EpochNr(1) << 62
+	maxSeqNr   = stdtypes.SeqNr(1) << 62
+)
+
 // errBadState is wrapped by adopt's errors about the state itself.
 var errBadState = errors.New("invalid checkpointed state")
 
@@ -703,11 +712,11 @@ func (m *Module) adopt(c checkpoint.Certificate, st checkpoint.State, persist bo
 			return fmt.Errorf("%w: membership of epoch %d: %w", errBadState, st.Epoch+1+stdtypes.EpochNr(i), err)
 		}
 	}
+	if st.Epoch > maxEpochNr || st.SeqNr > maxSeqNr {
+		return fmt.Errorf("%w: epoch %d, slot %d: beyond any log", errBadState, st.Epoch, st.SeqNr)
+	}
 	if st.SeqNr < m.nextSN {
 		return fmt.Errorf("%w: the state is at slot %d, this node delivered up to %d", errBadState, st.SeqNr, m.nextSN)
-	}
-	if st.Epoch == ^stdtypes.EpochNr(0) {
-		return fmt.Errorf("%w: epoch %d has no next", errBadState, st.Epoch)
 	}
 	if err := m.policy.SetState(st.Protocol); err != nil {
 		return fmt.Errorf("%w: %w", errBadState, err)
