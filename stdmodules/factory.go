@@ -26,7 +26,9 @@ type Generator func(id stdtypes.ModuleID, params any) (modules.PassiveModule, er
 //
 // Events for a submodule that does not exist, typically one already
 // garbage-collected whose messages still arrive from other nodes, are
-// dropped and counted (Dropped), not treated as errors.
+// dropped and counted (Dropped), not treated as errors. With
+// WithEarlyMessages, messages for a submodule that may still be created
+// are kept instead, within bounds, and handed to it right after its Init.
 type Factory struct {
 	id        stdtypes.ModuleID
 	router    *modules.Router
@@ -43,11 +45,16 @@ type Factory struct {
 	// atomic so that a test or a status page may read it while the node
 	// runs the factory.
 	dropped atomic.Uint64
+	// early keeps messages for submodules not created yet; nil unless
+	// the factory was built WithEarlyMessages.
+	early *earlyBuffer
 }
 
 // NewFactory returns a factory with ID id that creates its submodules with
-// generator, which must not be nil. logger may be nil.
-func NewFactory(id stdtypes.ModuleID, generator Generator, logger *logging.Logger) *Factory {
+// generator, which must not be nil. logger may be nil. It panics if an
+// option is invalid, a programming error (each option says how to check
+// it first).
+func NewFactory(id stdtypes.ModuleID, generator Generator, logger *logging.Logger, opts ...FactoryOption) *Factory {
 	f := &Factory{
 		id:        id,
 		generator: generator,
@@ -56,6 +63,11 @@ func NewFactory(id stdtypes.ModuleID, generator Generator, logger *logging.Logge
 	}
 	f.router = modules.NewRouter(id, factorySelf{f})
 	f.router.OnUnknown = f.dropUnknown
+	for _, opt := range opts {
+		if err := opt(f); err != nil {
+			panic(fmt.Sprintf("stdmodules.NewFactory(%q): %v", id, err))
+		}
+	}
 	return f
 }
 
@@ -109,8 +121,7 @@ func (f *Factory) applyOwn(ev stdtypes.Event) (*stdtypes.EventList, error) {
 	case *stdevents.NewSubmodule:
 		return f.newSubmodule(ev)
 	case *stdevents.GarbageCollect:
-		f.garbageCollect(ev.RetentionIndex)
-		return nil, nil
+		return nil, f.garbageCollect(ev.RetentionIndex)
 	default:
 		return nil, fmt.Errorf("factory %q: unexpected event %s", f.id, stdtypes.TypeName(ev))
 	}
@@ -118,7 +129,9 @@ func (f *Factory) applyOwn(ev stdtypes.Event) (*stdtypes.EventList, error) {
 
 // newSubmodule creates the submodule ev asks for and gives it its Init. The
 // Init's output is part of the factory's output, ahead of whatever later
-// events the submodule receives, so the submodule sees Init first.
+// events the submodule receives, so the submodule sees Init first. The
+// early messages kept for it (WithEarlyMessages) follow as output
+// addressed to it, which the node routes back.
 //
 // A bad request is an error, not dropped input: only local modules address
 // the factory, so a bad one is a bug.
@@ -155,6 +168,17 @@ func (f *Factory) newSubmodule(ev *stdevents.NewSubmodule) (*stdtypes.EventList,
 	if err != nil {
 		return nil, fmt.Errorf("submodule %q: %w", ev.SubmoduleID, err)
 	}
+	early, err := f.releaseEarly(seg, sub)
+	if err != nil {
+		return nil, fmt.Errorf("submodule %q: %w", ev.SubmoduleID, err)
+	}
+	if early != nil {
+		if out == nil {
+			out = early
+		} else {
+			out.PushBackList(early)
+		}
+	}
 	return out, nil
 }
 
@@ -174,10 +198,11 @@ func (f *Factory) submoduleName(id stdtypes.ModuleID) (stdtypes.ModuleID, error)
 }
 
 // garbageCollect removes the submodules with an index below retIdx, in
-// sorted order so that the log is the same on every run.
-func (f *Factory) garbageCollect(retIdx stdtypes.RetentionIndex) {
+// sorted order so that the log is the same on every run, and the early
+// messages kept for them.
+func (f *Factory) garbageCollect(retIdx stdtypes.RetentionIndex) error {
 	if retIdx <= f.gcIndex {
-		return
+		return nil
 	}
 	f.gcIndex = retIdx
 	for _, seg := range f.router.Submodules() {
@@ -190,12 +215,18 @@ func (f *Factory) garbageCollect(retIdx stdtypes.RetentionIndex) {
 			slog.String("factory", string(f.id)),
 			slog.String("submodule", string(f.id.Then(seg))))
 	}
+	return f.collectEarly()
 }
 
 // dropUnknown handles an event for a submodule that does not exist: it is
 // dropped and counted. Events for the factory itself always have a handler,
 // so they never come here.
 func (f *Factory) dropUnknown(ev stdtypes.Event) (*stdtypes.EventList, error) {
+	if msg, ok := ev.(*stdevents.MessageReceived); ok {
+		if seg, _ := modules.SubmoduleOf(f.id, ev.Dest()); f.keepEarly(seg, msg) {
+			return nil, nil
+		}
+	}
 	f.dropped.Add(1)
 	f.logger.LogAttrs(logging.LevelDebug, "factory: dropping event for missing submodule",
 		slog.String("factory", string(f.id)),

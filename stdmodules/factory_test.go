@@ -45,8 +45,13 @@ func testGenerator(id stdtypes.ModuleID, params any) (modules.PassiveModule, err
 // what. Notes go to "out", a module outside any factory.
 func echo(ev stdtypes.Event) (*stdtypes.EventList, error) {
 	what := stdtypes.TypeName(ev)
-	if n, ok := ev.(*note); ok {
-		what = n.Text
+	switch ev := ev.(type) {
+	case *note:
+		what = ev.Text
+	case *stdevents.MessageReceived:
+		if m, ok := ev.Msg.(*testMsg); ok {
+			what = string(ev.From) + ":" + m.Text
+		}
 	}
 	return stdtypes.ListOf(newNote("out", fmt.Sprintf("%s<-%s", ev.Dest(), what))), nil
 }

@@ -153,6 +153,25 @@ func New[M any](senders []stdtypes.NodeID, limits Limits) (*Buffer[M], error) {
 	return b, nil
 }
 
+// AddSender makes id one of the buffer's senders, with limits of its own,
+// for a buffer whose senders are learned as their messages arrive (a
+// factory that buffers for submodules it has not created yet knows no
+// membership). It reports whether id is new. Bounding how many senders are
+// added is the caller's task: each costs a little memory even when idle.
+func (b *Buffer[M]) AddSender(id stdtypes.NodeID) bool {
+	if _, ok := b.senders[id]; ok {
+		return false
+	}
+	b.senders[id] = &sender[M]{id: id}
+	return true
+}
+
+// HasSender reports whether id is one of the buffer's senders.
+func (b *Buffer[M]) HasSender(id stdtypes.NodeID) bool {
+	_, ok := b.senders[id]
+	return ok
+}
+
 // Store keeps msg from sender from, which costs sizeBytes of the sender's
 // byte limit, evicting the sender's oldest messages as needed to stay
 // within its limits. It returns an error, and changes nothing, if from is

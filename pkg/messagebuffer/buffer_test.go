@@ -510,3 +510,33 @@ func TestHugeLimits(t *testing.T) {
 		t.Errorf("contents %q, want %q", contents(t, b), want)
 	}
 }
+
+func TestAddSender(t *testing.T) {
+	b := newBuffer(t, 1, 10)
+	if err := b.Store("x", "early", 1); !errors.Is(err, messagebuffer.ErrUnknownSender) {
+		t.Fatalf("Store from an unknown sender = %v, want ErrUnknownSender", err)
+	}
+	if b.HasSender("x") || !b.HasSender("a") {
+		t.Error("HasSender wrong before AddSender")
+	}
+	if !b.AddSender("x") {
+		t.Fatal("AddSender(x) = false for a new sender")
+	}
+	if !b.HasSender("x") {
+		t.Error("HasSender(x) = false after AddSender")
+	}
+	if b.AddSender("x") || b.AddSender("a") {
+		t.Error("AddSender = true for a known sender")
+	}
+	store(t, b, "a", "1", 1)
+	store(t, b, "x", "2", 1)
+	// The new sender has a share of its own: filling it evicts only its
+	// own messages.
+	store(t, b, "x", "3", 1)
+	if want := []string{"a:1", "x:3"}; !slices.Equal(contents(t, b), want) {
+		t.Errorf("contents %q, want %q", contents(t, b), want)
+	}
+	if got, want := b.Senders(), append(slices.Clone(nodes), "x"); !slices.Equal(got, want) {
+		t.Errorf("Senders = %v, want %v", got, want)
+	}
+}
