@@ -138,10 +138,10 @@ type slot struct {
 	validating bool
 	// refused is set once the validator refused the view leader's value:
 	// it gets one value checked per slot and view.
-	refused bool
-	prepares   map[stdtypes.NodeID][]byte
-	commits    map[stdtypes.NodeID][]byte
-	prepared   bool
+	refused  bool
+	prepares map[stdtypes.NodeID][]byte
+	commits  map[stdtypes.NodeID][]byte
+	prepared bool
 
 	// proposed is set once the view-0 leader chose the slot's value (for
 	// this node as the leader only).

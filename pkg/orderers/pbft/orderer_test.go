@@ -139,7 +139,11 @@ func prepared(t *testing.T, h *harness, v []byte) []stdtypes.Event {
 	if cs, _ := sent[*pbft.CommitMsg](out); len(cs) != 0 {
 		t.Fatal("COMMIT without a strong quorum")
 	}
-	return h.apply(received("2", &pbft.PrepareMsg{View: 0, SeqNr: 0, Digest: digest(0, v)}))
+	other := stdtypes.NodeID("2")
+	if h.self == "2" {
+		other = "3"
+	}
+	return h.apply(received(other, &pbft.PrepareMsg{View: 0, SeqNr: 0, Digest: digest(0, v)}))
 }
 
 // 2.–4. A follower pre-prepares what the validator accepts, prepares with
