@@ -68,6 +68,7 @@ func (s *state) onDone(from stdtypes.NodeID, msg *DoneMsg) error {
 		return s.drop(rEquivocation, "a second DONE with other digests")
 	}
 	s.dones[from] = msg.Digests
+	s.donesChanged = true
 	return nil
 }
 
@@ -88,12 +89,10 @@ func (s *state) onDoneRequest(from stdtypes.NodeID, _ *DoneRequestMsg) error {
 
 // onCatchUpRequest sends a delivered slot's outcome to a voter that asks.
 func (s *state) onCatchUpRequest(from stdtypes.NodeID, msg *CatchUpRequestMsg) error {
-	i, ok := s.index[msg.SeqNr]
+	i, err := s.voterSlot(from, msg.SeqNr)
 	switch {
-	case !s.seg.Voters.Contains(from):
-		return s.drop(rUnknownSender, "from %s, not a voter", from)
-	case !ok:
-		return s.drop(rBadSlot, "slot %d is not one of the segment's", msg.SeqNr)
+	case err != nil:
+		return err
 	case from == s.self:
 		return s.drop(rMalformed, "catch-up request from this node")
 	case s.slots[i].out == nil:
@@ -107,12 +106,10 @@ func (s *state) onCatchUpRequest(from stdtypes.NodeID, msg *CatchUpRequestMsg) e
 // onCatchUpResponse delivers a slot whose outcome matches the digest a
 // weak quorum's DONEs agree on.
 func (s *state) onCatchUpResponse(from stdtypes.NodeID, msg *CatchUpResponseMsg) error {
-	i, ok := s.index[msg.SeqNr]
+	i, err := s.voterSlot(from, msg.SeqNr)
 	switch {
-	case !s.seg.Voters.Contains(from):
-		return s.drop(rUnknownSender, "from %s, not a voter", from)
-	case !ok:
-		return s.drop(rBadSlot, "slot %d is not one of the segment's", msg.SeqNr)
+	case err != nil:
+		return err
 	case len(msg.Value) > s.params.MaxValueBytes:
 		return s.drop(rOversize, "catch-up value of %d bytes", len(msg.Value))
 	case s.slots[i].out != nil:
@@ -136,8 +133,14 @@ func (s *state) catchUp() error {
 	if s.delivered == len(s.slots) {
 		return nil
 	}
-	if s.agreed == nil && !s.findAgreed() {
-		return nil
+	if s.agreed == nil {
+		if !s.donesChanged {
+			return nil
+		}
+		s.donesChanged = false
+		if !s.findAgreed() {
+			return nil
+		}
 	}
 	for i, sl := range s.slots {
 		if sl.out != nil {

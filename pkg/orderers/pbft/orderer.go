@@ -116,10 +116,12 @@ type state struct {
 
 	// Catch-up: dones holds each voter's DONE; agreed the digests a weak
 	// quorum's DONEs agree on, once known, and agreedBy those voters.
-	dones    map[stdtypes.NodeID][][]byte
-	agreed   [][]byte
-	agreedBy []stdtypes.NodeID
-	doneSent bool
+	// donesChanged tells whether a DONE came since the last look.
+	dones        map[stdtypes.NodeID][][]byte
+	donesChanged bool
+	agreed       [][]byte
+	agreedBy     []stdtypes.NodeID
+	doneSent     bool
 
 	counters counters
 }
@@ -567,12 +569,9 @@ func (s *state) classify(view uint64) viewClass {
 // buffers those of later views. It returns the slot, or nil if the message
 // is buffered or dropped (then with the error that drops it).
 func (s *state) checkSlotMsg(from stdtypes.NodeID, view uint64, sn stdtypes.SeqNr, msg stdtypes.Message, sizeBytes int) (*slot, error) {
-	i, ok := s.index[sn]
-	switch {
-	case !s.seg.Voters.Contains(from):
-		return nil, s.drop(rUnknownSender, "from %s, not a voter", from)
-	case !ok:
-		return nil, s.drop(rBadSlot, "slot %d is not one of the segment's", sn)
+	i, err := s.voterSlot(from, sn)
+	if err != nil {
+		return nil, err
 	}
 	switch s.classify(view) {
 	case viewPast:
@@ -585,6 +584,19 @@ func (s *state) checkSlotMsg(from stdtypes.NodeID, view uint64, sn stdtypes.SeqN
 		return nil, nil
 	}
 	return s.slots[i], nil
+}
+
+// voterSlot checks that a message about slot sn comes from a voter and
+// that the slot is one of the segment's, and returns its position.
+func (s *state) voterSlot(from stdtypes.NodeID, sn stdtypes.SeqNr) (int, error) {
+	i, ok := s.index[sn]
+	switch {
+	case !s.seg.Voters.Contains(from):
+		return 0, s.drop(rUnknownSender, "from %s, not a voter", from)
+	case !ok:
+		return 0, s.drop(rBadSlot, "slot %d is not one of the segment's", sn)
+	}
+	return i, nil
 }
 
 // msgOverheadBytes is what a message costs in the buffer beyond its
@@ -671,29 +683,31 @@ func (s *state) prepareEvent(sl *slot) stdtypes.Event {
 
 // onPrepare counts a PREPARE.
 func (s *state) onPrepare(from stdtypes.NodeID, msg *PrepareMsg) error {
-	if len(msg.Digest) != digestSize {
-		return s.drop(rMalformed, "digest of %d bytes", len(msg.Digest))
-	}
-	sl, err := s.checkSlotMsg(from, msg.View, msg.SeqNr, msg, digestSize+msgOverheadBytes)
-	if sl == nil {
-		return err
-	}
 	if from == s.leaderOf(msg.View) {
 		return s.drop(rMalformed, "PREPARE from the leader of view %d", msg.View)
 	}
-	return s.vote(sl.prepares, from, msg.Digest, "PREPARE")
+	return s.onVote(from, msg.View, msg.SeqNr, msg.Digest, msg, "PREPARE")
 }
 
 // onCommit counts a COMMIT.
 func (s *state) onCommit(from stdtypes.NodeID, msg *CommitMsg) error {
-	if len(msg.Digest) != digestSize {
-		return s.drop(rMalformed, "digest of %d bytes", len(msg.Digest))
+	return s.onVote(from, msg.View, msg.SeqNr, msg.Digest, msg, "COMMIT")
+}
+
+// onVote validates a PREPARE or a COMMIT (kind) and records it.
+func (s *state) onVote(from stdtypes.NodeID, view uint64, sn stdtypes.SeqNr, digest []byte, msg stdtypes.Message, kind string) error {
+	if len(digest) != digestSize {
+		return s.drop(rMalformed, "%s with a digest of %d bytes", kind, len(digest))
 	}
-	sl, err := s.checkSlotMsg(from, msg.View, msg.SeqNr, msg, digestSize+msgOverheadBytes)
+	sl, err := s.checkSlotMsg(from, view, sn, msg, digestSize+msgOverheadBytes)
 	if sl == nil {
 		return err
 	}
-	return s.vote(sl.commits, from, msg.Digest, "COMMIT")
+	votes := sl.commits
+	if kind == "PREPARE" {
+		votes = sl.prepares
+	}
+	return s.vote(votes, from, digest, kind)
 }
 
 // vote records from's vote for digest, its first.
