@@ -1,0 +1,53 @@
+package pbft
+
+import (
+	"fmt"
+
+	"github.com/mirframework/mir/pkg/iss"
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdmodules"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// NewFactory returns the factory of node self's orderers, with ID
+// mc.Self: a stdevents.NewSubmodule for iss.OrdererID(mc.Self, epoch,
+// segment) with an iss.Segment as its Params (and the epoch as its
+// retention index) creates the orderer of that segment, and a
+// stdevents.GarbageCollect removes those of older epochs. A logger may be
+// nil.
+func NewFactory(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger) (*stdmodules.Factory, error) {
+	if err := mc.Validate(); err != nil {
+		return nil, fmt.Errorf("pbft: %w", err)
+	}
+	if err := params.Validate(); err != nil {
+		return nil, fmt.Errorf("pbft: %w", err)
+	}
+	return stdmodules.NewFactory(mc.Self, generator(self, mc, params, logger), logger), nil
+}
+
+// generator returns the function that builds an orderer from the Params
+// of a NewSubmodule: an iss.Segment (or a pointer to one), whose epoch and
+// index must be those of the submodule's ID.
+func generator(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger) stdmodules.Generator {
+	return func(id stdtypes.ModuleID, p any) (modules.PassiveModule, error) {
+		var seg iss.Segment
+		switch v := p.(type) {
+		case iss.Segment:
+			seg = v
+		case *iss.Segment:
+			if v == nil {
+				return nil, fmt.Errorf("pbft: orderer %q: nil *iss.Segment", id)
+			}
+			seg = *v
+		default:
+			return nil, fmt.Errorf("pbft: orderer %q: Params of type %T; want an iss.Segment", id, p)
+		}
+		if want := iss.OrdererID(mc.Self, seg.Epoch, seg.Index); id != want {
+			return nil, fmt.Errorf("pbft: orderer %q for segment %d of epoch %d; its ID must be %q", id, seg.Index, seg.Epoch, want)
+		}
+		omc := mc
+		omc.Self = id
+		return NewOrderer(self, omc, params, seg, logger)
+	}
+}

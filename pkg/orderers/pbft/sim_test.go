@@ -1,0 +1,343 @@
+package pbft_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/deploytest"
+	"github.com/mirframework/mir/pkg/iss"
+	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/orderers/pbft"
+	"github.com/mirframework/mir/pkg/reliablenet"
+	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// The simulation tests run the orderers of one epoch, one segment per
+// node (each node leads one), on 4 nodes (and 7 with weights), under a
+// minimal driver module in place of ISS, the proposer and the validator.
+// They check, for every seed of testsim.RunSeeds (-sim.seeds; -sim.seed=N
+// runs one):
+//
+//   - agreement: no two correct nodes deliver different outcomes for a
+//     slot;
+//   - integrity: a node delivers each slot at most once per incarnation,
+//     and a value only if the slot's leader proposed it (⊥ otherwise);
+//   - termination: every correct node that is up at the end delivered
+//     every slot of every segment.
+
+// simSlots is the number of slots per segment.
+const simSlots = 4
+
+// driver stands in for ISS, the proposer and the validator of one node:
+// it creates the epoch's orderers at Init, hands their records back at a
+// restart, proposes valueOf for each slot of the segment this node leads
+// (none if silent), and finds every value valid.
+type driver struct {
+	segs   []iss.Segment
+	silent bool
+}
+
+func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
+	out := stdtypes.EmptyList()
+	for ev := range evs.All() {
+		switch ev := ev.(type) {
+		case *stdevents.Init:
+			for _, seg := range d.segs {
+				out.PushBack(stdevents.NewNewSubmodule(iss.OrdererID(mc.Self, seg.Epoch, seg.Index), stdtypes.RetentionIndex(seg.Epoch), seg))
+			}
+		case *iss.OrdererRecord:
+			// Handed back by the WAL at a restart, before any message.
+			out.PushBack(ev.Event)
+		case *iss.RequestProposal:
+			if !d.silent {
+				out.PushBack(iss.NewProposal(ev.ReplyTo, ev.SeqNr, valueOf(ev.SeqNr)))
+			}
+		case *iss.VerifyProposal:
+			out.PushBack(&iss.ProposalVerified{Header: stdtypes.NewHeader(ev.ReplyTo), Ref: ev.Ref})
+		case *iss.SBDeliver, *iss.Proposed:
+		default:
+			return nil, fmt.Errorf("driver: unexpected %T", ev)
+		}
+	}
+	return out, nil
+}
+
+// valueOf is what a leader proposes for slot sn.
+func valueOf(sn stdtypes.SeqNr) []byte { return fmt.Appendf(nil, "value of slot %d", sn) }
+
+// simSegments returns the segments of epoch 0: node i leads segment i,
+// with slots i, i+n, ...
+func simSegments(voters membership.Voters) []iss.Segment {
+	n := len(voters)
+	segs := make([]iss.Segment, n)
+	for i, v := range voters {
+		segs[i] = iss.Segment{Epoch: 0, Index: i, Leader: v.ID, Voters: voters, Buckets: []int{i}}
+		for k := range simSlots {
+			segs[i].SeqNrs = append(segs[i].SeqNrs, stdtypes.SeqNr(i+k*n))
+		}
+	}
+	return segs
+}
+
+// simConfig is a deployment of the orderers on voters, with a WAL.
+// silent, if not empty, is a leader whose proposer never answers.
+func simConfig(t testing.TB, voters membership.Voters, silent stdtypes.NodeID) deploytest.Config {
+	t.Helper()
+	nodes := voters.IDs()
+	cs := nodeCryptos(t, len(nodes))
+	segs := simSegments(voters)
+	return deploytest.Config{
+		Nodes: nodes,
+		WAL:   true,
+		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
+			omc := pbft.ModuleConfig{
+				Self: mc.Self, ISS: "iss", Proposer: "iss", Validator: "iss", ReliableNet: "rnet",
+				Crypto: "crypto", Timer: info.Timer, WAL: info.WAL,
+			}
+			params := pbft.DefaultModuleParams()
+			params.MaxValueBytes = 1 << 10
+			f, err := pbft.NewFactory(info.ID, omc, params, nil)
+			if err != nil {
+				return nil, err
+			}
+			rp := reliablenet.DefaultModuleParams(uint64(info.Incarnation))
+			rp.TickPeriod, rp.MinBackoffTicks, rp.MaxBackoffTicks = 10*time.Millisecond, 2, 8
+			rn, err := reliablenet.NewModule(info.ID, reliablenet.ModuleConfig{
+				Self: "rnet", Net: info.Transport, Timer: info.Timer, Users: []stdtypes.ModuleID{mc.Self},
+			}, rp, nil)
+			if err != nil {
+				return nil, err
+			}
+			cm, err := crypto.NewModule(cs[slices.Index(nodes, info.ID)])
+			if err != nil {
+				return nil, err
+			}
+			return modules.Modules{
+				mc.Self: f, "rnet": rn, "crypto": cm,
+				"iss": &driver{segs: segs, silent: info.ID == silent},
+			}, nil
+		},
+	}
+}
+
+// simScenario is a kind of run.
+type simScenario struct {
+	name   string
+	voters membership.Voters
+	link   sim.LinkConfig
+	// crash crashes a node at crashAt (negative: at a time drawn from
+	// the seed, in the first 12 ms); restartAt > 0 restarts it.
+	crash     stdtypes.NodeID
+	crashAt   time.Duration
+	restartAt time.Duration
+	// byzantine is a Byzantine node, adversary what it does.
+	byzantine stdtypes.NodeID
+	adversary func() sim.Adversary
+	// silent is a leader whose proposer never answers.
+	silent stdtypes.NodeID
+	// aborted is the segment whose slots must all be ⊥, -1 for none.
+	aborted int
+}
+
+var (
+	fast  = sim.LinkConfig{Latency: testsim.Uniform(time.Millisecond, 2*time.Millisecond)}
+	lossy = sim.LinkConfig{
+		Latency:   testsim.Uniform(time.Millisecond, 10*time.Millisecond),
+		Loss:      0.1,
+		Duplicate: 0.05,
+		Reorder:   0.2,
+	}
+	four     = membership.EqualVoters(stdtypes.NumberedNodeIDs(4)...)
+	weighted = membership.Voters{{ID: "0", Weight: 3}, {ID: "1", Weight: 1}, {ID: "2", Weight: 1}, {ID: "3", Weight: 2}, {ID: "4", Weight: 1}, {ID: "5", Weight: 1}, {ID: "6", Weight: 1}}
+)
+
+var simScenarios = []simScenario{
+	{name: "4 nodes", voters: four, link: fast, aborted: -1},
+	{name: "7 weighted nodes", voters: weighted, link: fast, aborted: -1},
+	{name: "lossy links", voters: four, link: lossy, aborted: -1},
+	{name: "silent proposer", voters: four, link: fast, silent: "2", aborted: -1},
+	{name: "leader crashed", voters: four, link: fast, crash: "1", crashAt: 0, aborted: 1},
+	{name: "leader crashed, 7 weighted", voters: weighted, link: lossy, crash: "3", crashAt: 0, aborted: 3},
+	{name: "leader crashes mid-segment", voters: four, link: lossy, crash: "1", crashAt: -1, aborted: -1},
+	{name: "follower restarts", voters: four, link: lossy, crash: "2", crashAt: 5 * time.Millisecond, restartAt: 400 * time.Millisecond, aborted: -1},
+	{name: "equivocating leader", voters: four, link: lossy, byzantine: "0", adversary: equivocate, aborted: -1},
+}
+
+// equivocate makes a leader tell different nodes different values for
+// its slots.
+func equivocate() sim.Adversary {
+	return sim.Equivocate(2, func(msg stdtypes.Message, version int) stdtypes.Message {
+		if version == 0 {
+			return msg
+		}
+		data, ok := msg.(*reliablenet.DataMsg)
+		if !ok {
+			return msg
+		}
+		pp, ok := data.Msg.(*pbft.PrePrepareMsg)
+		if !ok {
+			return msg
+		}
+		forged := *pp
+		forged.Value = append(slices.Clip(pp.Value), " (forged)"...)
+		copied := *data
+		copied.Msg = &forged
+		return &copied
+	})
+}
+
+func TestSimulation(t *testing.T) {
+	fewerSeedsUnderRace(t)
+	for _, sc := range simScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runScenario(t, sc, seed) })
+		})
+	}
+}
+
+// fewerSeedsUnderRace runs 2 seeds under the race detector, which slows a
+// simulation tenfold and has nothing to check in it (one goroutine).
+func fewerSeedsUnderRace(t *testing.T) {
+	if !raceEnabled {
+		return
+	}
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "sim.seeds" || f.Name == "sim.seed" })
+	if explicit {
+		return
+	}
+	old := flag.Lookup("sim.seeds").Value.String()
+	if err := flag.Set("sim.seeds", "2"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = flag.Set("sim.seeds", old) })
+}
+
+// delivery is one SBDeliver of a node's incarnation.
+type delivery struct {
+	node stdtypes.NodeID
+	inc  int
+	ev   *iss.SBDeliver
+}
+
+// runScenario runs one scenario with one seed and returns the run's hash.
+func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
+	t.Helper()
+	d, err := deploytest.NewSimulated(simConfig(t, sc.voters, sc.silent), deploytest.SimOptions{
+		Seed:    seed,
+		Network: sim.Options{Link: sc.link},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.byzantine != "" {
+		if err := d.Network().SetAdversary(sc.byzantine, sc.adversary()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []delivery
+	d.Observe(func(o *testsim.Observation) {
+		if ev, ok := o.Event.(*iss.SBDeliver); ok {
+			got = append(got, delivery{o.Node, o.Incarnation, ev})
+		}
+	})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if sc.crash != "" {
+		at := sc.crashAt
+		if at < 0 {
+			at = time.Duration(seed%25) * 500 * time.Microsecond
+		}
+		d.Node(sc.crash).CrashAt(at)
+		if sc.restartAt > 0 {
+			d.Node(sc.crash).RestartAt(sc.restartAt)
+		}
+	}
+	correct := slices.DeleteFunc(d.Nodes(), func(id stdtypes.NodeID) bool {
+		return id == sc.byzantine || (id == sc.crash && sc.restartAt == 0)
+	})
+	segs := simSegments(sc.voters)
+	total := len(segs) * simSlots
+	// Run until every correct node's latest incarnation delivered every
+	// slot, or 20 s of simulated time.
+	done := func() bool {
+		for _, id := range correct {
+			n := d.Node(id)
+			count := 0
+			for _, g := range got {
+				if g.node == id && g.inc == n.Incarnation() {
+					count++
+				}
+			}
+			if !n.Up() || count < total {
+				return false
+			}
+		}
+		return true
+	}
+	if err := d.WaitFor(done, 20*time.Second); err != nil {
+		t.Fatalf("seed %d: not every correct node delivered every slot: %v", seed, err)
+	}
+	checkDeliveries(t, sc, got, correct, segs)
+	return d.Sim().Hash()
+}
+
+// checkDeliveries checks agreement, integrity and, for the segment of a
+// crashed leader, that its slots are ⊥.
+func checkDeliveries(t *testing.T, sc simScenario, got []delivery, correct []stdtypes.NodeID, segs []iss.Segment) {
+	t.Helper()
+	type key struct {
+		node stdtypes.NodeID
+		inc  int
+		sn   stdtypes.SeqNr
+	}
+	seen := map[key]bool{}
+	first := map[stdtypes.SeqNr]*iss.SBDeliver{}
+	for _, g := range got {
+		k := key{g.node, g.inc, g.ev.SeqNr}
+		if seen[k] {
+			t.Fatalf("node %s (incarnation %d) delivered slot %d twice", g.node, g.inc, g.ev.SeqNr)
+		}
+		seen[k] = true
+		if !slices.Contains(correct, g.node) {
+			continue
+		}
+		seg := segs[g.ev.Segment]
+		if !slices.Contains(seg.SeqNrs, g.ev.SeqNr) {
+			t.Fatalf("slot %d delivered in segment %d", g.ev.SeqNr, g.ev.Segment)
+		}
+		if !g.ev.Aborted && seg.Leader != sc.byzantine && len(g.ev.Value) > 0 && !bytes.Equal(g.ev.Value, valueOf(g.ev.SeqNr)) {
+			t.Fatalf("node %s delivered %q in slot %d, which its leader never proposed", g.node, g.ev.Value, g.ev.SeqNr)
+		}
+		if f := first[g.ev.SeqNr]; f == nil {
+			first[g.ev.SeqNr] = g.ev
+		} else if f.Aborted != g.ev.Aborted || !bytes.Equal(f.Value, g.ev.Value) {
+			t.Fatalf("agreement: slot %d delivered as %q (aborted %v) and as %q (aborted %v)", g.ev.SeqNr, f.Value, f.Aborted, g.ev.Value, g.ev.Aborted)
+		}
+	}
+	if sc.aborted >= 0 {
+		for _, sn := range segs[sc.aborted].SeqNrs {
+			if f := first[sn]; f == nil || !f.Aborted {
+				t.Fatalf("slot %d of the crashed leader's segment: %+v; want ⊥", sn, f)
+			}
+		}
+	}
+}
+
+// A run is a function of its seed.
+func TestSimulationDeterministic(t *testing.T) {
+	sc := simScenarios[len(simScenarios)-1]
+	if a, b := runScenario(t, sc, 7), runScenario(t, sc, 7); a != b {
+		t.Fatalf("hashes %x and %x for one seed", a, b)
+	}
+}
