@@ -126,7 +126,12 @@ type stableCheckpoint struct {
 // transfer is a state transfer: fetching the State of cert.
 type transfer struct {
 	cert Certificate
-	// attempt counts the requests; asked is the signer asked last, the
+	// sources are the nodes to ask for the State, in turn: the
+	// certificate's signers and its sender, or, for a certificate
+	// accepted on a weak quorum's word, the nodes of that quorum (at
+	// least one of which is correct and keeps the State).
+	sources []stdtypes.NodeID
+	// attempt counts the requests; asked is the node asked last, the
 	// only node whose SNAPSHOTRESPONSE is taken; hashing is set while its
 	// State is being hashed.
 	attempt uint64
@@ -718,7 +723,9 @@ func (s *state) onStableCheckpoint(from stdtypes.NodeID, msg *StableCheckpointMs
 		}
 	}
 	if latest.IsWeakQuorum(latest.WeightOf(vouching)) {
-		s.accept(cert)
+		// In the voters' order, not the map's.
+		slices.SortFunc(vouching, func(a, b stdtypes.NodeID) int { return latest.Index(a) - latest.Index(b) })
+		s.accept(cert, vouching)
 	}
 	return nil
 }
@@ -733,37 +740,38 @@ func (s *state) certVerified(c verifyCtx, ok bool) {
 	if c.cert.Epoch < s.low() || (s.transfer != nil && c.cert.Epoch <= s.transfer.cert.Epoch) {
 		return // Overtaken meanwhile.
 	}
-	s.accept(*c.cert)
+	sources := make([]stdtypes.NodeID, 0, len(c.cert.Signatures)+1)
+	for _, sig := range c.cert.Signatures {
+		sources = append(sources, sig.Signer)
+	}
+	if !slices.Contains(sources, c.sender) {
+		sources = append(sources, c.sender)
+	}
+	s.accept(*c.cert, sources)
 }
 
 // accept makes cert stable with this node's own State if it has the one
-// cert certifies, and fetches the State otherwise.
-func (s *state) accept(cert Certificate) {
+// cert certifies, and fetches the State from the sources otherwise.
+func (s *state) accept(cert Certificate, sources []stdtypes.NodeID) {
 	if es := s.epochs[cert.Epoch]; es != nil && es.start != nil && bytes.Equal(es.hash, cert.StateHash) {
 		es.stable = true
 		s.stable(cert, es.start.State, es.start.ReplyTo, rStable)
 		return
 	}
-	s.transfer = &transfer{cert: cert}
+	sources = slices.DeleteFunc(sources, func(id stdtypes.NodeID) bool { return id == s.self })
+	s.transfer = &transfer{cert: cert, sources: sources}
 	s.askSnapshot()
 }
 
-// askSnapshot asks the next signer of the certificate being fetched for
+// askSnapshot asks the next source of the certificate being fetched for
 // its State.
 func (s *state) askSnapshot() {
 	t := s.transfer
-	var signers []stdtypes.NodeID
-	for _, sig := range t.cert.Signatures {
-		if sig.Signer != s.self {
-			signers = append(signers, sig.Signer)
-		}
-	}
-	if len(signers) == 0 {
-		// Only this node signed (a certificate accepted on a weak
-		// quorum's word); its own State will come with its Start.
+	if len(t.sources) == 0 {
+		// Only this node signed: its own State comes with its Start.
 		return
 	}
-	t.asked = signers[t.attempt%uint64(len(signers))]
+	t.asked = t.sources[t.attempt%uint64(len(t.sources))]
 	dsl.SendMessage(s.m, s.mc.Net, &SnapshotRequestMsg{Epoch: t.cert.Epoch}, t.asked)
 	dsl.EmitEvent(s.m, stdevents.NewTimerDelay(s.mc.Timer, s.params.SnapshotTimeout,
 		&SnapshotTimeout{Header: stdtypes.NewHeader(s.mc.Self), Epoch: t.cert.Epoch, Attempt: t.attempt}))
