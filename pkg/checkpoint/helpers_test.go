@@ -17,7 +17,7 @@ var mc = checkpoint.DefaultModuleConfig()
 
 // replyTo is where the tests' Starts ask for their Stables, apart from
 // mc.ISS, so that a test tells the two kinds of Stable apart.
-const replyTo stdtypes.ModuleID = "iss/own"
+const replyTo stdtypes.ModuleID = "ownstable"
 
 // keySeed is the seed of every test's keys.
 var keySeed = []byte("checkpoint tests")
