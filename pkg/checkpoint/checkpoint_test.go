@@ -218,6 +218,19 @@ func TestFloodFarEpochs(t *testing.T) {
 	if s.FarEpoch != 2*(1000-window) || s.Duplicate != window {
 		t.Errorf("FarEpoch %d, Duplicate %d", s.FarEpoch, s.Duplicate)
 	}
+	// Certificates of far epochs, ever higher: one claim kept, no State
+	// fetched, no signature verified (the voters are unknown).
+	evs = nil
+	for e := range stdtypes.EpochNr(1000) {
+		cert := certOf(t, 4, testState(100+e, tn.voters), 0, 1, 2)
+		evs = append(evs, received(3, &checkpoint.StableCheckpointMsg{Cert: cert}))
+	}
+	if out := tn.apply(t, evs...); len(out) != 0 {
+		t.Fatalf("flood of certificates: %d events out", len(out))
+	}
+	if _, _, _, claims, requests := tn.m.Sizes(); claims != 1 || requests != 0 {
+		t.Fatalf("%d claims, %d requests after a flood of certificates", claims, requests)
+	}
 	// The node still checkpoints: the flood's signatures are dropped as
 	// mismatches, and the real ones count.
 	st := testState(0, tn.voters)
