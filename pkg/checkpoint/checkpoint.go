@@ -365,13 +365,8 @@ func (s *state) checkStart(ev *Start) error {
 	if err := ev.Voters.Validate(); err != nil {
 		return err
 	}
-	if b := StateBytes(ev.State); b > s.params.MaxStateBytes {
-		return fmt.Errorf("State of %d bytes; MaxStateBytes is %d", b, s.params.MaxStateBytes)
-	}
-	for i, v := range ev.State.Voters {
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("State.Voters[%d]: %w", i, err)
-		}
+	if err := validateState(ev.State, s.params.MaxStateBytes); err != nil {
+		return fmt.Errorf("State: %w", err)
 	}
 	return nil
 }
@@ -379,12 +374,9 @@ func (s *state) checkStart(ev *Start) error {
 // onHashed takes a State's hash: this node's own, which it signs, or a
 // fetched one, which must match the certificate.
 func (s *state) onHashed(res *crypto.HashResult) error {
-	c, ok := s.hashing.Recover(res.Origin.ID)
-	if !ok {
-		return fmt.Errorf("HashResult for unknown request %d", res.Origin.ID)
-	}
-	if len(res.Digests) != 1 {
-		return fmt.Errorf("HashResult with %d digests for 1 input", len(res.Digests))
+	c, err := recoverOne(&s.hashing, res.Origin.ID, len(res.Digests))
+	if err != nil {
+		return fmt.Errorf("HashResult: %w", err)
 	}
 	if c.own {
 		return s.ownHashed(c.epoch, res.Digests[0])
@@ -429,14 +421,24 @@ func (s *state) ownHashed(e stdtypes.EpochNr, hash []byte) error {
 	return nil
 }
 
+// recoverOne returns the context of request id, which asked for one
+// result, and fails if it is unknown or the answer has results results.
+func recoverOne[T any](store *contextstore.Store[T], id uint64, results int) (T, error) {
+	c, ok := store.Recover(id)
+	switch {
+	case !ok:
+		return c, fmt.Errorf("unknown request %d", id)
+	case results != 1:
+		return c, fmt.Errorf("%d results for 1 request", results)
+	}
+	return c, nil
+}
+
 // onSigned sends this node's signature to the epoch's other voters.
 func (s *state) onSigned(res *crypto.SignResult) error {
-	e, ok := s.signing.Recover(res.Origin.ID)
-	if !ok {
-		return fmt.Errorf("SignResult for unknown request %d", res.Origin.ID)
-	}
-	if len(res.Sigs) != 1 {
-		return fmt.Errorf("SignResult with %d signatures for 1 message", len(res.Sigs))
+	e, err := recoverOne(&s.signing, res.Origin.ID, len(res.Sigs))
+	if err != nil {
+		return fmt.Errorf("SignResult: %w", err)
 	}
 	es := s.epochs[e]
 	if es == nil || es.stable {
