@@ -77,6 +77,9 @@ type state struct {
 	certChecking map[stdtypes.NodeID]bool
 	// transfer is the state transfer under way, if any.
 	transfer *transfer
+	// nextStart is the epoch after the latest Start: the epoch ISS is
+	// ordering.
+	nextStart stdtypes.EpochNr
 	// sent are the epochs whose CHECKPOINT the reliablenet module may
 	// still be sending, ascending.
 	sent []stdtypes.EpochNr
@@ -137,6 +140,10 @@ type transfer struct {
 	attempt uint64
 	asked   stdtypes.NodeID
 	hashing bool
+	// deferred is set while the transfer waits a ResendPeriod before it
+	// asks anyone: the certificate is of the epoch this node is ordering
+	// (or the one before), which it may well complete on its own.
+	deferred bool
 }
 
 // hashCtx is a hash request: of this node's own State of epoch (own), or
@@ -316,6 +323,10 @@ func (s *state) learnVoters(st State) {
 func (s *state) onTick(*Tick) error {
 	s.served = 0
 	clear(s.answered)
+	if t := s.transfer; t != nil && t.deferred {
+		t.deferred = false
+		s.askSnapshot()
+	}
 	l, ok := s.latest()
 	if !ok {
 		return nil
@@ -347,6 +358,7 @@ func (s *state) onStart(ev *Start) error {
 		return fmt.Errorf("Start of epoch %d twice", e)
 	}
 	s.counters.inc(rStarted)
+	s.nextStart = max(s.nextStart, e+1)
 	es.start = ev
 	es.sigs = make([][]byte, len(ev.Voters))
 	es.checking = make([]bool, len(ev.Voters))
@@ -634,10 +646,17 @@ func (s *state) collectGarbage(e stdtypes.EpochNr) {
 			delete(s.epochs, x)
 		}
 	}
+	latest := s.latestVoters()
 	for x := range s.voters {
 		if x <= e {
 			delete(s.voters, x)
 		}
+	}
+	if len(s.voters) == 0 && latest != nil {
+		// The State decided no membership for the next epochs: the
+		// latest one holds on (as iss.Snapshot's empty NextVoters keeps
+		// the membership of the epoch before).
+		s.voters[e+1] = latest
 	}
 	for id, c := range s.claims {
 		if c.Epoch <= e {
@@ -753,7 +772,10 @@ func (s *state) certVerified(c verifyCtx, ok bool) {
 }
 
 // accept makes cert stable with this node's own State if it has the one
-// cert certifies, and fetches the State from the sources otherwise.
+// cert certifies, and fetches the State from the sources otherwise: at
+// once if this node is more than an epoch behind, after a ResendPeriod if
+// not (a node a few slots behind catches up faster through its orderers,
+// and its own Start then ends the transfer).
 func (s *state) accept(cert Certificate, sources []stdtypes.NodeID) {
 	if es := s.epochs[cert.Epoch]; es != nil && es.start != nil && bytes.Equal(es.hash, cert.StateHash) {
 		es.stable = true
@@ -761,8 +783,10 @@ func (s *state) accept(cert Certificate, sources []stdtypes.NodeID) {
 		return
 	}
 	sources = slices.DeleteFunc(sources, func(id stdtypes.NodeID) bool { return id == s.self })
-	s.transfer = &transfer{cert: cert, sources: sources}
-	s.askSnapshot()
+	s.transfer = &transfer{cert: cert, sources: sources, deferred: cert.Epoch <= s.nextStart}
+	if !s.transfer.deferred {
+		s.askSnapshot()
+	}
 }
 
 // askSnapshot asks the next source of the certificate being fetched for

@@ -572,3 +572,47 @@ func TestGarbageCollection(t *testing.T) {
 		t.Fatalf("stale Start: %v", out)
 	}
 }
+
+// A certificate of the epoch the node is ordering (the one after its
+// latest Start) is not fetched at once: the node's own Start may come
+// first, and does without a transfer; if it does not come within a
+// ResendPeriod, the node fetches the State.
+func TestDeferredTransfer(t *testing.T) {
+	for _, ownStart := range []bool{true, false} {
+		tn := newTestNode(t, 4, 3, nil)
+		st0, st1 := testState(0, tn.voters), testState(1, tn.voters)
+		tn.apply(t, tn.start(st0))
+		out := tn.apply(t, received(0, &checkpoint.StableCheckpointMsg{Cert: certOf(t, 4, st1, 0, 1, 2)}))
+		if len(out) != 0 {
+			t.Fatalf("certificate of the epoch being ordered: %v, want nothing yet", out)
+		}
+		if ownStart {
+			out = tn.apply(t, tn.start(st1))
+			if got := stables(out, replyTo); len(got) != 1 || got[0].Cert.Epoch != 1 {
+				t.Fatalf("own Start after the certificate: %v, want its Stable", out)
+			}
+			if reqs, _ := sent[*checkpoint.SnapshotRequestMsg](tn.apply(t, checkpoint.NewTick(mc.Self))); len(reqs) != 0 {
+				t.Fatal("fetched a State the node has")
+			}
+			continue
+		}
+		if reqs, to := sent[*checkpoint.SnapshotRequestMsg](tn.apply(t, checkpoint.NewTick(mc.Self))); len(reqs) != 1 || to[0][0] != "0" {
+			t.Fatalf("no SNAPSHOTREQUEST after a ResendPeriod: %v", reqs)
+		}
+	}
+}
+
+// A stable State that decides no membership for the next epochs leaves
+// the latest one known in force: the node still knows whom to send its
+// certificate to, and whose word to take.
+func TestVotersHoldOn(t *testing.T) {
+	tn := newTestNode(t, 4, 0, nil)
+	st := testState(5, tn.voters)
+	st.Voters = nil
+	tn.apply(t, tn.start(st))
+	tn.apply(t, received(1, checkpointMsg(t, 4, 1, st)), received(2, checkpointMsg(t, 4, 2, st)))
+	out := tn.apply(t, checkpoint.NewTick(mc.Self))
+	if certs, to := sent[*checkpoint.StableCheckpointMsg](out); len(certs) != 1 || !slices.Equal(to[0], []stdtypes.NodeID{"1", "2", "3"}) {
+		t.Fatalf("tick: %v", out)
+	}
+}
