@@ -92,7 +92,13 @@ func simConfig(t testing.TB) deploytest.Config {
 }
 
 func TestSimulationStateTransfer(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, false) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, false, false) })
+}
+
+// Node 3 crashes rather than being cut off, and restarts with nothing
+// (no WAL): it knows only the voters of its parameters.
+func TestSimulationRestart(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, false, true) })
 }
 
 // With a Byzantine node that sends a forged certificate of another State
@@ -100,10 +106,10 @@ func TestSimulationStateTransfer(t *testing.T) {
 // 3 still catches up to the real State: one node is no weak quorum, and a
 // forged State does not match a real certificate.
 func TestSimulationByzantineServer(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, true) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, true, false) })
 }
 
-func runSim(t *testing.T, seed uint64, byzantine bool) {
+func runSim(t *testing.T, seed uint64, byzantine, crash bool) {
 	d, err := deploytest.NewSimulated(simConfig(t), deploytest.SimOptions{Seed: seed, Network: sim.Options{Link: simLinks}})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +124,10 @@ func runSim(t *testing.T, seed uint64, byzantine bool) {
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Network().Isolate("3", 20*time.Millisecond, simHealAt); err != nil {
+	if crash {
+		d.Node("3").CrashAt(20 * time.Millisecond)
+		d.Node("3").RestartAt(simHealAt)
+	} else if err := d.Network().Isolate("3", 20*time.Millisecond, simHealAt); err != nil {
 		t.Fatal(err)
 	}
 	s := d.Sim()
@@ -182,15 +191,22 @@ func epochsOf(stables []*checkpoint.Stable) []stdtypes.EpochNr {
 // started for its epoch, with a certificate that does not verify against
 // the epoch's voters (checked where the node could verify it: all but
 // state transfers accepted on a weak quorum's word, which correct is set
-// to check too when every node is correct), or out of order on its node.
+// to check too when every node is correct), or out of order in its
+// node's run.
 type stableProperty struct {
 	correct bool
-	last    map[stdtypes.NodeID]stdtypes.EpochNr
+	// last is the epoch of the latest Stable of each run of each node.
+	last map[nodeRun]stdtypes.EpochNr
+}
+
+type nodeRun struct {
+	node        stdtypes.NodeID
+	incarnation int
 }
 
 func (p *stableProperty) Name() string { return "stable checkpoints" }
 func (p *stableProperty) NewRun() testsim.Property {
-	return &stableProperty{correct: p.correct, last: map[stdtypes.NodeID]stdtypes.EpochNr{}}
+	return &stableProperty{correct: p.correct, last: map[nodeRun]stdtypes.EpochNr{}}
 }
 
 func (p *stableProperty) Observe(o *testsim.Observation) error {
@@ -204,10 +220,11 @@ func (p *stableProperty) Observe(o *testsim.Observation) error {
 		!bytes.Equal(checkpoint.StateHash(crypto.SHA256, ev.State), ev.Cert.StateHash) {
 		return fmt.Errorf("node %s: Stable of epoch %d with another State", o.Node, e)
 	}
-	if last, ok := p.last[o.Node]; ok && e <= last {
+	run := nodeRun{o.Node, o.Incarnation}
+	if last, ok := p.last[run]; ok && e <= last {
 		return fmt.Errorf("node %s: Stable of epoch %d after one of %d", o.Node, e, last)
 	}
-	p.last[o.Node] = e
+	p.last[run] = e
 	if p.correct {
 		items, err := checkpoint.VerifyCertificate(ev.Cert, simVoters)
 		if err != nil {
