@@ -37,6 +37,8 @@
 //	upon accepting cert:
 //	    if this node's own State of cert.e hashes to cert.h: Stable(cert, that State)
 //	    else: send SNAPSHOTREQUEST(cert.e) to a source; after SnapshotTimeout, to the next
+//	          (after a ResendPeriod if cert.e is the epoch this node is ordering:
+//	          its own Start usually comes first)
 //	upon SNAPSHOTRESPONSE(state) from the source asked, with hash(state) = cert.h:
 //	    send Stable(cert, state) to ISS; latest := cert
 //	upon SNAPSHOTREQUEST(e) from p: send SNAPSHOTRESPONSE(the retained State of e) to p

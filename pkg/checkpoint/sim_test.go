@@ -27,6 +27,8 @@ import (
 // latest stable certificate (whose epoch's voters it does not know: a
 // weak quorum vouches for it), fetch its State and hand it to ISS. Then
 // every node, node 3 included, checkpoints one more epoch the normal way.
+// The same with node 3 crashed and restarted with nothing, and with a
+// Byzantine node serving forged certificates and States.
 //
 // On every event, every Stable must be of the State the driver started
 // for its epoch, with a certificate that verifies against the epoch's
