@@ -42,7 +42,7 @@
 //
 //	p := isstest.DefaultParams(info.ID)
 //	p.Incarnation = info.Incarnation
-//	p.Observer = checker.Observe
+//	p.Observer = checker.Report
 //	app, err := isstest.New(p)
 //	...
 //	mods[isstest.DefaultID] = app
