@@ -119,6 +119,9 @@ type nodeInc struct {
 // nodeRecord is what the Checker knows of one correct node.
 type nodeRecord struct {
 	incarnation int
+	// epoch is the epoch of the last slot it delivered or state it
+	// restored.
+	epoch stdtypes.EpochNr
 	// next is the slot the node delivers next in its incarnation.
 	next stdtypes.SeqNr
 	// executedAt is the slot where the node executed each request, in
@@ -207,8 +210,10 @@ func (c *Checker) Report(r Report) {
 	case Submitted:
 		c.submit(r, now)
 	case Delivered:
+		n.epoch = r.Epoch
 		c.deliver(n, r, now)
 	case Restored:
+		n.epoch = r.Epoch + 1
 		c.restore(n, r, now)
 	default:
 		c.violation("report", "node %s reported %v", r.Node, r.Kind)
@@ -404,6 +409,17 @@ func (c *Checker) Slots(node stdtypes.NodeID) stdtypes.SeqNr {
 	defer c.mu.Unlock()
 	if n := c.nodes[node]; n != nil {
 		return n.next
+	}
+	return 0
+}
+
+// Epoch returns the epoch node is in, as far as its App knows: that of
+// the last slot it delivered, or the one after the state it restored.
+func (c *Checker) Epoch(node stdtypes.NodeID) stdtypes.EpochNr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := c.nodes[node]; n != nil {
+		return n.epoch
 	}
 	return 0
 }
