@@ -1,0 +1,200 @@
+package isstest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// Digest is a SHA-256 digest: a link of the log's hash chain.
+type Digest [sha256.Size]byte
+
+// String returns the first 8 hex digits, enough to tell digests apart in
+// a report.
+func (d Digest) String() string { return fmt.Sprintf("%x", d[:4]) }
+
+// ChainNext returns the link of the log's hash chain after slot sn, given
+// the link before it: SHA-256(prev || uint64be(sn) || aborted || value),
+// with aborted one byte, 1 for ⊥ and 0 for a value. The chain starts at
+// the zero Digest before slot 0. Two nodes with the same link after slot
+// sn have delivered the same log up to sn.
+func ChainNext(prev Digest, sn stdtypes.SeqNr, aborted bool, value []byte) Digest {
+	var hdr [sha256.Size + 9]byte
+	copy(hdr[:], prev[:])
+	binary.BigEndian.PutUint64(hdr[sha256.Size:], uint64(sn))
+	if aborted {
+		hdr[sha256.Size+8] = 1
+	}
+	h := sha256.New()
+	h.Write(hdr[:])
+	h.Write(value)
+	var d Digest
+	h.Sum(d[:0])
+	return d
+}
+
+// clientState is what the application remembers of a client: every
+// request below low was executed, and so were those in above (each at
+// least low+1 and below low+window). Requests of one client are executed
+// out of order (they fall in different buckets, ordered by different
+// leaders), so a watermark alone would not do; the window bounds the rest.
+type clientState struct {
+	low   uint64
+	above map[uint64]struct{}
+}
+
+// state is the application's replicated state, the same at every correct
+// node after the same slots: what a Snapshot holds.
+type state struct {
+	// next is the slot the application executes next.
+	next stdtypes.SeqNr
+	// chain is the link of the log's hash chain before slot next.
+	chain Digest
+	// clients are the clients with an executed request, by ID.
+	clients map[string]*clientState
+}
+
+func newState() state { return state{clients: make(map[string]*clientState)} }
+
+// executed reports whether request id was executed.
+func (s *state) executed(id RequestID) bool {
+	c := s.clients[id.Client]
+	if c == nil {
+		return false
+	}
+	if id.Seq < c.low {
+		return true
+	}
+	_, ok := c.above[id.Seq]
+	return ok
+}
+
+// inWindow reports whether request id may be executed now: its sequence
+// number is below the client's watermark plus window.
+func (s *state) inWindow(id RequestID, window uint64) bool {
+	low := uint64(0)
+	if c := s.clients[id.Client]; c != nil {
+		low = c.low
+	}
+	return id.Seq < low || id.Seq-low < window
+}
+
+// knows reports whether the client of id has executed requests.
+func (s *state) knows(client string) bool { return s.clients[client] != nil }
+
+// execute records request id as executed. The caller has checked that it
+// was not, and that it is in the window.
+func (s *state) execute(id RequestID) {
+	c := s.clients[id.Client]
+	if c == nil {
+		c = &clientState{above: make(map[uint64]struct{})}
+		s.clients[id.Client] = c
+	}
+	if id.Seq != c.low {
+		c.above[id.Seq] = struct{}{}
+		return
+	}
+	c.low++
+	for {
+		if _, ok := c.above[c.low]; !ok {
+			return
+		}
+		delete(c.above, c.low)
+		c.low++
+	}
+}
+
+// stateVersion is the first byte of an encoded state.
+const stateVersion = 1
+
+// ErrInvalidState is wrapped by every error decodeState returns.
+var ErrInvalidState = errors.New("invalid application state")
+
+// encode returns the state's encoding, a Snapshot's Data: the version byte
+// 1, next, the chain link (32 bytes), the number of clients, then per
+// client in the order of their IDs: the ID (length-prefixed), low, the
+// number of executed requests above low, and their sequence numbers in
+// increasing order, each as its distance from the one before (from low
+// for the first). Integers are unsigned varints. Equal states have equal
+// encodings.
+func (s *state) encode() []byte {
+	out := []byte{stateVersion}
+	out = binary.AppendUvarint(out, uint64(s.next))
+	out = append(out, s.chain[:]...)
+	out = binary.AppendUvarint(out, uint64(len(s.clients)))
+	for _, id := range slices.Sorted(maps.Keys(s.clients)) {
+		c := s.clients[id]
+		out = binary.AppendUvarint(out, uint64(len(id)))
+		out = append(out, id...)
+		out = binary.AppendUvarint(out, c.low)
+		out = binary.AppendUvarint(out, uint64(len(c.above)))
+		prev := c.low
+		for _, seq := range slices.Sorted(maps.Keys(c.above)) {
+			out = binary.AppendUvarint(out, seq-prev)
+			prev = seq
+		}
+	}
+	return out
+}
+
+// decodeState decodes what encode returned, within the application's
+// limits: at most maxClients clients, IDs of at most maxClientBytes, and
+// executed requests above a watermark only within window of it. It
+// refuses anything encode would not have written, and never panics.
+func decodeState(data []byte, maxClients, maxClientBytes int, window uint64) (state, error) {
+	s := newState()
+	d := decoder{data: data}
+	if v := d.byte(); d.err == nil && v != stateVersion {
+		return s, fmt.Errorf("%w: version %d, want %d", ErrInvalidState, v, stateVersion)
+	}
+	s.next = stdtypes.SeqNr(d.uvarint())
+	copy(s.chain[:], d.fixed(len(s.chain)))
+	n := d.uvarint()
+	if d.err == nil && n > uint64(maxClients) {
+		d.err = fmt.Errorf("%d clients, at most %d", n, maxClients)
+	}
+	prevID := ""
+	for i := uint64(0); d.err == nil && i < n; i++ {
+		id := string(d.bytes(maxClientBytes))
+		c := &clientState{low: d.uvarint(), above: make(map[uint64]struct{})}
+		count := d.uvarint()
+		switch {
+		case d.err != nil:
+		case id == "" || (i > 0 && id <= prevID):
+			d.err = fmt.Errorf("client %d: ID %q empty or out of order", i, id)
+		case c.low > MaxSeq:
+			d.err = fmt.Errorf("client %q: watermark %d above %d", id, c.low, uint64(MaxSeq))
+		case c.low == 0 && count == 0:
+			d.err = fmt.Errorf("client %q: nothing executed", id)
+		case count >= window || count > uint64(d.remaining()):
+			d.err = fmt.Errorf("client %q: %d executed requests above its watermark, window %d", id, count, window)
+		}
+		seq := c.low
+		for j := uint64(0); d.err == nil && j < count; j++ {
+			delta := d.uvarint()
+			if d.err == nil && (delta == 0 || delta >= window || seq-c.low+delta >= window) {
+				d.err = fmt.Errorf("client %q: request %d above its watermark %d out of order or beyond the window %d", id, j, c.low, window)
+			}
+			seq += delta
+			c.above[seq] = struct{}{}
+		}
+		s.clients[id] = c
+		prevID = id
+	}
+	if d.err == nil && d.remaining() != 0 {
+		d.err = fmt.Errorf("%d trailing bytes", d.remaining())
+	}
+	if d.err != nil {
+		return newState(), fmt.Errorf("%w: %w", ErrInvalidState, d.err)
+	}
+	if !bytes.Equal(s.encode(), data) {
+		return newState(), fmt.Errorf("%w: not in canonical form", ErrInvalidState)
+	}
+	return s, nil
+}
