@@ -15,15 +15,17 @@ import (
 // segment) with an iss.Segment as its Params (and the epoch as its
 // retention index) creates the orderer of that segment, and a
 // stdevents.GarbageCollect removes those of older epochs. A logger may be
-// nil.
-func NewFactory(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger) (*stdmodules.Factory, error) {
+// nil. opts are the factory's: an ISS node gives it
+// stdmodules.WithEarlyMessages(iss.EarlyOrdererMessages(...)), so that the
+// messages of an epoch the node has not reached wait for its orderers.
+func NewFactory(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger, opts ...stdmodules.FactoryOption) (*stdmodules.Factory, error) {
 	if err := mc.Validate(); err != nil {
 		return nil, fmt.Errorf("pbft: %w", err)
 	}
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("pbft: %w", err)
 	}
-	return stdmodules.NewFactory(mc.Self, generator(self, mc, params, logger), logger), nil
+	return stdmodules.NewFactory(mc.Self, generator(self, mc, params, logger), logger, opts...), nil
 }
 
 // generator returns the function that builds an orderer from the Params
