@@ -13,6 +13,7 @@ import (
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -26,6 +27,8 @@ type cluster struct {
 	checker *isstest.Checker
 	voters  membership.Voters
 	params  iss.Params
+	// iss holds each node's ISS module, of its latest incarnation.
+	iss map[stdtypes.NodeID]*iss.Module
 }
 
 // clusterOptions vary a simulated deployment.
@@ -35,6 +38,11 @@ type clusterOptions struct {
 	params  func(*iss.Params)
 	network sim.Options
 	faulty  []stdtypes.NodeID
+	wal     *wal.SimOptions
+	// adversaries make nodes Byzantine (see faulty).
+	adversaries map[stdtypes.NodeID]sim.Adversary
+	// faultyClients are clients whose requests a Byzantine node may make up.
+	faultyClients []string
 }
 
 // newCluster builds and starts a simulated ISS deployment: every node with
@@ -60,7 +68,7 @@ func newCluster(t *testing.T, seed uint64, o clusterOptions) *cluster {
 	if o.params != nil {
 		o.params(&params)
 	}
-	c := &cluster{voters: voters, params: params}
+	c := &cluster{voters: voters, params: params, iss: make(map[stdtypes.NodeID]*iss.Module)}
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: nodes,
 		WAL:   true,
@@ -72,6 +80,7 @@ func newCluster(t *testing.T, seed uint64, o clusterOptions) *cluster {
 			if err != nil {
 				return nil, err
 			}
+			c.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
 			nc, err := crypto.New(keys[info.ID], pubs)
 			if err != nil {
 				return nil, err
@@ -91,13 +100,20 @@ func newCluster(t *testing.T, seed uint64, o clusterOptions) *cluster {
 			mods[isstest.DefaultID] = app
 			return mods, nil
 		},
-	}, deploytest.SimOptions{Seed: seed, Network: o.network})
+	}, deploytest.SimOptions{Seed: seed, Network: o.network, WAL: o.wal})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.d = d
-	c.checker = isstest.NewSimChecker(d.Sim(), o.faulty...)
+	c.checker = isstest.NewChecker(isstest.CheckerOptions{
+		Seed: seed, Now: d.Sim().Now, Healed: d.Sim().FaultsHealed, Faulty: o.faulty, FaultyClients: o.faultyClients,
+	})
 	d.Check(c.checker)
+	for id, adv := range o.adversaries {
+		if err := d.Network().SetAdversary(id, adv); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +155,7 @@ func (c *cluster) covered() map[stdtypes.NodeID]int {
 
 func TestNoFaults(t *testing.T) {
 	for _, n := range []int{4, 7} {
-		t.Run(string(stdtypes.NodeID(rune('0'+n)))+" nodes", func(t *testing.T) {
+		t.Run(nodesName(n), func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 				c := newCluster(t, seed, clusterOptions{n: n})
 				dr := c.run(t, isstest.Load{Clients: 4, Requests: 400, Rate: 2000, PayloadBytes: 32, Start: time.Millisecond}, 20*time.Second)
@@ -147,4 +163,18 @@ func TestNoFaults(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestLatency: with 1 ms links and no faults, a request is executed at a
+// strong quorum within 5 ms of simulated time.
+func TestLatency(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		c := newCluster(t, seed, clusterOptions{n: 4, wal: &wal.SimOptions{SyncLatency: testsim.Fixed(100 * time.Microsecond)}, network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Fixed(time.Millisecond)}}})
+		dr := c.run(t, isstest.Load{Clients: 4, Requests: 200, Rate: 100, PayloadBytes: 32, Start: 10 * time.Millisecond}, 20*time.Second)
+		l := dr.Latency(c.checker, c.voters)
+		t.Logf("latency %v", l)
+		if l.Max > 5*time.Millisecond {
+			t.Errorf("latency %v: want every request within 5 ms", l)
+		}
+	})
 }
