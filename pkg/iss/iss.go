@@ -44,7 +44,8 @@ type Module struct {
 	// recOrderer are the orderers' records the WAL handed back, by
 	// segment, in the order appended, until ISS creates the orderer again.
 	recOrderer map[segmentKey][]stdtypes.Event
-	// earlyStable is the latest Stable that came before RecoveryDone.
+	// earlyStable is the Stable of the highest epoch that came before
+	// RecoveryDone.
 	earlyStable *checkpoint.Stable
 
 	// voters are the memberships decided so far, by epoch, from the
@@ -233,7 +234,9 @@ func (m *Module) apply(ev stdtypes.Event) error {
 		return m.start()
 	case *checkpoint.Stable:
 		if !m.started {
-			m.earlyStable = ev
+			if m.earlyStable == nil || ev.Cert.Epoch > m.earlyStable.Cert.Epoch {
+				m.earlyStable = ev
+			}
 			return nil
 		}
 		return m.applyStable(ev)

@@ -530,3 +530,37 @@ func TestStableBeforeTheStartIsTakenAfterIt(t *testing.T) {
 		t.Errorf("orderers %v, want epoch 0's then epoch 4's", ids)
 	}
 }
+
+// TestStableBeforeItsSnapshot: the checkpoint of an epoch can become
+// stable through the other nodes' signatures before the application's
+// snapshot of it comes; the snapshot then only decides the membership.
+func TestStableBeforeItsSnapshot(t *testing.T) {
+	p := testParams()
+	p.RetainedEpochs = 0
+	h, _ := started(t, p)
+	h.deliverEpoch(0)
+	st := checkpoint.State{Epoch: 0, SeqNr: 8, Voters: []membership.Voters{fourVoters, fourVoters}}
+	out := h.apply(stable(st))
+	if gcs := ofType[*stdevents.GarbageCollect](out); len(gcs) != 1 || gcs[0].RetentionIndex != 1 {
+		t.Fatalf("garbage collection %+v", gcs)
+	}
+	five := membership.EqualVoters("n0", "n1", "n2", "n3", "n4")
+	out = h.apply(snapshot(0, five))
+	if len(ofType[*checkpoint.Start](out)) != 0 {
+		t.Errorf("checkpoint of a stable epoch started again: %v", out)
+	}
+	if _, segs := created(h.deliverEpoch(1)); len(segs) != 5 {
+		t.Errorf("epoch 2 has %d segments, want the 5 the snapshot decided", len(segs))
+	}
+}
+
+func TestOnlyTheHighestStableBeforeTheStartCounts(t *testing.T) {
+	h := newHarness(t, testParams())
+	h.apply(stdevents.NewInit("iss"))
+	two := []membership.Voters{fourVoters, fourVoters}
+	h.apply(stable(checkpoint.State{Epoch: 3, SeqNr: 32, Voters: two}), stable(checkpoint.State{Epoch: 2, SeqNr: 24, Voters: two}))
+	h.apply(&RecoveryDone{Header: stdtypes.NewHeader("iss")})
+	if s := h.m.Stats(); s.StableEpoch != 3 || s.Epoch != 4 {
+		t.Errorf("Stats %+v, want epoch 4 after the checkpoint of epoch 3", s)
+	}
+}
