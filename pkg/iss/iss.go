@@ -633,7 +633,9 @@ func (m *Module) collectStable(ev *checkpoint.Stable, ep *epoch) error {
 	m.persistStable(ev.Cert, ev.State)
 	retained := stdtypes.EpochNr(m.params.RetainedEpochs)
 	if ep.nr+1 > retained {
-		m.garbageCollect(ep.nr + 1 - retained)
+		// Never the current epoch, even if it has ended: the next one
+		// starts from it (with ConfigOffset 0, once its snapshot is in).
+		m.garbageCollect(min(ep.nr+1-retained, m.current))
 	}
 	return nil
 }

@@ -564,3 +564,27 @@ func TestOnlyTheHighestStableBeforeTheStartCounts(t *testing.T) {
 		t.Errorf("Stats %+v, want epoch 4 after the checkpoint of epoch 3", s)
 	}
 }
+
+// TestStableOfTheEpochThatWaitsForItsSnapshot: with ConfigOffset 0 and no
+// epoch retained, the checkpoint of the epoch that just ended can become
+// stable before its snapshot, which the next epoch waits for: the ended
+// epoch stays until then.
+func TestStableOfTheEpochThatWaitsForItsSnapshot(t *testing.T) {
+	p := testParams()
+	p.ConfigOffset = 0
+	p.RetainedEpochs = 0
+	h, _ := started(t, p)
+	h.deliverEpoch(0)
+	h.apply(stable(checkpoint.State{Epoch: 0, SeqNr: 8, Voters: []membership.Voters{fourVoters}}))
+	ids, segs := created(h.apply(snapshot(0, nil)))
+	if len(ids) != 4 || segs[0].SeqNrs[0] != 8 {
+		t.Fatalf("epoch 1 orderers %v", ids)
+	}
+	// Epoch 0 goes with the next stable checkpoint.
+	h.deliverEpoch(1)
+	h.apply(snapshot(1, nil))
+	out := h.apply(stable(checkpoint.State{Epoch: 1, SeqNr: 16, Voters: []membership.Voters{fourVoters}}))
+	if gcs := ofType[*stdevents.GarbageCollect](out); len(gcs) != 1 || gcs[0].RetentionIndex != 2 {
+		t.Errorf("garbage collection %+v", gcs)
+	}
+}

@@ -21,7 +21,7 @@ import (
 // states. A failure names the seed; rerun it with -run 'TestRandomRunsAgree/seed=N'.
 func TestRandomRunsAgree(t *testing.T) {
 	var transfers uint64
-	for seed := range uint64(100) {
+	for seed := range uint64(1000) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { transfers += runRandom(t, seed) })
 	}
 	if transfers == 0 {
