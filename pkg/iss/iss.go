@@ -44,7 +44,8 @@ type Module struct {
 	// recOrderer are the orderers' records the WAL handed back, by
 	// segment, in the order appended, until ISS creates the orderer again.
 	recOrderer map[segmentKey][]stdtypes.Event
-	// earlyStable is the latest Stable that came before RecoveryDone.
+	// earlyStable is the Stable of the highest epoch that came before
+	// RecoveryDone.
 	earlyStable *checkpoint.Stable
 
 	// voters are the memberships decided so far, by epoch, from the
@@ -83,8 +84,12 @@ type segmentKey struct {
 
 // epoch is what ISS keeps of an epoch it started.
 type epoch struct {
-	nr       stdtypes.EpochNr
-	first    stdtypes.SeqNr
+	nr    stdtypes.EpochNr
+	first stdtypes.SeqNr
+	// endSN is the first slot after the epoch.
+	endSN stdtypes.SeqNr
+	// segments are the epoch's segments; once the epoch ends, only their
+	// leaders are kept (for Proposed and garbage collection).
 	segments []Segment
 	// outcomes holds, per slot (first + i), what its segment delivered,
 	// until the epoch ends; then nil.
@@ -97,11 +102,8 @@ type epoch struct {
 	done bool
 }
 
-// length returns the number of slots of the epoch.
-func (ep *epoch) length() int { return len(ep.segments) * len(ep.segments[0].SeqNrs) }
-
 // end returns the first slot after the epoch.
-func (ep *epoch) end() stdtypes.SeqNr { return ep.first + stdtypes.SeqNr(ep.length()) }
+func (ep *epoch) end() stdtypes.SeqNr { return ep.endSN }
 
 // outcome is what a segment delivered for a slot.
 type outcome struct {
@@ -232,7 +234,9 @@ func (m *Module) apply(ev stdtypes.Event) error {
 		return m.start()
 	case *checkpoint.Stable:
 		if !m.started {
-			m.earlyStable = ev
+			if m.earlyStable == nil || ev.Cert.Epoch > m.earlyStable.Cert.Epoch {
+				m.earlyStable = ev
+			}
 			return nil
 		}
 		return m.applyStable(ev)
@@ -345,6 +349,7 @@ func (m *Module) startEpoch(e stdtypes.EpochNr, first stdtypes.SeqNr) error {
 	ep := &epoch{
 		nr:       e,
 		first:    first,
+		endSN:    first + stdtypes.SeqNr(len(leaders)*m.params.SegmentLength),
 		segments: segs,
 		outcomes: make([]outcome, len(leaders)*m.params.SegmentLength),
 		failed:   make([]bool, len(leaders)),
@@ -505,6 +510,11 @@ func (m *Module) applyProposed(ev *Proposed) error {
 func (m *Module) endEpoch(ep *epoch) error {
 	ep.done = true
 	ep.outcomes = nil
+	for i := range ep.segments {
+		// Until garbage collection, which a partition may hold off for
+		// many epochs, an ended epoch keeps only what it still needs.
+		ep.segments[i] = Segment{Epoch: ep.nr, Index: i, Leader: ep.segments[i].Leader}
+	}
 	var failed []stdtypes.NodeID
 	for i, f := range ep.failed {
 		if f {
@@ -623,7 +633,9 @@ func (m *Module) collectStable(ev *checkpoint.Stable, ep *epoch) error {
 	m.persistStable(ev.Cert, ev.State)
 	retained := stdtypes.EpochNr(m.params.RetainedEpochs)
 	if ep.nr+1 > retained {
-		m.garbageCollect(ep.nr + 1 - retained)
+		// Never the current epoch, even if it has ended: the next one
+		// starts from it (with ConfigOffset 0, once its snapshot is in).
+		m.garbageCollect(min(ep.nr+1-retained, m.current))
 	}
 	return nil
 }

@@ -530,3 +530,61 @@ func TestStableBeforeTheStartIsTakenAfterIt(t *testing.T) {
 		t.Errorf("orderers %v, want epoch 0's then epoch 4's", ids)
 	}
 }
+
+// TestStableBeforeItsSnapshot: the checkpoint of an epoch can become
+// stable through the other nodes' signatures before the application's
+// snapshot of it comes; the snapshot then only decides the membership.
+func TestStableBeforeItsSnapshot(t *testing.T) {
+	p := testParams()
+	p.RetainedEpochs = 0
+	h, _ := started(t, p)
+	h.deliverEpoch(0)
+	st := checkpoint.State{Epoch: 0, SeqNr: 8, Voters: []membership.Voters{fourVoters, fourVoters}}
+	out := h.apply(stable(st))
+	if gcs := ofType[*stdevents.GarbageCollect](out); len(gcs) != 1 || gcs[0].RetentionIndex != 1 {
+		t.Fatalf("garbage collection %+v", gcs)
+	}
+	five := membership.EqualVoters("n0", "n1", "n2", "n3", "n4")
+	out = h.apply(snapshot(0, five))
+	if len(ofType[*checkpoint.Start](out)) != 0 {
+		t.Errorf("checkpoint of a stable epoch started again: %v", out)
+	}
+	if _, segs := created(h.deliverEpoch(1)); len(segs) != 5 {
+		t.Errorf("epoch 2 has %d segments, want the 5 the snapshot decided", len(segs))
+	}
+}
+
+func TestOnlyTheHighestStableBeforeTheStartCounts(t *testing.T) {
+	h := newHarness(t, testParams())
+	h.apply(stdevents.NewInit("iss"))
+	two := []membership.Voters{fourVoters, fourVoters}
+	h.apply(stable(checkpoint.State{Epoch: 3, SeqNr: 32, Voters: two}), stable(checkpoint.State{Epoch: 2, SeqNr: 24, Voters: two}))
+	h.apply(&RecoveryDone{Header: stdtypes.NewHeader("iss")})
+	if s := h.m.Stats(); s.StableEpoch != 3 || s.Epoch != 4 {
+		t.Errorf("Stats %+v, want epoch 4 after the checkpoint of epoch 3", s)
+	}
+}
+
+// TestStableOfTheEpochThatWaitsForItsSnapshot: with ConfigOffset 0 and no
+// epoch retained, the checkpoint of the epoch that just ended can become
+// stable before its snapshot, which the next epoch waits for: the ended
+// epoch stays until then.
+func TestStableOfTheEpochThatWaitsForItsSnapshot(t *testing.T) {
+	p := testParams()
+	p.ConfigOffset = 0
+	p.RetainedEpochs = 0
+	h, _ := started(t, p)
+	h.deliverEpoch(0)
+	h.apply(stable(checkpoint.State{Epoch: 0, SeqNr: 8, Voters: []membership.Voters{fourVoters}}))
+	ids, segs := created(h.apply(snapshot(0, nil)))
+	if len(ids) != 4 || segs[0].SeqNrs[0] != 8 {
+		t.Fatalf("epoch 1 orderers %v", ids)
+	}
+	// Epoch 0 goes with the next stable checkpoint.
+	h.deliverEpoch(1)
+	h.apply(snapshot(1, nil))
+	out := h.apply(stable(checkpoint.State{Epoch: 1, SeqNr: 16, Voters: []membership.Voters{fourVoters}}))
+	if gcs := ofType[*stdevents.GarbageCollect](out); len(gcs) != 1 || gcs[0].RetentionIndex != 2 {
+		t.Errorf("garbage collection %+v", gcs)
+	}
+}
