@@ -44,6 +44,10 @@ const simSlots = 4
 type driver struct {
 	segs   []iss.Segment
 	silent bool
+	// incarnation is the node's: a leader proposes other values after a
+	// restart, so that one that forgot its proposals would contradict
+	// itself.
+	incarnation int
 }
 
 func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
@@ -59,7 +63,7 @@ func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, erro
 			out.PushBack(ev.Event)
 		case *iss.RequestProposal:
 			if !d.silent {
-				out.PushBack(iss.NewProposal(ev.ReplyTo, ev.SeqNr, valueOf(ev.SeqNr)))
+				out.PushBack(iss.NewProposal(ev.ReplyTo, ev.SeqNr, valueOf(ev.SeqNr, d.incarnation)))
 			}
 		case *iss.VerifyProposal:
 			out.PushBack(&iss.ProposalVerified{Header: stdtypes.NewHeader(ev.ReplyTo), Ref: ev.Ref})
@@ -71,8 +75,21 @@ func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, erro
 	return out, nil
 }
 
-// valueOf is what a leader proposes for slot sn.
-func valueOf(sn stdtypes.SeqNr) []byte { return fmt.Appendf(nil, "value of slot %d", sn) }
+// valueOf is what a leader's incarnation proposes for slot sn.
+func valueOf(sn stdtypes.SeqNr, incarnation int) []byte {
+	return fmt.Appendf(nil, "value of slot %d (incarnation %d)", sn, incarnation)
+}
+
+// proposedBySomeIncarnation tells whether value is what some incarnation
+// of a leader proposes for sn.
+func proposedBySomeIncarnation(sn stdtypes.SeqNr, value []byte) bool {
+	for inc := 1; inc < 10; inc++ {
+		if bytes.Equal(value, valueOf(sn, inc)) {
+			return true
+		}
+	}
+	return false
+}
 
 // simSegments returns the segments of epoch 0: node i leads segment i,
 // with slots i, i+n, ...
@@ -123,7 +140,7 @@ func simConfig(t testing.TB, voters membership.Voters, silent stdtypes.NodeID) d
 			}
 			return modules.Modules{
 				mc.Self: f, "rnet": rn, "crypto": cm,
-				"iss": &driver{segs: segs, silent: info.ID == silent},
+				"iss": &driver{segs: segs, silent: info.ID == silent, incarnation: info.Incarnation},
 			}, nil
 		},
 	}
@@ -134,11 +151,17 @@ type simScenario struct {
 	name   string
 	voters membership.Voters
 	link   sim.LinkConfig
-	// crash crashes a node at crashAt (negative: at a time drawn from
-	// the seed, in the first 12 ms); restartAt > 0 restarts it.
+	// crash crashes a node at crashAt (0: before its first event;
+	// negative: at a time drawn from the seed, in the first 12 ms);
+	// restartAt > 0 restarts it.
 	crash     stdtypes.NodeID
 	crashAt   time.Duration
 	restartAt time.Duration
+	// restarting, if set, is a second node that crashes at a time drawn
+	// from the seed (in the first 400 ms: before, during or after the view
+	// change, which starts at 300 ms)
+	// and restarts 200 ms later.
+	restarting stdtypes.NodeID
 	// byzantine is a Byzantine node, adversary what it does.
 	byzantine stdtypes.NodeID
 	adversary func() sim.Adversary
@@ -168,6 +191,8 @@ var simScenarios = []simScenario{
 	{name: "leader crashed", voters: four, link: fast, crash: "1", crashAt: 0, aborted: 1},
 	{name: "leader crashed, 7 weighted", voters: weighted, link: lossy, crash: "3", crashAt: 0, aborted: 3},
 	{name: "leader crashes mid-segment", voters: four, link: lossy, crash: "1", crashAt: -1, aborted: -1},
+	{name: "leader crashed, follower restarts mid-view-change", voters: four, link: lossy, crash: "1", crashAt: 0, restarting: "3", aborted: 1},
+	{name: "leader restarts mid-segment", voters: four, link: lossy, crash: "1", crashAt: -1, restartAt: 100 * time.Millisecond, aborted: -1},
 	{name: "follower restarts", voters: four, link: lossy, crash: "2", crashAt: 5 * time.Millisecond, restartAt: 400 * time.Millisecond, aborted: -1},
 	{name: "equivocating leader", voters: four, link: lossy, byzantine: "0", adversary: equivocate, aborted: -1},
 }
@@ -258,10 +283,20 @@ func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
 		if at < 0 {
 			at = time.Duration(seed%25) * 500 * time.Microsecond
 		}
-		d.Node(sc.crash).CrashAt(at)
+		if at == 0 {
+			// Before it dispatches anything: it proposes nothing.
+			d.Node(sc.crash).CrashAtEvent(1)
+		} else {
+			d.Node(sc.crash).CrashAt(at)
+		}
 		if sc.restartAt > 0 {
 			d.Node(sc.crash).RestartAt(sc.restartAt)
 		}
+	}
+	if sc.restarting != "" {
+		at := time.Duration(seed*7919%400) * time.Millisecond
+		d.Node(sc.restarting).CrashAt(at)
+		d.Node(sc.restarting).RestartAt(at + 200*time.Millisecond)
 	}
 	correct := slices.DeleteFunc(d.Nodes(), func(id stdtypes.NodeID) bool {
 		return id == sc.byzantine || (id == sc.crash && sc.restartAt == 0)
@@ -316,7 +351,7 @@ func checkDeliveries(t *testing.T, sc simScenario, got []delivery, correct []std
 		if !slices.Contains(seg.SeqNrs, g.ev.SeqNr) {
 			t.Fatalf("slot %d delivered in segment %d", g.ev.SeqNr, g.ev.Segment)
 		}
-		if !g.ev.Aborted && seg.Leader != sc.byzantine && len(g.ev.Value) > 0 && !bytes.Equal(g.ev.Value, valueOf(g.ev.SeqNr)) {
+		if !g.ev.Aborted && seg.Leader != sc.byzantine && len(g.ev.Value) > 0 && !proposedBySomeIncarnation(g.ev.SeqNr, g.ev.Value) {
 			t.Fatalf("node %s delivered %q in slot %d, which its leader never proposed", g.node, g.ev.Value, g.ev.SeqNr)
 		}
 		if f := first[g.ev.SeqNr]; f == nil {
