@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -180,6 +181,7 @@ var (
 		Reorder:   0.2,
 	}
 	four     = membership.EqualVoters(stdtypes.NumberedNodeIDs(4)...)
+	seven    = membership.EqualVoters(stdtypes.NumberedNodeIDs(7)...)
 	weighted = membership.Voters{{ID: "0", Weight: 3}, {ID: "1", Weight: 1}, {ID: "2", Weight: 1}, {ID: "3", Weight: 2}, {ID: "4", Weight: 1}, {ID: "5", Weight: 1}, {ID: "6", Weight: 1}}
 )
 
@@ -194,6 +196,7 @@ var simScenarios = []simScenario{
 	{name: "leader crashed, follower restarts mid-view-change", voters: four, link: lossy, crash: "1", crashAt: 0, restarting: "3", aborted: 1},
 	{name: "leader restarts mid-segment", voters: four, link: lossy, crash: "1", crashAt: -1, restartAt: 100 * time.Millisecond, aborted: -1},
 	{name: "follower restarts", voters: four, link: lossy, crash: "2", crashAt: 5 * time.Millisecond, restartAt: 400 * time.Millisecond, aborted: -1},
+	{name: "forger, 7 nodes", voters: seven, link: lossy, crash: "1", crashAt: 0, byzantine: "2", adversary: forge, aborted: 1},
 	{name: "equivocating leader", voters: four, link: lossy, byzantine: "0", adversary: equivocate, aborted: -1},
 }
 
@@ -216,6 +219,70 @@ func equivocate() sim.Adversary {
 		forged.Value = append(slices.Clip(pp.Value), " (forged)"...)
 		copied := *data
 		copied.Msg = &forged
+		return &copied
+	})
+}
+
+// forgeKey is node 2's key, which the forger signs its lies with.
+var forgeKey = func() *crypto.NodeCrypto {
+	cs := nodeCryptos(&testing.T{}, 7)
+	return cs[2]
+}()
+
+// forge makes node 2 of 7 lie in every message of the protocol but its
+// PREPREPAREs: PREPAREs and COMMITs for a value nobody proposed,
+// VIEWCHANGEs that claim it prepared that value in view 0 (signed with its
+// own key, so that the signature holds and only the rule that needs a
+// weak quorum's PREPREPAREs stops the lie) or with a broken signature,
+// and NEWVIEWs (as the leader of view 1 of the crashed leader's segment)
+// that propose that value in place of ⊥.
+func forge() sim.Adversary {
+	return sim.Rewrite(func(o sim.Outgoing, r *rand.Rand) stdtypes.Message {
+		data, ok := o.Msg.(*reliablenet.DataMsg)
+		if !ok {
+			return o.Msg
+		}
+		epoch, seg, ok := iss.ParseOrdererName(stdtypes.ModuleID(data.MsgDest.Sub()))
+		if !ok {
+			return o.Msg
+		}
+		lie := func(sn stdtypes.SeqNr) ([]byte, []byte) {
+			v := []byte("forged")
+			return v, pbft.ValueDigest(epoch, seg, sn, v, false)
+		}
+		var forged stdtypes.Message
+		switch m := data.Msg.(type) {
+		case *pbft.PrepareMsg:
+			_, d := lie(m.SeqNr)
+			forged = &pbft.PrepareMsg{View: m.View, SeqNr: m.SeqNr, Digest: d}
+		case *pbft.CommitMsg:
+			_, d := lie(m.SeqNr)
+			forged = &pbft.CommitMsg{View: m.View, SeqNr: m.SeqNr, Digest: d}
+		case *pbft.ViewChangeMsg:
+			sn := simSegments(seven)[seg].SeqNrs[0]
+			v, d := lie(sn)
+			vc := &pbft.ViewChangeMsg{View: m.View, Prepared: []pbft.Cert{{SeqNr: sn, View: 0, Digest: d}},
+				PrePrepared: []pbft.Cert{{SeqNr: sn, View: 0, Digest: d}}, Values: [][]byte{v}}
+			sig, err := forgeKey.Sign(pbft.ViewChangeDigest(epoch, seg, vc.View, vc.Prepared, vc.PrePrepared))
+			if err != nil {
+				panic(err)
+			}
+			if r.IntN(3) == 0 {
+				sig[0] ^= 1
+			}
+			vc.Signature = sig
+			forged = vc
+		case *pbft.NewViewMsg:
+			nv := *m
+			nv.Slots = slices.Clone(m.Slots)
+			v, _ := lie(0)
+			nv.Slots[0] = pbft.NewViewSlot{Value: v}
+			forged = &nv
+		default:
+			return o.Msg
+		}
+		copied := *data
+		copied.Msg = forged
 		return &copied
 	})
 }
