@@ -160,3 +160,28 @@ func (p ModuleParams) viewChangeTimeout(failed int) time.Duration {
 	}
 	return min(d, p.MaxViewChangeTimeout)
 }
+
+// InFlight bounds what one orderer of a segment with slots slots and
+// voters voters can have in flight in its reliablenet module at once:
+// messages and bytes, so that a deployment sizes the module's
+// MaxPendingMessages and MaxPendingBytes (multiplied by the orderers alive
+// at once: the segments of the epochs not yet garbage-collected). The
+// messages of a view are cancelled when the node leaves it, so one view's
+// worth counts: a PREPREPARE, a PREPARE and a COMMIT per slot, a
+// VIEWCHANGE and a NEWVIEW; and catch-up's: a DONE to all and one to each
+// voter that asks, a request for each slot to each voter and a response
+// to each.
+func InFlight(p ModuleParams, slots, voters int) (messages, bytes int) {
+	// Bounds on the encodings, generous: field names, tags and lengths
+	// cost tens of bytes per message and per entry.
+	const overhead = 256
+	value := p.MaxValueBytes + overhead
+	entry := digestSize + overhead
+	vc := slots*(value+entry) + slots*(voters+1)*entry + overhead // Values, P, Q, signature.
+	messages = 3*slots + 2 + 1 + voters + 1 + 2*slots*voters
+	bytes = slots*value + 2*slots*entry + // PREPREPAREs, PREPAREs, COMMITs.
+		vc + voters*vc + slots*value + // The VIEWCHANGE, the NEWVIEW.
+		(voters+1)*slots*entry + overhead + // DONEs, the DONE request.
+		slots*voters*(entry+value) // Catch-up requests and responses.
+	return messages, bytes
+}

@@ -108,3 +108,16 @@ func TestFactory(t *testing.T) {
 		t.Error("factory with zero parameters")
 	}
 }
+
+// InFlight grows with what it bounds.
+func TestInFlight(t *testing.T) {
+	p := pbft.DefaultModuleParams()
+	m, b := pbft.InFlight(p, 16, 4)
+	if m < 3*16 || b < 16*p.MaxValueBytes {
+		t.Fatalf("InFlight(16 slots, 4 voters) = %d messages, %d bytes: below one PREPREPARE per slot", m, b)
+	}
+	m2, b2 := pbft.InFlight(p, 16, 7)
+	if m2 <= m || b2 <= b {
+		t.Fatalf("more voters, no more in flight: %d, %d", m2, b2)
+	}
+}

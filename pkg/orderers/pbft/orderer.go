@@ -80,6 +80,9 @@ type state struct {
 	// for it to the NEWVIEW accepted for it.
 	view         uint64
 	inViewChange bool
+	// vcTimerSet tells whether the timer of the view being changed to
+	// is set (see armViewChangeTimer).
+	vcTimerSet bool
 	// failedViews counts the views in a row without progress, which
 	// double the view-change timeout; progress counts deliveries and
 	// views, which make older timeouts stale.
@@ -314,6 +317,9 @@ func (s *state) register() {
 	// A node that sees VIEWCHANGEs for views above its own from a weak
 	// quorum joins the lowest of them.
 	dsl.UponCondition(m, s.joinHigherView)
+	// A node that changes view starts the new view's timer once it has
+	// VIEWCHANGEs for it from a strong quorum; it doubles per failed view.
+	dsl.UponCondition(m, s.armViewChangeTimer)
 	// The leader of v + 1, with VIEWCHANGEs from a strong quorum, sends
 	// NEWVIEW(v + 1, the VIEWCHANGEs, the PREPREPAREs).
 	dsl.UponCondition(m, s.sendNewView)
@@ -791,7 +797,11 @@ func (s *state) deliver(sl *slot, out *outcome, caughtUp bool) {
 	})
 	s.progress++
 	s.failedViews = 0
-	s.setViewChangeTimer()
+	if s.inViewChange {
+		s.vcTimerSet = false // The progress made its timer stale: armed again.
+	} else {
+		s.setViewChangeTimer()
+	}
 	if s.delivered == len(s.slots) && !s.doneSent {
 		s.doneSent = true
 		dsl.EmitEvent(s.m, s.sendEvent("done", s.doneMsg(), s.others()...))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -44,6 +45,10 @@ const simSlots = 4
 type driver struct {
 	segs   []iss.Segment
 	silent bool
+	// incarnation is the node's: a leader proposes other values after a
+	// restart, so that one that forgot its proposals would contradict
+	// itself.
+	incarnation int
 }
 
 func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
@@ -59,7 +64,7 @@ func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, erro
 			out.PushBack(ev.Event)
 		case *iss.RequestProposal:
 			if !d.silent {
-				out.PushBack(iss.NewProposal(ev.ReplyTo, ev.SeqNr, valueOf(ev.SeqNr)))
+				out.PushBack(iss.NewProposal(ev.ReplyTo, ev.SeqNr, valueOf(ev.SeqNr, d.incarnation)))
 			}
 		case *iss.VerifyProposal:
 			out.PushBack(&iss.ProposalVerified{Header: stdtypes.NewHeader(ev.ReplyTo), Ref: ev.Ref})
@@ -71,8 +76,21 @@ func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, erro
 	return out, nil
 }
 
-// valueOf is what a leader proposes for slot sn.
-func valueOf(sn stdtypes.SeqNr) []byte { return fmt.Appendf(nil, "value of slot %d", sn) }
+// valueOf is what a leader's incarnation proposes for slot sn.
+func valueOf(sn stdtypes.SeqNr, incarnation int) []byte {
+	return fmt.Appendf(nil, "value of slot %d (incarnation %d)", sn, incarnation)
+}
+
+// proposedBySomeIncarnation tells whether value is what some incarnation
+// of a leader proposes for sn.
+func proposedBySomeIncarnation(sn stdtypes.SeqNr, value []byte) bool {
+	for inc := 1; inc < 10; inc++ {
+		if bytes.Equal(value, valueOf(sn, inc)) {
+			return true
+		}
+	}
+	return false
+}
 
 // simSegments returns the segments of epoch 0: node i leads segment i,
 // with slots i, i+n, ...
@@ -123,7 +141,7 @@ func simConfig(t testing.TB, voters membership.Voters, silent stdtypes.NodeID) d
 			}
 			return modules.Modules{
 				mc.Self: f, "rnet": rn, "crypto": cm,
-				"iss": &driver{segs: segs, silent: info.ID == silent},
+				"iss": &driver{segs: segs, silent: info.ID == silent, incarnation: info.Incarnation},
 			}, nil
 		},
 	}
@@ -134,11 +152,17 @@ type simScenario struct {
 	name   string
 	voters membership.Voters
 	link   sim.LinkConfig
-	// crash crashes a node at crashAt (negative: at a time drawn from
-	// the seed, in the first 12 ms); restartAt > 0 restarts it.
+	// crash crashes a node at crashAt (0: before its first event;
+	// negative: at a time drawn from the seed, in the first 12 ms);
+	// restartAt > 0 restarts it.
 	crash     stdtypes.NodeID
 	crashAt   time.Duration
 	restartAt time.Duration
+	// restarting, if set, is a second node that crashes at a time drawn
+	// from the seed (in the first 400 ms: before, during or after the view
+	// change, which starts at 300 ms)
+	// and restarts 200 ms later.
+	restarting stdtypes.NodeID
 	// byzantine is a Byzantine node, adversary what it does.
 	byzantine stdtypes.NodeID
 	adversary func() sim.Adversary
@@ -157,6 +181,7 @@ var (
 		Reorder:   0.2,
 	}
 	four     = membership.EqualVoters(stdtypes.NumberedNodeIDs(4)...)
+	seven    = membership.EqualVoters(stdtypes.NumberedNodeIDs(7)...)
 	weighted = membership.Voters{{ID: "0", Weight: 3}, {ID: "1", Weight: 1}, {ID: "2", Weight: 1}, {ID: "3", Weight: 2}, {ID: "4", Weight: 1}, {ID: "5", Weight: 1}, {ID: "6", Weight: 1}}
 )
 
@@ -166,9 +191,12 @@ var simScenarios = []simScenario{
 	{name: "lossy links", voters: four, link: lossy, aborted: -1},
 	{name: "silent proposer", voters: four, link: fast, silent: "2", aborted: -1},
 	{name: "leader crashed", voters: four, link: fast, crash: "1", crashAt: 0, aborted: 1},
-	{name: "leader crashed, 7 weighted", voters: weighted, link: lossy, crash: "3", crashAt: 0, aborted: 3},
+	{name: "heaviest leader crashed, 7 weighted", voters: weighted, link: lossy, crash: "0", crashAt: 0, aborted: 0},
 	{name: "leader crashes mid-segment", voters: four, link: lossy, crash: "1", crashAt: -1, aborted: -1},
+	{name: "leader crashed, follower restarts mid-view-change", voters: four, link: lossy, crash: "1", crashAt: 0, restarting: "3", aborted: 1},
+	{name: "leader restarts mid-segment", voters: four, link: lossy, crash: "1", crashAt: -1, restartAt: 100 * time.Millisecond, aborted: -1},
 	{name: "follower restarts", voters: four, link: lossy, crash: "2", crashAt: 5 * time.Millisecond, restartAt: 400 * time.Millisecond, aborted: -1},
+	{name: "forger, 7 nodes", voters: seven, link: lossy, crash: "1", crashAt: 0, byzantine: "2", adversary: forge, aborted: 1},
 	{name: "equivocating leader", voters: four, link: lossy, byzantine: "0", adversary: equivocate, aborted: -1},
 }
 
@@ -191,6 +219,70 @@ func equivocate() sim.Adversary {
 		forged.Value = append(slices.Clip(pp.Value), " (forged)"...)
 		copied := *data
 		copied.Msg = &forged
+		return &copied
+	})
+}
+
+// forgeKey is node 2's key, which the forger signs its lies with.
+var forgeKey = func() *crypto.NodeCrypto {
+	cs := nodeCryptos(&testing.T{}, 7)
+	return cs[2]
+}()
+
+// forge makes node 2 of 7 lie in every message of the protocol but its
+// PREPREPAREs: PREPAREs and COMMITs for a value nobody proposed,
+// VIEWCHANGEs that claim it prepared that value in view 0 (signed with its
+// own key, so that the signature holds and only the rule that needs a
+// weak quorum's PREPREPAREs stops the lie) or with a broken signature,
+// and NEWVIEWs (as the leader of view 1 of the crashed leader's segment)
+// that propose that value in place of ⊥.
+func forge() sim.Adversary {
+	return sim.Rewrite(func(o sim.Outgoing, r *rand.Rand) stdtypes.Message {
+		data, ok := o.Msg.(*reliablenet.DataMsg)
+		if !ok {
+			return o.Msg
+		}
+		epoch, seg, ok := iss.ParseOrdererName(stdtypes.ModuleID(data.MsgDest.Sub()))
+		if !ok {
+			return o.Msg
+		}
+		lie := func(sn stdtypes.SeqNr) ([]byte, []byte) {
+			v := []byte("forged")
+			return v, pbft.ValueDigest(epoch, seg, sn, v, false)
+		}
+		var forged stdtypes.Message
+		switch m := data.Msg.(type) {
+		case *pbft.PrepareMsg:
+			_, d := lie(m.SeqNr)
+			forged = &pbft.PrepareMsg{View: m.View, SeqNr: m.SeqNr, Digest: d}
+		case *pbft.CommitMsg:
+			_, d := lie(m.SeqNr)
+			forged = &pbft.CommitMsg{View: m.View, SeqNr: m.SeqNr, Digest: d}
+		case *pbft.ViewChangeMsg:
+			sn := simSegments(seven)[seg].SeqNrs[0]
+			v, d := lie(sn)
+			vc := &pbft.ViewChangeMsg{View: m.View, Prepared: []pbft.Cert{{SeqNr: sn, View: 0, Digest: d}},
+				PrePrepared: []pbft.Cert{{SeqNr: sn, View: 0, Digest: d}}, Values: [][]byte{v}}
+			sig, err := forgeKey.Sign(pbft.ViewChangeDigest(epoch, seg, vc.View, vc.Prepared, vc.PrePrepared))
+			if err != nil {
+				panic(err)
+			}
+			if r.IntN(3) == 0 {
+				sig[0] ^= 1
+			}
+			vc.Signature = sig
+			forged = vc
+		case *pbft.NewViewMsg:
+			nv := *m
+			nv.Slots = slices.Clone(m.Slots)
+			v, _ := lie(0)
+			nv.Slots[0] = pbft.NewViewSlot{Value: v}
+			forged = &nv
+		default:
+			return o.Msg
+		}
+		copied := *data
+		copied.Msg = forged
 		return &copied
 	})
 }
@@ -258,10 +350,20 @@ func runScenario(t *testing.T, sc simScenario, seed uint64) uint64 {
 		if at < 0 {
 			at = time.Duration(seed%25) * 500 * time.Microsecond
 		}
-		d.Node(sc.crash).CrashAt(at)
+		if at == 0 {
+			// Before it dispatches anything: it proposes nothing.
+			d.Node(sc.crash).CrashAtEvent(1)
+		} else {
+			d.Node(sc.crash).CrashAt(at)
+		}
 		if sc.restartAt > 0 {
 			d.Node(sc.crash).RestartAt(sc.restartAt)
 		}
+	}
+	if sc.restarting != "" {
+		at := time.Duration(seed*7919%400) * time.Millisecond
+		d.Node(sc.restarting).CrashAt(at)
+		d.Node(sc.restarting).RestartAt(at + 200*time.Millisecond)
 	}
 	correct := slices.DeleteFunc(d.Nodes(), func(id stdtypes.NodeID) bool {
 		return id == sc.byzantine || (id == sc.crash && sc.restartAt == 0)
@@ -316,7 +418,7 @@ func checkDeliveries(t *testing.T, sc simScenario, got []delivery, correct []std
 		if !slices.Contains(seg.SeqNrs, g.ev.SeqNr) {
 			t.Fatalf("slot %d delivered in segment %d", g.ev.SeqNr, g.ev.Segment)
 		}
-		if !g.ev.Aborted && seg.Leader != sc.byzantine && len(g.ev.Value) > 0 && !bytes.Equal(g.ev.Value, valueOf(g.ev.SeqNr)) {
+		if !g.ev.Aborted && seg.Leader != sc.byzantine && len(g.ev.Value) > 0 && !proposedBySomeIncarnation(g.ev.SeqNr, g.ev.Value) {
 			t.Fatalf("node %s delivered %q in slot %d, which its leader never proposed", g.node, g.ev.Value, g.ev.SeqNr)
 		}
 		if f := first[g.ev.SeqNr]; f == nil {
@@ -340,4 +442,33 @@ func TestSimulationDeterministic(t *testing.T) {
 	if a, b := runScenario(t, sc, 7), runScenario(t, sc, 7); a != b {
 		t.Fatalf("hashes %x and %x for one seed", a, b)
 	}
+}
+
+// Voters holding a third of the weight or more crash: no slot is
+// delivered at all (a strong quorum needs more than two thirds), and
+// certainly no wrong one.
+func TestSimulationNoQuorum(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		d, err := deploytest.NewSimulated(simConfig(t, weighted, ""), deploytest.SimOptions{
+			Seed:    seed,
+			Network: sim.Options{Link: lossy},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		delivered := deploytest.Collect[*iss.SBDeliver](d)
+		if err := d.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Weights 3 and 2 of 10: half. (Weight 3 alone is less than a
+		// third: see the scenario "heaviest leader crashed".)
+		d.Node("0").CrashAtEvent(1)
+		d.Node("3").CrashAtEvent(1)
+		if err := d.Sim().Run(3 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if n := delivered.Len(); n != 0 {
+			t.Fatalf("%d slots delivered without a strong quorum", n)
+		}
+	})
 }

@@ -32,9 +32,9 @@ func (s *state) onViewChangeTimeout(ev *ViewChangeTimeout) error {
 func (s *state) startViewChange(view uint64, persist bool) {
 	s.leaveView(view)
 	s.inViewChange = true
+	s.vcTimerSet = false // See armViewChangeTimer.
 	s.failedViews++
 	s.counters.inc(rViewChanges)
-	s.setViewChangeTimer()
 	vc := s.viewChangeMsg()
 	digest := ViewChangeDigest(s.seg.Epoch, s.seg.Index, view, vc.Prepared, vc.PrePrepared)
 	id := s.signing.Store(signCtx{view: view, vc: vc})
@@ -224,6 +224,29 @@ func (s *state) joinHigherView() error {
 			s.startViewChange(v.view, true)
 			return nil
 		}
+	}
+	return nil
+}
+
+// armViewChangeTimer starts the timer of the view being changed to once
+// VIEWCHANGEs for it (or later views) from a strong quorum are in, not
+// before (Castro and Liskov, section 4.5.2): a node that timed out alone
+// (it missed messages; catch-up is its way back) waits for the others
+// rather than move on to ever higher views, with ever longer timeouts,
+// that they will take long to reach.
+func (s *state) armViewChangeTimer() error {
+	if !s.inViewChange || s.vcTimerSet {
+		return nil
+	}
+	var in []stdtypes.NodeID
+	for _, id := range s.all {
+		if vc := s.vcs[id]; vc != nil && vc.View >= s.view {
+			in = append(in, id)
+		}
+	}
+	if s.seg.Voters.IsStrongQuorum(s.weightOf(in)) {
+		s.vcTimerSet = true
+		s.setViewChangeTimer()
 	}
 	return nil
 }

@@ -72,26 +72,36 @@ func TestViewChangeTimeout(t *testing.T) {
 	if drs, _ := sent[*pbft.DoneRequestMsg](out); len(drs) != 1 {
 		t.Fatalf("DONE requests %v; want one", drs)
 	}
-	if d := of[*stdevents.TimerDelay](out); len(d) != 1 || d[0].Delay != 600*time.Millisecond {
-		t.Fatalf("timers %+v; want 600 ms", d)
+	if d := of[*stdevents.TimerDelay](out); len(d) != 0 {
+		t.Fatalf("timers %+v before VIEWCHANGEs from a strong quorum", d)
 	}
 	if v, changing := h.o.View(); v != 1 || !changing {
 		t.Fatalf("view %d, changing %v", v, changing)
 	}
-	// The timeout doubles per failed view, up to the cap.
-	var last time.Duration
-	next := of[*stdevents.TimerDelay](out)[0].Events[0]
-	for range 10 {
-		out := h.apply(next)
-		d := of[*stdevents.TimerDelay](out)
-		if len(d) != 1 {
-			t.Fatalf("timers %v", d)
+	// The next view's timer starts with VIEWCHANGEs from a strong quorum,
+	// and doubles per failed view, up to the cap.
+	var want time.Duration = 300 * time.Millisecond
+	for view := uint64(1); view < 10; view++ {
+		out := h.apply(received("2", vc))
+		out = append(out, verified(t, h, cs, received("1", signedVC(t, cs, 1, view, nil, nil, nil)))...)
+		if d := of[*stdevents.TimerDelay](out); len(d) != 0 {
+			t.Fatalf("view %d: timers %+v with VIEWCHANGEs of 2 nodes", view, d)
 		}
-		last, next = d[0].Delay, d[0].Events[0]
-		h.apply(answerCrypto(t, cs[2], out)...)
+		out = verified(t, h, cs, received("3", signedVC(t, cs, 3, view, nil, nil, nil)))
+		want = min(2*want, 10*time.Second)
+		d := of[*stdevents.TimerDelay](out)
+		if len(d) != 1 || d[0].Delay != want {
+			t.Fatalf("view %d: timers %+v; want %v", view, d, want)
+		}
+		out = h.apply(d[0].Events...)
+		vcs, _ := sent[*pbft.ViewChangeMsg](append(out, h.apply(answerCrypto(t, cs[2], out)...)...))
+		if len(vcs) != 1 || vcs[0].View != view+1 {
+			t.Fatalf("view %d: VIEWCHANGEs %+v; want one for the next view", view, vcs)
+		}
+		vc = vcs[0]
 	}
-	if last != 10*time.Second {
-		t.Fatalf("last timeout %v; want the 10 s cap", last)
+	if want != 10*time.Second {
+		t.Fatalf("last timeout %v; want the 10 s cap", want)
 	}
 }
 
