@@ -212,6 +212,11 @@ func (s *state) register() {
 		return nil
 	})
 	dsl.UponEvent(m, s.onTick)
+	// upon SendLatest(nodes) from ISS: send STABLECHECKPOINT(latest) to nodes
+	dsl.UponEvent(m, s.onSendLatest)
+
+	// upon Stable(cert, state) from ISS (restored from its WAL): latest := cert
+	dsl.UponEvent(m, s.onRestore)
 
 	// upon Start(e, state): h := hash(state); σ := sign(e, sn, h); send CHECKPOINT(e, sn, h, σ) to voters(e)
 	dsl.UponEvent(m, s.onStart)
@@ -335,6 +340,35 @@ func (s *state) onTick(*Tick) error {
 		s.counters.inc(rCertificatesSent)
 		dsl.SendMessage(s.m, s.mc.Net, &StableCheckpointMsg{Cert: l.cert}, peers...)
 	}
+	return nil
+}
+
+// onSendLatest sends the latest stable certificate to nodes that ISS saw
+// behind.
+func (s *state) onSendLatest(ev *SendLatest) error {
+	for _, id := range ev.To {
+		if id == "" {
+			return fmt.Errorf("SendLatest to an empty node ID")
+		}
+		s.answerStale(id)
+	}
+	return nil
+}
+
+// onRestore makes a stable checkpoint that ISS restored from its WAL the
+// latest, without a Stable back: ISS has it.
+func (s *state) onRestore(ev *Stable) error {
+	if err := validateState(ev.State, s.params.MaxStateBytes); err != nil {
+		return fmt.Errorf("restored Stable of epoch %d: State: %w", ev.Cert.Epoch, err)
+	}
+	if ev.State.Epoch != ev.Cert.Epoch || ev.State.SeqNr != ev.Cert.SeqNr {
+		return fmt.Errorf("restored Stable of epoch %d, slot %d with the State of epoch %d, slot %d",
+			ev.Cert.Epoch, ev.Cert.SeqNr, ev.State.Epoch, ev.State.SeqNr)
+	}
+	if ev.Cert.Epoch < s.low() {
+		return nil // The module has a later one.
+	}
+	s.record(ev.Cert, ev.State)
 	return nil
 }
 
@@ -629,12 +663,19 @@ func (s *state) stable(cert Certificate, st State, dest stdtypes.ModuleID, r rea
 	}
 	s.counters.inc(r)
 	dsl.EmitEvent(s.m, &Stable{Header: stdtypes.NewHeader(dest), Cert: cert, State: st})
+	s.record(cert, st)
+}
+
+// record makes cert, a certificate of st, the latest stable checkpoint,
+// and garbage-collects what came before.
+func (s *state) record(cert Certificate, st State) {
 	s.retained = append(s.retained, stableCheckpoint{cert: cert, state: st})
 	if n := len(s.retained) - s.params.RetainedCheckpoints; n > 0 {
 		clear(s.retained[:n])
 		s.retained = slices.Delete(s.retained, 0, n)
 	}
 	s.learnVoters(st)
+	s.nextStart = max(s.nextStart, cert.Epoch+1)
 	s.collectGarbage(cert.Epoch)
 }
 
