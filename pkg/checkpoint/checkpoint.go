@@ -305,14 +305,27 @@ func (s *state) latestVoters() membership.Voters {
 // order of the epochs, then of the voters.
 func (s *state) peers() []stdtypes.NodeID {
 	var ids []stdtypes.NodeID
+	seen := map[stdtypes.NodeID]bool{s.self: true}
 	for _, e := range s.knownEpochs() {
 		for _, v := range s.voters[e] {
-			if v.ID != s.self && !slices.Contains(ids, v.ID) {
+			if !seen[v.ID] {
+				seen[v.ID] = true
 				ids = append(ids, v.ID)
 			}
 		}
 	}
 	return ids
+}
+
+// isKnown reports whether id is a voter of an epoch whose voters the node
+// knows.
+func (s *state) isKnown(id stdtypes.NodeID) bool {
+	for _, v := range s.voters {
+		if v.Contains(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // learnVoters records the voters of epoch e and those st holds for the
@@ -754,7 +767,7 @@ func (s *state) onStableCheckpoint(from stdtypes.NodeID, msg *StableCheckpointMs
 		return s.drop(rBadCertificate, "certificate of epoch %d: %v", cert.Epoch, err)
 	}
 	if voters, ok := s.voters[cert.Epoch]; ok {
-		if !slices.Contains(s.peers(), from) {
+		if !s.isKnown(from) {
 			// Bounds certChecking to the nodes this one knows.
 			return s.drop(rUnknownSender, "certificate of epoch %d from %s, not a voter this node knows", cert.Epoch, from)
 		}
