@@ -446,7 +446,10 @@ func (s *state) onHashed(res *crypto.HashResult) error {
 	}
 	t.hashing = false
 	if !bytes.Equal(res.Digests[0], t.cert.StateHash) {
+		// The source lied (or serves another State): the next one, now.
 		s.badInput(rBadState, "State that does not match the certificate's hash", c.epoch, t.asked)
+		t.attempt++
+		s.askSnapshot()
 		return nil
 	}
 	s.stable(t.cert, c.state, s.mc.ISS, rTransferred)
