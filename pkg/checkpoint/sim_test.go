@@ -102,13 +102,13 @@ func simConfig(t testing.TB, voters membership.Voters) deploytest.Config {
 }
 
 func TestSimulationStateTransfer(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, simRun{voters: simVoters}) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{voters: simVoters}) })
 }
 
 // Node 3 crashes rather than being cut off, and restarts with nothing
 // (no WAL): it knows only the voters of its parameters.
 func TestSimulationRestart(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, simRun{crash: true, voters: simVoters}) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{crash: true, voters: simVoters}) })
 }
 
 // With a Byzantine node that sends a forged certificate of another State
@@ -116,7 +116,7 @@ func TestSimulationRestart(t *testing.T) {
 // 3 still catches up to the real State: one node is no weak quorum, and a
 // forged State does not match a real certificate.
 func TestSimulationByzantineServer(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, simRun{byzantine: true, voters: simVoters}) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{byzantine: true, voters: simVoters}) })
 }
 
 // With weights 2, 1, 1, 1, node 0 alone is a weak quorum: node 3 takes
@@ -124,10 +124,11 @@ func TestSimulationByzantineServer(t *testing.T) {
 // quorum without node 3.
 func TestSimulationWeighted(t *testing.T) {
 	weighted := membership.Voters{{ID: "0", Weight: 2}, {ID: "1", Weight: 1}, {ID: "2", Weight: 1}, {ID: "3", Weight: 1}}
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, simRun{voters: weighted}) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{voters: weighted}) })
 }
 
-func runSim(t *testing.T, seed uint64, run simRun) {
+// runSim runs one kind of run with one seed, and returns the run's hash.
+func runSim(t *testing.T, seed uint64, run simRun) uint64 {
 	byzantine, crash, voters := run.byzantine, run.crash, run.voters
 	d, err := deploytest.NewSimulated(simConfig(t, voters), deploytest.SimOptions{Seed: seed, Network: sim.Options{Link: simLinks}})
 	if err != nil {
@@ -195,6 +196,17 @@ func runSim(t *testing.T, seed uint64, run simRun) {
 	}
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
+	}
+	return s.Hash()
+}
+
+// A run is a function of its seed: the module lets no map order or clock
+// into its output.
+func TestSimulationDeterministic(t *testing.T) {
+	for _, run := range []simRun{{voters: simVoters}, {byzantine: true, voters: simVoters}, {crash: true, voters: simVoters}} {
+		if a, b := runSim(t, 7, run), runSim(t, 7, run); a != b {
+			t.Errorf("%+v: hashes %x and %x for one seed", run, a, b)
+		}
 	}
 }
 
