@@ -133,17 +133,22 @@ func VerifyCertificate(cert Certificate, voters membership.Voters) ([]crypto.Sig
 	}
 	msg := SignedBytes(cert.Epoch, cert.SeqNr, cert.StateHash)
 	items := make([]crypto.SigItem, len(cert.Signatures))
-	last := -1
+	// One pass over the voters, as the signers must come in their order:
+	// linear in the voters, however large the membership.
+	next := 0
 	var weight uint64
 	for k, s := range cert.Signatures {
-		i := voters.Index(s.Signer)
-		switch {
-		case i < 0:
-			return nil, fmt.Errorf("%w: signer %q is not a voter of epoch %d", ErrBadCertificate, s.Signer, cert.Epoch)
-		case i <= last:
+		i := next
+		for i < len(voters) && voters[i].ID != s.Signer {
+			i++
+		}
+		if i == len(voters) {
+			if !voters.Contains(s.Signer) {
+				return nil, fmt.Errorf("%w: signer %q is not a voter of epoch %d", ErrBadCertificate, s.Signer, cert.Epoch)
+			}
 			return nil, fmt.Errorf("%w: signer %q repeated or out of the voters' order", ErrBadCertificate, s.Signer)
 		}
-		last = i
+		next = i + 1
 		weight += voters[i].Weight
 		items[k] = crypto.SigItem{Msg: msg, Sig: s.Sig, Signer: s.Signer}
 	}

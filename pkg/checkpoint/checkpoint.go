@@ -212,6 +212,11 @@ func (s *state) register() {
 		return nil
 	})
 	dsl.UponEvent(m, s.onTick)
+	// upon SendLatest(nodes) from ISS: send STABLECHECKPOINT(latest) to nodes
+	dsl.UponEvent(m, s.onSendLatest)
+
+	// upon Stable(cert, state) from ISS (restored from its WAL): latest := cert
+	dsl.UponEvent(m, s.onRestore)
 
 	// upon Start(e, state): h := hash(state); σ := sign(e, sn, h); send CHECKPOINT(e, sn, h, σ) to voters(e)
 	dsl.UponEvent(m, s.onStart)
@@ -300,14 +305,27 @@ func (s *state) latestVoters() membership.Voters {
 // order of the epochs, then of the voters.
 func (s *state) peers() []stdtypes.NodeID {
 	var ids []stdtypes.NodeID
+	seen := map[stdtypes.NodeID]bool{s.self: true}
 	for _, e := range s.knownEpochs() {
 		for _, v := range s.voters[e] {
-			if v.ID != s.self && !slices.Contains(ids, v.ID) {
+			if !seen[v.ID] {
+				seen[v.ID] = true
 				ids = append(ids, v.ID)
 			}
 		}
 	}
 	return ids
+}
+
+// isKnown reports whether id is a voter of an epoch whose voters the node
+// knows.
+func (s *state) isKnown(id stdtypes.NodeID) bool {
+	for _, v := range s.voters {
+		if v.Contains(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // learnVoters records the voters of epoch e and those st holds for the
@@ -335,6 +353,35 @@ func (s *state) onTick(*Tick) error {
 		s.counters.inc(rCertificatesSent)
 		dsl.SendMessage(s.m, s.mc.Net, &StableCheckpointMsg{Cert: l.cert}, peers...)
 	}
+	return nil
+}
+
+// onSendLatest sends the latest stable certificate to nodes that ISS saw
+// behind.
+func (s *state) onSendLatest(ev *SendLatest) error {
+	for _, id := range ev.To {
+		if id == "" {
+			return fmt.Errorf("SendLatest to an empty node ID")
+		}
+		s.answerStale(id)
+	}
+	return nil
+}
+
+// onRestore makes a stable checkpoint that ISS restored from its WAL the
+// latest, without a Stable back: ISS has it.
+func (s *state) onRestore(ev *Stable) error {
+	if err := validateState(ev.State, s.params.MaxStateBytes); err != nil {
+		return fmt.Errorf("restored Stable of epoch %d: State: %w", ev.Cert.Epoch, err)
+	}
+	if ev.State.Epoch != ev.Cert.Epoch || ev.State.SeqNr != ev.Cert.SeqNr {
+		return fmt.Errorf("restored Stable of epoch %d, slot %d with the State of epoch %d, slot %d",
+			ev.Cert.Epoch, ev.Cert.SeqNr, ev.State.Epoch, ev.State.SeqNr)
+	}
+	if ev.Cert.Epoch < s.low() {
+		return nil // The module has a later one.
+	}
+	s.record(ev.Cert, ev.State)
 	return nil
 }
 
@@ -399,7 +446,10 @@ func (s *state) onHashed(res *crypto.HashResult) error {
 	}
 	t.hashing = false
 	if !bytes.Equal(res.Digests[0], t.cert.StateHash) {
+		// The source lied (or serves another State): the next one, now.
 		s.badInput(rBadState, "State that does not match the certificate's hash", c.epoch, t.asked)
+		t.attempt++
+		s.askSnapshot()
 		return nil
 	}
 	s.stable(t.cert, c.state, s.mc.ISS, rTransferred)
@@ -629,12 +679,19 @@ func (s *state) stable(cert Certificate, st State, dest stdtypes.ModuleID, r rea
 	}
 	s.counters.inc(r)
 	dsl.EmitEvent(s.m, &Stable{Header: stdtypes.NewHeader(dest), Cert: cert, State: st})
+	s.record(cert, st)
+}
+
+// record makes cert, a certificate of st, the latest stable checkpoint,
+// and garbage-collects what came before.
+func (s *state) record(cert Certificate, st State) {
 	s.retained = append(s.retained, stableCheckpoint{cert: cert, state: st})
 	if n := len(s.retained) - s.params.RetainedCheckpoints; n > 0 {
 		clear(s.retained[:n])
 		s.retained = slices.Delete(s.retained, 0, n)
 	}
 	s.learnVoters(st)
+	s.nextStart = max(s.nextStart, cert.Epoch+1)
 	s.collectGarbage(cert.Epoch)
 }
 
@@ -713,7 +770,7 @@ func (s *state) onStableCheckpoint(from stdtypes.NodeID, msg *StableCheckpointMs
 		return s.drop(rBadCertificate, "certificate of epoch %d: %v", cert.Epoch, err)
 	}
 	if voters, ok := s.voters[cert.Epoch]; ok {
-		if !slices.Contains(s.peers(), from) {
+		if !s.isKnown(from) {
 			// Bounds certChecking to the nodes this one knows.
 			return s.drop(rUnknownSender, "certificate of epoch %d from %s, not a voter this node knows", cert.Epoch, from)
 		}

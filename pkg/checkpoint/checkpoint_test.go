@@ -420,17 +420,18 @@ func TestStateTransfer(t *testing.T) {
 	if out := tn.apply(t, timeout); len(out) != 0 {
 		t.Fatalf("stale timeout: %v", out)
 	}
-	// Node 0's answer comes late: not taken. Node 1 sends a wrong State.
+	// Node 0's answer comes late: not taken. Node 1 sends a wrong State:
+	// node 2 is asked at once.
 	bad := st
 	bad.AppData = []byte("not the certified state")
 	out = tn.apply(t, received(0, &checkpoint.SnapshotResponseMsg{State: st}), received(1, &checkpoint.SnapshotResponseMsg{State: bad}))
-	if len(out) != 0 {
-		t.Fatalf("got %v", out)
+	if a := askedOf(out); a != "2" {
+		t.Fatalf("asked %s after a wrong State, want signer 2", a)
 	}
 	if s := tn.m.Stats(); s.Unsolicited != 1 || s.BadState != 1 {
 		t.Fatalf("Unsolicited %d, BadState %d", s.Unsolicited, s.BadState)
 	}
-	out = tn.apply(t, received(1, &checkpoint.SnapshotResponseMsg{State: st}))
+	out = tn.apply(t, received(2, &checkpoint.SnapshotResponseMsg{State: st}))
 	got := stables(out, mc.ISS)
 	if len(got) != 1 || got[0].Cert.Epoch != 1 || !bytes.Equal(got[0].State.AppData, st.AppData) {
 		t.Fatalf("got %v, want the Stable of epoch 1 to ISS", out)
@@ -614,5 +615,52 @@ func TestVotersHoldOn(t *testing.T) {
 	out := tn.apply(t, checkpoint.NewTick(mc.Self))
 	if certs, to := sent[*checkpoint.StableCheckpointMsg](out); len(certs) != 1 || !slices.Equal(to[0], []stdtypes.NodeID{"1", "2", "3"}) {
 		t.Fatalf("tick: %v", out)
+	}
+}
+
+// ISS can have the latest certificate sent to nodes it sees behind: each
+// gets it once per ResendPeriod.
+func TestSendLatest(t *testing.T) {
+	tn := newTestNode(t, 4, 0, nil)
+	if out := tn.apply(t, checkpoint.NewSendLatest(mc.Self, "1")); len(out) != 0 {
+		t.Fatalf("no stable checkpoint yet: %v", out)
+	}
+	st := testState(0, tn.voters)
+	tn.apply(t, tn.start(st))
+	tn.apply(t, received(1, checkpointMsg(t, 4, 1, st)), received(2, checkpointMsg(t, 4, 2, st)))
+	out := tn.apply(t, checkpoint.NewSendLatest(mc.Self, "1", "3"), checkpoint.NewSendLatest(mc.Self, "3"))
+	certs, to := sent[*checkpoint.StableCheckpointMsg](out)
+	if len(certs) != 2 || !slices.Equal(slices.Concat(to...), []stdtypes.NodeID{"1", "3"}) {
+		t.Fatalf("got %v to %v, want the certificate to 1 and to 3, once each", certs, to)
+	}
+	if _, err := tn.try(checkpoint.NewSendLatest(mc.Self, "")); err == nil || !strings.Contains(err.Error(), "SendLatest") {
+		t.Fatalf("SendLatest to no one: %v", err)
+	}
+}
+
+// A Stable that ISS restored from its WAL, handed to the module after a
+// restart, becomes the latest stable checkpoint: served, sent to all,
+// and older certificates and signatures are stale.
+func TestRestore(t *testing.T) {
+	tn := newTestNode(t, 4, 0, nil)
+	st := testState(5, tn.voters)
+	restored := &checkpoint.Stable{Header: stdtypes.NewHeader(mc.Self), Cert: certOf(t, 4, st, 0, 1, 2), State: st}
+	if out := tn.apply(t, restored); len(out) != 0 {
+		t.Fatalf("restore: %v", out)
+	}
+	if resp, _ := sent[*checkpoint.SnapshotResponseMsg](tn.apply(t, received(3, &checkpoint.SnapshotRequestMsg{Epoch: 5}))); len(resp) != 1 {
+		t.Fatal("restored State not served")
+	}
+	tn.apply(t, received(1, &checkpoint.StableCheckpointMsg{Cert: certOf(t, 4, testState(4, tn.voters), 0, 1, 2)}))
+	if s := tn.m.Stats().Stale; s != 1 {
+		t.Fatalf("Stale = %d", s)
+	}
+	if certs, _ := sent[*checkpoint.StableCheckpointMsg](tn.apply(t, checkpoint.NewTick(mc.Self))); len(certs) != 1 || certs[0].Cert.Epoch != 5 {
+		t.Fatalf("tick sent %v", certs)
+	}
+	bad := *restored
+	bad.State = testState(6, tn.voters)
+	if _, err := tn.try(&bad); err == nil || !strings.Contains(err.Error(), "restored Stable") {
+		t.Fatalf("restore with another epoch's State: %v", err)
 	}
 }

@@ -54,6 +54,13 @@
 // is stable, Starts and certificates of earlier or equal epochs are
 // ignored.
 //
+// ISS may also send the module two events: a SendLatest, to have the
+// latest certificate sent to nodes whose messages are of an epoch it has
+// garbage-collected, and, after a restart, a Stable (addressed to the
+// module) of the checkpoint it restored from its WAL: the module takes it
+// as its latest, serves it, and learns the memberships its State holds,
+// without which it would know only those of ModuleParams.
+//
 // # Hashes, signatures, certificates
 //
 // StateHash fixes the canonical encoding of a State that nodes hash

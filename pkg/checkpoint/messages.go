@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"slices"
+
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -16,6 +18,7 @@ var (
 	_ = codec.Register[SnapshotResponseMsg]("checkpoint.SnapshotResponse")
 	_ = codec.Register[Tick]("checkpoint.Tick")
 	_ = codec.Register[SnapshotTimeout]("checkpoint.SnapshotTimeout")
+	_ = codec.Register[SendLatest]("checkpoint.SendLatest")
 )
 
 // CheckpointMsg is CHECKPOINT: the sender, a voter of epoch Epoch, signed
@@ -69,4 +72,20 @@ type SnapshotTimeout struct {
 	stdtypes.Header
 	Epoch   stdtypes.EpochNr
 	Attempt uint64
+}
+
+// SendLatest asks the module to send its latest stable certificate to the
+// nodes To: ISS sends it for a node whose messages are of an epoch it has
+// garbage-collected, so that the node catches up by state transfer
+// without waiting for the periodic STABLECHECKPOINT. Each node gets it at
+// most once per ResendPeriod, within MaxServesPerPeriod.
+type SendLatest struct {
+	stdtypes.Header
+	To []stdtypes.NodeID
+}
+
+// NewSendLatest returns a SendLatest to nodes to, for the checkpoint
+// module dest. It copies to.
+func NewSendLatest(dest stdtypes.ModuleID, to ...stdtypes.NodeID) *SendLatest {
+	return &SendLatest{Header: stdtypes.NewHeader(dest), To: slices.Clone(to)}
 }

@@ -27,8 +27,9 @@ import (
 // latest stable certificate (whose epoch's voters it does not know: a
 // weak quorum vouches for it), fetch its State and hand it to ISS. Then
 // every node, node 3 included, checkpoints one more epoch the normal way.
-// The same with node 3 crashed and restarted with nothing, and with a
-// Byzantine node serving forged certificates and States.
+// The same with node 3 crashed and restarted with nothing, with a
+// Byzantine node serving forged certificates and States, and with weighted
+// voters.
 //
 // On every event, every Stable must be of the State the driver started
 // for its epoch, with a certificate that verifies against the epoch's
@@ -46,10 +47,17 @@ var simLinks = sim.LinkConfig{
 	Reorder: 0.2,
 }
 
-// simVoters are the voters of every epoch.
+// simVoters are the voters of every epoch, unless a run has others.
 var simVoters = membership.EqualVoters(stdtypes.NumberedNodeIDs(4)...)
 
-func simConfig(t testing.TB) deploytest.Config {
+// simRun is a kind of run: node 3 is cut off, or crashes and restarts;
+// node 1 forges certificates and States if byzantine.
+type simRun struct {
+	byzantine, crash bool
+	voters           membership.Voters
+}
+
+func simConfig(t testing.TB, voters membership.Voters) deploytest.Config {
 	t.Helper()
 	nodes := stdtypes.NumberedNodeIDs(4)
 	keys, pubs, err := nodeKeys(nodes)
@@ -62,7 +70,7 @@ func simConfig(t testing.TB) deploytest.Config {
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
 			cfg := mc
 			cfg.Net, cfg.Timer = info.Transport, info.Timer
-			p := checkpoint.DefaultModuleParams(simVoters)
+			p := checkpoint.DefaultModuleParams(voters)
 			p.ResendPeriod, p.SnapshotTimeout = 50*time.Millisecond, 50*time.Millisecond
 			m, err := checkpoint.NewModule(info.ID, cfg, p, nil)
 			if err != nil {
@@ -94,13 +102,13 @@ func simConfig(t testing.TB) deploytest.Config {
 }
 
 func TestSimulationStateTransfer(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, false, false) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{voters: simVoters}) })
 }
 
 // Node 3 crashes rather than being cut off, and restarts with nothing
 // (no WAL): it knows only the voters of its parameters.
 func TestSimulationRestart(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, false, true) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{crash: true, voters: simVoters}) })
 }
 
 // With a Byzantine node that sends a forged certificate of another State
@@ -108,11 +116,21 @@ func TestSimulationRestart(t *testing.T) {
 // 3 still catches up to the real State: one node is no weak quorum, and a
 // forged State does not match a real certificate.
 func TestSimulationByzantineServer(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runSim(t, seed, true, false) })
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{byzantine: true, voters: simVoters}) })
 }
 
-func runSim(t *testing.T, seed uint64, byzantine, crash bool) {
-	d, err := deploytest.NewSimulated(simConfig(t), deploytest.SimOptions{Seed: seed, Network: sim.Options{Link: simLinks}})
+// With weights 2, 1, 1, 1, node 0 alone is a weak quorum: node 3 takes
+// its word for a certificate; nodes 0, 1 and 2 (4 of 5) are a strong
+// quorum without node 3.
+func TestSimulationWeighted(t *testing.T) {
+	weighted := membership.Voters{{ID: "0", Weight: 2}, {ID: "1", Weight: 1}, {ID: "2", Weight: 1}, {ID: "3", Weight: 1}}
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) { _ = runSim(t, seed, simRun{voters: weighted}) })
+}
+
+// runSim runs one kind of run with one seed, and returns the run's hash.
+func runSim(t *testing.T, seed uint64, run simRun) uint64 {
+	byzantine, crash, voters := run.byzantine, run.crash, run.voters
+	d, err := deploytest.NewSimulated(simConfig(t, voters), deploytest.SimOptions{Seed: seed, Network: sim.Options{Link: simLinks}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +140,7 @@ func runSim(t *testing.T, seed uint64, byzantine, crash bool) {
 		}
 	}
 	stablesOf := deploytest.Collect[*checkpoint.Stable](d)
-	d.Check(&stableProperty{correct: !byzantine})
+	d.Check(&stableProperty{correct: !byzantine, voters: voters})
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +152,7 @@ func runSim(t *testing.T, seed uint64, byzantine, crash bool) {
 	}
 	s := d.Sim()
 	start := func(id stdtypes.NodeID, e stdtypes.EpochNr) {
-		ev := &checkpoint.Start{Header: stdtypes.NewHeader(mc.Self), ReplyTo: replyTo, State: testState(e, simVoters), Voters: simVoters}
+		ev := &checkpoint.Start{Header: stdtypes.NewHeader(mc.Self), ReplyTo: replyTo, State: testState(e, voters), Voters: voters}
 		if err := d.Node(id).Inject(ev); err != nil {
 			t.Error(err)
 		}
@@ -179,6 +197,17 @@ func runSim(t *testing.T, seed uint64, byzantine, crash bool) {
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	return s.Hash()
+}
+
+// A run is a function of its seed: the module lets no map order or clock
+// into its output.
+func TestSimulationDeterministic(t *testing.T) {
+	for _, run := range []simRun{{voters: simVoters}, {byzantine: true, voters: simVoters}, {crash: true, voters: simVoters}} {
+		if a, b := runSim(t, 7, run), runSim(t, 7, run); a != b {
+			t.Errorf("%+v: hashes %x and %x for one seed", run, a, b)
+		}
+	}
 }
 
 func epochsOf(stables []*checkpoint.Stable) []stdtypes.EpochNr {
@@ -197,6 +226,7 @@ func epochsOf(stables []*checkpoint.Stable) []stdtypes.EpochNr {
 // node's run.
 type stableProperty struct {
 	correct bool
+	voters  membership.Voters
 	// last is the epoch of the latest Stable of each run of each node.
 	last map[nodeRun]stdtypes.EpochNr
 }
@@ -208,7 +238,7 @@ type nodeRun struct {
 
 func (p *stableProperty) Name() string { return "stable checkpoints" }
 func (p *stableProperty) NewRun() testsim.Property {
-	return &stableProperty{correct: p.correct, last: map[nodeRun]stdtypes.EpochNr{}}
+	return &stableProperty{correct: p.correct, voters: p.voters, last: map[nodeRun]stdtypes.EpochNr{}}
 }
 
 func (p *stableProperty) Observe(o *testsim.Observation) error {
@@ -217,7 +247,7 @@ func (p *stableProperty) Observe(o *testsim.Observation) error {
 		return nil
 	}
 	e := ev.Cert.Epoch
-	want := testState(e, simVoters)
+	want := testState(e, p.voters)
 	if ev.State.Epoch != e || ev.State.SeqNr != want.SeqNr || !bytes.Equal(ev.State.AppData, want.AppData) ||
 		!bytes.Equal(checkpoint.StateHash(crypto.SHA256, ev.State), ev.Cert.StateHash) {
 		return fmt.Errorf("node %s: Stable of epoch %d with another State", o.Node, e)
@@ -228,11 +258,11 @@ func (p *stableProperty) Observe(o *testsim.Observation) error {
 	}
 	p.last[run] = e
 	if p.correct {
-		items, err := checkpoint.VerifyCertificate(ev.Cert, simVoters)
+		items, err := checkpoint.VerifyCertificate(ev.Cert, p.voters)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", o.Node, err)
 		}
-		_, pubs, err := nodeKeys(simVoters.IDs())
+		_, pubs, err := nodeKeys(p.voters.IDs())
 		if err != nil {
 			return err
 		}
