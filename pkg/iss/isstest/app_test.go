@@ -23,12 +23,12 @@ const (
 
 // testApp is an App under test with its reports.
 type testApp struct {
-	t       *testing.T
+	t       testing.TB
 	app     *isstest.App
 	reports []isstest.Report
 }
 
-func newTestApp(t *testing.T, change func(p *isstest.Params)) *testApp {
+func newTestApp(t testing.TB, change func(p *isstest.Params)) *testApp {
 	t.Helper()
 	ta := &testApp{t: t}
 	p := isstest.DefaultParams("1")
