@@ -68,7 +68,8 @@ type CheckerOptions struct {
 //     every correct node that is up, within LivenessBound of its
 //     submission or of the last fault's healing, whichever is later. A
 //     node that restored a state past the slot that executed a request
-//     has it too.
+//     has it too; a node that restarted must have it again in its
+//     current incarnation.
 //
 // A safety violation is kept (Err) and returned by Observe as a
 // testsim.Property, which stops a simulation at the next event: add the
@@ -127,11 +128,15 @@ type nodeRecord struct {
 	// executedAt is the slot where the node executed each request, in
 	// any of its incarnations.
 	executedAt map[RequestID]stdtypes.SeqNr
-	// coveredAt is when the node first had each request executed, by
-	// executing it or restoring a state that holds it.
+	// coveredAt is when the node's current incarnation first had each
+	// request executed, by executing it or restoring a state that holds
+	// it: a restarted node must get its requests back, or fail liveness.
 	coveredAt map[RequestID]time.Duration
-	// restores are the states the node restored: their next slots and
-	// when.
+	// firstAt is when the node first had each request, in any
+	// incarnation: the latency figures count from it.
+	firstAt map[RequestID]time.Duration
+	// restores are the states the current incarnation restored: their
+	// next slots and when.
 	restores []restoreRecord
 	// restoredTo is the highest next slot of a state it restored.
 	restoredTo stdtypes.SeqNr
@@ -225,12 +230,14 @@ func (c *Checker) Report(r Report) {
 func (c *Checker) node(id stdtypes.NodeID, inc int) *nodeRecord {
 	n := c.nodes[id]
 	if n == nil {
-		n = &nodeRecord{executedAt: make(map[RequestID]stdtypes.SeqNr), coveredAt: make(map[RequestID]time.Duration)}
+		n = &nodeRecord{executedAt: make(map[RequestID]stdtypes.SeqNr), firstAt: make(map[RequestID]time.Duration)}
 		c.nodes[id] = n
 	}
 	if inc != n.incarnation {
 		n.incarnation = inc
 		n.next = 0
+		n.coveredAt = make(map[RequestID]time.Duration)
+		n.restores, n.restoredTo = nil, 0
 	}
 	return n
 }
@@ -316,9 +323,7 @@ func (c *Checker) execute(n *nodeRecord, r Report, req Request, now time.Duratio
 		return
 	}
 	n.executedAt[id] = r.SeqNr
-	if _, ok := n.coveredAt[id]; !ok {
-		n.coveredAt[id] = now
-	}
+	n.cover(id, now)
 	if c.faultyClients[id.Client] {
 		return
 	}
@@ -356,9 +361,20 @@ func (c *Checker) restore(n *nodeRecord, r Report, now time.Duration) {
 	// Every request executed before the state's next slot is the node's
 	// now.
 	for id, sn := range c.execSlot {
-		if _, ok := n.coveredAt[id]; !ok && sn < r.SeqNr {
-			n.coveredAt[id] = now
+		if sn < r.SeqNr {
+			n.cover(id, now)
 		}
+	}
+}
+
+// cover records that the node has request id from time at on, unless it
+// had it before.
+func (n *nodeRecord) cover(id RequestID, at time.Duration) {
+	if _, ok := n.coveredAt[id]; !ok {
+		n.coveredAt[id] = at
+	}
+	if _, ok := n.firstAt[id]; !ok {
+		n.firstAt[id] = at
 	}
 }
 
@@ -377,9 +393,7 @@ func (c *Checker) coverRestored(sn stdtypes.SeqNr, executed []RequestID) {
 			}
 		}
 		for _, id := range executed {
-			if _, ok := n.coveredAt[id]; !ok {
-				n.coveredAt[id] = at
-			}
+			n.cover(id, at)
 		}
 	}
 }
@@ -391,8 +405,9 @@ func (c *Checker) Submitted() int {
 	return len(c.submitted)
 }
 
-// Covered returns the number of requests node has executed, or holds in a
-// state it restored: a test waits for every node to have them all.
+// Covered returns the number of requests node's current incarnation has
+// executed, or holds in a state it restored: a test waits for every node
+// to have them all.
 func (c *Checker) Covered(node stdtypes.NodeID) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -524,7 +539,7 @@ func (c *Checker) QuorumTimes(voters membership.Voters) map[RequestID]time.Durat
 	for id := range c.execSlot {
 		times = times[:0]
 		for nid, n := range c.nodes {
-			if at, ok := n.coveredAt[id]; ok {
+			if at, ok := n.firstAt[id]; ok {
 				times = append(times, nodeTime{nid, at})
 			}
 		}

@@ -364,3 +364,28 @@ func TestCheckerWithApps(t *testing.T) {
 	apps[1].apply(deliver(2, isstest.EncodeBatch(r[1:])))
 	h.violated("agreement", "slot 2", "node a delivered batch [c/", "node b delivered batch [c/")
 }
+
+// TestCheckerLivenessRestart: a restarted node must have every request
+// again, by delivering the log again or restoring a state; until it does,
+// liveness fails once the deadline after its restart has passed.
+func TestCheckerLivenessRestart(t *testing.T) {
+	h, _ := good(t, isstest.CheckerOptions{LivenessBound: time.Second})
+	chain := h.chains["a"]
+	h.restart("c")
+	h.healed = 5 * time.Second // c's restart
+	h.now = 6 * time.Second
+	status := append(up("a", "b"), testsim.NodeStatus{ID: "c", Up: true, Incarnation: 2})
+	// Its first report is one of its new incarnation.
+	h.submit("c", req("x", 0))
+	if h.c.Covered("c") != 0 {
+		t.Fatalf("restarted c covers %d requests", h.c.Covered("c"))
+	}
+	checkErr(t, h.c.CheckLiveness(status), "3 executions missing", "node c did not execute request x/0, submitted at 0s, by 6s")
+	h.restore("c", 3, chain)
+	if err := h.c.CheckLiveness(status); err != nil {
+		t.Fatal(err)
+	}
+	if h.c.Covered("c") != 3 {
+		t.Errorf("c covers %d requests after the restore, want 3", h.c.Covered("c"))
+	}
+}
