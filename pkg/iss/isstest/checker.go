@@ -407,7 +407,11 @@ func (c *Checker) Submitted() int {
 
 // Covered returns the number of requests node's current incarnation has
 // executed, or holds in a state it restored: a test waits for every node
-// to have them all.
+// to have them all. In a simulation, a condition on it is checked after
+// every action (Sim.RunUntil). A real deployment's WaitFor checks its
+// condition when the deployment observes an event, which is before the
+// App applies it and reports: there, wait for the events themselves
+// (deploytest.Collect), or have other events follow (timers do).
 func (c *Checker) Covered(node stdtypes.NodeID) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
