@@ -206,10 +206,19 @@ func (c *Checker) violation(property, format string, args ...any) {
 func (c *Checker) Report(r Report) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil || c.faulty[r.Node] {
+	if c.err != nil {
 		return
 	}
 	now := c.opts.Now()
+	if c.faulty[r.Node] {
+		// A client's submission is the client's doing, whatever the
+		// node: what a faulty node executes is not checked, but what it
+		// got submitted was submitted.
+		if r.Kind == Submitted {
+			c.submit(r, now)
+		}
+		return
+	}
 	n := c.node(r.Node, r.Incarnation)
 	switch r.Kind {
 	case Submitted:
@@ -250,7 +259,7 @@ func (c *Checker) submit(r Report, now time.Duration) {
 		c.submitted[id] = s
 		c.order = append(c.order, id)
 	}
-	if r.Rejected == "" {
+	if r.Rejected == "" && !c.faulty[r.Node] {
 		s.takenBy = append(s.takenBy, nodeInc{r.Node, r.Incarnation})
 	}
 }
@@ -413,34 +422,31 @@ func (c *Checker) Submitted() int {
 // App applies it and reports: there, wait for the events themselves
 // (deploytest.Collect), or have other events follow (timers do).
 func (c *Checker) Covered(node stdtypes.NodeID) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.nodes[node]; n != nil {
-		return len(n.coveredAt)
-	}
-	return 0
+	return nodeValue(c, node, func(n *nodeRecord) int { return len(n.coveredAt) })
 }
 
 // Slots returns the number of slots node has delivered in its current
 // incarnation, from the state it started from: the next slot it delivers.
 func (c *Checker) Slots(node stdtypes.NodeID) stdtypes.SeqNr {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.nodes[node]; n != nil {
-		return n.next
-	}
-	return 0
+	return nodeValue(c, node, func(n *nodeRecord) stdtypes.SeqNr { return n.next })
 }
 
 // Epoch returns the epoch node is in, as far as its App knows: that of
 // the last slot it delivered, or the one after the state it restored.
 func (c *Checker) Epoch(node stdtypes.NodeID) stdtypes.EpochNr {
+	return nodeValue(c, node, func(n *nodeRecord) stdtypes.EpochNr { return n.epoch })
+}
+
+// nodeValue returns f of node's record, or the zero value if node has
+// reported nothing.
+func nodeValue[T any](c *Checker, node stdtypes.NodeID, f func(n *nodeRecord) T) T {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := c.nodes[node]; n != nil {
-		return n.epoch
+		return f(n)
 	}
-	return 0
+	var zero T
+	return zero
 }
 
 // maxReported bounds the missing executions a liveness report names.

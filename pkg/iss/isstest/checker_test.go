@@ -270,6 +270,15 @@ func TestCheckerValidity(t *testing.T) {
 	h.deliver("z", 0, req("x", 0))
 	h.deliver("z", 7)
 	h.ok()
+
+	// A request submitted to a faulty node only was submitted all the
+	// same; but that node's taking it requires nothing of the others.
+	h = newHistory(t, isstest.CheckerOptions{Faulty: []stdtypes.NodeID{"z"}, LivenessBound: time.Second})
+	h.submit("z", req("x", 0), req("x", 1))
+	h.deliver("a", 0, req("x", 0))
+	h.ok()
+	h.now = time.Hour
+	checkErr(t, h.c.CheckLiveness(up("a", "b", "z")), "1 executions missing", "node b did not execute request x/0")
 }
 
 func TestCheckerLiveness(t *testing.T) {
