@@ -207,11 +207,11 @@ func (a *App) apply(ev stdtypes.Event) (*stdtypes.EventList, error) {
 	case *iss.VerifyProposal:
 		out, err = a.verifyProposal(ev)
 	case *iss.Deliver:
-		err = a.deliver(ev)
+		out, err = a.deliver(ev)
 	case *iss.SnapshotRequest:
 		out, err = a.snapshot(ev)
 	case *iss.RestoreState:
-		err = a.restore(ev)
+		out, err = a.restore(ev)
 	case nil:
 		return nil, errors.New("isstest: nil event")
 	default:
@@ -249,16 +249,25 @@ func (a *App) submit(ev *Submit) (*stdtypes.EventList, error) {
 	if rejected != "" {
 		return nil, nil
 	}
-	bucket := a.pending[req.RequestID].bucket
-	for i, rp := range a.held {
-		if _, ok := slices.BinarySearch(rp.Buckets, bucket); ok {
-			a.held = slices.Delete(a.held, i, i+1)
-			// Not nil: req is queued in one of rp's buckets, and one
-			// request always fits in a batch (Params.Validate).
-			return stdtypes.ListOf(a.propose(rp)), nil
+	return a.answerHeld(), nil
+}
+
+// answerHeld answers the held RequestProposals, oldest first, that can be
+// answered now: a request arrived, or one in flight came back.
+func (a *App) answerHeld() *stdtypes.EventList {
+	var out *stdtypes.EventList
+	a.held = slices.DeleteFunc(a.held, func(rp *iss.RequestProposal) bool {
+		p := a.propose(rp)
+		if p == nil {
+			return false
 		}
-	}
-	return nil, nil
+		if out == nil {
+			out = stdtypes.EmptyList()
+		}
+		out.PushBack(p)
+		return true
+	})
+	return out
 }
 
 // admit adds req to the pending set, or returns why not.
@@ -412,13 +421,15 @@ func (a *App) validate(value []byte, buckets []int) error {
 	return nil
 }
 
-// deliver executes the next slot of the log.
-func (a *App) deliver(ev *iss.Deliver) error {
+// deliver executes the next slot of the log, and answers the held
+// RequestProposals that its requests coming back (from a slot delivered
+// without them) make answerable.
+func (a *App) deliver(ev *iss.Deliver) (*stdtypes.EventList, error) {
 	switch {
 	case ev.SeqNr != a.st.next:
-		return fmt.Errorf("slot %d delivered, the next is %d: a gap or a slot delivered twice", ev.SeqNr, a.st.next)
+		return nil, fmt.Errorf("slot %d delivered, the next is %d: a gap or a slot delivered twice", ev.SeqNr, a.st.next)
 	case ev.Aborted && len(ev.Value) > 0:
-		return fmt.Errorf("slot %d is ⊥ with a value of %d bytes", ev.SeqNr, len(ev.Value))
+		return nil, fmt.Errorf("slot %d is ⊥ with a value of %d bytes", ev.SeqNr, len(ev.Value))
 	}
 	r := Report{Kind: Delivered, Epoch: ev.Epoch, SeqNr: ev.SeqNr, Aborted: ev.Aborted, Value: slices.Clone(ev.Value)}
 	if len(ev.Value) > 0 {
@@ -435,7 +446,7 @@ func (a *App) deliver(ev *iss.Deliver) error {
 	r.Chain = a.st.chain
 	a.settle()
 	a.report(r)
-	return nil
+	return a.answerHeld(), nil
 }
 
 // execute executes the requests of a delivered batch that may be, and
@@ -536,15 +547,15 @@ func (a *App) snapshot(ev *iss.SnapshotRequest) (*stdtypes.EventList, error) {
 }
 
 // restore replaces the state with a snapshot's.
-func (a *App) restore(ev *iss.RestoreState) error {
+func (a *App) restore(ev *iss.RestoreState) (*stdtypes.EventList, error) {
 	st, err := decodeState(ev.Data, a.params.MaxClients, a.params.MaxClientBytes, a.params.ClientWindow)
 	switch {
 	case err != nil:
-		return fmt.Errorf("epoch %d: %w", ev.Epoch, err)
+		return nil, fmt.Errorf("epoch %d: %w", ev.Epoch, err)
 	case st.next != ev.SeqNr:
-		return fmt.Errorf("epoch %d: the state's next slot is %d, the event's %d", ev.Epoch, st.next, ev.SeqNr)
+		return nil, fmt.Errorf("epoch %d: the state's next slot is %d, the event's %d", ev.Epoch, st.next, ev.SeqNr)
 	case st.next < a.st.next:
-		return fmt.Errorf("epoch %d: the state's next slot %d is behind the App's %d: slots would be executed twice", ev.Epoch, st.next, a.st.next)
+		return nil, fmt.Errorf("epoch %d: the state's next slot %d is behind the App's %d: slots would be executed twice", ev.Epoch, st.next, a.st.next)
 	}
 	a.st = st
 	for id, p := range a.pending {
@@ -554,5 +565,5 @@ func (a *App) restore(ev *iss.RestoreState) error {
 	}
 	a.settle()
 	a.report(Report{Kind: Restored, Epoch: ev.Epoch, SeqNr: st.next, Chain: st.chain})
-	return nil
+	return a.answerHeld(), nil
 }

@@ -23,12 +23,12 @@ const (
 
 // testApp is an App under test with its reports.
 type testApp struct {
-	t       *testing.T
+	t       testing.TB
 	app     *isstest.App
 	reports []isstest.Report
 }
 
-func newTestApp(t *testing.T, change func(p *isstest.Params)) *testApp {
+func newTestApp(t testing.TB, change func(p *isstest.Params)) *testApp {
 	t.Helper()
 	ta := &testApp{t: t}
 	p := isstest.DefaultParams("1")
@@ -300,8 +300,13 @@ func TestDeliverSettlesPending(t *testing.T) {
 	r := inBucket("c", 0, 0, 2)
 	ta.apply(submit(r[0]))
 	proposal(t, ta.apply(requestProposal(0, 0)), 0)
-	ta.apply(deliver(0, nil)) // ⊥: r[0] is proposable again.
-	if got := ids(proposal(t, ta.apply(requestProposal(1, 0)), 1)); !slices.Equal(got, ids(r[:1])) {
+	// Nothing else to propose: held.
+	if out := ta.apply(requestProposal(1, 0)); len(out) != 0 {
+		t.Fatalf("output %v, want the request held", out)
+	}
+	// Slot 0 is ⊥: r[0] is proposable again, and goes to the held
+	// request at once.
+	if got := ids(proposal(t, ta.apply(deliver(0, nil)), 1)); !slices.Equal(got, ids(r[:1])) {
 		t.Fatalf("after ⊥, batch %v, want %v", got, ids(r[:1]))
 	}
 	ta.apply(deliver(1, isstest.EncodeBatch(r[:1])))

@@ -68,7 +68,8 @@ type CheckerOptions struct {
 //     every correct node that is up, within LivenessBound of its
 //     submission or of the last fault's healing, whichever is later. A
 //     node that restored a state past the slot that executed a request
-//     has it too.
+//     has it too; a node that restarted must have it again in its
+//     current incarnation.
 //
 // A safety violation is kept (Err) and returned by Observe as a
 // testsim.Property, which stops a simulation at the next event: add the
@@ -127,11 +128,15 @@ type nodeRecord struct {
 	// executedAt is the slot where the node executed each request, in
 	// any of its incarnations.
 	executedAt map[RequestID]stdtypes.SeqNr
-	// coveredAt is when the node first had each request executed, by
-	// executing it or restoring a state that holds it.
+	// coveredAt is when the node's current incarnation first had each
+	// request executed, by executing it or restoring a state that holds
+	// it: a restarted node must get its requests back, or fail liveness.
 	coveredAt map[RequestID]time.Duration
-	// restores are the states the node restored: their next slots and
-	// when.
+	// firstAt is when the node first had each request, in any
+	// incarnation: the latency figures count from it.
+	firstAt map[RequestID]time.Duration
+	// restores are the states the current incarnation restored: their
+	// next slots and when.
 	restores []restoreRecord
 	// restoredTo is the highest next slot of a state it restored.
 	restoredTo stdtypes.SeqNr
@@ -201,10 +206,19 @@ func (c *Checker) violation(property, format string, args ...any) {
 func (c *Checker) Report(r Report) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil || c.faulty[r.Node] {
+	if c.err != nil {
 		return
 	}
 	now := c.opts.Now()
+	if c.faulty[r.Node] {
+		// A client's submission is the client's doing, whatever the
+		// node: what a faulty node executes is not checked, but what it
+		// got submitted was submitted.
+		if r.Kind == Submitted {
+			c.submit(r, now)
+		}
+		return
+	}
 	n := c.node(r.Node, r.Incarnation)
 	switch r.Kind {
 	case Submitted:
@@ -225,12 +239,14 @@ func (c *Checker) Report(r Report) {
 func (c *Checker) node(id stdtypes.NodeID, inc int) *nodeRecord {
 	n := c.nodes[id]
 	if n == nil {
-		n = &nodeRecord{executedAt: make(map[RequestID]stdtypes.SeqNr), coveredAt: make(map[RequestID]time.Duration)}
+		n = &nodeRecord{executedAt: make(map[RequestID]stdtypes.SeqNr), firstAt: make(map[RequestID]time.Duration)}
 		c.nodes[id] = n
 	}
 	if inc != n.incarnation {
 		n.incarnation = inc
 		n.next = 0
+		n.coveredAt = make(map[RequestID]time.Duration)
+		n.restores, n.restoredTo = nil, 0
 	}
 	return n
 }
@@ -243,7 +259,7 @@ func (c *Checker) submit(r Report, now time.Duration) {
 		c.submitted[id] = s
 		c.order = append(c.order, id)
 	}
-	if r.Rejected == "" {
+	if r.Rejected == "" && !c.faulty[r.Node] {
 		s.takenBy = append(s.takenBy, nodeInc{r.Node, r.Incarnation})
 	}
 }
@@ -316,9 +332,7 @@ func (c *Checker) execute(n *nodeRecord, r Report, req Request, now time.Duratio
 		return
 	}
 	n.executedAt[id] = r.SeqNr
-	if _, ok := n.coveredAt[id]; !ok {
-		n.coveredAt[id] = now
-	}
+	n.cover(id, now)
 	if c.faultyClients[id.Client] {
 		return
 	}
@@ -356,9 +370,20 @@ func (c *Checker) restore(n *nodeRecord, r Report, now time.Duration) {
 	// Every request executed before the state's next slot is the node's
 	// now.
 	for id, sn := range c.execSlot {
-		if _, ok := n.coveredAt[id]; !ok && sn < r.SeqNr {
-			n.coveredAt[id] = now
+		if sn < r.SeqNr {
+			n.cover(id, now)
 		}
+	}
+}
+
+// cover records that the node has request id from time at on, unless it
+// had it before.
+func (n *nodeRecord) cover(id RequestID, at time.Duration) {
+	if _, ok := n.coveredAt[id]; !ok {
+		n.coveredAt[id] = at
+	}
+	if _, ok := n.firstAt[id]; !ok {
+		n.firstAt[id] = at
 	}
 }
 
@@ -377,9 +402,7 @@ func (c *Checker) coverRestored(sn stdtypes.SeqNr, executed []RequestID) {
 			}
 		}
 		for _, id := range executed {
-			if _, ok := n.coveredAt[id]; !ok {
-				n.coveredAt[id] = at
-			}
+			n.cover(id, at)
 		}
 	}
 }
@@ -391,37 +414,39 @@ func (c *Checker) Submitted() int {
 	return len(c.submitted)
 }
 
-// Covered returns the number of requests node has executed, or holds in a
-// state it restored: a test waits for every node to have them all.
+// Covered returns the number of requests node's current incarnation has
+// executed, or holds in a state it restored: a test waits for every node
+// to have them all. In a simulation, a condition on it is checked after
+// every action (Sim.RunUntil). A real deployment's WaitFor checks its
+// condition when the deployment observes an event, which is before the
+// App applies it and reports: there, wait for the events themselves
+// (deploytest.Collect), or have other events follow (timers do).
 func (c *Checker) Covered(node stdtypes.NodeID) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.nodes[node]; n != nil {
-		return len(n.coveredAt)
-	}
-	return 0
+	return nodeValue(c, node, func(n *nodeRecord) int { return len(n.coveredAt) })
 }
 
 // Slots returns the number of slots node has delivered in its current
 // incarnation, from the state it started from: the next slot it delivers.
 func (c *Checker) Slots(node stdtypes.NodeID) stdtypes.SeqNr {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.nodes[node]; n != nil {
-		return n.next
-	}
-	return 0
+	return nodeValue(c, node, func(n *nodeRecord) stdtypes.SeqNr { return n.next })
 }
 
 // Epoch returns the epoch node is in, as far as its App knows: that of
 // the last slot it delivered, or the one after the state it restored.
 func (c *Checker) Epoch(node stdtypes.NodeID) stdtypes.EpochNr {
+	return nodeValue(c, node, func(n *nodeRecord) stdtypes.EpochNr { return n.epoch })
+}
+
+// nodeValue returns f of node's record, or the zero value if node has
+// reported nothing.
+func nodeValue[T any](c *Checker, node stdtypes.NodeID, f func(n *nodeRecord) T) T {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := c.nodes[node]; n != nil {
-		return n.epoch
+		return f(n)
 	}
-	return 0
+	var zero T
+	return zero
 }
 
 // maxReported bounds the missing executions a liveness report names.
@@ -524,7 +549,7 @@ func (c *Checker) QuorumTimes(voters membership.Voters) map[RequestID]time.Durat
 	for id := range c.execSlot {
 		times = times[:0]
 		for nid, n := range c.nodes {
-			if at, ok := n.coveredAt[id]; ok {
+			if at, ok := n.firstAt[id]; ok {
 				times = append(times, nodeTime{nid, at})
 			}
 		}

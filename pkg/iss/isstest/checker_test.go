@@ -270,6 +270,15 @@ func TestCheckerValidity(t *testing.T) {
 	h.deliver("z", 0, req("x", 0))
 	h.deliver("z", 7)
 	h.ok()
+
+	// A request submitted to a faulty node only was submitted all the
+	// same; but that node's taking it requires nothing of the others.
+	h = newHistory(t, isstest.CheckerOptions{Faulty: []stdtypes.NodeID{"z"}, LivenessBound: time.Second})
+	h.submit("z", req("x", 0), req("x", 1))
+	h.deliver("a", 0, req("x", 0))
+	h.ok()
+	h.now = time.Hour
+	checkErr(t, h.c.CheckLiveness(up("a", "b", "z")), "1 executions missing", "node b did not execute request x/0")
 }
 
 func TestCheckerLiveness(t *testing.T) {
@@ -363,4 +372,29 @@ func TestCheckerWithApps(t *testing.T) {
 	apps[0].apply(deliver(2, isstest.EncodeBatch(r[2:])))
 	apps[1].apply(deliver(2, isstest.EncodeBatch(r[1:])))
 	h.violated("agreement", "slot 2", "node a delivered batch [c/", "node b delivered batch [c/")
+}
+
+// TestCheckerLivenessRestart: a restarted node must have every request
+// again, by delivering the log again or restoring a state; until it does,
+// liveness fails once the deadline after its restart has passed.
+func TestCheckerLivenessRestart(t *testing.T) {
+	h, _ := good(t, isstest.CheckerOptions{LivenessBound: time.Second})
+	chain := h.chains["a"]
+	h.restart("c")
+	h.healed = 5 * time.Second // c's restart
+	h.now = 6 * time.Second
+	status := append(up("a", "b"), testsim.NodeStatus{ID: "c", Up: true, Incarnation: 2})
+	// Its first report is one of its new incarnation.
+	h.submit("c", req("x", 0))
+	if h.c.Covered("c") != 0 {
+		t.Fatalf("restarted c covers %d requests", h.c.Covered("c"))
+	}
+	checkErr(t, h.c.CheckLiveness(status), "3 executions missing", "node c did not execute request x/0, submitted at 0s, by 6s")
+	h.restore("c", 3, chain)
+	if err := h.c.CheckLiveness(status); err != nil {
+		t.Fatal(err)
+	}
+	if h.c.Covered("c") != 3 {
+		t.Errorf("c covers %d requests after the restore, want 3", h.c.Covered("c"))
+	}
 }

@@ -38,12 +38,51 @@
 // checkers see what each node executed, outside the App's deterministic
 // state.
 //
-// Wiring the App into a node is one entry of its modules:
+// # Checking
 //
-//	p := isstest.DefaultParams(info.ID)
-//	p.Incarnation = info.Incarnation
-//	p.Observer = checker.Report
-//	app, err := isstest.New(p)
-//	...
-//	mods[isstest.DefaultID] = app
+// Checker takes the Apps' reports (Params.Observer = checker.Report) and
+// checks agreement, total order without gaps, no duplication, validity
+// and, when asked, liveness within a bound after the last fault heals;
+// see Checker for each property as it is checked. A violation names the
+// property, the slot, the nodes, the values and the seed. The Checker is
+// also a testsim.Liveness: added to a deployment (Check), it stops the run
+// at the first violation and checks liveness in Sim.CheckLivenessAfter.
+//
+// # Load and faults
+//
+// Driver submits a Load (N requests from C clients at a rate) to the
+// nodes of a simulated deployment and gives the latency from submission
+// to execution at a strong quorum (median, p99, max). ScheduleCrashes
+// crashes and restarts f nodes chosen from the seed at times (or events)
+// chosen from the seed; SilenceDuring silences a node for a while;
+// RandomSplit, LossyLinks, Weighted, WeakQuorumOf and Tolerated help
+// with partitions, links and weighted memberships. pkg/net/sim and
+// pkg/testsim have the rest (partitions that heal, adversaries).
+//
+// # A test
+//
+// The App is one entry of a node's modules, beside ISS's:
+//
+//	var checker *isstest.Checker
+//	d, err := deploytest.NewSimulated(deploytest.Config{
+//		Nodes: nodes,
+//		WAL:   true,
+//		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
+//			mods := issModules(info) // iss, ordering, checkpoint, ...
+//			p := isstest.DefaultParams(info.ID)
+//			p.Incarnation = info.Incarnation
+//			p.Observer = checker.Report
+//			app, err := isstest.New(p)
+//			mods[isstest.DefaultID] = app
+//			return mods, err
+//		},
+//	}, deploytest.SimOptions{Seed: seed, Network: sim.Options{Link: isstest.LossyLinks()}})
+//	checker = isstest.NewSimChecker(d.Sim())
+//	d.Check(checker)
+//	d.Start()
+//	driver, _ := isstest.NewDriver(isstest.Load{Clients: 4, Requests: 1000, Rate: 2000, PayloadBytes: 64})
+//	driver.Schedule(d)
+//	isstest.ScheduleCrashes(d, isstest.CrashPlan{F: 1, Until: time.Second, MinDown: 50 * time.Millisecond, MaxDown: time.Second})
+//	err = d.Sim().CheckLivenessAfter(isstest.DefaultLivenessBound)
+//	t.Log(driver.Latency(checker, membership.EqualVoters(nodes...)))
 package isstest

@@ -22,16 +22,7 @@ import (
 func crashRun(t *testing.T, seed uint64, plan isstest.CrashPlan) ([]isstest.Crash, *deploytest.Simulated) {
 	t.Helper()
 	d, _ := appsOnly(t, 7, seed)
-	dr, err := isstest.NewDriver(isstest.Load{Clients: 4, Requests: 3000, Rate: 1000, PayloadBytes: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := dr.Schedule(d); err != nil {
-		t.Fatal(err)
-	}
+	startWithLoad(t, d, isstest.Load{Clients: 4, Requests: 3000, Rate: 1000, PayloadBytes: 8})
 	crashes, err := isstest.ScheduleCrashes(d, plan)
 	if err != nil {
 		t.Fatal(err)

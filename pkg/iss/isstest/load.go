@@ -150,10 +150,13 @@ func (dr *Driver) Done(c *Checker, nodes ...stdtypes.NodeID) bool {
 // leader of its bucket in the current epoch, as ISS assigns buckets with
 // every node leading (iss.AllLeaders): bucket b to leaders[(b + e) mod
 // len(leaders)] in epoch e. epoch returns the current epoch
-// (Checker.Epoch of a node, say).
+// (Checker.Epoch of a node, say). With no leaders, requests go nowhere.
 func ToBucketLeader(leaders []stdtypes.NodeID, numBuckets int, epoch func() stdtypes.EpochNr) func(RequestID) []stdtypes.NodeID {
 	leaders = slices.Clone(leaders)
 	return func(id RequestID) []stdtypes.NodeID {
+		if len(leaders) == 0 {
+			return nil
+		}
 		i := (uint64(BucketOf(id, numBuckets)) + uint64(epoch())) % uint64(len(leaders))
 		return leaders[i : i+1]
 	}

@@ -145,7 +145,19 @@ func TestDriverErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dr, err := isstest.NewDriver(isstest.Load{Clients: 1, Requests: 3, Rate: 1, PayloadBytes: 1})
+	dr := startWithLoad(t, d, isstest.Load{Clients: 1, Requests: 3, Rate: 1, PayloadBytes: 1})
+	if err := d.Sim().Run(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := dr.Err(); err == nil || !strings.Contains(err.Error(), "node 0") || d.Sim().Now() > time.Second {
+		t.Errorf("error %v at %v", err, d.Sim().Now())
+	}
+}
+
+// startWithLoad starts d and schedules load.
+func startWithLoad(t *testing.T, d *deploytest.Simulated, load isstest.Load) *isstest.Driver {
+	t.Helper()
+	dr, err := isstest.NewDriver(load)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,10 +167,5 @@ func TestDriverErrors(t *testing.T) {
 	if err := dr.Schedule(d); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Sim().Run(10 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if err := dr.Err(); err == nil || !strings.Contains(err.Error(), "node 0") || d.Sim().Now() > time.Second {
-		t.Errorf("error %v at %v", err, d.Sim().Now())
-	}
+	return dr
 }
