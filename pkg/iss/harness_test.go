@@ -2,6 +2,7 @@ package iss
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/checkpoint"
@@ -84,19 +85,10 @@ func (h *harness) deliverEpoch(e stdtypes.EpochNr, aborted ...stdtypes.SeqNr) []
 	var out []stdtypes.Event
 	for _, seg := range ep.segments {
 		for _, sn := range seg.SeqNrs {
-			out = append(out, h.apply(sbDeliver(e, seg.Index, sn, contains(aborted, sn)))...)
+			out = append(out, h.apply(sbDeliver(e, seg.Index, sn, slices.Contains(aborted, sn)))...)
 		}
 	}
 	return out
-}
-
-func contains[T comparable](s []T, x T) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // sbDeliver returns orderer (e, seg)'s delivery of slot sn: "v<sn>", or ⊥.

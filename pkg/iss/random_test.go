@@ -5,10 +5,12 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/checkpoint"
 	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -16,17 +18,22 @@ import (
 // TestRandomRunsAgree runs four ISS modules, each fed its orderers'
 // outcomes in its own random order, with random ⊥, snapshots answered
 // late, memberships that change, stable checkpoints in random places, and
-// one node that sleeps and catches up by state transfer. All must deliver
+// one node that sleeps and catches up by state transfer, and crashes that
+// restart a node from its WAL. All must deliver
 // the same log in order, choose the same leaders and checkpoint the same
 // states. A failure names the seed; rerun it with -run 'TestRandomRunsAgree/seed=N'.
 func TestRandomRunsAgree(t *testing.T) {
-	var transfers uint64
+	var transfers, restarts uint64
 	for seed := range uint64(1000) {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { transfers += runRandom(t, seed) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			tr, re := runRandom(t, seed)
+			transfers, restarts = transfers+tr, restarts+re
+		})
 	}
-	if transfers == 0 {
-		t.Error("no run caught up by state transfer: the test does not test it")
+	if transfers == 0 || restarts == 0 {
+		t.Errorf("%d state transfers, %d restarts: the test does not test them", transfers, restarts)
 	}
+	t.Logf("%d state transfers, %d restarts", transfers, restarts)
 }
 
 // randomNode is one node of runRandom.
@@ -39,10 +46,34 @@ type randomNode struct {
 	snapshots []stdtypes.EpochNr
 	// next is the next slot the application expects.
 	next stdtypes.SeqNr
+	// wal holds the node's durable records: ISS's and, standing in for
+	// its orderers', one OrdererRecord per orderer.
+	wal []walEntry
+	// crashes counts the node's restarts.
+	crashes int
 }
 
-// runRandom runs the seed and returns the number of state transfers.
-func runRandom(t *testing.T, seed uint64) uint64 {
+type walEntry struct {
+	ev  stdtypes.Event
+	idx stdtypes.RetentionIndex
+}
+
+// persist takes a wal.Append or wal.Truncate, durable at once.
+func (n *randomNode) persist(ev stdtypes.Event) {
+	switch ev := ev.(type) {
+	case *wal.Append:
+		n.wal = append(n.wal, walEntry{ev.Event, ev.RetentionIndex})
+		for _, f := range ev.FollowUps() {
+			n.persist(f)
+		}
+	case *wal.Truncate:
+		n.wal = slices.DeleteFunc(n.wal, func(w walEntry) bool { return w.idx < ev.RetentionIndex })
+	}
+}
+
+// runRandom runs the seed and returns the number of state transfers and
+// of restarts.
+func runRandom(t *testing.T, seed uint64) (transfers, restarts uint64) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	p := testParams()
 	p.LeaderPolicy = PolicyBlacklist
@@ -82,9 +113,18 @@ func runRandom(t *testing.T, seed uint64) uint64 {
 		n := nodes[i]
 		for _, ev := range out {
 			switch ev := ev.(type) {
+			case *wal.Append, *wal.Truncate:
+				n.persist(ev)
 			case *stdevents.NewSubmodule:
 				seg := ev.Params.(Segment)
+				if seg.Index == 0 { // created again after a restart
+					leaders[i][seg.Epoch] = nil
+				}
 				leaders[i][seg.Epoch] = append(leaders[i][seg.Epoch], seg.Leader)
+				if !slices.ContainsFunc(n.wal, func(w walEntry) bool { r, ok := w.ev.(*OrdererRecord); return ok && r.Event.Dest() == ev.SubmoduleID }) {
+					n.persist(wal.NewAppend("wal", &OrdererRecord{Header: stdtypes.NewHeader("iss"), Epoch: seg.Epoch, Segment: seg.Index,
+						Event: &Hurry{Header: stdtypes.NewHeader(ev.SubmoduleID)}}, stdtypes.RetentionIndex(seg.Epoch)))
+				}
 				for _, sn := range seg.SeqNrs {
 					v, aborted := outcome(seg.Epoch, sn)
 					d := &SBDeliver{Header: stdtypes.NewHeader("iss"), Epoch: seg.Epoch, Segment: seg.Index, SeqNr: sn, Aborted: aborted}
@@ -140,6 +180,11 @@ func runRandom(t *testing.T, seed uint64) uint64 {
 			continue
 		}
 		n := nodes[i]
+		if n.crashes < 2 && rng.IntN(1000) == 0 {
+			n.crashes++
+			restart(t, seed, n, p, stdtypes.NodeID(fmt.Sprintf("n%d", i)), func(out []stdtypes.Event) { handle(i, out) })
+			continue
+		}
 		if len(n.snapshots) > 0 && (len(n.pending) == 0 || rng.IntN(4) == 0) {
 			e := n.snapshots[0]
 			n.snapshots = n.snapshots[1:]
@@ -184,9 +229,43 @@ func runRandom(t *testing.T, seed uint64) uint64 {
 			}
 		}
 	}
-	var transfers uint64
 	for _, n := range nodes {
 		transfers += n.h.m.Stats().StateTransfers
+		restarts += uint64(n.crashes)
 	}
-	return transfers
+	return transfers, restarts
+}
+
+// restart crashes node n and starts it again from its WAL: it loses what
+// it had pending, and gets its records back, then RecoveryDone.
+func restart(t *testing.T, seed uint64, n *randomNode, p Params, id stdtypes.NodeID, handle func([]stdtypes.Event)) {
+	t.Helper()
+	m, err := New(id, n.h.mc, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.h.m = m
+	n.pending, n.snapshots, n.next = nil, nil, 0
+	records := []stdtypes.Event{stdevents.NewInit("iss")}
+	for _, w := range n.wal {
+		records = append(records, w.ev)
+	}
+	out, err := m.ApplyEvents(stdtypes.ListOf(records...))
+	if err != nil {
+		t.Fatalf("seed %d: %s restarting: %v", seed, id, err)
+	}
+	out, err = m.ApplyEvents(out)
+	if err != nil {
+		t.Fatalf("seed %d: %s after its restart: %v", seed, id, err)
+	}
+	// Each orderer's record follows its creation.
+	for k, ev := range out.Slice() {
+		if h, ok := ev.(*Hurry); ok {
+			prev := out.Slice()[k-1]
+			if ns, ok := prev.(*stdevents.NewSubmodule); !ok || ns.SubmoduleID != h.Dest() {
+				t.Fatalf("seed %d: %s: the record of %s follows %s", seed, id, h.Dest(), stdtypes.TypeName(prev))
+			}
+		}
+	}
+	handle(out.Slice())
 }
