@@ -19,7 +19,6 @@ import (
 // know when to forget an instance, must not count those of its former
 // incarnation's instances.
 func TestLeaderRestart(t *testing.T) {
-	fewerSeedsUnderRace(t)
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 		built := map[stdtypes.NodeID]*bcb.Module{}
 		d := lossySim(t, seed, built)

@@ -2,7 +2,6 @@ package bcb_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -263,7 +262,6 @@ func simParams(info deploytest.NodeInfo) bcb.ReplayParams {
 }
 
 func TestSimulation(t *testing.T) {
-	fewerSeedsUnderRace(t)
 	for _, sc := range simScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
@@ -271,26 +269,6 @@ func TestSimulation(t *testing.T) {
 			})
 		})
 	}
-}
-
-// fewerSeedsUnderRace runs 3 seeds rather than the default under the race
-// detector, which slows a simulation tenfold and has nothing to check in
-// it (a simulation runs on one goroutine): the seeds run without it.
-// Seeds asked for on the command line run anyway.
-func fewerSeedsUnderRace(t *testing.T) {
-	if !raceEnabled {
-		return
-	}
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "sim.seeds" || f.Name == "sim.seed" })
-	if explicit {
-		return
-	}
-	old := flag.Lookup("sim.seeds").Value.String()
-	if err := flag.Set("sim.seeds", "3"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = flag.Set("sim.seeds", old) })
 }
 
 // lossySim returns a simulated deployment of simConfig's 4 nodes over

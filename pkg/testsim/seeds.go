@@ -20,6 +20,13 @@ import (
 //	go test ./pkg/mine -run TestMine -sim.seeds=1000
 const DefaultSeeds = 16
 
+// RaceSeeds is the number of seeds a simulation test runs by default under
+// the race detector: a simulation runs on one goroutine, so the detector
+// has nothing to find in it, and it makes it ten times slower. The seeds
+// run without it; -sim.seeds or -sim.seed set on the command line count
+// all the same.
+const RaceSeeds = 2
+
 // The flags are registered when a test binary links this package, that is,
 // in the tests of packages that use it.
 var (
@@ -61,11 +68,22 @@ func Seeds() []uint64 {
 	if seedFlag.set {
 		return []uint64{seedFlag.seed}
 	}
-	seeds := make([]uint64, max(*seedsFlag, 0))
+	n := *seedsFlag
+	if raceDetector && !seedsFlagSet() {
+		n = min(n, RaceSeeds)
+	}
+	seeds := make([]uint64, max(n, 0))
 	for i := range seeds {
 		seeds[i] = *firstSeedFlag + uint64(i)
 	}
 	return seeds
+}
+
+// seedsFlagSet tells whether -sim.seeds was given on the command line.
+func seedsFlagSet() bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "sim.seeds" })
+	return set
 }
 
 // RunSeeds runs f for each seed of Seeds, each in a subtest named
