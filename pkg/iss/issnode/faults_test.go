@@ -25,10 +25,14 @@ var load = isstest.Load{Clients: 4, Requests: 600, Rate: 300, PayloadBytes: 32, 
 const limit = 60 * time.Second
 
 func TestLossyLinks(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		c := newCluster(t, seed, clusterOptions{n: 4, network: sim.Options{Link: isstest.LossyLinks()}})
-		c.run(t, load, limit)
-	})
+	for _, n := range []int{4, 7} {
+		t.Run(nodesName(n), func(t *testing.T) {
+			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+				c := newCluster(t, seed, clusterOptions{n: n, network: sim.Options{Link: isstest.LossyLinks()}})
+				c.run(t, load, limit)
+			})
+		})
+	}
 }
 
 func TestPartitionHeals(t *testing.T) {
@@ -113,6 +117,17 @@ func TestByzantineLeaders(t *testing.T) {
 			})
 		})
 	}
+	t.Run("two equivocating of 7", func(t *testing.T) {
+		testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+			byz := []stdtypes.NodeID{"2", "5"}
+			advs := map[stdtypes.NodeID]sim.Adversary{}
+			for _, id := range byz {
+				advs[id] = sim.Equivocate(2, equivocatePrePrepare)
+			}
+			c := newCluster(t, seed, clusterOptions{n: 7, faulty: byz, adversaries: advs})
+			c.run(t, load, limit, without(c.d.Nodes(), byz...)...)
+		})
+	})
 }
 
 // TestStateTransfer: a node cut off for many epochs, long enough that the
