@@ -300,6 +300,10 @@ func (m *Module) start() error {
 			// The node's own record: it wrote it, it must read it.
 			return fmt.Errorf("iss: restoring the stable checkpoint of epoch %d from the WAL: %w", rec.Cert.Epoch, err)
 		}
+		// The checkpoint module starts empty: it learns the checkpoint
+		// (to serve it, and the memberships its State holds, to verify
+		// later certificates) from ISS, which persisted it.
+		m.emit(&checkpoint.Stable{Header: stdtypes.NewHeader(m.mc.Checkpoint), Cert: rec.Cert, State: rec.State})
 	} else {
 		for e := range m.params.ConfigOffset + 1 {
 			m.voters[stdtypes.EpochNr(e)] = m.params.Voters

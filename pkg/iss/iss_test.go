@@ -453,6 +453,10 @@ func TestRestartFromRecords(t *testing.T) {
 	if rs := ofType[*RestoreState](out); len(rs) != 1 || rs[0].Epoch != 1 || rs[0].SeqNr != 16 {
 		t.Fatalf("RestoreState %+v", rs)
 	}
+	// The checkpoint module, which starts empty, learns the checkpoint.
+	if st := ofType[*checkpoint.Stable](out); len(st) != 1 || st[0].Dest() != "checkpoint" || st[0].Cert.Epoch != 1 || st[0].State.SeqNr != 16 {
+		t.Fatalf("Stables to the checkpoint module %+v", st)
+	}
 	if len(ofType[*wal.Append](out)) != 0 {
 		t.Error("ISS appended to the WAL what it recovered")
 	}
