@@ -361,6 +361,16 @@ func (m *Module) startEpoch(e stdtypes.EpochNr, first stdtypes.SeqNr) error {
 	m.epochs[e] = ep
 	m.current = e
 	m.stats.EpochsStarted++
+	if !voters.Contains(m.self) {
+		// A node outside the epoch's membership orders nothing in it: no
+		// voter sends it the epoch's messages. It waits for a stable
+		// checkpoint of a later epoch, which the checkpoint module learns
+		// from the voters (state transfer): a node that joins catches up
+		// that way, and a removed one stays where it is.
+		m.logger.LogAttrs(logging.LevelInfo, "iss: not a voter of the epoch; waiting for a state transfer",
+			slog.Uint64("epoch", uint64(e)), slog.String("node", string(m.self)))
+		return nil
+	}
 	for i, seg := range segs {
 		m.emit(stdevents.NewNewSubmodule(OrdererID(m.mc.Ordering, e, i), stdtypes.RetentionIndex(e), seg))
 		// Right after the orderer's creation, before any message: the

@@ -592,3 +592,18 @@ func TestStableOfTheEpochThatWaitsForItsSnapshot(t *testing.T) {
 		t.Errorf("garbage collection %+v", gcs)
 	}
 }
+
+// TestNonVoterCreatesNoOrderers: a node outside an epoch's membership
+// creates no orderer for it (no voter sends it the epoch's messages); it
+// waits for a state transfer.
+func TestNonVoterCreatesNoOrderers(t *testing.T) {
+	p := testParams()
+	p.Voters = membership.EqualVoters("n1", "n2", "n3", "n4")
+	_, out := started(t, p)
+	if got := renderOrderers(out); len(got) != 0 {
+		t.Errorf("a non-voter created orderers: %v", got)
+	}
+	if a := ofType[*wal.Append](out); len(a) != 1 {
+		t.Errorf("%d appends; want the epoch's record", len(a))
+	}
+}

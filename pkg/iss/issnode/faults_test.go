@@ -9,6 +9,7 @@ import (
 	"github.com/mirframework/mir/pkg/checkpoint"
 	"github.com/mirframework/mir/pkg/iss"
 	"github.com/mirframework/mir/pkg/iss/isstest"
+	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/orderers/pbft"
 	"github.com/mirframework/mir/pkg/reliablenet"
@@ -349,3 +350,34 @@ func slicesSort(ts []time.Duration) { slices.Sort(ts) }
 
 // batchLimits are generous bounds for decoding the batches a node sends.
 var batchLimits = isstest.Limits{MaxRequests: 1 << 16, MaxBytes: 1 << 24, MaxClientBytes: 1 << 10, MaxPayloadBytes: 1 << 20}
+
+// TestMembershipChange: the application changes the membership twice while
+// the nodes order: node 4, which starts outside it, joins from epoch 4 on
+// (it learns the log by state transfer, then takes part), then node 0 is
+// removed from epoch 8 on, and node 3's weight grows. Every voter of the
+// last membership executes every request.
+func TestMembershipChange(t *testing.T) {
+	nodes := stdtypes.NumberedNodeIDs(5)
+	first := membership.EqualVoters(nodes[:4]...)
+	joined := membership.EqualVoters(nodes...)
+	last, err := isstest.Weighted(nodes[1:], 1, 1, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		c := newCluster(t, seed, clusterOptions{
+			voters: first, nodes: nodes,
+			params: func(p *iss.Params) { p.SegmentLength = 4 },
+			memberships: []isstest.MembershipChange{{FromEpoch: 4, Voters: joined}, {FromEpoch: 8, Voters: last}},
+		})
+		c.run(t, isstest.Load{Clients: 4, Requests: 800, Rate: 300, PayloadBytes: 32, Start: time.Millisecond}, limit, nodes[1:]...)
+		for _, id := range nodes[1:] {
+			if s := c.iss[id].Stats(); s.Epoch < 8 {
+				t.Errorf("node %s is in epoch %d only: %+v", id, s.Epoch, s)
+			}
+		}
+		if s := c.iss["4"].Stats(); s.StateTransfers == 0 || s.Delivered == 0 {
+			t.Errorf("the joining node made %d state transfers and delivered %d slots itself; want both", s.StateTransfers, s.Delivered)
+		}
+	})
+}

@@ -43,6 +43,11 @@ type clusterOptions struct {
 	adversaries map[stdtypes.NodeID]sim.Adversary
 	// faultyClients are clients whose requests a Byzantine node may make up.
 	faultyClients []string
+	// nodes, if set, are the deployment's nodes, when some are not voters
+	// of epoch 0 (voters then gives the initial membership).
+	nodes []stdtypes.NodeID
+	// memberships is the Apps' membership schedule.
+	memberships []isstest.MembershipChange
 }
 
 // newCluster builds and starts a simulated ISS deployment: every node with
@@ -55,6 +60,9 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 		voters = membership.EqualVoters(stdtypes.NumberedNodeIDs(o.n)...)
 	}
 	nodes := voters.IDs()
+	if o.nodes != nil {
+		nodes = o.nodes
+	}
 	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, len(nodes))
 	keys := make(map[stdtypes.NodeID]crypto.PrivateKey, len(nodes))
 	for i, id := range nodes {
@@ -92,6 +100,7 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 			ap.Incarnation = info.Incarnation
 			ap.NumBuckets = params.NumBuckets
 			ap.ConfigOffset = params.ConfigOffset
+			ap.Memberships = o.memberships
 			ap.Observer = c.checker.Report
 			app, err := isstest.New(ap)
 			if err != nil {
