@@ -367,7 +367,7 @@ func TestMembershipChange(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 		c := newCluster(t, seed, clusterOptions{
 			voters: first, nodes: nodes,
-			params: func(p *iss.Params) { p.SegmentLength = 4 },
+			params:      func(p *iss.Params) { p.SegmentLength = 4 },
 			memberships: []isstest.MembershipChange{{FromEpoch: 4, Voters: joined}, {FromEpoch: 8, Voters: last}},
 		})
 		c.run(t, isstest.Load{Clients: 4, Requests: 800, Rate: 300, PayloadBytes: 32, Start: time.Millisecond}, limit, nodes[1:]...)
