@@ -14,6 +14,7 @@ import (
 	"github.com/mirframework/mir/pkg/orderers/pbft"
 	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/pkg/testsim"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -59,6 +60,16 @@ func TestLeaderCrash(t *testing.T) {
 		victim := c.d.Nodes()[1+int(seed%3)]
 		c.d.Node(victim).CrashAt(crashAt)
 		others := without(c.d.Nodes(), victim)
+		// The leaders of each epoch node 0 starts, from the records it
+		// persists.
+		leaders := map[stdtypes.EpochNr][]stdtypes.NodeID{}
+		c.d.Observe(func(o *testsim.Observation) {
+			if a, ok := o.Event.(*wal.Append); ok && o.Node == "0" {
+				if r, ok := a.Event.(*iss.EpochRecord); ok {
+					leaders[r.Epoch] = r.Leaders
+				}
+			}
+		})
 		c.run(t, isstest.Load{Clients: 4, Requests: 900, Rate: 300, PayloadBytes: 32, Start: time.Millisecond}, limit, others...)
 		gap := c.longestGapAfter(t, crashAt)
 		if gap > time.Second {
@@ -66,6 +77,15 @@ func TestLeaderCrash(t *testing.T) {
 		}
 		if s := c.iss[others[0]].Stats(); s.Aborted == 0 {
 			t.Errorf("no slot delivered ⊥ although leader %s crashed: %+v", victim, s)
+		}
+		excluded := 0
+		for _, l := range leaders {
+			if !slices.Contains(l, victim) {
+				excluded++
+			}
+		}
+		if excluded == 0 {
+			t.Errorf("the crashed leader %s led every epoch: %v", victim, leaders)
 		}
 		t.Logf("longest stall after the crash: %v; %+v", gap, c.iss[others[0]].Stats())
 		c.d.Node(victim).RestartAt(max(restartAt, c.d.Now()+time.Millisecond))
