@@ -12,8 +12,10 @@ import (
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/wal"
+	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -27,8 +29,11 @@ type cluster struct {
 	checker *isstest.Checker
 	voters  membership.Voters
 	params  iss.Params
-	// iss holds each node's ISS module, of its latest incarnation.
-	iss map[stdtypes.NodeID]*iss.Module
+	// iss, ordering and rnet hold each node's ISS module, orderers'
+	// factory and reliablenet module, of its latest incarnation.
+	iss      map[stdtypes.NodeID]*iss.Module
+	ordering map[stdtypes.NodeID]*stdmodules.Factory
+	rnet     map[stdtypes.NodeID]*reliablenet.Module
 }
 
 // clusterOptions vary a simulated deployment.
@@ -76,7 +81,8 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 	if o.params != nil {
 		o.params(&params)
 	}
-	c := &cluster{voters: voters, params: params, iss: make(map[stdtypes.NodeID]*iss.Module)}
+	c := &cluster{voters: voters, params: params, iss: make(map[stdtypes.NodeID]*iss.Module),
+		ordering: make(map[stdtypes.NodeID]*stdmodules.Factory), rnet: make(map[stdtypes.NodeID]*reliablenet.Module)}
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: nodes,
 		WAL:   true,
@@ -89,6 +95,8 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 				return nil, err
 			}
 			c.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
+			c.ordering[info.ID] = mods[issnode.OrderingID].(*stdmodules.Factory)
+			c.rnet[info.ID] = mods[issnode.RNetID].(*reliablenet.Module)
 			nc, err := crypto.New(keys[info.ID], pubs)
 			if err != nil {
 				return nil, err
@@ -189,5 +197,43 @@ func TestLatency(t *testing.T) {
 		if l.Median > 5*time.Millisecond {
 			t.Errorf("latency %v: want a median within 5 ms", l)
 		}
+	})
+}
+
+// TestGarbageCollection: in a run of many epochs, every stable checkpoint
+// collects the epochs before it: the orderers that live at once, the
+// messages in flight and ISS's own epochs stay bounded, however long the
+// run.
+func TestGarbageCollection(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		c := newCluster(t, seed, clusterOptions{n: 4, params: func(p *iss.Params) { p.SegmentLength = 2 }})
+		maxOrderers, maxPending := 0, uint64(0)
+		sample := func() {
+			for _, id := range c.d.Nodes() {
+				maxOrderers = max(maxOrderers, len(c.ordering[id].Submodules()))
+				maxPending = max(maxPending, c.rnet[id].Stats().Pending)
+			}
+		}
+		for at := 100 * time.Millisecond; at < 3*time.Second; at += 50 * time.Millisecond {
+			c.d.Sim().At(at, sample)
+		}
+		c.run(t, isstest.Load{Clients: 4, Requests: 2000, Rate: 1000, PayloadBytes: 32, Start: time.Millisecond}, limit)
+		sample()
+		for _, id := range c.d.Nodes() {
+			s := c.iss[id].Stats()
+			if s.Epoch < 50 {
+				t.Fatalf("node %s reached epoch %d only; the test needs many epochs", id, s.Epoch)
+			}
+			if s.Epoch-s.GCIndex > 4 {
+				t.Errorf("node %s: epoch %d, but epochs from %d on are kept", id, s.Epoch, s.GCIndex)
+			}
+		}
+		// The current epoch, the one ending, and RetainedEpochs (1) stable
+		// ones: 4 leaders each, and the epochs started before their
+		// checkpoints are stable.
+		if maxOrderers > 4*4 {
+			t.Errorf("up to %d orderers at once", maxOrderers)
+		}
+		t.Logf("up to %d orderers and %d messages in flight at a node; done at %v: %+v", maxOrderers, maxPending, c.d.Now(), c.iss["0"].Stats())
 	})
 }
