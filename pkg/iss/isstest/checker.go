@@ -140,6 +140,9 @@ type nodeRecord struct {
 	restores []restoreRecord
 	// restoredTo is the highest next slot of a state it restored.
 	restoredTo stdtypes.SeqNr
+	// deliveredAt are the times of its deliveries, in all its
+	// incarnations, in order.
+	deliveredAt []time.Duration
 }
 
 type restoreRecord struct {
@@ -276,6 +279,7 @@ func (c *Checker) deliver(n *nodeRecord, r Report, now time.Duration) {
 		return
 	}
 	n.next = r.SeqNr + 1
+	n.deliveredAt = append(n.deliveredAt, now)
 	// Validity of the value.
 	if r.Invalid != "" {
 		c.violation("validity", "node %s delivered in slot %d %s, which is no valid batch: %s", r.Node, r.SeqNr, describeValue(r.Aborted, r.Value), r.Invalid)
@@ -435,6 +439,29 @@ func (c *Checker) Slots(node stdtypes.NodeID) stdtypes.SeqNr {
 // the last slot it delivered, or the one after the state it restored.
 func (c *Checker) Epoch(node stdtypes.NodeID) stdtypes.EpochNr {
 	return nodeValue(c, node, func(n *nodeRecord) stdtypes.EpochNr { return n.epoch })
+}
+
+// LongestStall returns the longest time in [from, until] during which
+// node delivered no slot (a value, an empty value or ⊥): how long a fault
+// stopped the log there. ISS fills every slot, with an empty value if a
+// leader has nothing to propose, so a log that runs delivers a slot at
+// least every MaxProposeDelay or so.
+func (c *Checker) LongestStall(node stdtypes.NodeID, from, until time.Duration) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	longest, last := time.Duration(0), from
+	if n := c.nodes[node]; n != nil {
+		for _, at := range n.deliveredAt {
+			if at < from {
+				continue
+			}
+			if at > until {
+				break
+			}
+			longest, last = max(longest, at-last), at
+		}
+	}
+	return max(longest, until-last)
 }
 
 // nodeValue returns f of node's record, or the zero value if node has

@@ -81,6 +81,9 @@ func TestDriverLatency(t *testing.T) {
 		t.Errorf("latency %v", l)
 	}
 	t.Log(l)
+	if l := dr.LatencyIn(c, membership.EqualVoters(d.Nodes()...), 10*time.Millisecond, 20*time.Millisecond); l.Count != 10 || l.Max != 3*time.Millisecond {
+		t.Errorf("latency of the requests submitted from 10 ms to 20 ms: %v", l)
+	}
 }
 
 // TestDriverTargets: Load.To chooses the nodes; a node that is down when
