@@ -232,7 +232,7 @@ func (a *App) report(r Report) {
 }
 
 // submit takes a client's request into the pending set, and answers the
-// oldest held RequestProposal that may propose it.
+// held RequestProposals that may propose it now.
 func (a *App) submit(ev *Submit) (*stdtypes.EventList, error) {
 	req := ev.Request()
 	switch {
