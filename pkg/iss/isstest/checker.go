@@ -418,9 +418,9 @@ func (c *Checker) Submitted() int {
 	return len(c.submitted)
 }
 
-// Covered returns the number of requests node's current incarnation has
-// executed, or holds in a state it restored: a test waits for every node
-// to have them all. In a simulation, a condition on it is checked after
+// Covered returns the number of requests node's current incarnation (the
+// last that reported) has executed, or holds in a state it restored: a
+// test waits for every node to have them all. In a simulation, a condition on it is checked after
 // every action (Sim.RunUntil). A real deployment's WaitFor checks its
 // condition when the deployment observes an event, which is before the
 // App applies it and reports: there, wait for the events themselves
@@ -516,7 +516,9 @@ func (c *Checker) CheckLiveness(nodes []testsim.NodeStatus) error {
 			}
 			var at time.Duration
 			ok := false
-			if n := c.nodes[node.ID]; n != nil {
+			// A node's record is of the incarnation that last
+			// reported: a later one has nothing yet.
+			if n := c.nodes[node.ID]; n != nil && n.incarnation == node.Incarnation {
 				at, ok = n.coveredAt[id]
 			}
 			var problem string

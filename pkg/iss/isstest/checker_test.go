@@ -399,6 +399,8 @@ func TestCheckerLivenessRestart(t *testing.T) {
 	h.healed = 5 * time.Second // c's restart
 	h.now = 6 * time.Second
 	status := append(up("a", "b"), testsim.NodeStatus{ID: "c", Up: true, Incarnation: 2})
+	// Before its new incarnation reports anything, it has nothing.
+	checkErr(t, h.c.CheckLiveness(status), "3 executions missing", "node c did not execute request x/0")
 	// Its first report is one of its new incarnation.
 	h.submit("c", req("x", 0))
 	if h.c.Covered("c") != 0 {
