@@ -176,12 +176,6 @@ func NewChecker(opts CheckerOptions) *Checker {
 	return c
 }
 
-// NewSimChecker returns a Checker of a simulation: its seed, its clock,
-// and its faults' healing time (testsim.Sim.FaultsHealed).
-func NewSimChecker(s *testsim.Sim, faulty ...stdtypes.NodeID) *Checker {
-	return NewChecker(CheckerOptions{Seed: s.Seed(), Now: s.Now, Healed: s.FaultsHealed, Faulty: faulty})
-}
-
 // Name names the Checker as a testsim.Property.
 func (c *Checker) Name() string { return "iss" }
 
