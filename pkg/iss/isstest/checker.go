@@ -27,10 +27,15 @@ const DefaultLivenessBound = 5 * time.Second
 
 // CheckerOptions configure a Checker.
 type CheckerOptions struct {
-	// Seed is the run's seed, named in every failure message.
+	// Seed is the run's seed, named in every failure message (when Now is
+	// set: a Checker without a clock knows no seed).
 	Seed uint64
 	// Now is the clock that times the reports: the simulation's
-	// (testsim.Sim.Now), or a real deployment's (deploytest's Now).
+	// (testsim.Sim.Now), or a real deployment's (deploytest's Now). Nil
+	// means the time of the last event the Checker observed as a
+	// testsim.Property (where it has no access to the simulation, as in a
+	// stored scenario): liveness then takes every execution missing when
+	// it is checked for a violation, whatever its deadline.
 	Now func() time.Duration
 	// Healed, if set, returns the time the last fault heals
 	// (testsim.Sim.FaultsHealed): liveness is required from then on.
@@ -92,6 +97,9 @@ type Checker struct {
 	execSlot map[RequestID]stdtypes.SeqNr
 	nodes    map[stdtypes.NodeID]*nodeRecord
 	err      error
+	// observed is the time of the last event observed, the clock when
+	// CheckerOptions.Now is nil.
+	observed time.Duration
 }
 
 // slotRecord is a slot as the first correct node delivered it.
@@ -150,11 +158,8 @@ type restoreRecord struct {
 	at   time.Duration
 }
 
-// NewChecker returns a Checker with the given options. Now is required.
+// NewChecker returns a Checker with the given options.
 func NewChecker(opts CheckerOptions) *Checker {
-	if opts.Now == nil {
-		panic("isstest: NewChecker without a clock (CheckerOptions.Now)")
-	}
 	if opts.LivenessBound == 0 {
 		opts.LivenessBound = DefaultLivenessBound
 	}
@@ -181,8 +186,36 @@ func (c *Checker) Name() string { return "iss" }
 
 // Observe, as a testsim.Property, returns the first violation found so
 // far: the simulation stops at the event after the report that violated a
-// property.
-func (c *Checker) Observe(*testsim.Observation) error { return c.Err() }
+// property. It also notes the event's time (see CheckerOptions.Now).
+func (c *Checker) Observe(o *testsim.Observation) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.observed = o.Time
+	return c.err
+}
+
+// context returns what a failure message says of the run: the seed, and
+// more, in parentheses. A Checker without a clock knows no seed: the
+// runner of its scenario names it.
+func (c *Checker) context(more string) string {
+	switch {
+	case c.opts.Now != nil && more != "":
+		return fmt.Sprintf(" (seed %d, %s)", c.opts.Seed, more)
+	case c.opts.Now != nil:
+		return fmt.Sprintf(" (seed %d)", c.opts.Seed)
+	case more != "":
+		return " (" + more + ")"
+	}
+	return ""
+}
+
+// now returns the time on the Checker's clock; c.mu is held.
+func (c *Checker) now() time.Duration {
+	if c.opts.Now == nil {
+		return c.observed
+	}
+	return c.opts.Now()
+}
 
 // Err returns the first violation found, or nil.
 func (c *Checker) Err() error {
@@ -194,7 +227,7 @@ func (c *Checker) Err() error {
 // violation records the first violation.
 func (c *Checker) violation(property, format string, args ...any) {
 	if c.err == nil {
-		c.err = fmt.Errorf("%w: %s (seed %d): %s", ErrViolation, property, c.opts.Seed, fmt.Sprintf(format, args...))
+		c.err = fmt.Errorf("%w: %s at %v%s: %s", ErrViolation, property, c.now(), c.context(""), fmt.Sprintf(format, args...))
 	}
 }
 
@@ -206,7 +239,7 @@ func (c *Checker) Report(r Report) {
 	if c.err != nil {
 		return
 	}
-	now := c.opts.Now()
+	now := c.now()
 	if c.faulty[r.Node] {
 		// A client's submission is the client's doing, whatever the
 		// node: what a faulty node executes is not checked, but what it
@@ -492,7 +525,12 @@ func (c *Checker) CheckLiveness(nodes []testsim.NodeStatus) error {
 			up[n.ID] = n.Incarnation
 		}
 	}
-	now, healed := c.opts.Now(), time.Duration(0)
+	now, healed := c.now(), time.Duration(0)
+	if c.opts.Now == nil {
+		// The last event observed may be well before the check: every
+		// execution missing now is missing.
+		now = math.MaxInt64
+	}
 	if c.opts.Healed != nil {
 		healed = c.opts.Healed()
 	}
@@ -518,7 +556,10 @@ func (c *Checker) CheckLiveness(nodes []testsim.NodeStatus) error {
 			var problem string
 			switch {
 			case !ok && now >= deadline:
-				problem = fmt.Sprintf("node %s did not execute request %s, submitted at %v, by %v", node.ID, id, s.at, deadline)
+				problem = fmt.Sprintf("node %s did not execute request %s, submitted at %v", node.ID, id, s.at)
+				if c.opts.Now != nil {
+					problem += fmt.Sprintf(", by %v", deadline)
+				}
 			case ok && at > deadline:
 				problem = fmt.Sprintf("node %s executed request %s, submitted at %v, at %v, after %v", node.ID, id, s.at, at, deadline)
 			default:
@@ -537,8 +578,12 @@ func (c *Checker) CheckLiveness(nodes []testsim.NodeStatus) error {
 	if count > len(missing) {
 		more = fmt.Sprintf("; and %d more", count-len(missing))
 	}
-	return fmt.Errorf("%w: liveness (seed %d, last fault healed at %v, bound %v): %d executions missing or late: %s%s",
-		ErrViolation, c.opts.Seed, healed, c.opts.LivenessBound, count, strings.Join(missing, "; "), more)
+	bounds := ""
+	if c.opts.Now != nil {
+		bounds = fmt.Sprintf("last fault healed at %v, bound %v", healed, c.opts.LivenessBound)
+	}
+	return fmt.Errorf("%w: liveness%s: %d executions missing or late: %s%s",
+		ErrViolation, c.context(bounds), count, strings.Join(missing, "; "), more)
 }
 
 // required reports whether request id must be executed at every correct

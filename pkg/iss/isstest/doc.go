@@ -79,6 +79,10 @@
 //	err = sys.Sim().CheckLivenessAfter(isstest.DefaultLivenessBound)
 //	t.Log(driver.Latency(sys.Checker, membership.EqualVoters(nodes...)))
 //
+// Scenarios plays stored scenarios of such systems (package
+// pkg/deploytest/scenario): a failing seed becomes a file in
+// testdata/scenarios with its verdict and each node's log.
+//
 // Wired by hand, the App is one entry of a node's modules:
 //
 //	p := isstest.DefaultParams(info.ID)

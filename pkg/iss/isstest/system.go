@@ -46,34 +46,7 @@ func NewSystem(cfg SystemConfig, opts deploytest.SimOptions) (*System, error) {
 		return nil, fmt.Errorf("isstest: system without a Build")
 	}
 	sys := &System{}
-	d, err := deploytest.NewSimulated(deploytest.Config{
-		Nodes: cfg.Nodes,
-		WAL:   cfg.WAL,
-		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			mods, err := cfg.Build(info)
-			if err != nil {
-				return nil, err
-			}
-			if _, ok := mods[DefaultID]; ok {
-				return nil, fmt.Errorf("isstest: node %s: module ID %q is the App's", info.ID, DefaultID)
-			}
-			p := DefaultParams(info.ID)
-			if cfg.Params != nil {
-				cfg.Params(info, &p)
-			}
-			p.Node, p.Incarnation, p.Observer = info.ID, info.Incarnation, sys.Checker.Report
-			app, err := New(p)
-			if err != nil {
-				return nil, fmt.Errorf("isstest: node %s: %w", info.ID, err)
-			}
-			out := make(modules.Modules, len(mods)+1)
-			for id, m := range mods {
-				out[id] = m
-			}
-			out[DefaultID] = app
-			return out, nil
-		},
-	}, opts)
+	d, err := deploytest.NewSimulated(cfg.deployment(func(r Report) { sys.Checker.Report(r) }), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -88,4 +61,37 @@ func NewSystem(cfg SystemConfig, opts deploytest.SimOptions) (*System, error) {
 	})
 	d.Check(sys.Checker)
 	return sys, nil
+}
+
+// deployment returns the deployment of cfg's nodes, each with its App
+// reporting to observer.
+func (cfg SystemConfig) deployment(observer func(Report)) deploytest.Config {
+	return deploytest.Config{
+		Nodes: cfg.Nodes,
+		WAL:   cfg.WAL,
+		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
+			mods, err := cfg.Build(info)
+			if err != nil {
+				return nil, err
+			}
+			if _, ok := mods[DefaultID]; ok {
+				return nil, fmt.Errorf("isstest: node %s: module ID %q is the App's", info.ID, DefaultID)
+			}
+			p := DefaultParams(info.ID)
+			if cfg.Params != nil {
+				cfg.Params(info, &p)
+			}
+			p.Node, p.Incarnation, p.Observer = info.ID, info.Incarnation, observer
+			app, err := New(p)
+			if err != nil {
+				return nil, fmt.Errorf("isstest: node %s: %w", info.ID, err)
+			}
+			out := make(modules.Modules, len(mods)+1)
+			for id, m := range mods {
+				out[id] = m
+			}
+			out[DefaultID] = app
+			return out, nil
+		},
+	}
 }
