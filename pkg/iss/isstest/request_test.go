@@ -21,23 +21,7 @@ func TestDecodeBatch(t *testing.T) {
 	if err != nil || len(got) != 2 || got[1].Seq != 300 || string(got[0].Payload) != "12345678" {
 		t.Fatalf("decoded %v, %v", got, err)
 	}
-	enc := func(parts ...any) []byte {
-		out := []byte{1}
-		for _, p := range parts {
-			switch p := p.(type) {
-			case int:
-				out = binary.AppendUvarint(out, uint64(p))
-			case uint64:
-				out = binary.AppendUvarint(out, p)
-			case string:
-				out = binary.AppendUvarint(out, uint64(len(p)))
-				out = append(out, p...)
-			case []byte:
-				out = append(out, p...)
-			}
-		}
-		return out
-	}
+	enc := func(parts ...any) []byte { return isstest.EncodeParts(1, parts...) }
 	if _, err := isstest.DecodeBatch(enc(1, "a", 0, "p"), testLimits); err != nil {
 		t.Fatalf("a batch of one refused: %v", err)
 	}

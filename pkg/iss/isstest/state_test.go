@@ -2,7 +2,6 @@ package isstest
 
 import (
 	"bytes"
-	"encoding/binary"
 	"testing"
 )
 
@@ -46,21 +45,7 @@ func TestClientWatermark(t *testing.T) {
 // TestDecodeStateRefuses: every state that encode would not write, or
 // beyond the limits, is refused.
 func TestDecodeStateRefuses(t *testing.T) {
-	enc := func(parts ...any) []byte {
-		out := []byte{stateVersion}
-		for _, p := range parts {
-			switch p := p.(type) {
-			case int:
-				out = binary.AppendUvarint(out, uint64(p))
-			case string:
-				out = binary.AppendUvarint(out, uint64(len(p)))
-				out = append(out, p...)
-			case []byte:
-				out = append(out, p...)
-			}
-		}
-		return out
-	}
+	enc := func(parts ...any) []byte { return encodeParts(stateVersion, parts...) }
 	chain := make([]byte, 32)
 	good := enc(5, chain, 1, "c", 3, 1, 2)
 	if _, err := decodeState(good, 4, 8, 8); err != nil {
