@@ -49,6 +49,7 @@ const (
 	Restored
 )
 
+// String names the kind in reports and failure messages.
 func (k ReportKind) String() string {
 	switch k {
 	case Submitted:

@@ -79,6 +79,7 @@ type scenarioProperty struct {
 	faulty []stdtypes.NodeID
 }
 
+// Name names the property, as the Checkers of its runs are named.
 func (p *scenarioProperty) Name() string { return "iss" }
 
 // Observe checks nothing: runs are checked by the Checkers NewRun makes.
