@@ -133,16 +133,13 @@ type nodeRecord struct {
 	epoch stdtypes.EpochNr
 	// next is the slot the node delivers next in its incarnation.
 	next stdtypes.SeqNr
-	// executedAt is the slot where the node executed each request, in
-	// any of its incarnations.
-	executedAt map[RequestID]stdtypes.SeqNr
 	// coveredAt is when the node's current incarnation first had each
 	// request executed, by executing it or restoring a state that holds
 	// it: a restarted node must get its requests back, or fail liveness.
 	coveredAt map[RequestID]time.Duration
-	// firstAt is when the node first had each request, in any
-	// incarnation: the latency figures count from it.
-	firstAt map[RequestID]time.Duration
+	// history is what the node did with each request in any of its
+	// incarnations.
+	history map[RequestID]requestHistory
 	// restores are the states the current incarnation restored: their
 	// next slots and when.
 	restores []restoreRecord
@@ -151,6 +148,17 @@ type nodeRecord struct {
 	// deliveredAt are the times of its deliveries, in all its
 	// incarnations, in order.
 	deliveredAt []time.Duration
+}
+
+// requestHistory is what a node did with a request, in any of its
+// incarnations.
+type requestHistory struct {
+	// first is when it first had it (executed, or restored a state that
+	// holds it): the latency figures count from it.
+	first time.Duration
+	// slot is the slot it executed it in, if executed.
+	slot     stdtypes.SeqNr
+	executed bool
 }
 
 type restoreRecord struct {
@@ -269,7 +277,7 @@ func (c *Checker) Report(r Report) {
 func (c *Checker) node(id stdtypes.NodeID, inc int) *nodeRecord {
 	n := c.nodes[id]
 	if n == nil {
-		n = &nodeRecord{executedAt: make(map[RequestID]stdtypes.SeqNr), firstAt: make(map[RequestID]time.Duration)}
+		n = &nodeRecord{history: make(map[RequestID]requestHistory)}
 		c.nodes[id] = n
 	}
 	if inc != n.incarnation {
@@ -285,7 +293,7 @@ func (c *Checker) submit(r Report, now time.Duration) {
 	id := r.Request.RequestID
 	s := c.submitted[id]
 	if s == nil {
-		s = &submission{payload: slices.Clone(r.Request.Payload), at: now}
+		s = &submission{payload: r.Request.Payload, at: now}
 		c.submitted[id] = s
 		c.order = append(c.order, id)
 	}
@@ -358,12 +366,19 @@ func (c *Checker) agree(r Report, executed []RequestID) bool {
 // execute checks and records a request node n executed in slot r.SeqNr.
 func (c *Checker) execute(n *nodeRecord, r Report, req Request, now time.Duration) {
 	id := req.RequestID
-	if sn, ok := n.executedAt[id]; ok && sn != r.SeqNr {
-		c.violation("no duplication", "node %s executed request %s in slot %d and again in slot %d", r.Node, id, sn, r.SeqNr)
+	h, ok := n.history[id]
+	if h.executed && h.slot != r.SeqNr {
+		c.violation("no duplication", "node %s executed request %s in slot %d and again in slot %d", r.Node, id, h.slot, r.SeqNr)
 		return
 	}
-	n.executedAt[id] = r.SeqNr
-	n.cover(id, now)
+	if !ok {
+		h.first = now
+	}
+	h.slot, h.executed = r.SeqNr, true
+	n.history[id] = h
+	if _, ok := n.coveredAt[id]; !ok {
+		n.coveredAt[id] = now
+	}
 	if c.faultyClients[id.Client] {
 		return
 	}
@@ -413,8 +428,8 @@ func (n *nodeRecord) cover(id RequestID, at time.Duration) {
 	if _, ok := n.coveredAt[id]; !ok {
 		n.coveredAt[id] = at
 	}
-	if _, ok := n.firstAt[id]; !ok {
-		n.firstAt[id] = at
+	if _, ok := n.history[id]; !ok {
+		n.history[id] = requestHistory{first: at}
 	}
 }
 
@@ -617,8 +632,8 @@ func (c *Checker) QuorumTimes(voters membership.Voters) map[RequestID]time.Durat
 	for id := range c.execSlot {
 		times = times[:0]
 		for nid, n := range c.nodes {
-			if at, ok := n.firstAt[id]; ok {
-				times = append(times, nodeTime{nid, at})
+			if h, ok := n.history[id]; ok {
+				times = append(times, nodeTime{nid, h.first})
 			}
 		}
 		slices.SortFunc(times, func(a, b nodeTime) int {
