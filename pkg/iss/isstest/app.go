@@ -49,6 +49,7 @@ const (
 	Restored
 )
 
+// String names the kind in reports and failure messages.
 func (k ReportKind) String() string {
 	switch k {
 	case Submitted:
@@ -61,7 +62,9 @@ func (k ReportKind) String() string {
 	return fmt.Sprintf("ReportKind(%d)", int(k))
 }
 
-// Report is what an App tells its observer (Params.Observer).
+// Report is what an App tells its observer (Params.Observer). Its byte
+// slices may share the memory of the events the App got, which nobody
+// modifies: the observer keeps them, and does not modify them either.
 type Report struct {
 	Kind ReportKind
 	// Node and Incarnation are the App's (Params).
@@ -232,7 +235,7 @@ func (a *App) report(r Report) {
 }
 
 // submit takes a client's request into the pending set, and answers the
-// oldest held RequestProposal that may propose it.
+// held RequestProposals that may propose it now.
 func (a *App) submit(ev *Submit) (*stdtypes.EventList, error) {
 	req := ev.Request()
 	switch {
@@ -431,7 +434,8 @@ func (a *App) deliver(ev *iss.Deliver) (*stdtypes.EventList, error) {
 	case ev.Aborted && len(ev.Value) > 0:
 		return nil, fmt.Errorf("slot %d is ⊥ with a value of %d bytes", ev.SeqNr, len(ev.Value))
 	}
-	r := Report{Kind: Delivered, Epoch: ev.Epoch, SeqNr: ev.SeqNr, Aborted: ev.Aborted, Value: slices.Clone(ev.Value)}
+	// The event is not modified once emitted: the report shares its value.
+	r := Report{Kind: Delivered, Epoch: ev.Epoch, SeqNr: ev.SeqNr, Aborted: ev.Aborted, Value: ev.Value}
 	if len(ev.Value) > 0 {
 		reqs, err := DecodeBatch(ev.Value, a.lim)
 		if err != nil {
@@ -450,7 +454,7 @@ func (a *App) deliver(ev *iss.Deliver) (*stdtypes.EventList, error) {
 }
 
 // execute executes the requests of a delivered batch that may be, and
-// returns them.
+// returns them (their payloads share the delivered value's memory).
 func (a *App) execute(reqs []Request) []Request {
 	var executed []Request
 	for _, r := range reqs {
@@ -460,7 +464,7 @@ func (a *App) execute(reqs []Request) []Request {
 			continue
 		}
 		a.st.execute(r.RequestID)
-		executed = append(executed, Request{RequestID: r.RequestID, Payload: slices.Clone(r.Payload)})
+		executed = append(executed, r)
 		if p := a.pending[r.RequestID]; p != nil {
 			a.forget(p)
 		}

@@ -27,10 +27,15 @@ const DefaultLivenessBound = 5 * time.Second
 
 // CheckerOptions configure a Checker.
 type CheckerOptions struct {
-	// Seed is the run's seed, named in every failure message.
+	// Seed is the run's seed, named in every failure message (when Now is
+	// set: a Checker without a clock knows no seed).
 	Seed uint64
 	// Now is the clock that times the reports: the simulation's
-	// (testsim.Sim.Now), or a real deployment's (deploytest's Now).
+	// (testsim.Sim.Now), or a real deployment's (deploytest's Now). Nil
+	// means the time of the last event the Checker observed as a
+	// testsim.Property (where it has no access to the simulation, as in a
+	// stored scenario): liveness then takes every execution missing when
+	// it is checked for a violation, whatever its deadline.
 	Now func() time.Duration
 	// Healed, if set, returns the time the last fault heals
 	// (testsim.Sim.FaultsHealed): liveness is required from then on.
@@ -92,6 +97,9 @@ type Checker struct {
 	execSlot map[RequestID]stdtypes.SeqNr
 	nodes    map[stdtypes.NodeID]*nodeRecord
 	err      error
+	// observed is the time of the last event observed, the clock when
+	// CheckerOptions.Now is nil.
+	observed time.Duration
 }
 
 // slotRecord is a slot as the first correct node delivered it.
@@ -125,21 +133,32 @@ type nodeRecord struct {
 	epoch stdtypes.EpochNr
 	// next is the slot the node delivers next in its incarnation.
 	next stdtypes.SeqNr
-	// executedAt is the slot where the node executed each request, in
-	// any of its incarnations.
-	executedAt map[RequestID]stdtypes.SeqNr
 	// coveredAt is when the node's current incarnation first had each
 	// request executed, by executing it or restoring a state that holds
 	// it: a restarted node must get its requests back, or fail liveness.
 	coveredAt map[RequestID]time.Duration
-	// firstAt is when the node first had each request, in any
-	// incarnation: the latency figures count from it.
-	firstAt map[RequestID]time.Duration
+	// history is what the node did with each request in any of its
+	// incarnations.
+	history map[RequestID]requestHistory
 	// restores are the states the current incarnation restored: their
 	// next slots and when.
 	restores []restoreRecord
 	// restoredTo is the highest next slot of a state it restored.
 	restoredTo stdtypes.SeqNr
+	// deliveredAt are the times of its deliveries, in all its
+	// incarnations, in order.
+	deliveredAt []time.Duration
+}
+
+// requestHistory is what a node did with a request, in any of its
+// incarnations.
+type requestHistory struct {
+	// first is when it first had it (executed, or restored a state that
+	// holds it): the latency figures count from it.
+	first time.Duration
+	// slot is the slot it executed it in, if executed.
+	slot     stdtypes.SeqNr
+	executed bool
 }
 
 type restoreRecord struct {
@@ -147,11 +166,8 @@ type restoreRecord struct {
 	at   time.Duration
 }
 
-// NewChecker returns a Checker with the given options. Now is required.
+// NewChecker returns a Checker with the given options.
 func NewChecker(opts CheckerOptions) *Checker {
-	if opts.Now == nil {
-		panic("isstest: NewChecker without a clock (CheckerOptions.Now)")
-	}
 	if opts.LivenessBound == 0 {
 		opts.LivenessBound = DefaultLivenessBound
 	}
@@ -173,19 +189,41 @@ func NewChecker(opts CheckerOptions) *Checker {
 	return c
 }
 
-// NewSimChecker returns a Checker of a simulation: its seed, its clock,
-// and its faults' healing time (testsim.Sim.FaultsHealed).
-func NewSimChecker(s *testsim.Sim, faulty ...stdtypes.NodeID) *Checker {
-	return NewChecker(CheckerOptions{Seed: s.Seed(), Now: s.Now, Healed: s.FaultsHealed, Faulty: faulty})
-}
-
 // Name names the Checker as a testsim.Property.
 func (c *Checker) Name() string { return "iss" }
 
 // Observe, as a testsim.Property, returns the first violation found so
 // far: the simulation stops at the event after the report that violated a
-// property.
-func (c *Checker) Observe(*testsim.Observation) error { return c.Err() }
+// property. It also notes the event's time (see CheckerOptions.Now).
+func (c *Checker) Observe(o *testsim.Observation) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.observed = o.Time
+	return c.err
+}
+
+// context returns what a failure message says of the run: the seed, and
+// more, in parentheses. A Checker without a clock knows no seed: the
+// runner of its scenario names it.
+func (c *Checker) context(more string) string {
+	switch {
+	case c.opts.Now != nil && more != "":
+		return fmt.Sprintf(" (seed %d, %s)", c.opts.Seed, more)
+	case c.opts.Now != nil:
+		return fmt.Sprintf(" (seed %d)", c.opts.Seed)
+	case more != "":
+		return " (" + more + ")"
+	}
+	return ""
+}
+
+// now returns the time on the Checker's clock; c.mu is held.
+func (c *Checker) now() time.Duration {
+	if c.opts.Now == nil {
+		return c.observed
+	}
+	return c.opts.Now()
+}
 
 // Err returns the first violation found, or nil.
 func (c *Checker) Err() error {
@@ -197,7 +235,7 @@ func (c *Checker) Err() error {
 // violation records the first violation.
 func (c *Checker) violation(property, format string, args ...any) {
 	if c.err == nil {
-		c.err = fmt.Errorf("%w: %s (seed %d): %s", ErrViolation, property, c.opts.Seed, fmt.Sprintf(format, args...))
+		c.err = fmt.Errorf("%w: %s at %v%s: %s", ErrViolation, property, c.now(), c.context(""), fmt.Sprintf(format, args...))
 	}
 }
 
@@ -209,7 +247,7 @@ func (c *Checker) Report(r Report) {
 	if c.err != nil {
 		return
 	}
-	now := c.opts.Now()
+	now := c.now()
 	if c.faulty[r.Node] {
 		// A client's submission is the client's doing, whatever the
 		// node: what a faulty node executes is not checked, but what it
@@ -239,7 +277,7 @@ func (c *Checker) Report(r Report) {
 func (c *Checker) node(id stdtypes.NodeID, inc int) *nodeRecord {
 	n := c.nodes[id]
 	if n == nil {
-		n = &nodeRecord{executedAt: make(map[RequestID]stdtypes.SeqNr), firstAt: make(map[RequestID]time.Duration)}
+		n = &nodeRecord{history: make(map[RequestID]requestHistory)}
 		c.nodes[id] = n
 	}
 	if inc != n.incarnation {
@@ -255,7 +293,7 @@ func (c *Checker) submit(r Report, now time.Duration) {
 	id := r.Request.RequestID
 	s := c.submitted[id]
 	if s == nil {
-		s = &submission{payload: slices.Clone(r.Request.Payload), at: now}
+		s = &submission{payload: r.Request.Payload, at: now}
 		c.submitted[id] = s
 		c.order = append(c.order, id)
 	}
@@ -276,6 +314,7 @@ func (c *Checker) deliver(n *nodeRecord, r Report, now time.Duration) {
 		return
 	}
 	n.next = r.SeqNr + 1
+	n.deliveredAt = append(n.deliveredAt, now)
 	// Validity of the value.
 	if r.Invalid != "" {
 		c.violation("validity", "node %s delivered in slot %d %s, which is no valid batch: %s", r.Node, r.SeqNr, describeValue(r.Aborted, r.Value), r.Invalid)
@@ -327,12 +366,19 @@ func (c *Checker) agree(r Report, executed []RequestID) bool {
 // execute checks and records a request node n executed in slot r.SeqNr.
 func (c *Checker) execute(n *nodeRecord, r Report, req Request, now time.Duration) {
 	id := req.RequestID
-	if sn, ok := n.executedAt[id]; ok && sn != r.SeqNr {
-		c.violation("no duplication", "node %s executed request %s in slot %d and again in slot %d", r.Node, id, sn, r.SeqNr)
+	h, ok := n.history[id]
+	if h.executed && h.slot != r.SeqNr {
+		c.violation("no duplication", "node %s executed request %s in slot %d and again in slot %d", r.Node, id, h.slot, r.SeqNr)
 		return
 	}
-	n.executedAt[id] = r.SeqNr
-	n.cover(id, now)
+	if !ok {
+		h.first = now
+	}
+	h.slot, h.executed = r.SeqNr, true
+	n.history[id] = h
+	if _, ok := n.coveredAt[id]; !ok {
+		n.coveredAt[id] = now
+	}
 	if c.faultyClients[id.Client] {
 		return
 	}
@@ -382,8 +428,8 @@ func (n *nodeRecord) cover(id RequestID, at time.Duration) {
 	if _, ok := n.coveredAt[id]; !ok {
 		n.coveredAt[id] = at
 	}
-	if _, ok := n.firstAt[id]; !ok {
-		n.firstAt[id] = at
+	if _, ok := n.history[id]; !ok {
+		n.history[id] = requestHistory{first: at}
 	}
 }
 
@@ -414,9 +460,9 @@ func (c *Checker) Submitted() int {
 	return len(c.submitted)
 }
 
-// Covered returns the number of requests node's current incarnation has
-// executed, or holds in a state it restored: a test waits for every node
-// to have them all. In a simulation, a condition on it is checked after
+// Covered returns the number of requests node's current incarnation (the
+// last that reported) has executed, or holds in a state it restored: a
+// test waits for every node to have them all. In a simulation, a condition on it is checked after
 // every action (Sim.RunUntil). A real deployment's WaitFor checks its
 // condition when the deployment observes an event, which is before the
 // App applies it and reports: there, wait for the events themselves
@@ -435,6 +481,29 @@ func (c *Checker) Slots(node stdtypes.NodeID) stdtypes.SeqNr {
 // the last slot it delivered, or the one after the state it restored.
 func (c *Checker) Epoch(node stdtypes.NodeID) stdtypes.EpochNr {
 	return nodeValue(c, node, func(n *nodeRecord) stdtypes.EpochNr { return n.epoch })
+}
+
+// LongestStall returns the longest time in [from, until] during which
+// node delivered no slot (a value, an empty value or ⊥): how long a fault
+// stopped the log there. ISS fills every slot, with an empty value if a
+// leader has nothing to propose, so a log that runs delivers a slot at
+// least every MaxProposeDelay or so.
+func (c *Checker) LongestStall(node stdtypes.NodeID, from, until time.Duration) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	longest, last := time.Duration(0), from
+	if n := c.nodes[node]; n != nil {
+		for _, at := range n.deliveredAt {
+			if at < from {
+				continue
+			}
+			if at > until {
+				break
+			}
+			longest, last = max(longest, at-last), at
+		}
+	}
+	return max(longest, until-last)
 }
 
 // nodeValue returns f of node's record, or the zero value if node has
@@ -471,7 +540,12 @@ func (c *Checker) CheckLiveness(nodes []testsim.NodeStatus) error {
 			up[n.ID] = n.Incarnation
 		}
 	}
-	now, healed := c.opts.Now(), time.Duration(0)
+	now, healed := c.now(), time.Duration(0)
+	if c.opts.Now == nil {
+		// The last event observed may be well before the check: every
+		// execution missing now is missing.
+		now = math.MaxInt64
+	}
 	if c.opts.Healed != nil {
 		healed = c.opts.Healed()
 	}
@@ -489,13 +563,18 @@ func (c *Checker) CheckLiveness(nodes []testsim.NodeStatus) error {
 			}
 			var at time.Duration
 			ok := false
-			if n := c.nodes[node.ID]; n != nil {
+			// A node's record is of the incarnation that last
+			// reported: a later one has nothing yet.
+			if n := c.nodes[node.ID]; n != nil && n.incarnation == node.Incarnation {
 				at, ok = n.coveredAt[id]
 			}
 			var problem string
 			switch {
 			case !ok && now >= deadline:
-				problem = fmt.Sprintf("node %s did not execute request %s, submitted at %v, by %v", node.ID, id, s.at, deadline)
+				problem = fmt.Sprintf("node %s did not execute request %s, submitted at %v", node.ID, id, s.at)
+				if c.opts.Now != nil {
+					problem += fmt.Sprintf(", by %v", deadline)
+				}
 			case ok && at > deadline:
 				problem = fmt.Sprintf("node %s executed request %s, submitted at %v, at %v, after %v", node.ID, id, s.at, at, deadline)
 			default:
@@ -514,8 +593,12 @@ func (c *Checker) CheckLiveness(nodes []testsim.NodeStatus) error {
 	if count > len(missing) {
 		more = fmt.Sprintf("; and %d more", count-len(missing))
 	}
-	return fmt.Errorf("%w: liveness (seed %d, last fault healed at %v, bound %v): %d executions missing or late: %s%s",
-		ErrViolation, c.opts.Seed, healed, c.opts.LivenessBound, count, strings.Join(missing, "; "), more)
+	bounds := ""
+	if c.opts.Now != nil {
+		bounds = fmt.Sprintf("last fault healed at %v, bound %v", healed, c.opts.LivenessBound)
+	}
+	return fmt.Errorf("%w: liveness%s: %d executions missing or late: %s%s",
+		ErrViolation, c.context(bounds), count, strings.Join(missing, "; "), more)
 }
 
 // required reports whether request id must be executed at every correct
@@ -549,8 +632,8 @@ func (c *Checker) QuorumTimes(voters membership.Voters) map[RequestID]time.Durat
 	for id := range c.execSlot {
 		times = times[:0]
 		for nid, n := range c.nodes {
-			if at, ok := n.firstAt[id]; ok {
-				times = append(times, nodeTime{nid, at})
+			if h, ok := n.history[id]; ok {
+				times = append(times, nodeTime{nid, h.first})
 			}
 		}
 		slices.SortFunc(times, func(a, b nodeTime) int {

@@ -144,6 +144,21 @@ func TestCheckerGoodHistory(t *testing.T) {
 	if err := h.c.CheckLiveness(up(abc...)); err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range []struct {
+		node              stdtypes.NodeID
+		from, until, want time.Duration
+	}{
+		{"a", 0, 2 * time.Second, time.Second},
+		{"a", time.Second, 3 * time.Second / 2, time.Second / 2},
+		{"c", 0, time.Second, time.Second},
+		{"c", 0, 2 * time.Second, time.Second + 2*time.Millisecond},
+		{"x", time.Second, 2 * time.Second, time.Second},
+		{"a", time.Second, time.Second, 0},
+	} {
+		if got := h.c.LongestStall(c.node, c.from, c.until); got != c.want {
+			t.Errorf("node %s stalled for %v in [%v, %v], want %v", c.node, got, c.from, c.until, c.want)
+		}
+	}
 	if h.c.Submitted() != 3 || h.c.Covered("a") != 3 || h.c.Slots("c") != 3 {
 		t.Errorf("submitted %d, covered %d, slots %d", h.c.Submitted(), h.c.Covered("a"), h.c.Slots("c"))
 	}
@@ -384,6 +399,8 @@ func TestCheckerLivenessRestart(t *testing.T) {
 	h.healed = 5 * time.Second // c's restart
 	h.now = 6 * time.Second
 	status := append(up("a", "b"), testsim.NodeStatus{ID: "c", Up: true, Incarnation: 2})
+	// Before its new incarnation reports anything, it has nothing.
+	checkErr(t, h.c.CheckLiveness(status), "3 executions missing", "node c did not execute request x/0")
 	// Its first report is one of its new incarnation.
 	h.submit("c", req("x", 0))
 	if h.c.Covered("c") != 0 {

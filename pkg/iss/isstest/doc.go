@@ -61,28 +61,33 @@
 //
 // # A test
 //
-// The App is one entry of a node's modules, beside ISS's:
+// NewSystem deploys the nodes in a simulation, each with its App beside
+// the modules the test's constructor builds (ISS, its orderers, the
+// checkpoint module, ...), and checks every run with a Checker:
 //
-//	var checker *isstest.Checker
-//	d, err := deploytest.NewSimulated(deploytest.Config{
+//	sys, err := isstest.NewSystem(isstest.SystemConfig{
 //		Nodes: nodes,
 //		WAL:   true,
 //		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-//			mods := issModules(info) // iss, ordering, checkpoint, ...
-//			p := isstest.DefaultParams(info.ID)
-//			p.Incarnation = info.Incarnation
-//			p.Observer = checker.Report
-//			app, err := isstest.New(p)
-//			mods[isstest.DefaultID] = app
-//			return mods, err
+//			return issModules(info) // iss, ordering, checkpoint, rnet, ...
 //		},
 //	}, deploytest.SimOptions{Seed: seed, Network: sim.Options{Link: isstest.LossyLinks()}})
-//	checker = isstest.NewSimChecker(d.Sim())
-//	d.Check(checker)
-//	d.Start()
+//	sys.Start()
 //	driver, _ := isstest.NewDriver(isstest.Load{Clients: 4, Requests: 1000, Rate: 2000, PayloadBytes: 64})
-//	driver.Schedule(d)
-//	isstest.ScheduleCrashes(d, isstest.CrashPlan{F: 1, Until: time.Second, MinDown: 50 * time.Millisecond, MaxDown: time.Second})
-//	err = d.Sim().CheckLivenessAfter(isstest.DefaultLivenessBound)
-//	t.Log(driver.Latency(checker, membership.EqualVoters(nodes...)))
+//	driver.Schedule(sys.Simulated)
+//	isstest.ScheduleCrashes(sys.Simulated, isstest.CrashPlan{F: 1, Until: time.Second, MinDown: 50 * time.Millisecond, MaxDown: time.Second})
+//	err = sys.Sim().CheckLivenessAfter(isstest.DefaultLivenessBound)
+//	t.Log(driver.Latency(sys.Checker, membership.EqualVoters(nodes...)))
+//
+// Scenarios plays stored scenarios of such systems (package
+// pkg/deploytest/scenario): a failing seed becomes a file in
+// testdata/scenarios with its verdict and each node's log.
+//
+// Wired by hand, the App is one entry of a node's modules:
+//
+//	p := isstest.DefaultParams(info.ID)
+//	p.Incarnation = info.Incarnation // or the Checker sees no restart
+//	p.Observer = checker.Report
+//	app, err := isstest.New(p)
+//	mods[isstest.DefaultID] = app
 package isstest

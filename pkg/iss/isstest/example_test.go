@@ -64,5 +64,5 @@ func ExampleChecker() {
 	}
 	fmt.Println(c.Err())
 	// Output:
-	// property violated: agreement (seed 7): slot 0: node 0 delivered batch [c/0] (digest 96eb6807), node 1 delivered batch [c/0] (digest cae0e62a)
+	// property violated: agreement at 0s (seed 7): slot 0: node 0 delivered batch [c/0] (digest 96eb6807), node 1 delivered batch [c/0] (digest cae0e62a)
 }

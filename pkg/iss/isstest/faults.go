@@ -63,6 +63,7 @@ type Crash struct {
 	Restart time.Duration
 }
 
+// String describes the crash for a test's log.
 func (c Crash) String() string {
 	s := fmt.Sprintf("node %s crashes at %v", c.Node, c.At)
 	if c.Events > 0 {

@@ -3,6 +3,7 @@ package isstest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -179,10 +180,20 @@ func (l Latency) String() string {
 // Latency returns the latency of the requests the driver submitted, from
 // submission to execution at a strong quorum of voters, as c saw it.
 func (dr *Driver) Latency(c *Checker, voters membership.Voters) Latency {
+	return dr.LatencyIn(c, voters, 0, time.Duration(math.MaxInt64))
+}
+
+// LatencyIn returns the latency of the requests the driver submitted in
+// [from, until): of those submitted around a fault, say, to see how soon
+// the system recovers from it.
+func (dr *Driver) LatencyIn(c *Checker, voters membership.Voters, from, until time.Duration) Latency {
 	at := c.QuorumTimes(voters)
 	var l Latency
 	latencies := make([]time.Duration, 0, len(dr.submitted))
 	for id, sub := range dr.submitted {
+		if sub < from || sub >= until {
+			continue
+		}
 		done, ok := at[id]
 		if !ok {
 			l.Missing++

@@ -14,27 +14,18 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// appsOnly is a deployment whose nodes run an App each and nothing else:
-// the test orders the requests itself.
+// appsOnly is a system whose nodes run an App each and nothing else: the
+// test orders the requests itself.
 func appsOnly(t *testing.T, n int, seed uint64) (*deploytest.Simulated, *isstest.Checker) {
 	t.Helper()
-	var c *isstest.Checker
-	d, err := deploytest.NewSimulated(deploytest.Config{
+	sys, err := isstest.NewSystem(isstest.SystemConfig{
 		Nodes: stdtypes.NumberedNodeIDs(n),
-		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			p := isstest.DefaultParams(info.ID)
-			p.Incarnation = info.Incarnation
-			p.Observer = c.Report
-			app, err := isstest.New(p)
-			return modules.Modules{isstest.DefaultID: app}, err
-		},
+		Build: func(deploytest.NodeInfo) (modules.Modules, error) { return modules.Modules{}, nil },
 	}, deploytest.SimOptions{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = isstest.NewSimChecker(d.Sim())
-	d.Check(c)
-	return d, c
+	return sys.Simulated, sys.Checker
 }
 
 // TestDriverLatency: the driver submits the load to every node at its
@@ -81,6 +72,9 @@ func TestDriverLatency(t *testing.T) {
 		t.Errorf("latency %v", l)
 	}
 	t.Log(l)
+	if l := dr.LatencyIn(c, membership.EqualVoters(d.Nodes()...), 10*time.Millisecond, 20*time.Millisecond); l.Count != 10 || l.Max != 3*time.Millisecond {
+		t.Errorf("latency of the requests submitted from 10 ms to 20 ms: %v", l)
+	}
 }
 
 // TestDriverTargets: Load.To chooses the nodes; a node that is down when

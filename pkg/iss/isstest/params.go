@@ -61,11 +61,11 @@ type Params struct {
 	// above ConfigOffset.
 	Memberships []MembershipChange
 	// Observer, if not nil, is called with a Report of every Submit,
-	// delivery and restore, for the property checkers (Checker.Observe)
+	// delivery and restore, for the property checkers (Checker.Report)
 	// and the tests. It is outside the App's deterministic state: the App
 	// does not depend on it. It is called from ApplyEvents, on the node's
 	// goroutine: in a real deployment, from several nodes at once. The
-	// Report is the observer's to keep.
+	// Report is the observer's to keep, and not to modify (see Report).
 	Observer func(Report)
 }
 
