@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/mirframework/mir/pkg/iss"
+	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/stdtypes"
 )
@@ -22,6 +23,9 @@ import (
 // and, as a liveness property, termination: every correct node that is up
 // delivered every slot of every segment in its current incarnation.
 type sbProperties struct {
+	// segs are the segments; nil until CheckLiveness if the deployment's
+	// size is not known in advance (scenarios): the checks that need them
+	// wait for it, and the leader of segment i is node i (simSegments).
 	segs   []iss.Segment
 	faulty []stdtypes.NodeID
 	// seen holds the slots each incarnation of a node delivered; first
@@ -65,11 +69,11 @@ func (p *sbProperties) Observe(o *testsim.Observation) error {
 	switch {
 	case p.seen[key][ev.SeqNr]:
 		return fmt.Errorf("integrity: node %s (incarnation %d) delivered slot %d twice", o.Node, o.Incarnation, ev.SeqNr)
-	case ev.Segment < 0 || ev.Segment >= len(p.segs) || !slices.Contains(p.segs[ev.Segment].SeqNrs, ev.SeqNr):
+	case p.segs != nil && (ev.Segment < 0 || ev.Segment >= len(p.segs) || !slices.Contains(p.segs[ev.Segment].SeqNrs, ev.SeqNr)):
 		return fmt.Errorf("integrity: node %s delivered slot %d in segment %d", o.Node, ev.SeqNr, ev.Segment)
 	}
 	p.seen[key][ev.SeqNr] = true
-	leader := p.segs[ev.Segment].Leader
+	leader := stdtypes.NewNodeIDFromInt(ev.Segment)
 	if !ev.Aborted && len(ev.Value) > 0 && !slices.Contains(p.faulty, leader) && !proposedBySomeIncarnation(ev.SeqNr, ev.Value) {
 		return fmt.Errorf("integrity: node %s delivered %q in slot %d, which its leader never proposed", o.Node, ev.Value, ev.SeqNr)
 	}
@@ -87,6 +91,13 @@ func (p *sbProperties) CheckLiveness(nodes []testsim.NodeStatus) error { return 
 // complete tells why not every correct node that is up delivered every
 // slot in its current incarnation, or nil if they all did.
 func (p *sbProperties) complete(nodes []testsim.NodeStatus) error {
+	if p.segs == nil {
+		ids := make([]stdtypes.NodeID, len(nodes))
+		for i, n := range nodes {
+			ids[i] = n.ID
+		}
+		p.segs = simSegments(membership.EqualVoters(ids...))
+	}
 	total := 0
 	for _, s := range p.segs {
 		total += len(s.SeqNrs)

@@ -110,8 +110,20 @@ func simSegments(voters membership.Voters) []iss.Segment {
 // silent, if not empty, is a leader whose proposer never answers.
 func simConfig(t testing.TB, voters membership.Voters, silent stdtypes.NodeID) deploytest.Config {
 	t.Helper()
+	cfg, err := newSimConfig(voters, silent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// newSimConfig is simConfig for callers without a testing.TB.
+func newSimConfig(voters membership.Voters, silent stdtypes.NodeID) (deploytest.Config, error) {
 	nodes := voters.IDs()
-	cs := nodeCryptos(t, len(nodes))
+	cs, err := cryptos(len(nodes))
+	if err != nil {
+		return deploytest.Config{}, err
+	}
 	segs := simSegments(voters)
 	return deploytest.Config{
 		Nodes: nodes,
@@ -144,7 +156,7 @@ func simConfig(t testing.TB, voters membership.Voters, silent stdtypes.NodeID) d
 				"iss": &driver{segs: segs, silent: info.ID == silent, incarnation: info.Incarnation},
 			}, nil
 		},
-	}
+	}, nil
 }
 
 // simScenario is a kind of run.
@@ -225,7 +237,10 @@ func equivocate() sim.Adversary {
 
 // forgeKey is node 2's key, which the forger signs its lies with.
 var forgeKey = func() *crypto.NodeCrypto {
-	cs := nodeCryptos(&testing.T{}, 7)
+	cs, err := cryptos(7)
+	if err != nil {
+		panic(err)
+	}
 	return cs[2]
 }()
 
