@@ -423,6 +423,7 @@ func TestSimulationDeterministic(t *testing.T) {
 // delivered at all (a strong quorum needs more than two thirds), and
 // certainly no wrong one.
 func TestSimulationNoQuorum(t *testing.T) {
+	fewerSeedsUnderRace(t)
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 		d, err := deploytest.NewSimulated(simConfig(t, weighted, ""), deploytest.SimOptions{
 			Seed:    seed,
