@@ -26,6 +26,31 @@
 // its messages, the crypto module for the VIEWCHANGEs' signatures, the
 // timer, and the WAL, through ISS, which owns its orderers' records.
 //
+// # View change
+//
+// A node whose segment made no progress for ViewChangeTimeout moves to the
+// next view and sends a signed VIEWCHANGE with, for every slot, the
+// highest view in which it prepared it (P) and the views in which it
+// pre-prepared each digest (Q): the form of Castro's thesis, which needs
+// no signed PREPAREs. The next view's leader decides each slot from the
+// VIEWCHANGEs of a strong quorum (decide): the value of the highest
+// prepared certificate that the others do not contradict (a strong
+// quorum) and that a weak quorum pre-prepared (so no Byzantine node can
+// invent it), or ⊥ if a strong quorum prepared nothing; every node checks
+// the NEWVIEW by the same rule. P covers committed slots too: a slot this
+// node committed may be one that others did not. A node starts the timer
+// of the view it moves to only once VIEWCHANGEs for it from a strong
+// quorum are in, and the timeout doubles with every view that fails in a
+// row, up to MaxViewChangeTimeout; a node that sees VIEWCHANGEs for higher
+// views from a weak quorum joins them.
+//
+// # Catch-up
+//
+// A node that delivered every slot sends DONE (the digests) to all. A node
+// that has the same DONE from a weak quorum asks those nodes for the slots
+// it lacks and checks each answer against the digests. A node asks for
+// DONEs when its view-change timer fires and after a restart.
+//
 // # Messages and what each rule checks
 //
 // Every message is validated before it changes anything: the sender is a

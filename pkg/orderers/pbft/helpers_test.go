@@ -153,16 +153,26 @@ func digest(sn stdtypes.SeqNr, value []byte) []byte { return pbft.ValueDigest(0,
 // abortDigest is the digest of ⊥ for slot sn.
 func abortDigest(sn stdtypes.SeqNr) []byte { return pbft.ValueDigest(0, 0, sn, nil, true) }
 
-// keys returns n nodes' crypto.
+// nodeCryptos returns the crypto of nodes 0 to n-1.
 func nodeCryptos(t testing.TB, n int) []*crypto.NodeCrypto {
 	t.Helper()
+	cs, err := cryptos(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// cryptos returns the crypto of nodes 0 to n-1, with keys from a fixed
+// seed.
+func cryptos(n int) ([]*crypto.NodeCrypto, error) {
 	ids := stdtypes.NumberedNodeIDs(n)
 	keys := make([]crypto.PrivateKey, n)
 	pubs := map[stdtypes.NodeID]crypto.PublicKey{}
 	for i, id := range ids {
 		k, err := crypto.KeyPairFromSeed(crypto.Ed25519, []byte("pbft tests"), i)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		keys[i], pubs[id] = k, k.Public()
 	}
@@ -170,11 +180,11 @@ func nodeCryptos(t testing.TB, n int) []*crypto.NodeCrypto {
 	for i := range cs {
 		c, err := crypto.New(keys[i], pubs)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		cs[i] = c
 	}
-	return cs
+	return cs, nil
 }
 
 // signedVC returns node i's signed VIEWCHANGE for view.

@@ -257,3 +257,40 @@ func TestBufferedUntilNewView(t *testing.T) {
 		t.Fatalf("COMMITs %+v; want 3, from the buffered PREPAREs", cs)
 	}
 }
+
+// While a voter's VIEWCHANGE is being verified, only the highest that
+// comes meanwhile waits to be verified next: a voter costs at most two
+// verifications in flight, however many it sends.
+func TestViewChangeVerificationBounded(t *testing.T) {
+	cs := nodeCryptos(t, 4)
+	h, _ := newHarness(t, "3", 4)
+	var reqs []stdtypes.Event
+	for view := uint64(1); view <= 5; view++ {
+		reqs = append(reqs, h.apply(received("1", signedVC(t, cs, 1, view, nil, nil, nil)))...)
+	}
+	if n := len(of[*crypto.VerifyRequest](reqs)); n != 1 {
+		t.Fatalf("%d verifications in flight; want 1", n)
+	}
+	out := h.apply(answerCrypto(t, cs[3], reqs)...)
+	next := of[*crypto.VerifyRequest](out)
+	if len(next) != 1 {
+		t.Fatalf("%d verifications next; want 1, of the highest", len(next))
+	}
+	if !bytes.Equal(next[0].Items[0].Msg, pbft.ViewChangeDigest(0, 0, 5, nil, nil)) {
+		t.Fatal("the next verification is not of view 5")
+	}
+	// Lower views are now stale.
+	h.apply(answerCrypto(t, cs[3], out)...)
+	h.apply(received("1", signedVC(t, cs, 1, 4, nil, nil, nil)))
+	if h.o.Stats().Duplicate != 1 {
+		t.Fatalf("stats %+v", h.o.Stats())
+	}
+}
+
+// CancelInstance names every message of one orderer.
+func TestCancelInstance(t *testing.T) {
+	c := pbft.CancelInstance("rnet", "ordering", 7, 2)
+	if c.Dest() != "rnet" || c.MsgDest != "ordering/7.2" || c.Prefix != "" {
+		t.Fatalf("%+v", c)
+	}
+}
