@@ -19,8 +19,8 @@
 // A node runs one factory of orderers (NewFactory) under the ID ISS knows
 // ("ordering"); ISS creates an orderer per segment with
 // stdevents.NewSubmodule(iss.OrdererID("ordering", epoch, segment), epoch,
-// segment) and removes those of old epochs with a GarbageCollect (and
-// CancelInstance for their messages in flight). An orderer talks to the
+// segment) and removes those of old epochs with a GarbageCollect (and a
+// reliablenet CancelPrefix of their messages in flight). An orderer talks to the
 // modules ModuleConfig names: the proposer and the validator
 // (iss.RequestProposal, iss.VerifyProposal), the reliablenet module for
 // its messages, the crypto module for the VIEWCHANGEs' signatures, the

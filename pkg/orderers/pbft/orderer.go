@@ -379,22 +379,15 @@ func (s *state) newOutcome(sn stdtypes.SeqNr, value []byte, aborted bool) *outco
 // messages of a view, so that one CancelPrefix ("<view>/") stops those
 // of a view the node left; "done", "done/<i>", "dr", "cq/<sn>" and
 // "cu/<i>/<sn>" for catch-up, i being a voter's index. An orderer is the
-// only user of its module ID, so CancelPrefix with an empty prefix (see
-// CancelInstance) forgets all of an orderer's messages.
+// only user of its module ID, so CancelPrefix with an empty prefix
+// forgets all of an orderer's messages (ISS does that at garbage
+// collection).
 func viewPrefix(view uint64) reliablenet.MsgID {
 	return reliablenet.MsgID(strconv.FormatUint(view, 10) + "/")
 }
 
 func viewMsgID(view uint64, kind string, sn stdtypes.SeqNr) reliablenet.MsgID {
 	return viewPrefix(view) + reliablenet.MsgID(kind+"/"+strconv.FormatUint(uint64(sn), 10))
-}
-
-// CancelInstance returns the event that has the reliablenet module rnet
-// forget every message of the orderer of segment segment of epoch epoch
-// below the factory ordering: what ISS emits when it garbage-collects the
-// orderer.
-func CancelInstance(rnet, ordering stdtypes.ModuleID, epoch stdtypes.EpochNr, segment int) *reliablenet.CancelPrefix {
-	return reliablenet.NewCancelPrefix(rnet, iss.OrdererID(ordering, epoch, segment), "")
 }
 
 // sendEvent returns the event that sends msg reliably to the nodes.

@@ -2,7 +2,6 @@ package pbft_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -303,30 +302,11 @@ func forge() sim.Adversary {
 }
 
 func TestSimulation(t *testing.T) {
-	fewerSeedsUnderRace(t)
 	for _, sc := range simScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) { runScenario(t, sc, seed) })
 		})
 	}
-}
-
-// fewerSeedsUnderRace runs 2 seeds under the race detector, which slows a
-// simulation tenfold and has nothing to check in it (one goroutine).
-func fewerSeedsUnderRace(t *testing.T) {
-	if !raceEnabled {
-		return
-	}
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "sim.seeds" || f.Name == "sim.seed" })
-	if explicit {
-		return
-	}
-	old := flag.Lookup("sim.seeds").Value.String()
-	if err := flag.Set("sim.seeds", "2"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = flag.Set("sim.seeds", old) })
 }
 
 // runScenario runs one scenario with one seed and returns the run's hash.
@@ -423,7 +403,6 @@ func TestSimulationDeterministic(t *testing.T) {
 // delivered at all (a strong quorum needs more than two thirds), and
 // certainly no wrong one.
 func TestSimulationNoQuorum(t *testing.T) {
-	fewerSeedsUnderRace(t)
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 		d, err := deploytest.NewSimulated(simConfig(t, weighted, ""), deploytest.SimOptions{
 			Seed:    seed,

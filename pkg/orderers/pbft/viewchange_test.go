@@ -286,11 +286,3 @@ func TestViewChangeVerificationBounded(t *testing.T) {
 		t.Fatalf("stats %+v", h.o.Stats())
 	}
 }
-
-// CancelInstance names every message of one orderer.
-func TestCancelInstance(t *testing.T) {
-	c := pbft.CancelInstance("rnet", "ordering", 7, 2)
-	if c.Dest() != "rnet" || c.MsgDest != "ordering/7.2" || c.Prefix != "" {
-		t.Fatalf("%+v", c)
-	}
-}
