@@ -57,7 +57,7 @@ var ErrInvalidEarlyMessages = errors.New("invalid early-message configuration")
 func (c EarlyMessages) Validate() error {
 	var errs []error
 	if c.Index == nil {
-		errs = append(errs, errors.New("Index is nil"))
+		errs = append(errs, errors.New("EarlyMessages.Index is nil"))
 	}
 	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, err)

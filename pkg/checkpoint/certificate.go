@@ -86,7 +86,7 @@ func validateState(s State, maxBytes int) error {
 	}
 	for i, v := range s.Voters {
 		if err := v.Validate(); err != nil {
-			return fmt.Errorf("Voters[%d], the membership of epoch %d: %w", i, uint64(s.Epoch)+1+uint64(i), err)
+			return fmt.Errorf("the membership of epoch %d (Voters[%d]): %w", uint64(s.Epoch)+1+uint64(i), i, err)
 		}
 	}
 	return nil

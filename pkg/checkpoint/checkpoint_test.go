@@ -251,7 +251,7 @@ func TestStartErrors(t *testing.T) {
 	}{
 		{"no voters", func(s *checkpoint.Start) { s.Voters = nil }, "voters"},
 		{"bad reply", func(s *checkpoint.Start) { s.ReplyTo = "" }, "ReplyTo"},
-		{"bad next voters", func(s *checkpoint.Start) { s.State.Voters = []membership.Voters{{{ID: "", Weight: 1}}} }, "State: Voters[0]"},
+		{"bad next voters", func(s *checkpoint.Start) { s.State.Voters = []membership.Voters{{{ID: "", Weight: 1}}} }, "State: the membership of epoch 1 (Voters[0])"},
 		{"too large", func(s *checkpoint.Start) { s.State.AppData = make([]byte, 4<<20) }, "MaxStateBytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

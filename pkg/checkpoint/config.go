@@ -133,7 +133,7 @@ const maxEpochWindow = 1 << 10
 func (p ModuleParams) Validate() error {
 	var errs []error
 	if err := p.Voters.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("Voters: %w", err))
+		errs = append(errs, fmt.Errorf("ModuleParams.Voters: %w", err))
 	}
 	if p.ConfigOffset < 0 || p.ConfigOffset > maxVoterEpochs-1 {
 		errs = append(errs, fmt.Errorf("ConfigOffset is %d; it must be between 0 and %d", p.ConfigOffset, maxVoterEpochs-1))

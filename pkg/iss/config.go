@@ -184,7 +184,7 @@ func DefaultParams(voters membership.Voters) Params {
 func (p Params) Validate() error {
 	var errs []error
 	if err := p.Voters.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("Voters: %w", err))
+		errs = append(errs, fmt.Errorf("Params.Voters: %w", err))
 	}
 	inRange := func(name string, v, lo, hi int) {
 		if v < lo || v > hi {

@@ -130,13 +130,13 @@ func (p Params) Validate() error {
 	}
 	for i, c := range p.Memberships {
 		if err := c.Voters.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("Memberships[%d]: %w", i, err))
+			errs = append(errs, fmt.Errorf("Params.Memberships[%d]: %w", i, err))
 		}
 		if c.FromEpoch <= stdtypes.EpochNr(max(p.ConfigOffset, 0)) {
-			errs = append(errs, fmt.Errorf("Memberships[%d] from epoch %d: epochs up to ConfigOffset (%d) have the initial membership", i, c.FromEpoch, p.ConfigOffset))
+			errs = append(errs, fmt.Errorf("Params.Memberships[%d] from epoch %d: epochs up to ConfigOffset (%d) have the initial membership", i, c.FromEpoch, p.ConfigOffset))
 		}
 		if i > 0 && c.FromEpoch <= p.Memberships[i-1].FromEpoch {
-			errs = append(errs, fmt.Errorf("Memberships[%d] from epoch %d: not after the change before it", i, c.FromEpoch))
+			errs = append(errs, fmt.Errorf("Params.Memberships[%d] from epoch %d: not after the change before it", i, c.FromEpoch))
 		}
 	}
 	if len(errs) > 0 {
