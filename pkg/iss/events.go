@@ -81,7 +81,13 @@ type Segment struct {
 // to propose in slot SeqNr of a segment this node leads, restricted to the
 // segment's Buckets. The answer is a Proposal to ReplyTo. A proposer that
 // has nothing to propose may wait; the orderer proposes an empty value
-// after its MaxProposeDelay anyway.
+// after its MaxProposeDelay anyway, or at once on a Hurry.
+//
+// An orderer asks for one slot at a time, in order, and asks for the next
+// only once the slot asked for is proposed: a RequestProposal supersedes
+// the earlier ones of the same ReplyTo, which the proposer must no longer
+// answer. (An answer to one would come too late: the orderer drops it, and
+// the requests in it wait until that slot is delivered without them.)
 type RequestProposal struct {
 	stdtypes.Header
 	ReplyTo stdtypes.ModuleID

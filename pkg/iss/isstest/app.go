@@ -106,9 +106,10 @@ type Stats struct {
 	// Delivered values that were no valid batch, and requests of
 	// delivered batches not executed.
 	DeliveredInvalid, DeliveredDropped uint64
-	// RequestProposals for slots already delivered, and those dropped
-	// from a full held list.
-	StaleRequests, HeldDropped uint64
+	// RequestProposals for slots already delivered, those dropped from a
+	// full held list, and those superseded by a later one of the same
+	// orderer (iss.RequestProposal).
+	StaleRequests, HeldDropped, SupersededRequests uint64
 }
 
 // pendingState says where a pending request is.
@@ -152,7 +153,8 @@ type App struct {
 	// inFlight holds, per slot, the requests this node proposed for it,
 	// queued again if the slot is delivered without them.
 	inFlight map[stdtypes.SeqNr][]*pendingReq
-	// held are the RequestProposals waiting for a request, oldest first.
+	// held are the RequestProposals waiting for a request, oldest first,
+	// the latest of each orderer only.
 	held  []*iss.RequestProposal
 	stats Stats
 }
@@ -297,7 +299,8 @@ func (a *App) admit(req Request) (rejected string) {
 }
 
 // requestProposal answers a RequestProposal with a batch of the pending
-// requests of its buckets, or holds it until there is one.
+// requests of its buckets, or holds it until there is one. It replaces the
+// RequestProposal held for the same orderer, if any.
 func (a *App) requestProposal(ev *iss.RequestProposal) (*stdtypes.EventList, error) {
 	if err := ev.ReplyTo.Validate(); err != nil {
 		return nil, fmt.Errorf("ReplyTo: %w", err)
@@ -309,6 +312,17 @@ func (a *App) requestProposal(ev *iss.RequestProposal) (*stdtypes.EventList, err
 		a.stats.StaleRequests++
 		return nil, nil
 	}
+	// The orderer asks for one slot at a time: the slot of its earlier
+	// request was proposed without waiting for this App (a Hurry, its
+	// MaxProposeDelay), and a batch for it would come too late, leaving
+	// its requests in flight until that slot is delivered without them.
+	a.held = slices.DeleteFunc(a.held, func(rp *iss.RequestProposal) bool {
+		if rp.ReplyTo != ev.ReplyTo {
+			return false
+		}
+		a.stats.SupersededRequests++
+		return true
+	})
 	if p := a.propose(ev); p != nil {
 		return stdtypes.ListOf(p), nil
 	}

@@ -164,6 +164,34 @@ func TestProposeFromBuckets(t *testing.T) {
 	}
 }
 
+// TestRequestProposalSupersedes: an orderer asks for one slot at a time,
+// so its RequestProposal replaces the one held for it (whose slot it
+// proposed empty meanwhile, on a Hurry or after MaxProposeDelay): the next
+// request goes to the slot asked for last, not into a batch the orderer
+// would drop. Other orderers' held requests stay.
+func TestRequestProposalSupersedes(t *testing.T) {
+	ta := newTestApp(t, nil)
+	other := iss.NewRequestProposal(appID, "ordering/0.1", 0, 1, []int{1})
+	for _, rp := range []*iss.RequestProposal{requestProposal(0, 0), other, requestProposal(4, 0)} {
+		if out := ta.apply(rp); len(out) != 0 {
+			t.Fatalf("RequestProposal for slot %d: output %v, want it held", rp.SeqNr, out)
+		}
+	}
+	r := inBucket("c", 0, 0, 1)
+	if got := ids(proposal(t, ta.apply(submit(r[0])), 4)); !slices.Equal(got, ids(r)) {
+		t.Fatalf("batch %v for slot 4, want %v", got, ids(r))
+	}
+	if s := ta.app.Stats(); s.SupersededRequests != 1 {
+		t.Errorf("SupersededRequests %d, want 1", s.SupersededRequests)
+	}
+	// The other orderer's request is still held.
+	late := inBucket("d", 1, 0, 1)
+	out := ta.apply(submit(late[0]))
+	if p, ok := out[0].(*iss.Proposal); len(out) != 1 || !ok || p.Dest() != "ordering/0.1" || p.SeqNr != 1 {
+		t.Fatalf("output %v, want a Proposal for slot 1 to ordering/0.1", out)
+	}
+}
+
 // TestProposeBytesLimit: a batch stops before the request that would take
 // it over MaxBatchBytes.
 func TestProposeBytesLimit(t *testing.T) {
