@@ -18,6 +18,7 @@ var (
 	_ = codec.Register[Segment]("iss.Segment")
 	_ = codec.Register[RequestProposal]("iss.RequestProposal")
 	_ = codec.Register[Proposal]("iss.Proposal")
+	_ = codec.Register[CancelProposal]("iss.CancelProposal")
 	_ = codec.Register[VerifyProposal]("iss.VerifyProposal")
 	_ = codec.Register[ProposalVerified]("iss.ProposalVerified")
 	_ = codec.Register[SBDeliver]("iss.SBDeliver")
@@ -81,13 +82,9 @@ type Segment struct {
 // to propose in slot SeqNr of a segment this node leads, restricted to the
 // segment's Buckets. The answer is a Proposal to ReplyTo. A proposer that
 // has nothing to propose may wait; the orderer proposes an empty value
-// after its MaxProposeDelay anyway, or at once on a Hurry.
-//
-// An orderer asks for one slot at a time, in order, and asks for the next
-// only once the slot asked for is proposed: a RequestProposal supersedes
-// the earlier ones of the same ReplyTo, which the proposer must no longer
-// answer. (An answer to one would come too late: the orderer drops it, and
-// the requests in it wait until that slot is delivered without them.)
+// after its MaxProposeDelay anyway, or at once on a Hurry, and then sends
+// the proposer a CancelProposal. An orderer asks for one slot at a time,
+// in order.
 type RequestProposal struct {
 	stdtypes.Header
 	ReplyTo stdtypes.ModuleID
@@ -99,6 +96,24 @@ type RequestProposal struct {
 // NewRequestProposal returns a RequestProposal to proposer.
 func NewRequestProposal(proposer, replyTo stdtypes.ModuleID, epoch stdtypes.EpochNr, sn stdtypes.SeqNr, buckets []int) *RequestProposal {
 	return &RequestProposal{Header: stdtypes.NewHeader(proposer), ReplyTo: replyTo, Epoch: epoch, SeqNr: sn, Buckets: buckets}
+}
+
+// CancelProposal tells the proposer that the orderer proposed slot SeqNr,
+// which it had asked a value for, without one (on a Hurry, or after its
+// MaxProposeDelay): the proposer drops the RequestProposal of SeqNr if it
+// holds it, and takes back the requests of its Proposal for SeqNr if it
+// answered already (the orderer drops that Proposal, which crossed this
+// event: its requests were proposed nowhere). Without it, a proposer
+// would put the next request into a slot the orderer no longer takes, and
+// the request would wait until that slot is delivered without it.
+type CancelProposal struct {
+	stdtypes.Header
+	SeqNr stdtypes.SeqNr
+}
+
+// NewCancelProposal returns a CancelProposal of slot sn to proposer.
+func NewCancelProposal(proposer stdtypes.ModuleID, sn stdtypes.SeqNr) *CancelProposal {
+	return &CancelProposal{Header: stdtypes.NewHeader(proposer), SeqNr: sn}
 }
 
 // Proposal answers a RequestProposal: Value is what the orderer proposes

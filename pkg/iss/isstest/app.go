@@ -106,10 +106,12 @@ type Stats struct {
 	// Delivered values that were no valid batch, and requests of
 	// delivered batches not executed.
 	DeliveredInvalid, DeliveredDropped uint64
-	// RequestProposals for slots already delivered, those dropped from a
-	// full held list, and those superseded by a later one of the same
-	// orderer (iss.RequestProposal).
-	StaleRequests, HeldDropped, SupersededRequests uint64
+	// RequestProposals for slots already delivered, and those dropped
+	// from a full held list.
+	StaleRequests, HeldDropped uint64
+	// CancelProposals that found their RequestProposal held, and the
+	// requests they took back from an answer the orderer dropped.
+	Cancelled, TakenBack uint64
 }
 
 // pendingState says where a pending request is.
@@ -153,8 +155,7 @@ type App struct {
 	// inFlight holds, per slot, the requests this node proposed for it,
 	// queued again if the slot is delivered without them.
 	inFlight map[stdtypes.SeqNr][]*pendingReq
-	// held are the RequestProposals waiting for a request, oldest first,
-	// the latest of each orderer only.
+	// held are the RequestProposals waiting for a request, oldest first.
 	held  []*iss.RequestProposal
 	stats Stats
 }
@@ -191,7 +192,7 @@ func (a *App) Pending() int { return len(a.pending) }
 func (a *App) Executed(id RequestID) bool { return a.st.executed(id) }
 
 // ApplyEvents handles the requests of the test (Submit), of the orderers
-// (RequestProposal, VerifyProposal) and of ISS (Deliver, SnapshotRequest,
+// (RequestProposal, CancelProposal, VerifyProposal) and of ISS (Deliver, SnapshotRequest,
 // RestoreState).
 func (a *App) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error) {
 	return modules.ApplyAllFunc(events, a.apply)
@@ -206,6 +207,8 @@ func (a *App) apply(ev stdtypes.Event) (*stdtypes.EventList, error) {
 		out, err = a.submit(ev)
 	case *iss.RequestProposal:
 		out, err = a.requestProposal(ev)
+	case *iss.CancelProposal:
+		out = a.cancelProposal(ev)
 	case *iss.VerifyProposal:
 		out, err = a.verifyProposal(ev)
 	case *iss.Deliver:
@@ -299,8 +302,7 @@ func (a *App) admit(req Request) (rejected string) {
 }
 
 // requestProposal answers a RequestProposal with a batch of the pending
-// requests of its buckets, or holds it until there is one. It replaces the
-// RequestProposal held for the same orderer, if any.
+// requests of its buckets, or holds it until there is one.
 func (a *App) requestProposal(ev *iss.RequestProposal) (*stdtypes.EventList, error) {
 	if err := ev.ReplyTo.Validate(); err != nil {
 		return nil, fmt.Errorf("ReplyTo: %w", err)
@@ -312,17 +314,6 @@ func (a *App) requestProposal(ev *iss.RequestProposal) (*stdtypes.EventList, err
 		a.stats.StaleRequests++
 		return nil, nil
 	}
-	// The orderer asks for one slot at a time: the slot of its earlier
-	// request was proposed without waiting for this App (a Hurry, its
-	// MaxProposeDelay), and a batch for it would come too late, leaving
-	// its requests in flight until that slot is delivered without them.
-	a.held = slices.DeleteFunc(a.held, func(rp *iss.RequestProposal) bool {
-		if rp.ReplyTo != ev.ReplyTo {
-			return false
-		}
-		a.stats.SupersededRequests++
-		return true
-	})
 	if p := a.propose(ev); p != nil {
 		return stdtypes.ListOf(p), nil
 	}
@@ -332,6 +323,28 @@ func (a *App) requestProposal(ev *iss.RequestProposal) (*stdtypes.EventList, err
 	}
 	a.held = append(a.held, ev)
 	return nil, nil
+}
+
+// cancelProposal forgets the RequestProposal of a slot its orderer
+// proposed without this App's value: it drops it if held, or queues again
+// the requests of the answer, which the orderer dropped; then answers the
+// held RequestProposals these requests make answerable.
+func (a *App) cancelProposal(ev *iss.CancelProposal) *stdtypes.EventList {
+	a.held = slices.DeleteFunc(a.held, func(rp *iss.RequestProposal) bool {
+		if rp.SeqNr != ev.SeqNr {
+			return false
+		}
+		a.stats.Cancelled++
+		return true
+	})
+	for _, p := range a.inFlight[ev.SeqNr] {
+		if p.state == inFlight {
+			a.requeue(p)
+			a.stats.TakenBack++
+		}
+	}
+	delete(a.inFlight, ev.SeqNr)
+	return a.answerHeld()
 }
 
 // checkBuckets checks the buckets ISS handed in: valid and increasing

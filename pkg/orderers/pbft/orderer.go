@@ -493,9 +493,7 @@ func (s *state) onProposeTimeout(ev *ProposeTimeout) error {
 	if !s.leadsProposals() || s.slots[i].proposed {
 		return nil
 	}
-	if s.requested == i {
-		s.requested = -1
-	}
+	s.withdraw(i)
 	s.propose(i, nil)
 	s.pump()
 	return nil
@@ -518,13 +516,23 @@ func (s *state) onHurry(h *iss.Hurry) error {
 		if sl.proposed {
 			continue
 		}
-		if s.requested == i {
-			s.requested = -1
-		}
+		s.withdraw(i)
 		s.propose(i, nil)
 	}
 	s.pump()
 	return nil
+}
+
+// withdraw stops waiting for the proposer's value for slot i, if it was
+// asked for: the leader proposes the slot without it. The proposer drops
+// the request, or takes back the requests of an answer on its way, which
+// onProposal drops (iss.CancelProposal).
+func (s *state) withdraw(i int) {
+	if s.requested != i {
+		return
+	}
+	s.requested = -1
+	dsl.EmitEvent(s.m, iss.NewCancelProposal(s.mc.Proposer, s.slots[i].sn))
 }
 
 // propose persists the leader's value for slot i, then sends the
