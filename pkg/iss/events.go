@@ -224,10 +224,13 @@ type RestoreState struct {
 	Data  []byte
 }
 
-// Proposed tells ISS that an orderer accepted a non-empty proposal for
-// slot SeqNr (as the leader, or from the leader's PREPREPARE). ISS uses it
-// to keep the log dense: the leaders of earlier slots should not hold
-// them back for MaxProposeDelay (see Hurry).
+// Proposed tells ISS that an orderer accepted, in view 0, a non-empty
+// proposal for slot SeqNr, or any proposal for the last slot of its
+// segment (as the leader, or from the leader's PREPREPARE). ISS uses it to
+// keep the log dense: the leaders of earlier slots should not hold them
+// back for MaxProposeDelay (see Hurry); and once a segment has no slot
+// left, the requests of its buckets wait for the next epoch, which the
+// leaders of the epoch's last slots should not hold back either.
 type Proposed struct {
 	stdtypes.Header
 	Epoch   stdtypes.EpochNr
@@ -236,11 +239,12 @@ type Proposed struct {
 }
 
 // Hurry tells an orderer of a segment this node leads that a later slot of
-// the log (SeqNr) has a value: every slot of the segment below SeqNr that
-// is still waiting for a proposal is to be proposed now, with an empty
-// value if the proposer has given none. Without it, a value in one
-// segment waits for the empty proposals of the earlier slots of the other
-// segments, up to MaxProposeDelay, before ISS can deliver it.
+// the log (SeqNr) has a value, or that the epoch is to end (SeqNr is the
+// first slot after it; see Proposed): every slot of the segment below
+// SeqNr that is still waiting for a proposal is to be proposed now, with
+// an empty value if the proposer has given none. Without it, a value in
+// one segment waits for the empty proposals of the earlier slots of the
+// other segments, up to MaxProposeDelay, before ISS can deliver it.
 type Hurry struct {
 	stdtypes.Header
 	SeqNr stdtypes.SeqNr

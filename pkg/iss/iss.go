@@ -476,10 +476,11 @@ func (m *Module) deliverInOrder() error {
 
 // applyProposed hurries the segments this node leads.
 //
-// "When an orderer accepts a non-empty proposal for slot sn, ISS tells the
-// other orderers of that epoch whose segments this node leads to propose
-// their slots below sn now, once per higher slot. If sn is in the epoch's
-// last round, they propose every slot of the epoch now."
+// "When an orderer accepts a non-empty proposal for slot sn (or any
+// proposal for its segment's last slot), ISS tells the other orderers of
+// that epoch whose segments this node leads to propose their slots below
+// sn now, once per higher slot. If sn is in the epoch's last round, they
+// propose every slot of the epoch now."
 func (m *Module) applyProposed(ev *Proposed) error {
 	ep, err := m.liveEpoch("Proposed", ev.Epoch)
 	if ep == nil {

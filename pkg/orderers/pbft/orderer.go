@@ -549,9 +549,12 @@ func (s *state) propose(i int, value []byte) {
 	s.persistThen(rec, s.sendEvent(viewMsgID(0, "pp", sl.sn), &PrePrepareMsg{View: 0, SeqNr: sl.sn, Value: value}, s.all...))
 }
 
-// told tells ISS of a non-empty value accepted for sl, once.
+// told tells ISS of a value accepted for sl in view 0, once: a non-empty
+// one, or any for the segment's last slot, after which its leader has no
+// slot left in the epoch (iss.Proposed).
 func (s *state) told(sl *slot, value []byte) {
-	if len(value) == 0 || sl.proposedSent {
+	last := sl == s.slots[len(s.slots)-1]
+	if (len(value) == 0 && !last) || sl.proposedSent {
 		return
 	}
 	sl.proposedSent = true

@@ -87,6 +87,32 @@ func TestHurry(t *testing.T) {
 	}
 }
 
+// ISS hears of an empty value only for the segment's last slot, after
+// which the leader has no slot left in the epoch: at the leader, and at a
+// follower that accepts the PREPREPARE.
+func TestProposedForTheLastSlot(t *testing.T) {
+	h, _ := newHarness(t, "0", 4)
+	var told []stdtypes.SeqNr
+	for _, sn := range sns {
+		for _, p := range of[*iss.Proposed](h.apply(&pbft.ProposeTimeout{Header: stdtypes.NewHeader(ord), SeqNr: sn})) {
+			told = append(told, p.SeqNr)
+		}
+	}
+	if !slices.Equal(told, []stdtypes.SeqNr{8}) {
+		t.Errorf("leader: Proposed for slots %v of empty values; want the last slot, 8", told)
+	}
+	f, _ := newHarness(t, "1", 4)
+	told = nil
+	for _, sn := range sns {
+		for _, p := range of[*iss.Proposed](f.apply(received("0", &pbft.PrePrepareMsg{View: 0, SeqNr: sn}))) {
+			told = append(told, p.SeqNr)
+		}
+	}
+	if !slices.Equal(told, []stdtypes.SeqNr{8}) {
+		t.Errorf("follower: Proposed for slots %v of empty values; want the last slot, 8", told)
+	}
+}
+
 // A slot the leader asked a value for and proposes without one (after
 // MaxProposeDelay, or on a Hurry) is cancelled at the proposer, once;
 // slots never asked for are not.
