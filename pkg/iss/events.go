@@ -18,6 +18,7 @@ var (
 	_ = codec.Register[Segment]("iss.Segment")
 	_ = codec.Register[RequestProposal]("iss.RequestProposal")
 	_ = codec.Register[Proposal]("iss.Proposal")
+	_ = codec.Register[CancelProposal]("iss.CancelProposal")
 	_ = codec.Register[VerifyProposal]("iss.VerifyProposal")
 	_ = codec.Register[ProposalVerified]("iss.ProposalVerified")
 	_ = codec.Register[SBDeliver]("iss.SBDeliver")
@@ -81,7 +82,9 @@ type Segment struct {
 // to propose in slot SeqNr of a segment this node leads, restricted to the
 // segment's Buckets. The answer is a Proposal to ReplyTo. A proposer that
 // has nothing to propose may wait; the orderer proposes an empty value
-// after its MaxProposeDelay anyway.
+// after its MaxProposeDelay anyway, or at once on a Hurry, and then sends
+// the proposer a CancelProposal. An orderer asks for one slot at a time,
+// in order.
 type RequestProposal struct {
 	stdtypes.Header
 	ReplyTo stdtypes.ModuleID
@@ -93,6 +96,24 @@ type RequestProposal struct {
 // NewRequestProposal returns a RequestProposal to proposer.
 func NewRequestProposal(proposer, replyTo stdtypes.ModuleID, epoch stdtypes.EpochNr, sn stdtypes.SeqNr, buckets []int) *RequestProposal {
 	return &RequestProposal{Header: stdtypes.NewHeader(proposer), ReplyTo: replyTo, Epoch: epoch, SeqNr: sn, Buckets: buckets}
+}
+
+// CancelProposal tells the proposer that the orderer proposed slot SeqNr,
+// which it had asked a value for, without one (on a Hurry, or after its
+// MaxProposeDelay): the proposer drops the RequestProposal of SeqNr if it
+// holds it, and takes back the requests of its Proposal for SeqNr if it
+// answered already (the orderer drops that Proposal, which crossed this
+// event: its requests were proposed nowhere). Without it, a proposer
+// would put the next request into a slot the orderer no longer takes, and
+// the request would wait until that slot is delivered without it.
+type CancelProposal struct {
+	stdtypes.Header
+	SeqNr stdtypes.SeqNr
+}
+
+// NewCancelProposal returns a CancelProposal of slot sn to proposer.
+func NewCancelProposal(proposer stdtypes.ModuleID, sn stdtypes.SeqNr) *CancelProposal {
+	return &CancelProposal{Header: stdtypes.NewHeader(proposer), SeqNr: sn}
 }
 
 // Proposal answers a RequestProposal: Value is what the orderer proposes
@@ -203,10 +224,13 @@ type RestoreState struct {
 	Data  []byte
 }
 
-// Proposed tells ISS that an orderer accepted a non-empty proposal for
-// slot SeqNr (as the leader, or from the leader's PREPREPARE). ISS uses it
-// to keep the log dense: the leaders of earlier slots should not hold
-// them back for MaxProposeDelay (see Hurry).
+// Proposed tells ISS that an orderer accepted, in view 0, a non-empty
+// proposal for slot SeqNr, or any proposal for the last slot of its
+// segment (as the leader, or from the leader's PREPREPARE). ISS uses it to
+// keep the log dense: the leaders of earlier slots should not hold them
+// back for MaxProposeDelay (see Hurry); and once a segment has no slot
+// left, the requests of its buckets wait for the next epoch, which the
+// leaders of the epoch's last slots should not hold back either.
 type Proposed struct {
 	stdtypes.Header
 	Epoch   stdtypes.EpochNr
@@ -215,11 +239,12 @@ type Proposed struct {
 }
 
 // Hurry tells an orderer of a segment this node leads that a later slot of
-// the log (SeqNr) has a value: every slot of the segment below SeqNr that
-// is still waiting for a proposal is to be proposed now, with an empty
-// value if the proposer has given none. Without it, a value in one
-// segment waits for the empty proposals of the earlier slots of the other
-// segments, up to MaxProposeDelay, before ISS can deliver it.
+// the log (SeqNr) has a value, or that the epoch is to end (SeqNr is the
+// first slot after it; see Proposed): every slot of the segment below
+// SeqNr that is still waiting for a proposal is to be proposed now, with
+// an empty value if the proposer has given none. Without it, a value in
+// one segment waits for the empty proposals of the earlier slots of the
+// other segments, up to MaxProposeDelay, before ISS can deliver it.
 type Hurry struct {
 	stdtypes.Header
 	SeqNr stdtypes.SeqNr

@@ -96,7 +96,8 @@ type epoch struct {
 	outcomes []outcome
 	// failed tells, per segment, whether it delivered ⊥ in some slot.
 	failed []bool
-	// hurried is 1 + the highest slot ISS sent Hurry for; 0 for none.
+	// hurried is the highest bound ISS sent a Hurry for (the slots below
+	// it are hurried); 0 for none.
 	hurried stdtypes.SeqNr
 	// done is set once every slot is delivered.
 	done bool
@@ -489,8 +490,11 @@ func (m *Module) deliverInOrder() error {
 
 // applyProposed hurries the segments this node leads.
 //
-// An orderer accepted a value for SeqNr: the slots before it in the
-// segments this node leads should not wait for MaxProposeDelay.
+// "When an orderer accepts a non-empty proposal for slot sn (or any
+// proposal for its segment's last slot), ISS tells the other orderers of
+// that epoch whose segments this node leads to propose their slots below
+// sn now, once per higher slot. If sn is in the epoch's last round, they
+// propose every slot of the epoch now."
 func (m *Module) applyProposed(ev *Proposed) error {
 	ep, err := m.liveEpoch("Proposed", ev.Epoch)
 	if ep == nil {
@@ -499,15 +503,24 @@ func (m *Module) applyProposed(ev *Proposed) error {
 	if _, err := ep.slot(ev.Segment, ev.SeqNr); err != nil {
 		return fmt.Errorf("%w: Proposed: %w", ErrLocalBug, err)
 	}
-	if ep.done || ev.SeqNr < ep.hurried {
+	below := ev.SeqNr
+	if ev.SeqNr >= ep.end()-stdtypes.SeqNr(len(ep.segments)) {
+		// The last round: once the slots below sn are proposed, some
+		// segment has none left, and the requests of its buckets wait for
+		// the next epoch, which starts only when every slot of this one
+		// is delivered. The slots above sn would hold them up to
+		// MaxProposeDelay, as nothing later in the epoch can hurry them.
+		below = ep.end()
+	}
+	if ep.done || below <= ep.hurried {
 		// Every slot is delivered, or the orderers were hurried that far
 		// already: one Hurry per higher slot bounds the output.
 		return nil
 	}
-	ep.hurried = ev.SeqNr + 1
+	ep.hurried = below
 	for i, seg := range ep.segments {
 		if seg.Leader == m.self && i != ev.Segment {
-			m.emit(&Hurry{Header: stdtypes.NewHeader(OrdererID(m.mc.Ordering, ep.nr, i)), SeqNr: ev.SeqNr})
+			m.emit(&Hurry{Header: stdtypes.NewHeader(OrdererID(m.mc.Ordering, ep.nr, i)), SeqNr: below})
 		}
 	}
 	return nil

@@ -171,6 +171,7 @@ func TestBlacklistInTheModule(t *testing.T) {
 
 func TestProposedHurriesTheSegmentsThisNodeLeads(t *testing.T) {
 	p := testParams()
+	p.SegmentLength = 3 // Slots 0 to 11; 6 and 7 are not in the last round.
 	p.Voters = membership.EqualVoters("n0", "n1", "n0x", "n2")
 	h, _ := started(t, p)
 	proposed := func(seg int, sn stdtypes.SeqNr) *Proposed {
@@ -193,6 +194,36 @@ func TestProposedHurriesTheSegmentsThisNodeLeads(t *testing.T) {
 	for _, bad := range []*Proposed{proposed(1, 2), proposed(5, 2), {Header: stdtypes.NewHeader("iss"), Epoch: 3}} {
 		if err := h.applyErr(bad); !errors.Is(err, ErrLocalBug) {
 			t.Errorf("Proposed %+v: %v, want ErrLocalBug", bad, err)
+		}
+	}
+}
+
+// TestProposedInTheLastRoundHurriesTheWholeEpoch: once a value is accepted
+// for a slot of the epoch's last round, some segment has no slot left, and
+// the requests of its buckets wait for the next epoch: every slot of the
+// epoch is hurried, those above the value's included.
+func TestProposedInTheLastRoundHurriesTheWholeEpoch(t *testing.T) {
+	p := testParams()
+	p.SegmentLength = 3 // Slots 0 to 11, the last round 8 to 11.
+	p.Voters = membership.EqualVoters("n1", "n2", "n0", "n3")
+	h, _ := started(t, p)
+	proposed := func(seg int, sn stdtypes.SeqNr) *Proposed {
+		return &Proposed{Header: stdtypes.NewHeader("iss"), Epoch: 0, Segment: seg, SeqNr: sn}
+	}
+	if hurries := ofType[*Hurry](h.apply(proposed(1, 5))); len(hurries) != 1 || hurries[0].SeqNr != 5 {
+		t.Fatalf("slot 5, before the last round: %v, want Hurry(5)", hurries)
+	}
+	// Slot 8 is the first of the last round: segment 0 has no slot left,
+	// and n0's segment 2 has one, 10, above it.
+	out := h.apply(proposed(0, 8))
+	hurries := ofType[*Hurry](out)
+	if len(out) != 1 || len(hurries) != 1 || hurries[0].Dest() != "ordering/0.2" || hurries[0].SeqNr != 12 {
+		t.Fatalf("slot 8: output %v, want Hurry(12), the end of the epoch, to ordering/0.2, the segment n0 leads", out)
+	}
+	// The epoch is hurried to its end: later values send nothing more.
+	for _, ev := range []*Proposed{proposed(3, 11), proposed(1, 9)} {
+		if out := h.apply(ev); len(out) != 0 {
+			t.Errorf("Proposed %d after the whole epoch was hurried: output %v", ev.SeqNr, out)
 		}
 	}
 }

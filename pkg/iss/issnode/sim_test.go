@@ -182,22 +182,45 @@ func TestNoFaults(t *testing.T) {
 	}
 }
 
-// TestLatency: with 1 ms links, a 100 µs disk and no faults, requests
-// are executed at a strong quorum within 5 ms of simulated time (the
-// median; the tail is reported).
+// TestLatency: with 1 ms links, a 100 µs disk and no faults, every request
+// is executed at a strong quorum within 5 ms of simulated time at 100
+// requests/s, and within 10 ms at 1000/s.
+//
+// One PBFT instance takes 4.5 to 4.7 ms here (PREPREPARE, PREPARE and
+// COMMIT, each a link and a disk sync). A request waits longer only if it
+// arrives while the leader of its bucket has no slot left in the epoch:
+// from the first value accepted in the epoch's last round, which hurries
+// every slot of the epoch (a link, then a PBFT instance), to the start of
+// the next epoch, about 4.6 ms. It then waits for the end of the epoch and
+// its own instance: about 9.3 ms at most, the bound with sequential epochs.
+// At 100 requests/s evenly spaced, the next request comes 10 ms after the
+// one that ends the epoch, when the next epoch has started: so the max is
+// within 5 ms, not only the median. At 1000/s some requests come in that
+// window: within 10 ms, the median within 5 ms.
 func TestLatency(t *testing.T) {
-	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		c := newCluster(t, seed, clusterOptions{
-			n: 4, wal: &wal.SimOptions{SyncLatency: testsim.Fixed(100 * time.Microsecond)},
-			network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Fixed(time.Millisecond)}},
+	for _, tc := range []struct {
+		name           string
+		rate           float64
+		median, maxLat time.Duration
+	}{
+		{"100/s", 100, 5 * time.Millisecond, 5 * time.Millisecond},
+		{"1000/s", 1000, 5 * time.Millisecond, 10 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+				c := newCluster(t, seed, clusterOptions{
+					n: 4, wal: &wal.SimOptions{SyncLatency: testsim.Fixed(100 * time.Microsecond)},
+					network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Fixed(time.Millisecond)}},
+				})
+				dr := c.run(t, isstest.Load{Clients: 4, Requests: 200, Rate: tc.rate, PayloadBytes: 32, Start: 10 * time.Millisecond}, 20*time.Second)
+				l := dr.Latency(c.checker, c.voters)
+				t.Logf("latency %v", l)
+				if l.Missing > 0 || l.Median > tc.median || l.Max > tc.maxLat {
+					t.Errorf("latency %v: want every request within %v, the median within %v", l, tc.maxLat, tc.median)
+				}
+			})
 		})
-		dr := c.run(t, isstest.Load{Clients: 4, Requests: 200, Rate: 100, PayloadBytes: 32, Start: 10 * time.Millisecond}, 20*time.Second)
-		l := dr.Latency(c.checker, c.voters)
-		t.Logf("latency %v", l)
-		if l.Median > 5*time.Millisecond {
-			t.Errorf("latency %v: want a median within 5 ms", l)
-		}
-	})
+	}
 }
 
 // TestGarbageCollection: in a run of many epochs, every stable checkpoint

@@ -112,6 +112,9 @@ type Stats struct {
 	// RequestProposals for slots already delivered, and those dropped
 	// from a full held list.
 	StaleRequests, HeldDropped uint64
+	// CancelProposals that found their RequestProposal held, and the
+	// requests they took back from an answer the orderer dropped.
+	Cancelled, TakenBack uint64
 }
 
 // pendingState says where a pending request is.
@@ -192,7 +195,7 @@ func (a *App) Pending() int { return len(a.pending) }
 func (a *App) Executed(id RequestID) bool { return a.st.executed(id) }
 
 // ApplyEvents handles the requests of the test (Submit), of the orderers
-// (RequestProposal, VerifyProposal) and of ISS (Deliver, SnapshotRequest,
+// (RequestProposal, CancelProposal, VerifyProposal) and of ISS (Deliver, SnapshotRequest,
 // RestoreState).
 func (a *App) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error) {
 	return modules.ApplyAllFunc(events, a.apply)
@@ -207,6 +210,8 @@ func (a *App) apply(ev stdtypes.Event) (*stdtypes.EventList, error) {
 		out, err = a.submit(ev)
 	case *iss.RequestProposal:
 		out, err = a.requestProposal(ev)
+	case *iss.CancelProposal:
+		out = a.cancelProposal(ev)
 	case *iss.VerifyProposal:
 		out, err = a.verifyProposal(ev)
 	case *iss.Deliver:
@@ -321,6 +326,28 @@ func (a *App) requestProposal(ev *iss.RequestProposal) (*stdtypes.EventList, err
 	}
 	a.held = append(a.held, ev)
 	return nil, nil
+}
+
+// cancelProposal forgets the RequestProposal of a slot its orderer
+// proposed without this App's value: it drops it if held, or queues again
+// the requests of the answer, which the orderer dropped; then answers the
+// held RequestProposals these requests make answerable.
+func (a *App) cancelProposal(ev *iss.CancelProposal) *stdtypes.EventList {
+	a.held = slices.DeleteFunc(a.held, func(rp *iss.RequestProposal) bool {
+		if rp.SeqNr != ev.SeqNr {
+			return false
+		}
+		a.stats.Cancelled++
+		return true
+	})
+	for _, p := range a.inFlight[ev.SeqNr] {
+		if p.state == inFlight {
+			a.requeue(p)
+			a.stats.TakenBack++
+		}
+	}
+	delete(a.inFlight, ev.SeqNr)
+	return a.answerHeld()
 }
 
 // checkBuckets checks the buckets ISS handed in: valid and increasing

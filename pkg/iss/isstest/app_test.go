@@ -164,6 +164,43 @@ func TestProposeFromBuckets(t *testing.T) {
 	}
 }
 
+// TestCancelProposal: a slot its orderer proposed without the App's value
+// (iss.CancelProposal) gets no batch: the App drops its held
+// RequestProposal, so the next request goes to the slot asked for next;
+// and if it had answered already, it takes the requests of the answer
+// back, and they go to the next slot at once.
+func TestCancelProposal(t *testing.T) {
+	ta := newTestApp(t, nil)
+	// Held for slot 0, which the orderer proposes empty (a Hurry), then
+	// asks for slot 4.
+	ta.apply(requestProposal(0, 0))
+	if out := ta.apply(iss.NewCancelProposal(appID, 0), requestProposal(4, 0)); len(out) != 0 {
+		t.Fatalf("output %v, want slot 4 held", out)
+	}
+	r := inBucket("c", 0, 0, 2)
+	if got := ids(proposal(t, ta.apply(submit(r[0])), 4)); !slices.Equal(got, ids(r[:1])) {
+		t.Fatalf("batch %v for slot 4, want %v", got, ids(r[:1]))
+	}
+	// Slot 8: answered, but the orderer had proposed it empty meanwhile;
+	// the request comes back for slot 12 at once.
+	proposal(t, ta.apply(submit(r[1]), requestProposal(8, 0)), 8)
+	ta.apply(requestProposal(12, 0))
+	if got := ids(proposal(t, ta.apply(iss.NewCancelProposal(appID, 8)), 12)); !slices.Equal(got, ids(r[1:])) {
+		t.Fatalf("batch %v for slot 12, want %v", got, ids(r[1:]))
+	}
+	if s := ta.app.Stats(); s.Cancelled != 1 || s.TakenBack != 1 {
+		t.Errorf("stats %+v, want 1 cancelled, 1 taken back", s)
+	}
+	// A CancelProposal of a slot neither held nor answered changes
+	// nothing.
+	if out := ta.apply(iss.NewCancelProposal(appID, 99)); len(out) != 0 {
+		t.Errorf("output %v", out)
+	}
+	if s := ta.app.Stats(); s.Cancelled != 1 || s.TakenBack != 1 || ta.app.Pending() != 2 {
+		t.Errorf("stats %+v, %d pending, after cancelling slot 99, want no change", s, ta.app.Pending())
+	}
+}
+
 // TestProposeBytesLimit: a batch stops before the request that would take
 // it over MaxBatchBytes.
 func TestProposeBytesLimit(t *testing.T) {

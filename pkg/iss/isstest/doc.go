@@ -18,7 +18,11 @@
 //     MaxBatchRequests and MaxBatchBytes; with none, it holds the request
 //     and answers it as soon as a request of those buckets arrives. A
 //     proposed request is not proposed again unless its slot is delivered
-//     without it (⊥, or an empty value).
+//     without it (⊥, or an empty value), or its orderer dropped the
+//     Proposal (iss.CancelProposal).
+//   - iss.CancelProposal: the orderer proposed the slot without the App's
+//     value; the App drops the held request, or queues again the requests
+//     of its answer.
 //   - iss.VerifyProposal: a value is valid if it is empty, or a batch
 //     (DecodeBatch, within the limits) whose every request is in the
 //     leader's buckets, not executed yet, and in it once.

@@ -133,8 +133,9 @@ func TestRestartFollower(t *testing.T) {
 	}
 }
 
-// A restarted leader sends its proposals again and asks for the next
-// slot; it never proposes another value for a slot it proposed.
+// A restarted leader sends its proposals again, cancels the request for
+// slot 0 it made at Init, and asks for the next slot; it never proposes
+// another value for a slot it proposed.
 func TestRestartLeader(t *testing.T) {
 	v := []byte("v")
 	h, _ := newHarness(t, "0", 4)
@@ -142,6 +143,9 @@ func TestRestartLeader(t *testing.T) {
 	pps, _ := sent[*pbft.PrePrepareMsg](out)
 	if len(pps) != 1 || !bytes.Equal(pps[0].Value, v) {
 		t.Fatalf("PREPREPAREs %+v; want v again", pps)
+	}
+	if c := of[*iss.CancelProposal](out); len(c) != 1 || c[0].SeqNr != 0 {
+		t.Fatalf("CancelProposals %+v; want slot 0's", c)
 	}
 	if reqs := of[*iss.RequestProposal](out); len(reqs) != 1 || reqs[0].SeqNr != 4 {
 		t.Fatalf("requests %+v; want slot 4", reqs)

@@ -22,9 +22,10 @@
 // segment) and removes those of old epochs with a GarbageCollect (and a
 // reliablenet CancelPrefix of their messages in flight). An orderer talks to the
 // modules ModuleConfig names: the proposer and the validator
-// (iss.RequestProposal, iss.VerifyProposal), the reliablenet module for
-// its messages, the crypto module for the VIEWCHANGEs' signatures, the
-// timer, and the WAL, through ISS, which owns its orderers' records.
+// (iss.RequestProposal, iss.CancelProposal, iss.VerifyProposal), the
+// reliablenet module for its messages, the crypto module for the
+// VIEWCHANGEs' signatures, the timer, and the WAL, through ISS, which owns
+// its orderers' records.
 //
 // # View change
 //

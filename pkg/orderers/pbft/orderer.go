@@ -486,9 +486,7 @@ func (s *state) onProposeTimeout(ev *ProposeTimeout) error {
 	if !s.leadsProposals() || s.slots[i].proposed {
 		return nil
 	}
-	if s.requested == i {
-		s.requested = -1
-	}
+	s.withdraw(i)
 	s.propose(i, nil)
 	s.pump()
 	return nil
@@ -511,13 +509,23 @@ func (s *state) onHurry(h *iss.Hurry) error {
 		if sl.proposed {
 			continue
 		}
-		if s.requested == i {
-			s.requested = -1
-		}
+		s.withdraw(i)
 		s.propose(i, nil)
 	}
 	s.pump()
 	return nil
+}
+
+// withdraw stops waiting for the proposer's value for slot i, if it was
+// asked for: the leader proposes the slot without it. The proposer drops
+// the request, or takes back the requests of an answer on its way, which
+// onProposal drops (iss.CancelProposal).
+func (s *state) withdraw(i int) {
+	if s.requested != i {
+		return
+	}
+	s.requested = -1
+	dsl.EmitEvent(s.m, iss.NewCancelProposal(s.mc.Proposer, s.slots[i].sn))
 }
 
 // propose persists the leader's value for slot i, then sends the
@@ -534,9 +542,12 @@ func (s *state) propose(i int, value []byte) {
 	s.persistThen(rec, s.sendEvent(viewMsgID(0, "pp", sl.sn), &PrePrepareMsg{View: 0, SeqNr: sl.sn, Value: value}, s.all...))
 }
 
-// told tells ISS of a non-empty value accepted for sl, once.
+// told tells ISS of a value accepted for sl in view 0, once: a non-empty
+// one, or any for the segment's last slot, after which its leader has no
+// slot left in the epoch (iss.Proposed).
 func (s *state) told(sl *slot, value []byte) {
-	if len(value) == 0 || sl.proposedSent {
+	last := sl == s.slots[len(s.slots)-1]
+	if (len(value) == 0 && !last) || sl.proposedSent {
 		return
 	}
 	sl.proposedSent = true

@@ -87,6 +87,62 @@ func TestHurry(t *testing.T) {
 	}
 }
 
+// ISS hears of an empty value only for the segment's last slot, after
+// which the leader has no slot left in the epoch: at the leader, and at a
+// follower that accepts the PREPREPARE.
+func TestProposedForTheLastSlot(t *testing.T) {
+	h, _ := newHarness(t, "0", 4)
+	var told []stdtypes.SeqNr
+	for _, sn := range sns {
+		for _, p := range of[*iss.Proposed](h.apply(&pbft.ProposeTimeout{Header: stdtypes.NewHeader(ord), SeqNr: sn})) {
+			told = append(told, p.SeqNr)
+		}
+	}
+	if !slices.Equal(told, []stdtypes.SeqNr{8}) {
+		t.Errorf("leader: Proposed for slots %v of empty values; want the last slot, 8", told)
+	}
+	f, _ := newHarness(t, "1", 4)
+	told = nil
+	for _, sn := range sns {
+		for _, p := range of[*iss.Proposed](f.apply(received("0", &pbft.PrePrepareMsg{View: 0, SeqNr: sn}))) {
+			told = append(told, p.SeqNr)
+		}
+	}
+	if !slices.Equal(told, []stdtypes.SeqNr{8}) {
+		t.Errorf("follower: Proposed for slots %v of empty values; want the last slot, 8", told)
+	}
+}
+
+// A slot the leader asked a value for and proposes without one (after
+// MaxProposeDelay, or on a Hurry) is cancelled at the proposer, once;
+// slots never asked for are not.
+func TestCancelProposal(t *testing.T) {
+	h, _ := newHarness(t, "0", 4)
+	out := h.apply(&pbft.ProposeTimeout{Header: stdtypes.NewHeader(ord), SeqNr: 0})
+	if c := of[*iss.CancelProposal](out); len(c) != 1 || c[0].SeqNr != 0 || c[0].Dest() != mc.Proposer {
+		t.Fatalf("after the timeout of slot 0: CancelProposals %+v; want slot 0 to the proposer", c)
+	}
+	// Slot 4 is asked for now; a Hurry below 5 proposes it.
+	out = h.apply(&iss.Hurry{Header: stdtypes.NewHeader(ord), SeqNr: 5})
+	if c := of[*iss.CancelProposal](out); len(c) != 1 || c[0].SeqNr != 4 {
+		t.Fatalf("after Hurry(5): CancelProposals %+v; want slot 4", c)
+	}
+	if reqs := of[*iss.RequestProposal](out); len(reqs) != 1 || reqs[0].SeqNr != 8 {
+		t.Fatalf("requests %+v; want slot 8", reqs)
+	}
+	// The answer for slot 4 crossed the CancelProposal: dropped.
+	out = h.apply(iss.NewProposal(ord, 4, []byte("late")))
+	if pps, _ := sent[*pbft.PrePrepareMsg](out); len(pps) != 0 || len(of[*iss.CancelProposal](out)) != 0 {
+		t.Fatalf("late answer: output %v", out)
+	}
+	// Slot 8 gets its value: nothing is cancelled, not even by its timeout.
+	out = h.apply(iss.NewProposal(ord, 8, []byte("v")), &pbft.ProposeTimeout{Header: stdtypes.NewHeader(ord), SeqNr: 8},
+		&iss.Hurry{Header: stdtypes.NewHeader(ord), SeqNr: 9})
+	if c := of[*iss.CancelProposal](out); len(c) != 0 {
+		t.Fatalf("CancelProposals %+v for a slot proposed with the proposer's value", c)
+	}
+}
+
 // Local misuse is an error naming the event.
 func TestLocalMisuse(t *testing.T) {
 	h, _ := newHarness(t, "0", 4)

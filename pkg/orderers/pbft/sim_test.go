@@ -67,7 +67,7 @@ func (d *driver) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, erro
 			}
 		case *iss.VerifyProposal:
 			out.PushBack(&iss.ProposalVerified{Header: stdtypes.NewHeader(ev.ReplyTo), Ref: ev.Ref})
-		case *iss.SBDeliver, *iss.Proposed:
+		case *iss.SBDeliver, *iss.Proposed, *iss.CancelProposal:
 		default:
 			return nil, fmt.Errorf("driver: unexpected %T", ev)
 		}

@@ -60,9 +60,7 @@ func (s *state) onPrePrepareRecord(r *PrePrepareRecord) error {
 	s.told(sl, out.value)
 	if s.leaderOf(r.View) == s.self {
 		sl.proposed = true
-		if s.requested == s.index[r.SeqNr] {
-			s.requested = -1
-		}
+		s.withdraw(s.index[r.SeqNr])
 		dsl.EmitEvent(s.m, s.sendEvent(viewMsgID(r.View, "pp", r.SeqNr), &PrePrepareMsg{View: r.View, SeqNr: r.SeqNr, Value: r.Value}, s.all...))
 		s.pump()
 		return nil
