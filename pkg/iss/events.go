@@ -29,6 +29,7 @@ var (
 	_ = codec.Register[RestoreState]("iss.RestoreState")
 	_ = codec.Register[Proposed]("iss.Proposed")
 	_ = codec.Register[Hurry]("iss.Hurry")
+	_ = codec.Register[StableCheckpoint]("iss.StableCheckpoint")
 )
 
 // OrdererID returns the module ID of the orderer of segment segment of
@@ -143,7 +144,11 @@ type VerifyProposal struct {
 	SeqNr   stdtypes.SeqNr
 	Leader  stdtypes.NodeID
 	Buckets []int
-	Value   []byte
+	// Voters are the epoch's membership: a validator that checks
+	// signatures in Value (availability's certificates) checks them
+	// against it.
+	Voters membership.Voters
+	Value  []byte
 }
 
 // ProposalVerified answers a VerifyProposal: Err is empty if the value is
@@ -190,6 +195,12 @@ type Deliver struct {
 	SeqNr   stdtypes.SeqNr
 	Value   []byte
 	Aborted bool
+	// Leader is the leader of the slot's segment, and Buckets the buckets
+	// it could propose from: an application that executes requests drops
+	// those a Byzantine leader proposed outside its buckets. Buckets is
+	// shared: the receiver must not modify it.
+	Leader  stdtypes.NodeID
+	Buckets []int
 }
 
 // SnapshotRequest asks the application for a snapshot of its state after
@@ -247,5 +258,16 @@ type Proposed struct {
 // other segments, up to MaxProposeDelay, before ISS can deliver it.
 type Hurry struct {
 	stdtypes.Header
+	SeqNr stdtypes.SeqNr
+}
+
+// StableCheckpoint tells the application that the checkpoint of epoch
+// Epoch is stable, and persisted: no node needs the slots below SeqNr
+// again from this one, beyond what the checkpoint's state holds. The
+// application (in Trantor, the batch fetcher, availability and the
+// mempool) may drop what it kept for them.
+type StableCheckpoint struct {
+	stdtypes.Header
+	Epoch stdtypes.EpochNr
 	SeqNr stdtypes.SeqNr
 }

@@ -477,7 +477,9 @@ func (m *Module) deliverInOrder() error {
 		if !o.set {
 			return nil
 		}
-		m.emit(&Deliver{Header: stdtypes.NewHeader(m.mc.App), Epoch: ep.nr, SeqNr: m.nextSN, Value: o.value, Aborted: o.aborted})
+		seg := &ep.segments[int(m.nextSN-ep.first)%len(ep.segments)]
+		m.emit(&Deliver{Header: stdtypes.NewHeader(m.mc.App), Epoch: ep.nr, SeqNr: m.nextSN, Value: o.value, Aborted: o.aborted,
+			Leader: seg.Leader, Buckets: seg.Buckets})
 		o.value = nil
 		m.stats.Delivered++
 		if o.aborted {
@@ -674,7 +676,11 @@ func (m *Module) persistStable(c checkpoint.Certificate, st checkpoint.State) {
 	m.stableEpoch, m.hasStable = c.Epoch, true
 	idx := stdtypes.RetentionIndex(c.Epoch + 1)
 	rec := &StableRecord{Header: stdtypes.NewHeader(m.mc.Self), Cert: c, State: st}
-	m.emit(stdtypes.WithFollowUps(wal.NewAppend(m.mc.WAL, rec, idx), wal.NewTruncate(m.mc.WAL, m.mc.Self, idx)))
+	// The application collects only once the checkpoint is durable: a
+	// restart must not find the application's history gone and ISS's
+	// checkpoint too.
+	m.emit(stdtypes.WithFollowUps(wal.NewAppend(m.mc.WAL, rec, idx), wal.NewTruncate(m.mc.WAL, m.mc.Self, idx),
+		&StableCheckpoint{Header: stdtypes.NewHeader(m.mc.App), Epoch: c.Epoch, SeqNr: c.SeqNr}))
 }
 
 // garbageCollect drops the epochs below idx: their orderers (through the

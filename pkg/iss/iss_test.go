@@ -359,11 +359,14 @@ func checkPersisted(t *testing.T, ev stdtypes.Event, e stdtypes.EpochNr) {
 		t.Fatalf("append of %+v, retention %d", a.Event, a.RetentionIndex)
 	}
 	next := a.FollowUps()
-	if len(next) != 1 {
-		t.Fatalf("follow-ups %v, want the truncation", next)
+	if len(next) != 2 {
+		t.Fatalf("follow-ups %v, want the truncation and the news to the application", next)
 	}
 	if tr, ok := next[0].(*wal.Truncate); !ok || tr.Owner != "iss" || tr.RetentionIndex != stdtypes.RetentionIndex(e+1) {
 		t.Fatalf("follow-up %+v", next[0])
+	}
+	if sc, ok := next[1].(*StableCheckpoint); !ok || sc.Dest() != "app" || sc.Epoch != e || sc.SeqNr != rec.State.SeqNr {
+		t.Fatalf("follow-up %+v", next[1])
 	}
 }
 
@@ -636,5 +639,23 @@ func TestNonVoterCreatesNoOrderers(t *testing.T) {
 	}
 	if a := ofType[*wal.Append](out); len(a) != 1 {
 		t.Errorf("%d appends; want the epoch's record", len(a))
+	}
+}
+
+// TestDeliverNamesLeaderAndBuckets: each Deliver names the leader of its
+// slot's segment and that leader's buckets, for an application that drops
+// requests a leader proposed outside them.
+func TestDeliverNamesLeaderAndBuckets(t *testing.T) {
+	p := testParams()
+	h, _ := started(t, p)
+	ds := ofType[*Deliver](h.deliverEpoch(0))
+	if len(ds) != 4*p.SegmentLength {
+		t.Fatalf("%d deliveries", len(ds))
+	}
+	for _, d := range ds {
+		i := int(d.SeqNr) % 4
+		if d.Leader != fourVoters.IDs()[i] || !slices.Equal(d.Buckets, LeaderBuckets(p.NumBuckets, 0, 4, i)) {
+			t.Errorf("slot %d: leader %s, buckets %v", d.SeqNr, d.Leader, d.Buckets)
+		}
 	}
 }

@@ -115,6 +115,10 @@ type Stats struct {
 	// CancelProposals that found their RequestProposal held, and the
 	// requests they took back from an answer the orderer dropped.
 	Cancelled, TakenBack uint64
+	// StableEpoch is the epoch of the latest stable checkpoint ISS
+	// reported (iss.StableCheckpoint), if StableCheckpoints counts any.
+	StableCheckpoints uint64
+	StableEpoch       stdtypes.EpochNr
 }
 
 // pendingState says where a pending request is.
@@ -196,7 +200,7 @@ func (a *App) Executed(id RequestID) bool { return a.st.executed(id) }
 
 // ApplyEvents handles the requests of the test (Submit), of the orderers
 // (RequestProposal, CancelProposal, VerifyProposal) and of ISS (Deliver, SnapshotRequest,
-// RestoreState).
+// RestoreState, StableCheckpoint).
 func (a *App) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error) {
 	return modules.ApplyAllFunc(events, a.apply)
 }
@@ -220,6 +224,12 @@ func (a *App) apply(ev stdtypes.Event) (*stdtypes.EventList, error) {
 		out, err = a.snapshot(ev)
 	case *iss.RestoreState:
 		out, err = a.restore(ev)
+	case *iss.StableCheckpoint:
+		// The App keeps no history to collect: its state bounds what it
+		// remembers of each client (ClientWindow). It counts them, for
+		// the tests.
+		a.stats.StableCheckpoints++
+		a.stats.StableEpoch = max(a.stats.StableEpoch, ev.Epoch)
 	case nil:
 		return nil, errors.New("isstest: nil event")
 	default:

@@ -491,3 +491,20 @@ func TestParamsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestStableCheckpointCounted: the App takes ISS's news of stable
+// checkpoints, and counts them.
+func TestStableCheckpointCounted(t *testing.T) {
+	app, err := isstest.New(isstest.DefaultParams("0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []stdtypes.EpochNr{3, 2} {
+		if _, err := app.ApplyEvents(stdtypes.ListOf(&iss.StableCheckpoint{Header: stdtypes.NewHeader(isstest.DefaultID), Epoch: e, SeqNr: 100})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := app.Stats(); s.StableCheckpoints != 2 || s.StableEpoch != 3 {
+		t.Errorf("stats %+v", s)
+	}
+}

@@ -649,7 +649,8 @@ func (s *state) onPrePrepare(from stdtypes.NodeID, msg *PrePrepareMsg) error {
 	ref := s.validating.Store(validateCtx{view: msg.View, pos: s.index[msg.SeqNr], out: out})
 	dsl.EmitEvent(s.m, &iss.VerifyProposal{
 		Header: stdtypes.NewHeader(s.mc.Validator), ReplyTo: s.mc.Self, Ref: ref,
-		Epoch: s.seg.Epoch, SeqNr: msg.SeqNr, Leader: from, Buckets: slices.Clone(s.seg.Buckets), Value: msg.Value,
+		Epoch: s.seg.Epoch, SeqNr: msg.SeqNr, Leader: from, Buckets: slices.Clone(s.seg.Buckets), Voters: slices.Clone(s.seg.Voters),
+		Value: msg.Value,
 	})
 	return nil
 }

@@ -176,6 +176,9 @@ func prepared(t *testing.T, h *harness, v []byte) []stdtypes.Event {
 	if len(vps) != 1 || vps[0].Leader != "0" || !bytes.Equal(vps[0].Value, v) || vps[0].Dest() != mc.Validator {
 		t.Fatalf("VerifyProposals %+v; want one of the value", vps)
 	}
+	if !slices.Equal(vps[0].Voters, h.seg.Voters) || !slices.Equal(vps[0].Buckets, h.seg.Buckets) {
+		t.Fatalf("VerifyProposal with voters %v and buckets %v; want the segment's", vps[0].Voters, vps[0].Buckets)
+	}
 	top := h.applyTop(&iss.ProposalVerified{Header: stdtypes.NewHeader(ord), Ref: vps[0].Ref})
 	if msgs, _ := sent[*pbft.PrepareMsg](top); len(msgs) != 0 {
 		t.Fatal("PREPARE sent before the PREPREPARE is persisted")
