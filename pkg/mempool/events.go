@@ -1,0 +1,86 @@
+package mempool
+
+import (
+	"github.com/mirframework/mir/pkg/codec"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// The events between the mempool, the module that brings clients'
+// transactions (Trantor's client server), the module that cuts batches
+// for proposals (availability) and the one that executes (the batch
+// fetcher). The names are part of every encoding: renaming one makes
+// recorded data unreadable.
+var (
+	_ = codec.Register[NewTxs]("mempool.NewTxs")
+	_ = codec.Register[RequestBatch]("mempool.RequestBatch")
+	_ = codec.Register[NewBatch]("mempool.NewBatch")
+	_ = codec.Register[CancelBatch]("mempool.CancelBatch")
+	_ = codec.Register[ReturnTxs]("mempool.ReturnTxs")
+	_ = codec.Register[Executed]("mempool.Executed")
+)
+
+// TxID names a transaction: its client and the client's number for it. A
+// client numbers its transactions from 0; each is executed at most once.
+type TxID struct {
+	ClientID string
+	TxNo     uint64
+}
+
+// Tx is a client's transaction: what it asks the replicated application
+// to execute.
+type Tx struct {
+	TxID
+	Data []byte
+}
+
+// NewTxs hands the mempool transactions from clients. They are untrusted
+// input: the mempool drops (and counts) those it does not keep.
+type NewTxs struct {
+	stdtypes.Header
+	Txs []Tx
+}
+
+// RequestBatch asks the mempool for a batch of transactions of the given
+// buckets (of ISS's NumBuckets). The mempool answers with a NewBatch to
+// ReplyTo with the same Ref once it has a batch to give: at once if it
+// holds enough transactions of those buckets, else when its batch timeout
+// expires with at least one, or when one arrives. It never answers with an
+// empty batch; a CancelBatch takes the request back.
+type RequestBatch struct {
+	stdtypes.Header
+	ReplyTo stdtypes.ModuleID
+	Ref     uint64
+	Buckets []int
+}
+
+// NewBatch answers a RequestBatch. The transactions are the mempool's
+// until they are executed (Executed) or handed back (ReturnTxs): it does
+// not give them out again meanwhile.
+type NewBatch struct {
+	stdtypes.Header
+	Ref uint64
+	Txs []Tx
+}
+
+// CancelBatch takes back the RequestBatch with Ref, if the mempool has not
+// answered it yet; one already answered is a no-op.
+type CancelBatch struct {
+	stdtypes.Header
+	Ref uint64
+}
+
+// ReturnTxs hands back transactions of a NewBatch that will not be
+// executed from it (its proposal was not ordered): the mempool may give
+// them out again.
+type ReturnTxs struct {
+	stdtypes.Header
+	Txs []TxID
+}
+
+// Executed tells the mempool that these transactions were executed (by the
+// batch fetcher, in the order of the log), wherever they came from: it
+// forgets them and drops them when they come again.
+type Executed struct {
+	stdtypes.Header
+	Txs []TxID
+}
