@@ -34,17 +34,7 @@ func testKeys(t testing.TB, n int) ([]crypto.PrivateKey, map[stdtypes.NodeID]cry
 // nodeKeys returns the private keys of nodes, in order, and their public
 // keys, the same for a node's place in any test.
 func nodeKeys(nodes []stdtypes.NodeID) ([]crypto.PrivateKey, map[stdtypes.NodeID]crypto.PublicKey, error) {
-	keys := make([]crypto.PrivateKey, len(nodes))
-	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, len(nodes))
-	for i, id := range nodes {
-		k, err := crypto.KeyPairFromSeed(crypto.Ed25519, keySeed, i)
-		if err != nil {
-			return nil, nil, err
-		}
-		keys[i] = k
-		pubs[id] = k.Public()
-	}
-	return keys, pubs, nil
+	return crypto.NodeKeysFromSeed(crypto.Ed25519, keySeed, nodes)
 }
 
 // nodeCrypto returns the Crypto of node i of n.

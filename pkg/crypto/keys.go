@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/mirframework/mir/stdtypes"
 	"strings"
 
 	"github.com/mirframework/mir/internal/keyfile"
@@ -115,6 +116,22 @@ func GenerateKey(s Scheme) (PrivateKey, error) {
 		return newP256Private(k), nil
 	}
 	return PrivateKey{}, fmt.Errorf("%w: %v", ErrUnknownScheme, s)
+}
+
+// NodeKeysFromSeed returns the key pairs of scheme s of nodes, from seed:
+// node i's private key is KeyPairFromSeed(s, seed, i), at keys[i], and
+// pubs maps each node to its public key, what New takes. Tests and
+// simulations make their nodes' keys with it.
+func NodeKeysFromSeed(s Scheme, seed []byte, nodes []stdtypes.NodeID) (keys []PrivateKey, pubs map[stdtypes.NodeID]PublicKey, err error) {
+	keys = make([]PrivateKey, len(nodes))
+	pubs = make(map[stdtypes.NodeID]PublicKey, len(nodes))
+	for i, id := range nodes {
+		if keys[i], err = KeyPairFromSeed(s, seed, i); err != nil {
+			return nil, nil, err
+		}
+		pubs[id] = keys[i].Public()
+	}
+	return keys, pubs, nil
 }
 
 // KeyPairFromSeed derives the index-th key pair of scheme s from seed,

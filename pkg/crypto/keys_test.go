@@ -16,6 +16,7 @@ import (
 
 	"github.com/mirframework/mir/pkg/codec"
 	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/stdtypes"
 )
 
 var schemes = []crypto.Scheme{crypto.Ed25519, crypto.ECDSAP256}
@@ -417,5 +418,30 @@ func TestMalformedKeyTextErrors(t *testing.T) {
 	_, err := crypto.ParsePublicKeyText("ecdsa-p256:" + base64.StdEncoding.EncodeToString(make([]byte, 65)))
 	if err == nil || strings.Count(err.Error(), "malformed key") != 1 || !errors.Is(err, crypto.ErrMalformedKey) {
 		t.Errorf("P-256 key that is no point: %v, want ErrMalformedKey, said once", err)
+	}
+}
+
+// TestNodeKeysFromSeed: node i gets KeyPairFromSeed(s, seed, i), and pubs
+// its public key under its ID.
+func TestNodeKeysFromSeed(t *testing.T) {
+	nodes := []stdtypes.NodeID{"a", "b", "c"}
+	keys, pubs, err := crypto.NodeKeysFromSeed(crypto.Ed25519, []byte("seed"), nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 3 || len(pubs) != 3 {
+		t.Fatalf("%d keys, %d public keys", len(keys), len(pubs))
+	}
+	for i, id := range nodes {
+		want, err := crypto.KeyPairFromSeed(crypto.Ed25519, []byte("seed"), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !keys[i].Public().Equal(want.Public()) || !pubs[id].Equal(want.Public()) {
+			t.Errorf("node %s: not key %d", id, i)
+		}
+	}
+	if _, _, err := crypto.NodeKeysFromSeed(7, nil, nodes); !errors.Is(err, crypto.ErrUnknownScheme) {
+		t.Errorf("unknown scheme: %v", err)
 	}
 }

@@ -54,14 +54,9 @@ func BenchmarkReal4Nodes(b *testing.B) {
 func benchReal(b *testing.B, clients int) {
 	nodes := stdtypes.NumberedNodeIDs(4)
 	voters := membership.EqualVoters(nodes...)
-	pubs := make(map[stdtypes.NodeID]crypto.PublicKey)
-	keys := make(map[stdtypes.NodeID]crypto.PrivateKey)
-	for i, id := range nodes {
-		k, err := crypto.KeyPairFromSeed(crypto.Ed25519, keySeed, i)
-		if err != nil {
-			b.Fatal(err)
-		}
-		keys[id], pubs[id] = k, k.Public()
+	keys, pubs, err := crypto.NodeKeysFromSeed(crypto.Ed25519, keySeed, nodes)
+	if err != nil {
+		b.Fatal(err)
 	}
 	params := iss.DefaultParams(voters)
 
@@ -110,7 +105,7 @@ func benchReal(b *testing.B, clients int) {
 			if err != nil {
 				return nil, err
 			}
-			nc, err := crypto.New(keys[info.ID], pubs)
+			nc, err := crypto.New(keys[slices.Index(nodes, info.ID)], pubs)
 			if err != nil {
 				return nil, err
 			}

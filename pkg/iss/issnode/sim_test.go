@@ -1,6 +1,7 @@
 package issnode_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -68,14 +69,9 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 	if o.nodes != nil {
 		nodes = o.nodes
 	}
-	pubs := make(map[stdtypes.NodeID]crypto.PublicKey, len(nodes))
-	keys := make(map[stdtypes.NodeID]crypto.PrivateKey, len(nodes))
-	for i, id := range nodes {
-		k, err := crypto.KeyPairFromSeed(crypto.Ed25519, keySeed, i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[id], pubs[id] = k, k.Public()
+	keys, pubs, err := crypto.NodeKeysFromSeed(crypto.Ed25519, keySeed, nodes)
+	if err != nil {
+		t.Fatal(err)
 	}
 	params := iss.DefaultParams(voters)
 	if o.params != nil {
@@ -97,7 +93,7 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 			c.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
 			c.ordering[info.ID] = mods[issnode.OrderingID].(*stdmodules.Factory)
 			c.rnet[info.ID] = mods[issnode.RNetID].(*reliablenet.Module)
-			nc, err := crypto.New(keys[info.ID], pubs)
+			nc, err := crypto.New(keys[slices.Index(nodes, info.ID)], pubs)
 			if err != nil {
 				return nil, err
 			}

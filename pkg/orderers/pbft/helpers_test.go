@@ -166,15 +166,9 @@ func nodeCryptos(t testing.TB, n int) []*crypto.NodeCrypto {
 // cryptos returns the crypto of nodes 0 to n-1, with keys from a fixed
 // seed.
 func cryptos(n int) ([]*crypto.NodeCrypto, error) {
-	ids := stdtypes.NumberedNodeIDs(n)
-	keys := make([]crypto.PrivateKey, n)
-	pubs := map[stdtypes.NodeID]crypto.PublicKey{}
-	for i, id := range ids {
-		k, err := crypto.KeyPairFromSeed(crypto.Ed25519, []byte("pbft tests"), i)
-		if err != nil {
-			return nil, err
-		}
-		keys[i], pubs[id] = k, k.Public()
+	keys, pubs, err := crypto.NodeKeysFromSeed(crypto.Ed25519, []byte("pbft tests"), stdtypes.NumberedNodeIDs(n))
+	if err != nil {
+		return nil, err
 	}
 	cs := make([]*crypto.NodeCrypto, n)
 	for i := range cs {
