@@ -91,11 +91,11 @@ func TestVerifyWeakQuorumBoundary(t *testing.T) {
 		signers []int
 		ok      bool
 	}{
-		{[]int{1, 2}, false},    // 2 of 6: 3·2 = 6, not more than 6.
-		{[]int{1, 2, 3}, true},  // 3 of 6.
-		{[]int{0}, true},        // 3 of 6, one heavy voter.
-		{[]int{3}, false},       // 1 of 6.
-		{[]int{0, 1, 2}, true},  // More than needed.
+		{[]int{1, 2}, false},   // 2 of 6: 3·2 = 6, not more than 6.
+		{[]int{1, 2, 3}, true}, // 3 of 6.
+		{[]int{0}, true},       // 3 of 6, one heavy voter.
+		{[]int{3}, false},      // 1 of 6.
+		{[]int{0, 1, 2}, true}, // More than needed.
 	} {
 		value := makeCert(t, ids, 2, "1", batch, tc.signers...).Encode()
 		err := c.verify("2", 2, "1", buckets, voters, value)
