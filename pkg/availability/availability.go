@@ -80,6 +80,9 @@ type batch struct {
 	// was the record's follow-up, or the WAL handed it back): only then
 	// does the node serve it.
 	persisted bool
+	// served counts the FETCHes of the batch this node answered, per
+	// node (allocated at the first), bounded by maxServesPerNode.
+	served map[stdtypes.NodeID]uint8
 	// signing is set while this node's signature is being made, signed
 	// once it is made (in this incarnation of the node).
 	signing, signed bool

@@ -493,3 +493,49 @@ func TestUnknownMessage(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// A node answers one node's FETCHes of one batch a bounded number of
+// times: a Byzantine node cannot make it send a batch without end.
+func TestFetchFloodIsBounded(t *testing.T) {
+	c := newCluster(t, four, nil)
+	batch := txs("a", 0, 1)
+	c.propose("0", 0, 0, batch)
+	d := availability.BatchDigest(0, "0", buckets, batch)
+	for range 20 {
+		c.apply("1", stdevents.NewMessageReceived(mc.Self, "3", &availability.FetchMsg{Digest: d}))
+	}
+	c.apply("1", stdevents.NewMessageReceived(mc.Self, "2", &availability.FetchMsg{Digest: d}))
+	if s := c.nodes["1"].m.Stats(); s.Served != 9 || s.Flood != 12 || len(c.queue) != 9 {
+		t.Fatalf("stats %+v, %d sent", s, len(c.queue))
+	}
+}
+
+// The leader makes its certificate once the signatures weigh more than a
+// third of the total, and not before, with weighted voters.
+func TestLeaderWaitsForAWeakQuorumOfWeight(t *testing.T) {
+	// Total 6: a weak quorum weighs 3 or more. The leader (1) and node 1
+	// (1) weigh 2; node 2 (1) makes 3.
+	voters := membership.Voters{{ID: "0", Weight: 1}, {ID: "1", Weight: 1}, {ID: "2", Weight: 1}, {ID: "3", Weight: 3}}
+	c := newCluster(t, voters, nil)
+	c.filter = func(e envelope) stdtypes.Message {
+		if e.from == "2" || e.from == "3" {
+			return nil
+		}
+		return e.msg
+	}
+	batch := txs("a", 0, 1)
+	if p := c.propose("0", 0, 0, batch); p != nil {
+		t.Fatal("a certificate of weight 2 of 6")
+	}
+	ids := voters.IDs()
+	d := availability.BatchDigest(0, "0", buckets, batch)
+	c.apply("0", stdevents.NewMessageReceived(mc.Self, "2", &availability.SigMsg{Digest: d, Sig: sign(t, ids, 2, d)}))
+	p := takeOne[*iss.Proposal](c, "0")
+	cert, err := availability.DecodeCertificate(p.Value, 64)
+	if err != nil || !slices.Equal(cert.Signers, []stdtypes.NodeID{"0", "1", "2"}) {
+		t.Fatalf("certificate %+v, %v", cert, err)
+	}
+	if err := c.verify("3", 0, "0", buckets, voters, p.Value); err != "" {
+		t.Fatal(err)
+	}
+}

@@ -74,6 +74,14 @@ func (m *Module) fetchTimeout(out *stdtypes.EventList, ev *FetchTimeout) {
 	m.ask(out, f)
 }
 
+// maxServesPerNode bounds how often a node answers one node's FETCHes of
+// one batch: a correct node asks a signer again only after FetchTimeout
+// and every other signer, so this many answers lost on the way are
+// already unlikely; a Byzantine node that asks again and again gets no
+// more than this many copies of each batch, which bounds what it makes
+// this node send.
+const maxServesPerNode = 8
+
 // fetchMsg serves a batch this node keeps, once it is durable.
 func (m *Module) fetchMsg(out *stdtypes.EventList, from stdtypes.NodeID, msg *FetchMsg) {
 	if !m.knownNode(from) {
@@ -89,6 +97,14 @@ func (m *Module) fetchMsg(out *stdtypes.EventList, from stdtypes.NodeID, msg *Fe
 		m.drop(rNotStored, from, "FETCH")
 		return
 	}
+	if b.served[from] >= maxServesPerNode {
+		m.drop(rFlood, from, "FETCH")
+		return
+	}
+	if b.served == nil {
+		b.served = make(map[stdtypes.NodeID]uint8)
+	}
+	b.served[from]++
 	m.counters.inc(rServed)
 	resp := &FetchResponseMsg{Digest: slices.Clone(msg.Digest), Txs: b.txs}
 	emit(out, stdevents.NewSendMessage(m.mc.Net, resp, stdevents.To(m.mc.Self, from)))

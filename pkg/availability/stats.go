@@ -39,7 +39,8 @@ type Stats struct {
 	// Duplicate: a second REQUESTSIG of a batch, a second SIG of a node.
 	Duplicate uint64
 	// Flood: a REQUESTSIG of a leader that has MaxBatchesPerSender
-	// batches stored here already.
+	// batches stored here already, a FETCH of a batch this node answered
+	// the same node maxServesPerNode (8) times already.
 	Flood uint64
 	// BadSignature: a SIG whose signature did not verify.
 	BadSignature uint64
