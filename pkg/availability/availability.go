@@ -268,7 +268,9 @@ func (m *Module) requestProposal(out *stdtypes.EventList, ev *iss.RequestProposa
 	if !ev.Voters.Contains(m.self) {
 		return fmt.Errorf("this node (%q) is no voter of epoch %d", m.self, ev.Epoch)
 	}
-	if err := m.checkBuckets(ev.Buckets); err != nil {
+	// A segment may have no bucket (more leaders than buckets): its
+	// orderer proposes empty values, after asking in vain.
+	if err := m.checkBuckets(ev.Buckets); err != nil && len(ev.Buckets) > 0 {
 		return err
 	}
 	m.learnVoters(ev.Epoch, ev.Voters)
@@ -300,6 +302,9 @@ func (m *Module) requestProposal(out *stdtypes.EventList, ev *iss.RequestProposa
 	m.nextRef++
 	m.own[p.orderer] = p
 	m.byRef[p.ref] = p
+	if len(p.buckets) == 0 {
+		return nil // The mempool would never answer.
+	}
 	emit(out, &mempool.RequestBatch{Header: stdtypes.NewHeader(m.mc.Mempool), ReplyTo: m.mc.Self, Ref: p.ref, Buckets: slices.Clone(p.buckets)})
 	return nil
 }
@@ -491,7 +496,9 @@ func (m *Module) cancelProposal(out *stdtypes.EventList, ev *iss.CancelProposal)
 			continue
 		}
 		if p.digest == nil {
-			emit(out, &mempool.CancelBatch{Header: stdtypes.NewHeader(m.mc.Mempool), Ref: p.ref})
+			if len(p.buckets) > 0 {
+				emit(out, &mempool.CancelBatch{Header: stdtypes.NewHeader(m.mc.Mempool), Ref: p.ref})
+			}
 			m.closeProposal(p)
 			return
 		}

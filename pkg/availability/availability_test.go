@@ -539,3 +539,27 @@ func TestLeaderWaitsForAWeakQuorumOfWeight(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An orderer of a segment without buckets (more leaders than buckets)
+// asks in vain: the mempool is not asked, and the cancellation ends it.
+func TestSegmentWithoutBuckets(t *testing.T) {
+	c := newCluster(t, four, nil)
+	rp := requestProposal(c, 0, 0)
+	rp.Buckets = nil
+	c.apply("0", rp)
+	c.apply("0", iss.NewCancelProposal(mc.Self, 0))
+	rp = requestProposal(c, 0, 1)
+	rp.Buckets = nil
+	c.apply("0", rp)
+	if n := len(c.nodes["0"].out); n != 0 {
+		t.Fatalf("%d events out: %v", n, c.nodes["0"].out)
+	}
+}
+
+func TestReliableNetNeeds(t *testing.T) {
+	p := availability.DefaultModuleParams(four)
+	msgs, bytes := p.ReliableNetNeeds()
+	if msgs < p.MaxBatchesPerSender*4 || bytes < p.MaxOpenProposals*p.MaxBatchBytes {
+		t.Fatalf("needs %d messages, %d bytes", msgs, bytes)
+	}
+}

@@ -93,8 +93,9 @@ type ModuleParams struct {
 	// leader at once (in its WAL and in memory): a Byzantine leader that
 	// floods REQUESTSIGs fills its own quota, and its later REQUESTSIGs are
 	// dropped until a stable checkpoint collects its batches. A correct
-	// leader has at most one batch per slot it leads in the RetainedEpochs
-	// epochs kept, and a few more: the default leaves ample room.
+	// leader has at most one batch per slot it leads in the epochs kept
+	// (RetainedEpochs and those not yet stable): the default leaves room
+	// for segments of a few hundred slots. See ReliableNetNeeds.
 	MaxBatchesPerSender int
 	// RetainedEpochs is how many epochs of batches a node keeps below a
 	// stable checkpoint: at iss.StableCheckpoint{Epoch: e} it drops the
@@ -129,7 +130,7 @@ func DefaultModuleParams(voters membership.Voters) ModuleParams {
 		MaxTxBytes:          64 << 10,
 		MaxBatchBytes:       4 << 20,
 		MaxBuckets:          1024,
-		MaxBatchesPerSender: 4096,
+		MaxBatchesPerSender: 1024,
 		RetainedEpochs:      2,
 		FetchTimeout:        time.Second,
 		MaxFetches:          1024,
@@ -164,4 +165,22 @@ func (p ModuleParams) Validate() error {
 		errs = append(errs, fmt.Errorf("ModuleParams.FetchTimeout is %v; it must be positive", p.FetchTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// ReliableNetNeeds returns how many messages, and how many bytes of them,
+// availability may have the reliablenet module retransmit at once, at
+// most: a REQUESTSIG per open proposal, and a SIG per batch it stores of
+// each other voter (a Byzantine leader that never acknowledges them keeps
+// them in flight until a stable checkpoint). The reliablenet module's
+// MaxPendingMessages and MaxPendingBytes must leave room for them beside
+// what the other modules that share it need: if they do not, a flood
+// could fill them, and a full reliablenet module stops the node.
+func (p ModuleParams) ReliableNetNeeds() (messages, bytes int) {
+	// Field names, tags and lengths cost tens of bytes per message and
+	// per transaction: generous bounds.
+	const overhead = 256
+	sigs := p.MaxBatchesPerSender * len(p.Voters)
+	sigBytes := DigestBytes + MaxSignatureBytes + overhead
+	requestBytes := p.MaxBatchBytes + p.MaxBatchTxs*overhead + p.MaxBuckets*8 + overhead
+	return sigs + p.MaxOpenProposals, sigs*sigBytes + p.MaxOpenProposals*requestBytes
 }
