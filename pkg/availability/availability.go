@@ -288,7 +288,11 @@ func (m *Module) requestProposal(out *stdtypes.EventList, ev *iss.RequestProposa
 			return fmt.Errorf("slot %d asked while slot %d of the same orderer %q is open", ev.SeqNr, p.sn, ev.ReplyTo)
 		}
 		// The last proposal was answered and not cancelled: the orderer
-		// proposed it, and asks for the next slot.
+		// proposed it, and asks for the next slot. (One cancelled for
+		// other buckets, which one orderer never has, goes back.)
+		if p.cancelled {
+			m.returnTxs(out, p.txs)
+		}
 		m.closeProposal(p)
 	}
 	if len(m.own) >= m.params.MaxOpenProposals {
