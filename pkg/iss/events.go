@@ -92,6 +92,10 @@ type RequestProposal struct {
 	Epoch   stdtypes.EpochNr
 	SeqNr   stdtypes.SeqNr
 	Buckets []int
+	// Voters are the epoch's membership (the segment's Voters): a
+	// proposer that collects signatures (availability) asks them. It is
+	// shared: the receiver must not modify it.
+	Voters membership.Voters
 }
 
 // NewRequestProposal returns a RequestProposal to proposer.

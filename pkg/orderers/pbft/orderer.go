@@ -446,7 +446,9 @@ func (s *state) pump() {
 			continue
 		}
 		s.requested = i
-		dsl.EmitEvent(s.m, iss.NewRequestProposal(s.mc.Proposer, s.mc.Self, s.seg.Epoch, sl.sn, slices.Clone(s.seg.Buckets)))
+		rp := iss.NewRequestProposal(s.mc.Proposer, s.mc.Self, s.seg.Epoch, sl.sn, slices.Clone(s.seg.Buckets))
+		rp.Voters = s.seg.Voters // Never modified: NewOrderer cloned it.
+		dsl.EmitEvent(s.m, rp)
 		dsl.EmitEvent(s.m, stdevents.NewTimerDelay(s.mc.Timer, s.params.MaxProposeDelay,
 			&ProposeTimeout{Header: stdtypes.NewHeader(s.mc.Self), SeqNr: sl.sn}))
 		return
