@@ -33,7 +33,7 @@ func (m *Module) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, erro
 
 // Stats returns the module's counters. It is safe to call from any
 // goroutine.
-func (m *Module) Stats() Stats { return m.s.counters.stats(m.m.Stats()) }
+func (m *Module) Stats() Stats { return m.s.counters.stats() }
 
 // ReportStats returns Stats, so that a node includes them in its own.
 func (m *Module) ReportStats() any { return m.Stats() }

@@ -2,8 +2,6 @@ package mempool
 
 import (
 	"sync/atomic"
-
-	"github.com/mirframework/mir/pkg/dsl"
 )
 
 // Stats counts what the mempool did and what it dropped, by reason, and
@@ -67,10 +65,6 @@ type Stats struct {
 	HeldBytes uint64
 	Clients   uint64
 	Requests  uint64
-
-	// UnknownMessages counts messages from other nodes sent to the
-	// mempool, which takes none (counted by package dsl).
-	UnknownMessages uint64
 }
 
 // Dropped returns the number of transactions dropped, for any reason.
@@ -121,7 +115,7 @@ type counters struct {
 
 func (c *counters) add(r reason, n uint64) { c.c[r].Add(n) }
 
-func (c *counters) stats(d dsl.Stats) Stats {
+func (c *counters) stats() Stats {
 	return Stats{
 		Accepted:             c.c[rAccepted].Load(),
 		Batches:              c.c[rBatches].Load(),
@@ -142,6 +136,5 @@ func (c *counters) stats(d dsl.Stats) Stats {
 		HeldBytes:            c.heldBytes.Load(),
 		Clients:              c.clients.Load(),
 		Requests:             c.reqs.Load(),
-		UnknownMessages:      d.UnknownMessages,
 	}
 }
