@@ -12,11 +12,13 @@ type client struct {
 	done []uint64
 	// held are the client's transactions the mempool holds, by number.
 	held map[uint64]*entry
-	// While the client holds nothing, it is in the idle list, whose
-	// oldest client makes room for a new one.
-	idlePrev, idleNext *client
-	idle               bool
+	// While the client holds nothing, it is in the idle list (idle),
+	// whose oldest client makes room for a new one.
+	idleLinks links[client]
+	idle      bool
 }
+
+func (c *client) links() *links[client] { return &c.idleLinks }
 
 // executed tells whether transaction txNo, at or above low and within the
 // window, was executed.
@@ -50,32 +52,17 @@ func (c *client) markExecuted(txNo, window uint64) {
 // idleList links the clients that hold no transaction, the one idle the
 // longest (or whose transactions were executed the longest ago) first.
 type idleList struct {
-	head, tail *client
+	list[client, *client]
 }
 
-// pushBack appends c, which is in no list.
-func (l *idleList) pushBack(c *client) {
+// add appends c, which is in no list.
+func (l *idleList) add(c *client) {
+	l.pushBack(c)
 	c.idle = true
-	c.idlePrev, c.idleNext = l.tail, nil
-	if l.tail == nil {
-		l.head = c
-	} else {
-		l.tail.idleNext = c
-	}
-	l.tail = c
 }
 
-// remove unlinks c, which is in the list.
-func (l *idleList) remove(c *client) {
-	if c.idlePrev == nil {
-		l.head = c.idleNext
-	} else {
-		c.idlePrev.idleNext = c.idleNext
-	}
-	if c.idleNext == nil {
-		l.tail = c.idlePrev
-	} else {
-		c.idleNext.idlePrev = c.idlePrev
-	}
-	c.idlePrev, c.idleNext, c.idle = nil, nil, false
+// drop unlinks c, which is in the list.
+func (l *idleList) drop(c *client) {
+	l.remove(c)
+	c.idle = false
 }

@@ -197,10 +197,10 @@ func (s *state) addTx(tx *Tx) (reason, bool) {
 	s.arrivals++
 	e := &entry{tx: *tx, arrival: s.arrivals, bucket: BucketOf(tx.TxID, p.NumBuckets), bytes: bytes, client: c}
 	if c.idle {
-		s.idle.remove(c)
+		s.idle.drop(c)
 	}
 	c.held[tx.TxNo] = e
-	s.buckets[e.bucket].pushBack(e)
+	s.buckets[e.bucket].push(e)
 	s.hold(e, +1)
 	s.counters.add(rAccepted, 1)
 	return 0, true
@@ -223,13 +223,13 @@ func (s *state) newClient(id string) *client {
 		if old == nil {
 			return nil
 		}
-		s.idle.remove(old)
+		s.idle.drop(old)
 		delete(s.clients, old.id)
 		s.counters.add(rForgottenClients, 1)
 	}
 	c := &client{id: id, held: map[uint64]*entry{}}
 	s.clients[id] = c
-	s.idle.pushBack(c)
+	s.idle.add(c)
 	s.counters.clients.Store(uint64(len(s.clients)))
 	return c
 }
@@ -366,7 +366,7 @@ func (s *state) answer(r *request) bool {
 	var batch []Tx
 	bytes = 0
 	for e := s.merge.peek(); e != nil && len(batch) < p.MaxBatchTxs && e.bytes <= p.MaxBatchBytes-bytes; e = s.merge.peek() {
-		s.buckets[e.bucket].remove(e)
+		s.buckets[e.bucket].take(e)
 		s.merge.fix()
 		e.out = true
 		batch = append(batch, e.tx)
@@ -448,7 +448,7 @@ func (s *state) executed(id TxID) {
 	}
 	if e := c.held[id.TxNo]; e != nil {
 		if !e.out {
-			s.buckets[e.bucket].remove(e)
+			s.buckets[e.bucket].take(e)
 		}
 		delete(c.held, id.TxNo)
 		s.hold(e, -1)
@@ -457,9 +457,9 @@ func (s *state) executed(id TxID) {
 	c.markExecuted(id.TxNo, p.ClientWindow)
 	// The client was active: it is the last to be forgotten.
 	if c.idle {
-		s.idle.remove(c)
+		s.idle.drop(c)
 	}
 	if len(c.held) == 0 {
-		s.idle.pushBack(c)
+		s.idle.add(c)
 	}
 }

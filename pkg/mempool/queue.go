@@ -15,22 +15,26 @@ type entry struct {
 	// out is set while the transaction is in a batch out (NewBatch); it
 	// is then in no queue.
 	out bool
-	// prev and next link the entries of a queue, oldest first.
-	prev, next *entry
+	// q links the entries of a queue, oldest first.
+	q links[entry]
 }
 
+func (e *entry) links() *links[entry] { return &e.q }
+
 // queue holds the waiting transactions of one bucket, oldest (lowest
-// arrival) first: a doubly linked list, so that an executed transaction
-// leaves it at once, wherever it is, and its memory with it.
+// arrival) first, so that an executed transaction leaves it at once,
+// wherever it is, and its memory with it.
 type queue struct {
-	head, tail *entry
+	list[entry, *entry]
 	// txs and bytes sum the entries.
 	txs, bytes int
 }
 
-// pushBack appends e, which arrived after every entry of q.
-func (q *queue) pushBack(e *entry) {
-	q.insertAfter(e, q.tail)
+// push appends e, which arrived after every entry of q.
+func (q *queue) push(e *entry) {
+	q.pushBack(e)
+	q.txs++
+	q.bytes += e.bytes
 }
 
 // insert puts e back in arrival order (a transaction handed back), looking
@@ -41,46 +45,19 @@ func (q *queue) insert(e *entry, hint *entry) {
 	at := hint // e goes after at; nil: at the head.
 	next := q.head
 	if at != nil {
-		next = at.next
+		next = at.q.next
 	}
 	for next != nil && next.arrival < e.arrival {
-		at, next = next, next.next
+		at, next = next, next.q.next
 	}
 	q.insertAfter(e, at)
-}
-
-// insertAfter links e after at, or at the head if at is nil.
-func (q *queue) insertAfter(e, at *entry) {
-	e.prev = at
-	if at == nil {
-		e.next = q.head
-		q.head = e
-	} else {
-		e.next = at.next
-		at.next = e
-	}
-	if e.next == nil {
-		q.tail = e
-	} else {
-		e.next.prev = e
-	}
 	q.txs++
 	q.bytes += e.bytes
 }
 
-// remove unlinks e, an entry of q.
-func (q *queue) remove(e *entry) {
-	if e.prev == nil {
-		q.head = e.next
-	} else {
-		e.prev.next = e.next
-	}
-	if e.next == nil {
-		q.tail = e.prev
-	} else {
-		e.next.prev = e.prev
-	}
-	e.prev, e.next = nil, nil
+// take unlinks e, an entry of q.
+func (q *queue) take(e *entry) {
+	q.remove(e)
 	q.txs--
 	q.bytes -= e.bytes
 }
