@@ -1,8 +1,10 @@
 package mempool_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"github.com/mirframework/mir/pkg/logging"
 	"strings"
 	"testing"
 
@@ -366,5 +368,41 @@ func TestUnknownEvent(t *testing.T) {
 	_, err := h.try(&mempool.NewBatch{Header: stdtypes.NewHeader(mc.Self)})
 	if err == nil || !strings.Contains(err.Error(), "NewBatch") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestReturnedInPlace: transactions handed back one at a time each go
+// back to their place among those waiting, by arrival.
+func TestReturnedInPlace(t *testing.T) {
+	h := newMempool(t, nil)
+	h.apply(newTxs("a", 0, 1, 2, 3))
+	want(t, h.apply(request(1)), "availability/1: a.0 a.1 a.2")
+	h.apply(returned(ids("a", 0)))
+	h.apply(returned(ids("a", 2)))
+	want(t, h.apply(request(2)), "availability/2: a.0 a.2 a.3")
+	h.apply(executed(ids("a", 0, 0))) // The second is below the watermark: known.
+	if s := h.m.Stats(); s.Retired != 1 || s.UnrecordedExecutions != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// TestLogsDrops: with a logger, each dropped transaction is logged with its
+// client, number and reason; the node reports the same Stats.
+func TestLogsDrops(t *testing.T) {
+	var buf bytes.Buffer
+	m, err := mempool.NewModule("0", mc, testParams(), logging.NewStreamLogger(logging.LevelDebug, &buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ApplyEvents(stdtypes.ListOf(newTxs("alice", 3, 3))); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"dropped transaction", "alice", "txNo=3", "held already", "node=0"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("log %q lacks %q", buf.String(), s)
+		}
+	}
+	if got, ok := m.ReportStats().(mempool.Stats); !ok || got != m.Stats() || got.Duplicate != 1 {
+		t.Fatalf("ReportStats %+v", m.ReportStats())
 	}
 }
