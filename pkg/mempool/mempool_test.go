@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/mirframework/mir/pkg/logging"
 	"strings"
 	"testing"
 
+	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/stdtypes"
 )
