@@ -58,8 +58,9 @@
 //   - at once, if the buckets hold a full batch (MaxBatchTxs transactions or
 //     MaxBatchBytes bytes);
 //   - else when the oldest waiting transaction of the buckets has waited
-//     BatchTimeout: each NewTxs that brings transactions sets a timer
-//     (stdevents.TimerDelay to ModuleConfig.Timer, answered by TxsWaited);
+//     BatchTimeout: each batch of events that brings transactions sets a
+//     timer (stdevents.TimerDelay to ModuleConfig.Timer, answered by
+//     TxsWaited);
 //   - else, if the request has waited BatchTimeout (RequestWaited), as soon
 //     as a transaction of its buckets comes.
 //
@@ -77,8 +78,9 @@
 // The mempool holds at most MaxTxs transactions of MaxBytes bytes, state for
 // MaxClients clients (each a map of at most MaxTxsPerClient entries and a
 // bitmap of ClientWindow bits, allocated once a transaction is executed out
-// of order), MaxRequests requests, and one timer per NewTxs that brought
-// transactions in the last BatchTimeout. It keeps the payload slices of the
+// of order), MaxRequests requests, and has at most one timer per batch of events
+// (ApplyEvents) that brought transactions in the last BatchTimeout, and one
+// per request. It keeps the payload slices of the
 // NewTxs it is handed, and hands the same slices out in NewBatch: an event
 // passes to its destination, and no module changes a payload after it sent
 // it.

@@ -60,8 +60,9 @@ type state struct {
 	heldTxs, heldBytes int
 	// arrivals is the arrival number of the last transaction accepted;
 	// every transaction with arrival number up to waited has waited
-	// BatchTimeout (TxsWaited).
-	arrivals, waited uint64
+	// BatchTimeout (TxsWaited); timed is the arrival number of the last
+	// TxsWaited timer set.
+	arrivals, waited, timed uint64
 	// requests are the RequestBatch events not answered yet, in the order
 	// they came; lastRequest numbers them.
 	requests    []*request
@@ -124,6 +125,7 @@ func (s *state) register() {
 	// executed; drop one already held, one below the client's low
 	// watermark (or executed above it), one beyond what a client may hold.
 	dsl.UponEvent(m, s.onNewTxs)
+	dsl.UponCondition(m, s.setTimer)
 
 	// Cut a batch of the requested buckets by size, count or a timeout:
 	// at once if the buckets hold a full batch, else once the oldest
@@ -144,8 +146,7 @@ func (s *state) register() {
 	dsl.UponEvent(m, s.onExecuted)
 }
 
-// onNewTxs keeps the transactions it may, and has the timer tell when they
-// have waited BatchTimeout.
+// onNewTxs keeps the transactions it may.
 func (s *state) onNewTxs(ev *NewTxs) error {
 	before := s.arrivals
 	for i := range ev.Txs {
@@ -155,9 +156,20 @@ func (s *state) onNewTxs(ev *NewTxs) error {
 	}
 	if s.arrivals != before {
 		s.changed = true
-		dsl.EmitEvent(s.m, stdevents.NewTimerDelay(s.mc.Timer, s.params.BatchTimeout,
-			&TxsWaited{Header: stdtypes.NewHeader(s.mc.Self), Arrival: s.arrivals}))
 	}
+	return nil
+}
+
+// setTimer has the timer tell, at the end of each batch of events that
+// brought transactions, when they have waited BatchTimeout: one timer per
+// batch, however many NewTxs it had.
+func (s *state) setTimer() error {
+	if s.arrivals == s.timed {
+		return nil
+	}
+	s.timed = s.arrivals
+	dsl.EmitEvent(s.m, stdevents.NewTimerDelay(s.mc.Timer, s.params.BatchTimeout,
+		&TxsWaited{Header: stdtypes.NewHeader(s.mc.Self), Arrival: s.arrivals}))
 	return nil
 }
 

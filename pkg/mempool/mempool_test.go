@@ -406,3 +406,17 @@ func TestLogsDrops(t *testing.T) {
 		t.Fatalf("ReportStats %+v", m.ReportStats())
 	}
 }
+
+// TestOneTimerPerBatch: the transactions of one batch of events share a
+// timer; a batch that brings none (all dropped) sets none.
+func TestOneTimerPerBatch(t *testing.T) {
+	h := newMempool(t, nil)
+	h.apply(newTxs("a", 0), newTxs("b", 0), newTxs("c", 0))
+	h.apply(newTxs("a", 0))
+	if len(h.timers) != 1 {
+		t.Fatalf("%d timers", len(h.timers))
+	}
+	if ev, ok := h.timers[0].Events[0].(*mempool.TxsWaited); !ok || ev.Arrival != 3 || ev.Dest() != mc.Self {
+		t.Fatalf("timer %+v", h.timers[0].Events[0])
+	}
+}

@@ -15,8 +15,8 @@ var (
 
 // TxsWaited tells the mempool that the transactions it accepted up to
 // arrival number Arrival (it numbers them from 1 as it accepts them) have
-// waited BatchTimeout. The mempool sets such a timer for each NewTxs that
-// brings it a transaction.
+// waited BatchTimeout. The mempool sets such a timer at the end of each
+// batch of events (ApplyEvents) that brought it transactions.
 type TxsWaited struct {
 	stdtypes.Header
 	Arrival uint64
