@@ -207,7 +207,7 @@ func (s *state) addTx(tx *Tx) (reason, bool) {
 		}
 	}
 	s.arrivals++
-	e := &entry{tx: *tx, arrival: s.arrivals, bucket: BucketOf(tx.TxID, p.NumBuckets), bytes: bytes, client: c}
+	e := &entry{tx: *tx, arrival: s.arrivals, bucket: BucketOf(tx.TxID, p.NumBuckets), bytes: bytes}
 	if c.idle {
 		s.idle.drop(c)
 	}

@@ -11,7 +11,6 @@ type entry struct {
 	// length.
 	bucket int
 	bytes  int
-	client *client
 	// out is set while the transaction is in a batch out (NewBatch); it
 	// is then in no queue.
 	out bool
