@@ -71,16 +71,17 @@
 // old places, as the oldest) or an Executed retires them. A RequestBatch
 // that names a bucket out of range or twice, or reuses the Ref of a request
 // held, or comes when MaxRequests are held, is a local module's bug: an
-// error (ErrBadRequest) that stops the node.
+// error (ErrBadRequest) that stops the node. One that names no bucket (an
+// orderer without buckets) is held, never answered, until cancelled.
 //
 // # Memory
 //
 // The mempool holds at most MaxTxs transactions of MaxBytes bytes, state for
 // MaxClients clients (each a map of at most MaxTxsPerClient entries and a
 // bitmap of ClientWindow bits, allocated once a transaction is executed out
-// of order), MaxRequests requests, and has at most one timer per batch of events
-// (ApplyEvents) that brought transactions in the last BatchTimeout, and one
-// per request. It keeps the payload slices of the
+// of order) and MaxRequests requests. It has at most one timer running per
+// request, and one per batch of events (ApplyEvents) that brought
+// transactions in the last BatchTimeout. It keeps the payload slices of the
 // NewTxs it is handed, and hands the same slices out in NewBatch: an event
 // passes to its destination, and no module changes a payload after it sent
 // it.
