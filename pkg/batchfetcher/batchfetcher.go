@@ -3,6 +3,7 @@ package batchfetcher
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync/atomic"
 
@@ -253,6 +254,8 @@ func (m *Module) handOn(e *entry, out *stdtypes.EventList) {
 	for _, tx := range e.txs {
 		if r, ok := m.admit(tx.TxID, e.buckets); !ok {
 			m.stats.Dropped[r]++
+			m.logger.LogAttrs(logging.LevelDebug, "transaction dropped", slog.Uint64("slot", uint64(e.sn)),
+				slog.String("client", tx.ClientID), slog.Uint64("txNo", tx.TxNo), slog.String("reason", r.String()))
 			continue
 		}
 		m.clients.execute(tx.TxID)
