@@ -49,8 +49,8 @@ type Stats struct {
 	// Dropped counts the transactions of ordered batches that did not
 	// execute, by reason.
 	Dropped [numDropReasons]uint64
-	// Stale counts the ProvideTxs of slots a RestoreState skipped;
-	// SkippedSlots those slots.
+	// Stale counts the ProvideTxs of slots handed on already: slots a
+	// RestoreState skipped (SkippedSlots counts them), or answered twice.
 	Stale        uint64
 	SkippedSlots uint64
 	// Snapshots counts the snapshots handed to ISS, Restores the states
