@@ -1,6 +1,7 @@
 package batchfetcher
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -91,17 +92,21 @@ const (
 	maxClientIDBytes   = 1 << 10
 	maxAppStateBytes   = 1 << 30
 	maxMaxPendingSlots = 1 << 24
+	// maxStateBytes bounds MaxStateBytes(): no transport carries a larger
+	// snapshot to a node in state transfer.
+	maxStateBytes = 1 << 30
 )
 
 // DefaultModuleParams returns parameters for ISS's parameters p: its
 // NumBuckets, and MaxPendingSlots for epochs of up to four times as many
 // leaders as p's first membership has voters (at least 64), so that the
-// membership may grow.
+// membership may grow. The client limits keep MaxStateBytes below 2 MiB,
+// within the checkpoint module's default bound on a state (3 MiB).
 func DefaultModuleParams(p iss.Params) ModuleParams {
 	return ModuleParams{
 		NumBuckets:       p.NumBuckets,
-		ClientWindow:     1024,
-		MaxClients:       1 << 16,
+		ClientWindow:     128,
+		MaxClients:       4096,
 		MaxClientIDBytes: 64,
 		MaxAppStateBytes: 1 << 20,
 		MaxPendingSlots:  PendingSlotsBound(p, max(4*len(p.Voters), 64)),
@@ -115,6 +120,26 @@ func DefaultModuleParams(p iss.Params) ModuleParams {
 func PendingSlotsBound(p iss.Params, maxLeaders int) int {
 	return (p.ConfigOffset + 1) * p.SegmentLength * maxLeaders
 }
+
+// MaxStateBytes returns the size of the largest snapshot Data the fetcher
+// takes or restores with these parameters: its part with MaxClients
+// clients, each with an ID of MaxClientIDBytes and ClientWindow−1 numbers
+// executed above its watermark (a client can make that happen by sending
+// sparse numbers; their distances add up to less than ClientWindow, so
+// they take at most a byte per number), and MaxAppStateBytes of the
+// application's. The
+// checkpoint module's MaxStateBytes must allow it, or a snapshot may not
+// be checkpointed.
+func (p ModuleParams) MaxStateBytes() int {
+	above := int(p.ClientWindow) - 1
+	perClient := uvarintLen(uint64(p.MaxClientIDBytes)) + p.MaxClientIDBytes + binary.MaxVarintLen64 +
+		uvarintLen(uint64(above)) + above
+	return 1 + binary.MaxVarintLen64 + uvarintLen(uint64(p.MaxClients)) + p.MaxClients*perClient +
+		uvarintLen(uint64(p.MaxAppStateBytes)) + p.MaxAppStateBytes
+}
+
+// uvarintLen returns the length of v's unsigned varint encoding.
+func uvarintLen(v uint64) int { return len(binary.AppendUvarint(nil, v)) }
 
 // Validate reports whether the parameters can be used.
 func (p ModuleParams) Validate() error {
@@ -132,5 +157,8 @@ func (p ModuleParams) Validate() error {
 	inRange("MaxClientIDBytes", p.MaxClientIDBytes, 1, maxClientIDBytes)
 	inRange("MaxAppStateBytes", p.MaxAppStateBytes, 0, maxAppStateBytes)
 	inRange("MaxPendingSlots", p.MaxPendingSlots, 1, maxMaxPendingSlots)
+	if len(errs) == 0 && p.MaxStateBytes() > maxStateBytes {
+		errs = append(errs, fmt.Errorf("MaxStateBytes() is %d with these limits; want at most %d", p.MaxStateBytes(), maxStateBytes))
+	}
 	return errors.Join(errs...)
 }

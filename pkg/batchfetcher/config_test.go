@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mirframework/mir/pkg/batchfetcher"
+	"github.com/mirframework/mir/pkg/checkpoint"
 	"github.com/mirframework/mir/pkg/iss"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/stdtypes"
@@ -39,6 +40,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"MaxClientIDBytes", func(p *batchfetcher.ModuleParams) { p.MaxClientIDBytes = 1 << 20 }},
 		{"MaxAppStateBytes", func(p *batchfetcher.ModuleParams) { p.MaxAppStateBytes = -1 }},
 		{"MaxPendingSlots", func(p *batchfetcher.ModuleParams) { p.MaxPendingSlots = 0 }},
+		{"MaxStateBytes", func(p *batchfetcher.ModuleParams) { p.MaxClients, p.ClientWindow = 1<<16, 1<<15 }},
 	} {
 		p := testParams()
 		tc.change(&p)
@@ -56,5 +58,15 @@ func TestValidateRefuses(t *testing.T) {
 	}
 	if _, err := batchfetcher.NewModule("", batchfetcher.DefaultModuleConfig(), testParams(), nil); err == nil {
 		t.Error("empty node ID accepted")
+	}
+}
+
+// The default parameters' largest snapshot fits the checkpoint module's
+// default bound on a state.
+func TestDefaultStateFitsCheckpoint(t *testing.T) {
+	voters := membership.EqualVoters(stdtypes.NumberedNodeIDs(4)...)
+	p := batchfetcher.DefaultModuleParams(iss.DefaultParams(voters))
+	if got, limit := p.MaxStateBytes(), checkpoint.DefaultModuleParams(voters).MaxStateBytes; got > limit {
+		t.Fatalf("MaxStateBytes %d, the checkpoint's default bound %d", got, limit)
 	}
 }

@@ -3,6 +3,7 @@ package batchfetcher
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/mempool"
@@ -92,5 +93,28 @@ func TestDecodeStateRefuses(t *testing.T) {
 				t.Fatalf("decodeState(%x): error %v, want ErrInvalidState", tc.data, err)
 			}
 		})
+	}
+}
+
+// A state at every limit decodes, and fits MaxStateBytes with at most a
+// byte per client to spare (a watermark with numbers above it is at most
+// MaxTxNo, a 9-byte varint; MaxStateBytes counts 10).
+func TestMaxStateBytesBound(t *testing.T) {
+	for _, p := range []ModuleParams{stateParams(), {NumBuckets: 1, ClientWindow: 200, MaxClients: 2, MaxClientIDBytes: 130, MaxAppStateBytes: 300, MaxPendingSlots: 1}} {
+		cs := make(clients)
+		for i := range p.MaxClients {
+			c := &client{low: MaxTxNo - p.ClientWindow, above: map[uint64]struct{}{}}
+			for d := uint64(1); d < p.ClientWindow; d++ {
+				c.above[c.low+d] = struct{}{}
+			}
+			cs[strings.Repeat(string(rune('a'+i)), p.MaxClientIDBytes)] = c
+		}
+		data := encodeState(1<<63, cs, bytes.Repeat([]byte{'x'}, p.MaxAppStateBytes))
+		if _, err := decodeState(data, p); err != nil {
+			t.Fatalf("%+v: a state at the limits: %v", p, err)
+		}
+		if n, limit := len(data), p.MaxStateBytes(); n > limit || n < limit-p.MaxClients {
+			t.Errorf("%+v: a state at the limits has %d bytes, MaxStateBytes %d", p, n, limit)
+		}
 	}
 }
