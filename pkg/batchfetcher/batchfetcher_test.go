@@ -294,3 +294,41 @@ func TestPendingSlotsBounded(t *testing.T) {
 	apply(t, m, provide(0))
 	apply(t, m, deliver(stdtypes.SeqNr(p.MaxPendingSlots), "", nil))
 }
+
+// A node that restarts from a snapshot taken mid-run, and gets the slots
+// after it again, hands its application what the node that never stopped
+// handed on: the same transactions of the same slots.
+func TestRestartFromSnapshotReplaysAlike(t *testing.T) {
+	slots := [][]mempool.Tx{
+		{tx("a", 1), tx("b", 0)}, {tx("a", 0)}, nil, {tx("a", 1), tx("c", 3)},
+		{tx("a", 2), tx("b", 0), tx("c", 0)}, {tx("c", 3), tx("c", 1)}, {tx("c", 2), tx("a", 3)},
+	}
+	const at = 4 // the snapshot is taken before slot 4
+	run := func(m *batchfetcher.Module, from int) (executed []string, snap []byte) {
+		for i := from; i < len(slots); i++ {
+			sn := stdtypes.SeqNr(i)
+			if i == at && from < at {
+				apply(t, m, snapshotRequest(0, sn))
+				out, err := m.ApplyEvents(stdtypes.ListOf(appSnapshot(0, "app")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				snap = out.Get(0).(*iss.Snapshot).Data
+			}
+			for _, line := range apply(t, m, deliver(sn, "v", allBuckets), provide(uint64(sn), slots[i]...)) {
+				if strings.HasPrefix(line, "app ") {
+					executed = append(executed, line)
+				}
+			}
+		}
+		return executed, snap
+	}
+	all, snap := run(newFetcher(t, testParams()), 0)
+	restarted := newFetcher(t, testParams())
+	expect(t, apply(t, restarted, restore(0, at, snap)), `app RestoreApp 0.4 "app"`)
+	replayed, _ := run(restarted, at)
+	expect(t, replayed, all[len(all)-len(replayed):]...)
+	if len(replayed) != 3 {
+		t.Fatalf("%d slots executed after the snapshot, want 3: %q", len(replayed), replayed)
+	}
+}
