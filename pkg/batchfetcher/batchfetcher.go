@@ -16,11 +16,13 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// maxSnapshotsAsked bounds the snapshots asked of the application and not
-// answered yet: ISS asks for the snapshot after epoch e+ConfigOffset+1
-// only once it has the one after epoch e (it needs its membership to start
-// the epoch between), so ConfigOffset+1 at most.
-const maxSnapshotsAsked = iss.MaxConfigOffset + 1
+// maxSnapshots bounds ISS's snapshot requests not answered yet (queued
+// behind slots, or asked of the application): ISS asks for the snapshot
+// after epoch e+ConfigOffset+1 only once it has the one after epoch e (it
+// needs its membership to start the epochs between), so ConfigOffset+1 at
+// most; twice that across a RestoreState, after which the application
+// still answers the requests it had (ISS drops those answers).
+const maxSnapshots = 2 * (iss.MaxConfigOffset + 1)
 
 // Module is the batch fetcher, a passive module: ISS's application in
 // Trantor. See the package documentation.
@@ -40,13 +42,15 @@ type Module struct {
 	// on and ISS's snapshot requests between them: what is not handed
 	// on yet. At most MaxPendingSlots slots.
 	queue []*entry
-	// slots counts the slots in queue.
-	slots int
+	// slots counts the slots in queue, queuedSnapshots its snapshot
+	// requests.
+	slots           int
+	queuedSnapshots int
 	// waiting are the slots of queue whose transactions were asked of
 	// availability (RequestTxs, with the slot as Ref) and have not come.
 	waiting map[stdtypes.SeqNr]*entry
-	// asked are the snapshots asked of the application, oldest first,
-	// at most maxSnapshotsAsked.
+	// asked are the snapshots asked of the application, oldest first;
+	// with queuedSnapshots, at most maxSnapshots.
 	asked []askedSnapshot
 	// stable is the latest stable checkpoint beyond nextHandOn, held
 	// until the slots below it are handed on: availability deletes the
@@ -215,7 +219,11 @@ func (m *Module) snapshotRequest(ev *iss.SnapshotRequest, out *stdtypes.EventLis
 	if ev.SeqNr != m.nextDeliver {
 		return fmt.Errorf("snapshot of epoch %d before slot %d asked, but the next slot is %d", ev.Epoch, ev.SeqNr, m.nextDeliver)
 	}
+	if m.queuedSnapshots+len(m.asked) >= maxSnapshots {
+		return fmt.Errorf("snapshot of epoch %d: %d not answered yet, more than ISS asks for", ev.Epoch, m.queuedSnapshots+len(m.asked))
+	}
 	m.queue = append(m.queue, &entry{snapshot: ev})
+	m.queuedSnapshots++
 	m.drain(out)
 	return nil
 }
@@ -228,6 +236,7 @@ func (m *Module) drain(out *stdtypes.EventList) {
 		m.queue[0] = nil
 		m.queue = m.queue[1:]
 		if e.snapshot != nil {
+			m.queuedSnapshots--
 			m.askSnapshot(e.snapshot, out)
 		} else {
 			m.slots--
@@ -359,7 +368,7 @@ func (m *Module) restoreState(ev *iss.RestoreState, out *stdtypes.EventList) err
 	m.stats.SkippedSlots += uint64(m.slots)
 	m.clients = st.clients
 	m.nextDeliver, m.nextHandOn = st.next, st.next
-	m.queue, m.slots = nil, 0
+	m.queue, m.slots, m.queuedSnapshots = nil, 0, 0
 	clear(m.waiting)
 	// The snapshots asked of the application stay: it answers them, and
 	// ISS drops the answers of epochs the state skipped.

@@ -279,6 +279,26 @@ func TestLocalMisuse(t *testing.T) {
 	}
 }
 
+// ISS's snapshot requests not answered are bounded, queued or asked.
+func TestSnapshotsBounded(t *testing.T) {
+	m := newFetcher(t, testParams())
+	apply(t, m, deliver(0, "v", allBuckets))
+	n := 0
+	for ; n < 1000; n++ {
+		if err := applyErr(m, snapshotRequest(stdtypes.EpochNr(n), 1)); err != nil {
+			if !strings.Contains(err.Error(), "not answered") {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if n != 2*(iss.MaxConfigOffset+1) {
+		t.Fatalf("%d snapshot requests accepted, want 2(MaxConfigOffset+1)", n)
+	}
+	// Answered by the application, they make room again.
+	apply(t, m, provide(0), appSnapshot(0, ""), snapshotRequest(1000, 1))
+}
+
 // The slots waiting are bounded: ISS delivering beyond MaxPendingSlots
 // means the parameters disagree with ISS's, an error.
 func TestPendingSlotsBounded(t *testing.T) {

@@ -75,8 +75,8 @@
 // it needs the snapshot after epoch e (taken once every slot of e is
 // handed on) to start epoch e+ConfigOffset+1; so PendingSlotsBound(iss
 // params, leaders) slots, each with its batch once availability provides
-// it. Snapshots asked of the application are at most ConfigOffset+1 for
-// the same reason. The clients take at most MaxClients × (MaxClientIDBytes
+// it. ISS's snapshot requests not answered yet are at most ConfigOffset+1
+// for the same reason (twice that across a restore). The clients take at most MaxClients × (MaxClientIDBytes
 // + ClientWindow numbers). A stable checkpoint beyond the slots handed on
 // is held (the latest one only) until they are: availability deletes the
 // batches it covers, which the fetcher may still have to ask for.
