@@ -200,7 +200,7 @@ func (m *Module) provideTxs(ev *availability.ProvideTxs, out *stdtypes.EventList
 			m.stats.Stale++
 			return nil
 		}
-		return fmt.Errorf("Ref %d: no slot waits for its transactions", ev.Ref)
+		return fmt.Errorf("no slot waits for the transactions of Ref %d", ev.Ref)
 	}
 	delete(m.waiting, e.sn)
 	e.waiting, e.txs = false, ev.Txs
