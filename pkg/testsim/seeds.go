@@ -25,7 +25,7 @@ const DefaultSeeds = 16
 // has nothing to find in it, and it makes it ten times slower. The seeds
 // run without it; -sim.seeds or -sim.seed set on the command line count
 // all the same.
-const RaceSeeds = 2
+const RaceSeeds = 1
 
 // The flags are registered when a test binary links this package, that is,
 // in the tests of packages that use it.
