@@ -17,6 +17,8 @@ import (
 var (
 	// ErrClosed: the client was closed before the transaction was answered.
 	ErrClosed = errors.New("client closed")
+	// ErrTxTooLarge: the payload is over Options.MaxTxBytes.
+	ErrTxTooLarge = errors.New("transaction too large")
 )
 
 // Client submits transactions to the nodes of a Trantor system and learns
@@ -118,6 +120,9 @@ func (c *Client) Submit(ctx context.Context, data []byte) ([]byte, error) {
 // then for one to complete, or ctx to end. The client keeps data until the
 // transaction completes; the caller must not change it.
 func (c *Client) SubmitAsync(ctx context.Context, data []byte) (*Call, error) {
+	if len(data) > c.opts.MaxTxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTxTooLarge, len(data), c.opts.MaxTxBytes)
+	}
 	select {
 	case c.slots <- struct{}{}:
 	case <-ctx.Done():

@@ -2,8 +2,10 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/mirframework/mir/pkg/trantor/client"
 )
@@ -146,10 +148,26 @@ func TestDialRefusesBadArguments(t *testing.T) {
 		{[]string{"a"}, -1, client.Options{ClientID: "c"}},
 		{[]string{"a"}, 0, client.Options{}},
 		{[]string{"a"}, 0, client.Options{ClientID: string(make([]byte, client.MaxClientIDBytes+1))}},
+		{[]string{"a"}, 0, client.Options{ClientID: "\xff"}},
+		{[]string{"a"}, 0, client.Options{ClientID: "c", ReconnectMin: time.Second, ReconnectMax: time.Millisecond}},
 	} {
 		if c, err := client.Dial(tc.nodes, tc.f, tc.opts); err == nil {
 			c.Close()
 			t.Errorf("Dial(%v, %d, %+v) succeeded", tc.nodes, tc.f, tc.opts)
 		}
+	}
+}
+
+// TestTxTooLarge: a payload over MaxTxBytes is refused before it is
+// numbered; the next transaction gets the number.
+func TestTxTooLarge(t *testing.T) {
+	_, addrs := startNodes(t, 1, 0)
+	c := dial(t, addrs, 0, client.Options{MaxTxBytes: 4})
+	if _, err := c.Submit(context.Background(), []byte("12345")); !errors.Is(err, client.ErrTxTooLarge) {
+		t.Fatalf("submit: %v, want ErrTxTooLarge", err)
+	}
+	submit(t, c, "1234")
+	if got := c.NextTxNo(); got != 1 {
+		t.Fatalf("next transaction number %d, want 1", got)
 	}
 }

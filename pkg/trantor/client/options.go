@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/stdtypes"
@@ -131,6 +132,10 @@ type Options struct {
 	// answered; SubmitAsync waits for one to complete past it. The nodes'
 	// mempool holds at most its client window per client anyway.
 	MaxOutstanding int
+	// MaxTxBytes bounds a transaction's payload: SubmitAsync refuses a
+	// larger one (ErrTxTooLarge), which the nodes would refuse anyway
+	// (ServerOptions.MaxTxBytes; keep the two equal).
+	MaxTxBytes int
 	// MaxResultBytes bounds a result; a node that sends a larger reply is
 	// disconnected (and reconnected to).
 	MaxResultBytes int
@@ -145,6 +150,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		MaxOutstanding: 256,
+		MaxTxBytes:     DefaultServerOptions().MaxTxBytes,
 		MaxResultBytes: 1 << 20,
 		ReconnectMin:   20 * time.Millisecond,
 		ReconnectMax:   2 * time.Second,
@@ -156,6 +162,7 @@ func DefaultOptions() Options {
 func (o Options) withDefaults() Options {
 	d := DefaultOptions()
 	setDefault(&o.MaxOutstanding, d.MaxOutstanding)
+	setDefault(&o.MaxTxBytes, d.MaxTxBytes)
 	setDefault(&o.MaxResultBytes, d.MaxResultBytes)
 	setDefault(&o.ReconnectMin, d.ReconnectMin)
 	setDefault(&o.ReconnectMax, d.ReconnectMax)
@@ -167,10 +174,10 @@ func (o Options) withDefaults() Options {
 // Validate reports whether the options (after defaults) can be used.
 func (o Options) Validate() error {
 	o = o.withDefaults()
-	if o.ClientID == "" || len(o.ClientID) > MaxClientIDBytes {
-		return fmt.Errorf("client ID of %d bytes, want 1 to %d", len(o.ClientID), MaxClientIDBytes)
+	if o.ClientID == "" || len(o.ClientID) > MaxClientIDBytes || !utf8.ValidString(o.ClientID) {
+		return fmt.Errorf("client ID of %d bytes, want 1 to %d of UTF-8", len(o.ClientID), MaxClientIDBytes)
 	}
-	if o.MaxOutstanding < 0 || o.MaxResultBytes < 0 {
+	if o.MaxOutstanding < 0 || o.MaxResultBytes < 0 || o.MaxTxBytes < 0 {
 		return errors.New("negative limit")
 	}
 	if o.ReconnectMin < 0 || o.ReconnectMax < o.ReconnectMin || o.DialTimeout < 0 || o.WriteTimeout < 0 {

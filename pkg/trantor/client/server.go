@@ -127,7 +127,15 @@ func (s *Server) Addr() net.Addr {
 // server's goroutines to end. Transactions read and not yet emitted are
 // dropped (their clients resend them). It may be called more than once.
 func (s *Server) Stop() {
+	s.shutdown()
+	s.wg.Wait()
+}
+
+// shutdown tells the server's goroutines to end: it closes the listener
+// and the connections.
+func (s *Server) shutdown() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stopped = true
 	s.cancel()
 	if s.listener != nil {
@@ -136,8 +144,6 @@ func (s *Server) Stop() {
 	for c := range s.conns {
 		c.nc.Close()
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 // EventsOut returns the channel the server emits mempool.NewTxs on.
@@ -154,7 +160,7 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 			defer s.wg.Done()
 			select {
 			case <-ctx.Done():
-				go s.Stop() // Stop waits for this goroutine.
+				s.shutdown()
 			case <-s.ctx.Done():
 			}
 		}()
