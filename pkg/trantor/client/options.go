@@ -105,7 +105,7 @@ func (o ServerOptions) Validate() error {
 	if o.IdleTimeout < 0 || o.FrameTimeout < 0 || o.WriteTimeout < 0 {
 		return errors.New("negative timeout")
 	}
-	if o.MaxBufferedBytes < o.MaxTxBytes+MaxClientIDBytes {
+	if o.MaxBufferedBytes < o.MaxTxBytes+MaxClientIDBytes+txOverheadBytes {
 		return fmt.Errorf("MaxBufferedBytes %d cannot hold one transaction of MaxTxBytes %d", o.MaxBufferedBytes, o.MaxTxBytes)
 	}
 	return nil

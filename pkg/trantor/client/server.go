@@ -340,7 +340,7 @@ func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
 	cost := len(tx.Data) + len(tx.ClientID) + txOverheadBytes
 	for {
 		s.mu.Lock()
-		if s.pendingBytes+cost <= s.opts.MaxBufferedBytes {
+		if s.pendingBytes == 0 || s.pendingBytes+cost <= s.opts.MaxBufferedBytes {
 			break
 		}
 		room := s.room
