@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -216,18 +217,8 @@ func (c *Client) unanswered(node int, sent map[uint64]bool) []*Call {
 			delete(sent, no)
 		}
 	}
-	slices.SortFunc(calls, func(a, b *Call) int { return cmpUint(a.TxNo, b.TxNo) })
+	slices.SortFunc(calls, func(a, b *Call) int { return cmp.Compare(a.TxNo, b.TxNo) })
 	return calls
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // nodeLink is the client's connection to one node: one goroutine dials
