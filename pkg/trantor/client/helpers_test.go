@@ -23,8 +23,12 @@ const waitTimeout = 20 * time.Second
 
 // app is a test application in the mempool's place: it answers each
 // transaction at once with a Reply whose result is "ok:" and the payload,
-// or "bad:" and the payload if it lies.
-type app struct{ lies bool }
+// or "bad:" and the payload if it lies. Like the mempool, it drops a
+// transaction it executed before.
+type app struct {
+	lies     bool
+	executed map[mempool.TxID]bool
+}
 
 func (a *app) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) {
 	out := stdtypes.EmptyList()
@@ -33,6 +37,13 @@ func (a *app) ApplyEvents(evs *stdtypes.EventList) (*stdtypes.EventList, error) 
 		case *stdevents.Init:
 		case *mempool.NewTxs:
 			for _, tx := range ev.Txs {
+				if a.executed[tx.TxID] {
+					continue
+				}
+				if a.executed == nil {
+					a.executed = make(map[mempool.TxID]bool)
+				}
+				a.executed[tx.TxID] = true
 				out.PushBack(client.NewReply(client.DefaultModuleID, tx.ClientID, tx.TxNo, result(tx.Data, a.lies)))
 			}
 		default:

@@ -43,6 +43,13 @@ type ServerOptions struct {
 	// MaxReplyQueue bounds the replies waiting to be written to one
 	// connection; more are dropped and counted (the client resends).
 	MaxReplyQueue int
+	// MaxCachedReplies and MaxCachedReplyBytes bound the replies the
+	// server remembers, to answer a transaction submitted again after its
+	// reply was lost (the mempool drops it as executed); the oldest are
+	// forgotten first. A client whose transaction was executed longer ago
+	// than that gets no reply from this node for it.
+	MaxCachedReplies    int
+	MaxCachedReplyBytes int
 	// IdleTimeout closes a connection that sends nothing for that long.
 	// A client reconnects when it has something to send.
 	IdleTimeout time.Duration
@@ -59,15 +66,17 @@ type ServerOptions struct {
 // DefaultServerOptions returns the defaults.
 func DefaultServerOptions() ServerOptions {
 	return ServerOptions{
-		Mempool:          "mempool",
-		MaxConns:         1024,
-		MaxTxBytes:       64 << 10,
-		FramesPerSecond:  10_000,
-		MaxBufferedBytes: 16 << 20,
-		MaxReplyQueue:    4096,
-		IdleTimeout:      10 * time.Minute,
-		FrameTimeout:     10 * time.Second,
-		WriteTimeout:     10 * time.Second,
+		Mempool:             "mempool",
+		MaxConns:            1024,
+		MaxTxBytes:          64 << 10,
+		FramesPerSecond:     10_000,
+		MaxBufferedBytes:    16 << 20,
+		MaxReplyQueue:       4096,
+		MaxCachedReplies:    1 << 16,
+		MaxCachedReplyBytes: 32 << 20,
+		IdleTimeout:         10 * time.Minute,
+		FrameTimeout:        10 * time.Second,
+		WriteTimeout:        10 * time.Second,
 	}
 }
 
@@ -80,6 +89,8 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	setDefault(&o.FramesPerSecond, d.FramesPerSecond)
 	setDefault(&o.MaxBufferedBytes, d.MaxBufferedBytes)
 	setDefault(&o.MaxReplyQueue, d.MaxReplyQueue)
+	setDefault(&o.MaxCachedReplies, d.MaxCachedReplies)
+	setDefault(&o.MaxCachedReplyBytes, d.MaxCachedReplyBytes)
 	setDefault(&o.IdleTimeout, d.IdleTimeout)
 	setDefault(&o.FrameTimeout, d.FrameTimeout)
 	setDefault(&o.WriteTimeout, d.WriteTimeout)
@@ -99,7 +110,8 @@ func (o ServerOptions) Validate() error {
 	if err := o.Mempool.Validate(); err != nil {
 		return fmt.Errorf("mempool module: %w", err)
 	}
-	if o.MaxConns < 0 || o.MaxTxBytes < 0 || o.FramesPerSecond < 0 || o.MaxBufferedBytes < 0 || o.MaxReplyQueue < 0 {
+	if o.MaxConns < 0 || o.MaxTxBytes < 0 || o.FramesPerSecond < 0 || o.MaxBufferedBytes < 0 || o.MaxReplyQueue < 0 ||
+		o.MaxCachedReplies < 0 || o.MaxCachedReplyBytes < 0 {
 		return errors.New("negative limit")
 	}
 	if o.IdleTimeout < 0 || o.FrameTimeout < 0 || o.WriteTimeout < 0 {

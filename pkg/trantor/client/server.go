@@ -34,6 +34,7 @@ type Server struct {
 	logger  *logging.Logger
 	out     chan *stdtypes.EventList
 	warns   warnLimiter
+	cache   *replyCache
 	stray   modules.StrayMessages
 	metrics serverCounters
 
@@ -83,6 +84,7 @@ func NewServer(addr string, opts ServerOptions) (*Server, error) {
 		logger:   opts.Logger,
 		out:      make(chan *stdtypes.EventList),
 		warns:    warnLimiter{now: time.Now},
+		cache:    newReplyCache(opts.MaxCachedReplies, opts.MaxCachedReplyBytes),
 		ctx:      ctx,
 		cancel:   cancel,
 		conns:    make(map[*conn]struct{}),
@@ -182,6 +184,7 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 
 // reply queues the frame of r to the connection of its client.
 func (s *Server) reply(r *Reply) {
+	s.cache.put(r.ClientID, r.TxNo, r.Result)
 	s.mu.Lock()
 	c := s.byClient[r.ClientID]
 	s.mu.Unlock()
@@ -297,6 +300,15 @@ func (s *Server) readLoop(c *conn) {
 				return
 			}
 		}
+		s.bind(c, f.clientID)
+		if result, ok := s.cache.get(f.clientID, f.txNo); ok {
+			// Executed: answer from the cache, which the mempool cannot.
+			s.metrics.cachedReplies.Add(1)
+			if !c.queue(appendFrame(nil, kindReply, f.clientID, f.txNo, result), s.opts.MaxReplyQueue) {
+				s.metrics.repliesDropped.Add(1)
+			}
+			continue
+		}
 		tx := mempool.Tx{TxID: mempool.TxID{ClientID: f.clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)}
 		if !s.buffer(c, tx) {
 			return
@@ -333,8 +345,17 @@ func (s *Server) sleep(d time.Duration) bool {
 	}
 }
 
+// bind makes c the connection of clientID, the one its replies go to,
+// and c a connection of that client for good.
+func (s *Server) bind(c *conn, clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.clientID = clientID
+	s.byClient[clientID] = c
+}
+
 // buffer adds tx, from c, to the pending transactions, waiting while they
-// are full, and makes c the connection of tx's client. It reports whether
+// are full. It reports whether
 // the server still runs.
 func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
 	cost := len(tx.Data) + len(tx.ClientID) + txOverheadBytes
@@ -354,10 +375,6 @@ func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
 		}
 	}
 	defer s.mu.Unlock()
-	if c.clientID == "" {
-		c.clientID = tx.ClientID
-	}
-	s.byClient[tx.ClientID] = c
 	s.pending = append(s.pending, tx)
 	s.pendingBytes += cost
 	s.metrics.txs.Add(1)
@@ -491,11 +508,12 @@ type ServerMetrics struct {
 	Txs               uint64 // Transactions read.
 	Replies           uint64 // Replies queued to a connection.
 	RepliesDropped    uint64 // Replies with no connection, or a full queue.
+	CachedReplies     uint64 // Transactions submitted again and answered from the cache.
 	StrayMessages     uint64 // Messages from other nodes, dropped.
 }
 
 type serverCounters struct {
-	accepted, refused, badFrames, timeouts, throttled, txs, replies, repliesDropped atomic.Uint64
+	accepted, refused, badFrames, timeouts, throttled, txs, replies, repliesDropped, cachedReplies atomic.Uint64
 }
 
 // Metrics returns the server's counters.
@@ -504,6 +522,7 @@ func (s *Server) Metrics() ServerMetrics {
 	return ServerMetrics{
 		Accepted: m.accepted.Load(), Refused: m.refused.Load(), BadFrames: m.badFrames.Load(),
 		Timeouts: m.timeouts.Load(), Throttled: m.throttled.Load(), Txs: m.txs.Load(),
-		Replies: m.replies.Load(), RepliesDropped: m.repliesDropped.Load(), StrayMessages: s.stray.Count(),
+		Replies: m.replies.Load(), RepliesDropped: m.repliesDropped.Load(), CachedReplies: m.cachedReplies.Load(),
+		StrayMessages: s.stray.Count(),
 	}
 }

@@ -88,3 +88,27 @@ func TestServerOptionsValidate(t *testing.T) {
 	srv.Stop()
 	srv.Stop()
 }
+
+// TestResubmittedAnsweredFromCache: a client whose connection dropped
+// before its reply came submits the transaction again; the application
+// (like the mempool) drops it as executed, and the server answers from the
+// replies it remembers.
+func TestResubmittedAnsweredFromCache(t *testing.T) {
+	n := startNode(t, "", false, client.ServerOptions{})
+	a := connect(t, n.addr())
+	if _, err := a.Write(client.AppendSubmitFrame(nil, "carol", 0, []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	readReply(t, a, bufio.NewReader(a))
+	a.Close()
+	b := connect(t, n.addr())
+	if _, err := b.Write(client.AppendSubmitFrame(nil, "carol", 0, []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	if body := readReply(t, b, bufio.NewReader(b)); !bytes.HasSuffix(body, []byte("ok:x")) {
+		t.Fatalf("reply %q", body)
+	}
+	if got := n.srv.Metrics().CachedReplies; got != 1 {
+		t.Fatalf("%d cached replies, want 1", got)
+	}
+}
