@@ -32,6 +32,13 @@
 // Warn at most once a minute per cause, with the count of those
 // suppressed, and at Debug otherwise.
 //
+// The server also remembers the latest replies (MaxCachedReplies,
+// MaxCachedReplyBytes, the oldest forgotten first) and answers a
+// transaction submitted again from them without handing it on: the
+// mempool drops a transaction it knows executed, so a client whose
+// connection dropped before a node's reply came would otherwise never get
+// that node's reply.
+//
 // A connection speaks for one client: the client ID of its first frame.
 // A frame with another ID closes it. That bounds the table replies are
 // routed by to one entry per connection.
