@@ -2,8 +2,10 @@ package client_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -14,7 +16,7 @@ import (
 )
 
 // connect opens a raw connection to addr.
-func connect(t *testing.T, addr string) net.Conn {
+func connect(t testing.TB, addr string) net.Conn {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -26,7 +28,7 @@ func connect(t *testing.T, addr string) net.Conn {
 
 // waitClosed waits until the server closes nc: a read returns EOF or a
 // reset.
-func waitClosed(t *testing.T, nc net.Conn) {
+func waitClosed(t testing.TB, nc net.Conn) {
 	t.Helper()
 	nc.SetReadDeadline(time.Now().Add(waitTimeout))
 	_, err := io.Copy(io.Discard, nc)
@@ -36,7 +38,7 @@ func waitClosed(t *testing.T, nc net.Conn) {
 }
 
 // readReply reads one reply frame from br and returns its body.
-func readReply(t *testing.T, nc net.Conn, br *bufio.Reader) []byte {
+func readReply(t testing.TB, nc net.Conn, br *bufio.Reader) []byte {
 	t.Helper()
 	nc.SetReadDeadline(time.Now().Add(waitTimeout))
 	var hdr [4]byte
@@ -144,4 +146,31 @@ func TestFlooderThrottled(t *testing.T) {
 	if got := n.srv.Metrics().Throttled; got == 0 {
 		t.Error("no frame throttled")
 	}
+}
+
+// FuzzServerConn writes arbitrary bytes to a real server on a connection
+// of their own and closes it: the server never crashes, and answers an
+// honest client after each.
+func FuzzServerConn(f *testing.F) {
+	f.Add(client.AppendSubmitFrame(nil, "fuzz", 0, []byte("x")))
+	f.Add(append(client.AppendSubmitFrame(nil, "fuzz", 1, nil), client.AppendSubmitFrame(nil, "other", 1, nil)...))
+	f.Add([]byte{0, 0, 0, 6, 1, 1, 1, 'a', 0x80, 0})
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff})
+	n := startNode(f, "", false, client.ServerOptions{MaxTxBytes: 1 << 10, MaxBufferedBytes: 1 << 16})
+	probe := 0
+	f.Fuzz(func(t *testing.T, in []byte) {
+		nc := connect(t, n.addr())
+		nc.Write(in)
+		nc.(*net.TCPConn).CloseWrite()
+		waitClosed(t, nc)
+		probe++
+		p := connect(t, n.addr())
+		id := fmt.Sprint("probe-", probe)
+		if _, err := p.Write(client.AppendSubmitFrame(nil, id, 0, []byte("p"))); err != nil {
+			t.Fatal(err)
+		}
+		if body := readReply(t, p, bufio.NewReader(p)); !bytes.HasSuffix(body, []byte("ok:p")) {
+			t.Fatalf("probe reply %q", body)
+		}
+	})
 }

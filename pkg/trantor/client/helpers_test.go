@@ -66,13 +66,13 @@ type testNode struct {
 	srv  *client.Server
 	node *mir.Node
 	errc chan error
-	t    *testing.T
+	t    testing.TB
 	once sync.Once
 }
 
 // startNode runs a node whose server listens on addr (":0" for any port
 // of 127.0.0.1).
-func startNode(t *testing.T, addr string, lies bool, opts client.ServerOptions) *testNode {
+func startNode(t testing.TB, addr string, lies bool, opts client.ServerOptions) *testNode {
 	t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
