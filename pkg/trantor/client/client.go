@@ -140,6 +140,11 @@ func (c *Client) SubmitAsync(ctx context.Context, data []byte) (*Call, error) {
 	call := &Call{TxNo: c.nextNo, data: data, done: make(chan struct{}), votes: make([][]byte, len(c.nodes))}
 	c.nextNo++
 	c.pending[call.TxNo] = call
+	for _, n := range c.nodes {
+		if n.connected {
+			n.queue = append(n.queue, call)
+		}
+	}
 	c.mu.Unlock()
 	for _, n := range c.nodes {
 		n.poke()
@@ -201,24 +206,34 @@ func (c *Client) vote(node int, txNo uint64, result []byte) {
 	<-c.slots
 }
 
-// unanswered returns, in order, the pending transactions node has not
-// answered and that are not in sent.
-func (c *Client) unanswered(node int, sent map[uint64]bool) []*Call {
+// toSend returns the calls to send to node: on a new connection, every
+// pending call it has not answered, in order, and from then on the calls
+// submitted since the last time (SubmitAsync queues them while the node
+// is connected, so the queue is bounded by MaxOutstanding).
+func (c *Client) toSend(node *nodeLink, newConn bool) []*Call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var calls []*Call
-	for no, call := range c.pending {
-		if call.votes[node] == nil && !sent[no] {
-			calls = append(calls, call)
-		}
+	if !newConn {
+		q := node.queue
+		node.queue = nil
+		return q
 	}
-	for no := range sent {
-		if c.pending[no] == nil {
-			delete(sent, no)
+	node.connected, node.queue = true, nil
+	var calls []*Call
+	for _, call := range c.pending {
+		if call.votes[node.idx] == nil {
+			calls = append(calls, call)
 		}
 	}
 	slices.SortFunc(calls, func(a, b *Call) int { return cmp.Compare(a.TxNo, b.TxNo) })
 	return calls
+}
+
+// disconnected stops queueing calls for node until it connects again.
+func (c *Client) disconnected(node *nodeLink) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	node.connected, node.queue = false, nil
 }
 
 // nodeLink is the client's connection to one node: one goroutine dials
@@ -228,6 +243,10 @@ type nodeLink struct {
 	idx  int
 	addr string
 	wake chan struct{}
+	// connected and queue, guarded by Client.mu: whether the node has a
+	// connection, and the calls submitted since the writer last looked.
+	connected bool
+	queue     []*Call
 }
 
 func (n *nodeLink) poke() {
@@ -277,17 +296,16 @@ func (n *nodeLink) serve(nc net.Conn) {
 		n.read(nc)
 	}()
 	defer fail()
+	defer n.c.disconnected(n)
 	bw := bufio.NewWriterSize(nc, readChunkBytes)
-	sent := make(map[uint64]bool)
 	var buf []byte
-	for {
-		for _, call := range n.c.unanswered(n.idx, sent) {
+	for newConn := true; ; newConn = false {
+		for _, call := range n.c.toSend(n, newConn) {
 			buf = appendFrame(buf[:0], kindSubmit, n.c.opts.ClientID, call.TxNo, call.data)
 			nc.SetWriteDeadline(time.Now().Add(n.c.opts.WriteTimeout))
 			if _, err := bw.Write(buf); err != nil {
 				return
 			}
-			sent[call.TxNo] = true
 		}
 		if err := bw.Flush(); err != nil {
 			return
