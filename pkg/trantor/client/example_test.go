@@ -1,0 +1,43 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/trantor/client"
+)
+
+// A node runs the server as its "clients" module, next to its mempool; a
+// client submits to every node and accepts the result f+1 of them send.
+func Example() {
+	// On each node:
+	srv, err := client.NewServer("127.0.0.1:0", client.ServerOptions{})
+	if err != nil {
+		panic(err)
+	}
+	if err := srv.Start(); err != nil {
+		panic(err)
+	}
+	defer srv.Stop()
+	node, err := mir.NewNode("0", mir.DefaultNodeConfig(), modules.Modules{
+		client.DefaultModuleID: srv,
+		"mempool":              &app{}, // Trantor's mempool, and the rest of the node.
+	}, nil)
+	if err != nil {
+		panic(err)
+	}
+	go node.Run(context.Background())
+	defer node.Stop()
+
+	// On the client (here with one node, so f = 0):
+	c, err := client.Dial([]string{srv.Addr().String()}, 0, client.Options{ClientID: "alice"})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	result, err := c.Submit(context.Background(), []byte("hello"))
+	fmt.Println(string(result), err)
+	// Output: ok:hello <nil>
+}

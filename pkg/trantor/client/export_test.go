@@ -1,0 +1,8 @@
+package client
+
+// Exported for the tests of package client_test.
+
+// AppendSubmitFrame appends a submission frame to dst.
+func AppendSubmitFrame(dst []byte, clientID string, txNo uint64, data []byte) []byte {
+	return appendFrame(dst, kindSubmit, clientID, txNo, data)
+}

@@ -1,0 +1,528 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mirframework/mir/pkg/logging"
+	"github.com/mirframework/mir/pkg/mempool"
+	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/stdevents"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// txOverheadBytes is what a buffered transaction costs besides its payload
+// and client ID (its slice headers), counted against MaxBufferedBytes.
+const txOverheadBytes = 64
+
+// Server is the active module that takes clients' transactions over TCP
+// and hands them to the mempool (mempool.NewTxs), and sends the results
+// of executed transactions back (Reply). Make one with NewServer, start it
+// with Start; it stops when the node's context ends, or with Stop.
+type Server struct {
+	opts    ServerOptions
+	addr    string
+	logger  *logging.Logger
+	out     chan *stdtypes.EventList
+	warns   warnLimiter
+	cache   *replyCache
+	stray   modules.StrayMessages
+	metrics serverCounters
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// watching is set once ApplyEvents has started watching the node's
+	// context.
+	watching atomic.Bool
+
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	listener net.Listener
+	conns    map[*conn]struct{}
+	// byClient routes replies: the connection that last submitted a
+	// transaction of the client. At most one entry per connection, since
+	// a connection speaks for one client.
+	byClient map[string]*conn
+	// pending are the transactions read and not yet emitted, of
+	// pendingBytes (see txOverheadBytes).
+	pending      []mempool.Tx
+	pendingBytes int
+	// room is closed when pending is taken: readers waiting for room wait
+	// on it.
+	room chan struct{}
+	// ready wakes the emitter.
+	ready chan struct{}
+}
+
+var _ modules.ActiveModule = (*Server)(nil)
+
+// ErrStarted is returned by Start on a server started before.
+var ErrStarted = errors.New("server started before")
+
+// NewServer returns a server that will listen on addr (host:port), or on
+// opts.Listener if set, once started.
+func NewServer(addr string, opts ServerOptions) (*Server, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("client server options: %w", err)
+	}
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		opts:     opts,
+		addr:     addr,
+		logger:   opts.Logger,
+		out:      make(chan *stdtypes.EventList),
+		warns:    warnLimiter{now: time.Now},
+		cache:    newReplyCache(opts.MaxCachedReplies, opts.MaxCachedReplyBytes),
+		ctx:      ctx,
+		cancel:   cancel,
+		conns:    make(map[*conn]struct{}),
+		byClient: make(map[string]*conn),
+		room:     make(chan struct{}),
+		ready:    make(chan struct{}, 1),
+	}, nil
+}
+
+// Start listens and starts accepting clients.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.stopped {
+		return ErrStarted
+	}
+	l := s.opts.Listener
+	if l == nil {
+		var err error
+		if l, err = net.Listen("tcp", s.addr); err != nil {
+			return fmt.Errorf("client server: %w", err)
+		}
+	}
+	s.started, s.listener = true, l
+	s.wg.Add(2)
+	go s.acceptLoop(l)
+	go s.emitLoop()
+	return nil
+}
+
+// Addr returns the address the server listens on, nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listener == nil {
+		return nil
+	}
+	return s.listener.Addr()
+}
+
+// Stop closes the listener and every connection and waits for the
+// server's goroutines to end. Transactions read and not yet emitted are
+// dropped (their clients resend them). It may be called more than once.
+func (s *Server) Stop() {
+	s.shutdown()
+	s.wg.Wait()
+}
+
+// shutdown tells the server's goroutines to end: it closes the listener
+// and the connections.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	s.cancel()
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	for c := range s.conns {
+		c.nc.Close()
+	}
+}
+
+// EventsOut returns the channel the server emits mempool.NewTxs on.
+func (s *Server) EventsOut() <-chan *stdtypes.EventList { return s.out }
+
+// ApplyEvents sends the results of Reply events to their clients. Init is
+// ignored; a message from another node is dropped and counted (a peer
+// chose the destination); any other event is an error, which stops the
+// node. It never blocks: replies go to bounded queues.
+func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) error {
+	if s.watching.CompareAndSwap(false, true) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			select {
+			case <-ctx.Done():
+				s.shutdown()
+			case <-s.ctx.Done():
+			}
+		}()
+	}
+	for ev := range events.All() {
+		if s.stray.Drop(ev) {
+			continue
+		}
+		switch ev := ev.(type) {
+		case *stdevents.Init:
+		case *Reply:
+			s.reply(ev)
+		default:
+			return fmt.Errorf("client server: unexpected event %T", ev)
+		}
+	}
+	return nil
+}
+
+// reply queues the frame of r to the connection of its client.
+func (s *Server) reply(r *Reply) {
+	s.cache.put(r.ClientID, r.TxNo, r.Result)
+	s.mu.Lock()
+	c := s.byClient[r.ClientID]
+	s.mu.Unlock()
+	if c == nil || !c.queue(appendFrame(nil, kindReply, r.ClientID, r.TxNo, r.Result), s.opts.MaxReplyQueue) {
+		s.metrics.repliesDropped.Add(1)
+		return
+	}
+	s.metrics.replies.Add(1)
+}
+
+// acceptLoop accepts connections until the listener is closed.
+func (s *Server) acceptLoop(l net.Listener) {
+	defer s.wg.Done()
+	delay := 5 * time.Millisecond // After an accept error, such as running out of descriptors.
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.warn(causeAccept, "accept failed", slog.String("error", err.Error()))
+			select {
+			case <-time.After(delay):
+				delay = min(2*delay, time.Second)
+			case <-s.ctx.Done():
+				return
+			}
+			continue
+		}
+		delay = 5 * time.Millisecond
+		c := s.add(nc)
+		if c == nil {
+			nc.Close()
+			continue
+		}
+		s.wg.Add(2)
+		go s.readLoop(c)
+		go s.writeLoop(c)
+	}
+}
+
+// add registers a new connection, or returns nil if there are too many
+// or the server is stopping.
+func (s *Server) add(nc net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	if len(s.conns) >= s.opts.MaxConns {
+		s.metrics.refused.Add(1)
+		s.warn(causeConns, "too many client connections, refusing one",
+			slog.String("remote", nc.RemoteAddr().String()), slog.Int("max", s.opts.MaxConns))
+		return nil
+	}
+	s.metrics.accepted.Add(1)
+	c := &conn{nc: nc, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+// drop closes c and forgets it.
+func (s *Server) drop(c *conn) {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.nc.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		if c.clientID != "" && s.byClient[c.clientID] == c {
+			delete(s.byClient, c.clientID)
+		}
+		s.mu.Unlock()
+	})
+}
+
+// readLoop reads c's frames and buffers their transactions for the
+// emitter, until c fails or the server stops.
+func (s *Server) readLoop(c *conn) {
+	defer s.wg.Done()
+	defer s.drop(c)
+	br := bufio.NewReaderSize(c.nc, readChunkBytes)
+	bucket := tokenBucket{rate: float64(s.opts.FramesPerSecond), burst: float64(s.opts.FramesPerSecond)}
+	var buf []byte
+	for {
+		// Wait for a frame's first byte as long as the client may idle,
+		// then for the rest of it no longer than FrameTimeout.
+		c.nc.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+		if _, err := br.Peek(1); err != nil {
+			s.readFailed(c, err)
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(s.opts.FrameTimeout))
+		body, err := readFrame(br, buf, s.opts.maxBody())
+		if err != nil {
+			s.readFailed(c, err)
+			return
+		}
+		buf = body
+		f, err := decodeFrame(body, kindSubmit)
+		if err == nil && len(f.payload) > s.opts.MaxTxBytes {
+			err = fmt.Errorf("%w: transaction of %d bytes, at most %d", ErrFrameTooLarge, len(f.payload), s.opts.MaxTxBytes)
+		}
+		if err == nil && c.clientID != "" && f.clientID != c.clientID {
+			err = fmt.Errorf("%w: client %q on a connection of client %q", ErrBadFrame, f.clientID, c.clientID)
+		}
+		if err != nil {
+			s.readFailed(c, err)
+			return
+		}
+		if wait := bucket.take(time.Now()); wait > 0 {
+			s.metrics.throttled.Add(1)
+			if !s.sleep(wait) {
+				return
+			}
+		}
+		s.bind(c, f.clientID)
+		if result, ok := s.cache.get(f.clientID, f.txNo); ok {
+			// Executed: answer from the cache, which the mempool cannot.
+			s.metrics.cachedReplies.Add(1)
+			if !c.queue(appendFrame(nil, kindReply, f.clientID, f.txNo, result), s.opts.MaxReplyQueue) {
+				s.metrics.repliesDropped.Add(1)
+			}
+			continue
+		}
+		tx := mempool.Tx{TxID: mempool.TxID{ClientID: f.clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)}
+		if !s.buffer(c, tx) {
+			return
+		}
+	}
+}
+
+// readFailed counts and logs why c's reader stopped.
+func (s *Server) readFailed(c *conn, err error) {
+	remote := slog.String("remote", c.nc.RemoteAddr().String())
+	switch {
+	case s.ctx.Err() != nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		s.metrics.timeouts.Add(1)
+		s.logger.LogAttrs(logging.LevelDebug, "client connection timed out", remote)
+	case errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrTruncated), errors.Is(err, ErrBadFrame):
+		s.metrics.badFrames.Add(1)
+		s.warn(causeBadFrame, "bad frame from a client, closing its connection", remote, slog.String("error", err.Error()))
+	default:
+		s.logger.LogAttrs(logging.LevelDebug, "client connection failed", remote, slog.String("error", err.Error()))
+	}
+}
+
+// sleep waits for d or until the server stops; it reports whether the
+// server still runs.
+func (s *Server) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// bind makes c the connection of clientID, the one its replies go to,
+// and c a connection of that client for good.
+func (s *Server) bind(c *conn, clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.clientID = clientID
+	s.byClient[clientID] = c
+}
+
+// buffer adds tx, from c, to the pending transactions, waiting while they
+// are full. It reports whether
+// the server still runs.
+func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
+	cost := len(tx.Data) + len(tx.ClientID) + txOverheadBytes
+	for {
+		s.mu.Lock()
+		if s.pendingBytes == 0 || s.pendingBytes+cost <= s.opts.MaxBufferedBytes {
+			break
+		}
+		room := s.room
+		s.mu.Unlock()
+		select {
+		case <-room:
+		case <-s.ctx.Done():
+			return false
+		case <-c.done:
+			return false
+		}
+	}
+	defer s.mu.Unlock()
+	s.pending = append(s.pending, tx)
+	s.pendingBytes += cost
+	s.metrics.txs.Add(1)
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// emitLoop hands what the readers buffered to the node, all of it at
+// once, as soon as the node takes it.
+func (s *Server) emitLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ready:
+		case <-s.ctx.Done():
+			return
+		}
+		s.mu.Lock()
+		txs := s.pending
+		s.pending, s.pendingBytes = nil, 0
+		close(s.room)
+		s.room = make(chan struct{})
+		s.mu.Unlock()
+		if len(txs) == 0 {
+			continue
+		}
+		ev := &mempool.NewTxs{Header: stdtypes.NewHeader(s.opts.Mempool), Txs: txs}
+		select {
+		case s.out <- stdtypes.ListOf(ev):
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// writeLoop writes the replies queued for c.
+func (s *Server) writeLoop(c *conn) {
+	defer s.wg.Done()
+	defer s.drop(c)
+	bw := bufio.NewWriterSize(c.nc, readChunkBytes)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return
+		case <-s.ctx.Done():
+			return
+		}
+		frames := c.take()
+		c.nc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+		for _, f := range frames {
+			if _, err := bw.Write(f); err != nil {
+				return
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+// conn is a client's connection.
+type conn struct {
+	nc        net.Conn
+	done      chan struct{} // Closed when the connection is dropped.
+	closeOnce sync.Once
+	// clientID is the client the connection speaks for, set by its first
+	// frame; written by the reader under Server.mu, read under it.
+	clientID string
+
+	mu     sync.Mutex
+	frames [][]byte // Replies to write.
+	wake   chan struct{}
+}
+
+// queue adds a reply frame, unless max are queued already.
+func (c *conn) queue(f []byte, max int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.frames) >= max {
+		return false
+	}
+	c.frames = append(c.frames, f)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (c *conn) take() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.frames
+	c.frames = nil
+	return f
+}
+
+// tokenBucket limits a rate of events, allowing bursts.
+type tokenBucket struct {
+	rate, burst float64
+	tokens      float64
+	last        time.Time
+}
+
+// take takes a token at now and returns how long to wait before the event
+// (zero: at once).
+func (b *tokenBucket) take(now time.Time) time.Duration {
+	if b.last.IsZero() {
+		b.tokens = b.burst
+	} else {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	b.tokens--
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / b.rate * float64(time.Second))
+}
+
+// ServerMetrics are the server's counters since it was made.
+type ServerMetrics struct {
+	Accepted, Refused uint64 // Connections accepted, and refused for MaxConns.
+	BadFrames         uint64 // Connections closed for a bad frame.
+	Timeouts          uint64 // Connections closed for IdleTimeout or FrameTimeout.
+	Throttled         uint64 // Frames delayed by FramesPerSecond.
+	Txs               uint64 // Transactions read.
+	Replies           uint64 // Replies queued to a connection.
+	RepliesDropped    uint64 // Replies with no connection, or a full queue.
+	CachedReplies     uint64 // Transactions submitted again and answered from the cache.
+	StrayMessages     uint64 // Messages from other nodes, dropped.
+}
+
+type serverCounters struct {
+	accepted, refused, badFrames, timeouts, throttled, txs, replies, repliesDropped, cachedReplies atomic.Uint64
+}
+
+// Metrics returns the server's counters.
+func (s *Server) Metrics() ServerMetrics {
+	m := &s.metrics
+	return ServerMetrics{
+		Accepted: m.accepted.Load(), Refused: m.refused.Load(), BadFrames: m.badFrames.Load(),
+		Timeouts: m.timeouts.Load(), Throttled: m.throttled.Load(), Txs: m.txs.Load(),
+		Replies: m.replies.Load(), RepliesDropped: m.repliesDropped.Load(), CachedReplies: m.cachedReplies.Load(),
+		StrayMessages: s.stray.Count(),
+	}
+}
