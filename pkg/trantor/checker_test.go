@@ -119,21 +119,27 @@ func (c *checker) isExecuted(tx mempool.TxID) bool {
 	return ok
 }
 
-// done reports whether each of nodes, in its current incarnation, has
-// executed or restored the slots of every transaction of txs.
-func (c *checker) done(txs []mempool.TxID, nodes []stdtypes.NodeID) bool {
-	for _, tx := range txs {
-		sn, ok := c.txSlot[tx]
-		if !ok {
-			return false
+// doneFunc returns a function that reports whether each of nodes, in its
+// current incarnation, has executed or restored the slots of every
+// transaction of txs. It is called after every step of a simulation: it
+// walks txs once over the run, not at every call.
+func (c *checker) doneFunc(txs []mempool.TxID, nodes []stdtypes.NodeID) func() bool {
+	next, last := 0, stdtypes.SeqNr(0)
+	return func() bool {
+		for ; next < len(txs); next++ {
+			sn, ok := c.txSlot[txs[next]]
+			if !ok {
+				return false
+			}
+			last = max(last, sn)
 		}
 		for _, id := range nodes {
-			if run := c.nodes[id]; run == nil || run.next <= sn {
+			if run := c.nodes[id]; run == nil || run.next <= last {
 				return false
 			}
 		}
+		return true
 	}
-	return true
 }
 
 // missing returns the transactions of txs no node executed, at most 10.

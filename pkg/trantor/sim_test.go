@@ -10,6 +10,7 @@ import (
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/deploytest"
 	"github.com/mirframework/mir/pkg/iss"
+	"github.com/mirframework/mir/pkg/iss/issnode"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
@@ -27,8 +28,10 @@ var keySeed = []byte("trantor simulation keys")
 type cluster struct {
 	d       *deploytest.Simulated
 	checker *checker
-	// apps holds each node's App, of its latest incarnation.
+	// apps and iss hold each node's App and ISS module, of its latest
+	// incarnation.
 	apps map[stdtypes.NodeID]*logApp
+	iss  map[stdtypes.NodeID]*iss.Module
 }
 
 // clusterOptions vary a simulated deployment.
@@ -55,7 +58,7 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 	if o.params != nil {
 		o.params(&params)
 	}
-	c := &cluster{checker: newChecker(), apps: make(map[stdtypes.NodeID]*logApp)}
+	c := &cluster{checker: newChecker(), apps: make(map[stdtypes.NodeID]*logApp), iss: make(map[stdtypes.NodeID]*iss.Module)}
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: nodes,
 		WAL:   true,
@@ -69,6 +72,7 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 			if err != nil {
 				return nil, err
 			}
+			c.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
 			nc, err := crypto.New(keys[slices.Index(nodes, info.ID)], pubs)
 			if err != nil {
 				return nil, err
@@ -179,7 +183,7 @@ func (c *cluster) run(t testing.TB, seed uint64, l load, want ...stdtypes.NodeID
 	if len(want) == 0 {
 		want = c.d.Nodes()
 	}
-	if err := c.d.WaitFor(func() bool { return c.checker.done(ids, want) }, limit); err != nil {
+	if err := c.d.WaitFor(c.checker.doneFunc(ids, want), limit); err != nil {
 		t.Fatalf("%v: reached %v; not executed anywhere: %v", err, c.checker.reached(), c.checker.missing(ids))
 	}
 	var first []byte
@@ -219,5 +223,3 @@ func TestOneEntryNode(t *testing.T) {
 		c.run(t, seed, l)
 	})
 }
-
-var _ = iss.DefaultParams
