@@ -34,7 +34,9 @@ func TestParamsDisagree(t *testing.T) {
 		{"ISS buckets", func(p *trantor.Params) { p.ISS.NumBuckets = 2048 }, "NumBuckets"},
 		{"availability buckets", func(p *trantor.Params) { p.Availability.MaxBuckets = 16 }, "MaxBuckets"},
 		{"BucketOf set", func(p *trantor.Params) { p.Availability.BucketOf = func(mempool.Tx) int { return 0 } }, "BucketOf"},
-		{"voters", func(p *trantor.Params) { p.Availability.Voters = membership.EqualVoters(stdtypes.NumberedNodeIDs(7)...) }, "Voters"},
+		{"voters", func(p *trantor.Params) {
+			p.Availability.Voters = membership.EqualVoters(stdtypes.NumberedNodeIDs(7)...)
+		}, "Voters"},
 		{"transaction size", func(p *trantor.Params) { p.Mempool.MaxTxBytes = p.Availability.MaxTxBytes }, "MaxTxBytes"},
 		{"batch size", func(p *trantor.Params) { p.Mempool.MaxBatchTxs = p.Availability.MaxBatchTxs + 1 }, "batches"},
 		{"client window", func(p *trantor.Params) { p.Mempool.ClientWindow = p.BatchFetcher.ClientWindow + 1 }, "ClientWindow"},
