@@ -50,10 +50,6 @@ func benchReal(b *testing.B, clients int) {
 	const payloadBytes = 512
 	nodes := stdtypes.NumberedNodeIDs(4)
 	voters := membership.EqualVoters(nodes...)
-	keys, pubs, err := crypto.NodeKeysFromSeed(crypto.Ed25519, keySeed, nodes)
-	if err != nil {
-		b.Fatal(err)
-	}
 	params := trantor.DefaultParams(voters)
 
 	var (
@@ -84,22 +80,9 @@ func benchReal(b *testing.B, clients int) {
 		Nodes: nodes,
 		WAL:   true,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
-			mods, err := trantor.New(info.ID, params, trantor.Deps{
-				Transport: info.Transport, Timer: info.Timer, WAL: info.WAL, Crypto: "crypto",
-				App: &logApp{}, Incarnation: uint64(time.Now().UnixNano()),
+			return buildNode(info, params, &logApp{}, uint64(time.Now().UnixNano()), sink, func(nc *crypto.NodeCrypto) (modules.Module, error) {
+				return crypto.NewPool(nc, runner.DefaultPoolParams())
 			})
-			if err != nil {
-				return nil, err
-			}
-			nc, err := crypto.New(keys[slices.Index(nodes, info.ID)], pubs)
-			if err != nil {
-				return nil, err
-			}
-			if mods["crypto"], err = crypto.NewPool(nc, runner.DefaultPoolParams()); err != nil {
-				return nil, err
-			}
-			mods[trantor.ClientsID] = sink
-			return mods, nil
 		},
 	}, deploytest.RealOptions{})
 	if err != nil {

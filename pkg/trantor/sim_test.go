@@ -50,10 +50,6 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 	t.Helper()
 	voters := membership.EqualVoters(stdtypes.NumberedNodeIDs(o.n)...)
 	nodes := voters.IDs()
-	keys, pubs, err := crypto.NodeKeysFromSeed(crypto.Ed25519, keySeed, nodes)
-	if err != nil {
-		t.Fatal(err)
-	}
 	params := testParams(voters)
 	if o.params != nil {
 		o.params(&params)
@@ -65,22 +61,13 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
 			app := &logApp{}
 			c.apps[info.ID] = app
-			mods, err := trantor.New(info.ID, params, trantor.Deps{
-				Transport: info.Transport, Timer: info.Timer, WAL: info.WAL, Crypto: "crypto",
-				App: app, Incarnation: uint64(info.Incarnation),
+			mods, err := buildNode(info, params, app, uint64(info.Incarnation), modules.NullPassive{}, func(nc *crypto.NodeCrypto) (modules.Module, error) {
+				return crypto.NewModule(nc)
 			})
 			if err != nil {
 				return nil, err
 			}
 			c.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
-			nc, err := crypto.New(keys[slices.Index(nodes, info.ID)], pubs)
-			if err != nil {
-				return nil, err
-			}
-			if mods["crypto"], err = crypto.NewModule(nc); err != nil {
-				return nil, err
-			}
-			mods[trantor.ClientsID] = modules.NullPassive{}
 			return mods, nil
 		},
 	}, deploytest.SimOptions{Seed: seed, Network: o.network})
@@ -99,6 +86,32 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 	}
 	t.Cleanup(func() { _ = d.Stop() })
 	return c
+}
+
+// buildNode returns the modules of a node of a test deployment:
+// trantor.New's with app, the signing module newCrypto makes with the
+// node's key from keySeed, and clients as the client server.
+func buildNode(info deploytest.NodeInfo, p trantor.Params, app trantor.App, incarnation uint64, clients modules.PassiveModule,
+	newCrypto func(*crypto.NodeCrypto) (modules.Module, error)) (modules.Modules, error) {
+	mods, err := trantor.New(info.ID, p, trantor.Deps{
+		Transport: info.Transport, Timer: info.Timer, WAL: info.WAL, Crypto: "crypto", App: app, Incarnation: incarnation,
+	})
+	if err != nil {
+		return nil, err
+	}
+	keys, pubs, err := crypto.NodeKeysFromSeed(crypto.Ed25519, keySeed, info.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := crypto.New(keys[slices.Index(info.Nodes, info.ID)], pubs)
+	if err != nil {
+		return nil, err
+	}
+	if mods["crypto"], err = newCrypto(nc); err != nil {
+		return nil, err
+	}
+	mods[trantor.ClientsID] = clients
+	return mods, nil
 }
 
 // testParams are the defaults, with a batch timeout and retransmissions
