@@ -126,7 +126,7 @@ func testParams(voters membership.Voters) trantor.Params {
 // load is a workload: Txs transactions of PayloadBytes bytes from Clients
 // clients, submitted at Rate per second of simulated time from Start, to
 // every node (or to the nodes To). Like a client, the load submits again,
-// every Retry, the transactions no node has executed yet.
+// every Retry (if positive), the transactions no node has executed yet.
 type load struct {
 	Clients, Txs, PayloadBytes int
 	Rate                       float64
@@ -184,8 +184,10 @@ func (c *cluster) schedule(l load, seed uint64) []mempool.TxID {
 			c.d.Sim().At(c.d.Now()+l.Retry, retry)
 		}
 	}
-	end := l.Start + time.Duration(float64(l.Txs)/l.Rate*float64(time.Second))
-	c.d.Sim().At(end+l.Retry, retry)
+	if l.Retry > 0 {
+		end := l.Start + time.Duration(float64(l.Txs)/l.Rate*float64(time.Second))
+		c.d.Sim().At(end+l.Retry, retry)
+	}
 	return ids
 }
 
