@@ -38,6 +38,16 @@ type Config struct {
 	// Crypto is the ID of the signing module (pkg/crypto, keyed by node
 	// IDs), App that of the application, proposer and validator.
 	Crypto, App stdtypes.ModuleID
+	// Proposer and Validator, if set, are the IDs of the modules that
+	// propose and validate values in App's place (in Trantor,
+	// availability, while ISS's App is the batch fetcher).
+	Proposer, Validator stdtypes.ModuleID
+	// RNetUsers are the modules besides the orderers and the checkpoint
+	// module that send through the reliablenet module (in Trantor,
+	// availability); RNetMessages and RNetBytes are what they may have in
+	// flight at once, added to the room the module has for ISS.
+	RNetUsers               []stdtypes.ModuleID
+	RNetMessages, RNetBytes int
 	// Incarnation tells this start of the node from its earlier ones
 	// (reliablenet.ModuleParams.Incarnation): higher at every start.
 	Incarnation uint64
@@ -64,13 +74,19 @@ const (
 // CheckpointID, RNetID and HasherID.
 func NewModules(self stdtypes.NodeID, c Config) (modules.Modules, error) {
 	p := c.Params
+	if c.Proposer == "" {
+		c.Proposer = c.App
+	}
+	if c.Validator == "" {
+		c.Validator = c.App
+	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("issnode: %w", err)
 	}
 
 	imc := iss.ModuleConfig{
 		Self: ISSID, Ordering: OrderingID, Checkpoint: CheckpointID, App: c.App, WAL: c.WAL,
-		ReliableNet: RNetID, Proposer: c.App, Validator: c.App, Net: c.Transport,
+		ReliableNet: RNetID, Proposer: c.Proposer, Validator: c.Validator, Net: c.Transport,
 		// Timer stays empty: the timer is shared with reliablenet and the
 		// checkpoint module, whose repeating ticks do not count in epochs
 		// (see iss.ModuleConfig.Timer).
@@ -81,7 +97,7 @@ func NewModules(self stdtypes.NodeID, c Config) (modules.Modules, error) {
 	}
 
 	omc := pbft.ModuleConfig{
-		Self: OrderingID, ISS: ISSID, Proposer: c.App, Validator: c.App, ReliableNet: RNetID,
+		Self: OrderingID, ISS: ISSID, Proposer: c.Proposer, Validator: c.Validator, ReliableNet: RNetID,
 		Crypto: c.Crypto, Timer: c.Timer, WAL: c.WAL,
 	}
 	op := pbft.DefaultModuleParams()
@@ -110,8 +126,12 @@ func NewModules(self stdtypes.NodeID, c Config) (modules.Modules, error) {
 		return nil, err
 	}
 
-	rmc := reliablenet.ModuleConfig{Self: RNetID, Net: c.Transport, Timer: c.Timer, Users: []stdtypes.ModuleID{OrderingID, CheckpointID}}
-	rnet, err := reliablenet.NewModule(self, rmc, reliablenet.DefaultModuleParams(c.Incarnation), c.Logger)
+	users := append([]stdtypes.ModuleID{OrderingID, CheckpointID}, c.RNetUsers...)
+	rmc := reliablenet.ModuleConfig{Self: RNetID, Net: c.Transport, Timer: c.Timer, Users: users}
+	rp := reliablenet.DefaultModuleParams(c.Incarnation)
+	rp.MaxPendingMessages += c.RNetMessages
+	rp.MaxPendingBytes += c.RNetBytes
+	rnet, err := reliablenet.NewModule(self, rmc, rp, c.Logger)
 	if err != nil {
 		return nil, err
 	}
