@@ -83,9 +83,8 @@ func TestAppSnapshotRestore(t *testing.T) {
 
 // badApp fails as told, or returns a result too few.
 type badApp struct {
-	err         error
-	fewResults  bool
-	snapshotErr bool
+	err        error
+	fewResults bool
 }
 
 func (a *badApp) Apply(txs []mempool.Tx) ([][]byte, error) {

@@ -88,7 +88,7 @@ func (p Params) Validate() error {
 		{"Availability", p.Availability.Validate()}, {"BatchFetcher", p.BatchFetcher.Validate()},
 	} {
 		if part.err != nil {
-			errs = append(errs, fmt.Errorf("Params.%s: %w", part.name, part.err))
+			errs = append(errs, fmt.Errorf("in Params.%s: %w", part.name, part.err))
 		}
 	}
 	if len(errs) > 0 {
