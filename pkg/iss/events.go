@@ -105,7 +105,8 @@ func NewRequestProposal(proposer, replyTo stdtypes.ModuleID, epoch stdtypes.Epoc
 
 // CancelProposal tells the proposer that the orderer proposed slot SeqNr,
 // which it had asked a value for, without one (on a Hurry, or after its
-// MaxProposeDelay): the proposer drops the RequestProposal of SeqNr if it
+// MaxProposeDelay), or will not propose it (it left the view it leads):
+// the proposer drops the RequestProposal of SeqNr if it
 // holds it, and takes back the requests of its Proposal for SeqNr if it
 // answered already (the orderer drops that Proposal, which crossed this
 // event: its requests were proposed nowhere). Without it, a proposer

@@ -52,7 +52,11 @@ func (s *state) leaveView(view uint64) {
 	dsl.EmitEvent(s.m, reliablenet.NewCancelPrefix(s.mc.ReliableNet, s.mc.Self, viewPrefix(s.view)))
 	s.view = view
 	s.progress++
-	s.requested = -1
+	// A view-0 leader proposes in no later view: the value it waits for
+	// would never be proposed, so the proposer takes its requests back.
+	if s.requested >= 0 {
+		s.withdraw(s.requested)
+	}
 	s.sentNewView = false
 	for _, sl := range s.slots {
 		sl.pp, sl.leaderVote, sl.validating, sl.refused, sl.prepared = nil, false, false, false, false

@@ -286,3 +286,24 @@ func TestViewChangeVerificationBounded(t *testing.T) {
 		t.Fatalf("stats %+v", h.o.Stats())
 	}
 }
+
+// A view-0 leader that leaves view 0 while it waits for the proposer's
+// value cancels the request (iss.CancelProposal): it never proposes in a
+// later view, so without it the proposer would keep the value's
+// transactions out of its mempool for good.
+func TestViewChangeCancelsTheRequest(t *testing.T) {
+	cs := nodeCryptos(t, 4)
+	h, out := newHarness(t, "0", 4)
+	if reqs := of[*iss.RequestProposal](out); len(reqs) != 1 || reqs[0].SeqNr != 0 {
+		t.Fatalf("requests %+v; want slot 0", reqs)
+	}
+	_, out = changeView(t, h, cs, 0)
+	if c := of[*iss.CancelProposal](out); len(c) != 1 || c[0].SeqNr != 0 || c[0].Dest() != mc.Proposer {
+		t.Fatalf("CancelProposals %+v; want slot 0's, to the proposer", c)
+	}
+	// The answer that crossed the view change is dropped.
+	out = h.apply(iss.NewProposal(ord, 0, []byte("late")))
+	if pps, _ := sent[*pbft.PrePrepareMsg](out); len(pps) != 0 || len(of[*iss.CancelProposal](out)) != 0 {
+		t.Fatalf("late answer: output %v", out)
+	}
+}
