@@ -267,7 +267,7 @@ func (m *Module) handOn(e *entry, out *stdtypes.EventList) {
 				slog.String("client", tx.ClientID), slog.Uint64("txNo", tx.TxNo), slog.String("reason", r.String()))
 			continue
 		}
-		m.clients.execute(tx.TxID)
+		m.clients.Execute(tx.ClientID, tx.TxNo)
 		txs = append(txs, tx)
 	}
 	if len(txs) == 0 {
@@ -291,9 +291,9 @@ func (m *Module) admit(id mempool.TxID, buckets []int) (DropReason, bool) {
 		return DropClientID, false
 	case !inBuckets(mempool.BucketOf(id, m.params.NumBuckets), buckets):
 		return DropBucket, false
-	case m.clients.executed(id):
+	case m.clients.Executed(id.ClientID, id.TxNo):
 		return DropExecuted, false
-	case !m.clients.inWindow(id, m.params.ClientWindow):
+	case id.TxNo > MaxTxNo || !m.clients.InWindow(id.ClientID, id.TxNo, m.params.ClientWindow):
 		return DropWindow, false
 	case m.clients[id.ClientID] == nil && len(m.clients) >= m.params.MaxClients:
 		return DropTooManyClients, false

@@ -8,7 +8,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/mirframework/mir/pkg/mempool"
+	"github.com/mirframework/mir/internal/clientwindow"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -16,64 +16,9 @@ import (
 // watermark moves past every number it executes, and must not wrap.
 const MaxTxNo = 1<<63 - 1
 
-// client is what the fetcher remembers of a client: every transaction
-// numbered below low was executed, and so were those in above (each
-// above low and below low+ClientWindow). A client's transactions execute
-// out of order (they fall in different buckets, ordered by different
-// leaders), so a watermark alone would not do; the window bounds the rest.
-type client struct {
-	low   uint64
-	above map[uint64]struct{}
-}
-
 // clients is the replicated part of the fetcher's state: the same at every
 // correct node after the same slots, and part of every snapshot.
-type clients map[string]*client
-
-// executed reports whether transaction id was executed.
-func (cs clients) executed(id mempool.TxID) bool {
-	c := cs[id.ClientID]
-	if c == nil {
-		return false
-	}
-	if id.TxNo < c.low {
-		return true
-	}
-	_, ok := c.above[id.TxNo]
-	return ok
-}
-
-// inWindow reports whether transaction id may execute now: its number is
-// below its client's low watermark plus window, and at most MaxTxNo.
-func (cs clients) inWindow(id mempool.TxID, window uint64) bool {
-	low := uint64(0)
-	if c := cs[id.ClientID]; c != nil {
-		low = c.low
-	}
-	return id.TxNo <= MaxTxNo && (id.TxNo < low || id.TxNo-low < window)
-}
-
-// execute records transaction id as executed. The caller checked that it
-// was not, and that it is in the window.
-func (cs clients) execute(id mempool.TxID) {
-	c := cs[id.ClientID]
-	if c == nil {
-		c = &client{above: make(map[uint64]struct{})}
-		cs[id.ClientID] = c
-	}
-	if id.TxNo != c.low {
-		c.above[id.TxNo] = struct{}{}
-		return
-	}
-	c.low++
-	for {
-		if _, ok := c.above[c.low]; !ok {
-			return
-		}
-		delete(c.above, c.low)
-		c.low++
-	}
-}
+type clients = clientwindow.Clients
 
 // stateVersion is the first byte of an encoded state: a later format
 // gets another, and a node refuses a version it does not know.
@@ -105,10 +50,10 @@ func encodeFetcherPart(next stdtypes.SeqNr, cs clients) []byte {
 		c := cs[id]
 		out = binary.AppendUvarint(out, uint64(len(id)))
 		out = append(out, id...)
-		out = binary.AppendUvarint(out, c.low)
-		out = binary.AppendUvarint(out, uint64(len(c.above)))
-		prev := c.low
-		for _, no := range slices.Sorted(maps.Keys(c.above)) {
+		out = binary.AppendUvarint(out, c.Low)
+		out = binary.AppendUvarint(out, uint64(len(c.Above)))
+		prev := c.Low
+		for _, no := range slices.Sorted(maps.Keys(c.Above)) {
 			out = binary.AppendUvarint(out, no-prev)
 			prev = no
 		}
@@ -152,30 +97,30 @@ func decodeState(data []byte, p ModuleParams) (decodedState, error) {
 	prevID := ""
 	for i := uint64(0); r.err == nil && i < n; i++ {
 		id := string(r.bytes(p.MaxClientIDBytes))
-		c := &client{low: r.uvarint(), above: make(map[uint64]struct{})}
+		c := clientwindow.NewClient(r.uvarint())
 		count := r.uvarint()
 		switch {
 		case r.err != nil:
 		case i > 0 && id <= prevID:
 			r.fail("client %d: ID %q out of order", i, id)
-		case c.low > MaxTxNo+1:
-			r.fail("client %q: watermark %d above %d", id, c.low, uint64(MaxTxNo)+1)
-		case c.low == 0 && count == 0:
+		case c.Low > MaxTxNo+1:
+			r.fail("client %q: watermark %d above %d", id, c.Low, uint64(MaxTxNo)+1)
+		case c.Low == 0 && count == 0:
 			r.fail("client %q: nothing executed", id)
 		case count >= p.ClientWindow || count > uint64(r.left()):
 			r.fail("client %q: %d executed above its watermark, window %d", id, count, p.ClientWindow)
 		}
-		no := c.low
+		no := c.Low
 		for j := uint64(0); r.err == nil && j < count; j++ {
 			delta := r.uvarint()
-			if r.err == nil && (delta == 0 || delta >= p.ClientWindow || no-c.low+delta >= p.ClientWindow) {
-				r.fail("client %q: number %d above its watermark %d out of order or beyond the window %d", id, j, c.low, p.ClientWindow)
+			if r.err == nil && (delta == 0 || delta >= p.ClientWindow || no-c.Low+delta >= p.ClientWindow) {
+				r.fail("client %q: number %d above its watermark %d out of order or beyond the window %d", id, j, c.Low, p.ClientWindow)
 			}
 			no += delta
 			if r.err == nil && no > MaxTxNo {
 				r.fail("client %q: number %d above %d", id, no, uint64(MaxTxNo))
 			}
-			c.above[no] = struct{}{}
+			c.Above[no] = struct{}{}
 		}
 		st.clients[id] = c
 		prevID = id

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mirframework/mir/internal/clientwindow"
 	"github.com/mirframework/mir/pkg/mempool"
 )
 
@@ -13,30 +14,37 @@ func stateParams() ModuleParams {
 	return ModuleParams{NumBuckets: 1, ClientWindow: 8, MaxClients: 3, MaxClientIDBytes: 4, MaxAppStateBytes: 8, MaxPendingSlots: 1}
 }
 
+// execute, executed and inWindow ask cs about transaction id.
+func execute(cs clients, id mempool.TxID)       { cs.Execute(id.ClientID, id.TxNo) }
+func executed(cs clients, id mempool.TxID) bool { return cs.Executed(id.ClientID, id.TxNo) }
+func inWindow(cs clients, id mempool.TxID, window uint64) bool {
+	return cs.InWindow(id.ClientID, id.TxNo, window)
+}
+
 // clientsOf executes the transactions and returns the clients.
 func clientsOf(ids ...mempool.TxID) clients {
 	cs := make(clients)
 	for _, id := range ids {
-		cs.execute(id)
+		execute(cs, id)
 	}
 	return cs
 }
 
 func TestClientsWatermark(t *testing.T) {
 	cs := clientsOf(mempool.TxID{ClientID: "c", TxNo: 2}, mempool.TxID{ClientID: "c", TxNo: 0})
-	if c := cs["c"]; c.low != 1 || len(c.above) != 1 {
-		t.Fatalf("after 2 and 0: low %d, %d above, want 1 and 1", c.low, len(c.above))
+	if c := cs["c"]; c.Low != 1 || len(c.Above) != 1 {
+		t.Fatalf("after 2 and 0: low %d, %d above, want 1 and 1", c.Low, len(c.Above))
 	}
-	cs.execute(mempool.TxID{ClientID: "c", TxNo: 1})
-	if c := cs["c"]; c.low != 3 || len(c.above) != 0 {
-		t.Fatalf("after 2, 0 and 1: low %d, %d above, want 3 and 0", c.low, len(c.above))
+	execute(cs, mempool.TxID{ClientID: "c", TxNo: 1})
+	if c := cs["c"]; c.Low != 3 || len(c.Above) != 0 {
+		t.Fatalf("after 2, 0 and 1: low %d, %d above, want 3 and 0", c.Low, len(c.Above))
 	}
 	for no, want := range []bool{true, true, true, false} {
-		if got := cs.executed(mempool.TxID{ClientID: "c", TxNo: uint64(no)}); got != want {
+		if got := executed(cs, mempool.TxID{ClientID: "c", TxNo: uint64(no)}); got != want {
 			t.Errorf("executed(c.%d) = %v", no, got)
 		}
 	}
-	if cs.inWindow(mempool.TxID{ClientID: "c", TxNo: 11}, 8) || !cs.inWindow(mempool.TxID{ClientID: "c", TxNo: 10}, 8) {
+	if inWindow(cs, mempool.TxID{ClientID: "c", TxNo: 11}, 8) || !inWindow(cs, mempool.TxID{ClientID: "c", TxNo: 10}, 8) {
 		t.Error("the window of c is not [3, 11)")
 	}
 }
@@ -49,8 +57,8 @@ func TestStateRoundTrip(t *testing.T) {
 		clientsOf(),
 		clientsOf(mempool.TxID{ClientID: "", TxNo: 0}),
 		clientsOf(mempool.TxID{ClientID: "b", TxNo: 7}, mempool.TxID{ClientID: "a", TxNo: 0}, mempool.TxID{ClientID: "b", TxNo: 3}),
-		{"big": &client{low: MaxTxNo + 1, above: map[uint64]struct{}{}}},
-		{"big": &client{low: MaxTxNo - 1, above: map[uint64]struct{}{MaxTxNo: {}}}},
+		{"big": &clientwindow.Client{Low: MaxTxNo + 1, Above: map[uint64]struct{}{}}},
+		{"big": &clientwindow.Client{Low: MaxTxNo - 1, Above: map[uint64]struct{}{MaxTxNo: {}}}},
 	} {
 		data := encodeState(42, cs, []byte("app"))
 		st, err := decodeState(data, p)
@@ -103,9 +111,9 @@ func TestMaxStateBytesBound(t *testing.T) {
 	for _, p := range []ModuleParams{stateParams(), {NumBuckets: 1, ClientWindow: 200, MaxClients: 2, MaxClientIDBytes: 130, MaxAppStateBytes: 300, MaxPendingSlots: 1}} {
 		cs := make(clients)
 		for i := range p.MaxClients {
-			c := &client{low: MaxTxNo - p.ClientWindow, above: map[uint64]struct{}{}}
+			c := &clientwindow.Client{Low: MaxTxNo - p.ClientWindow, Above: map[uint64]struct{}{}}
 			for d := uint64(1); d < p.ClientWindow; d++ {
-				c.above[c.low+d] = struct{}{}
+				c.Above[c.Low+d] = struct{}{}
 			}
 			cs[strings.Repeat(string(rune('a'+i)), p.MaxClientIDBytes)] = c
 		}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/mirframework/mir/internal/clientwindow"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -39,16 +40,6 @@ func ChainNext(prev Digest, sn stdtypes.SeqNr, aborted bool, value []byte) Diges
 	return d
 }
 
-// clientState is what the application remembers of a client: every
-// request below low was executed, and so were those in above (each at
-// least low+1 and below low+window). Requests of one client are executed
-// out of order (they fall in different buckets, ordered by different
-// leaders), so a watermark alone would not do; the window bounds the rest.
-type clientState struct {
-	low   uint64
-	above map[uint64]struct{}
-}
-
 // state is the application's replicated state, the same at every correct
 // node after the same slots: what a Snapshot holds.
 type state struct {
@@ -57,32 +48,18 @@ type state struct {
 	// chain is the link of the log's hash chain before slot next.
 	chain Digest
 	// clients are the clients with an executed request, by ID.
-	clients map[string]*clientState
+	clients clientwindow.Clients
 }
 
-func newState() state { return state{clients: make(map[string]*clientState)} }
+func newState() state { return state{clients: make(clientwindow.Clients)} }
 
 // executed reports whether request id was executed.
-func (s *state) executed(id RequestID) bool {
-	c := s.clients[id.Client]
-	if c == nil {
-		return false
-	}
-	if id.Seq < c.low {
-		return true
-	}
-	_, ok := c.above[id.Seq]
-	return ok
-}
+func (s *state) executed(id RequestID) bool { return s.clients.Executed(id.Client, id.Seq) }
 
 // inWindow reports whether request id may be executed now: its sequence
 // number is below the client's watermark plus window.
 func (s *state) inWindow(id RequestID, window uint64) bool {
-	low := uint64(0)
-	if c := s.clients[id.Client]; c != nil {
-		low = c.low
-	}
-	return id.Seq < low || id.Seq-low < window
+	return s.clients.InWindow(id.Client, id.Seq, window)
 }
 
 // knows reports whether the client of id has executed requests.
@@ -90,25 +67,7 @@ func (s *state) knows(client string) bool { return s.clients[client] != nil }
 
 // execute records request id as executed. The caller has checked that it
 // was not, and that it is in the window.
-func (s *state) execute(id RequestID) {
-	c := s.clients[id.Client]
-	if c == nil {
-		c = &clientState{above: make(map[uint64]struct{})}
-		s.clients[id.Client] = c
-	}
-	if id.Seq != c.low {
-		c.above[id.Seq] = struct{}{}
-		return
-	}
-	c.low++
-	for {
-		if _, ok := c.above[c.low]; !ok {
-			return
-		}
-		delete(c.above, c.low)
-		c.low++
-	}
-}
+func (s *state) execute(id RequestID) { s.clients.Execute(id.Client, id.Seq) }
 
 // stateVersion is the first byte of an encoded state.
 const stateVersion = 1
@@ -132,10 +91,10 @@ func (s *state) encode() []byte {
 		c := s.clients[id]
 		out = binary.AppendUvarint(out, uint64(len(id)))
 		out = append(out, id...)
-		out = binary.AppendUvarint(out, c.low)
-		out = binary.AppendUvarint(out, uint64(len(c.above)))
-		prev := c.low
-		for _, seq := range slices.Sorted(maps.Keys(c.above)) {
+		out = binary.AppendUvarint(out, c.Low)
+		out = binary.AppendUvarint(out, uint64(len(c.Above)))
+		prev := c.Low
+		for _, seq := range slices.Sorted(maps.Keys(c.Above)) {
 			out = binary.AppendUvarint(out, seq-prev)
 			prev = seq
 		}
@@ -162,27 +121,27 @@ func decodeState(data []byte, maxClients, maxClientBytes int, window uint64) (st
 	prevID := ""
 	for i := uint64(0); d.err == nil && i < n; i++ {
 		id := string(d.bytes(maxClientBytes))
-		c := &clientState{low: d.uvarint(), above: make(map[uint64]struct{})}
+		c := clientwindow.NewClient(d.uvarint())
 		count := d.uvarint()
 		switch {
 		case d.err != nil:
 		case id == "" || (i > 0 && id <= prevID):
 			d.err = fmt.Errorf("client %d: ID %q empty or out of order", i, id)
-		case c.low > MaxSeq:
-			d.err = fmt.Errorf("client %q: watermark %d above %d", id, c.low, uint64(MaxSeq))
-		case c.low == 0 && count == 0:
+		case c.Low > MaxSeq:
+			d.err = fmt.Errorf("client %q: watermark %d above %d", id, c.Low, uint64(MaxSeq))
+		case c.Low == 0 && count == 0:
 			d.err = fmt.Errorf("client %q: nothing executed", id)
 		case count >= window || count > uint64(d.remaining()):
 			d.err = fmt.Errorf("client %q: %d executed requests above its watermark, window %d", id, count, window)
 		}
-		seq := c.low
+		seq := c.Low
 		for j := uint64(0); d.err == nil && j < count; j++ {
 			delta := d.uvarint()
-			if d.err == nil && (delta == 0 || delta >= window || seq-c.low+delta >= window) {
-				d.err = fmt.Errorf("client %q: request %d above its watermark %d out of order or beyond the window %d", id, j, c.low, window)
+			if d.err == nil && (delta == 0 || delta >= window || seq-c.Low+delta >= window) {
+				d.err = fmt.Errorf("client %q: request %d above its watermark %d out of order or beyond the window %d", id, j, c.Low, window)
 			}
 			seq += delta
-			c.above[seq] = struct{}{}
+			c.Above[seq] = struct{}{}
 		}
 		s.clients[id] = c
 		prevID = id

@@ -15,12 +15,12 @@ func TestClientWatermark(t *testing.T) {
 		s.execute(id(seq))
 	}
 	c := s.clients["c"]
-	if c.low != 1 || len(c.above) != 2 {
-		t.Fatalf("low %d, above %v; want 1 and {2, 4}", c.low, c.above)
+	if c.Low != 1 || len(c.Above) != 2 {
+		t.Fatalf("low %d, above %v; want 1 and {2, 4}", c.Low, c.Above)
 	}
 	s.execute(id(1))
-	if c.low != 3 || len(c.above) != 1 {
-		t.Fatalf("low %d, above %v; want 3 and {4}", c.low, c.above)
+	if c.Low != 3 || len(c.Above) != 1 {
+		t.Fatalf("low %d, above %v; want 3 and {4}", c.Low, c.Above)
 	}
 	for seq, want := range map[uint64]bool{0: true, 1: true, 2: true, 3: false, 4: true, 5: false} {
 		if s.executed(id(seq)) != want {
