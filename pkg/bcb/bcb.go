@@ -318,6 +318,7 @@ func (s *state) appendPrefix(b []byte, ls *leaderState) []byte {
 // send has the reliablenet module send msg, the message of kind kind of
 // instance seq of the leader of ls, to the destinations.
 func (s *state) send(ls *leaderState, seq uint64, kind byte, msg stdtypes.Message, to ...stdtypes.NodeID) {
+	s.counters.inc(rSent)
 	dsl.EmitEvent(s.m, reliablenet.NewSendMessage(s.mc.ReliableNet, s.msgID(ls, seq, kind), msg, stdevents.To(s.mc.Self, to...)))
 }
 

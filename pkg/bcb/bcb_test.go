@@ -137,6 +137,10 @@ func TestBroadcast(t *testing.T) {
 		if st := c.nodes[id].rnet.Stats(); st.Pending != 0 || st.Retransmitted != 0 {
 			t.Errorf("node %s: reliablenet %+v", id, st)
 		}
+		// Every message the bcb module sent went through reliablenet.
+		if sent, rsent := c.nodes[id].bcb.Stats().Sent, c.nodes[id].rnet.Stats().Sent; sent == 0 || sent != rsent {
+			t.Errorf("node %s: bcb sent %d messages, reliablenet took %d", id, sent, rsent)
+		}
 	}
 }
 

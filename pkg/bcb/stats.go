@@ -14,6 +14,13 @@ type Stats struct {
 	// Delivered the instances it delivered (its own included).
 	Broadcasts uint64
 	Delivered  uint64
+	// Sent counts the messages the module handed to the reliablenet
+	// module to send (reliablenet.SendMessage). Set against the
+	// reliablenet module's own Stats.Sent, it tells whether all of them
+	// reached it: a node that means to stop once the other nodes have its
+	// messages must not look at reliablenet's Pending while some are
+	// still on their way to it, in the node's event buffer.
+	Sent uint64
 	// GaveUp counts the leader's instances it stopped retransmitting
 	// before every node acknowledged them (ModuleParams.RetainTicks).
 	GaveUp uint64
@@ -84,6 +91,7 @@ const (
 	rBadAck
 	rBroadcasts
 	rDelivered
+	rSent
 	rGaveUp
 	numReasons
 )
@@ -98,6 +106,7 @@ func (c *counters) stats(d dsl.Stats) Stats {
 	return Stats{
 		Broadcasts:      c[rBroadcasts].Load(),
 		Delivered:       c[rDelivered].Load(),
+		Sent:            c[rSent].Load(),
 		GaveUp:          c[rGaveUp].Load(),
 		UnknownSender:   c[rUnknownSender].Load(),
 		Malformed:       c[rMalformed].Load(),

@@ -316,14 +316,17 @@ func (n *tcpNode) settle(l *loop, linger time.Duration) error {
 }
 
 // settled tells whether the leader has everything the node sent it, or
-// has left: the reliablenet module has nothing unacknowledged in flight
-// (a follower sends only to the leader), and the transport's queues are
+// has left: every message the bcb module sent reached the reliablenet
+// module (an ACK emitted with the delivery main just printed may still
+// wait in the node's event buffer, where reliablenet's Pending does not
+// see it), the reliablenet module has nothing unacknowledged in flight (a
+// follower sends only to the leader), and the transport's queues are
 // empty.
 func (n *tcpNode) settled() bool {
 	if n.leaderGone() {
 		return true
 	}
-	if n.mods.rnet.Stats().Pending > 0 {
+	if rst := n.mods.rnet.Stats(); rst.Sent < n.mods.bcb.Stats().Sent || rst.Pending > 0 {
 		return false
 	}
 	for _, p := range n.transport.Metrics().Peers {
