@@ -563,3 +563,105 @@ func TestReliableNetNeeds(t *testing.T) {
 		t.Fatalf("needs %d messages, %d bytes", msgs, bytes)
 	}
 }
+
+// stable tells node id that the checkpoint of epoch e is stable, as the
+// batch fetcher forwards it once it asked for every slot below it.
+func stable(c *cluster, id stdtypes.NodeID, e stdtypes.EpochNr) {
+	c.apply(id, &iss.StableCheckpoint{Header: stdtypes.NewHeader(mc.Self), Epoch: e})
+}
+
+// delivered tells node id that value was delivered: the batch fetcher
+// asks for its transactions.
+func delivered(c *cluster, id stdtypes.NodeID, value []byte) {
+	c.apply(id, &availability.RequestTxs{Header: stdtypes.NewHeader(mc.Self), ReplyTo: "batchfetcher", Ref: 1, Cert: value})
+	takeOne[*availability.ProvideTxs](c, id)
+}
+
+// returned returns the transactions node id handed back to its mempool.
+func returned(c *cluster, id stdtypes.NodeID) []mempool.TxID {
+	var ids []mempool.TxID
+	for _, r := range take[*mempool.ReturnTxs](c, id) {
+		ids = append(ids, r.Txs...)
+	}
+	return ids
+}
+
+func idsOf(batch []mempool.Tx) []mempool.TxID {
+	ids := make([]mempool.TxID, len(batch))
+	for i, tx := range batch {
+		ids[i] = tx.TxID
+	}
+	return ids
+}
+
+// A batch whose certificate went to the orderer, and whose slot ended ⊥
+// after a view change (the orderer had it pre-prepared in view 0; the
+// new view's leader proposed the slot empty, and the orderer never asks
+// availability again), goes back to the mempool once its epoch is over
+// (its checkpoint is stable) without the certificate delivered. One
+// delivered does not go back; nor does one of an epoch not over yet,
+// whose certificate a later view may still deliver.
+func TestProposalLostInAViewChangeGoesBack(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// next: the orderer asks for the next slot after the first
+		// proposal (which closes it), and gets it delivered.
+		next bool
+		// crossed: the orderer left view 0 while the proposal was on its
+		// way (iss.CancelProposal), and drops it.
+		crossed bool
+	}{{"last slot", false, false}, {"next slot asked", true, false}, {"answer crossed the view change", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, four, nil)
+			lost := txs("a", 0, 2)
+			if c.propose("0", 1, 4, lost) == nil {
+				t.Fatal("no proposal")
+			}
+			if tc.crossed {
+				c.apply("0", iss.NewCancelProposal(mc.Self, 4))
+			}
+			var kept []mempool.Tx
+			if tc.next {
+				kept = txs("a", 2, 1)
+				p := c.propose("0", 1, 5, kept)
+				if p == nil {
+					t.Fatal("no proposal of the next slot")
+				}
+				delivered(c, "0", p.Value)
+			}
+			// Slot 4 is ⊥: no RequestTxs names its certificate. The
+			// checkpoint of epoch 0 does not end epoch 1.
+			stable(c, "0", 0)
+			if got := returned(c, "0"); len(got) != 0 {
+				t.Fatalf("returned %v before epoch 1 is over", got)
+			}
+			stable(c, "0", 1)
+			if got := returned(c, "0"); !slices.Equal(got, idsOf(lost)) {
+				t.Fatalf("returned %v, want %v", got, idsOf(lost))
+			}
+			if s := c.nodes["0"].m.Stats(); s.Lost != 1 && !tc.crossed {
+				t.Errorf("stats %+v; want 1 lost", s)
+			}
+			// Once only.
+			stable(c, "0", 2)
+			if got := returned(c, "0"); len(got) != 0 {
+				t.Fatalf("returned %v again", got)
+			}
+		})
+	}
+}
+
+// A delivered batch never goes back to the mempool, however its slot was
+// reached (in view 0, or re-proposed after a view change), and even if
+// its certificate is delivered twice.
+func TestDeliveredProposalStaysOut(t *testing.T) {
+	c := newCluster(t, four, nil)
+	p := c.propose("0", 0, 0, txs("a", 0, 2))
+	delivered(c, "0", p.Value)
+	delivered(c, "0", p.Value)
+	stable(c, "0", 0)
+	stable(c, "0", 3)
+	if got := returned(c, "0"); len(got) != 0 {
+		t.Fatalf("returned %v of a delivered batch", got)
+	}
+}
