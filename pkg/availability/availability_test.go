@@ -659,9 +659,60 @@ func TestDeliveredProposalStaysOut(t *testing.T) {
 	p := c.propose("0", 0, 0, txs("a", 0, 2))
 	delivered(c, "0", p.Value)
 	delivered(c, "0", p.Value)
+	// One cancelled after it was answered (the answer crossed the
+	// orderer's view change or timeout), kept, proposed in the next slot
+	// and delivered there.
+	q := c.propose("0", 0, 1, txs("b", 0, 1))
+	c.apply("0", iss.NewCancelProposal(mc.Self, 1))
+	c.apply("0", requestProposal(c, 0, 2))
+	if again := takeOne[*iss.Proposal](c, "0"); again.SeqNr != 2 || string(again.Value) != string(q.Value) {
+		t.Fatalf("proposal %+v", again)
+	}
+	delivered(c, "0", q.Value)
 	stable(c, "0", 0)
 	stable(c, "0", 3)
 	if got := returned(c, "0"); len(got) != 0 {
 		t.Fatalf("returned %v of a delivered batch", got)
+	}
+}
+
+// A Byzantine leader that gets a certificate and never proposes it costs
+// the signers its quota's room until a stable checkpoint collects the
+// batch (its WAL record and the SIG in flight with it); the certificate
+// orders nothing in a later epoch; and nothing goes back to a mempool:
+// only a leader's own batches do.
+func TestCertifiedButNeverProposed(t *testing.T) {
+	c := newCluster(t, four, func(p *availability.ModuleParams) { p.MaxBatchesPerSender = 1; p.RetainedEpochs = 1 })
+	p := c.propose("3", 1, 7, txs("a", 0, 2))
+	if p == nil {
+		t.Fatal("no certificate")
+	}
+	n := c.nodes["1"]
+	flood := &availability.RequestSigMsg{Epoch: 1, Buckets: buckets, Txs: txs("a", 5, 1)}
+	c.apply("1", stdevents.NewMessageReceived(mc.Self, "3", flood))
+	if s := n.m.Stats(); s.Signed != 1 || s.Flood != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	// Proposed in a later epoch: rejected at every validator.
+	if err := c.verify("1", 2, "3", buckets, four, p.Value); err == "" {
+		t.Fatal("a certificate of epoch 1 accepted in epoch 2")
+	}
+	stable(c, "1", 1) // Keeps epoch 1 (RetainedEpochs).
+	stable(c, "1", 2)
+	if cancels := take[*reliablenet.CancelPrefix](c, "1"); len(cancels) != 1 || cancels[0].Prefix != "1/" {
+		t.Fatalf("cancels %+v", cancels)
+	}
+	if got := returned(c, "1"); len(got) != 0 {
+		t.Fatalf("node 1 returned %v of another leader's batch", got)
+	}
+	c.apply("1", stdevents.NewMessageReceived(mc.Self, "3", &availability.RequestSigMsg{Epoch: 2, Buckets: buckets, Txs: txs("a", 6, 1)}))
+	if s := n.m.Stats(); s.Signed != 2 || s.Flood != 1 || s.Collected != 1 {
+		t.Fatalf("after the checkpoint: stats %+v", s)
+	}
+	// Node 3's own module, which handed the certificate to its orderer,
+	// hands the batch back to its mempool once epoch 1 ends without it.
+	stable(c, "3", 1)
+	if got := returned(c, "3"); !slices.Equal(got, idsOf(txs("a", 0, 2))) {
+		t.Fatalf("the leader returned %v", got)
 	}
 }

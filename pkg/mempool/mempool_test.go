@@ -462,3 +462,29 @@ func TestWatermarks(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// TestRetryKeepsItsBucket: a bucket is a function of the transaction's
+// ID only, so a client's retry, whatever its payload, falls in the same
+// bucket, whose one leader per epoch proposes it: no two leaders propose
+// one transaction in the same epoch. The mempool holds the first copy,
+// and drops the retry as a duplicate.
+func TestRetryKeepsItsBucket(t *testing.T) {
+	h := newMempool(t, func(p *mempool.ModuleParams) { p.NumBuckets = 4 })
+	id := mempool.TxID{ClientID: "a", TxNo: 0}
+	b := mempool.BucketOf(id, 4)
+	h.apply(&mempool.NewTxs{Txs: []mempool.Tx{{TxID: id, Data: []byte("first")}}})
+	h.apply(&mempool.NewTxs{Txs: []mempool.Tx{{TxID: id, Data: []byte("retry, another payload")}}})
+	if s := h.m.Stats(); s.Duplicate != 1 || s.HeldTxs != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	h.fire()
+	for other := range 4 {
+		if other != b {
+			want(t, h.apply(request(uint64(other), other)))
+		}
+	}
+	out, err := h.try(request(9, b))
+	if err != nil || len(out) != 1 || string(out[0].(*mempool.NewBatch).Txs[0].Data) != "first" {
+		t.Fatalf("batch of bucket %d: %v, %v", b, out, err)
+	}
+}
