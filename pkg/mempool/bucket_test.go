@@ -109,3 +109,22 @@ func TestTimerEventsEncode(t *testing.T) {
 		t.Fatalf("decoded %+v, want %+v", back, td)
 	}
 }
+
+// TestWatermarksEncode: Watermarks goes through the codec (the event log
+// records it).
+func TestWatermarksEncode(t *testing.T) {
+	ev := &mempool.Watermarks{Header: stdtypes.NewHeader(mc.Self), Clients: []mempool.ClientWatermark{
+		{ClientID: "a", Low: 3, Above: []uint64{5, 9}}, {ClientID: "b", Low: 1 << 40, Above: []uint64{1<<40 + 1}},
+	}}
+	data, err := codec.EncodeEvent(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := codec.DecodeEvent(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, stdtypes.Event(ev)) {
+		t.Fatalf("decoded %+v, want %+v", back, ev)
+	}
+}
