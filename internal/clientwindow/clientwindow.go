@@ -5,6 +5,9 @@
 // happen out of order because a client's requests fall in different
 // buckets, ordered by different leaders. The caller bounds how far above
 // the watermark a request may execute (InWindow), which bounds the rest.
+// The clients are part of replicated snapshots: Append encodes them
+// canonically, and Decode decodes them from untrusted data, within
+// Limits.
 package clientwindow
 
 // Client is what is kept of one client: every request numbered below Low

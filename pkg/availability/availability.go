@@ -51,6 +51,16 @@ type Module struct {
 	byRef    map[uint64]*proposal
 	byDigest map[string]*proposal
 	nextRef  uint64
+	// proposed are this node's batches whose certificate an orderer took
+	// (answered, not cancelled), open or closed, by digest, until their
+	// fate is known: delivered (the batch fetcher asks for the
+	// certificate's transactions), or never to be (the checkpoint of
+	// their epoch is stable and it did not ask: the slot ended ⊥ after a
+	// view change), when their transactions go back to the mempool. At
+	// most one per slot this node leads in the epochs not yet stable,
+	// fewer than MaxBatchesPerSender, which bounds the batches of this
+	// node the others keep.
+	proposed map[string]*proposal
 
 	// fetches are the batches being fetched, by digest, and fetchIDs
 	// the same by the fetch's ID.
@@ -167,6 +177,7 @@ func NewModule(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 		own:       make(map[stdtypes.ModuleID]*proposal),
 		byRef:     make(map[uint64]*proposal),
 		byDigest:  make(map[string]*proposal),
+		proposed:  make(map[string]*proposal),
 		fetches:   make(map[string]*fetch),
 		fetchIDs:  make(map[uint64]*fetch),
 		pending:   make(map[uint64]cryptoCtx),
@@ -282,8 +293,7 @@ func (m *Module) requestProposal(out *stdtypes.EventList, ev *iss.RequestProposa
 			// (iss.CancelProposal): availability then keeps the batch
 			// for the orderer's next request."
 			p.sn, p.cancelled, p.answered = ev.SeqNr, false, false
-			m.answer(out, p)
-			return nil
+			return m.answer(out, p)
 		case !p.cancelled && !p.answered:
 			return fmt.Errorf("slot %d asked while slot %d of the same orderer %q is open", ev.SeqNr, p.sn, ev.ReplyTo)
 		}
@@ -455,13 +465,13 @@ func (m *Module) sig(out *stdtypes.EventList, from stdtypes.NodeID, msg *SigMsg)
 
 // addSig adds a valid signature of signer to p, and answers the orderer
 // once there is a weak quorum.
-func (m *Module) addSig(out *stdtypes.EventList, p *proposal, signer stdtypes.NodeID, sig []byte) {
+func (m *Module) addSig(out *stdtypes.EventList, p *proposal, signer stdtypes.NodeID, sig []byte) error {
 	w, _ := p.voters.Weight(signer)
 	delete(p.checking, signer)
 	p.sigs[signer] = sig
 	p.weight += w
 	if p.cert != nil || !p.voters.IsWeakQuorum(p.weight) {
-		return
+		return nil
 	}
 	c := Certificate{Epoch: p.epoch, Leader: m.self, Buckets: p.buckets, Digest: p.digest}
 	for _, v := range p.voters {
@@ -477,16 +487,22 @@ func (m *Module) addSig(out *stdtypes.EventList, p *proposal, signer stdtypes.No
 	if len(p.checking) > 0 {
 		emit(out, reliablenet.NewCancel(m.mc.ReliableNet, m.mc.Self, m.requestSigID(p)))
 	}
-	m.answer(out, p)
+	return m.answer(out, p)
 }
 
-// answer sends p's certificate to its orderer, if it has one.
-func (m *Module) answer(out *stdtypes.EventList, p *proposal) {
+// answer sends p's certificate to its orderer, if it has one, and tracks
+// p until its fate is known.
+func (m *Module) answer(out *stdtypes.EventList, p *proposal) error {
 	if p.cert == nil || p.answered || p.cancelled {
-		return
+		return nil
+	}
+	if len(m.proposed) >= m.params.MaxBatchesPerSender {
+		return fmt.Errorf("%d batches proposed in epochs not yet stable, MaxBatchesPerSender: more than the other nodes keep", len(m.proposed))
 	}
 	p.answered = true
+	m.proposed[string(p.digest)] = p
 	emit(out, iss.NewProposal(p.orderer, p.sn, p.cert))
+	return nil
 }
 
 // cancelProposal: "An orderer that gives up waiting and proposes its slot
@@ -500,14 +516,23 @@ func (m *Module) cancelProposal(out *stdtypes.EventList, ev *iss.CancelProposal)
 			continue
 		}
 		if p.digest == nil {
-			if len(p.buckets) > 0 {
-				emit(out, &mempool.CancelBatch{Header: stdtypes.NewHeader(m.mc.Mempool), Ref: p.ref})
-			}
+			m.cancelBatch(out, p)
 			m.closeProposal(p)
 			return
 		}
+		// An answer that crossed this event: the orderer drops it, so
+		// the certificate is ordered nowhere.
 		p.cancelled = true
+		delete(m.proposed, string(p.digest))
 		return
+	}
+}
+
+// cancelBatch takes p's request back from the mempool, if p asked one;
+// a NewBatch that crosses it goes back (newBatch).
+func (m *Module) cancelBatch(out *stdtypes.EventList, p *proposal) {
+	if len(p.buckets) > 0 {
+		emit(out, &mempool.CancelBatch{Header: stdtypes.NewHeader(m.mc.Mempool), Ref: p.ref})
 	}
 }
 
@@ -576,7 +601,7 @@ func (m *Module) signResult(out *stdtypes.EventList, ev *crypto.SignResult) erro
 	b.signing, b.signed, b.persisted = false, true, true
 	if b.leader == m.self {
 		if p := m.byDigest[c.digest]; p != nil {
-			m.addSig(out, p, m.self, ev.Sigs[0])
+			return m.addSig(out, p, m.self, ev.Sigs[0])
 		}
 		return nil
 	}
@@ -663,6 +688,5 @@ func (m *Module) verifyResult(out *stdtypes.EventList, ev *crypto.VerifyResult) 
 		p.checking[c.signer] = false
 		return nil
 	}
-	m.addSig(out, p, c.signer, c.sig)
-	return nil
+	return m.addSig(out, p, c.signer, c.sig)
 }

@@ -563,3 +563,156 @@ func TestReliableNetNeeds(t *testing.T) {
 		t.Fatalf("needs %d messages, %d bytes", msgs, bytes)
 	}
 }
+
+// stable tells node id that the checkpoint of epoch e is stable, as the
+// batch fetcher forwards it once it asked for every slot below it.
+func stable(c *cluster, id stdtypes.NodeID, e stdtypes.EpochNr) {
+	c.apply(id, &iss.StableCheckpoint{Header: stdtypes.NewHeader(mc.Self), Epoch: e})
+}
+
+// delivered tells node id that value was delivered: the batch fetcher
+// asks for its transactions.
+func delivered(c *cluster, id stdtypes.NodeID, value []byte) {
+	c.apply(id, &availability.RequestTxs{Header: stdtypes.NewHeader(mc.Self), ReplyTo: "batchfetcher", Ref: 1, Cert: value})
+	takeOne[*availability.ProvideTxs](c, id)
+}
+
+// returned returns the transactions node id handed back to its mempool.
+func returned(c *cluster, id stdtypes.NodeID) []mempool.TxID {
+	var ids []mempool.TxID
+	for _, r := range take[*mempool.ReturnTxs](c, id) {
+		ids = append(ids, r.Txs...)
+	}
+	return ids
+}
+
+func idsOf(batch []mempool.Tx) []mempool.TxID {
+	ids := make([]mempool.TxID, len(batch))
+	for i, tx := range batch {
+		ids[i] = tx.TxID
+	}
+	return ids
+}
+
+// A batch whose certificate went to the orderer, and whose slot ended ⊥
+// after a view change (the orderer had it pre-prepared in view 0; the
+// new view's leader proposed the slot empty, and the orderer never asks
+// availability again), goes back to the mempool once its epoch is over
+// (its checkpoint is stable) without the certificate delivered. One
+// delivered does not go back; nor does one of an epoch not over yet,
+// whose certificate a later view may still deliver.
+func TestProposalLostInAViewChangeGoesBack(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// next: the orderer asks for the next slot after the first
+		// proposal (which closes it), and gets it delivered.
+		next bool
+		// crossed: the orderer left view 0 while the proposal was on its
+		// way (iss.CancelProposal), and drops it.
+		crossed bool
+	}{{"last slot", false, false}, {"next slot asked", true, false}, {"answer crossed the view change", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, four, nil)
+			lost := txs("a", 0, 2)
+			if c.propose("0", 1, 4, lost) == nil {
+				t.Fatal("no proposal")
+			}
+			if tc.crossed {
+				c.apply("0", iss.NewCancelProposal(mc.Self, 4))
+			}
+			var kept []mempool.Tx
+			if tc.next {
+				kept = txs("a", 2, 1)
+				p := c.propose("0", 1, 5, kept)
+				if p == nil {
+					t.Fatal("no proposal of the next slot")
+				}
+				delivered(c, "0", p.Value)
+			}
+			// Slot 4 is ⊥: no RequestTxs names its certificate. The
+			// checkpoint of epoch 0 does not end epoch 1.
+			stable(c, "0", 0)
+			if got := returned(c, "0"); len(got) != 0 {
+				t.Fatalf("returned %v before epoch 1 is over", got)
+			}
+			stable(c, "0", 1)
+			if got := returned(c, "0"); !slices.Equal(got, idsOf(lost)) {
+				t.Fatalf("returned %v, want %v", got, idsOf(lost))
+			}
+			if s := c.nodes["0"].m.Stats(); s.Lost != 1 && !tc.crossed {
+				t.Errorf("stats %+v; want 1 lost", s)
+			}
+			// Once only.
+			stable(c, "0", 2)
+			if got := returned(c, "0"); len(got) != 0 {
+				t.Fatalf("returned %v again", got)
+			}
+		})
+	}
+}
+
+// A delivered batch never goes back to the mempool, however its slot was
+// reached (in view 0, or re-proposed after a view change), and even if
+// its certificate is delivered twice.
+func TestDeliveredProposalStaysOut(t *testing.T) {
+	c := newCluster(t, four, nil)
+	p := c.propose("0", 0, 0, txs("a", 0, 2))
+	delivered(c, "0", p.Value)
+	delivered(c, "0", p.Value)
+	// One cancelled after it was answered (the answer crossed the
+	// orderer's view change or timeout), kept, proposed in the next slot
+	// and delivered there.
+	q := c.propose("0", 0, 1, txs("b", 0, 1))
+	c.apply("0", iss.NewCancelProposal(mc.Self, 1))
+	c.apply("0", requestProposal(c, 0, 2))
+	if again := takeOne[*iss.Proposal](c, "0"); again.SeqNr != 2 || string(again.Value) != string(q.Value) {
+		t.Fatalf("proposal %+v", again)
+	}
+	delivered(c, "0", q.Value)
+	stable(c, "0", 0)
+	stable(c, "0", 3)
+	if got := returned(c, "0"); len(got) != 0 {
+		t.Fatalf("returned %v of a delivered batch", got)
+	}
+}
+
+// A Byzantine leader that gets a certificate and never proposes it costs
+// the signers its quota's room until a stable checkpoint collects the
+// batch (its WAL record and the SIG in flight with it); the certificate
+// orders nothing in a later epoch; and nothing goes back to a mempool:
+// only a leader's own batches do.
+func TestCertifiedButNeverProposed(t *testing.T) {
+	c := newCluster(t, four, func(p *availability.ModuleParams) { p.MaxBatchesPerSender = 1; p.RetainedEpochs = 1 })
+	p := c.propose("3", 1, 7, txs("a", 0, 2))
+	if p == nil {
+		t.Fatal("no certificate")
+	}
+	n := c.nodes["1"]
+	flood := &availability.RequestSigMsg{Epoch: 1, Buckets: buckets, Txs: txs("a", 5, 1)}
+	c.apply("1", stdevents.NewMessageReceived(mc.Self, "3", flood))
+	if s := n.m.Stats(); s.Signed != 1 || s.Flood != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	// Proposed in a later epoch: rejected at every validator.
+	if err := c.verify("1", 2, "3", buckets, four, p.Value); err == "" {
+		t.Fatal("a certificate of epoch 1 accepted in epoch 2")
+	}
+	stable(c, "1", 1) // Keeps epoch 1 (RetainedEpochs).
+	stable(c, "1", 2)
+	if cancels := take[*reliablenet.CancelPrefix](c, "1"); len(cancels) != 1 || cancels[0].Prefix != "1/" {
+		t.Fatalf("cancels %+v", cancels)
+	}
+	if got := returned(c, "1"); len(got) != 0 {
+		t.Fatalf("node 1 returned %v of another leader's batch", got)
+	}
+	c.apply("1", stdevents.NewMessageReceived(mc.Self, "3", &availability.RequestSigMsg{Epoch: 2, Buckets: buckets, Txs: txs("a", 6, 1)}))
+	if s := n.m.Stats(); s.Signed != 2 || s.Flood != 1 || s.Collected != 1 {
+		t.Fatalf("after the checkpoint: stats %+v", s)
+	}
+	// Node 3's own module, which handed the certificate to its orderer,
+	// hands the batch back to its mempool once epoch 1 ends without it.
+	stable(c, "3", 1)
+	if got := returned(c, "3"); !slices.Equal(got, idsOf(txs("a", 0, 2))) {
+		t.Fatalf("the leader returned %v", got)
+	}
+}

@@ -40,6 +40,15 @@
 // transactions go back to the mempool (mempool.ReturnTxs), as do those of
 // a NewBatch that crossed a cancellation.
 //
+// A batch whose certificate an orderer took may still not be ordered: a
+// view change may end its slot ⊥, in any later view of the epoch.
+// Availability tracks each such batch until it learns its fate: delivered
+// (the batch fetcher asks for its transactions, RequestTxs), or not (the
+// stable checkpoint of its epoch, which the batch fetcher forwards only
+// once it asked for every slot below it, came first). Only then do its
+// transactions go back to the mempool: a batch delivered would execute
+// twice, and one returned before its epoch ends could be delivered yet.
+//
 // Durability and garbage collection: at a start, the WAL hands back the
 // batches before any input, and the node serves and signs them again. At
 // an iss.StableCheckpoint of epoch e (which the batch fetcher forwards),

@@ -24,6 +24,11 @@ func (m *Module) requestTxs(out *stdtypes.EventList, ev *RequestTxs) error {
 		return err
 	}
 	key := string(c.Digest)
+	if p := m.proposed[key]; p != nil && c.Leader == m.self && c.Epoch == p.epoch {
+		// "A batch delivered must not go back": it executes from this
+		// slot.
+		delete(m.proposed, key)
+	}
 	if b := m.store[key]; b != nil {
 		emit(out, m.provide(ev.ReplyTo, ev.Ref, b.txs))
 		return nil

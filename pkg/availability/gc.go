@@ -98,6 +98,7 @@ func (m *Module) checkTxs(txs []mempool.Tx, buckets []int) (reason, error) {
 // e+1-RetainedEpochs on: it truncates its WAL records below, then records
 // the new low, so that a restart keeps it.
 func (m *Module) stableCheckpoint(out *stdtypes.EventList, epoch stdtypes.EpochNr) {
+	m.endEpochs(out, epoch)
 	if uint64(epoch)+1 <= m.params.RetainedEpochs {
 		return
 	}
@@ -115,14 +116,6 @@ func (m *Module) stableCheckpoint(out *stdtypes.EventList, epoch stdtypes.EpochN
 					delete(m.perSender, b.leader)
 				}
 			}
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(m.own)) {
-		if p := m.own[id]; p.epoch < low {
-			if p.cancelled {
-				m.returnTxs(out, p.txs)
-			}
-			m.closeProposal(p)
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(m.fetches)) {
@@ -147,6 +140,38 @@ func (m *Module) stableCheckpoint(out *stdtypes.EventList, epoch stdtypes.EpochN
 	emit(out,
 		wal.NewTruncate(m.mc.WAL, m.mc.Self, stdtypes.RetentionIndex(low)),
 		wal.NewAppend(m.mc.WAL, rec, stdtypes.RetentionIndex(low)))
+}
+
+// endEpochs settles this node's proposals of the epochs up to epoch,
+// whose checkpoint is stable: the batch fetcher forwards it once it asked
+// for the transactions of every slot below it, so the epochs' slots are
+// all delivered, and no orderer of them asks or proposes any more. A
+// batch whose certificate an orderer took and the batch fetcher did not
+// ask for was not delivered (its slot ended ⊥ after a view change): its
+// transactions go back to the mempool, as do those of a batch kept after
+// a cancellation. (A slot that a restored state skipped may have
+// delivered one: the batch fetcher gave the mempool the state's executed
+// transactions before, which it does not take back.)
+func (m *Module) endEpochs(out *stdtypes.EventList, epoch stdtypes.EpochNr) {
+	for _, key := range slices.Sorted(maps.Keys(m.proposed)) {
+		if p := m.proposed[key]; p.epoch <= epoch {
+			delete(m.proposed, key)
+			m.counters.inc(rLost)
+			m.returnTxs(out, p.txs)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.own)) {
+		p := m.own[id]
+		switch {
+		case p.epoch > epoch:
+			continue
+		case p.digest == nil:
+			m.cancelBatch(out, p)
+		case p.cancelled || !p.answered:
+			m.returnTxs(out, p.txs)
+		}
+		m.closeProposal(p)
+	}
 }
 
 // recoverBatch: a batch the WAL hands back at a restart, before any

@@ -18,6 +18,11 @@ type Stats struct {
 	Fetched      uint64
 	// Collected counts the batches dropped at stable checkpoints.
 	Collected uint64
+	// Lost counts this node's batches whose certificate went to an
+	// orderer and was not delivered by the end of its epoch (its slot
+	// ended ⊥ after a view change): their transactions went back to the
+	// mempool.
+	Lost uint64
 
 	// Messages dropped, by reason:
 
@@ -70,6 +75,7 @@ const (
 	rServed
 	rFetched
 	rCollected
+	rLost
 	rUnknownSender
 	rMalformed
 	rOversize
@@ -85,7 +91,7 @@ const (
 )
 
 var reasonNames = [numReasons]string{
-	"certificates", "signed", "verified", "rejected", "served", "fetched", "collected",
+	"certificates", "signed", "verified", "rejected", "served", "fetched", "collected", "lost",
 	"unknown sender", "malformed", "oversize", "outside buckets", "stale", "duplicate",
 	"flood", "bad signature", "bad digest", "not stored", "unknown message",
 }
@@ -101,6 +107,7 @@ func (c *counters) stats() Stats {
 		Certificates: c[rCertificates].Load(), Signed: c[rSigned].Load(),
 		Verified: c[rVerified].Load(), Rejected: c[rRejected].Load(),
 		Served: c[rServed].Load(), Fetched: c[rFetched].Load(), Collected: c[rCollected].Load(),
+		Lost:          c[rLost].Load(),
 		UnknownSender: c[rUnknownSender].Load(), Malformed: c[rMalformed].Load(),
 		Oversize: c[rOversize].Load(), OutsideBuckets: c[rOutsideBuckets].Load(),
 		Stale: c[rStale].Load(), Duplicate: c[rDuplicate].Load(), Flood: c[rFlood].Load(),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -373,8 +374,26 @@ func (m *Module) restoreState(ev *iss.RestoreState, out *stdtypes.EventList) err
 	// The snapshots asked of the application stay: it answers them, and
 	// ISS drops the answers of epochs the state skipped.
 	out.PushBack(&RestoreApp{Header: stdtypes.NewHeader(m.mc.App), Epoch: ev.Epoch, SeqNr: st.next, Data: st.app})
+	// "After a node restores, the mempool must learn each client's
+	// watermark": else it takes and proposes again what the state
+	// executed. Before the stable checkpoint held: availability may then
+	// hand back batches of slots the state skipped.
+	if len(m.clients) > 0 {
+		out.PushBack(&mempool.Watermarks{Header: stdtypes.NewHeader(m.mc.Mempool), Clients: watermarks(m.clients)})
+	}
 	m.drain(out) // the stable checkpoint held, if the state covers it
 	return nil
+}
+
+// watermarks returns the clients' watermarks and the numbers executed
+// above them, in the order of the client IDs.
+func watermarks(cs clients) []mempool.ClientWatermark {
+	ws := make([]mempool.ClientWatermark, 0, len(cs))
+	for _, id := range slices.Sorted(maps.Keys(cs)) {
+		c := cs[id]
+		ws = append(ws, mempool.ClientWatermark{ClientID: id, Low: c.Low, Above: slices.Sorted(maps.Keys(c.Above))})
+	}
+	return ws
 }
 
 // stableCheckpoint passes a stable checkpoint on to availability, which

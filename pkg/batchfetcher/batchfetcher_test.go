@@ -172,9 +172,10 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("AppSnapshot gave %s, want a Snapshot of epoch 0 to iss", render(out.Get(0)))
 	}
 
-	// Another node restores the snapshot: c.0 executed, c.1 not.
+	// Another node restores the snapshot: c.0 executed, c.1 not. Its
+	// mempool learns it, and takes c.0 no more.
 	n := newFetcher(t, testParams())
-	expect(t, apply(t, n, restore(0, 1, snap.Data)), `app RestoreApp 0.1 "app state"`)
+	expect(t, apply(t, n, restore(0, 1, snap.Data)), `app RestoreApp 0.1 "app state"`, "mempool Watermarks [c<1[]]")
 	expect(t, apply(t, n, deliver(1, "w", allBuckets), provide(1, tx("c", 0), tx("c", 1)))[1:],
 		"app Execute 0.1 [c.1]",
 		"mempool Executed [c.1]",
@@ -345,10 +346,33 @@ func TestRestartFromSnapshotReplaysAlike(t *testing.T) {
 	}
 	all, snap := run(newFetcher(t, testParams()), 0)
 	restarted := newFetcher(t, testParams())
-	expect(t, apply(t, restarted, restore(0, at, snap)), `app RestoreApp 0.4 "app"`)
+	expect(t, apply(t, restarted, restore(0, at, snap)), `app RestoreApp 0.4 "app"`, "mempool Watermarks [a<2[] b<1[] c<0[3]]")
 	replayed, _ := run(restarted, at)
 	expect(t, replayed, all[len(all)-len(replayed):]...)
 	if len(replayed) != 3 {
 		t.Fatalf("%d slots executed after the snapshot, want 3: %q", len(replayed), replayed)
 	}
+}
+
+// A restore tells the mempool each client's watermark and the numbers
+// executed above it, in the order of the client IDs, before it forwards a
+// stable checkpoint it held (availability then hands back to the mempool
+// what was not delivered, which may include what the state executed).
+func TestRestoreTellsTheMempool(t *testing.T) {
+	m := newFetcher(t, testParams())
+	apply(t, m, deliver(0, "v", allBuckets),
+		provide(0, tx("b", 0), tx("a", 3), tx("a", 0), tx("a", 1), tx("a", 5)),
+		snapshotRequest(0, 1))
+	out, err := m.ApplyEvents(stdtypes.ListOf(appSnapshot(0, "s")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := out.Get(0).(*iss.Snapshot).Data
+	n := newFetcher(t, testParams())
+	apply(t, n, deliver(0, "v", allBuckets), stable(0, 1))
+	expect(t, apply(t, n, restore(0, 1, data)),
+		`app RestoreApp 0.1 "s"`,
+		"mempool Watermarks [a<2[3 5] b<1[]]",
+		"availability StableCheckpoint 0.1",
+	)
 }

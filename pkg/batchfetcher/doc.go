@@ -28,7 +28,8 @@
 //	    snapshot request: SnapshotRequest to the application; keep the clients' encoding
 //	upon AppSnapshot(data, voters): iss.Snapshot(clients ++ data, voters) to ISS
 //	upon iss.RestoreState(sn, state): decode strictly; clients := its clients;
-//	    drop the queue; RestoreApp(its application part) to the application
+//	    drop the queue; RestoreApp(its application part) to the application;
+//	    mempool.Watermarks(clients) to the mempool
 //	upon iss.StableCheckpoint(sn): to availability once every slot below sn is handed on
 //
 // # Executed once
@@ -81,7 +82,11 @@
 // is held (the latest one only) until they are: availability deletes the
 // batches it covers, which the fetcher may still have to ask for.
 //
-// After a RestoreState the mempool is not told of the transactions the
-// state holds as executed: the fetcher drops them if they are proposed
-// again, and the mempool forgets them as its own bounds say.
+// After a RestoreState the mempool is told the clients' watermarks and
+// the numbers executed above them (mempool.Watermarks), before any stable
+// checkpoint the fetcher held goes on: the mempool then neither takes nor
+// proposes again what the state executed, and availability, which hands
+// back at that checkpoint the batches it proposed and did not see
+// delivered (some may be of slots the state skipped), brings none of
+// those back.
 package batchfetcher

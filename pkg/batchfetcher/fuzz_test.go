@@ -36,15 +36,25 @@ func FuzzRestoreState(f *testing.F) {
 			)
 			return
 		}
-		if out.Len() != 1 {
-			t.Fatalf("restore gave %d events, want 1", out.Len())
-		}
 		ra, ok := out.Get(0).(*batchfetcher.RestoreApp)
 		if !ok || uint64(ra.SeqNr) != sn || len(ra.Data) > p.MaxAppStateBytes {
 			t.Fatalf("restore gave %s", render(out.Get(0)))
 		}
-		if s := m.Stats(); s.Clients > p.MaxClients {
+		s := m.Stats()
+		if s.Clients > p.MaxClients {
 			t.Fatalf("%d clients, at most %d", s.Clients, p.MaxClients)
+		}
+		// The mempool learns the clients' watermarks, if there are any.
+		switch {
+		case s.Clients == 0 && out.Len() != 1:
+			t.Fatalf("restore of no client gave %d events, want 1", out.Len())
+		case s.Clients > 0 && out.Len() != 2:
+			t.Fatalf("restore gave %d events, want 2", out.Len())
+		case s.Clients > 0:
+			w, ok := out.Get(1).(*mempool.Watermarks)
+			if !ok || w.Dest() != "mempool" || len(w.Clients) != s.Clients {
+				t.Fatalf("restore gave %s", render(out.Get(1)))
+			}
 		}
 		apply(t, m, snapshotRequest(0, stdtypes.SeqNr(sn)))
 		out, err = m.ApplyEvents(stdtypes.ListOf(&batchfetcher.AppSnapshot{Epoch: 0, Data: ra.Data}))

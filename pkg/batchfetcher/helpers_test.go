@@ -121,6 +121,12 @@ func render(ev stdtypes.Event) string {
 			ids[i] = fmt.Sprintf("%s.%d", id.ClientID, id.TxNo)
 		}
 		return fmt.Sprintf("%s Executed [%s]", ev.Dest(), strings.Join(ids, " "))
+	case *mempool.Watermarks:
+		ws := make([]string, len(ev.Clients))
+		for i, w := range ev.Clients {
+			ws[i] = fmt.Sprintf("%s<%d%v", w.ClientID, w.Low, w.Above)
+		}
+		return fmt.Sprintf("%s Watermarks [%s]", ev.Dest(), strings.Join(ws, " "))
 	case *batchfetcher.SnapshotRequest:
 		return fmt.Sprintf("%s SnapshotRequest %d.%d replyTo=%s", ev.Dest(), ev.Epoch, ev.SeqNr, ev.ReplyTo)
 	case *iss.Snapshot:

@@ -49,6 +49,27 @@ func (c *client) markExecuted(txNo, window uint64) {
 	}
 }
 
+// raiseLow moves low up to the given watermark, above which nothing is
+// known executed yet but what the window records, and past the numbers
+// executed above it.
+func (c *client) raiseLow(low, window uint64) {
+	if c.done == nil || low-c.low >= window {
+		// The window records [c.low, c.low+window) only: all of it is
+		// below the new watermark.
+		c.done, c.low = nil, low
+		return
+	}
+	for ; c.low < low; c.low++ {
+		i := c.low % window
+		c.done[i/64] &^= 1 << (i % 64)
+	}
+	for c.executed(c.low, window) {
+		i := c.low % window
+		c.done[i/64] &^= 1 << (i % 64)
+		c.low++
+	}
+}
+
 // idleList links the clients that hold no transaction, the one idle the
 // longest (or whose transactions were executed the longest ago) first.
 type idleList struct {

@@ -27,7 +27,9 @@
 //     has transactions in it.
 //
 // Executed moves the watermarks, and frees the memory of the transactions
-// it names, wherever they are. These checks save work, not safety: the
+// it names, wherever they are; Watermarks does the same for what a state
+// the node restored executed (each client's watermark and the numbers
+// executed above it). These checks save work, not safety: the
 // batch fetcher, which keeps the clients' watermarks in the application's
 // snapshots, drops what was executed already.
 //
@@ -91,7 +93,13 @@
 // The mempool needs no iss.StableCheckpoint, and takes none (an event it
 // has no handler for is an error): Executed retires transactions as they
 // are executed, and everything it holds is bounded without it. It keeps
-// nothing on disk: after a restart, or a state transfer, its watermarks
-// start at 0, so clients' retries of executed transactions are accepted
-// once more and dropped by the batch fetcher, as for a forgotten client.
+// nothing on disk: after a restart it holds nothing and knows no client.
+// The batch fetcher, which restores the clients' state from a checkpoint
+// at a restart or a state transfer, tells it their watermarks
+// (Watermarks): it retires what it holds below them (waiting or out in a
+// batch; a ReturnTxs of those later brings nothing back) and drops
+// clients' retries of what the state executed. What it had given out
+// before a crash is lost with it: a batch certified then is still ordered
+// or not (its signers keep it), and a client resends what it has no
+// answer for when it reconnects.
 package mempool

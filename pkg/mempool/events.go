@@ -17,6 +17,7 @@ var (
 	_ = codec.Register[CancelBatch]("mempool.CancelBatch")
 	_ = codec.Register[ReturnTxs]("mempool.ReturnTxs")
 	_ = codec.Register[Executed]("mempool.Executed")
+	_ = codec.Register[Watermarks]("mempool.Watermarks")
 )
 
 // TxID names a transaction: its client and the client's number for it. A
@@ -83,4 +84,25 @@ type ReturnTxs struct {
 type Executed struct {
 	stdtypes.Header
 	Txs []TxID
+}
+
+// Watermarks tells the mempool which transactions of each client a state
+// the node restored records as executed (the batch fetcher's, at a state
+// transfer or a restart): those it holds, waiting or out in a batch, are
+// retired as if Executed named them, and dropped when they come again.
+// Without it, a node that restored a state would take and propose again
+// the transactions that state executed. Watermarks below the mempool's
+// change nothing.
+type Watermarks struct {
+	stdtypes.Header
+	Clients []ClientWatermark
+}
+
+// ClientWatermark is what a state records of one client: every
+// transaction numbered below Low was executed, and those in Above
+// (increasing, each above Low).
+type ClientWatermark struct {
+	ClientID string
+	Low      uint64
+	Above    []uint64
 }

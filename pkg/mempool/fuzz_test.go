@@ -82,7 +82,7 @@ func (r *fuzzRun) run() {
 	r.accepted, r.out, r.executed = map[mempool.TxID]bool{}, map[mempool.TxID]bool{}, map[mempool.TxID]bool{}
 	r.requests = map[uint64][]int{}
 	for steps := 0; len(r.data) > 0 && steps < 200; steps++ {
-		switch r.next() % 6 {
+		switch r.next() % 7 {
 		case 0:
 			ev := &mempool.NewTxs{Header: stdtypes.NewHeader(mc.Self)}
 			for range r.next() % 9 {
@@ -135,9 +135,32 @@ func (r *fuzzRun) run() {
 			}
 		case 5:
 			r.check(r.h.fire())
+		case 6:
+			r.apply(r.watermarks())
 		}
 	}
 	r.drain()
+}
+
+// watermarks returns a Watermarks of one client, as a restored state
+// could hold (a watermark, numbers above it), and records what it says
+// executed.
+func (r *fuzzRun) watermarks() *mempool.Watermarks {
+	id := r.txID()
+	w := mempool.ClientWatermark{ClientID: id.ClientID, Low: id.TxNo}
+	for no := uint64(0); no < w.Low && no < 80; no++ {
+		r.executedTx(mempool.TxID{ClientID: id.ClientID, TxNo: no})
+	}
+	for no := w.Low + 1 + uint64(r.next()%8); w.Low < 80 && no < w.Low+80 && len(w.Above) < 4; no += 1 + uint64(r.next()%8) {
+		w.Above = append(w.Above, no)
+		r.executedTx(mempool.TxID{ClientID: id.ClientID, TxNo: no})
+	}
+	return watermarks(w)
+}
+
+func (r *fuzzRun) executedTx(id mempool.TxID) {
+	r.executed[id] = true
+	delete(r.out, id)
 }
 
 // apply applies ev and checks what comes out.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/mirframework/mir/pkg/dsl"
@@ -144,6 +145,7 @@ func (s *state) register() {
 	// Forget executed transactions: the clients' low watermarks remember
 	// them.
 	dsl.UponEvent(m, s.onExecuted)
+	dsl.UponEvent(m, s.onWatermarks)
 }
 
 // onNewTxs keeps the transactions it may.
@@ -437,41 +439,93 @@ func (s *state) onExecuted(ev *Executed) error {
 // executed retires transaction id, if held, and records that it was
 // executed.
 func (s *state) executed(id TxID) {
-	p := &s.params
-	if len(id.ClientID) > p.MaxClientIDBytes {
-		// No such transaction is held, nor ever will be.
-		s.counters.add(rUnrecordedExecutions, 1)
+	c := s.executedClient(id.ClientID)
+	if c == nil {
 		return
 	}
-	c := s.clients[id.ClientID]
+	s.markExecuted(c, id.TxNo)
+	s.touched(c)
+}
+
+// executedClient returns the state of client id, which has executed
+// transactions, new if need be; nil, counted, if the mempool cannot keep
+// it.
+func (s *state) executedClient(id string) *client {
+	if len(id) > s.params.MaxClientIDBytes {
+		// No such transaction is held, nor ever will be.
+		s.counters.add(rUnrecordedExecutions, 1)
+		return nil
+	}
+	c := s.clients[id]
 	if c == nil {
-		if c = s.newClient(id.ClientID); c == nil {
+		if c = s.newClient(id); c == nil {
 			s.counters.add(rUnrecordedExecutions, 1)
-			return
+			return nil
 		}
 	}
+	return c
+}
+
+// markExecuted retires c's transaction txNo, if held, and records that it
+// was executed.
+func (s *state) markExecuted(c *client, txNo uint64) {
 	switch {
-	case id.TxNo < c.low:
+	case txNo < c.low:
 		return // Known already.
-	case id.TxNo-c.low >= p.ClientWindow:
+	case txNo-c.low >= s.params.ClientWindow:
 		// No such transaction is held (it would be beyond the window).
 		s.counters.add(rUnrecordedExecutions, 1)
 		return
 	}
-	if e := c.held[id.TxNo]; e != nil {
-		if !e.out {
-			s.buckets[e.bucket].take(e)
-		}
-		delete(c.held, id.TxNo)
-		s.hold(e, -1)
-		s.counters.add(rRetired, 1)
+	s.retire(c, txNo)
+	c.markExecuted(txNo, s.params.ClientWindow)
+}
+
+// retire forgets c's transaction txNo, if held, waiting or out.
+func (s *state) retire(c *client, txNo uint64) {
+	e := c.held[txNo]
+	if e == nil {
+		return
 	}
-	c.markExecuted(id.TxNo, p.ClientWindow)
-	// The client was active: it is the last to be forgotten.
+	if !e.out {
+		s.buckets[e.bucket].take(e)
+	}
+	delete(c.held, txNo)
+	s.hold(e, -1)
+	s.counters.add(rRetired, 1)
+}
+
+// touched moves c, whose transactions were executed, to the end of the
+// idle list if it holds none: it is the last to be forgotten.
+func (s *state) touched(c *client) {
 	if c.idle {
 		s.idle.drop(c)
 	}
 	if len(c.held) == 0 {
 		s.idle.add(c)
 	}
+}
+
+// onWatermarks retires what a restored state executed: below each
+// client's watermark, and above it.
+func (s *state) onWatermarks(ev *Watermarks) error {
+	for _, w := range ev.Clients {
+		c := s.executedClient(w.ClientID)
+		if c == nil {
+			continue
+		}
+		if w.Low > c.low {
+			for _, no := range slices.Sorted(maps.Keys(c.held)) {
+				if no < w.Low {
+					s.retire(c, no)
+				}
+			}
+			c.raiseLow(w.Low, s.params.ClientWindow)
+		}
+		for _, no := range w.Above {
+			s.markExecuted(c, no)
+		}
+		s.touched(c)
+	}
+	return nil
 }

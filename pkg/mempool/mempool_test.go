@@ -420,3 +420,71 @@ func TestOneTimerPerBatch(t *testing.T) {
 		t.Fatalf("timer %+v", h.timers[0].Events[0])
 	}
 }
+
+func watermarks(ws ...mempool.ClientWatermark) *mempool.Watermarks {
+	return &mempool.Watermarks{Header: stdtypes.NewHeader(mc.Self), Clients: ws}
+}
+
+// TestWatermarks: the watermarks of a restored state retire what the
+// mempool holds below them or executed above them, waiting or out in a
+// batch, so that it neither proposes nor accepts those again; a batch
+// handed back afterwards brings back only what was not executed.
+func TestWatermarks(t *testing.T) {
+	h := newMempool(t, nil)
+	h.apply(newTxs("a", 0, 1, 2, 3), newTxs("b", 5))
+	want(t, h.apply(request(1)), "availability/1: a.0 a.1 a.2")
+	// a: 0 and 1 executed, and 3; b: 0 to 6 (b.5 is held: retired).
+	// c is new to the mempool (a node that restarted knows no client).
+	h.apply(watermarks(
+		mempool.ClientWatermark{ClientID: "a", Low: 2, Above: []uint64{3}},
+		mempool.ClientWatermark{ClientID: "b", Low: 7},
+		mempool.ClientWatermark{ClientID: "c", Low: 1, Above: []uint64{4, 100}},
+	))
+	if s := h.m.Stats(); s.HeldTxs != 1 || s.Retired != 4 || s.Clients != 3 || s.UnrecordedExecutions != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	h.apply(returned(ids("a", 0, 1, 2)))
+	h.fire()
+	want(t, h.apply(request(2)), "availability/2: a.2")
+	h.apply(newTxs("a", 0, 1, 3), newTxs("b", 6), newTxs("c", 0, 4))
+	if s := h.m.Stats(); s.Replay != 6 || s.HeldTxs != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	// The window moved with the watermarks: b.14 is in it (7 to 14).
+	h.apply(newTxs("b", 14, 15), newTxs("c", 2))
+	if s := h.m.Stats(); s.BeyondWindow != 1 || s.HeldTxs != 3 {
+		t.Fatalf("stats %+v", s)
+	}
+	// Older watermarks than the mempool's change nothing.
+	h.apply(watermarks(mempool.ClientWatermark{ClientID: "b", Low: 3}))
+	h.apply(newTxs("b", 5))
+	if s := h.m.Stats(); s.Replay != 7 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// TestRetryKeepsItsBucket: a bucket is a function of the transaction's
+// ID only, so a client's retry, whatever its payload, falls in the same
+// bucket, whose one leader per epoch proposes it: no two leaders propose
+// one transaction in the same epoch. The mempool holds the first copy,
+// and drops the retry as a duplicate.
+func TestRetryKeepsItsBucket(t *testing.T) {
+	h := newMempool(t, func(p *mempool.ModuleParams) { p.NumBuckets = 4 })
+	id := mempool.TxID{ClientID: "a", TxNo: 0}
+	b := mempool.BucketOf(id, 4)
+	h.apply(&mempool.NewTxs{Txs: []mempool.Tx{{TxID: id, Data: []byte("first")}}})
+	h.apply(&mempool.NewTxs{Txs: []mempool.Tx{{TxID: id, Data: []byte("retry, another payload")}}})
+	if s := h.m.Stats(); s.Duplicate != 1 || s.HeldTxs != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	h.fire()
+	for other := range 4 {
+		if other != b {
+			want(t, h.apply(request(uint64(other), other)))
+		}
+	}
+	out, err := h.try(request(9, b))
+	if err != nil || len(out) != 1 || string(out[0].(*mempool.NewBatch).Txs[0].Data) != "first" {
+		t.Fatalf("batch of bucket %d: %v, %v", b, out, err)
+	}
+}

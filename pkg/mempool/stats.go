@@ -20,8 +20,8 @@ type Stats struct {
 	// out in a batch and wait again; the others named in a ReturnTxs
 	// (executed meanwhile, or never given out) are ignored.
 	Returned uint64
-	// Retired counts the transactions held here that an Executed retired,
-	// waiting or out in a batch.
+	// Retired counts the transactions held here that an Executed (or a
+	// restored state's Watermarks) retired, waiting or out in a batch.
 	Retired uint64
 	// ForgottenClients counts the clients whose state (watermark, window)
 	// was dropped to make room for a new client (ModuleParams.MaxClients).

@@ -223,12 +223,14 @@ func TestProposeBytesLimit(t *testing.T) {
 // request is pending, executed, beyond its client's window, or the pending
 // set is full; a malformed one is an error.
 func TestSubmitRefused(t *testing.T) {
-	ta := newTestApp(t, func(p *isstest.Params) { p.MaxPending = 2; p.ClientWindow = 8 })
+	// A window of 16: the two first requests of c in bucket 0 fall in it
+	// (c/6 and c/9).
+	ta := newTestApp(t, func(p *isstest.Params) { p.MaxPending = 2; p.ClientWindow = 16 })
 	r := inBucket("c", 0, 0, 2)
 	ta.apply(submit(r[0]), submit(r[0]))
 	batch := proposal(t, ta.apply(requestProposal(0, 0)), 0)
 	ta.apply(deliver(0, isstest.EncodeBatch(batch)))
-	ta.apply(submit(r[0]), isstest.NewSubmit(appID, "c", 9, nil), submit(r[1]),
+	ta.apply(submit(r[0]), isstest.NewSubmit(appID, "c", 16, nil), submit(r[1]),
 		isstest.NewSubmit(appID, "d", 0, nil), isstest.NewSubmit(appID, "e", 0, nil))
 	var reasons []string
 	for _, rep := range ta.reports {

@@ -2,11 +2,12 @@ package isstest
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/mirframework/mir/pkg/mempool"
 )
 
 // RequestID names a request: its client and the client's sequence number
@@ -31,20 +32,11 @@ type Request struct {
 }
 
 // BucketOf returns the bucket of the request hash space that request id
-// falls in, out of numBuckets: the first 8 bytes of
-// SHA-256(uvarint(len(client)) || client || uint64be(seq)), read as a
-// big-endian integer, modulo numBuckets. The length prefix keeps ("a", 1)
-// and ("a\x00...", ...) apart; SHA-256 spreads a client's consecutive
-// sequence numbers over all buckets, so that every leader gets a share of
-// every client's load. numBuckets must be positive.
+// falls in, out of numBuckets: Trantor's (mempool.BucketOf of the client
+// and sequence number), so that the test application assigns requests
+// to leaders as Trantor does. numBuckets must be positive.
 func BucketOf(id RequestID, numBuckets int) int {
-	var buf [binary.MaxVarintLen64 + 8]byte
-	h := sha256.New()
-	h.Write(binary.AppendUvarint(buf[:0], uint64(len(id.Client))))
-	h.Write([]byte(id.Client))
-	h.Write(binary.BigEndian.AppendUint64(buf[:0], id.Seq))
-	var sum [sha256.Size]byte
-	return int(binary.BigEndian.Uint64(h.Sum(sum[:0])[:8]) % uint64(numBuckets))
+	return mempool.BucketOf(mempool.TxID{ClientID: id.Client, TxNo: id.Seq}, numBuckets)
 }
 
 // batchVersion is the first byte of every encoded batch, so that a later

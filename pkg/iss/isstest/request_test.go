@@ -1,12 +1,11 @@
 package isstest_test
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"slices"
 	"testing"
 
 	"github.com/mirframework/mir/pkg/iss/isstest"
+	"github.com/mirframework/mir/pkg/mempool"
 )
 
 var testLimits = isstest.Limits{MaxRequests: 3, MaxBytes: 100, MaxClientBytes: 4, MaxPayloadBytes: 8}
@@ -65,13 +64,10 @@ func TestBucketOf(t *testing.T) {
 			t.Errorf("bucket %d got %d of 800 requests: %v", b, n, count)
 		}
 	}
-	// The documented formula: the buckets are part of what all nodes, and
-	// the tests' drivers, must agree on.
+	// Trantor's function: the buckets are part of what all nodes, and the
+	// tests' drivers, must agree on.
 	for _, id := range []isstest.RequestID{{Client: "alice", Seq: 7}, {Client: "b", Seq: 1 << 40}} {
-		in := binary.AppendUvarint(nil, uint64(len(id.Client)))
-		in = binary.BigEndian.AppendUint64(append(in, id.Client...), id.Seq)
-		sum := sha256.Sum256(in)
-		if want := int(binary.BigEndian.Uint64(sum[:8]) % 64); isstest.BucketOf(id, 64) != want {
+		if want := mempool.BucketOf(mempool.TxID{ClientID: id.Client, TxNo: id.Seq}, 64); isstest.BucketOf(id, 64) != want {
 			t.Errorf("bucket of %s is %d, want %d", id, isstest.BucketOf(id, 64), want)
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/mirframework/mir/internal/clientwindow"
 	"github.com/mirframework/mir/stdtypes"
@@ -76,7 +74,8 @@ const stateVersion = 1
 var ErrInvalidState = errors.New("invalid application state")
 
 // encode returns the state's encoding, a Snapshot's Data: the version byte
-// 1, next, the chain link (32 bytes), the number of clients, then per
+// 1, next, the chain link (32 bytes), then the clients in the encoding of
+// clientwindow.Clients.Append: the number of clients, then per
 // client in the order of their IDs: the ID (length-prefixed), low, the
 // number of executed requests above low, and their sequence numbers in
 // increasing order, each as its distance from the one before (from low
@@ -86,20 +85,7 @@ func (s *state) encode() []byte {
 	out := []byte{stateVersion}
 	out = binary.AppendUvarint(out, uint64(s.next))
 	out = append(out, s.chain[:]...)
-	out = binary.AppendUvarint(out, uint64(len(s.clients)))
-	for _, id := range slices.Sorted(maps.Keys(s.clients)) {
-		c := s.clients[id]
-		out = binary.AppendUvarint(out, uint64(len(id)))
-		out = append(out, id...)
-		out = binary.AppendUvarint(out, c.Low)
-		out = binary.AppendUvarint(out, uint64(len(c.Above)))
-		prev := c.Low
-		for _, seq := range slices.Sorted(maps.Keys(c.Above)) {
-			out = binary.AppendUvarint(out, seq-prev)
-			prev = seq
-		}
-	}
-	return out
+	return s.clients.Append(out)
 }
 
 // decodeState decodes what encode returned, within the application's
@@ -114,37 +100,15 @@ func decodeState(data []byte, maxClients, maxClientBytes int, window uint64) (st
 	}
 	s.next = stdtypes.SeqNr(d.uvarint())
 	copy(s.chain[:], d.fixed(len(s.chain)))
-	n := d.uvarint()
-	if d.err == nil && n > uint64(maxClients) {
-		d.err = fmt.Errorf("%d clients, at most %d", n, maxClients)
+	if d.err == nil {
+		lim := clientwindow.Limits{MaxClients: maxClients, MaxIDBytes: maxClientBytes, Window: window, MaxNo: MaxSeq}
+		var rest []byte
+		if s.clients, rest, d.err = clientwindow.Decode(d.data[d.pos:], lim); d.err == nil {
+			d.pos = len(d.data) - len(rest)
+		}
 	}
-	prevID := ""
-	for i := uint64(0); d.err == nil && i < n; i++ {
-		id := string(d.bytes(maxClientBytes))
-		c := clientwindow.NewClient(d.uvarint())
-		count := d.uvarint()
-		switch {
-		case d.err != nil:
-		case id == "" || (i > 0 && id <= prevID):
-			d.err = fmt.Errorf("client %d: ID %q empty or out of order", i, id)
-		case c.Low > MaxSeq:
-			d.err = fmt.Errorf("client %q: watermark %d above %d", id, c.Low, uint64(MaxSeq))
-		case c.Low == 0 && count == 0:
-			d.err = fmt.Errorf("client %q: nothing executed", id)
-		case count >= window || count > uint64(d.remaining()):
-			d.err = fmt.Errorf("client %q: %d executed requests above its watermark, window %d", id, count, window)
-		}
-		seq := c.Low
-		for j := uint64(0); d.err == nil && j < count; j++ {
-			delta := d.uvarint()
-			if d.err == nil && (delta == 0 || delta >= window || seq-c.Low+delta >= window) {
-				d.err = fmt.Errorf("client %q: request %d above its watermark %d out of order or beyond the window %d", id, j, c.Low, window)
-			}
-			seq += delta
-			c.Above[seq] = struct{}{}
-		}
-		s.clients[id] = c
-		prevID = id
+	if _, ok := s.clients[""]; ok && d.err == nil {
+		d.err = errors.New("a client with an empty ID")
 	}
 	if d.err == nil && d.remaining() != 0 {
 		d.err = fmt.Errorf("%d trailing bytes", d.remaining())

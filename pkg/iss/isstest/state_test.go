@@ -51,6 +51,10 @@ func TestDecodeStateRefuses(t *testing.T) {
 	if _, err := decodeState(good, 4, 8, 8); err != nil {
 		t.Fatalf("good state refused: %v", err)
 	}
+	// Request MaxSeq executed: the watermark is one above it.
+	if _, err := decodeState(enc(5, chain, 1, "c", MaxSeq+1, 0), 4, 8, 8); err != nil {
+		t.Fatalf("the state after request MaxSeq refused: %v", err)
+	}
 	for name, data := range map[string][]byte{
 		"version":              append([]byte{2}, good[1:]...),
 		"truncated":            good[:len(good)-1],
@@ -64,7 +68,8 @@ func TestDecodeStateRefuses(t *testing.T) {
 		"zero delta":           enc(5, chain, 1, "c", 3, 1, 0),
 		"beyond window":        enc(5, chain, 1, "c", 3, 1, 8),
 		"window full":          enc(5, chain, 1, "c", 3, 8, 1, 1, 1, 1, 1, 1, 1, 1),
-		"low too high":         enc(5, chain, 1, "c", MaxSeq+1, 0),
+		"low too high":         enc(5, chain, 1, "c", MaxSeq+2, 0),
+		"above too high":       enc(5, chain, 1, "c", MaxSeq, 1, 1),
 		"long varint":          append(append([]byte{stateVersion, 0x85, 0x00}, chain...), 0),
 	} {
 		if _, err := decodeState(data, 4, 8, 8); err == nil {
