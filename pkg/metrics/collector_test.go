@@ -1,0 +1,156 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/pkg/batchfetcher"
+	"github.com/mirframework/mir/pkg/iss"
+	"github.com/mirframework/mir/pkg/mempool"
+	"github.com/mirframework/mir/pkg/net"
+	"github.com/mirframework/mir/pkg/net/tcp"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// fixedSource reports what it holds.
+type fixedSource struct{ s mir.NodeStats }
+
+func (f *fixedSource) Stats() mir.NodeStats { return f.s }
+
+// userStats is a report of a user's module: its package's name (metrics)
+// names its families.
+type userStats struct {
+	Requests   uint64
+	QueueLen   int
+	Latency    time.Duration
+	Healthy    bool
+	Name       string         // not a number: left out
+	PerPeer    map[string]int // not a number: left out
+	Inner      innerStats
+	unexported uint64
+}
+
+type innerStats struct{ Hits uint64 }
+
+func TestCollectorExportsNodeAndReports(t *testing.T) {
+	src := &fixedSource{s: mir.NodeStats{
+		Modules: map[stdtypes.ModuleID]mir.ModuleStats{
+			"iss": {EventsIn: 7, EventsOut: 3, Batches: 2, Busy: 1500 * time.Millisecond, DroppedMessages: 1},
+		},
+		BufferedEvents: 5, InputPaused: true, InputPauses: 2,
+		Reports: map[stdtypes.ModuleID]any{
+			"iss":     iss.Stats{Epoch: 4, Delivered: 10, Aborted: 1},
+			"mempool": mempool.Stats{Accepted: 9, HeldTxs: 3},
+			"bf":      batchfetcher.Stats{Executed: 8, Dropped: [5]uint64{2}},
+			"user":    userStats{Requests: 1, QueueLen: 2, Latency: time.Second, Healthy: true, Inner: innerStats{Hits: 4}},
+			"net": tcp.Metrics{Peers: map[stdtypes.NodeID]tcp.PeerMetrics{
+				"1": {MessagesOut: 5, BytesOut: 100, Connects: 3, Connected: true, QueueMessages: 2},
+			}, DroppedTooLarge: 1},
+			"sim":   net.TransportStats{Peers: map[stdtypes.NodeID]net.PeerStats{"2": {Out: 6, DroppedIn: 1}}},
+			"other": 42, // not a struct: left out
+		},
+	}}
+	c := NewCollector("0", src, Gauges(userStats{}, "Inner.Hits"))
+	want := `
+# HELP mir_node_buffered_events Events waiting in the node's buffer.
+# TYPE mir_node_buffered_events gauge
+mir_node_buffered_events{node="0"} 5
+# HELP mir_node_input_pauses_total Times the node paused reading from its active modules (backpressure).
+# TYPE mir_node_input_pauses_total counter
+mir_node_input_pauses_total{node="0"} 2
+# HELP mir_module_busy_seconds_total Time spent in the module's ApplyEvents.
+# TYPE mir_module_busy_seconds_total counter
+mir_module_busy_seconds_total{module="iss",node="0"} 1.5
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want),
+		"mir_node_buffered_events", "mir_node_input_pauses_total", "mir_module_busy_seconds_total"); err != nil {
+		t.Error(err)
+	}
+	values := map[string]float64{
+		`mir_node_input_paused{node="0"}`:                                                                1,
+		`mir_module_events_in_total{module="iss",node="0"}`:                                              7,
+		`mir_module_dropped_events_total{module="iss",node="0",reason="no_receiver"}`:                    1,
+		`mir_iss_epoch{module="iss",node="0"}`:                                                           4,
+		`mir_iss_delivered_total{module="iss",node="0"}`:                                                 10,
+		`mir_iss_aborted_total{module="iss",node="0"}`:                                                   1,
+		`mir_iss_has_stable{module="iss",node="0"}`:                                                      0,
+		`mir_mempool_held_txs{module="mempool",node="0"}`:                                                3,
+		`mir_mempool_accepted_total{module="mempool",node="0"}`:                                          9,
+		`mir_batchfetcher_executed_total{module="bf",node="0"}`:                                          8,
+		`mir_batchfetcher_dropped_transactions_total{module="bf",node="0",reason="executed"}`:            2,
+		`mir_batchfetcher_dropped_transactions_total{module="bf",node="0",reason="too_many_clients"}`:    0,
+		`mir_metrics_requests_total{module="user",node="0"}`:                                             1,
+		`mir_metrics_queue_len{module="user",node="0"}`:                                                  2,
+		`mir_metrics_latency_seconds_total{module="user",node="0"}`:                                      1,
+		`mir_metrics_healthy{module="user",node="0"}`:                                                    1,
+		`mir_metrics_inner_hits{module="user",node="0"}`:                                                 4,
+		`mir_transport_messages_sent_total{module="net",node="0",peer="1"}`:                              5,
+		`mir_transport_sent_bytes_total{module="net",node="0",peer="1"}`:                                 100,
+		`mir_transport_reconnects_total{module="net",node="0",peer="1"}`:                                 2,
+		`mir_transport_connected{module="net",node="0",peer="1"}`:                                        1,
+		`mir_transport_queue_messages{module="net",node="0",peer="1"}`:                                   2,
+		`mir_transport_dropped_sends_total{module="net",node="0",reason="too_large"}`:                    1,
+		`mir_transport_messages_sent_total{module="sim",node="0",peer="2"}`:                              6,
+		`mir_transport_messages_dropped_total{direction="in",module="sim",node="0",peer="2"}`:            1,
+	}
+	got := scrape(t, c)
+	for name, v := range values {
+		if g, ok := got[name]; !ok {
+			t.Errorf("%s missing", name)
+		} else if g != v {
+			t.Errorf("%s = %v, want %v", name, g, v)
+		}
+	}
+	for name := range got {
+		for _, bad := range []string{"mir_metrics_name", "mir_metrics_per_peer", "unexported", `module="other"`, `mir_transport_sent_bytes_total{module="sim"`} {
+			if strings.Contains(name, bad) {
+				t.Errorf("%s exported", name)
+			}
+		}
+	}
+}
+
+func TestGaugesPanicsOnUnknownField(t *testing.T) {
+	for _, f := range []string{"Nope", "Name", "Inner.Nope", "Inner"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Gauges(userStats{}, %q) did not panic", f)
+				}
+			}()
+			NewCollector("0", &fixedSource{}, Gauges(userStats{}, f))
+		}()
+	}
+}
+
+func TestSnakeCase(t *testing.T) {
+	for in, want := range map[string]string{
+		"NextSeqNr": "next_seq_nr", "BadClientID": "bad_client_id", "GCIndex": "gc_index",
+		"EventsIn": "events_in", "ISS": "iss", "Log": "log", "P2PBytes": "p2p_bytes", "pbft": "pbft",
+	} {
+		if got := snakeCase(in); got != want {
+			t.Errorf("snakeCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// scrape gathers c through a registry, which checks the families (names,
+// help, label consistency), and returns each sample by its name and
+// labels, as the text format writes them.
+func scrape(t *testing.T, cs ...prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	for _, c := range cs {
+		reg.MustRegister(c)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return samples(families)
+}
