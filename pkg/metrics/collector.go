@@ -14,6 +14,7 @@ import (
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/pkg/reliablenet"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -121,6 +122,8 @@ func (c *Collector) collectReport(ch chan<- prometheus.Metric, labels []string, 
 		return
 	case batchfetcher.Stats:
 		collectBatchFetcher(ch, labels, r)
+	case wal.ModuleStats:
+		collectWAL(ch, labels, r.Log)
 	}
 	v := reflect.ValueOf(report)
 	if v.Kind() == reflect.Pointer && !v.IsNil() {
@@ -162,6 +165,23 @@ func collectBatchFetcher(ch chan<- prometheus.Metric, labels []string, s batchfe
 		counter(ch, descBatchFetcherDropped, n, labels[0], labels[1], reason)
 	}
 }
+
+// collectWAL sends the WAL's commit times as a histogram, an array the
+// generic export leaves out.
+func collectWAL(ch chan<- prometheus.Metric, labels []string, s wal.Stats) {
+	buckets := make(map[float64]uint64, len(s.CommitCounts)-1)
+	var count uint64
+	for i, bound := range wal.CommitBounds() {
+		count += s.CommitCounts[i]
+		buckets[bound.Seconds()] = count
+	}
+	count += s.CommitCounts[len(s.CommitCounts)-1]
+	ch <- prometheus.MustNewConstHistogram(descWALCommit, count, s.CommitTime.Seconds(), buckets, labels...)
+}
+
+var descWALCommit = prometheus.NewDesc("mir_wal_commit_seconds",
+	"Time to write and sync one group of WAL records (the disk's latency as a record sees it once the committer takes it).",
+	moduleLabels, nil)
 
 var descBatchFetcherDropped = prometheus.NewDesc("mir_batchfetcher_dropped_transactions_total",
 	"Transactions of ordered batches that did not execute, by reason (batchfetcher.DropReason).",

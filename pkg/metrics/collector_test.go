@@ -14,6 +14,8 @@ import (
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/net"
 	"github.com/mirframework/mir/pkg/net/tcp"
+	"github.com/mirframework/mir/pkg/orderers/pbft"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -38,6 +40,8 @@ type userStats struct {
 type innerStats struct{ Hits uint64 }
 
 func TestCollectorExportsNodeAndReports(t *testing.T) {
+	var commits [len(wal.Stats{}.CommitCounts)]uint64
+	commits[0], commits[len(commits)-1] = 1, 2
 	src := &fixedSource{s: mir.NodeStats{
 		Modules: map[stdtypes.ModuleID]mir.ModuleStats{
 			"iss": {EventsIn: 7, EventsOut: 3, Batches: 2, Busy: 1500 * time.Millisecond, DroppedMessages: 1},
@@ -51,8 +55,10 @@ func TestCollectorExportsNodeAndReports(t *testing.T) {
 			"net": tcp.Metrics{Peers: map[stdtypes.NodeID]tcp.PeerMetrics{
 				"1": {MessagesOut: 5, BytesOut: 100, Connects: 3, Connected: true, QueueMessages: 2},
 			}, DroppedTooLarge: 1},
-			"sim":   net.TransportStats{Peers: map[stdtypes.NodeID]net.PeerStats{"2": {Out: 6, DroppedIn: 1}}},
-			"other": 42, // not a struct: left out
+			"sim":      net.TransportStats{Peers: map[stdtypes.NodeID]net.PeerStats{"2": {Out: 6, DroppedIn: 1}}},
+			"wal":      wal.ModuleStats{Appended: 4, Log: wal.Stats{Groups: 3, Segments: 2, CommitTime: 3 * time.Millisecond, CommitCounts: commits}},
+			"ordering": pbft.Stats{ViewChanges: 2},
+			"other":    42, // not a struct: left out
 		},
 	}}
 	c := NewCollector("0", src, Gauges(userStats{}, "Inner.Hits"))
@@ -95,6 +101,12 @@ mir_module_busy_seconds_total{module="iss",node="0"} 1.5
 		`mir_transport_connected{module="net",node="0",peer="1"}`:                                     1,
 		`mir_transport_queue_messages{module="net",node="0",peer="1"}`:                                2,
 		`mir_transport_dropped_sends_total{module="net",node="0",reason="too_large"}`:                 1,
+		`mir_wal_appended_total{module="wal",node="0"}`:                                               4,
+		`mir_wal_log_groups_total{module="wal",node="0"}`:                                             3,
+		`mir_wal_log_segments{module="wal",node="0"}`:                                                 2,
+		`mir_wal_commit_seconds_count{module="wal",node="0"}`:                                         3,
+		`mir_wal_commit_seconds_sum{module="wal",node="0"}`:                                           0.003,
+		`mir_pbft_view_changes_total{module="ordering",node="0"}`:                                     2,
 		`mir_transport_messages_sent_total{module="sim",node="0",peer="2"}`:                           6,
 		`mir_transport_messages_dropped_total{direction="in",module="sim",node="0",peer="2"}`:         1,
 	}
