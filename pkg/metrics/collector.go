@@ -63,22 +63,30 @@ type Option func(*Collector)
 // has no such field, so that a renamed field fails the program's tests
 // rather than turning into a counter.
 func Gauges(report any, fields ...string) Option {
-	return func(c *Collector) { c.reports.gauges.add(report, fields) }
+	return func(c *Collector) { c.reports.kinds.set("Gauges", report, fields, kindGauge) }
 }
 
-// builtinGauges are the unsigned fields of Mir's own reports that are
-// gauges.
-var builtinGauges = []Option{
+// Omit leaves the named fields of the report type of report out, such
+// as a value another family already exports.
+func Omit(report any, fields ...string) Option {
+	return func(c *Collector) { c.reports.kinds.set("Omit", report, fields, kindOmit) }
+}
+
+// builtin are the options for Mir's own reports: their unsigned fields
+// that are gauges, and the WAL's commit time, which is the sum of the
+// mir_wal_commit_seconds histogram.
+var builtin = []Option{
 	Gauges(mempool.Stats{}, "HeldTxs", "HeldBytes", "Clients", "Requests"),
 	Gauges(reliablenet.Stats{}, "Pending", "PendingBytes"),
 	Gauges(iss.Stats{}, "Epoch", "NextSeqNr", "StableEpoch", "GCIndex"),
+	Omit(wal.ModuleStats{}, "Log.CommitTime"),
 }
 
 // NewCollector returns a collector of what src (node's mir.Node) reports,
 // with the label node set to node.
 func NewCollector(node stdtypes.NodeID, src Source, opts ...Option) *Collector {
-	c := &Collector{node: node, src: src, reports: reportTypes{gauges: make(gaugeSet)}}
-	for _, opt := range builtinGauges {
+	c := &Collector{node: node, src: src, reports: reportTypes{kinds: make(fieldKinds)}}
+	for _, opt := range builtin {
 		opt(c)
 	}
 	for _, opt := range opts {

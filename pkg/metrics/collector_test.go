@@ -119,7 +119,7 @@ mir_module_busy_seconds_total{module="iss",node="0"} 1.5
 		}
 	}
 	for name := range got {
-		for _, bad := range []string{"mir_metrics_name", "mir_metrics_per_peer", "unexported", `module="other"`, `mir_transport_sent_bytes_total{module="sim"`} {
+		for _, bad := range []string{"mir_wal_log_commit_time", "mir_metrics_name", "mir_metrics_per_peer", "unexported", `module="other"`, `mir_transport_sent_bytes_total{module="sim"`} {
 			if strings.Contains(name, bad) {
 				t.Errorf("%s exported", name)
 			}
@@ -127,16 +127,37 @@ mir_module_busy_seconds_total{module="iss",node="0"} 1.5
 	}
 }
 
-func TestGaugesPanicsOnUnknownField(t *testing.T) {
-	for _, f := range []string{"Nope", "Name", "Inner.Nope", "Inner"} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Gauges(userStats{}, %q) did not panic", f)
-				}
+func TestOptionsPanicOnUnknownField(t *testing.T) {
+	for _, f := range []string{"Nope", "Name", "Inner.Nope", "Inner", "unexported"} {
+		for name, opt := range map[string]func(any, ...string) Option{"Gauges": Gauges, "Omit": Omit} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s(userStats{}, %q) did not panic", name, f)
+					}
+				}()
+				NewCollector("0", &fixedSource{}, opt(userStats{}, f))
 			}()
-			NewCollector("0", &fixedSource{}, Gauges(userStats{}, f))
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Errorf("Gauges(42) did not panic")
+			}
 		}()
+		NewCollector("0", &fixedSource{}, Gauges(42, "X"))
+	}()
+}
+
+func TestOmit(t *testing.T) {
+	src := &fixedSource{s: mir.NodeStats{Reports: map[stdtypes.ModuleID]any{"user": userStats{Requests: 1, QueueLen: 2}}}}
+	got := scrape(t, NewCollector("0", src, Omit(userStats{}, "Requests")))
+	if _, ok := got[`mir_metrics_requests_total{module="user",node="0"}`]; ok {
+		t.Error("omitted field exported")
+	}
+	if _, ok := got[`mir_metrics_queue_len{module="user",node="0"}`]; !ok {
+		t.Error("field not omitted missing")
 	}
 }
 

@@ -25,25 +25,35 @@ type reportType struct {
 	fields []field
 }
 
-// gaugeSet names the fields of report types that are gauges.
-type gaugeSet map[reflect.Type]map[string]bool
+// fieldKind says how to export a field, where the default does not do.
+type fieldKind int
 
-// add records fields (dotted paths, such as "Log.Segments") of the type of
-// report as gauges. It panics if the type has no such number field: a
-// renamed field would otherwise turn into a counter silently.
-func (g gaugeSet) add(report any, fields []string) {
+const (
+	kindGauge fieldKind = iota + 1 // an unsigned field that goes down
+	kindOmit                       // a field not exported
+)
+
+// fieldKinds holds, for the fields of report types that the default does
+// not fit, how to export them.
+type fieldKinds map[reflect.Type]map[string]fieldKind
+
+// set records the kind of fields (dotted paths, such as "Log.Segments") of
+// the type of report; option names the option, for the panic. It panics
+// if the type has no such field among those exported: a renamed field
+// would otherwise change kind silently.
+func (k fieldKinds) set(option string, report any, fields []string, kind fieldKind) {
 	t := reflect.TypeOf(report)
 	if t == nil || t.Kind() != reflect.Struct {
-		panic(fmt.Sprintf("metrics.Gauges: %T is not a struct", report))
+		panic(fmt.Sprintf("metrics.%s: %T is not a struct", option, report))
 	}
 	for _, name := range fields {
 		if !hasNumberField(t, name) {
-			panic(fmt.Sprintf("metrics.Gauges: %v has no number field %q", t, name))
+			panic(fmt.Sprintf("metrics.%s: %v has no number or duration field %q", option, t, name))
 		}
-		if g[t] == nil {
-			g[t] = make(map[string]bool)
+		if k[t] == nil {
+			k[t] = make(map[string]fieldKind)
 		}
-		g[t][name] = true
+		k[t][name] = kind
 	}
 }
 
@@ -77,9 +87,9 @@ func numberKind(t reflect.Type) bool {
 // reportTypes caches the reportType of each type seen, so that a scrape
 // walks the fields of a type once, not at every scrape.
 type reportTypes struct {
-	gauges gaugeSet
-	mu     sync.Mutex
-	types  map[reflect.Type]*reportType
+	kinds fieldKinds
+	mu    sync.Mutex
+	types map[reflect.Type]*reportType
 }
 
 // of returns the reportType of t, a struct type.
@@ -130,16 +140,14 @@ func (r *reportTypes) walk(rt *reportType, root, t reflect.Type, prefix, path st
 
 // add adds one field named name (without the counter suffix).
 func (r *reportTypes) add(rt *reportType, root reflect.Type, name, path string, index []int, seconds bool) {
-	kind := prometheus.CounterValue
-	t := root.FieldByIndex(index).Type
-	switch {
-	case r.gauges[root][path]:
+	var kind prometheus.ValueType
+	switch r.kinds[root][path] {
+	case kindOmit:
+		return
+	case kindGauge:
 		kind = prometheus.GaugeValue
-	case seconds:
-	case t.Kind() == reflect.Bool || t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
-		kind = prometheus.GaugeValue
-	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
-		kind = prometheus.GaugeValue
+	default:
+		kind = defaultKind(root.FieldByIndex(index).Type, seconds)
 	}
 	if kind == prometheus.CounterValue {
 		name += "_total"
@@ -151,6 +159,19 @@ func (r *reportTypes) add(rt *reportType, root reflect.Type, name, path string, 
 		index:   index,
 		seconds: seconds,
 	})
+}
+
+// defaultKind returns the kind of a field of type t: unsigned integers
+// and durations count (what a module counts only grows), other numbers
+// and booleans are gauges.
+func defaultKind(t reflect.Type, seconds bool) prometheus.ValueType {
+	switch {
+	case seconds:
+		return prometheus.CounterValue
+	case t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64:
+		return prometheus.CounterValue
+	}
+	return prometheus.GaugeValue
 }
 
 // collect sends the metrics of report, a struct, for module.

@@ -33,8 +33,10 @@ const (
 
 // NewRegistry returns a registry with cs (typically a node's Collector)
 // and the Go runtime and process collectors (go_*, process_*) that
-// operators expect next to a program's own metrics. It fails if cs
-// collide with each other (the same collector twice).
+// operators expect next to a program's own metrics. It fails if one of cs
+// describes families another has (a second Go collector). Collectors are
+// unchecked (they describe nothing), so the registry cannot tell two of
+// one node apart: give each node's its own node ID.
 func NewRegistry(cs ...prometheus.Collector) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	all := append([]prometheus.Collector{
