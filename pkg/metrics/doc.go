@@ -29,9 +29,10 @@
 //
 // A user's module joins in by implementing modules.StatsReporter with a
 // struct of numbers, safe to read from any goroutine: its families are
-// named after its package. Anything else (a histogram, a value with
-// labels of its own) is a prometheus.Collector of the user's, served next
-// to the node's by Serve or NewRegistry.
+// named after its package (see ExampleNewCollector). Gauges and Omit
+// adjust the export of a type's fields. Anything else (a histogram, a
+// value with labels of its own) is a prometheus.Collector of the user's,
+// served next to the node's by Serve or NewRegistry.
 //
 // Every family has the labels node and module (the module's ID in the
 // node); per-peer families add peer, and drops by cause add reason. All
@@ -41,6 +42,11 @@
 //
 // docs/metrics.md lists the families and what they mean.
 //
-// Serve answers scrapes on an address until its context ends; a program
-// with an HTTP server of its own mounts Handler(NewRegistry(...)) instead.
+// Serve answers scrapes on an address until its context ends; a runner
+// of a node starts it next to the node's Run:
+//
+//	go func() { errc <- metrics.Serve(ctx, addr, metrics.NewCollector(node.ID, node)) }()
+//
+// A program with an HTTP server of its own mounts Handler on a registry
+// from NewRegistry instead.
 package metrics
