@@ -1,15 +1,18 @@
 package metrics
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mirframework/mir"
 	"github.com/mirframework/mir/pkg/batchfetcher"
+	"github.com/mirframework/mir/pkg/bcb"
 	"github.com/mirframework/mir/pkg/iss"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/net"
@@ -58,6 +61,9 @@ func TestCollectorExportsNodeAndReports(t *testing.T) {
 			"sim":      net.TransportStats{Peers: map[stdtypes.NodeID]net.PeerStats{"2": {Out: 6, DroppedIn: 1}}},
 			"wal":      wal.ModuleStats{Appended: 4, Log: wal.Stats{Groups: 3, Segments: 2, CommitTime: 3 * time.Millisecond, CommitCounts: commits}},
 			"ordering": pbft.Stats{ViewChanges: 2},
+			"bcb":      &bcb.Stats{Delivered: 3}, // a pointer to a struct works too
+			"nilptr":   (*bcb.Stats)(nil),
+			"nil":      nil,
 			"other":    42, // not a struct: left out
 		},
 	}}
@@ -119,7 +125,7 @@ mir_module_busy_seconds_total{module="iss",node="0"} 1.5
 		}
 	}
 	for name := range got {
-		for _, bad := range []string{"mir_wal_log_commit_time", "mir_metrics_name", "mir_metrics_per_peer", "unexported", `module="other"`, `mir_transport_sent_bytes_total{module="sim"`} {
+		for _, bad := range []string{"mir_wal_log_commit_time", "mir_metrics_name", "mir_metrics_per_peer", "unexported", `module="other"`, `module="nil"`, `module="nilptr"`, `mir_transport_sent_bytes_total{module="sim"`} {
 			if strings.Contains(name, bad) {
 				t.Errorf("%s exported", name)
 			}
@@ -165,6 +171,7 @@ func TestSnakeCase(t *testing.T) {
 	for in, want := range map[string]string{
 		"NextSeqNr": "next_seq_nr", "BadClientID": "bad_client_id", "GCIndex": "gc_index",
 		"EventsIn": "events_in", "ISS": "iss", "Log": "log", "P2PBytes": "p2p_bytes", "pbft": "pbft",
+		"yaml.v3": "yaml_v3", "Délai": "d_lai", "my-pkg": "my_pkg",
 	} {
 		if got := snakeCase(in); got != want {
 			t.Errorf("snakeCase(%q) = %q, want %q", in, got, want)
@@ -186,4 +193,41 @@ func scrape(t *testing.T, cs ...prometheus.Collector) map[string]float64 {
 		t.Fatal(err)
 	}
 	return samples(families)
+}
+
+// The WAL's commit counts become a histogram with cumulative buckets at
+// wal.CommitBounds.
+func TestWALHistogram(t *testing.T) {
+	var commits [len(wal.Stats{}.CommitCounts)]uint64
+	commits[0], commits[2], commits[len(commits)-1] = 1, 4, 2
+	src := &fixedSource{s: mir.NodeStats{Reports: map[stdtypes.ModuleID]any{
+		"wal": wal.ModuleStats{Log: wal.Stats{Groups: 7, CommitTime: time.Second, CommitCounts: commits}},
+	}}}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector("0", src))
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(families, func(f *dto.MetricFamily) bool { return f.GetName() == "mir_wal_commit_seconds" })
+	if i < 0 {
+		t.Fatal("no mir_wal_commit_seconds")
+	}
+	h := families[i].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() != 7 || h.GetSampleSum() != 1 {
+		t.Errorf("count %d, sum %v; want 7, 1", h.GetSampleCount(), h.GetSampleSum())
+	}
+	bounds := wal.CommitBounds()
+	want := []uint64{1, 1, 5}
+	for k := 3; k < len(bounds); k++ {
+		want = append(want, 5)
+	}
+	if len(h.GetBucket()) != len(bounds) {
+		t.Fatalf("%d buckets, want %d", len(h.GetBucket()), len(bounds))
+	}
+	for k, b := range h.GetBucket() {
+		if b.GetUpperBound() != bounds[k].Seconds() || b.GetCumulativeCount() != want[k] {
+			t.Errorf("bucket %d: le %v count %d; want le %v count %d", k, b.GetUpperBound(), b.GetCumulativeCount(), bounds[k].Seconds(), want[k])
+		}
+	}
 }

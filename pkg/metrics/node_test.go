@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	stdnet "net"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -77,14 +77,14 @@ type replica struct {
 // replies go nowhere.
 func startCluster(t *testing.T, n int) []*replica {
 	t.Helper()
-	listen := func() stdnet.Listener {
-		l, err := stdnet.Listen("tcp", "127.0.0.1:0")
+	listen := func() net.Listener {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return l
 	}
-	var peerLs []stdnet.Listener
+	var peerLs []net.Listener
 	var addrs []string
 	for range n {
 		l := listen()

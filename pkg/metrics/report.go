@@ -207,9 +207,10 @@ func packageName(t reflect.Type) string {
 	return p[strings.LastIndexByte(p, '/')+1:]
 }
 
-// snakeCase turns a Go identifier into a metric name's words:
-// "NextSeqNr" into "next_seq_nr", "BadClientID" into "bad_client_id",
-// "GCIndex" into "gc_index".
+// snakeCase turns a Go identifier (or a package path's last element)
+// into a metric name's words: "NextSeqNr" into "next_seq_nr",
+// "BadClientID" into "bad_client_id", "GCIndex" into "gc_index"; any
+// character other than an ASCII letter or digit becomes "_".
 func snakeCase(s string) string {
 	rs := []rune(s)
 	var b strings.Builder
@@ -221,10 +222,11 @@ func snakeCase(s string) string {
 				b.WriteByte('_')
 			}
 		}
-		if r == '-' || r == '.' || r == '/' {
-			r = '_'
+		r = unicode.ToLower(r)
+		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9') {
+			r = '_' // a metric name is ASCII: "yaml.v3", "Délai"
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(r)
 	}
 	return b.String()
 }

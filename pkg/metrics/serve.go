@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	stdnet "net"
+	"net"
 	"net/http"
 	"time"
 
@@ -72,7 +72,7 @@ func Handler(g prometheus.Gatherer) http.Handler {
 //
 //	go func() { errc <- metrics.Serve(ctx, addr, metrics.NewCollector(node.ID, node)) }()
 func Serve(ctx context.Context, addr string, cs ...prometheus.Collector) error {
-	l, err := stdnet.Listen("tcp", addr)
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
@@ -82,7 +82,7 @@ func Serve(ctx context.Context, addr string, cs ...prometheus.Collector) error {
 // ServeListener is Serve on a listener of the caller's, which it closes:
 // the caller learns the address before the first scrape (a port chosen by
 // the system, ":0"), and a listen error before it starts a goroutine.
-func ServeListener(ctx context.Context, l stdnet.Listener, cs ...prometheus.Collector) error {
+func ServeListener(ctx context.Context, l net.Listener, cs ...prometheus.Collector) error {
 	reg, err := NewRegistry(cs...)
 	if err != nil {
 		l.Close()
@@ -95,7 +95,7 @@ func ServeListener(ctx context.Context, l stdnet.Listener, cs ...prometheus.Coll
 		ReadHeaderTimeout: readHeaderTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		BaseContext:       func(stdnet.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()

@@ -2,7 +2,7 @@ package metrics
 
 import (
 	"context"
-	stdnet "net"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,7 +17,7 @@ import (
 // Serve answers scrapes until its context ends, then returns nil and
 // frees its address.
 func TestServeShutsDownCleanly(t *testing.T) {
-	l, err := stdnet.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestServeShutsDownCleanly(t *testing.T) {
 // Serve reports an address it cannot listen on, and a collector that
 // clashes with the runtime's, at once.
 func TestServeErrors(t *testing.T) {
-	l, err := stdnet.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,14 +72,14 @@ func TestServeErrors(t *testing.T) {
 	if _, err := NewRegistry(collectors.NewGoCollector()); err == nil {
 		t.Error("NewRegistry with a second Go collector: no error")
 	}
-	l2, err := stdnet.Listen("tcp", "127.0.0.1:0")
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ServeListener(context.Background(), l2, collectors.NewGoCollector()); err == nil {
 		t.Error("ServeListener with a second Go collector: no error")
 	}
-	if _, err := stdnet.Dial("tcp", l2.Addr().String()); err == nil {
+	if _, err := net.Dial("tcp", l2.Addr().String()); err == nil {
 		t.Error("ServeListener left its listener open after an error")
 	}
 }
