@@ -365,6 +365,7 @@ func (l *loop) updateInputGate() {
 	case !l.paused && buffered > l.pauseAbove:
 		l.paused = true
 		l.node.inputPaused.Store(true)
+		l.node.inputPauses.Add(1)
 		l.logger.Log(logging.LevelDebug, "input paused", "buffered", buffered)
 	case l.paused && buffered < l.resumeBelow:
 		l.paused = false

@@ -51,6 +51,7 @@ type Node struct {
 	// bufferedEvents mirrors the loop's buffer length for Stats.
 	bufferedEvents atomic.Int64
 	inputPaused    atomic.Bool
+	inputPauses    atomic.Uint64
 
 	// inbox carries injected events and the workers' reports to the loop.
 	inbox chan inboxItem

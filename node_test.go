@@ -385,6 +385,9 @@ func TestBackpressure(t *testing.T) {
 		t.Fatalf("emitted %d events, want %d", n, total)
 	}
 	eventually(t, "input resumed", func() bool { return !rn.Stats().InputPaused })
+	if n := rn.Stats().InputPauses; n == 0 {
+		t.Error("InputPauses is 0 after a pause")
+	}
 }
 
 func TestPassiveOutputIsNeverDropped(t *testing.T) {

@@ -45,6 +45,10 @@ type NodeStats struct {
 	// InputPaused tells whether reading from active modules is paused
 	// because the buffer is above PauseInputThreshold.
 	InputPaused bool
+	// InputPauses is the number of times reading from active modules was
+	// paused since the node started: InputPaused alone, read now and
+	// then, misses the pauses that ended in between.
+	InputPauses uint64
 	// Reports holds what each module that implements
 	// modules.StatsReporter reports, such as a transport's per-peer
 	// counters.
@@ -58,6 +62,7 @@ func (n *Node) Stats() NodeStats {
 		Modules:        make(map[stdtypes.ModuleID]ModuleStats, len(n.moduleIDs)),
 		BufferedEvents: int(n.bufferedEvents.Load()),
 		InputPaused:    n.inputPaused.Load(),
+		InputPauses:    n.inputPauses.Load(),
 	}
 	for i, id := range n.moduleIDs {
 		if r, ok := n.modules[id].(modules.StatsReporter); ok {
@@ -116,7 +121,7 @@ func (n *Node) startStatsLogger(ctx context.Context, wg *sync.WaitGroup) {
 // logStats writes one line per module with its counters and rates over the
 // last period, and one for the buffer.
 func (n *Node) logStats(logger *logging.Logger, level logging.Level, prev, cur NodeStats, period time.Duration) {
-	logger.Log(level, "node stats", "buffered", cur.BufferedEvents, "inputPaused", cur.InputPaused)
+	logger.Log(level, "node stats", "buffered", cur.BufferedEvents, "inputPaused", cur.InputPaused, "inputPauses", cur.InputPauses)
 	secs := period.Seconds()
 	for _, id := range n.moduleIDs {
 		p, c := prev.Modules[id], cur.Modules[id]

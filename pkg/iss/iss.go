@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync/atomic"
 
 	"github.com/mirframework/mir/pkg/checkpoint"
 	"github.com/mirframework/mir/pkg/logging"
@@ -74,6 +75,10 @@ type Module struct {
 	// out collects the output of one ApplyEvents.
 	out   []stdtypes.Event
 	stats Stats
+	// published is a copy of the statistics as of the end of the last
+	// ApplyEvents, for Stats, which may be called from any goroutine
+	// (a metrics scrape) while the node runs the module.
+	published atomic.Pointer[Stats]
 }
 
 // segmentKey names a segment: an epoch and an index.
@@ -174,7 +179,7 @@ func New(self stdtypes.NodeID, mc ModuleConfig, params Params, logger *logging.L
 		return nil, err
 	}
 	params.Voters = slices.Clone(params.Voters)
-	return &Module{
+	m := &Module{
 		self:       self,
 		mc:         mc,
 		params:     params,
@@ -184,21 +189,35 @@ func New(self stdtypes.NodeID, mc ModuleConfig, params Params, logger *logging.L
 		recOrderer: make(map[segmentKey][]stdtypes.Event),
 		voters:     make(map[stdtypes.EpochNr]membership.Voters),
 		epochs:     make(map[stdtypes.EpochNr]*epoch),
-	}, nil
+	}
+	m.publish()
+	return m, nil
 }
 
-var _ modules.PassiveModule = (*Module)(nil)
+var (
+	_ modules.PassiveModule = (*Module)(nil)
+	_ modules.StatsReporter = (*Module)(nil)
+)
 
-// Stats returns ISS's counters and position.
-func (m *Module) Stats() Stats {
+// Stats returns ISS's counters and position as of the end of the last
+// ApplyEvents. It is safe to call from any goroutine.
+func (m *Module) Stats() Stats { return *m.published.Load() }
+
+// ReportStats returns Stats, for the node's statistics
+// (modules.StatsReporter).
+func (m *Module) ReportStats() any { return m.Stats() }
+
+// publish makes the current statistics those Stats returns.
+func (m *Module) publish() {
 	s := m.stats
 	s.Epoch, s.NextSeqNr = m.current, m.nextSN
 	s.StableEpoch, s.HasStable, s.GCIndex = m.stableEpoch, m.hasStable, m.gcIndex
-	return s
+	m.published.Store(&s)
 }
 
 // ApplyEvents handles each event in turn.
 func (m *Module) ApplyEvents(events *stdtypes.EventList) (*stdtypes.EventList, error) {
+	defer m.publish()
 	m.out = m.out[:0]
 	for _, ev := range events.Slice() {
 		if err := m.apply(ev); err != nil {

@@ -39,6 +39,10 @@ type ModuleStats struct {
 	// DroppedMessages counts the messages from other nodes that reached
 	// the module, which takes none.
 	DroppedMessages uint64
+	// Log holds the log's counters (Log.Stats), among them how long
+	// writing and syncing took; zero for the simulated twin, whose disk
+	// is simulated.
+	Log Stats
 }
 
 // journal is what the WAL module knows of its log, the same for the real

@@ -39,6 +39,11 @@ type Log struct {
 	closing   bool
 	failed    error  // the committer's failure: no record is written after it
 	groups    uint64 // groups written, for Stats
+	// commitTime sums what writing and syncing the groups took, and
+	// commitCounts counts the groups by that time (commitBounds), for
+	// Stats.
+	commitTime   time.Duration
+	commitCounts [len(commitBounds) + 1]uint64
 
 	durable atomic.Uint64 // the index of the last durable record
 	wake    chan struct{} // capacity 1: the committer has work, or should stop
@@ -259,7 +264,7 @@ func (l *Log) run() {
 		err := l.commit(frames, ends)
 		lastSync = time.Now()
 		lastGroup, lastCommitTime = len(ends), lastSync.Sub(start)
-		l.finish(frames, ends, g, err)
+		l.finish(frames, ends, g, lastCommitTime, err)
 	}
 }
 
@@ -328,13 +333,15 @@ func (l *Log) commit(frames []byte, ends []int) error {
 }
 
 // finish reports the group done, with err, and keeps its buffers for
-// reuse.
-func (l *Log) finish(frames []byte, ends []int, g *group, err error) {
+// reuse; writing and syncing it took took.
+func (l *Log) finish(frames []byte, ends []int, g *group, took time.Duration, err error) {
 	l.mu.Lock()
 	if cap(frames) <= maxSpareBytes {
 		l.spareBuf, l.spareEnds = frames[:0], ends[:0]
 	}
 	l.groups++
+	l.commitTime += took
+	l.commitCounts[commitBucket(took)]++
 	if err != nil && l.failed == nil {
 		l.failed = err
 		l.space.Broadcast() // appenders waiting for room learn of the failure
@@ -412,6 +419,35 @@ type Stats struct {
 	Syncs uint64
 	// Segments is the number of segment files the log has now.
 	Segments int
+	// CommitTime is the time spent writing and syncing the groups: the
+	// latency of the disk as a record sees it, once the committer takes
+	// it. CommitTime/Groups is the mean.
+	CommitTime time.Duration
+	// CommitCounts counts the groups by the time writing and syncing
+	// them took: CommitCounts[i] those that took at most
+	// CommitBounds()[i] (and more than the bound before), the last those
+	// that took longer than every bound. Its sum is Groups.
+	CommitCounts [len(commitBounds) + 1]uint64
+}
+
+// commitBounds are the upper bounds of Stats.CommitCounts, from a fast
+// SSD's fsync (tens of microseconds) to a stalled disk's.
+var commitBounds = [...]time.Duration{
+	50 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond, 10 * time.Millisecond,
+	25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond,
+	500 * time.Millisecond, time.Second,
+}
+
+// CommitBounds returns the upper bounds of the buckets of
+// Stats.CommitCounts, in increasing order.
+func CommitBounds() []time.Duration { return slices.Clone(commitBounds[:]) }
+
+// commitBucket returns the index in Stats.CommitCounts of a group whose
+// commit took d.
+func commitBucket(d time.Duration) int {
+	i, _ := slices.BinarySearch(commitBounds[:], d)
+	return i
 }
 
 // Stats returns the log's counters. It does not wait for a group in
@@ -419,7 +455,10 @@ type Stats struct {
 func (l *Log) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return Stats{Groups: l.groups, Syncs: l.raw.syncs.Load(), Segments: int(l.raw.nSegments.Load())}
+	return Stats{
+		Groups: l.groups, Syncs: l.raw.syncs.Load(), Segments: int(l.raw.nSegments.Load()),
+		CommitTime: l.commitTime, CommitCounts: l.commitCounts,
+	}
 }
 
 // Close makes every record appended so far durable (or failed), stops

@@ -152,7 +152,43 @@ func TestConcurrentAppends(t *testing.T) {
 			t.Fatalf("record %d: index %d, %q; appended %q", k+1, rec.Index, rec.Data, got[rec.Index])
 		}
 	}
+	var timed uint64
+	for _, n := range stats.CommitCounts {
+		timed += n
+	}
+	if stats.Groups == 0 || timed != stats.Groups || stats.CommitTime <= 0 {
+		t.Errorf("%d groups, %d timed in %v", stats.Groups, timed, stats.CommitTime)
+	}
 	t.Logf("%d records in %d groups, %d syncs, %d segments", len(recs), stats.Groups, stats.Syncs, stats.Segments)
+}
+
+// A group's commit time goes to the first bucket whose bound is at least
+// the time, and past the last bound to the last bucket.
+func TestCommitBucket(t *testing.T) {
+	bounds := CommitBounds()
+	for _, tc := range []struct {
+		d    time.Duration
+		want int
+	}{
+		{0, 0},
+		{bounds[0], 0},
+		{bounds[0] + 1, 1},
+		{bounds[3], 3},
+		{bounds[len(bounds)-1], len(bounds) - 1},
+		{bounds[len(bounds)-1] + 1, len(bounds)},
+		{time.Hour, len(bounds)},
+	} {
+		if got := commitBucket(tc.d); got != tc.want {
+			t.Errorf("commitBucket(%v) = %d, want %d", tc.d, got, tc.want)
+		}
+	}
+	if len(bounds)+1 != len(Stats{}.CommitCounts) {
+		t.Errorf("%d bounds for %d buckets", len(bounds), len(Stats{}.CommitCounts))
+	}
+	bounds[0] = time.Hour
+	if CommitBounds()[0] == time.Hour {
+		t.Error("CommitBounds hands out the bounds themselves")
+	}
 }
 
 // appendPayloads appends the records first..last with payload(i) without

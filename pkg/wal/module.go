@@ -91,8 +91,13 @@ func (m *Module) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 // recovered enters the node through Recovered.
 func (m *Module) EventsOut() <-chan *stdtypes.EventList { return nil }
 
-// Stats returns the module's counters. It is safe to call at any time.
-func (m *Module) Stats() ModuleStats { return m.j.stats() }
+// Stats returns the module's counters and its log's. It is safe to call
+// at any time.
+func (m *Module) Stats() ModuleStats {
+	s := m.j.stats()
+	s.Log = m.log.Stats()
+	return s
+}
 
 // ReportStats returns the module's counters for the node's statistics
 // (modules.StatsReporter).

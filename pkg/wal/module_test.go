@@ -141,7 +141,7 @@ func TestModuleTruncate(t *testing.T) {
 	if left >= segments {
 		t.Errorf("%d segments of %d left after both truncations", left, segments)
 	}
-	if st := m.Stats(); st.Truncations != 2 || st.Appended != 301 {
+	if st := m.Stats(); st.Truncations != 2 || st.Appended != 301 || st.Log.Groups == 0 || st.Log.Segments != left {
 		t.Errorf("stats %+v", st)
 	}
 	mustClose(t, m)

@@ -13,10 +13,10 @@ import (
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/orderers/pbft"
 	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/wal"
-	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -33,7 +33,7 @@ type cluster struct {
 	// iss, ordering and rnet hold each node's ISS module, orderers'
 	// factory and reliablenet module, of its latest incarnation.
 	iss      map[stdtypes.NodeID]*iss.Module
-	ordering map[stdtypes.NodeID]*stdmodules.Factory
+	ordering map[stdtypes.NodeID]*pbft.Factory
 	rnet     map[stdtypes.NodeID]*reliablenet.Module
 }
 
@@ -78,7 +78,7 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 		o.params(&params)
 	}
 	c := &cluster{voters: voters, params: params, iss: make(map[stdtypes.NodeID]*iss.Module),
-		ordering: make(map[stdtypes.NodeID]*stdmodules.Factory), rnet: make(map[stdtypes.NodeID]*reliablenet.Module)}
+		ordering: make(map[stdtypes.NodeID]*pbft.Factory), rnet: make(map[stdtypes.NodeID]*reliablenet.Module)}
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: nodes,
 		WAL:   true,
@@ -91,7 +91,7 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *cluster {
 				return nil, err
 			}
 			c.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
-			c.ordering[info.ID] = mods[issnode.OrderingID].(*stdmodules.Factory)
+			c.ordering[info.ID] = mods[issnode.OrderingID].(*pbft.Factory)
 			c.rnet[info.ID] = mods[issnode.RNetID].(*reliablenet.Module)
 			nc, err := crypto.New(keys[slices.Index(nodes, info.ID)], pubs)
 			if err != nil {

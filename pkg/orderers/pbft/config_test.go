@@ -121,3 +121,41 @@ func TestInFlight(t *testing.T) {
 		t.Fatalf("more voters, no more in flight: %d, %d", m2, b2)
 	}
 }
+
+// The factory's Stats sum its orderers' counters, and keep them once the
+// orderers are garbage-collected.
+func TestFactoryStatsOutliveOrderers(t *testing.T) {
+	voters := membership.EqualVoters(stdtypes.NumberedNodeIDs(4)...)
+	f, err := pbft.NewFactory("0", mc, testParams(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := func(epoch stdtypes.EpochNr) {
+		t.Helper()
+		msg := stdevents.NewMessageReceived(iss.OrdererID(mc.Self, epoch, 0), "9", &pbft.PrepareMsg{SeqNr: 0, Digest: make([]byte, 32)})
+		if _, err := f.ApplyEvents(stdtypes.ListOf(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for epoch := range stdtypes.EpochNr(2) {
+		seg := testSegment(voters)
+		seg.Epoch = epoch
+		if _, err := f.ApplyEvents(stdtypes.ListOf(stdevents.NewNewSubmodule(iss.OrdererID(mc.Self, epoch, 0), stdtypes.RetentionIndex(epoch), seg))); err != nil {
+			t.Fatal(err)
+		}
+		stranger(epoch)
+	}
+	if got := f.Stats().UnknownSender; got != 2 {
+		t.Fatalf("UnknownSender = %d with two orderers, want 2", got)
+	}
+	if _, err := f.ApplyEvents(stdtypes.ListOf(stdevents.NewGarbageCollect(mc.Self, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if subs := f.Submodules(); len(subs) != 1 {
+		t.Fatalf("submodules %v after garbage collection, want 1", subs)
+	}
+	stranger(1)
+	if got, ok := f.ReportStats().(pbft.Stats); !ok || got.UnknownSender != 3 {
+		t.Fatalf("report %#v; want pbft.Stats with UnknownSender 3", f.ReportStats())
+	}
+}

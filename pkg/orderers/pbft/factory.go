@@ -3,6 +3,7 @@ package pbft
 import (
 	"fmt"
 
+	"github.com/mirframework/mir/pkg/dsl"
 	"github.com/mirframework/mir/pkg/iss"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
@@ -18,20 +19,44 @@ import (
 // nil. opts are the factory's: an ISS node gives it
 // stdmodules.WithEarlyMessages(iss.EarlyOrdererMessages(...)), so that the
 // messages of an epoch the node has not reached wait for its orderers.
-func NewFactory(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger, opts ...stdmodules.FactoryOption) (*stdmodules.Factory, error) {
+func NewFactory(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger, opts ...stdmodules.FactoryOption) (*Factory, error) {
 	if err := mc.Validate(); err != nil {
 		return nil, fmt.Errorf("pbft: %w", err)
 	}
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("pbft: %w", err)
 	}
-	return stdmodules.NewFactory(mc.Self, generator(self, mc, params, logger), logger, opts...), nil
+	sum := new(counters)
+	return &Factory{
+		Factory: stdmodules.NewFactory(mc.Self, generator(self, mc, params, logger, sum), logger, opts...),
+		sum:     sum,
+	}, nil
 }
+
+// Factory is the factory of a node's orderers: a stdmodules.Factory that
+// also sums the counters of every orderer it created, those it has
+// garbage-collected included, so that a node's statistics show its
+// orderers' work (view changes, ⊥ deliveries, drops) over its whole run
+// through one module with a fixed ID, not one per segment.
+type Factory struct {
+	*stdmodules.Factory
+	sum *counters
+}
+
+var _ modules.StatsReporter = (*Factory)(nil)
+
+// Stats returns the sums of the counters of the orderers the factory
+// created. UnknownMessages is 0: package dsl counts those per orderer,
+// and they end with it. It is safe to call from any goroutine.
+func (f *Factory) Stats() Stats { return f.sum.stats(dsl.Stats{}) }
+
+// ReportStats returns Stats, so that a node includes them in its own.
+func (f *Factory) ReportStats() any { return f.Stats() }
 
 // generator returns the function that builds an orderer from the Params
 // of a NewSubmodule: an iss.Segment (or a pointer to one), whose epoch and
 // index must be those of the submodule's ID.
-func generator(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger) stdmodules.Generator {
+func generator(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logger *logging.Logger, sum *counters) stdmodules.Generator {
 	return func(id stdtypes.ModuleID, p any) (modules.PassiveModule, error) {
 		var seg iss.Segment
 		switch v := p.(type) {
@@ -50,6 +75,11 @@ func generator(self stdtypes.NodeID, mc ModuleConfig, params ModuleParams, logge
 		}
 		omc := mc
 		omc.Self = id
-		return NewOrderer(self, omc, params, seg, logger)
+		o, err := NewOrderer(self, omc, params, seg, logger)
+		if err != nil {
+			return nil, err
+		}
+		o.s.counters.sum = sum
+		return o, nil
 	}
 }

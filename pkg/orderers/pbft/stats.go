@@ -106,32 +106,43 @@ const (
 
 // counters are atomic so that Stats may be read from any goroutine while
 // the node runs.
-type counters [numReasons]atomic.Uint64
+type counters struct {
+	c [numReasons]atomic.Uint64
+	// sum, if not nil, is the factory's (Factory.Stats): every count goes
+	// there too, so that the factory's sums outlive the orderers it
+	// garbage-collects.
+	sum *counters
+}
 
-func (c *counters) inc(r reason) { c[r].Add(1) }
+func (c *counters) inc(r reason) {
+	c.c[r].Add(1)
+	if c.sum != nil {
+		c.sum.c[r].Add(1)
+	}
+}
 
 func (c *counters) stats(d dsl.Stats) Stats {
 	return Stats{
-		Delivered:       c[rDelivered].Load(),
-		Aborted:         c[rAborted].Load(),
-		CaughtUp:        c[rCaughtUp].Load(),
-		ViewChanges:     c[rViewChanges].Load(),
-		LateProposals:   c[rLateProposals].Load(),
-		Buffered:        c[rBuffered].Load(),
-		UnknownSender:   c[rUnknownSender].Load(),
-		Malformed:       c[rMalformed].Load(),
-		Oversize:        c[rOversize].Load(),
-		BadSlot:         c[rBadSlot].Load(),
-		Stale:           c[rStale].Load(),
-		Duplicate:       c[rDuplicate].Load(),
-		Equivocation:    c[rEquivocation].Load(),
-		NotLeader:       c[rNotLeader].Load(),
-		InvalidValue:    c[rInvalidValue].Load(),
-		BadSignature:    c[rBadSignature].Load(),
-		BadNewView:      c[rBadNewView].Load(),
-		BadDigest:       c[rBadDigest].Load(),
-		NotReady:        c[rNotReady].Load(),
-		BufferFull:      c[rBufferFull].Load(),
+		Delivered:       c.c[rDelivered].Load(),
+		Aborted:         c.c[rAborted].Load(),
+		CaughtUp:        c.c[rCaughtUp].Load(),
+		ViewChanges:     c.c[rViewChanges].Load(),
+		LateProposals:   c.c[rLateProposals].Load(),
+		Buffered:        c.c[rBuffered].Load(),
+		UnknownSender:   c.c[rUnknownSender].Load(),
+		Malformed:       c.c[rMalformed].Load(),
+		Oversize:        c.c[rOversize].Load(),
+		BadSlot:         c.c[rBadSlot].Load(),
+		Stale:           c.c[rStale].Load(),
+		Duplicate:       c.c[rDuplicate].Load(),
+		Equivocation:    c.c[rEquivocation].Load(),
+		NotLeader:       c.c[rNotLeader].Load(),
+		InvalidValue:    c.c[rInvalidValue].Load(),
+		BadSignature:    c.c[rBadSignature].Load(),
+		BadNewView:      c.c[rBadNewView].Load(),
+		BadDigest:       c.c[rBadDigest].Load(),
+		NotReady:        c.c[rNotReady].Load(),
+		BufferFull:      c.c[rBufferFull].Load(),
 		UnknownMessages: d.UnknownMessages,
 	}
 }
