@@ -15,8 +15,10 @@
 // reads their transactions and hands them to the mempool
 // (mempool.NewTxs, ServerOptions.Mempool): what it read since the last
 // list it emitted, in one list, as soon as the node takes it. The module
-// that executes a transaction emits a Reply to the server, which writes it
-// to the connection that last submitted a transaction of that client: a
+// that executes transactions tells the server their results, a slot's at
+// once (Executed, which Trantor's application module emits) or one
+// (Reply); the server writes each result to the connection that last
+// submitted a transaction of its client: a
 // client that reconnects gets its replies on the new connection.
 //
 // Everything a stranger can make it hold is bounded: the connections
