@@ -1,0 +1,60 @@
+package replica_test
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/mempool"
+)
+
+// countApp is the tests' application: it counts the transactions it
+// applied and chains their hash. A transaction's result is its position
+// in the log (1, 2, ...), so that a client that gets each result once
+// with all results distinct and the last one the number of transactions
+// saw each executed exactly once. report, if set, is told the state after
+// each Apply and Restore.
+type countApp struct {
+	n      uint64
+	head   [sha256.Size]byte
+	report func(n uint64, head [sha256.Size]byte)
+}
+
+func (a *countApp) Apply(txs []mempool.Tx) ([][]byte, error) {
+	results := make([][]byte, len(txs))
+	for i, tx := range txs {
+		h := sha256.New()
+		h.Write(a.head[:])
+		h.Write(binary.AppendUvarint(nil, uint64(len(tx.ClientID))))
+		h.Write([]byte(tx.ClientID))
+		h.Write(binary.AppendUvarint(nil, tx.TxNo))
+		h.Write(tx.Data)
+		h.Sum(a.head[:0])
+		a.n++
+		results[i] = strconv.AppendUint(nil, a.n, 10)
+	}
+	a.changed()
+	return results, nil
+}
+
+func (a *countApp) Snapshot() ([]byte, membership.Voters, error) {
+	return append(binary.BigEndian.AppendUint64(nil, a.n), a.head[:]...), nil, nil
+}
+
+func (a *countApp) Restore(state []byte) error {
+	if len(state) != 8+sha256.Size {
+		return fmt.Errorf("countApp: a state of %d bytes", len(state))
+	}
+	a.n = binary.BigEndian.Uint64(state)
+	copy(a.head[:], state[8:])
+	a.changed()
+	return nil
+}
+
+func (a *countApp) changed() {
+	if a.report != nil {
+		a.report(a.n, a.head)
+	}
+}

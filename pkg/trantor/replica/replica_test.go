@@ -1,0 +1,206 @@
+package replica_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mirframework/mir/internal/testnet"
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/trantor"
+	"github.com/mirframework/mir/pkg/trantor/client"
+	"github.com/mirframework/mir/pkg/trantor/replica"
+	"github.com/mirframework/mir/stdtypes"
+)
+
+// waitTimeout bounds every wait: long enough for a loaded machine.
+const waitTimeout = 60 * time.Second
+
+// states collects the application states replicas report, per replica.
+type states struct {
+	mu   sync.Mutex
+	last map[stdtypes.NodeID]appState
+	// at maps a log length to the head some replica had there, to check
+	// that every replica that reached it had the same.
+	at  map[uint64][sha256.Size]byte
+	bad error
+	// changed is signalled after each report.
+	changed chan struct{}
+}
+
+type appState struct {
+	n    uint64
+	head [sha256.Size]byte
+}
+
+func newStates() *states {
+	return &states{last: map[stdtypes.NodeID]appState{}, at: map[uint64][sha256.Size]byte{}, changed: make(chan struct{}, 1)}
+}
+
+func (s *states) report(id stdtypes.NodeID, n uint64, head [sha256.Size]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last[id] = appState{n, head}
+	if h, ok := s.at[n]; ok && h != head && s.bad == nil {
+		s.bad = fmt.Errorf("replica %s has head %x after %d transactions, another had %x", id, head[:4], n, h[:4])
+	} else if !ok {
+		s.at[n] = head
+	}
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitAll waits until every replica of ids has applied n transactions,
+// and fails the test if states diverged.
+func (s *states) waitAll(t *testing.T, ids []stdtypes.NodeID, n uint64) {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		s.mu.Lock()
+		bad, done := s.bad, true
+		for _, id := range ids {
+			done = done && s.last[id].n >= n
+		}
+		got := fmt.Sprint(s.last)
+		s.mu.Unlock()
+		if bad != nil {
+			t.Fatal(bad)
+		}
+		if done {
+			return
+		}
+		select {
+		case <-s.changed:
+		case <-deadline:
+			t.Fatalf("replicas did not all apply %d transactions: %s", n, got)
+		}
+	}
+}
+
+// TestReplicasAnswerClient: four replicas in this process, over TCP on
+// 127.0.0.1, each with a WAL in its data directory; a client submits over
+// TCP and gets each transaction's result (its position in the log), each
+// once; every replica ends with the same state. Then one replica stops
+// and starts again from its data directory, with a higher incarnation,
+// and catches up.
+func TestReplicasAnswerClient(t *testing.T) {
+	dir := t.TempDir()
+	members, err := membership.Load(testnet.Deployment(t, dir, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := members.IDs()
+	params := trantor.DefaultParams(members.Voters())
+	st := newStates()
+	listeners := make([]net.Listener, len(ids))
+	for i := range listeners {
+		if listeners[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := func(i int, l net.Listener) (*replica.Replica, func()) {
+		id := ids[i]
+		key, err := crypto.LoadPrivateKey(testnet.KeyFile(dir, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := replica.New(replica.Config{
+			ID: id, Members: members, Key: key, DataDir: filepath.Join(dir, "data", string(id)),
+			ClientAddr: l.Addr().String(), ClientOptions: client.ServerOptions{Listener: l}, Params: params,
+			NewApp: func() trantor.App {
+				return &countApp{report: func(n uint64, h [sha256.Size]byte) { st.report(id, n, h) }}
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		stop := func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("replica %s: %v", id, err)
+			}
+		}
+		return r, stop
+	}
+	stops := make([]func(), len(ids))
+	addrs := make([]string, len(ids))
+	for i := range ids {
+		var r *replica.Replica
+		r, stops[i] = start(i, listeners[i])
+		if r.Incarnation() != 1 {
+			t.Errorf("first incarnation %d, want 1", r.Incarnation())
+		}
+		addrs[i] = listeners[i].Addr().String()
+	}
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+
+	c, err := client.Dial(addrs, 1, client.Options{ClientID: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const txs = 50
+	submitAll(t, c, 0, txs)
+	st.waitAll(t, ids, txs)
+
+	// A restart from the same data directory: a higher incarnation, and
+	// the replica catches up with what was executed while it was down.
+	stops[3]()
+	stops[3] = func() {}
+	submitAll(t, c, txs, txs)
+	l, err := net.Listen("tcp", addrs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, stop := start(3, l)
+	stops[3] = stop
+	if r.Incarnation() != 2 {
+		t.Errorf("incarnation %d after a restart, want 2", r.Incarnation())
+	}
+	submitAll(t, c, 2*txs, txs)
+	st.waitAll(t, ids, 3*txs)
+}
+
+// submitAll submits n transactions, numbered from first, and checks their
+// results: each the position in the log of a transaction executed once.
+func submitAll(t *testing.T, c *client.Client, first, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var calls []*client.Call
+	for i := range n {
+		call, err := c.SubmitAsync(ctx, []byte(fmt.Sprint("tx", first+i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, call)
+	}
+	seen := map[uint64]bool{}
+	for i, call := range calls {
+		res, err := call.Wait(ctx)
+		if err != nil {
+			t.Fatalf("transaction %d: %v", first+i, err)
+		}
+		pos, err := strconv.ParseUint(string(res), 10, 64)
+		if err != nil || pos == 0 || pos > uint64(first+n) || seen[pos] {
+			t.Fatalf("transaction %d: result %q (a position seen before, or beyond %d transactions)", first+i, res, first+n)
+		}
+		seen[pos] = true
+	}
+}
