@@ -21,7 +21,7 @@ import (
 )
 
 // waitTimeout bounds every wait: long enough for a loaded machine.
-const waitTimeout = 60 * time.Second
+const waitTimeout = 20 * time.Second
 
 // states collects the application states replicas report, per replica.
 type states struct {
@@ -39,6 +39,8 @@ type appState struct {
 	n    uint64
 	head [sha256.Size]byte
 }
+
+func (s appState) String() string { return fmt.Sprintf("%d:%x", s.n, s.head[:4]) }
 
 func newStates() *states {
 	return &states{last: map[stdtypes.NodeID]appState{}, at: map[uint64][sha256.Size]byte{}, changed: make(chan struct{}, 1)}
@@ -203,4 +205,35 @@ func submitAll(t *testing.T, c *client.Client, first, n int) {
 		}
 		seen[pos] = true
 	}
+}
+
+// max returns the largest number of transactions a replica applied.
+func (s *states) max() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n uint64
+	for _, st := range s.last {
+		n = max(n, st.n)
+	}
+	return n
+}
+
+// reachedAfter waits until replica id has applied n transactions and
+// returns how long after since that took.
+func (s *states) reachedAfter(id stdtypes.NodeID, n uint64, since time.Time) time.Duration {
+	for {
+		s.mu.Lock()
+		done := s.last[id].n >= n
+		s.mu.Unlock()
+		if done {
+			return time.Since(since)
+		}
+		<-s.changed
+	}
+}
+
+func (s *states) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprint(s.last)
 }
