@@ -6,7 +6,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mirframework/mir/internal/cli"
+	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/trantor"
 	"github.com/mirframework/mir/pkg/trantor/replica"
 )
@@ -15,7 +16,15 @@ import (
 // in node-0.key next to it), its state in data/0, clients on port 7000,
 // until SIGTERM or SIGINT.
 func Example() {
-	members, key, err := cli.LoadNode("membership.json", "0", "")
+	members, err := membership.Load("membership.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	keyFile, err := membership.KeyFile(".", "0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := crypto.LoadPrivateKey(keyFile)
 	if err != nil {
 		log.Fatal(err)
 	}
