@@ -15,7 +15,6 @@ import (
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
-	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/pkg/trantor"
@@ -219,22 +218,12 @@ func (r *Replica) modules() (modules.Modules, error) {
 // more than the last start's from the same data directory.
 func (r *Replica) Incarnation() uint64 { return r.incarnation }
 
-// Node returns the replica's node, to inject events (a local
-// submission: Submit) or read its statistics.
+// Node returns the replica's node, to read its statistics.
 func (r *Replica) Node() *mir.Node { return r.node }
 
 // ClientAddr returns the address the client server listens on, once Run
 // has started it (nil before).
 func (r *Replica) ClientAddr() net.Addr { return r.server.Addr() }
-
-// Submit hands transactions to the replica's mempool, as the client server
-// does with a client's: a process that runs a replica and submits its own
-// transactions (a chat) needs no TCP connection to itself. They are
-// ordered once this node leads a segment of their bucket.
-func (r *Replica) Submit(ctx context.Context, txs ...mempool.Tx) error {
-	ev := &mempool.NewTxs{Header: stdtypes.NewHeader(trantor.MempoolID), Txs: txs}
-	return r.node.InjectEvents(ctx, stdtypes.ListOf(ev))
-}
 
 // Run starts the transport and the client server, runs the node until ctx
 // ends or the node fails, and then stops and closes everything (Close).
