@@ -15,8 +15,9 @@ import (
 )
 
 // Limits of the chat. The whole history is the application's state, which
-// a node that catches up receives in one state transfer: it stays well
-// within trantor.DefaultParams' 1 MiB.
+// a node that catches up receives in one state transfer: it stays within
+// trantor.DefaultParams' 1 MiB, encoded (JSON doubles a line of quotes
+// and backslashes at worst).
 const (
 	// maxLineBytes bounds a line; a longer one is refused before it is
 	// submitted, and by every node if it comes from elsewhere.
@@ -24,7 +25,11 @@ const (
 	// maxHistoryBytes bounds the chat's history: once it is full, lines
 	// are refused (the demo keeps every line, to print the whole history
 	// on a node that catches up).
-	maxHistoryBytes = 512 << 10
+	maxHistoryBytes = 256 << 10
+	// maxEntryBytes bounds what one transaction adds to the history: a
+	// refused command's line holds its sender, its text, and the reason,
+	// which may quote the text.
+	maxEntryBytes = 3*maxLineBytes + 512
 )
 
 // chat is the replicated state machine of the demo: the history of the
@@ -59,18 +64,26 @@ func newChat(members *membership.Membership, voters membership.Voters, out io.Wr
 func (c *chat) Apply(txs []mempool.Tx) ([][]byte, error) {
 	results := make([][]byte, len(txs))
 	for i, tx := range txs {
-		line, err := c.execute(senderOf(tx.ClientID), string(tx.Data))
-		if err != nil {
-			results[i] = []byte("refused: " + err.Error())
+		sender, text := senderOf(tx.ClientID), string(tx.Data)
+		if !isLine(sender) || !isLine(text) {
+			// Nothing to print: it could rewrite the terminals.
+			results[i] = []byte("refused: not a line of printable text")
 			continue
 		}
-		if len(line)+c.historyBytes > maxHistoryBytes {
+		if c.historyBytes+maxEntryBytes > maxHistoryBytes {
+			// Checked first, so that no command takes effect unseen.
 			results[i] = []byte("refused: the chat is full")
 			continue
 		}
+		line, err := c.execute(sender, text)
+		results[i] = []byte("ok")
+		if err != nil {
+			// Everyone sees why a command did nothing.
+			results[i] = []byte("refused: " + err.Error())
+			line = fmt.Sprintf("* %s: %s refused: %v", sender, text, err)
+		}
 		c.state.Lines = append(c.state.Lines, line)
 		c.historyBytes += len(line)
-		results[i] = []byte("ok")
 	}
 	return results, c.print()
 }
@@ -78,13 +91,10 @@ func (c *chat) Apply(txs []mempool.Tx) ([][]byte, error) {
 // execute returns the history line of text from sender, having applied
 // the command it is, if it is one.
 func (c *chat) execute(sender, text string) (string, error) {
-	if len(text) > maxLineBytes || !isPrintable(text) {
-		return "", errors.New("not a line of printable text")
-	}
-	fields := strings.Fields(text)
-	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") {
+	if !isCommand(text) {
 		return fmt.Sprintf("%s: %s", sender, text), nil
 	}
+	fields := strings.Fields(text)
 	switch {
 	case fields[0] == "/add-node" && len(fields) == 3:
 		id, addr := stdtypes.NodeID(fields[1]), fields[2]
@@ -114,15 +124,20 @@ func (c *chat) execute(sender, text string) (string, error) {
 	return "", errors.New("unknown command: /add-node ID ADDR or /remove-node ID")
 }
 
+// isCommand reports whether a line of text is a command.
+func isCommand(text string) bool { return strings.HasPrefix(strings.TrimSpace(text), "/") }
+
 // Snapshot returns the history and the voters, which are also the
 // membership the chat decides (ISS applies it a fixed number of epochs
 // after the one that ends now).
 func (c *chat) Snapshot() ([]byte, membership.Voters, error) {
-	data, err := json.Marshal(c.state)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // Else "<" takes 6 bytes.
+	if err := enc.Encode(c.state); err != nil {
 		return nil, nil, err
 	}
-	return data, slices.Clone(c.state.Voters), nil
+	return buf.Bytes(), slices.Clone(c.state.Voters), nil
 }
 
 // Restore replaces the state with a snapshot and prints the lines this
@@ -178,9 +193,13 @@ func senderOf(clientID string) string {
 	return clientID
 }
 
-// isPrintable reports whether s is text without control characters, so
-// that a line cannot rewrite the terminal of the nodes that print it.
-func isPrintable(s string) bool {
+// isLine reports whether s is a line the chat takes: some printable text
+// of at most maxLineBytes, without control characters, so that a line
+// cannot rewrite the terminal of the nodes that print it.
+func isLine(s string) bool {
+	if len(s) > maxLineBytes || strings.TrimSpace(s) == "" {
+		return false
+	}
 	for _, r := range s {
 		if r < ' ' || r == 0x7f || r == '\uFFFD' {
 			return false

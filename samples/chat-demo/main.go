@@ -171,7 +171,7 @@ func readLines(ctx context.Context, stdin io.Reader, c *client.Client, stderr io
 		switch {
 		case line == "":
 			continue
-		case len(line) > maxLineBytes || !isPrintable(line):
+		case !isLine(line):
 			fmt.Fprintf(stderr, "chat-demo: line not sent: at most %d bytes of printable text\n", maxLineBytes)
 			continue
 		}

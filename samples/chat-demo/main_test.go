@@ -144,6 +144,8 @@ func TestChat(t *testing.T) {
 		expect(string(id)+": hello from "+string(id), all("0", "1", "2", "3"))
 	}
 	t.Logf("four lines printed everywhere after %v", time.Since(start))
+	nodes["2"].say(t, "/add-node 9 127.0.0.1:1")
+	expect("* 2: /add-node 9 127.0.0.1:1 refused: node 9 is not in the membership file", all("0", "1", "2", "3"))
 
 	// A fifth node joins.
 	n4, _ := members.Node("4")
