@@ -227,8 +227,9 @@ func (r *Replica) ClientAddr() net.Addr { return r.server.Addr() }
 
 // Run starts the transport and the client server, runs the node until ctx
 // ends or the node fails, and then stops and closes everything (Close).
-// It returns nil when ctx ended, and the node's error otherwise. Run may
-// be called once.
+// It returns nil when ctx ended and everything closed cleanly, and what
+// failed otherwise (the node, or the recorder's or the WAL's last
+// writes). Run may be called once.
 func (r *Replica) Run(ctx context.Context) error {
 	err := errors.New("replica: Run called twice")
 	r.runOnce.Do(func() { err = r.run(ctx) })
@@ -236,18 +237,30 @@ func (r *Replica) Run(ctx context.Context) error {
 }
 
 func (r *Replica) run(ctx context.Context) error {
-	defer r.Close()
-	if err := r.transport.Start(); err != nil {
+	err := r.runNode(ctx)
+	if cerr := r.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
 		return fmt.Errorf("replica %s: %w", r.cfg.ID, err)
 	}
+	return nil
+}
+
+// runNode starts the transport and the client server and runs the node;
+// it returns nil once ctx ends.
+func (r *Replica) runNode(ctx context.Context) error {
+	if err := r.transport.Start(); err != nil {
+		return err
+	}
 	if err := r.server.Start(); err != nil {
-		return fmt.Errorf("replica %s: %w", r.cfg.ID, err)
+		return err
 	}
 	err := r.node.Run(ctx)
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, mir.ErrStopped)) {
 		return nil
 	}
-	return fmt.Errorf("replica %s: %w", r.cfg.ID, err)
+	return err
 }
 
 // Close stops the node (if it runs) and releases what the replica holds:

@@ -3,7 +3,9 @@ package replica_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/mirframework/mir/internal/testnet"
 	"github.com/mirframework/mir/pkg/crypto"
+	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/trantor"
 	"github.com/mirframework/mir/pkg/trantor/client"
@@ -93,7 +96,8 @@ func (s *states) waitAll(t *testing.T, ids []stdtypes.NodeID, n uint64) {
 // TCP and gets each transaction's result (its position in the log), each
 // once; every replica ends with the same state. Then one replica stops
 // and starts again from its data directory, with a higher incarnation,
-// and catches up.
+// and catches up. That one records its events: one run per start, with
+// the slots it executed.
 func TestReplicasAnswerClient(t *testing.T) {
 	dir := t.TempDir()
 	members, err := membership.Load(testnet.Deployment(t, dir, 4))
@@ -115,8 +119,13 @@ func TestReplicasAnswerClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var record string
+		if i == 3 {
+			record = filepath.Join(dir, "events")
+		}
 		r, err := replica.New(replica.Config{
-			ID: id, Members: members, Key: key, DataDir: filepath.Join(dir, "data", string(id)),
+			RecordDir: record,
+			ID:        id, Members: members, Key: key, DataDir: filepath.Join(dir, "data", string(id)),
 			ClientAddr: l.Addr().String(), ClientOptions: client.ServerOptions{Listener: l}, Params: params,
 			NewApp: func() trantor.App {
 				return &countApp{report: func(n uint64, h [sha256.Size]byte) { st.report(id, n, h) }}
@@ -177,6 +186,40 @@ func TestReplicasAnswerClient(t *testing.T) {
 	}
 	submitAll(t, c, 2*txs, txs)
 	st.waitAll(t, ids, 3*txs)
+	for i, stop := range stops {
+		stop()
+		stops[i] = func() {}
+	}
+	runs, executed := readRecording(t, filepath.Join(dir, "events"))
+	if runs != 2 || executed == 0 {
+		t.Fatalf("the recording holds %d runs and %d Executed events, want 2 runs and some", runs, executed)
+	}
+}
+
+// readRecording returns the runs recorded in dir and the Executed events.
+func readRecording(t *testing.T, dir string) (runs, executed int) {
+	t.Helper()
+	src, err := eventlog.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	seen := map[int64]bool{}
+	for {
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return len(seen), executed
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[rec.Run] = true
+		if ev, err := rec.Decode(); err != nil {
+			t.Fatal(err)
+		} else if _, ok := ev.(*trantor.Executed); ok {
+			executed++
+		}
+	}
 }
 
 // submitAll submits n transactions, numbered from first, and checks their
@@ -236,4 +279,59 @@ func (s *states) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return fmt.Sprint(s.last)
+}
+
+// TestConfigRefused: New refuses an incomplete configuration, and a second
+// replica on a data directory in use; a replica never run is closed.
+func TestConfigRefused(t *testing.T) {
+	dir := t.TempDir()
+	members, err := membership.Load(testnet.Deployment(t, dir, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := crypto.LoadPrivateKey(testnet.KeyFile(dir, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := replica.Config{
+		ID: "0", Members: members, Key: key, DataDir: filepath.Join(dir, "data"), ClientAddr: "127.0.0.1:0",
+		Params: trantor.DefaultParams(members.Voters()), NewApp: func() trantor.App { return &countApp{} },
+	}
+	for name, change := range map[string]func(*replica.Config){
+		"no members":    func(c *replica.Config) { c.Members = nil },
+		"unknown ID":    func(c *replica.Config) { c.ID = "9" },
+		"no data dir":   func(c *replica.Config) { c.DataDir = "" },
+		"no client":     func(c *replica.Config) { c.ClientAddr = "" },
+		"no app":        func(c *replica.Config) { c.NewApp = nil },
+		"another's key": func(c *replica.Config) { c.ID = "1" },
+		"bad params":    func(c *replica.Config) { c.Params.ISS.SegmentLength = 0 },
+	} {
+		c := good
+		change(&c)
+		if r, err := replica.New(c); err == nil {
+			r.Close()
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	r, err := replica.New(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replica.New(good); err == nil {
+		t.Error("a second replica on the same data directory was made")
+	}
+	first := r.Incarnation()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = replica.New(good)
+	if err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	if r.Incarnation() != first+1 {
+		t.Errorf("incarnation %d after %d", r.Incarnation(), first)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
