@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -42,12 +41,9 @@ const waitTimeout = 30 * time.Second
 
 // chatNode is one chat-demo process.
 type chatNode struct {
-	id     stdtypes.NodeID
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	out    *testnet.Output
-	stderr *testnet.Output
-	exited chan struct{}
+	*testnet.Child
+	id          stdtypes.NodeID
+	out, stderr *testnet.Output
 }
 
 // startChat starts node id of the membership file with the given first
@@ -55,29 +51,15 @@ type chatNode struct {
 func startChat(t *testing.T, membershipFile string, id stdtypes.NodeID, voters string) *chatNode {
 	t.Helper()
 	args := []string{"-membership", membershipFile, "-id", string(id), "-voters", voters}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(args, "\n"))
-	n := &chatNode{id: id, cmd: cmd, out: &testnet.Output{}, stderr: &testnet.Output{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = n.out, n.stderr
-	var err error
-	if n.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(n.exited)
-	}()
-	t.Cleanup(func() { n.signal(t, syscall.SIGTERM) })
+	n := &chatNode{id: id, out: &testnet.Output{}, stderr: &testnet.Output{}}
+	n.Child = testnet.StartChild(t, []string{childEnv + "=" + strings.Join(args, "\n")}, n.out, n.stderr)
 	return n
 }
 
 // say types a line on the node.
 func (n *chatNode) say(t *testing.T, line string) {
 	t.Helper()
-	if _, err := io.WriteString(n.stdin, line+"\n"); err != nil {
+	if _, err := io.WriteString(n.Stdin(), line+"\n"); err != nil {
 		t.Fatalf("node %s: %v", n.id, err)
 	}
 }
@@ -85,22 +67,7 @@ func (n *chatNode) say(t *testing.T, line string) {
 // waitFor waits until the node printed want.
 func (n *chatNode) waitFor(t *testing.T, want string) {
 	t.Helper()
-	n.out.WaitFor(t, "node "+string(n.id), want, n.exited, waitTimeout)
-}
-
-// signal sends sig and waits for the process to end.
-func (n *chatNode) signal(t *testing.T, sig syscall.Signal) {
-	select {
-	case <-n.exited:
-		return
-	default:
-	}
-	_ = n.cmd.Process.Signal(sig)
-	select {
-	case <-n.exited:
-	case <-time.After(waitTimeout):
-		t.Errorf("node %s did not exit on %v", n.id, sig)
-	}
+	n.out.WaitFor(t, "node "+string(n.id), want, n.Exited(), waitTimeout)
 }
 
 // TestChat runs the demo as it is meant to be used: four node processes
@@ -166,7 +133,7 @@ func TestChat(t *testing.T) {
 	expect("0: without 2", all("0", "1", "3", "4"))
 
 	// One is killed and started again.
-	nodes["3"].signal(t, syscall.SIGKILL)
+	nodes["3"].Signal(t, syscall.SIGKILL)
 	nodes["0"].say(t, "while 3 is down")
 	expect("0: while 3 is down", all("0", "1", "4"))
 	start = time.Now()

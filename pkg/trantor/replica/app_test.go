@@ -24,14 +24,14 @@ type countApp struct {
 
 func (a *countApp) Apply(txs []mempool.Tx) ([][]byte, error) {
 	results := make([][]byte, len(txs))
+	var buf []byte
 	for i, tx := range txs {
-		h := sha256.New()
-		h.Write(a.head[:])
-		h.Write(binary.AppendUvarint(nil, uint64(len(tx.ClientID))))
-		h.Write([]byte(tx.ClientID))
-		h.Write(binary.AppendUvarint(nil, tx.TxNo))
-		h.Write(tx.Data)
-		h.Sum(a.head[:0])
+		// The head chains the previous one, the transaction's ID (its
+		// client's length-prefixed) and its payload.
+		buf = binary.AppendUvarint(append(buf[:0], a.head[:]...), uint64(len(tx.ClientID)))
+		buf = binary.AppendUvarint(append(buf, tx.ClientID...), tx.TxNo)
+		buf = append(buf, tx.Data...)
+		a.head = sha256.Sum256(buf)
 		a.n++
 		results[i] = strconv.AppendUint(nil, a.n, 10)
 	}

@@ -1,14 +1,11 @@
 package replica_test
 
 import (
-	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,66 +23,50 @@ import (
 // process is one replica running as a child process (the test binary,
 // made a replica by childEnv).
 type process struct {
-	id  stdtypes.NodeID
-	cmd *exec.Cmd
-	// exited is closed once the process has exited and its output is
-	// read.
-	exited chan struct{}
-	stderr strings.Builder
+	*testnet.Child
+	id     stdtypes.NodeID
+	stderr testnet.Output
 }
 
 // startProcess starts replica id; its "state" lines go to st.
 func startProcess(t *testing.T, id stdtypes.NodeID, membershipFile, dataDir, clientAddr string, st *states) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		childEnv+"=1", childEnv+"_ID="+string(id), childEnv+"_MEMBERSHIP="+membershipFile,
-		childEnv+"_DATA="+dataDir, childEnv+"_CLIENT="+clientAddr)
-	p := &process{id: id, cmd: cmd, exited: make(chan struct{})}
-	cmd.Stderr = &p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(p.exited)
-		readStates(out, id, st)
-		_ = cmd.Wait()
-	}()
+	p := &process{id: id}
+	p.Child = testnet.StartChild(t, []string{
+		childEnv + "=1", childEnv + "_ID=" + string(id), childEnv + "_MEMBERSHIP=" + membershipFile,
+		childEnv + "_DATA=" + dataDir, childEnv + "_CLIENT=" + clientAddr,
+	}, &stateLines{st: st, id: id}, &p.stderr)
 	return p
 }
 
-// readStates reads a replica's output until it ends.
-func readStates(out io.Reader, id stdtypes.NodeID, st *states) {
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 3 || f[0] != "state" {
-			continue
-		}
-		n, err1 := strconv.ParseUint(f[1], 10, 64)
-		head, err2 := hex.DecodeString(f[2])
-		if err1 != nil || err2 != nil || len(head) != 32 {
-			continue
-		}
-		st.report(id, n, [32]byte(head))
-	}
-	_, _ = io.Copy(io.Discard, out)
+// stateLines reads the "state" lines of a replica's output.
+type stateLines struct {
+	st      *states
+	id      stdtypes.NodeID
+	partial []byte
 }
 
-// signal sends sig to the process and waits for it to exit.
-func (p *process) signal(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
+func (w *stateLines) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.line(string(w.partial[:i]))
+		w.partial = w.partial[i+1:]
 	}
-	select {
-	case <-p.exited:
-	case <-time.After(waitTimeout):
-		t.Fatalf("replica %s did not exit on %v", p.id, sig)
+}
+
+func (w *stateLines) line(line string) {
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "state" {
+		return
+	}
+	n, err1 := strconv.ParseUint(f[1], 10, 64)
+	head, err2 := hex.DecodeString(f[2])
+	if err1 == nil && err2 == nil && len(head) == sha256.Size {
+		w.st.report(w.id, n, [sha256.Size]byte(head))
 	}
 }
 
@@ -107,7 +88,7 @@ func TestRealKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := members.IDs()
-	clientAddrs := freeAddrs(t, len(ids))
+	clientAddrs := testnet.FreeAddrs(t, len(ids))
 	st := newStates()
 	procs := make([]*process, len(ids))
 	start := func(i int) {
@@ -118,9 +99,9 @@ func TestRealKill9(t *testing.T) {
 	}
 	defer func() {
 		for _, p := range procs {
-			p.signal(t, syscall.SIGTERM)
-			if p.cmd.ProcessState.ExitCode() != 0 {
-				t.Errorf("replica %s exited with %v: %s", p.id, p.cmd.ProcessState, p.stderr.String())
+			p.Signal(t, syscall.SIGTERM)
+			if code := p.ExitCode(); code != 0 {
+				t.Errorf("replica %s exited with %d: %s", p.id, code, p.stderr.String())
 			}
 		}
 	}()
@@ -135,7 +116,7 @@ func TestRealKill9(t *testing.T) {
 
 	time.Sleep(1500 * time.Millisecond)
 	victim := len(ids) - 1
-	procs[victim].signal(t, syscall.SIGKILL)
+	procs[victim].Signal(t, syscall.SIGKILL)
 	time.Sleep(1000 * time.Millisecond)
 	start(victim)
 	restarted := time.Now()
@@ -153,20 +134,6 @@ func TestRealKill9(t *testing.T) {
 			t.Errorf("replica %s ended with %d transactions, head %x; want %d, %x", id, s.n, s.head[:4], n, st.at[n])
 		}
 	}
-}
-
-// freeAddrs returns n free addresses of 127.0.0.1 (free when it returns).
-func freeAddrs(t *testing.T, n int) []string {
-	addrs := make([]string, n)
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = l.Addr().String()
-		l.Close()
-	}
-	return addrs
 }
 
 // load submits transactions one after another from a goroutine, keeping
