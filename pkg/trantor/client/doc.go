@@ -67,8 +67,9 @@
 // backoff and jitter (ReconnectMin to ReconnectMax) when it drops; on
 // every new connection the client resends what that node has not
 // answered. SubmitAsync returns a Call at once, so that a client can keep
-// up to MaxOutstanding transactions outstanding; Submit waits for the
-// result. A result is at most MaxResultBytes: a node that sends a larger
+// up to MaxOutstanding transactions outstanding, numbered less than Window
+// above the oldest of them (the nodes drop a transaction further ahead,
+// and the client would not send it again); Submit waits for the result. A result is at most MaxResultBytes: a node that sends a larger
 // reply, or a reply that does not decode, is disconnected (and redialed).
 // A Client holds at most MaxOutstanding transactions, each with at most
 // one result per node.

@@ -69,7 +69,8 @@ type Config struct {
 
 	// Transport, ClientOptions and WAL configure the TCP transport, the
 	// client server and the WAL; their zero values are the defaults. The
-	// client server's Mempool is set to Trantor's.
+	// client server's Mempool is set to Trantor's, and its MaxTxBytes, if
+	// zero, to the mempool's.
 	Transport     tcp.Options
 	ClientOptions client.ServerOptions
 	WAL           wal.Options
@@ -203,6 +204,9 @@ func (r *Replica) modules() (modules.Modules, error) {
 	}
 	copts := cfg.ClientOptions
 	copts.Mempool = trantor.MempoolID
+	if copts.MaxTxBytes == 0 {
+		copts.MaxTxBytes = cfg.Params.Mempool.MaxTxBytes // What the mempool takes.
+	}
 	if copts.Logger == nil {
 		copts.Logger = cfg.Logger
 	}
