@@ -15,11 +15,11 @@ import (
 // in the log (1, 2, ...), so that a client that gets each result once
 // with all results distinct and the last one the number of transactions
 // saw each executed exactly once. report, if set, is told the state after
-// each Apply and Restore.
+// each Apply and Restore (restored).
 type countApp struct {
 	n      uint64
 	head   [sha256.Size]byte
-	report func(n uint64, head [sha256.Size]byte)
+	report func(n uint64, head [sha256.Size]byte, restored bool)
 }
 
 func (a *countApp) Apply(txs []mempool.Tx) ([][]byte, error) {
@@ -35,7 +35,7 @@ func (a *countApp) Apply(txs []mempool.Tx) ([][]byte, error) {
 		a.n++
 		results[i] = strconv.AppendUint(nil, a.n, 10)
 	}
-	a.changed()
+	a.changed(false)
 	return results, nil
 }
 
@@ -49,12 +49,12 @@ func (a *countApp) Restore(state []byte) error {
 	}
 	a.n = binary.BigEndian.Uint64(state)
 	copy(a.head[:], state[8:])
-	a.changed()
+	a.changed(true)
 	return nil
 }
 
-func (a *countApp) changed() {
+func (a *countApp) changed(restored bool) {
 	if a.report != nil {
-		a.report(a.n, a.head)
+		a.report(a.n, a.head, restored)
 	}
 }

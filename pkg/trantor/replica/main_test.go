@@ -34,8 +34,8 @@ func TestMain(m *testing.M) {
 // childMain runs one replica of a real deployment until SIGTERM: the
 // node's ID, membership file, data directory and client address come in
 // the environment. It prints "state N HEAD" after the application applied
-// or restored a state of N transactions with hash chain HEAD, so that the
-// test sees every replica's state.
+// or restored a state of N transactions with hash chain HEAD (then with
+// "restored" after it), so that the test sees every replica's state.
 func childMain() error {
 	env := func(k string) string { return os.Getenv(childEnv + "_" + k) }
 	id := stdtypes.NodeID(env("ID"))
@@ -49,7 +49,13 @@ func childMain() error {
 		ID: id, Members: members, Key: key, DataDir: env("DATA"), ClientAddr: env("CLIENT"),
 		Params: trantor.DefaultParams(members.Voters()), Logger: logging.NewStreamLogger(logging.LevelWarn, os.Stderr),
 		NewApp: func() trantor.App {
-			return &countApp{report: func(n uint64, head [32]byte) { fmt.Printf("state %d %x\n", n, head) }}
+			return &countApp{report: func(n uint64, head [32]byte, restored bool) {
+				if restored {
+					fmt.Printf("state %d %x restored\n", n, head)
+				} else {
+					fmt.Printf("state %d %x\n", n, head)
+				}
+			}}
 		},
 	})
 	if err != nil {

@@ -60,13 +60,14 @@ func (w *stateLines) Write(p []byte) (int, error) {
 
 func (w *stateLines) line(line string) {
 	f := strings.Fields(line)
-	if len(f) != 3 || f[0] != "state" {
+	restored := len(f) == 4 && f[3] == "restored"
+	if (len(f) != 3 && !restored) || f[0] != "state" {
 		return
 	}
 	n, err1 := strconv.ParseUint(f[1], 10, 64)
 	head, err2 := hex.DecodeString(f[2])
 	if err1 == nil && err2 == nil && len(head) == sha256.Size {
-		w.st.report(w.id, n, [sha256.Size]byte(head))
+		w.st.report(w.id, n, [sha256.Size]byte(head), restored)
 	}
 }
 
@@ -125,10 +126,11 @@ func TestRealKill9(t *testing.T) {
 	n := ld.stop(t)
 
 	st.waitAll(t, ids, n)
-	t.Logf("%d transactions; the killed replica restarted %v after its kill and applied the %d transactions executed before its restart within %v",
-		n, time.Second, before, st.reachedAfter(ids[victim], before, restarted))
+	caughtUp := st.reachedAfter(ids[victim], before, restarted)
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	t.Logf("%d transactions; the killed replica, restarted %v after its kill, had the %d transactions executed before its restart %v after it (states restored: %d)",
+		n, time.Second, before, caughtUp, st.restored[ids[victim]])
 	for _, id := range ids {
 		if s := st.last[id]; s.n != n || s.head != st.at[n] {
 			t.Errorf("replica %s ended with %d transactions, head %x; want %d, %x", id, s.n, s.head[:4], n, st.at[n])

@@ -32,8 +32,10 @@ type states struct {
 	last map[stdtypes.NodeID]appState
 	// at maps a log length to the head some replica had there, to check
 	// that every replica that reached it had the same.
-	at  map[uint64][sha256.Size]byte
-	bad error
+	at map[uint64][sha256.Size]byte
+	// restored counts the states each replica restored.
+	restored map[stdtypes.NodeID]int
+	bad      error
 	// changed is signalled after each report.
 	changed chan struct{}
 }
@@ -46,13 +48,19 @@ type appState struct {
 func (s appState) String() string { return fmt.Sprintf("%d:%x", s.n, s.head[:4]) }
 
 func newStates() *states {
-	return &states{last: map[stdtypes.NodeID]appState{}, at: map[uint64][sha256.Size]byte{}, changed: make(chan struct{}, 1)}
+	return &states{
+		last: map[stdtypes.NodeID]appState{}, at: map[uint64][sha256.Size]byte{}, restored: map[stdtypes.NodeID]int{},
+		changed: make(chan struct{}, 1),
+	}
 }
 
-func (s *states) report(id stdtypes.NodeID, n uint64, head [sha256.Size]byte) {
+func (s *states) report(id stdtypes.NodeID, n uint64, head [sha256.Size]byte, restored bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.last[id] = appState{n, head}
+	if restored {
+		s.restored[id]++
+	}
 	if h, ok := s.at[n]; ok && h != head && s.bad == nil {
 		s.bad = fmt.Errorf("replica %s has head %x after %d transactions, another had %x", id, head[:4], n, h[:4])
 	} else if !ok {
@@ -128,7 +136,7 @@ func TestReplicasAnswerClient(t *testing.T) {
 			ID:        id, Members: members, Key: key, DataDir: filepath.Join(dir, "data", string(id)),
 			ClientAddr: l.Addr().String(), ClientOptions: client.ServerOptions{Listener: l}, Params: params,
 			NewApp: func() trantor.App {
-				return &countApp{report: func(n uint64, h [sha256.Size]byte) { st.report(id, n, h) }}
+				return &countApp{report: func(n uint64, h [sha256.Size]byte, restored bool) { st.report(id, n, h, restored) }}
 			},
 		})
 		if err != nil {
