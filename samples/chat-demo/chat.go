@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/mempool"
@@ -194,14 +196,17 @@ func senderOf(clientID string) string {
 }
 
 // isLine reports whether s is a line the chat takes: some printable text
-// of at most maxLineBytes, without control characters, so that a line
-// cannot rewrite the terminal of the nodes that print it.
+// of at most maxLineBytes, so that a line cannot rewrite the terminal of
+// the nodes that print it.
 func isLine(s string) bool {
 	if len(s) > maxLineBytes || strings.TrimSpace(s) == "" {
 		return false
 	}
 	for _, r := range s {
-		if r < ' ' || r == 0x7f || r == '\uFFFD' {
+		// Not printable: control characters (C0 and C1), format
+		// characters such as bidirectional overrides, and the
+		// replacement of an invalid encoding.
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
 			return false
 		}
 	}

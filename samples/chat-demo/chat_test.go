@@ -13,7 +13,7 @@ import (
 
 // newTestChat returns a chat of a membership of three nodes whose first
 // two are members, and what it prints.
-func newTestChat(t *testing.T) (*chat, *membership.Membership, *bytes.Buffer) {
+func newTestChat(t testing.TB) (*chat, *membership.Membership, *bytes.Buffer) {
 	t.Helper()
 	members, err := membership.Load(testnet.Deployment(t, t.TempDir(), 3))
 	if err != nil {
@@ -46,6 +46,8 @@ func TestChatApply(t *testing.T) {
 		{"/remove-node 1", "refused: node 1 is not a member", "refused"},
 		{"/shout", "refused: unknown command", "refused"},
 		{"bell\a", "refused: not a line", ""},
+		{"c1 \u008a", "refused: not a line", ""},
+		{"bidi \u202e", "refused: not a line", ""},
 		{"   ", "refused: not a line", ""},
 		{strings.Repeat("x", maxLineBytes+1), "refused: not a line", ""},
 	}
