@@ -13,6 +13,7 @@ import (
 	"github.com/mirframework/mir/pkg/trantor"
 	"github.com/mirframework/mir/pkg/trantor/replica"
 	"github.com/mirframework/mir/stdtypes"
+	"go.uber.org/goleak"
 )
 
 // childEnv names the environment variable that makes the test binary a
@@ -28,7 +29,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// A replica that Run or Close stopped leaves no goroutine behind.
+	goleak.VerifyTestMain(m)
 }
 
 // childMain runs one replica of a real deployment until SIGTERM: the
