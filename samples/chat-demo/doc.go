@@ -20,7 +20,7 @@
 // what it did (or why it refused it). The chat is the application: its
 // snapshot returns the members as the membership of a later epoch, which
 // ISS applies ConfigOffset+1 epochs after the one that ends. Start node 4
-// (with the same -voters) once the /add-node line is printed: it is not a
+// (with the same -voters), before or after the /add-node line: it is not a
 // member of the first epochs, catches up by state transfer once it is one,
 // prints the whole chat, and takes part from then on. A removed node stays
 // where the chat was when it left.
