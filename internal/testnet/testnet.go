@@ -1,11 +1,11 @@
 // Package testnet helps the tests that run nodes over TCP on 127.0.0.1 as
 // the samples' programs do: a membership on free ports with the nodes' key
-// files, and the output of a node that runs in the test's process.
+// files, the output of a node that runs in the test's process, and nodes
+// run as processes of their own (Child).
 package testnet
 
 import (
 	"bytes"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,15 +28,7 @@ import (
 // listener instead (tcp.Options.Listener), which nobody can take.
 func Deployment(t testing.TB, dir string, n int) string {
 	t.Helper()
-	addrs := make([]string, n)
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = l.Addr().String()
-		l.Close() // Free again for the node.
-	}
+	addrs := FreeAddrs(t, n)
 	m, keys, err := membership.WithAddrs(addrs)
 	if err != nil {
 		t.Fatal(err)

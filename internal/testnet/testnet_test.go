@@ -2,6 +2,7 @@ package testnet_test
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -51,5 +52,22 @@ func TestOutput(t *testing.T) {
 	wg.Wait()
 	if got, want := o.String(), "node 1 delivered 0/0\nnode 1 delivered 0/1\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
+	}
+}
+
+// TestFreeAddrs: distinct addresses of 127.0.0.1, each free to listen on.
+func TestFreeAddrs(t *testing.T) {
+	addrs := testnet.FreeAddrs(t, 8)
+	seen := map[string]bool{}
+	for _, a := range addrs {
+		if seen[a] || !strings.HasPrefix(a, "127.0.0.1:") {
+			t.Fatalf("addresses %v", addrs)
+		}
+		seen[a] = true
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/trantor"
+	"github.com/mirframework/mir/pkg/trantor/client"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -83,5 +84,14 @@ func TestNewModules(t *testing.T) {
 	deps.App = nil
 	if _, err := trantor.New("0", trantor.DefaultParams(four), deps); err == nil {
 		t.Error("New accepted no App")
+	}
+}
+
+// TestClientWindowAgrees: the client library's default window is within
+// the nodes' default client window, which drop what lies beyond it.
+func TestClientWindowAgrees(t *testing.T) {
+	p := trantor.DefaultParams(membership.EqualVoters("0"))
+	if w := client.DefaultOptions().Window; w > p.BatchFetcher.ClientWindow || w > p.Mempool.ClientWindow {
+		t.Fatalf("client window %d, nodes' %d and %d", w, p.BatchFetcher.ClientWindow, p.Mempool.ClientWindow)
 	}
 }

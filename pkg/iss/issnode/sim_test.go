@@ -256,3 +256,15 @@ func TestGarbageCollection(t *testing.T) {
 		t.Logf("up to %d orderers and %d messages in flight at a node; done at %v: %+v", maxOrderers, maxPending, c.d.Now(), c.iss["0"].Stats())
 	})
 }
+
+// TestOneVoter: a deployment of one voter (which a reconfiguration can
+// leave) orders requests over many epochs. Its orderers once sent their
+// "done" messages to the other voters, none, and reliablenet refused a
+// message without destinations, which stopped the node (found by
+// samples/chat-demo).
+func TestOneVoter(t *testing.T) {
+	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
+		c := newCluster(t, seed, clusterOptions{n: 1})
+		c.run(t, isstest.Load{Clients: 2, Requests: 100, Rate: 200, PayloadBytes: 32, Start: time.Millisecond}, 20*time.Second)
+	})
+}

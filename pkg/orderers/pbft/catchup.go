@@ -33,7 +33,7 @@ func (s *state) requestDone() {
 		return
 	}
 	dsl.EmitEvent(s.m, reliablenet.NewCancel(s.mc.ReliableNet, s.mc.Self, "dr"))
-	dsl.EmitEvent(s.m, s.sendEvent("dr", &DoneRequestMsg{}, s.others()...))
+	s.sendToOthers("dr", &DoneRequestMsg{})
 }
 
 // indexedID returns the ID of a message to the voter from: base, the

@@ -811,7 +811,16 @@ func (s *state) deliver(sl *slot, out *outcome, caughtUp bool) {
 	}
 	if s.delivered == len(s.slots) && !s.doneSent {
 		s.doneSent = true
-		dsl.EmitEvent(s.m, s.sendEvent("done", s.doneMsg(), s.others()...))
+		s.sendToOthers("done", s.doneMsg())
+	}
+}
+
+// sendToOthers sends msg to the voters other than this node, if there
+// are any: a segment of one voter has no one to tell, and reliablenet
+// refuses a message without destinations.
+func (s *state) sendToOthers(id reliablenet.MsgID, msg stdtypes.Message) {
+	if others := s.others(); len(others) > 0 {
+		dsl.EmitEvent(s.m, s.sendEvent(id, msg, others...))
 	}
 }
 

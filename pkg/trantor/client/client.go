@@ -40,6 +40,11 @@ type Client struct {
 	nextNo  uint64
 	pending map[uint64]*Call
 	closed  bool
+	// lowNo is the lowest transaction number not completed (nextNo if
+	// none is pending); lowMoved is closed when it grows, for
+	// SubmitAsync waiting on Window.
+	lowNo    uint64
+	lowMoved chan struct{}
 }
 
 // Call is a submitted transaction. Done is closed once it completed; then
@@ -87,13 +92,15 @@ func Dial(nodes []string, f int, opts Options) (*Client, error) {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
-		opts:    opts,
-		f:       f,
-		ctx:     ctx,
-		cancel:  cancel,
-		slots:   make(chan struct{}, opts.MaxOutstanding),
-		nextNo:  opts.FirstTxNo,
-		pending: make(map[uint64]*Call),
+		opts:     opts,
+		f:        f,
+		ctx:      ctx,
+		cancel:   cancel,
+		slots:    make(chan struct{}, opts.MaxOutstanding),
+		nextNo:   opts.FirstTxNo,
+		pending:  make(map[uint64]*Call),
+		lowNo:    opts.FirstTxNo,
+		lowMoved: make(chan struct{}),
 	}
 	for i, addr := range nodes {
 		n := &nodeLink{c: c, idx: i, addr: addr, wake: make(chan struct{}, 1)}
@@ -117,8 +124,9 @@ func (c *Client) Submit(ctx context.Context, data []byte) ([]byte, error) {
 }
 
 // SubmitAsync submits data as the client's next transaction and returns
-// at once, unless MaxOutstanding transactions are outstanding: it waits
-// then for one to complete, or ctx to end. The client keeps data until the
+// at once, unless MaxOutstanding transactions are outstanding, or the
+// oldest outstanding one is Window numbers behind: it waits then for
+// transactions to complete, or ctx to end. The client keeps data until the
 // transaction completes; the caller must not change it.
 func (c *Client) SubmitAsync(ctx context.Context, data []byte) (*Call, error) {
 	if len(data) > c.opts.MaxTxBytes {
@@ -131,12 +139,11 @@ func (c *Client) SubmitAsync(ctx context.Context, data []byte) (*Call, error) {
 	case <-c.ctx.Done():
 		return nil, ErrClosed
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if err := c.waitWindow(ctx); err != nil {
 		<-c.slots
-		return nil, ErrClosed
+		return nil, err
 	}
+	// c.mu is held.
 	call := &Call{TxNo: c.nextNo, data: data, done: make(chan struct{}), votes: make([][]byte, len(c.nodes))}
 	c.nextNo++
 	c.pending[call.TxNo] = call
@@ -150,6 +157,52 @@ func (c *Client) SubmitAsync(ctx context.Context, data []byte) (*Call, error) {
 		n.poke()
 	}
 	return call, nil
+}
+
+// waitWindow waits until the next transaction number is within Window of
+// the oldest outstanding one, and returns with c.mu held; or returns an
+// error without it.
+//
+// A node drops a transaction numbered ClientWindow or more above the
+// oldest of the client's it has not executed, and the client sends a
+// transaction to a node once per connection: without this wait, one slow
+// transaction would let the client submit later ones that every node
+// drops and nobody executes.
+func (c *Client) waitWindow(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return ErrClosed
+		}
+		if c.nextNo-c.lowNo < c.opts.Window {
+			return nil
+		}
+		moved := c.lowMoved
+		c.mu.Unlock()
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.ctx.Done():
+			return ErrClosed
+		}
+	}
+}
+
+// completed forgets call, completed, and moves lowNo past the completed
+// calls. c.mu must be held.
+func (c *Client) completed(call *Call) {
+	close(call.done)
+	delete(c.pending, call.TxNo)
+	if call.TxNo != c.lowNo {
+		return
+	}
+	for c.lowNo < c.nextNo && c.pending[c.lowNo] == nil {
+		c.lowNo++
+	}
+	close(c.lowMoved)
+	c.lowMoved = make(chan struct{})
 }
 
 // NextTxNo returns the number the next transaction will get: a client that
@@ -201,8 +254,7 @@ func (c *Client) vote(node int, txNo uint64, result []byte) {
 		return
 	}
 	call.result = result
-	close(call.done)
-	delete(c.pending, txNo)
+	c.completed(call)
 	<-c.slots
 }
 

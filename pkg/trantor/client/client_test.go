@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/trantor/client"
+	"github.com/mirframework/mir/stdtypes"
 )
 
 // TestSubmit: a client submits to three nodes and gets each result.
@@ -170,4 +171,41 @@ func TestTxTooLarge(t *testing.T) {
 	if got := c.NextTxNo(); got != 1 {
 		t.Fatalf("next transaction number %d, want 1", got)
 	}
+}
+
+// TestWindow: the client numbers no transaction Window or more above its
+// oldest outstanding one (the nodes would drop it): SubmitAsync waits
+// until the oldest completes.
+func TestWindow(t *testing.T) {
+	var nodes []*testNode
+	var addrs []string
+	for range 3 {
+		n := startNodeApp(t, "", &app{holdFirst: true}, client.ServerOptions{})
+		nodes, addrs = append(nodes, n), append(addrs, n.addr())
+	}
+	c := dial(t, addrs, 1, client.Options{Window: 4})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	first, err := c.SubmitAsync(ctx, []byte("tx0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 4; i++ {
+		submit(t, c, fmt.Sprint("tx", i))
+	}
+	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancelShort()
+	if _, err := c.SubmitAsync(short, []byte("tx4")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a transaction Window above the oldest outstanding one was submitted: %v", err)
+	}
+	for _, n := range nodes {
+		reply := client.NewReply(client.DefaultModuleID, "alice", 0, []byte("ok:tx0"))
+		if err := n.srv.ApplyEvents(ctx, stdtypes.ListOf(reply)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := first.Wait(ctx); err != nil || string(res) != "ok:tx0" {
+		t.Fatalf("transaction 0: %q, %v", res, err)
+	}
+	submit(t, c, "tx4")
 }

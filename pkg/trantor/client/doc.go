@@ -15,8 +15,10 @@
 // reads their transactions and hands them to the mempool
 // (mempool.NewTxs, ServerOptions.Mempool): what it read since the last
 // list it emitted, in one list, as soon as the node takes it. The module
-// that executes a transaction emits a Reply to the server, which writes it
-// to the connection that last submitted a transaction of that client: a
+// that executes transactions tells the server their results, a slot's at
+// once (Executed, which Trantor's application module emits) or one
+// (Reply); the server writes each result to the connection that last
+// submitted a transaction of its client: a
 // client that reconnects gets its replies on the new connection.
 //
 // Everything a stranger can make it hold is bounded: the connections
@@ -65,8 +67,9 @@
 // backoff and jitter (ReconnectMin to ReconnectMax) when it drops; on
 // every new connection the client resends what that node has not
 // answered. SubmitAsync returns a Call at once, so that a client can keep
-// up to MaxOutstanding transactions outstanding; Submit waits for the
-// result. A result is at most MaxResultBytes: a node that sends a larger
+// up to MaxOutstanding transactions outstanding, numbered less than Window
+// above the oldest of them (the nodes drop a transaction further ahead,
+// and the client would not send it again); Submit waits for the result. A result is at most MaxResultBytes: a node that sends a larger
 // reply, or a reply that does not decode, is disconnected (and redialed).
 // A Client holds at most MaxOutstanding transactions, each with at most
 // one result per node.

@@ -144,6 +144,13 @@ type Options struct {
 	// answered; SubmitAsync waits for one to complete past it. The nodes'
 	// mempool holds at most its client window per client anyway.
 	MaxOutstanding int
+	// Window bounds how far ahead of its oldest outstanding transaction
+	// the client numbers a new one: SubmitAsync waits past it. It must be
+	// at most the nodes' client window (trantor.Params: the mempool's and
+	// the batch fetcher's ClientWindow, 128 by default), which drop a
+	// transaction numbered that far above the oldest they have not
+	// executed.
+	Window uint64
 	// MaxTxBytes bounds a transaction's payload: SubmitAsync refuses a
 	// larger one (ErrTxTooLarge), which the nodes would refuse anyway
 	// (ServerOptions.MaxTxBytes; keep the two equal).
@@ -162,6 +169,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		MaxOutstanding: 256,
+		Window:         128,
 		MaxTxBytes:     DefaultServerOptions().MaxTxBytes,
 		MaxResultBytes: 1 << 20,
 		ReconnectMin:   20 * time.Millisecond,
@@ -174,6 +182,7 @@ func DefaultOptions() Options {
 func (o Options) withDefaults() Options {
 	d := DefaultOptions()
 	setDefault(&o.MaxOutstanding, d.MaxOutstanding)
+	setDefault(&o.Window, d.Window)
 	setDefault(&o.MaxTxBytes, d.MaxTxBytes)
 	setDefault(&o.MaxResultBytes, d.MaxResultBytes)
 	setDefault(&o.ReconnectMin, d.ReconnectMin)

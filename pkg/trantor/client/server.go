@@ -151,7 +151,8 @@ func (s *Server) shutdown() {
 // EventsOut returns the channel the server emits mempool.NewTxs on.
 func (s *Server) EventsOut() <-chan *stdtypes.EventList { return s.out }
 
-// ApplyEvents sends the results of Reply events to their clients. Init is
+// ApplyEvents sends the results of Reply and Executed events to their
+// clients. Init is
 // ignored; a message from another node is dropped and counted (a peer
 // chose the destination); any other event is an error, which stops the
 // node. It never blocks: replies go to bounded queues.
@@ -174,7 +175,15 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 		switch ev := ev.(type) {
 		case *stdevents.Init:
 		case *Reply:
-			s.reply(ev)
+			s.reply(ev.ClientID, ev.TxNo, ev.Result)
+		case *Executed:
+			if len(ev.Results) != len(ev.Txs) {
+				return fmt.Errorf("client server: Executed of slot %d with %d results for %d transactions",
+					ev.SeqNr, len(ev.Results), len(ev.Txs))
+			}
+			for i, tx := range ev.Txs {
+				s.reply(tx.ClientID, tx.TxNo, ev.Results[i])
+			}
 		default:
 			return fmt.Errorf("client server: unexpected event %T", ev)
 		}
@@ -182,13 +191,13 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 	return nil
 }
 
-// reply queues the frame of r to the connection of its client.
-func (s *Server) reply(r *Reply) {
-	s.cache.put(r.ClientID, r.TxNo, r.Result)
+// reply queues the frame of a result to the connection of its client.
+func (s *Server) reply(clientID string, txNo uint64, result []byte) {
+	s.cache.put(clientID, txNo, result)
 	s.mu.Lock()
-	c := s.byClient[r.ClientID]
+	c := s.byClient[clientID]
 	s.mu.Unlock()
-	if c == nil || !c.queue(appendFrame(nil, kindReply, r.ClientID, r.TxNo, r.Result), s.opts.MaxReplyQueue) {
+	if c == nil || !c.queue(appendFrame(nil, kindReply, clientID, txNo, result), s.opts.MaxReplyQueue) {
 		s.metrics.repliesDropped.Add(1)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/trantor/client"
 	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
@@ -110,5 +111,46 @@ func TestResubmittedAnsweredFromCache(t *testing.T) {
 	}
 	if got := n.srv.Metrics().CachedReplies; got != 1 {
 		t.Fatalf("%d cached replies, want 1", got)
+	}
+}
+
+// TestExecutedRepliesEachClient: an Executed answers each transaction it
+// names, to its own client; one whose results do not match its
+// transactions stops the node.
+func TestExecutedRepliesEachClient(t *testing.T) {
+	n := startNode(t, "", false, client.ServerOptions{})
+	a, b := connect(t, n.addr()), connect(t, n.addr())
+	ra, rb := bufio.NewReader(a), bufio.NewReader(b)
+	// The test app replies with Reply; submit first so that the server
+	// knows each client's connection, and read those replies.
+	for i, c := range []struct {
+		nc net.Conn
+		br *bufio.Reader
+		id string
+	}{{a, ra, "ann"}, {b, rb, "bob"}} {
+		if _, err := c.nc.Write(client.AppendSubmitFrame(nil, c.id, uint64(i), []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+		readReply(t, c.nc, c.br)
+	}
+	ex := &client.Executed{
+		Header: stdtypes.NewHeader(client.DefaultModuleID),
+		Txs: []mempool.Tx{
+			{TxID: mempool.TxID{ClientID: "bob", TxNo: 7}}, {TxID: mempool.TxID{ClientID: "ann", TxNo: 8}},
+		},
+		Results: [][]byte{[]byte("r-bob"), []byte("r-ann")},
+	}
+	if err := n.srv.ApplyEvents(context.Background(), stdtypes.ListOf(ex)); err != nil {
+		t.Fatal(err)
+	}
+	if body := readReply(t, a, ra); !bytes.HasSuffix(body, []byte("r-ann")) {
+		t.Fatalf("ann got %q", body)
+	}
+	if body := readReply(t, b, rb); !bytes.HasSuffix(body, []byte("r-bob")) {
+		t.Fatalf("bob got %q", body)
+	}
+	ex.Results = ex.Results[:1]
+	if err := n.srv.ApplyEvents(context.Background(), stdtypes.ListOf(ex)); err == nil {
+		t.Fatal("an Executed with one result for two transactions was accepted")
 	}
 }
