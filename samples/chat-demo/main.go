@@ -43,7 +43,7 @@ type options struct {
 	membership, id, key, data string
 	voters                    string
 	clientAddr                string
-	record                    string
+	record, metrics           string
 	verbose                   bool
 }
 
@@ -57,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.voters, "voters", "", "the first members, comma-separated, the same on every node (default every node of the membership file)")
 	fs.StringVar(&o.clientAddr, "client-addr", "127.0.0.1:0", "the address of the node's client server, which takes transactions from clients (pkg/trantor/client) and this node's lines")
 	fs.StringVar(&o.record, "record", "", "record the node's events in this directory (cmd/mircat reads them)")
+	fs.StringVar(&o.metrics, "metrics", "", "serve the node's statistics to Prometheus at this host:port (path /metrics; docs/metrics.md)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug messages to standard error")
 	err := cli.Parse(fs, args, func() string {
 		switch {
@@ -135,7 +136,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		ClientAddr: l.Addr().String(), ClientOptions: client.ServerOptions{Listener: l, MaxTxBytes: maxLineBytes},
 		Params:    chatParams(voters),
 		NewApp:    func() trantor.App { return newChat(members, voters, stdout) },
-		RecordDir: o.record, Logger: logger,
+		RecordDir: o.record, MetricsAddr: o.metrics, Logger: logger,
 	})
 	if err != nil {
 		l.Close()

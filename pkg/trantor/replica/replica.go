@@ -15,6 +15,7 @@ import (
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/metrics"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/pkg/trantor"
@@ -66,6 +67,12 @@ type Config struct {
 	RecordDir string
 	// Logger may be nil.
 	Logger *logging.Logger
+	// MetricsAddr, if not empty, is the host:port where Run serves the
+	// node's statistics to Prometheus (pkg/metrics, path /metrics), unless
+	// MetricsListener is set, on which Run serves them instead (a port the
+	// system chose, known before Run). Run closes the listener.
+	MetricsAddr     string
+	MetricsListener net.Listener
 
 	// Transport, ClientOptions and WAL configure the TCP transport, the
 	// client server and the WAL; their zero values are the defaults. The
@@ -260,11 +267,39 @@ func (r *Replica) runNode(ctx context.Context) error {
 	if err := r.server.Start(); err != nil {
 		return err
 	}
-	err := r.node.Run(ctx)
-	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, mir.ErrStopped)) {
-		return nil
+	stopMetrics, err := r.serveMetrics()
+	if err != nil {
+		return err
 	}
-	return err
+	err = r.node.Run(ctx)
+	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, mir.ErrStopped)) {
+		err = nil
+	}
+	return errors.Join(err, stopMetrics())
+}
+
+// serveMetrics starts serving the node's statistics if the configuration
+// asks for it, and returns what stops the server and tells how it ended.
+// A metrics server that fails later (it cannot: it ends with the
+// listener) is reported when the replica stops, not fatal: the replica
+// serves its clients without it.
+func (r *Replica) serveMetrics() (stop func() error, err error) {
+	l := r.cfg.MetricsListener
+	if l == nil {
+		if r.cfg.MetricsAddr == "" {
+			return func() error { return nil }, nil
+		}
+		if l, err = net.Listen("tcp", r.cfg.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- metrics.ServeListener(ctx, l, metrics.NewCollector(r.cfg.ID, r.node)) }()
+	return func() error {
+		cancel()
+		return <-done
+	}, nil
 }
 
 // Close stops the node (if it runs) and releases what the replica holds:

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +123,11 @@ func TestReplicasAnswerClient(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Replica 0 serves its statistics to Prometheus.
+	metricsL, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := func(i int, l net.Listener) (*replica.Replica, func()) {
 		id := ids[i]
 		key, err := crypto.LoadPrivateKey(testnet.KeyFile(dir, i))
@@ -131,9 +138,13 @@ func TestReplicasAnswerClient(t *testing.T) {
 		if i == 3 {
 			record = filepath.Join(dir, "events")
 		}
+		var metricsListener net.Listener
+		if i == 0 {
+			metricsListener = metricsL
+		}
 		r, err := replica.New(replica.Config{
-			RecordDir: record,
-			ID:        id, Members: members, Key: key, DataDir: filepath.Join(dir, "data", string(id)),
+			RecordDir: record, MetricsListener: metricsListener,
+			ID: id, Members: members, Key: key, DataDir: filepath.Join(dir, "data", string(id)),
 			ClientAddr: l.Addr().String(), ClientOptions: client.ServerOptions{Listener: l}, Params: params,
 			NewApp: func() trantor.App {
 				return &countApp{report: func(n uint64, h [sha256.Size]byte, restored bool) { st.report(id, n, h, restored) }}
@@ -177,6 +188,7 @@ func TestReplicasAnswerClient(t *testing.T) {
 	const txs = 50
 	submitAll(t, c, 0, txs)
 	st.waitAll(t, ids, txs)
+	checkMetrics(t, "http://"+metricsL.Addr().String()+"/metrics", txs)
 
 	// A restart from the same data directory: a higher incarnation, and
 	// the replica catches up with what was executed while it was down.
@@ -342,4 +354,29 @@ func TestConfigRefused(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkMetrics scrapes a replica's statistics and checks that they tell
+// it executed at least txs transactions.
+func checkMetrics(t *testing.T, url string, txs int) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("scraping the metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scraping the metrics: status %d, %v", resp.StatusCode, err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, "mir_batchfetcher_executed_total{"); ok {
+			_, value, _ := strings.Cut(rest, "} ")
+			if n, err := strconv.ParseFloat(value, 64); err != nil || n < float64(txs) {
+				t.Errorf("metrics: %q, want at least %d executed", line, txs)
+			}
+			return
+		}
+	}
+	t.Errorf("metrics lack mir_batchfetcher_executed_total:\n%s", body)
 }
