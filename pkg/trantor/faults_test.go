@@ -20,7 +20,7 @@ func TestLossyLinks(t *testing.T) {
 		t.Run(nodesName(n), func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 				c := newCluster(t, seed, clusterOptions{n: n, network: sim.Options{Link: isstest.LossyLinks()}})
-				c.run(t, seed, defaultLoad)
+				run(t, c, seed, defaultLoad)
 			})
 		})
 	}
@@ -35,7 +35,7 @@ func TestCrashRestart(t *testing.T) {
 		t.Run(nodesName(n), func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 				c := newCluster(t, seed, clusterOptions{n: n})
-				crashes, err := isstest.ScheduleCrashes(c.d, isstest.CrashPlan{
+				crashes, err := isstest.ScheduleCrashes(c.Simulated, isstest.CrashPlan{
 					F: (n - 1) / 3, From: 100 * time.Millisecond, Until: 2 * time.Second,
 					MinDown: 50 * time.Millisecond, MaxDown: time.Second, Times: 2, AtEvent: 0.5,
 				})
@@ -43,7 +43,7 @@ func TestCrashRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Logf("crashes: %v", crashes)
-				c.run(t, seed, defaultLoad)
+				run(t, c, seed, defaultLoad)
 			})
 		})
 	}
@@ -55,13 +55,13 @@ func TestCrashRestart(t *testing.T) {
 func TestLongCrash(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 		c := newCluster(t, seed, clusterOptions{n: 4, params: func(p *trantor.Params) { p.ISS.SegmentLength = 4 }})
-		victim := c.d.Nodes()[int(seed%4)]
-		c.d.Node(victim).CrashAt(200 * time.Millisecond)
-		c.d.Node(victim).RestartAt(3 * time.Second)
+		victim := c.Nodes()[int(seed%4)]
+		c.Node(victim).CrashAt(200 * time.Millisecond)
+		c.Node(victim).RestartAt(3 * time.Second)
 		l := defaultLoad
 		l.Txs = 450 // 3 s: many epochs, collected while the node is down
-		c.run(t, seed, l)
-		if s := c.iss[victim].Stats(); s.StateTransfers == 0 {
+		run(t, c, seed, l)
+		if s := c.ISS(victim).Stats(); s.StateTransfers == 0 {
 			t.Errorf("node %s caught up without a state transfer: %+v", victim, s)
 		}
 	})
@@ -99,7 +99,7 @@ func TestByzantineLeader(t *testing.T) {
 					return out
 				})
 				c := newCluster(t, seed, clusterOptions{n: 4, adversaries: map[stdtypes.NodeID]sim.Adversary{byz: adv}})
-				c.run(t, seed, defaultLoad, without(c.d.Nodes(), byz)...)
+				run(t, c, seed, defaultLoad, without(c.Nodes(), byz)...)
 				if changed == 0 {
 					t.Error("the adversary changed no message")
 				}
