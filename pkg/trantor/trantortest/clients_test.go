@@ -31,7 +31,9 @@ func (a *echoApp) Apply(txs []mempool.Tx) ([][]byte, error) {
 	return out, nil
 }
 
-func (a *echoApp) Snapshot() ([]byte, membership.Voters, error) { return fmt.Appendf(nil, "%d", a.n), nil, nil }
+func (a *echoApp) Snapshot() ([]byte, membership.Voters, error) {
+	return fmt.Appendf(nil, "%d", a.n), nil, nil
+}
 
 func (a *echoApp) Restore(s []byte) error {
 	_, err := fmt.Sscanf(string(s), "%d", &a.n)
