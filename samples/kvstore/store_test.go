@@ -48,8 +48,10 @@ func apply(t testing.TB, s *kvstore.Store, ops ...any) []kvstore.Result {
 	return out
 }
 
-func put(k, v string) kvstore.Op { return kvstore.Op{Kind: kvstore.Put, Key: []byte(k), Value: []byte(v)} }
-func get(k string) kvstore.Op    { return kvstore.Op{Kind: kvstore.Get, Key: []byte(k)} }
+func put(k, v string) kvstore.Op {
+	return kvstore.Op{Kind: kvstore.Put, Key: []byte(k), Value: []byte(v)}
+}
+func get(k string) kvstore.Op { return kvstore.Op{Kind: kvstore.Get, Key: []byte(k)} }
 func cas(k, old, v string) kvstore.Op {
 	return kvstore.Op{Kind: kvstore.CAS, Key: []byte(k), Old: []byte(old), Value: []byte(v)}
 }
