@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/mirframework/mir/pkg/availability"
+	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/orderers/pbft"
 	"github.com/mirframework/mir/pkg/reliablenet"
@@ -54,11 +55,12 @@ func ForgeRequestSig(msg stdtypes.Message) stdtypes.Message {
 	if !ok {
 		return msg
 	}
+	// The message is the sender's, shared with its own state (the batch
+	// it stored): the forgery must not write into it.
 	forged := *rs
-	forged.Txs = rs.Txs[:len(rs.Txs)-1]
+	forged.Txs = slices.Clone(rs.Txs[:len(rs.Txs)-1])
 	if len(forged.Txs) == 0 {
-		forged.Txs = append(forged.Txs, rs.Txs[0])
-		forged.Txs[0].Data = append([]byte("forged"), rs.Txs[0].Data...)
+		forged.Txs = []mempool.Tx{{TxID: rs.Txs[0].TxID, Data: append([]byte("forged"), rs.Txs[0].Data...)}}
 	}
 	c := *dm
 	c.Msg = &forged
