@@ -66,8 +66,10 @@ type Clients struct {
 	ops   []*Op
 	calls map[mempool.TxID]*call
 	next  map[string]uint64
-	// loops counts the closed loops not finished.
-	loops int
+	// loops counts the closed loops not finished; stopped ends them
+	// (StopLoops).
+	loops   int
+	stopped bool
 }
 
 // NewClients returns the clients of s; create them before the run.
@@ -170,7 +172,7 @@ func (c *Clients) Loop(l ClientLoad) error {
 		id := fmt.Sprintf("c%d", ci)
 		var step func(i int)
 		step = func(i int) {
-			if i == l.Ops {
+			if i == l.Ops || c.stopped {
 				c.loops--
 				return
 			}
@@ -180,6 +182,10 @@ func (c *Clients) Loop(l ClientLoad) error {
 	}
 	return nil
 }
+
+// StopLoops ends the closed loops: each client submits no operation
+// after the one in flight.
+func (c *Clients) StopLoops() { c.stopped = true }
 
 // Done reports whether every operation submitted has a result and every
 // closed loop ended.
