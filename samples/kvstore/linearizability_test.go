@@ -4,10 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/mirframework/mir/pkg/iss/isstest"
+	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
@@ -185,8 +187,18 @@ func TestLinearizable(t *testing.T) {
 }
 
 // checkRun runs the workload on n nodes under fault class fc, and checks
-// the history. newApp, if set, makes the nodes' Apps instead of a Store.
+// the history.
 func checkRun(t *testing.T, seed uint64, n int, fc faultClass, newApp func() trantor.App) {
+	if err := checkLinearizable(runHistory(t, seed, n, fc, newApp)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runHistory runs the workload on n nodes under fault class fc, checks
+// that every operation is answered and that the correct nodes end with
+// the same state, and returns the clients' history. newApp, if set,
+// makes the nodes' Apps instead of a Store.
+func runHistory(t *testing.T, seed uint64, n int, fc faultClass, newApp func() trantor.App) []trantortest.Op {
 	cfg := trantortest.Config{N: n, Seed: seed, NewApp: func(stdtypes.NodeID) trantor.App {
 		if newApp != nil {
 			return newApp()
@@ -221,7 +233,7 @@ func checkRun(t *testing.T, seed uint64, n int, fc faultClass, newApp func() tra
 	}
 	var correct []stdtypes.NodeID
 	for _, id := range sys.Voters() {
-		if !containsID(byz, id) {
+		if !slices.Contains(byz, id) {
 			correct = append(correct, id)
 		}
 	}
@@ -229,16 +241,62 @@ func checkRun(t *testing.T, seed uint64, n int, fc faultClass, newApp func() tra
 		t.Fatal(err)
 	}
 	t.Logf("simulated %v, %d events", sys.Now(), sys.Sim().Events())
-	if err := checkLinearizable(clients.History()); err != nil {
-		t.Fatal(err)
-	}
+	return clients.History()
 }
 
-func containsID(ids []stdtypes.NodeID, id stdtypes.NodeID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
+// staleStore is a broken store: a Get returns the key's value before its
+// last write. Every replica is broken the same way, so the clients get
+// f+1 matching results: only the linearizability check can tell.
+type staleStore struct {
+	*kvstore.Store
+	before map[string][]byte
+}
+
+func (s *staleStore) Apply(txs []mempool.Tx) ([][]byte, error) {
+	out := make([][]byte, len(txs))
+	for i, tx := range txs {
+		op, err := kvstore.DecodeOp(tx.Data)
+		if err == nil && op.Kind == kvstore.Get {
+			out[i] = kvstore.Result{Status: kvstore.OK, Value: s.before[string(op.Key)]}.Encode()
+			continue
 		}
+		if err == nil && op.Kind != kvstore.SetVoters {
+			cur, err := s.Store.Apply([]mempool.Tx{{Data: encodeOp(kvstore.Op{Kind: kvstore.Get, Key: op.Key})}})
+			if err != nil {
+				return nil, err
+			}
+			r, _ := kvstore.DecodeResult(cur[0])
+			s.before[string(op.Key)] = r.Value
+		}
+		res, err := s.Store.Apply(txs[i : i+1])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res[0]
 	}
-	return false
+	return out, nil
+}
+
+func encodeOp(op kvstore.Op) []byte {
+	b, err := op.Encode()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestCheckerFailsOnABrokenStore: the linearizability check fails on the
+// history of a store whose reads are stale, in the same simulation that
+// passes with the real store.
+func TestCheckerFailsOnABrokenStore(t *testing.T) {
+	newStale := func() trantor.App {
+		s, _ := kvstore.New(0)
+		return &staleStore{Store: s, before: map[string][]byte{}}
+	}
+	h := runHistory(t, 1, 4, faultClasses[0], newStale)
+	if err := checkLinearizable(h); err == nil {
+		t.Error("the history of a store with stale reads passed")
+	} else {
+		t.Log(err)
+	}
 }
