@@ -300,3 +300,28 @@ func TestCheckerFailsOnABrokenStore(t *testing.T) {
 		t.Log(err)
 	}
 }
+
+// TestLinearizableRegressions runs the seeds that once failed, whatever
+// -kv.seeds says (and under the race detector too), each with the bug it
+// found.
+func TestLinearizableRegressions(t *testing.T) {
+	for _, r := range []struct {
+		class string
+		n     int
+		seed  uint64
+		bug   string
+	}{
+		{"byzantine", 4, 3, "trantortest.ForgeRequestSig wrote its forgery into the Byzantine sender's own batch"},
+	} {
+		t.Run(fmt.Sprintf("%s/%d nodes/seed=%d", r.class, r.n, r.seed), func(t *testing.T) {
+			t.Log(r.bug)
+			for _, fc := range faultClasses {
+				if fc.name == r.class {
+					checkRun(t, r.seed, r.n, fc, nil)
+					return
+				}
+			}
+			t.Fatalf("no fault class %q", r.class)
+		})
+	}
+}
