@@ -41,10 +41,6 @@ type Config struct {
 	// Adversaries make nodes Byzantine: what they send passes through
 	// their adversary (pkg/net/sim).
 	Adversaries map[stdtypes.NodeID]sim.Adversary
-	// Clients, if set, is each node's client server, which receives
-	// every trantor.Executed; nil: a module that ignores them (the
-	// simulated Clients read them from the observations).
-	Clients func(id stdtypes.NodeID) modules.PassiveModule
 }
 
 // System is a simulated Trantor deployment whose every event is checked
@@ -65,7 +61,8 @@ type System struct {
 // NewSystem builds and starts the system: every node with trantor.New's
 // modules, the App of cfg.NewApp, a WAL on a simulated disk that survives
 // its crashes, the synchronous crypto module with real Ed25519 keys, and
-// the client server of cfg.Clients. Stop it at the end of the test.
+// a client server that ignores the results (Clients reads them from the
+// observations). Stop it at the end of the test.
 func NewSystem(cfg Config) (*System, error) {
 	if cfg.N < 1 || cfg.Spare < 0 {
 		return nil, fmt.Errorf("trantortest: %d voters and %d spare nodes", cfg.N, cfg.Spare)
@@ -87,11 +84,9 @@ func NewSystem(cfg Config) (*System, error) {
 		WAL:   true,
 		Build: func(info deploytest.NodeInfo) (modules.Modules, error) {
 			app := cfg.NewApp(info.ID)
-			var clients modules.PassiveModule = modules.NullPassive{}
-			if cfg.Clients != nil {
-				clients = cfg.Clients(info.ID)
-			}
-			mods, err := BuildNode(info, params, app, uint64(info.Incarnation), clients, func(nc *crypto.NodeCrypto) (modules.Module, error) {
+			// The client server ignores the Executed events: the
+			// simulated Clients read them from the observations.
+			mods, err := BuildNode(info, params, app, uint64(info.Incarnation), modules.NullPassive{}, func(nc *crypto.NodeCrypto) (modules.Module, error) {
 				return crypto.NewModule(nc)
 			})
 			if err != nil {
