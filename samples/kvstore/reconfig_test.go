@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/mirframework/mir/pkg/checkpoint"
+	"github.com/mirframework/mir/pkg/iss/isstest"
 	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
@@ -27,11 +29,10 @@ type reconfigRun struct {
 	checkpoints map[stdtypes.NodeID]int
 	// executedIn is the epoch each operator's operation was executed in.
 	executedIn map[uint64]stdtypes.EpochNr
-	ops        uint64
 }
 
-func newReconfigRun(t *testing.T, seed uint64) *reconfigRun {
-	sys, err := trantortest.NewSystem(trantortest.Config{N: 4, Spare: 1, Seed: seed, NewApp: func(stdtypes.NodeID) trantor.App {
+func newReconfigRun(t *testing.T, seed uint64, network sim.Options) *reconfigRun {
+	sys, err := trantortest.NewSystem(trantortest.Config{N: 4, Spare: 1, Seed: seed, Network: network, NewApp: func(stdtypes.NodeID) trantor.App {
 		s, _ := kvstore.New(0)
 		return s
 	}})
@@ -76,7 +77,6 @@ func (r *reconfigRun) setVoters(voters membership.Voters, want ...stdtypes.NodeI
 	r.t.Helper()
 	data := encode(r.t, kvstore.Op{Kind: kvstore.SetVoters, Voters: voters})
 	op := r.clients.Submit("operator", data, nil)
-	r.ops++
 	r.waitFor("SetVoters answered", func() bool { return op.Done })
 	from := r.executedIn[op.TxNo] + stdtypes.EpochNr(r.sys.Params.ISS.ConfigOffset) + 1
 	r.waitFor("the membership applied", func() bool {
@@ -124,7 +124,7 @@ func (r *reconfigRun) waitFor(what string, cond func() bool) {
 // same state.
 func TestReconfiguration(t *testing.T) {
 	runSeeds(t, seeds(reconfigShare), func(t *testing.T, seed uint64) {
-		r := newReconfigRun(t, seed)
+		r := newReconfigRun(t, seed, sim.Options{})
 		nodes := stdtypes.NumberedNodeIDs(5)
 		r.progress("the load before the change", 10)
 
@@ -156,6 +156,36 @@ func TestReconfiguration(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("simulated %v, %d events; node 4 %+v", r.sys.Now(), r.sys.Sim().Events(), r.sys.ISS("4").Stats())
+		if err := checkLinearizable(r.clients.History()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestReconfigurationUnderFaults: over lossy links, node 4 joins, crashes
+// and restarts from its WAL as a voter; node 0 is removed and goes on
+// running outside the membership; node 1 crashes for good. The system
+// goes on, the store stays linearizable, and the voters left end with
+// the same state.
+func TestReconfigurationUnderFaults(t *testing.T) {
+	runSeeds(t, seeds(reconfigShare), func(t *testing.T, seed uint64) {
+		r := newReconfigRun(t, seed, sim.Options{Link: isstest.LossyLinks()})
+		nodes := stdtypes.NumberedNodeIDs(5)
+		r.progress("the load before the change", 10)
+		r.setVoters(membership.EqualVoters(nodes...), nodes...)
+		down := time.Duration(50+r.sys.Sim().NewRand("kvstore/reconfig").IntN(300)) * time.Millisecond
+		r.sys.Node("4").Crash()
+		r.sys.Node("4").RestartAt(r.sys.Now() + down)
+		r.progress("the load while node 4 is down", 10)
+		r.setVoters(membership.EqualVoters(nodes[1:]...), nodes[1:]...)
+		r.sys.Node("1").Crash()
+		r.progress("the load without node 1, node 0 removed", 10)
+
+		r.clients.StopLoops()
+		r.waitFor("the clients done", r.clients.Done)
+		if err := r.clients.Settle(nodes[2:]...); err != nil {
+			t.Fatal(err)
+		}
 		if err := checkLinearizable(r.clients.History()); err != nil {
 			t.Fatal(err)
 		}
