@@ -191,10 +191,10 @@ func (c *Clients) StopLoops() { c.stopped = true }
 // closed loop ended.
 func (c *Clients) Done() bool { return c.loops == 0 && len(c.calls) == 0 }
 
-// Wait runs the simulation until Done, for at most Limit of simulated
-// time.
+// Wait runs the simulation until Done, for at most the System's limit of
+// simulated time (Config.Limit).
 func (c *Clients) Wait() error {
-	if err := c.s.WaitFor(c.Done, Limit); err != nil {
+	if err := c.s.WaitFor(c.Done, c.s.limit); err != nil {
 		var pending []string
 		for _, op := range c.ops {
 			if !op.Done && len(pending) < 10 {

@@ -122,3 +122,30 @@ func TestClientsRefuseTooManyLiars(t *testing.T) {
 		t.Error("two liars of four nodes accepted")
 	}
 }
+
+// TestSettleFindsWhatIsMissing: Settle fails when a node it waits for
+// did not execute every operation (here, one that crashed for good), and
+// Run when a transaction was executed nowhere (here, submitted to a node
+// that is down, with no retry).
+func TestSettleFindsWhatIsMissing(t *testing.T) {
+	s := newSystem(t, trantortest.Config{N: 4, Seed: 1, Limit: 2 * time.Second})
+	s.Node("3").Crash()
+	c, err := s.NewClients(trantortest.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Submit("alice", []byte("x"), nil)
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Settle("0", "1", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Settle("3"); err == nil {
+		t.Error("Settle passed for a node that is down")
+	}
+	l := trantortest.Load{Clients: 1, Txs: 1, PayloadBytes: 8, Rate: 100, Start: time.Millisecond, To: []stdtypes.NodeID{"3"}}
+	if err := s.Run(l, 1, "0"); err == nil || !strings.Contains(err.Error(), "not executed anywhere: [") {
+		t.Errorf("Run of a transaction no live node got: %v", err)
+	}
+}

@@ -29,8 +29,8 @@ type Load struct {
 // the batches' and certificates' signatures, real Ed25519 ones.)
 var DefaultLoad = Load{Clients: 4, Txs: 300, PayloadBytes: 32, Rate: 150, Start: time.Millisecond, Retry: 500 * time.Millisecond}
 
-// Limit bounds the simulated time a run waits for its load.
-const Limit = 60 * time.Second
+// DefaultLimit bounds the simulated time of a wait (Config.Limit).
+const DefaultLimit = 60 * time.Second
 
 // Schedule submits the load, with payloads drawn from seed, and returns
 // its transactions' IDs.
@@ -98,7 +98,7 @@ func (s *System) WaitExecuted(ids []mempool.TxID, want ...stdtypes.NodeID) error
 	if len(want) == 0 {
 		want = s.Voters()
 	}
-	if err := s.WaitFor(s.Checker.DoneFunc(ids, want), Limit); err != nil {
+	if err := s.WaitFor(s.Checker.DoneFunc(ids, want), s.limit); err != nil {
 		return fmt.Errorf("%w: reached %v; not executed anywhere: %v", err, s.Checker.Reached(), s.Checker.Missing(ids))
 	}
 	return s.SameState(want...)

@@ -1,6 +1,7 @@
 package trantortest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -38,6 +39,10 @@ type Config struct {
 	// Seed seeds the simulation; Network configures its links.
 	Seed    uint64
 	Network sim.Options
+	// Limit bounds the simulated time a wait of the System or its
+	// Clients takes (Run, WaitExecuted, Clients.Wait, Settle); 0 means
+	// DefaultLimit.
+	Limit time.Duration
 	// Adversaries make nodes Byzantine: what they send passes through
 	// their adversary (pkg/net/sim).
 	Adversaries map[stdtypes.NodeID]sim.Adversary
@@ -52,6 +57,7 @@ type System struct {
 	Checker *Checker
 	// Params are the deployment's parameters.
 	Params trantor.Params
+	limit  time.Duration
 	// apps and iss hold each node's App and ISS module, of its latest
 	// incarnation.
 	apps map[stdtypes.NodeID]trantor.App
@@ -76,7 +82,7 @@ func NewSystem(cfg Config) (*System, error) {
 		cfg.Params(&params)
 	}
 	s := &System{
-		Checker: NewChecker(), Params: params,
+		Checker: NewChecker(), Params: params, limit: cmp.Or(cfg.Limit, DefaultLimit),
 		apps: make(map[stdtypes.NodeID]trantor.App), iss: make(map[stdtypes.NodeID]*iss.Module),
 	}
 	d, err := deploytest.NewSimulated(deploytest.Config{
