@@ -30,10 +30,11 @@ var kvSeeds = flag.Int("kv.seeds", 200, "number of seeds TestLinearizable runs, 
 // leaders that go through view changes costs ten of 4 nodes on lossy
 // links).
 var seedShares = map[string][2]int{
-	"lossy":     {40, 15},
-	"partition": {40, 15},
-	"crashes":   {40, 12},
+	"lossy":     {34, 13},
+	"partition": {34, 13},
+	"crashes":   {36, 12},
 	"byzantine": {30, 8},
+	"mixed":     {16, 4},
 }
 
 // seeds returns the seeds of a subtest that runs share/200 of -kv.seeds.
@@ -123,47 +124,62 @@ type faultClass struct {
 }
 
 var faultClasses = []faultClass{
-	{name: "lossy", config: func(cfg *trantortest.Config, _ int) []stdtypes.NodeID {
-		cfg.Network = sim.Options{Link: isstest.LossyLinks()}
-		return nil
+	{name: "lossy", config: lossyLinks},
+	{name: "partition", start: partition},
+	{name: "crashes", start: crashes},
+	{name: "byzantine", config: byzantine},
+	{name: "mixed", config: lossyLinks, start: func(t *testing.T, sys *trantortest.System, n int) {
+		partition(t, sys, n)
+		crashes(t, sys, n)
 	}},
-	{name: "partition", start: func(t *testing.T, sys *trantortest.System, _ int) {
-		r := sys.Sim().NewRand("kvstore/partition")
-		from := time.Duration(10+r.IntN(300)) * time.Millisecond
-		until := from + time.Duration(100+r.IntN(900))*time.Millisecond
-		groups := isstest.RandomSplit(r, sys.Nodes())
-		if err := sys.Network().PartitionDuring(from, until, groups...); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("partition %v from %v until %v", groups, from, until)
-	}},
-	{name: "crashes", start: func(t *testing.T, sys *trantortest.System, n int) {
-		crashes, err := isstest.ScheduleCrashes(sys.Simulated, isstest.CrashPlan{
-			F: (n - 1) / 3, From: 10 * time.Millisecond, Until: 600 * time.Millisecond,
-			MinDown: 20 * time.Millisecond, MaxDown: 500 * time.Millisecond, Times: 2, AtEvent: 0.5,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("crashes: %v", crashes)
-	}},
-	{name: "byzantine", config: func(cfg *trantortest.Config, n int) []stdtypes.NodeID {
-		// f nodes equivocate as leaders (of batches or of PBFT
-		// slots, by seed) to the upper half of the nodes, and lie to
-		// the clients.
-		forge := trantortest.ForgeRequestSig
-		if cfg.Seed%2 == 0 {
-			forge = trantortest.ForgePrePrepare
-		}
-		nodes := stdtypes.NumberedNodeIDs(n)
-		byz := nodes[1 : 1+(n-1)/3]
-		cfg.Adversaries = map[stdtypes.NodeID]sim.Adversary{}
-		for _, id := range byz {
-			eq := &trantortest.Equivocation{Forge: forge, Victims: nodes[n/2:]}
-			cfg.Adversaries[id] = eq.Adversary()
-		}
-		return byz
-	}},
+}
+
+// lossyLinks makes every link lose, duplicate and reorder messages.
+func lossyLinks(cfg *trantortest.Config, _ int) []stdtypes.NodeID {
+	cfg.Network = sim.Options{Link: isstest.LossyLinks()}
+	return nil
+}
+
+// partition cuts a random minority off for a while.
+func partition(t *testing.T, sys *trantortest.System, _ int) {
+	r := sys.Sim().NewRand("kvstore/partition")
+	from := time.Duration(10+r.IntN(300)) * time.Millisecond
+	until := from + time.Duration(100+r.IntN(900))*time.Millisecond
+	groups := isstest.RandomSplit(r, sys.Nodes())
+	if err := sys.Network().PartitionDuring(from, until, groups...); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("partition %v from %v until %v", groups, from, until)
+}
+
+// crashes crashes f nodes twice each, and restarts them from their WAL.
+func crashes(t *testing.T, sys *trantortest.System, n int) {
+	crashes, err := isstest.ScheduleCrashes(sys.Simulated, isstest.CrashPlan{
+		F: (n - 1) / 3, From: 10 * time.Millisecond, Until: 600 * time.Millisecond,
+		MinDown: 20 * time.Millisecond, MaxDown: 500 * time.Millisecond, Times: 2, AtEvent: 0.5,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("crashes: %v", crashes)
+}
+
+// byzantine makes f nodes equivocate as leaders (of batches or of PBFT
+// slots, by seed) to the upper half of the nodes, and lie to the
+// clients.
+func byzantine(cfg *trantortest.Config, n int) []stdtypes.NodeID {
+	forge := trantortest.ForgeRequestSig
+	if cfg.Seed%2 == 0 {
+		forge = trantortest.ForgePrePrepare
+	}
+	nodes := stdtypes.NumberedNodeIDs(n)
+	byz := nodes[1 : 1+(n-1)/3]
+	cfg.Adversaries = map[stdtypes.NodeID]sim.Adversary{}
+	for _, id := range byz {
+		eq := &trantortest.Equivocation{Forge: forge, Victims: nodes[n/2:]}
+		cfg.Adversaries[id] = eq.Adversary()
+	}
+	return byz
 }
 
 // TestLinearizable: clients contending on a few keys get linearizable
