@@ -92,8 +92,10 @@ func (s *System) NewClients(opts ClientOptions) (*Clients, error) {
 	return c, nil
 }
 
-// Submit submits data now as client's next transaction, and calls done
-// (if not nil) once it has F+1 matching results.
+// Submit submits data now as client's next transaction, to every node,
+// and calls done (if not nil) once it has F+1 matching results. Call it
+// from the test between runs of the simulation, or from an action the
+// simulation runs (Sim.At), not from an observer: it injects events.
 func (c *Clients) Submit(client string, data []byte, done func(*Op)) *Op {
 	op := &Op{ClientID: client, TxNo: c.next[client], Data: data, Call: c.s.Now()}
 	c.next[client]++
