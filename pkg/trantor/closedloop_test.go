@@ -26,11 +26,11 @@ func TestClosedLoop(t *testing.T) {
 			tx := mempool.Tx{TxID: mempool.TxID{ClientID: fmt.Sprintf("c%d", ci), TxNo: next[ci]}, Data: []byte("x")}
 			next[ci]++
 			submitted++
-			for _, id := range c.d.Nodes() {
-				_ = c.d.Submit(id, &mempool.NewTxs{Header: stdtypes.NewHeader(trantor.MempoolID), Txs: []mempool.Tx{tx}})
+			for _, id := range c.Nodes() {
+				_ = c.Submit(id, &mempool.NewTxs{Header: stdtypes.NewHeader(trantor.MempoolID), Txs: []mempool.Tx{tx}})
 			}
 		}
-		c.d.Observe(func(o *testsim.Observation) {
+		c.Observe(func(o *testsim.Observation) {
 			ex, ok := o.Event.(*trantor.Executed)
 			if !ok {
 				return
@@ -42,17 +42,17 @@ func TestClosedLoop(t *testing.T) {
 					if submitted < total {
 						var ci int
 						fmt.Sscanf(tx.ClientID, "c%d", &ci)
-						c.d.Sim().At(c.d.Now(), func() { submit(ci) })
+						c.Sim().At(c.Now(), func() { submit(ci) })
 					}
 				}
 			}
 		})
-		c.d.Sim().At(time.Millisecond, func() {
+		c.Sim().At(time.Millisecond, func() {
 			for ci := range clients {
 				submit(ci)
 			}
 		})
-		if err := c.d.WaitFor(func() bool { return done >= total }, 30*time.Second); err != nil {
+		if err := c.WaitFor(func() bool { return done >= total }, 30*time.Second); err != nil {
 			var missing []string
 			for ci := range clients {
 				if next[ci] > 0 {
@@ -62,7 +62,7 @@ func TestClosedLoop(t *testing.T) {
 					}
 				}
 			}
-			t.Fatalf("%v: %d of %d done; stuck: %v; %+v", err, done, total, missing, c.iss["0"].Stats())
+			t.Fatalf("%v: %d of %d done; stuck: %v; %+v", err, done, total, missing, c.ISS("0").Stats())
 		}
 	})
 }

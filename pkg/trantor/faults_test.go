@@ -1,17 +1,14 @@
 package trantor_test
 
 import (
-	"math/rand/v2"
 	"testing"
 	"time"
 
-	"github.com/mirframework/mir/pkg/availability"
 	"github.com/mirframework/mir/pkg/iss/isstest"
 	"github.com/mirframework/mir/pkg/net/sim"
-	"github.com/mirframework/mir/pkg/orderers/pbft"
-	"github.com/mirframework/mir/pkg/reliablenet"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
+	"github.com/mirframework/mir/pkg/trantor/trantortest"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -20,7 +17,7 @@ func TestLossyLinks(t *testing.T) {
 		t.Run(nodesName(n), func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 				c := newCluster(t, seed, clusterOptions{n: n, network: sim.Options{Link: isstest.LossyLinks()}})
-				c.run(t, seed, defaultLoad)
+				run(t, c, seed, defaultLoad)
 			})
 		})
 	}
@@ -35,7 +32,7 @@ func TestCrashRestart(t *testing.T) {
 		t.Run(nodesName(n), func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 				c := newCluster(t, seed, clusterOptions{n: n})
-				crashes, err := isstest.ScheduleCrashes(c.d, isstest.CrashPlan{
+				crashes, err := isstest.ScheduleCrashes(c.Simulated, isstest.CrashPlan{
 					F: (n - 1) / 3, From: 100 * time.Millisecond, Until: 2 * time.Second,
 					MinDown: 50 * time.Millisecond, MaxDown: time.Second, Times: 2, AtEvent: 0.5,
 				})
@@ -43,7 +40,7 @@ func TestCrashRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Logf("crashes: %v", crashes)
-				c.run(t, seed, defaultLoad)
+				run(t, c, seed, defaultLoad)
 			})
 		})
 	}
@@ -55,13 +52,13 @@ func TestCrashRestart(t *testing.T) {
 func TestLongCrash(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 		c := newCluster(t, seed, clusterOptions{n: 4, params: func(p *trantor.Params) { p.ISS.SegmentLength = 4 }})
-		victim := c.d.Nodes()[int(seed%4)]
-		c.d.Node(victim).CrashAt(200 * time.Millisecond)
-		c.d.Node(victim).RestartAt(3 * time.Second)
+		victim := c.Nodes()[int(seed%4)]
+		c.Node(victim).CrashAt(200 * time.Millisecond)
+		c.Node(victim).RestartAt(3 * time.Second)
 		l := defaultLoad
 		l.Txs = 450 // 3 s: many epochs, collected while the node is down
-		c.run(t, seed, l)
-		if s := c.iss[victim].Stats(); s.StateTransfers == 0 {
+		run(t, c, seed, l)
+		if s := c.ISS(victim).Stats(); s.StateTransfers == 0 {
 			t.Errorf("node %s caught up without a state transfer: %+v", victim, s)
 		}
 	})
@@ -73,80 +70,26 @@ func TestLongCrash(t *testing.T) {
 // The correct nodes execute the same transactions, each once.
 func TestByzantineLeader(t *testing.T) {
 	for _, b := range []struct {
-		name string
-		fn   func(stdtypes.Message, int) stdtypes.Message
+		name  string
+		forge func(stdtypes.Message) stdtypes.Message
 	}{
-		{"availability", equivocateRequestSig},
-		{"pbft", equivocatePrePrepare},
+		{"availability", trantortest.ForgeRequestSig},
+		{"pbft", trantortest.ForgePrePrepare},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
 				byz := stdtypes.NodeID("1")
-				changed := 0
-				// sim.Equivocate chooses each peer's version at random,
-				// and may tell all the same: nodes 2 and 3 are told
-				// version 1, node 0 the truth, so that every run has an
-				// equivocation to survive.
-				adv := sim.Rewrite(func(m sim.Outgoing, _ *rand.Rand) stdtypes.Message {
-					version := 0
-					if m.To == "2" || m.To == "3" {
-						version = 1
-					}
-					out := b.fn(m.Msg, version)
-					if out != m.Msg {
-						changed++
-					}
-					return out
-				})
-				c := newCluster(t, seed, clusterOptions{n: 4, adversaries: map[stdtypes.NodeID]sim.Adversary{byz: adv}})
-				c.run(t, seed, defaultLoad, without(c.d.Nodes(), byz)...)
-				if changed == 0 {
+				// Nodes 2 and 3 are told the forged version, node 0 the
+				// truth.
+				eq := &trantortest.Equivocation{Forge: b.forge, Victims: []stdtypes.NodeID{"2", "3"}}
+				c := newCluster(t, seed, clusterOptions{n: 4, adversaries: map[stdtypes.NodeID]sim.Adversary{byz: eq.Adversary()}})
+				run(t, c, seed, defaultLoad, without(c.Nodes(), byz)...)
+				if eq.Changed == 0 {
 					t.Error("the adversary changed no message")
 				}
 			})
 		})
 	}
-}
-
-// equivocateRequestSig gives version 1 of the recipients the sender's
-// batch without its last transaction (still one the leader may propose),
-// or with a transaction of its own if it has one only.
-func equivocateRequestSig(msg stdtypes.Message, version int) stdtypes.Message {
-	dm, ok := msg.(*reliablenet.DataMsg)
-	if !ok || version == 0 {
-		return msg
-	}
-	rs, ok := dm.Msg.(*availability.RequestSigMsg)
-	if !ok {
-		return msg
-	}
-	forged := *rs
-	forged.Txs = rs.Txs[:len(rs.Txs)-1]
-	if len(forged.Txs) == 0 {
-		forged.Txs = append(forged.Txs, rs.Txs[0])
-		forged.Txs[0].Data = append([]byte("forged"), rs.Txs[0].Data...)
-	}
-	c := *dm
-	c.Msg = &forged
-	return &c
-}
-
-// equivocatePrePrepare gives version 1 of the recipients the empty value
-// for every slot the sender proposes.
-func equivocatePrePrepare(msg stdtypes.Message, version int) stdtypes.Message {
-	dm, ok := msg.(*reliablenet.DataMsg)
-	if !ok || version == 0 {
-		return msg
-	}
-	pp, ok := dm.Msg.(*pbft.PrePrepareMsg)
-	if !ok || pp.Aborted || len(pp.Value) == 0 {
-		return msg
-	}
-	forged := *pp
-	forged.Value = nil
-	c := *dm
-	c.Msg = &forged
-	return &c
 }
 
 func without(nodes []stdtypes.NodeID, drop stdtypes.NodeID) []stdtypes.NodeID {

@@ -9,10 +9,10 @@ import (
 // MaxProposeDelay, so epochs go on.
 func TestIdleEpochsAdvance(t *testing.T) {
 	c := newCluster(t, 1, clusterOptions{n: 4})
-	c.run(t, 1, load{Clients: 1, Txs: 10, PayloadBytes: 8, Rate: 100, Start: time.Millisecond})
-	before := c.iss["0"].Stats()
-	_ = c.d.WaitFor(func() bool { return false }, 5*time.Second)
-	after := c.iss["0"].Stats()
+	run(t, c, 1, load{Clients: 1, Txs: 10, PayloadBytes: 8, Rate: 100, Start: time.Millisecond})
+	before := c.ISS("0").Stats()
+	_ = c.WaitFor(func() bool { return false }, 5*time.Second)
+	after := c.ISS("0").Stats()
 	t.Logf("before %+v\nafter %+v", before, after)
 	if after.Epoch <= before.Epoch {
 		t.Errorf("no epoch in 5 s idle")
