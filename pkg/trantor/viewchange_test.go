@@ -34,10 +34,10 @@ func TestViewZeroProposalLost(t *testing.T) {
 			return m.Msg
 		})
 		c := newCluster(t, seed, clusterOptions{n: 4, adversaries: map[stdtypes.NodeID]sim.Adversary{entry: adv}})
-		now = c.d.Now
+		now = c.Now
 		l := defaultLoad
 		l.To = []stdtypes.NodeID{entry}
-		c.run(t, seed, l)
+		run(t, c, seed, l)
 		if dropped == 0 {
 			t.Error("no PREPREPARE dropped")
 		}
