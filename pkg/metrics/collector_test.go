@@ -54,7 +54,7 @@ func TestCollectorExportsNodeAndReports(t *testing.T) {
 			"iss":     iss.Stats{Epoch: 4, Delivered: 10, Aborted: 1},
 			"mempool": mempool.Stats{Accepted: 9, HeldTxs: 3},
 			"bf":      batchfetcher.Stats{Executed: 8, Dropped: [5]uint64{2}},
-			"user":    userStats{Requests: 1, QueueLen: 2, Latency: time.Second, Healthy: true, Inner: innerStats{Hits: 4}},
+			"user":    userStats{Requests: 1, QueueLen: 2, Latency: time.Second, Healthy: true, Inner: innerStats{Hits: 4}, unexported: 6},
 			"net": tcp.Metrics{Peers: map[stdtypes.NodeID]tcp.PeerMetrics{
 				"1": {MessagesOut: 5, BytesOut: 100, Connects: 3, Connected: true, QueueMessages: 2},
 			}, DroppedTooLarge: 1},
