@@ -171,24 +171,31 @@ func (r *realBench) wait(b *testing.B) mempool.TxID {
 	case id := <-r.done:
 		return id
 	case <-time.After(30 * time.Second):
-		r.mu.Lock()
-		b.Logf("%d transactions in flight", len(r.submitted))
-		r.mu.Unlock()
-		r.mods.Range(func(id, mods any) bool {
-			for mid, m := range mods.(modules.Modules) {
-				if st := reflect.ValueOf(m).MethodByName("Stats"); st.IsValid() && st.Type().NumIn() == 0 {
-					b.Logf("node %v %s: %+v", id, mid, st.Call(nil)[0].Interface())
-				}
-			}
-			return true
-		})
-		if f, err := os.Create(filepath.Join(os.TempDir(), "trantor-stall-goroutines.txt")); err == nil {
-			_ = pprof.Lookup("goroutine").WriteTo(f, 2)
-			_ = f.Close()
-		}
-		b.Fatal("no transaction executed for 30 s")
+		r.stalled(b, "no transaction executed for 30 s")
 		return mempool.TxID{}
 	}
+}
+
+// stalled logs the transactions in flight and the statistics of every
+// module that has them, writes the goroutines' stacks to
+// trantor-stall-goroutines.txt in the temporary directory, and fails.
+func (r *realBench) stalled(b *testing.B, why string) {
+	r.mu.Lock()
+	b.Logf("%d transactions in flight", len(r.submitted))
+	r.mu.Unlock()
+	r.mods.Range(func(id, mods any) bool {
+		for mid, m := range mods.(modules.Modules) {
+			if st := reflect.ValueOf(m).MethodByName("Stats"); st.IsValid() && st.Type().NumIn() == 0 {
+				b.Logf("node %v %s: %+v", id, mid, st.Call(nil)[0].Interface())
+			}
+		}
+		return true
+	})
+	if f, err := os.Create(filepath.Join(os.TempDir(), "trantor-stall-goroutines.txt")); err == nil {
+		_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+		_ = f.Close()
+	}
+	b.Fatal(why)
 }
 
 // report reports the transactions done per second and their latency
@@ -214,7 +221,7 @@ func (r *realBench) report(b *testing.B, done int, elapsed time.Duration) {
 // "recorded", every event of every node is recorded by the stream
 // recorder.
 func BenchmarkReal4Nodes(b *testing.B) {
-	for _, clients := range []int{256, 1024, 4096} {
+	for _, clients := range []int{256, 1024, 2048, 4096} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchClosedLoop(b, clients, false) })
 	}
 	b.Run("clients=4096/recorded", func(b *testing.B) { benchClosedLoop(b, 4096, true) })
@@ -367,6 +374,9 @@ func BenchmarkReal4NodesMemory(b *testing.B) {
 		b.Logf("t=%3.0fs heap-objects=%6.1fMB heap-unused=%5.1fMB done=%d (%.0f tx/s) p50=%v skipped=%d",
 			now.Sub(start).Seconds(), float64(heap[0].Value.Uint64())/1e6, float64(heap[1].Value.Uint64())/1e6,
 			done, float64(done-doneAtSample)/sampleEvery.Seconds(), p50.Round(time.Millisecond), skipped)
+		if done == doneAtSample && sent > done {
+			r.stalled(b, fmt.Sprintf("no transaction executed for %v, %d in flight", sampleEvery, sent-done))
+		}
 		doneAtSample = done
 		if now.Sub(start) >= runFor {
 			break
@@ -396,6 +406,9 @@ type hopTrace struct {
 	// started is when a leader first asked for a value of each epoch.
 	started map[stdtypes.EpochNr]time.Time
 	hops    []txHops
+	// aborted counts the slots delivered as ⊥ (after a view change), at
+	// every node.
+	aborted int
 	// all keeps every event in events (TRANTOR_BENCH_TRACE names a file
 	// to write those of the slowest transaction to): slow, for a
 	// diagnosis.
@@ -476,6 +489,9 @@ func (t *hopTrace) intercept(id stdtypes.NodeID, evs *stdtypes.EventList) {
 			t.committed[ev.SeqNr] = append(t.committed[ev.SeqNr], now)
 		case *iss.Deliver:
 			t.delivered[ev.SeqNr] = append(t.delivered[ev.SeqNr], now)
+			if ev.Aborted {
+				t.aborted++
+			}
 			t.epoch[ev.SeqNr] = ev.Epoch
 		}
 	}
@@ -531,6 +547,7 @@ func (t *hopTrace) report(b *testing.B) {
 		{"execute", func(h txHops) time.Duration { return h.done - h.dlv }},
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(t.aborted), "aborted-deliveries")
 	for _, hop := range hops {
 		ds := make([]time.Duration, len(t.hops))
 		for i, h := range t.hops {
