@@ -60,6 +60,10 @@ type realBench struct {
 	mods sync.Map
 	// trace, if not nil, times each transaction's hops.
 	trace *hopTrace
+	// recorders are the nodes' recorders, and recordDir their directory,
+	// if the events are recorded.
+	recorders []*eventlog.Recorder
+	recordDir string
 }
 
 // startReal starts the deployment; record records every event of every
@@ -87,12 +91,13 @@ func startRealTraced(b *testing.B, inFlight int, record bool, trace *hopTrace) *
 		opts.WAL.Sync = wal.UnsafeNoSync
 	}
 	if record {
-		dir := b.TempDir()
+		r.recordDir = b.TempDir()
 		opts.Interceptor = func(id stdtypes.NodeID) eventlog.Interceptor {
-			rec, err := eventlog.NewStreamRecorder(dir, id, eventlog.StreamOptions{}, eventlog.RecorderOptions{})
+			rec, err := eventlog.NewStreamRecorder(r.recordDir, id, eventlog.StreamOptions{}, eventlog.RecorderOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
+			r.recorders = append(r.recorders, rec) // Start calls this on one goroutine.
 			return rec
 		}
 	} else if trace != nil {
@@ -271,6 +276,25 @@ func benchClosedLoop(b *testing.B, clients int, record bool) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	r.report(b, done, elapsed)
+	if record {
+		// What recording handled per transaction: events (at the four
+		// nodes), and bytes written so far (compressed; the last 200 ms
+		// of the run are not flushed yet).
+		var events uint64
+		for _, rec := range r.recorders {
+			events += rec.Stats().Events
+		}
+		var bytes int64
+		if files, err := os.ReadDir(r.recordDir); err == nil {
+			for _, f := range files {
+				if info, err := f.Info(); err == nil {
+					bytes += info.Size()
+				}
+			}
+		}
+		b.ReportMetric(float64(events)/float64(done), "events/tx")
+		b.ReportMetric(float64(bytes)/float64(done), "recorded-B/tx")
+	}
 }
 
 // BenchmarkReal4NodesLight: light load on four real nodes, 100
