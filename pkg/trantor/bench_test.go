@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/pkg/batchfetcher"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/crypto/runner"
 	"github.com/mirframework/mir/pkg/deploytest"
@@ -21,6 +22,8 @@ import (
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
 	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
@@ -437,6 +440,8 @@ type hopTrace struct {
 	// to write those of the slowest transaction to): slow, for a
 	// diagnosis.
 	all bool
+	// now is the clock: the wall clock's, or a simulation's.
+	now func() time.Time
 	// events are the node's events by type (messages by the type of the
 	// message they carry), with their times: what a slow transaction
 	// waited for.
@@ -480,6 +485,7 @@ type txHops struct {
 
 func newHopTrace() *hopTrace {
 	return &hopTrace{
+		now: time.Now,
 		cut: make(map[mempool.TxID]time.Time), requested: make(map[stdtypes.SeqNr]time.Time),
 		proposed: make(map[stdtypes.SeqNr]time.Time), committed: make(map[stdtypes.SeqNr][]time.Time),
 		delivered: make(map[stdtypes.SeqNr][]time.Time), epoch: make(map[stdtypes.SeqNr]stdtypes.EpochNr),
@@ -488,42 +494,47 @@ func newHopTrace() *hopTrace {
 }
 
 func (t *hopTrace) intercept(id stdtypes.NodeID, evs *stdtypes.EventList) {
-	now := time.Now()
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, ev := range evs.Slice() {
-		if t.all {
-			t.events = append(t.events, tracedEvent{now, id, eventName(ev)})
+		t.event(id, ev, now)
+	}
+}
+
+// event takes an event that node id dispatched at now.
+func (t *hopTrace) event(id stdtypes.NodeID, ev stdtypes.Event, now time.Time) {
+	if t.all {
+		t.events = append(t.events, tracedEvent{now, id, eventName(ev)})
+	}
+	switch ev := ev.(type) {
+	case *mempool.NewBatch:
+		for _, tx := range ev.Txs {
+			if _, ok := t.cut[tx.TxID]; !ok {
+				t.cut[tx.TxID] = now
+			}
 		}
-		switch ev := ev.(type) {
-		case *mempool.NewBatch:
-			for _, tx := range ev.Txs {
-				if _, ok := t.cut[tx.TxID]; !ok {
-					t.cut[tx.TxID] = now
-				}
-			}
-		case *iss.RequestProposal:
-			t.requested[ev.SeqNr] = now
-			if _, ok := t.started[ev.Epoch]; !ok {
-				t.started[ev.Epoch] = now
-			}
-		case *iss.Proposal:
-			t.proposed[ev.SeqNr] = now
-		case *iss.SBDeliver:
-			t.committed[ev.SeqNr] = append(t.committed[ev.SeqNr], now)
-		case *iss.Deliver:
-			t.delivered[ev.SeqNr] = append(t.delivered[ev.SeqNr], now)
-			if ev.Aborted {
-				t.aborted++
-			}
-			t.epoch[ev.SeqNr] = ev.Epoch
+	case *iss.RequestProposal:
+		t.requested[ev.SeqNr] = now
+		if _, ok := t.started[ev.Epoch]; !ok {
+			t.started[ev.Epoch] = now
 		}
+	case *iss.Proposal:
+		t.proposed[ev.SeqNr] = now
+	case *iss.SBDeliver:
+		t.committed[ev.SeqNr] = append(t.committed[ev.SeqNr], now)
+	case *iss.Deliver:
+		t.delivered[ev.SeqNr] = append(t.delivered[ev.SeqNr], now)
+		if ev.Aborted {
+			t.aborted++
+		}
+		t.epoch[ev.SeqNr] = ev.Epoch
 	}
 }
 
 // done records the hops of tx, executed in slot sn at f+1 nodes now.
 func (t *hopTrace) done(tx mempool.TxID, sn stdtypes.SeqNr, submitted time.Time) {
-	now := time.Now()
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	since := func(at time.Time) time.Duration { return at.Sub(submitted) }
@@ -616,4 +627,103 @@ func (t *hopTrace) report(b *testing.B) {
 		b.Logf("%v epoch %d (started %.1f) slot %d: cut %.1f, requested %.1f, proposed %.1f, committed %.1f, delivered %.1f, done %.1f ms",
 			h.tx, h.epoch, ms(h.started), h.sn, ms(h.cut), ms(h.requested), ms(h.proposed), ms(h.committed), ms(h.dlv), ms(h.done))
 	}
+}
+
+// BenchmarkSimLight: the light load of BenchmarkReal4NodesLight in
+// simulated time, where no other process takes the cores: four nodes with
+// DefaultParams, links of 0.1 to 1 ms (see TRANTOR_SIM_LINK_MS), syncs of 0.1 to 1 ms
+// (wal.DefaultSyncLatency), 3,000 transactions at 100 per second from
+// 1,000 clients, for three seeds. It reports the latency from submission
+// to execution at f+1 = 2 nodes, in simulated ms: what the protocol's
+// design costs, timeouts and all, without the machine's noise. b.N is
+// ignored: run it with -benchtime 1x.
+func BenchmarkSimLight(b *testing.B) {
+	const (
+		clients, total = 1000, 3000
+		rate           = 100
+		start          = time.Millisecond
+	)
+	// TRANTOR_SIM_LINK_MS, if set, is the links' largest latency
+	// instead of 1 ms (their least is a tenth of it): a slower network,
+	// or nodes slower to answer.
+	link := time.Millisecond
+	if s := os.Getenv("TRANTOR_SIM_LINK_MS"); s != "" {
+		var ms float64
+		if _, err := fmt.Sscan(s, &ms); err != nil || ms <= 0 {
+			b.Fatalf("TRANTOR_SIM_LINK_MS %q: not a positive number", s)
+		}
+		link = time.Duration(ms * float64(time.Millisecond))
+	}
+	// TRANTOR_SIM_SEGMENT, if set, is ISS's SegmentLength.
+	var segment int
+	if s := os.Getenv("TRANTOR_SIM_SEGMENT"); s != "" {
+		if _, err := fmt.Sscan(s, &segment); err != nil || segment <= 0 {
+			b.Fatalf("TRANTOR_SIM_SEGMENT %q: not a positive number", s)
+		}
+	}
+	var latencies []time.Duration
+	var aborted uint64
+	// Each seed's hops, timed in simulated time, go into all.
+	all := newHopTrace()
+	at := func(i int) time.Duration { return start + time.Duration(i)*time.Second/rate }
+	for seed := range uint64(3) {
+		trace := newHopTrace()
+		var simNow time.Duration
+		trace.now = func() time.Time { return time.Unix(0, 0).Add(simNow) }
+		c := newCluster(b, seed, clusterOptions{
+			n: 4,
+			params: func(p *trantor.Params) {
+				*p = trantor.DefaultParams(p.ISS.Voters)
+				if segment > 0 {
+					p.ISS.SegmentLength = segment
+					p.BatchFetcher.MaxPendingSlots = batchfetcher.PendingSlotsBound(p.ISS, len(p.ISS.Voters))
+				}
+			},
+			network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Uniform(link/10, link)}},
+		})
+		count := make(map[mempool.TxID]int)
+		done := 0
+		c.d.Observe(func(o *testsim.Observation) {
+			simNow = o.Time
+			if o.Event != nil {
+				trace.event(o.Node, o.Event, trace.now())
+			}
+			ex, ok := o.Event.(*trantor.Executed)
+			if !ok {
+				return
+			}
+			for _, tx := range ex.Txs {
+				if count[tx.TxID]++; count[tx.TxID] == 2 {
+					i := int(tx.TxNo)*clients + clientNumber(tx.ClientID)
+					latencies = append(latencies, o.Time-at(i))
+					trace.done(tx.TxID, ex.SeqNr, time.Unix(0, 0).Add(at(i)))
+					done++
+				}
+			}
+		})
+		c.schedule(load{Clients: clients, Txs: total, PayloadBytes: benchPayloadBytes, Rate: rate, Start: start}, seed)
+		if err := c.d.WaitFor(func() bool { return done == total }, 2*total*time.Second/rate); err != nil {
+			b.Fatalf("seed %d: %d of %d transactions done: %v", seed, done, total, err)
+		}
+		for _, m := range c.iss {
+			aborted += m.Stats().Aborted
+		}
+		all.hops = append(all.hops, trace.hops...)
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		return float64(latencies[min(len(latencies)-1, int(p*float64(len(latencies))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.5), "sim-p50-ms")
+	b.ReportMetric(pct(0.99), "sim-p99-ms")
+	b.ReportMetric(pct(1), "sim-max-ms")
+	all.aborted = int(aborted)
+	all.report(b)
+}
+
+// clientNumber returns n of the client ID "c<n>".
+func clientNumber(id string) int {
+	var n int
+	fmt.Sscanf(id, "c%d", &n)
+	return n
 }
