@@ -293,7 +293,11 @@ func (m *Module) requestProposal(out *stdtypes.EventList, ev *iss.RequestProposa
 			// (iss.CancelProposal): availability then keeps the batch
 			// for the orderer's next request."
 			p.sn, p.cancelled, p.answered = ev.SeqNr, false, false
-			return m.answer(out, p)
+			if err := m.answer(out, p); err != nil {
+				return err
+			}
+			m.tellPending(out, p)
+			return nil
 		case !p.cancelled && !p.answered:
 			return fmt.Errorf("slot %d asked while slot %d of the same orderer %q is open", ev.SeqNr, p.sn, ev.ReplyTo)
 		}
@@ -391,7 +395,17 @@ func (m *Module) newBatch(out *stdtypes.EventList, ev *mempool.NewBatch) error {
 		}
 	}
 	emit(out, m.persistThenSign(b, key, sends...))
+	m.tellPending(out, p)
 	return nil
+}
+
+// tellPending tells p's orderer that its value is on the way
+// (iss.ProposalPending), if the certificate is not there yet: so that it
+// does not propose the slot empty meanwhile.
+func (m *Module) tellPending(out *stdtypes.EventList, p *proposal) {
+	if p.cert == nil {
+		emit(out, &iss.ProposalPending{Header: stdtypes.NewHeader(p.orderer), SeqNr: p.sn})
+	}
 }
 
 // persistThenSign returns the WAL Append of b whose follow-ups sign it and

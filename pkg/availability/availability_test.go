@@ -337,10 +337,9 @@ func TestSigValidation(t *testing.T) {
 	}
 }
 
-// An orderer that proposes its slot empty keeps its batch: its next
-// RequestProposal gets the certificate at once; a RequestProposal of a
-// later epoch gives the kept batch's transactions back to the mempool.
-func TestCancelProposalKeepsTheBatch(t *testing.T) {
+// newHeldCluster returns a cluster of four nodes whose messages are lost
+// while *hold is true (it is at first).
+func newHeldCluster(t *testing.T) (*cluster, *bool) {
 	c := newCluster(t, four, nil)
 	hold := true
 	c.filter = func(e envelope) stdtypes.Message {
@@ -349,12 +348,20 @@ func TestCancelProposalKeepsTheBatch(t *testing.T) {
 		}
 		return e.msg
 	}
+	return c, &hold
+}
+
+// An orderer that proposes its slot empty keeps its batch: its next
+// RequestProposal gets the certificate at once; a RequestProposal of a
+// later epoch gives the kept batch's transactions back to the mempool.
+func TestCancelProposalKeepsTheBatch(t *testing.T) {
+	c, hold := newHeldCluster(t)
 	batch := txs("a", 0, 2)
 	if c.propose("0", 1, 4, batch) != nil {
 		t.Fatal("proposal without SIGs")
 	}
 	c.apply("0", iss.NewCancelProposal(mc.Self, 4))
-	hold = false
+	*hold = false
 	c.queue = nil
 	// The REQUESTSIGs arrive later (reliablenet retransmits them).
 	for _, id := range []stdtypes.NodeID{"1", "2"} {
@@ -380,6 +387,36 @@ func TestCancelProposalKeepsTheBatch(t *testing.T) {
 		t.Fatalf("returned %+v", ret)
 	}
 	takeOne[*mempool.RequestBatch](c, "0")
+}
+
+// The leader tells the orderer that a value is pending once it has a
+// batch, and again when a cancelled batch still without its certificate
+// answers the next request: so that the orderer waits for it rather than
+// proposing empty. A value answered at once is not pending.
+func TestProposalPending(t *testing.T) {
+	c, hold := newHeldCluster(t)
+	batch := txs("a", 0, 2)
+	c.propose("0", 1, 4, batch)
+	if pp := takeOne[*iss.ProposalPending](c, "0"); pp.SeqNr != 4 || pp.Dest() != orderer(1) {
+		t.Fatalf("ProposalPending %+v; want slot 4 to the orderer", pp)
+	}
+	c.apply("0", iss.NewCancelProposal(mc.Self, 4))
+	c.apply("0", requestProposal(c, 1, 5))
+	if pp := takeOne[*iss.ProposalPending](c, "0"); pp.SeqNr != 5 {
+		t.Fatalf("ProposalPending %+v; want slot 5, where the kept batch goes", pp)
+	}
+	c.apply("0", iss.NewCancelProposal(mc.Self, 5))
+	*hold = false
+	c.queue = nil
+	for _, id := range []stdtypes.NodeID{"1", "2"} {
+		c.apply(id, stdevents.NewMessageReceived(mc.Self, "0", &availability.RequestSigMsg{Epoch: 1, Buckets: buckets, Txs: batch}))
+	}
+	c.deliver()
+	c.apply("0", requestProposal(c, 1, 6))
+	takeOne[*iss.Proposal](c, "0")
+	if got := take[*iss.ProposalPending](c, "0"); len(got) != 0 {
+		t.Fatalf("ProposalPending %+v for a value answered at once", got)
+	}
 }
 
 // A CancelProposal before the mempool answered takes the request back;

@@ -44,4 +44,5 @@ func Example() {
 	// wal.Append
 	//   then reliablenet.SendMessage
 	//   then crypto.SignRequest
+	// iss.ProposalPending
 }

@@ -19,6 +19,7 @@ var (
 	_ = codec.Register[RequestProposal]("iss.RequestProposal")
 	_ = codec.Register[Proposal]("iss.Proposal")
 	_ = codec.Register[CancelProposal]("iss.CancelProposal")
+	_ = codec.Register[ProposalPending]("iss.ProposalPending")
 	_ = codec.Register[VerifyProposal]("iss.VerifyProposal")
 	_ = codec.Register[ProposalVerified]("iss.ProposalVerified")
 	_ = codec.Register[SBDeliver]("iss.SBDeliver")
@@ -120,6 +121,22 @@ type CancelProposal struct {
 // NewCancelProposal returns a CancelProposal of slot sn to proposer.
 func NewCancelProposal(proposer stdtypes.ModuleID, sn stdtypes.SeqNr) *CancelProposal {
 	return &CancelProposal{Header: stdtypes.NewHeader(proposer), SeqNr: sn}
+}
+
+// ProposalPending tells the orderer that the proposer has begun the value
+// of slot SeqNr, which it asked for, and will answer with it soon: in
+// Trantor, availability has a batch and is collecting its signatures. An
+// orderer that has waited most of its MaxProposeDelay for a value (the
+// proposer had nothing) would otherwise propose the slot empty just before
+// the value comes, or on a Hurry, and the value would wait for the next
+// slot, or the next epoch if this was the segment's last. The orderer
+// waits for it instead, up to MaxProposeDelay more (so that a proposer
+// that says so and never answers still holds up the log for a bounded
+// time). Optional: a proposer that never sends it gets the plain
+// MaxProposeDelay.
+type ProposalPending struct {
+	stdtypes.Header
+	SeqNr stdtypes.SeqNr
 }
 
 // Proposal answers a RequestProposal: Value is what the orderer proposes
@@ -258,9 +275,11 @@ type Proposed struct {
 // the log (SeqNr) has a value, or that the epoch is to end (SeqNr is the
 // first slot after it; see Proposed): every slot of the segment below
 // SeqNr that is still waiting for a proposal is to be proposed now, with
-// an empty value if the proposer has given none. Without it, a value in
-// one segment waits for the empty proposals of the earlier slots of the
-// other segments, up to MaxProposeDelay, before ISS can deliver it.
+// an empty value if the proposer has given none, except one whose value
+// is pending (ProposalPending), which comes within MaxProposeDelay. Without
+// it, a value in one segment waits for the empty proposals of the earlier
+// slots of the other segments, up to MaxProposeDelay, before ISS can
+// deliver it.
 type Hurry struct {
 	stdtypes.Header
 	SeqNr stdtypes.SeqNr

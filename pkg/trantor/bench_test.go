@@ -5,20 +5,27 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/pkg/batchfetcher"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/crypto/runner"
 	"github.com/mirframework/mir/pkg/deploytest"
 	"github.com/mirframework/mir/pkg/eventlog"
+	"github.com/mirframework/mir/pkg/iss"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -54,28 +61,54 @@ type realBench struct {
 	done chan mempool.TxID
 	// mods are the nodes' modules, for their statistics.
 	mods sync.Map
+	// trace, if not nil, times each transaction's hops.
+	trace *hopTrace
+	// recorders are the nodes' recorders, and recordDir their directory,
+	// if the events are recorded.
+	recorders []*eventlog.Recorder
+	recordDir string
 }
 
 // startReal starts the deployment; record records every event of every
 // node with the stream recorder, in a temporary directory. Its results
 // channel holds up to inFlight transactions.
 func startReal(b *testing.B, inFlight int, record bool) *realBench {
+	return startRealTraced(b, inFlight, record, nil)
+}
+
+// startRealTraced is startReal with the hops of every transaction timed by
+// trace, if not nil (through the nodes' interceptors: not with record).
+func startRealTraced(b *testing.B, inFlight int, record bool, trace *hopTrace) *realBench {
 	nodes := stdtypes.NumberedNodeIDs(4)
 	params := trantor.DefaultParams(membership.EqualVoters(nodes...))
 	r := &realBench{
 		executed: make(map[mempool.TxID]int), submitted: make(map[mempool.TxID]time.Time),
-		done: make(chan mempool.TxID, inFlight),
+		done: make(chan mempool.TxID, inFlight), trace: trace,
 	}
 	sink := resultSink{r.observe}
 	var opts deploytest.RealOptions
+	if os.Getenv("TRANTOR_BENCH_NOSYNC") != "" {
+		// To tell the share of fsync in a latency: the nodes' WALs do not
+		// sync (their records survive a process's crash, not the
+		// machine's).
+		opts.WAL.Sync = wal.UnsafeNoSync
+	}
 	if record {
-		dir := b.TempDir()
+		r.recordDir = b.TempDir()
 		opts.Interceptor = func(id stdtypes.NodeID) eventlog.Interceptor {
-			rec, err := eventlog.NewStreamRecorder(dir, id, eventlog.StreamOptions{}, eventlog.RecorderOptions{})
+			rec, err := eventlog.NewStreamRecorder(r.recordDir, id, eventlog.StreamOptions{}, eventlog.RecorderOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
+			r.recorders = append(r.recorders, rec) // Start calls this on one goroutine.
 			return rec
+		}
+	} else if trace != nil {
+		opts.Interceptor = func(id stdtypes.NodeID) eventlog.Interceptor {
+			return eventlog.InterceptorFunc(func(evs *stdtypes.EventList) error {
+				trace.intercept(id, evs)
+				return nil
+			})
 		}
 	}
 	d, err := deploytest.NewReal(deploytest.Config{
@@ -112,6 +145,9 @@ func (r *realBench) observe(ev *trantor.Executed) {
 		r.executed[tx.TxID]++
 		switch r.executed[tx.TxID] {
 		case 2: // f+1 of 4 nodes
+			if r.trace != nil {
+				r.trace.done(tx.TxID, ev.SeqNr, r.submitted[tx.TxID])
+			}
 			r.latencies = append(r.latencies, time.Since(r.submitted[tx.TxID]))
 			delete(r.submitted, tx.TxID)
 			r.done <- tx.TxID
@@ -143,24 +179,31 @@ func (r *realBench) wait(b *testing.B) mempool.TxID {
 	case id := <-r.done:
 		return id
 	case <-time.After(30 * time.Second):
-		r.mu.Lock()
-		b.Logf("%d transactions in flight", len(r.submitted))
-		r.mu.Unlock()
-		r.mods.Range(func(id, mods any) bool {
-			for mid, m := range mods.(modules.Modules) {
-				if st := reflect.ValueOf(m).MethodByName("Stats"); st.IsValid() && st.Type().NumIn() == 0 {
-					b.Logf("node %v %s: %+v", id, mid, st.Call(nil)[0].Interface())
-				}
-			}
-			return true
-		})
-		if f, err := os.Create(filepath.Join(os.TempDir(), "trantor-stall-goroutines.txt")); err == nil {
-			_ = pprof.Lookup("goroutine").WriteTo(f, 2)
-			_ = f.Close()
-		}
-		b.Fatal("no transaction executed for 30 s")
+		r.stalled(b, "no transaction executed for 30 s")
 		return mempool.TxID{}
 	}
+}
+
+// stalled logs the transactions in flight and the statistics of every
+// module that has them, writes the goroutines' stacks to
+// trantor-stall-goroutines.txt in the temporary directory, and fails.
+func (r *realBench) stalled(b *testing.B, why string) {
+	r.mu.Lock()
+	b.Logf("%d transactions in flight", len(r.submitted))
+	r.mu.Unlock()
+	r.mods.Range(func(id, mods any) bool {
+		for mid, m := range mods.(modules.Modules) {
+			if st := reflect.ValueOf(m).MethodByName("Stats"); st.IsValid() && st.Type().NumIn() == 0 {
+				b.Logf("node %v %s: %+v", id, mid, st.Call(nil)[0].Interface())
+			}
+		}
+		return true
+	})
+	if f, err := os.Create(filepath.Join(os.TempDir(), "trantor-stall-goroutines.txt")); err == nil {
+		_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+		_ = f.Close()
+	}
+	b.Fatal(why)
 }
 
 // report reports the transactions done per second and their latency
@@ -186,7 +229,7 @@ func (r *realBench) report(b *testing.B, done int, elapsed time.Duration) {
 // "recorded", every event of every node is recorded by the stream
 // recorder.
 func BenchmarkReal4Nodes(b *testing.B) {
-	for _, clients := range []int{256, 1024, 4096} {
+	for _, clients := range []int{256, 1024, 2048, 4096} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchClosedLoop(b, clients, false) })
 	}
 	b.Run("clients=4096/recorded", func(b *testing.B) { benchClosedLoop(b, 4096, true) })
@@ -236,6 +279,25 @@ func benchClosedLoop(b *testing.B, clients int, record bool) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	r.report(b, done, elapsed)
+	if record {
+		// What recording handled per transaction: events (at the four
+		// nodes), and bytes written so far (compressed; the last 200 ms
+		// of the run are not flushed yet).
+		var events uint64
+		for _, rec := range r.recorders {
+			events += rec.Stats().Events
+		}
+		var bytes int64
+		if files, err := os.ReadDir(r.recordDir); err == nil {
+			for _, f := range files {
+				if info, err := f.Info(); err == nil {
+					bytes += info.Size()
+				}
+			}
+		}
+		b.ReportMetric(float64(events)/float64(done), "events/tx")
+		b.ReportMetric(float64(bytes)/float64(done), "recorded-B/tx")
+	}
 }
 
 // BenchmarkReal4NodesLight: light load on four real nodes, 100
@@ -244,7 +306,8 @@ func benchClosedLoop(b *testing.B, clients int, record bool) {
 // open loop). b.N is the number of transactions: 100 take 1 s.
 func BenchmarkReal4NodesLight(b *testing.B) {
 	const rate = 100
-	r := startReal(b, b.N, false)
+	trace := newHopTrace()
+	r := startRealTraced(b, b.N, false, trace)
 	payload := make([]byte, benchPayloadBytes)
 	b.ResetTimer()
 	start := time.Now()
@@ -260,4 +323,407 @@ func BenchmarkReal4NodesLight(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	r.report(b, b.N, elapsed)
+	trace.report(b)
+}
+
+// BenchmarkReal4NodesMemory: whether memory stays bounded under a steady
+// load. It runs only with TRANTOR_MEMORY_RUN set to a duration (like
+// "10m"; it is too long for CI): four real nodes, an open loop of 512-byte
+// transactions at TRANTOR_MEMORY_RATE per second (25000 if unset, about
+// half the saturation of BenchmarkReal4Nodes on a 2-core machine) from
+// 4,096 clients, with at most 8,192 transactions in flight (a submission
+// is skipped beyond, so that an overloaded machine measures the nodes and
+// not a growing queue of the benchmark's). Every 10 s it logs the heap in
+// use (runtime/metrics, live objects and fragmentation since the last
+// collection), the transactions done and their median latency over the
+// interval. b.N is ignored: run it with -benchtime 1x.
+func BenchmarkReal4NodesMemory(b *testing.B) {
+	runFor, err := time.ParseDuration(os.Getenv("TRANTOR_MEMORY_RUN"))
+	if err != nil {
+		b.Skip("TRANTOR_MEMORY_RUN unset or not a duration: a run of minutes, not for CI")
+	}
+	rate := 25000
+	if s := os.Getenv("TRANTOR_MEMORY_RATE"); s != "" {
+		if _, err := fmt.Sscan(s, &rate); err != nil || rate <= 0 {
+			b.Fatalf("TRANTOR_MEMORY_RATE %q: not a positive number", s)
+		}
+	}
+	const (
+		clients     = 4096
+		maxInFlight = 2 * clients
+		tick        = 10 * time.Millisecond
+		sampleEvery = 10 * time.Second
+	)
+	r := startReal(b, maxInFlight, false)
+	payload := make([]byte, benchPayloadBytes)
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
+	b.ResetTimer()
+	start := time.Now()
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	nextSample := start.Add(sampleEvery)
+	var sent, done, skipped, doneAtSample int
+	perTick := float64(rate) * tick.Seconds()
+	for now := range ticker.C {
+		for len(r.done) > 0 {
+			<-r.done
+			done++
+		}
+		// Submit what the rate owes by now, in one NewTxs.
+		owed := int(now.Sub(start).Seconds()/tick.Seconds()*perTick) - sent - skipped
+		var txs []mempool.Tx
+		for range max(0, owed) {
+			if sent-done >= maxInFlight {
+				skipped++
+				continue
+			}
+			txs = append(txs, mempool.Tx{TxID: mempool.TxID{ClientID: fmt.Sprintf("c%d", sent%clients), TxNo: uint64(sent / clients)}, Data: payload})
+			sent++
+		}
+		if len(txs) > 0 {
+			r.submit(b, txs)
+		}
+		if now.Before(nextSample) {
+			continue
+		}
+		nextSample = nextSample.Add(sampleEvery)
+		metrics.Read(heap)
+		r.mu.Lock()
+		slices.Sort(r.latencies)
+		p50 := time.Duration(0)
+		if len(r.latencies) > 0 {
+			p50 = r.latencies[len(r.latencies)/2]
+		}
+		// Only this interval's latencies are kept: the run's would grow
+		// with its length, and be what the heap measures.
+		r.latencies = r.latencies[:0]
+		r.mu.Unlock()
+		b.Logf("t=%3.0fs heap-objects=%6.1fMB heap-unused=%5.1fMB done=%d (%.0f tx/s) p50=%v skipped=%d",
+			now.Sub(start).Seconds(), float64(heap[0].Value.Uint64())/1e6, float64(heap[1].Value.Uint64())/1e6,
+			done, float64(done-doneAtSample)/sampleEvery.Seconds(), p50.Round(time.Millisecond), skipped)
+		if done == doneAtSample && sent > done {
+			r.stalled(b, fmt.Sprintf("no transaction executed for %v, %d in flight", sampleEvery, sent-done))
+		}
+		doneAtSample = done
+		if now.Sub(start) >= runFor {
+			break
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(done)/time.Since(start).Seconds(), "tx/s")
+	b.ReportMetric(float64(skipped), "skipped")
+}
+
+// hopTrace times the hops of each transaction through four real nodes,
+// from the events their interceptors see: when its batch was cut (the
+// mempool's NewBatch at the leader), when the leader asked for the value
+// of the slot that ordered it (iss.RequestProposal) and had it
+// (iss.Proposal, the availability certificate), and when the slot was
+// committed by its segment (iss.SBDeliver) and delivered in the order of
+// the log (iss.Deliver) at f+1 = 2 nodes. Its maps grow with the run: for
+// runs of thousands of transactions.
+type hopTrace struct {
+	mu        sync.Mutex
+	cut       map[mempool.TxID]time.Time
+	requested map[stdtypes.SeqNr]time.Time
+	proposed  map[stdtypes.SeqNr]time.Time
+	committed map[stdtypes.SeqNr][]time.Time
+	delivered map[stdtypes.SeqNr][]time.Time
+	epoch     map[stdtypes.SeqNr]stdtypes.EpochNr
+	// started is when a leader first asked for a value of each epoch.
+	started map[stdtypes.EpochNr]time.Time
+	hops    []txHops
+	// aborted counts the slots delivered as ⊥ (after a view change), at
+	// every node.
+	aborted int
+	// all keeps every event in events (TRANTOR_BENCH_TRACE names a file
+	// to write those of the slowest transaction to): slow, for a
+	// diagnosis.
+	all bool
+	// now is the clock: the wall clock's, or a simulation's.
+	now func() time.Time
+	// events are the node's events by type (messages by the type of the
+	// message they carry), with their times: what a slow transaction
+	// waited for.
+	events []tracedEvent
+}
+
+// tracedEvent is an event some node dispatched.
+type tracedEvent struct {
+	at   time.Time
+	node stdtypes.NodeID
+	name string
+}
+
+// eventName names an event by its type, and by the type of the message it
+// carries, unwrapped.
+func eventName(ev any) string {
+	name := reflect.TypeOf(ev).String()
+	v := reflect.Indirect(reflect.ValueOf(ev))
+	for v.Kind() == reflect.Struct {
+		f := v.FieldByName("Msg")
+		if !f.IsValid() || f.IsNil() {
+			break
+		}
+		name += "/" + reflect.TypeOf(f.Interface()).String()
+		v = reflect.Indirect(f.Elem())
+	}
+	return name
+}
+
+// txHops are one transaction's times, from its submission.
+type txHops struct {
+	tx                                       mempool.TxID
+	at                                       time.Time
+	sn                                       stdtypes.SeqNr
+	epoch                                    stdtypes.EpochNr
+	cut, requested, proposed, committed, dlv time.Duration
+	done                                     time.Duration
+	// started is when the slot's epoch started.
+	started time.Duration
+}
+
+func newHopTrace() *hopTrace {
+	return &hopTrace{
+		now: time.Now,
+		cut: make(map[mempool.TxID]time.Time), requested: make(map[stdtypes.SeqNr]time.Time),
+		proposed: make(map[stdtypes.SeqNr]time.Time), committed: make(map[stdtypes.SeqNr][]time.Time),
+		delivered: make(map[stdtypes.SeqNr][]time.Time), epoch: make(map[stdtypes.SeqNr]stdtypes.EpochNr),
+		started: make(map[stdtypes.EpochNr]time.Time), all: os.Getenv("TRANTOR_BENCH_TRACE") != "",
+	}
+}
+
+func (t *hopTrace) intercept(id stdtypes.NodeID, evs *stdtypes.EventList) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, ev := range evs.Slice() {
+		t.event(id, ev, now)
+	}
+}
+
+// event takes an event that node id dispatched at now.
+func (t *hopTrace) event(id stdtypes.NodeID, ev stdtypes.Event, now time.Time) {
+	if t.all {
+		t.events = append(t.events, tracedEvent{now, id, eventName(ev)})
+	}
+	switch ev := ev.(type) {
+	case *mempool.NewBatch:
+		for _, tx := range ev.Txs {
+			if _, ok := t.cut[tx.TxID]; !ok {
+				t.cut[tx.TxID] = now
+			}
+		}
+	case *iss.RequestProposal:
+		t.requested[ev.SeqNr] = now
+		if _, ok := t.started[ev.Epoch]; !ok {
+			t.started[ev.Epoch] = now
+		}
+	case *iss.Proposal:
+		t.proposed[ev.SeqNr] = now
+	case *iss.SBDeliver:
+		t.committed[ev.SeqNr] = append(t.committed[ev.SeqNr], now)
+	case *iss.Deliver:
+		t.delivered[ev.SeqNr] = append(t.delivered[ev.SeqNr], now)
+		if ev.Aborted {
+			t.aborted++
+		}
+		t.epoch[ev.SeqNr] = ev.Epoch
+	}
+}
+
+// done records the hops of tx, executed in slot sn at f+1 nodes now.
+func (t *hopTrace) done(tx mempool.TxID, sn stdtypes.SeqNr, submitted time.Time) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	since := func(at time.Time) time.Duration { return at.Sub(submitted) }
+	second := func(ts []time.Time) time.Time {
+		if len(ts) < 2 {
+			return now
+		}
+		ts = slices.Clone(ts)
+		slices.SortFunc(ts, time.Time.Compare)
+		return ts[1]
+	}
+	t.hops = append(t.hops, txHops{
+		tx: tx, at: submitted, sn: sn, epoch: t.epoch[sn],
+		cut: since(t.cut[tx]), requested: since(t.requested[sn]), proposed: since(t.proposed[sn]),
+		committed: since(second(t.committed[sn])), dlv: since(second(t.delivered[sn])), done: since(now),
+		started: since(t.started[t.epoch[sn]]),
+	})
+}
+
+// report reports the median and 99th percentile of each hop, in ms, and
+// logs the slowest transactions' hops.
+func (t *hopTrace) report(b *testing.B) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.hops) == 0 {
+		return
+	}
+	hops := []struct {
+		name string
+		d    func(h txHops) time.Duration
+	}{
+		// The transaction waits for its leader to ask for a value (the
+		// previous slot's value is in flight, or the segment has no slot
+		// left in the epoch).
+		{"wait-request", func(h txHops) time.Duration { return max(0, h.requested) }},
+		// The mempool cuts the batch (BatchTimeout).
+		{"cut", func(h txHops) time.Duration { return h.cut - max(0, min(h.requested, h.cut)) }},
+		// Availability stores the batch and collects signatures.
+		{"certify", func(h txHops) time.Duration { return h.proposed - max(h.cut, h.requested) }},
+		// PBFT orders the certificate.
+		{"order", func(h txHops) time.Duration { return h.committed - h.proposed }},
+		// ISS waits for the earlier slots of the log.
+		{"in-order", func(h txHops) time.Duration { return h.dlv - h.committed }},
+		// The batch fetcher has the batch, the App applies it.
+		{"execute", func(h txHops) time.Duration { return h.done - h.dlv }},
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(t.aborted), "aborted-deliveries")
+	for _, hop := range hops {
+		ds := make([]time.Duration, len(t.hops))
+		for i, h := range t.hops {
+			ds[i] = hop.d(h)
+		}
+		slices.Sort(ds)
+		b.ReportMetric(ms(ds[len(ds)/2]), hop.name+"-p50-ms")
+		b.ReportMetric(ms(ds[min(len(ds)-1, len(ds)*99/100)]), hop.name+"-p99-ms")
+	}
+	slowest := slices.Clone(t.hops)
+	slices.SortFunc(slowest, func(x, y txHops) int { return int(y.done - x.done) })
+	// Why the slowest 1 % were slow: their batch was cut for an earlier
+	// slot, proposed empty before its certificate was ready (a Hurry or
+	// MaxProposeDelay), or their slot's epoch started after they came.
+	var recut, nextEpoch int
+	tail := slowest[:max(1, len(slowest)/100)]
+	for _, h := range tail {
+		if h.cut < h.requested {
+			recut++
+		}
+		if h.started > 0 {
+			nextEpoch++
+		}
+	}
+	if t.all {
+		// The events during the slowest transaction.
+		h := slowest[0]
+		var out strings.Builder
+		fmt.Fprintf(&out, "%v epoch %d (started %.1f) slot %d: cut %.1f, requested %.1f, proposed %.1f, committed %.1f, delivered %.1f, done %.1f ms\n",
+			h.tx, h.epoch, ms(h.started), h.sn, ms(h.cut), ms(h.requested), ms(h.proposed), ms(h.committed), ms(h.dlv), ms(h.done))
+		for _, ev := range t.events {
+			if d := ev.at.Sub(h.at); d >= 0 && d <= h.done {
+				fmt.Fprintf(&out, "%7.1f ms %s %s\n", ms(d), ev.node, ev.name)
+			}
+		}
+		if err := os.WriteFile(os.Getenv("TRANTOR_BENCH_TRACE"), []byte(out.String()), 0o644); err != nil {
+			b.Error(err)
+		}
+	}
+	b.Logf("slowest %d: %d cut for an earlier slot, %d ordered in an epoch that started after they came", len(tail), recut, nextEpoch)
+	for _, h := range slowest[:min(10, len(slowest))] {
+		b.Logf("%v epoch %d (started %.1f) slot %d: cut %.1f, requested %.1f, proposed %.1f, committed %.1f, delivered %.1f, done %.1f ms",
+			h.tx, h.epoch, ms(h.started), h.sn, ms(h.cut), ms(h.requested), ms(h.proposed), ms(h.committed), ms(h.dlv), ms(h.done))
+	}
+}
+
+// BenchmarkSimLight: the light load of BenchmarkReal4NodesLight in
+// simulated time, where no other process takes the cores: four nodes with
+// DefaultParams, links of 0.1 to 1 ms (see TRANTOR_SIM_LINK_MS), syncs of 0.1 to 1 ms
+// (wal.DefaultSyncLatency), 3,000 transactions at 100 per second from
+// 1,000 clients, for three seeds. It reports the latency from submission
+// to execution at f+1 = 2 nodes, in simulated ms: what the protocol's
+// design costs, timeouts and all, without the machine's noise. b.N is
+// ignored: run it with -benchtime 1x.
+func BenchmarkSimLight(b *testing.B) {
+	const (
+		clients, total = 1000, 3000
+		rate           = 100
+		start          = time.Millisecond
+	)
+	// TRANTOR_SIM_LINK_MS, if set, is the links' largest latency
+	// instead of 1 ms (their least is a tenth of it): a slower network,
+	// or nodes slower to answer.
+	link := time.Millisecond
+	if s := os.Getenv("TRANTOR_SIM_LINK_MS"); s != "" {
+		var ms float64
+		if _, err := fmt.Sscan(s, &ms); err != nil || ms <= 0 {
+			b.Fatalf("TRANTOR_SIM_LINK_MS %q: not a positive number", s)
+		}
+		link = time.Duration(ms * float64(time.Millisecond))
+	}
+	// TRANTOR_SIM_SEGMENT, if set, is ISS's SegmentLength.
+	var segment int
+	if s := os.Getenv("TRANTOR_SIM_SEGMENT"); s != "" {
+		if _, err := fmt.Sscan(s, &segment); err != nil || segment <= 0 {
+			b.Fatalf("TRANTOR_SIM_SEGMENT %q: not a positive number", s)
+		}
+	}
+	var latencies []time.Duration
+	var aborted uint64
+	// Each seed's hops, timed in simulated time, go into all.
+	all := newHopTrace()
+	at := func(i int) time.Duration { return start + time.Duration(i)*time.Second/rate }
+	for seed := range uint64(3) {
+		trace := newHopTrace()
+		var simNow time.Duration
+		trace.now = func() time.Time { return time.Unix(0, 0).Add(simNow) }
+		c := newCluster(b, seed, clusterOptions{
+			n: 4,
+			params: func(p *trantor.Params) {
+				*p = trantor.DefaultParams(p.ISS.Voters)
+				if segment > 0 {
+					p.ISS.SegmentLength = segment
+					p.BatchFetcher.MaxPendingSlots = batchfetcher.PendingSlotsBound(p.ISS, len(p.ISS.Voters))
+				}
+			},
+			network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Uniform(link/10, link)}},
+		})
+		count := make(map[mempool.TxID]int)
+		done := 0
+		c.Observe(func(o *testsim.Observation) {
+			simNow = o.Time
+			if o.Event != nil {
+				trace.event(o.Node, o.Event, trace.now())
+			}
+			ex, ok := o.Event.(*trantor.Executed)
+			if !ok {
+				return
+			}
+			for _, tx := range ex.Txs {
+				if count[tx.TxID]++; count[tx.TxID] == 2 {
+					i := int(tx.TxNo)*clients + clientNumber(tx.ClientID)
+					latencies = append(latencies, o.Time-at(i))
+					trace.done(tx.TxID, ex.SeqNr, time.Unix(0, 0).Add(at(i)))
+					done++
+				}
+			}
+		})
+		c.Schedule(load{Clients: clients, Txs: total, PayloadBytes: benchPayloadBytes, Rate: rate, Start: start}, seed)
+		if err := c.WaitFor(func() bool { return done == total }, 2*total*time.Second/rate); err != nil {
+			b.Fatalf("seed %d: %d of %d transactions done: %v", seed, done, total, err)
+		}
+		for _, id := range c.Nodes() {
+			aborted += c.ISS(id).Stats().Aborted
+		}
+		all.hops = append(all.hops, trace.hops...)
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		return float64(latencies[min(len(latencies)-1, int(p*float64(len(latencies))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.5), "sim-p50-ms")
+	b.ReportMetric(pct(0.99), "sim-p99-ms")
+	b.ReportMetric(pct(1), "sim-max-ms")
+	all.aborted = int(aborted)
+	all.report(b)
+}
+
+// clientNumber returns n of the client ID "c<n>".
+func clientNumber(id string) int {
+	var n int
+	fmt.Sscanf(id, "c%d", &n)
+	return n
 }

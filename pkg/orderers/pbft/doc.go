@@ -22,7 +22,8 @@
 // segment) and removes those of old epochs with a GarbageCollect (and a
 // reliablenet CancelPrefix of their messages in flight). An orderer talks to the
 // modules ModuleConfig names: the proposer and the validator
-// (iss.RequestProposal, iss.CancelProposal, iss.VerifyProposal), the
+// (iss.RequestProposal, iss.CancelProposal, iss.VerifyProposal; the
+// proposer may answer iss.ProposalPending before its iss.Proposal), the
 // reliablenet module for its messages, the crypto module for the
 // VIEWCHANGEs' signatures, the timer, and the WAL, through ISS, which owns
 // its orderers' records.

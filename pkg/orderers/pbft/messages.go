@@ -179,10 +179,12 @@ type NewViewRecord struct {
 }
 
 // ProposeTimeout is the timer's reminder that the leader has waited
-// MaxProposeDelay for the proposer's value for SeqNr.
+// MaxProposeDelay for the proposer's value for SeqNr: since it asked, or,
+// if Extended, since the proposer said the value is pending.
 type ProposeTimeout struct {
 	stdtypes.Header
-	SeqNr stdtypes.SeqNr
+	SeqNr    stdtypes.SeqNr
+	Extended bool
 }
 
 // ViewChangeTimeout is the timer's reminder that the orderer has made no

@@ -153,6 +153,9 @@ type slot struct {
 	proposed bool
 	// proposedSent is set once ISS was told of a non-empty value.
 	proposedSent bool
+	// pending is set once the proposer said the value of the slot it was
+	// asked for is pending (iss.ProposalPending).
+	pending bool
 
 	// What a VIEWCHANGE reports: p, the highest view in which the slot
 	// was prepared and its value (nil if never); q, for each digest
@@ -288,7 +291,10 @@ func (s *state) register() {
 	// (iss.RequestProposal with the segment's buckets); if none comes
 	// within MaxProposeDelay, it proposes an empty value. It persists the
 	// proposal, then sends PREPREPARE(v, sn, value) to all.
+	// A value the proposer says is pending (iss.ProposalPending) gets
+	// MaxProposeDelay more, and is not proposed empty on a Hurry.
 	dsl.UponEvent(m, s.onProposal)
+	dsl.UponEvent(m, s.onProposalPending)
 	dsl.UponEvent(m, s.onProposeTimeout)
 	dsl.UponEvent(m, s.onHurry)
 
@@ -478,14 +484,35 @@ func (s *state) onProposal(p *iss.Proposal) error {
 	return nil
 }
 
+// onProposalPending gives a slot whose value the proposer has begun
+// MaxProposeDelay more from now (a second ProposeTimeout, Extended), once:
+// proposing it empty now would make its value wait for the next slot, or
+// the next epoch.
+func (s *state) onProposalPending(ev *iss.ProposalPending) error {
+	i, ok := s.index[ev.SeqNr]
+	switch {
+	case !ok:
+		return fmt.Errorf("iss.ProposalPending for slot %d, not one of the segment's", ev.SeqNr)
+	case s.self != s.seg.Leader:
+		return fmt.Errorf("iss.ProposalPending for slot %d of a segment led by %s", ev.SeqNr, s.seg.Leader)
+	case s.requested != i || s.slots[i].pending || !s.leadsProposals():
+		// Proposed meanwhile (it crossed a CancelProposal), or said twice.
+		return nil
+	}
+	s.slots[i].pending = true
+	dsl.EmitEvent(s.m, stdevents.NewTimerDelay(s.mc.Timer, s.params.MaxProposeDelay,
+		&ProposeTimeout{Header: stdtypes.NewHeader(s.mc.Self), SeqNr: ev.SeqNr, Extended: true}))
+	return nil
+}
+
 // onProposeTimeout proposes an empty value if the proposer gave none in
-// time.
+// time: within MaxProposeDelay of the request, or of its ProposalPending.
 func (s *state) onProposeTimeout(ev *ProposeTimeout) error {
 	i, ok := s.index[ev.SeqNr]
 	if !ok {
 		return fmt.Errorf("ProposeTimeout for slot %d, not one of the segment's", ev.SeqNr)
 	}
-	if !s.leadsProposals() || s.slots[i].proposed {
+	if !s.leadsProposals() || s.slots[i].proposed || (s.slots[i].pending && !ev.Extended) {
 		return nil
 	}
 	s.withdraw(i)
@@ -496,7 +523,9 @@ func (s *state) onProposeTimeout(ev *ProposeTimeout) error {
 
 // onHurry proposes an empty value for every slot below Hurry.SeqNr that
 // has none yet: a later slot of the log has a value, which these would
-// hold back.
+// hold back. A pending value is not given up: it comes within
+// MaxProposeDelay, about when the later slot is committed, where the
+// empty slot would make it wait for the segment's next slot.
 func (s *state) onHurry(h *iss.Hurry) error {
 	if s.self != s.seg.Leader {
 		return fmt.Errorf("iss.Hurry for a segment led by %s", s.seg.Leader)
@@ -508,7 +537,7 @@ func (s *state) onHurry(h *iss.Hurry) error {
 		if sl.sn >= h.SeqNr {
 			break
 		}
-		if sl.proposed {
+		if sl.proposed || (sl.pending && s.requested == i) {
 			continue
 		}
 		s.withdraw(i)

@@ -87,6 +87,69 @@ func TestHurry(t *testing.T) {
 	}
 }
 
+// A value the proposer says is pending (iss.ProposalPending) is waited
+// for: neither MaxProposeDelay from the request nor a Hurry proposes its
+// slot empty (the slots after it below the Hurry are), but MaxProposeDelay
+// from the ProposalPending does. It is said once per slot: a second one,
+// or one for a slot not asked for, gives no more time.
+func TestProposalPending(t *testing.T) {
+	pending := func(sn stdtypes.SeqNr) *iss.ProposalPending {
+		return &iss.ProposalPending{Header: stdtypes.NewHeader(ord), SeqNr: sn}
+	}
+	timeout := func(sn stdtypes.SeqNr, extended bool) *pbft.ProposeTimeout {
+		return &pbft.ProposeTimeout{Header: stdtypes.NewHeader(ord), SeqNr: sn, Extended: extended}
+	}
+
+	h, _ := newHarness(t, "0", 4)
+	out := h.apply(pending(0))
+	if ts := of[*stdevents.TimerDelay](out); len(ts) != 1 || ts[0].Delay != pbft.DefaultModuleParams().MaxProposeDelay {
+		t.Fatalf("ProposalPending: timers %v; want one of MaxProposeDelay", out)
+	} else if pt, ok := ts[0].Events[0].(*pbft.ProposeTimeout); !ok || pt.SeqNr != 0 || !pt.Extended {
+		t.Fatalf("ProposalPending: timer of %v; want an extended ProposeTimeout of slot 0", ts[0].Events)
+	}
+	if out := h.apply(pending(0)); len(out) != 0 {
+		t.Fatalf("a second ProposalPending: %v", out)
+	}
+	if out := h.apply(pending(4)); len(out) != 0 {
+		t.Fatalf("ProposalPending of a slot not asked for: %v", out)
+	}
+	if out := h.apply(timeout(0, false)); len(out) != 0 {
+		t.Fatalf("the request's timeout proposed a pending slot: %v", out)
+	}
+	out = h.apply(&iss.Hurry{Header: stdtypes.NewHeader(ord), SeqNr: 5})
+	if pps, _ := sent[*pbft.PrePrepareMsg](out); len(pps) != 1 || pps[0].SeqNr != 4 {
+		t.Fatalf("Hurry(5): PREPREPAREs %+v; want slot 4 only (slot 0 is pending)", pps)
+	}
+	if c := of[*iss.CancelProposal](out); len(c) != 0 {
+		t.Fatalf("Hurry(5) cancelled the pending slot: %+v", c)
+	}
+	if reqs := of[*iss.RequestProposal](out); len(reqs) != 0 {
+		t.Fatalf("Hurry(5) asked for another slot while slot 0 is asked for: %+v", reqs)
+	}
+	out = flatten(h.applyTop(iss.NewProposal(ord, 0, []byte("v0"))))
+	if pps, _ := sent[*pbft.PrePrepareMsg](out); len(pps) != 1 || pps[0].SeqNr != 0 || string(pps[0].Value) != "v0" {
+		t.Fatalf("the pending value: PREPREPAREs %+v; want v0 for slot 0", pps)
+	}
+	if reqs := of[*iss.RequestProposal](out); len(reqs) != 1 || reqs[0].SeqNr != 8 {
+		t.Fatalf("after slot 0: requests %+v; want slot 8", reqs)
+	}
+	if out := h.apply(timeout(0, true)); len(out) != 0 {
+		t.Fatalf("the extended timeout of a slot proposed: %v", out)
+	}
+
+	// A pending value that does not come in time: the slot goes empty.
+	h, _ = newHarness(t, "0", 4)
+	h.apply(pending(0))
+	h.apply(timeout(0, false))
+	out = h.apply(timeout(0, true))
+	if pps, _ := sent[*pbft.PrePrepareMsg](out); len(pps) != 1 || pps[0].SeqNr != 0 || len(pps[0].Value) != 0 {
+		t.Fatalf("extended timeout: PREPREPAREs %+v; want an empty one for slot 0", pps)
+	}
+	if c := of[*iss.CancelProposal](out); len(c) != 1 || c[0].SeqNr != 0 {
+		t.Fatalf("extended timeout: CancelProposals %+v; want slot 0", c)
+	}
+}
+
 // ISS hears of an empty value only for the segment's last slot, after
 // which the leader has no slot left in the epoch: at the leader, and at a
 // follower that accepts the PREPREPARE.
