@@ -85,7 +85,7 @@ func runReplica(cmd *cobra.Command, o replicaOptions) error {
 		Params:    trantor.DefaultParams(members.Voters()),
 		NewApp:    newStore,
 		RecordDir: o.record, MetricsAddr: o.metricsAddr,
-		Logger:    cli.Logger(stderr, o.verbose),
+		Logger: cli.Logger(stderr, o.verbose),
 	})
 	if err != nil {
 		return err
