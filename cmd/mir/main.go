@@ -44,7 +44,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true, // Print usage for usage errors only, not for failures.
 		SilenceErrors: false,
 	}
-	root.AddCommand(newKeygenCmd(), newPubkeyCmd(), newMembershipCmd(), newReplicaCmd())
+	root.AddCommand(newKeygenCmd(), newPubkeyCmd(), newMembershipCmd(), newReplicaCmd(), newClusterCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\n\n%s", err, c.UsageString())
 	})

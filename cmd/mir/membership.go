@@ -55,39 +55,51 @@ func generate(cmd *cobra.Command, n int, host string, basePort int, dir string) 
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	keyFiles, err := writeDeployment(dir, m, keys)
+	if err != nil {
 		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "wrote %s and %d key files to %s\n", membershipFile, n, dir)
+	for i, node := range m.Nodes() {
+		fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, filepath.Base(keyFiles[i]))
+	}
+	return nil
+}
+
+// writeDeployment writes m to dir/membership.json and each node's key
+// (keys, in the order of m.Nodes) to its key file (membership.KeyFile)
+// in dir, creating dir if needed; it overwrites nothing. It returns the
+// key files' paths.
+func writeDeployment(dir string, m *membership.Membership, keys []crypto.PrivateKey) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
 	// Check every file first, so that a failure leaves no half-written set.
 	paths := []string{filepath.Join(dir, membershipFile)}
 	for _, id := range m.IDs() {
 		path, err := membership.KeyFile(dir, id) // Never fails: the IDs are numbers.
 		if err != nil {
-			return err
+			return nil, err
 		}
 		paths = append(paths, path)
 	}
 	for _, p := range paths {
 		if _, err := os.Stat(p); err == nil {
-			return fmt.Errorf("%s exists; not overwriting it", p)
+			return nil, fmt.Errorf("%s exists; not overwriting it", p)
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return err
+			return nil, err
 		}
 	}
 	for i := range m.IDs() {
 		if err := crypto.SavePrivateKey(paths[1+i], keys[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := m.Save(paths[0]); err != nil {
-		return err
+		return nil, err
 	}
-	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "wrote %s and %d key files to %s\n", membershipFile, n, dir)
-	for i, node := range m.Nodes() {
-		fmt.Fprintf(w, "node %s  %s  %s\n", node.ID, node.Addr, filepath.Base(paths[1+i]))
-	}
-	return nil
+	return paths[1:], nil
 }
 
 func newCheckCmd() *cobra.Command {
