@@ -17,7 +17,7 @@ import (
 // outstanding transactions) and measures each one's latency, from
 // submission to the result f+1 replicas agreed on.
 type load struct {
-	c       *client.Client
+	c        *client.Client
 	ratePerS int
 
 	mu sync.Mutex
