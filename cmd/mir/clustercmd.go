@@ -130,12 +130,12 @@ func runPlain(ctx context.Context, mon *monitor, out io.Writer) {
 
 // runView shows the live view until the user quits or ctx ends.
 func runView(ctx context.Context, c *cluster, mon *monitor, out io.Writer) error {
-	where := c.dir + " (removed at the end)"
-	if !c.temp {
-		where = c.dir
+	where := "files in " + c.dir
+	if c.temp {
+		where += " (removed at the end)"
 	}
 	m := viewModel{
-		header: fmt.Sprintf("Mir: %d replicas of a key-value store on Trantor, over TCP on 127.0.0.1; files in %s", len(c.nodes), where),
+		header: fmt.Sprintf("Mir: %d replicas of a key-value store on Trantor over TCP\n%s", len(c.nodes), where),
 		nodes:  len(c.nodes),
 		toggle: c.toggle,
 	}

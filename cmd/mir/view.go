@@ -164,7 +164,7 @@ func (m viewModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // View implements tea.Model.
 func (m viewModel) View() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s   up %s\n\n", m.header, m.st.elapsed.Truncate(time.Second))
+	fmt.Fprintf(&b, "up %s   %s\n\n", m.st.elapsed.Truncate(time.Second), m.header)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "node\tstate\theight\tepoch\ttx/s\tview changes\tdrops\trestarts\t")
 	for _, ns := range m.st.nodes {
