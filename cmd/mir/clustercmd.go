@@ -123,7 +123,11 @@ func runPlain(ctx context.Context, mon *monitor, out io.Writer) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			fmt.Fprintln(out, plainLine(mon.poll(ctx)))
+			st := mon.poll(ctx)
+			if ctx.Err() != nil {
+				return // The scrapes may have failed with ctx.
+			}
+			fmt.Fprintln(out, plainLine(st))
 		}
 	}
 }
