@@ -30,6 +30,7 @@ func newGenerateCmd() *cobra.Command {
 		host     string
 		basePort int
 		dir      string
+		addrs    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "generate -n N --dir DIR",
@@ -37,24 +38,39 @@ func newGenerateCmd() *cobra.Command {
 		Long: `Generate a membership of N nodes with IDs 0 to N-1, node i listening on
 HOST:BASE-PORT+i, and a new Ed25519 key for each. DIR receives
 membership.json and node-<id>.key for each node; it is created if needed,
-and nothing in it is overwritten.`,
+and nothing in it is overwritten. --addrs gives the nodes' addresses
+instead (host:port each, comma-separated): names of containers or pods,
+such as mir-0:7000,mir-1:7000,mir-2:7000,mir-3:7000.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return generate(cmd, n, host, basePort, dir)
+			var m *membership.Membership
+			var keys []crypto.PrivateKey
+			var err error
+			if fs := cmd.Flags(); fs.Changed("addrs") {
+				if fs.Changed("nodes") || fs.Changed("host") || fs.Changed("base-port") {
+					return errors.New("--addrs gives every address: no --nodes, --host or --base-port with it")
+				}
+				m, keys, err = membership.WithAddrs(addrs)
+			} else {
+				m, keys, err = membership.Local(n, host, basePort)
+			}
+			if err != nil {
+				return err
+			}
+			return generate(cmd, dir, m, keys)
 		},
 	}
 	cmd.Flags().IntVarP(&n, "nodes", "n", 4, "number of nodes")
 	cmd.Flags().StringVar(&host, "host", "127.0.0.1", "host of every node's address")
 	cmd.Flags().IntVar(&basePort, "base-port", 7000, "port of node 0; node i gets base-port+i")
 	cmd.Flags().StringVar(&dir, "dir", ".", "directory to write the files to")
+	cmd.Flags().StringSliceVar(&addrs, "addrs", nil, "the nodes' addresses, host:port each, comma-separated (instead of --nodes, --host and --base-port)")
 	return cmd
 }
 
-func generate(cmd *cobra.Command, n int, host string, basePort int, dir string) error {
-	m, keys, err := membership.Local(n, host, basePort)
-	if err != nil {
-		return err
-	}
+// generate writes m and keys to dir, and lists them.
+func generate(cmd *cobra.Command, dir string, m *membership.Membership, keys []crypto.PrivateKey) error {
+	n := m.Len()
 	keyFiles, err := writeDeployment(dir, m, keys)
 	if err != nil {
 		return err

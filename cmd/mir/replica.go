@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mirframework/mir/internal/cli"
+	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/pkg/trantor"
 	"github.com/mirframework/mir/pkg/trantor/replica"
 	"github.com/mirframework/mir/samples/kvstore"
@@ -16,6 +17,7 @@ import (
 // replicaOptions are the flags of `mir replica`.
 type replicaOptions struct {
 	membership, id, key, data string
+	listen                    string
 	clientAddr, metricsAddr   string
 	record                    string
 	verbose                   bool
@@ -27,7 +29,7 @@ func (o replicaOptions) flags() []string {
 	args := []string{"replica", "--membership", o.membership, "--id", o.id, "--data", o.data,
 		"--client-addr", o.clientAddr}
 	for _, f := range []struct{ name, value string }{
-		{"--key", o.key}, {"--metrics", o.metricsAddr}, {"--record", o.record},
+		{"--key", o.key}, {"--listen", o.listen}, {"--metrics", o.metricsAddr}, {"--record", o.record},
 	} {
 		if f.value != "" {
 			args = append(args, f.name, f.value)
@@ -59,6 +61,7 @@ to --client-addr; --metrics serves Prometheus metrics (docs/metrics.md).
 	fs.StringVar(&o.id, "id", "", "this node's ID (required)")
 	fs.StringVar(&o.key, "key", "", "this node's private key file (default node-ID.key next to the membership file)")
 	fs.StringVar(&o.data, "data", "", "this node's data directory (default data-ID next to the membership file)")
+	fs.StringVar(&o.listen, "listen", "", "host:port the node listens on for its peers (default its address in the membership file; \":7000\" in a container)")
 	fs.StringVar(&o.clientAddr, "client-addr", "127.0.0.1:0", "host:port of the client server, where clients submit operations")
 	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at this host:port (path /metrics)")
 	fs.StringVar(&o.record, "record", "", "record the node's events in this directory (mircat reads them)")
@@ -84,6 +87,7 @@ func runReplica(cmd *cobra.Command, o replicaOptions) error {
 		ID: id, Members: members, Key: key, DataDir: o.data, ClientAddr: o.clientAddr,
 		Params:    trantor.DefaultParams(members.Voters()),
 		NewApp:    newStore,
+		Transport: tcp.Options{ListenAddr: o.listen},
 		RecordDir: o.record, MetricsAddr: o.metricsAddr,
 		Logger: cli.Logger(stderr, o.verbose),
 	})
