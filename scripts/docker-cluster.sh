@@ -50,18 +50,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. The image.
+# 1. The image, with the legacy builder where the buildx plugin is missing.
+builder=(docker build -q -t "$image")
+docker buildx version >/dev/null 2>&1 || builder=(env DOCKER_BUILDKIT=0 "${builder[@]}")
 if [ "${MIR_BUILD:-host}" = multistage ]; then
 	say "building $image with the multi-stage Dockerfile"
-	docker build -q -t "$image" . >/dev/null
+	"${builder[@]}" . >/dev/null
 else
 	say "building cmd/mir on the host (CGO_ENABLED=0) and $image from deploy/Dockerfile.prebuilt"
 	mkdir -p "$work/image/data"
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$work/image/mir" ./cmd/mir
-	# The legacy builder where the buildx plugin is missing.
-	builder=()
-	docker buildx version >/dev/null 2>&1 || builder=(env DOCKER_BUILDKIT=0)
-	"${builder[@]}" docker build -q -f deploy/Dockerfile.prebuilt -t "$image" "$work/image" >/dev/null
+	"${builder[@]}" -f deploy/Dockerfile.prebuilt "$work/image" >/dev/null
 fi
 
 # 2. Keys and a membership naming the containers, made by the image itself.
