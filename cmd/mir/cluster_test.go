@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -185,13 +186,13 @@ func TestClusterPlain(t *testing.T) {
 }
 
 // TestClusterKeepDir: with --dir, the files stay, and the replicas' logs
-// say they ran.
+// say they ran; with --record, the replica records its events.
 func TestClusterKeepDir(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	dir := t.TempDir()
-	out, err := run(t, "cluster", "--nodes", "1", "--rate", "0", "--duration", "1s", "--dir", dir)
+	dir, record := t.TempDir(), t.TempDir()
+	out, err := run(t, "cluster", "--nodes", "1", "--rate", "0", "--duration", "1s", "--dir", dir, "--record", record)
 	if err != nil || !strings.Contains(out, "their files are in "+dir) {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -202,6 +203,9 @@ func TestClusterKeepDir(t *testing.T) {
 	}
 	if log, _ := os.ReadFile(dir + "/node-0.log"); !bytes.Contains(log, []byte("node 0 (incarnation 1) running")) {
 		t.Errorf("node-0.log: %q", log)
+	}
+	if recs, _ := filepath.Glob(filepath.Join(record, "0.*.mirlog")); len(recs) != 1 {
+		t.Errorf("records of node 0: %v", recs)
 	}
 	// A second run in the same directory does not overwrite its keys.
 	if out, err := run(t, "cluster", "--nodes", "1", "--duration", "1s", "--dir", dir); err == nil {
