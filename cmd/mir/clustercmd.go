@@ -116,6 +116,11 @@ const pollInterval = time.Second
 
 // runPlain prints a summary line each second until ctx ends.
 func runPlain(ctx context.Context, mon *monitor, out io.Writer) {
+	eachPoll(ctx, mon, func(st status) { fmt.Fprintln(out, plainLine(st)) })
+}
+
+// eachPoll hands show the status every pollInterval until ctx ends.
+func eachPoll(ctx context.Context, mon *monitor, show func(status)) {
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
@@ -127,7 +132,7 @@ func runPlain(ctx context.Context, mon *monitor, out io.Writer) {
 			if ctx.Err() != nil {
 				return // The scrapes may have failed with ctx.
 			}
-			fmt.Fprintln(out, plainLine(st))
+			show(st)
 		}
 	}
 }
@@ -148,16 +153,7 @@ func runView(ctx context.Context, c *cluster, mon *monitor, out io.Writer) error
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	go func() {
 		defer close(pollDone)
-		t := time.NewTicker(pollInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-pollCtx.Done():
-				return
-			case <-t.C:
-				p.Send(statusMsg(mon.poll(pollCtx)))
-			}
-		}
+		eachPoll(pollCtx, mon, func(st status) { p.Send(statusMsg(st)) })
 	}()
 	_, err := p.Run()
 	stopPoll()
