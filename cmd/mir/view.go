@@ -181,9 +181,9 @@ func (m viewModel) View() string {
 	if m.st.windowS > 0 {
 		done = float64(l.windowTxs) / m.st.windowS
 	}
-	fmt.Fprintf(&b, "\nload    %d tx/s offered, %.0f tx/s answered, latency p50 %s p99 %s (%d submitted, %d failed)\n",
-		l.ratePerS, done, ms(l.p50), ms(l.p99), l.submitted, l.failed)
-	b.WriteString("        latency: from submission to f+1 matching replies, at the client\n")
+	fmt.Fprintf(&b, "\nload    %d tx/s offered, %.0f tx/s answered; %d submitted, %d failed\n",
+		l.ratePerS, done, l.submitted, l.failed)
+	fmt.Fprintf(&b, "latency p50 %s  p99 %s  (at the client: submission to f+1 matching results)\n", ms(l.p50), ms(l.p99))
 	b.WriteString("leaders not shown: the replicas' metrics do not expose the leader set\n\n")
 	fmt.Fprintf(&b, "keys    0-%d kill -9 a node, or restart it if down   q quit and clean up\n", m.nodes-1)
 	if m.note != "" {

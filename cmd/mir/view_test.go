@@ -61,7 +61,7 @@ func TestViewModel(t *testing.T) {
 	view := m.View()
 	for _, want := range []string{
 		"a cluster", "up 12s", "height", "1801", "epoch", "view changes", "restarts", "down",
-		"1000 tx/s offered", "987 tx/s answered", "p50 12.3ms", "p99 45.6ms", "3 failed",
+		"1000 tx/s offered", "987 tx/s answered", "12000 submitted", "3 failed", "p50 12.3ms", "p99 45.6ms",
 		"leader set", "0-3 kill -9",
 	} {
 		if !strings.Contains(view, want) {
