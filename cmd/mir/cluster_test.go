@@ -91,7 +91,7 @@ func TestCluster(t *testing.T) {
 	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	l := newLoad(c.client, 200)
+	l := newLoad(c.clients, 200)
 	go l.run(ctx)
 	mon := newMonitor(c, l)
 

@@ -87,7 +87,7 @@ func runCluster(cmd *cobra.Command, o clusterOptions) (err error) {
 		ctx, cancel = context.WithTimeout(cmd.Context(), o.duration)
 	}
 	defer cancel()
-	l := newLoad(c.client, o.ratePerS)
+	l := newLoad(c.clients, o.ratePerS)
 	loadDone := make(chan struct{})
 	go func() {
 		defer close(loadDone)

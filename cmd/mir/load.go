@@ -14,10 +14,11 @@ import (
 
 // load submits Put operations to the cluster at a fixed rate (open loop:
 // the rate does not wait for results, up to the client's bound on
-// outstanding transactions) and measures each one's latency, from
+// outstanding transactions of each client) and measures each one's latency, from
 // submission to the result f+1 replicas agreed on.
 type load struct {
-	c        *client.Client
+	// clients take turns: transaction n goes to clients[n%len(clients)].
+	clients  []*client.Client
 	ratePerS int
 
 	mu sync.Mutex
@@ -46,8 +47,8 @@ const loadKeys = 1024
 // nothing.
 const loadTick = 10 * time.Millisecond
 
-func newLoad(c *client.Client, ratePerS int) *load {
-	return &load{c: c, ratePerS: ratePerS, window: newLatencyHistogram()}
+func newLoad(clients []*client.Client, ratePerS int) *load {
+	return &load{clients: clients, ratePerS: ratePerS, window: newLatencyHistogram()}
 }
 
 func newLatencyHistogram() *hdrhistogram.Histogram {
@@ -55,7 +56,7 @@ func newLatencyHistogram() *hdrhistogram.Histogram {
 }
 
 // run submits transactions until ctx ends: at each tick, those due since
-// the start at the rate. When the client is at its bound on outstanding
+// the start at the rate. When a client is at its bound on outstanding
 // transactions, SubmitAsync waits, and the load falls behind the rate.
 func (l *load) run(ctx context.Context) {
 	if l.ratePerS <= 0 {
@@ -89,7 +90,7 @@ func (l *load) submit(ctx context.Context, n uint64) error {
 		return err // Cannot happen: a short key and value.
 	}
 	start := time.Now()
-	call, err := l.c.SubmitAsync(ctx, tx)
+	call, err := l.clients[n%uint64(len(l.clients))].SubmitAsync(ctx, tx)
 	if err != nil {
 		return err
 	}
