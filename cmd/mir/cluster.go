@@ -36,7 +36,7 @@ type clusterConfig struct {
 }
 
 // cluster is a local cluster: replicas run as processes of their own,
-// on 127.0.0.1, with a client of them. Its methods are safe for
+// on 127.0.0.1, with clients of them. Its methods are safe for
 // concurrent use.
 type cluster struct {
 	cfg     clusterConfig
@@ -45,14 +45,19 @@ type cluster struct {
 	members *membership.Membership
 	nodes   []*process
 	clients []*client.Client
+
+	// mu makes toggle and stop one at a time: two restarts of one node
+	// would start two processes, and a restart after stop one that
+	// nothing stops.
+	mu      sync.Mutex
+	stopped bool
 }
 
 // process is one replica's process, started again after it is killed.
 type process struct {
-	id          stdtypes.NodeID
-	opts        replicaOptions
-	metricsAddr string
-	logFile     string
+	id      stdtypes.NodeID
+	opts    replicaOptions
+	logFile string
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -66,7 +71,8 @@ type process struct {
 const stopTimeout = 5 * time.Second
 
 // startCluster writes the deployment's files, starts every replica and
-// dials them with loadClients clients. On error, nothing it started or wrote is left behind.
+// dials them with loadClients clients. On error, nothing it started is
+// left running, and the temporary directory is removed.
 func startCluster(cfg clusterConfig) (c *cluster, err error) {
 	if cfg.nodes < 1 || cfg.nodes > maxNodes {
 		return nil, fmt.Errorf("--nodes %d: from 1 to %d", cfg.nodes, maxNodes)
@@ -99,7 +105,7 @@ func startCluster(cfg clusterConfig) (c *cluster, err error) {
 	clientAddrs := addrs[cfg.nodes : 2*cfg.nodes]
 	for i, id := range c.members.IDs() {
 		p := &process{
-			id: id, metricsAddr: addrs[2*cfg.nodes+i],
+			id:      id,
 			logFile: filepath.Join(c.dir, "node-"+string(id)+".log"),
 			opts: replicaOptions{
 				membership: filepath.Join(c.dir, membershipFile), id: string(id),
@@ -224,14 +230,24 @@ func (p *process) signal(sig syscall.Signal, timeout time.Duration) {
 	<-exited
 }
 
-// ErrNoNode is returned by toggle for a node the cluster lacks.
-var ErrNoNode = errors.New("no such node")
+// Errors of toggle.
+var (
+	// ErrNoNode: the cluster lacks the node.
+	ErrNoNode = errors.New("no such node")
+	// ErrStopped: the cluster was stopped.
+	ErrStopped = errors.New("cluster stopped")
+)
 
 // toggle kills node i with SIGKILL if it runs, and starts it again
 // otherwise; it returns what it did.
 func (c *cluster) toggle(i int) (string, error) {
 	if i < 0 || i >= len(c.nodes) {
 		return "", fmt.Errorf("%w: %d", ErrNoNode, i)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return "", ErrStopped
 	}
 	p := c.nodes[i]
 	if p.running() {
@@ -250,6 +266,9 @@ func (c *cluster) toggle(i int) (string, error) {
 // stop closes the clients, stops every replica (SIGTERM, then SIGKILL
 // after stopTimeout) and removes the directory if it is temporary.
 func (c *cluster) stop() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
 	for _, cl := range c.clients {
 		cl.Close()
 	}

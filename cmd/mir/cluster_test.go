@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,6 +135,9 @@ func TestCluster(t *testing.T) {
 		if p.running() {
 			t.Errorf("node %s still runs", p.id)
 		}
+	}
+	if _, err := c.toggle(victim); !errors.Is(err, ErrStopped) {
+		t.Errorf("toggle after stop: %v, want ErrStopped", err)
 	}
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
 		t.Errorf("left behind in the temporary directory: %v", left)

@@ -60,7 +60,7 @@ func (m *monitor) poll(ctx context.Context) status {
 		ns.restarts = p.restarts
 		p.mu.Unlock()
 		if ns.up {
-			nm, err := scrape(ctx, m.hc, p.metricsAddr)
+			nm, err := scrape(ctx, m.hc, p.opts.metricsAddr)
 			ns.scraped = err == nil
 			ns.nodeMetrics = nm
 		}
