@@ -40,14 +40,14 @@ type monitor struct {
 	load  *load
 	hc    *http.Client
 	start time.Time
-	// last are the metrics of the last poll, at lastAt.
-	last   []nodeMetrics
+	// last is each node's status at the last poll, at lastAt.
+	last   []nodeStatus
 	lastAt time.Time
 }
 
 func newMonitor(c *cluster, l *load) *monitor {
 	now := time.Now()
-	return &monitor{c: c, load: l, hc: &http.Client{}, start: now, last: make([]nodeMetrics, len(c.nodes)), lastAt: now}
+	return &monitor{c: c, load: l, hc: &http.Client{}, start: now, last: make([]nodeStatus, len(c.nodes)), lastAt: now}
 }
 
 // poll returns the status now; the rates are those since the last poll.
@@ -66,14 +66,13 @@ func (m *monitor) poll(ctx context.Context) status {
 		}
 		if ns.scraped {
 			executed := ns.executed
-			if executed >= m.last[i].executed {
-				executed -= m.last[i].executed
-			} // Else it restarted: its counter started again from 0.
+			// A restarted replica counts from 0 again.
+			if last := m.last[i]; last.scraped && last.restarts == ns.restarts && last.executed <= executed {
+				executed -= last.executed
+			}
 			ns.txPerS = float64(executed) / st.windowS
-			m.last[i] = ns.nodeMetrics
-		} else {
-			m.last[i] = nodeMetrics{}
 		}
+		m.last[i] = ns
 		st.nodes = append(st.nodes, ns)
 	}
 	m.lastAt = now
