@@ -134,6 +134,9 @@ func TestCluster(t *testing.T) {
 	for _, p := range c.nodes {
 		if p.running() {
 			t.Errorf("node %s still runs", p.id)
+		} else if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			// SIGTERM stops a replica cleanly.
+			t.Errorf("node %s exited with %d", p.id, code)
 		}
 	}
 	if _, err := c.toggle(victim); !errors.Is(err, ErrStopped) {
