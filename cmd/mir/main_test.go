@@ -121,3 +121,28 @@ func TestMembershipGenerate(t *testing.T) {
 		}
 	}
 }
+
+// TestMembershipGenerateAddrs: --addrs names each node's address, as
+// containers and pods need; it excludes the flags of local addresses.
+func TestMembershipGenerateAddrs(t *testing.T) {
+	dir := t.TempDir()
+	out, err := run(t, "membership", "generate", "--addrs", "mir-0:7000,mir-1:7000,mir-2:7000,mir-3:7000", "--dir", dir)
+	if err != nil || !strings.Contains(out, "node 3  mir-3:7000  node-3.key") {
+		t.Fatalf("generate --addrs: %v\n%s", err, out)
+	}
+	m, err := membership.Load(filepath.Join(dir, "membership.json"))
+	if err != nil || m.Len() != 4 {
+		t.Fatalf("membership: %v", err)
+	}
+	for _, args := range [][]string{
+		{"--addrs", "mir-0:7000", "--nodes", "2"},
+		{"--addrs", "mir-0:7000", "--base-port", "8000"},
+		{"--addrs", "mir-0"},
+		{"--addrs", "mir-0:7000,mir-0:7000"},
+	} {
+		args = append([]string{"membership", "generate", "--dir", t.TempDir()}, args...)
+		if _, err := run(t, args...); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// clusterOptions are the flags of `mir cluster`.
+type clusterOptions struct {
+	nodes, ratePerS int
+	dir, record     string
+	plain           bool
+	duration        time.Duration
+}
+
+// replicaProgram returns the program that runs a replica, `mir replica`,
+// and what its environment adds: this executable. Tests set it to their
+// own binary, which becomes mir when the environment says so.
+var replicaProgram = func() (exe string, env []string, err error) {
+	exe, err = os.Executable()
+	return exe, nil, err
+}
+
+func newClusterCmd() *cobra.Command {
+	var o clusterOptions
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Run a local cluster of replicas under load, and watch it",
+		Long: `Run a replicated key-value store (samples/kvstore) on Trantor: --nodes
+replicas, each a process of its own ('mir replica') over authenticated TCP
+on 127.0.0.1, with keys and a membership generated in a temporary directory
+(--dir to keep them), and a client that puts keys at --rate transactions
+per second.
+
+In a terminal, a live view shows each replica's executed height, epoch,
+transactions/s, view changes and drops (read from its Prometheus metrics),
+and the client's latency. Press a node's number to kill it with SIGKILL,
+again to restart it: the others go on, and it catches up. 'q' stops
+everything and removes what the cluster created (unless --dir). Without a
+terminal, or with --plain, it prints one summary line per second.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCluster(cmd, o) },
+	}
+	fs := cmd.Flags()
+	fs.IntVarP(&o.nodes, "nodes", "n", 4, "number of replicas")
+	fs.IntVar(&o.ratePerS, "rate", 1000, "transactions per second the client submits (0: none)")
+	fs.StringVar(&o.dir, "dir", "", "keep the membership, keys, data and logs in this directory (default a temporary one, removed at the end)")
+	fs.StringVar(&o.record, "record", "", "record every replica's events in this directory (mircat reads them)")
+	fs.BoolVar(&o.plain, "plain", false, "print a summary line per second, even in a terminal")
+	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (default: at q, SIGINT or SIGTERM)")
+	return cmd
+}
+
+// runCluster starts the cluster and its load, shows them until the user
+// quits, ctx ends or the duration passes, and stops everything.
+func runCluster(cmd *cobra.Command, o clusterOptions) (err error) {
+	if o.ratePerS < 0 {
+		return fmt.Errorf("--rate %d: must not be negative", o.ratePerS)
+	}
+	exe, env, err := replicaProgram()
+	if err != nil {
+		return err
+	}
+	c, err := startCluster(clusterConfig{nodes: o.nodes, dir: o.dir, record: o.record, exe: exe, env: env})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	defer func() {
+		err = errors.Join(err, c.stop())
+		if c.temp {
+			fmt.Fprintf(out, "stopped %d replicas; removed %s\n", len(c.nodes), c.dir)
+		} else {
+			fmt.Fprintf(out, "stopped %d replicas; their files are in %s\n", len(c.nodes), c.dir)
+		}
+	}()
+	ctx, cancel := context.WithCancel(cmd.Context())
+	if o.duration > 0 {
+		ctx, cancel = context.WithTimeout(cmd.Context(), o.duration)
+	}
+	defer cancel()
+	l := newLoad(c.clients, o.ratePerS)
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		l.run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-loadDone
+	}()
+	mon := newMonitor(c, l)
+	if !o.plain && isTerminal(out) {
+		return runView(ctx, c, mon, out)
+	}
+	runPlain(ctx, mon, out)
+	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// pollInterval is how often the status is shown.
+const pollInterval = time.Second
+
+// runPlain prints a summary line each second until ctx ends.
+func runPlain(ctx context.Context, mon *monitor, out io.Writer) {
+	eachPoll(ctx, mon, func(st status) { fmt.Fprintln(out, plainLine(st)) })
+}
+
+// eachPoll hands show the status every pollInterval until ctx ends.
+func eachPoll(ctx context.Context, mon *monitor, show func(status)) {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			st := mon.poll(ctx)
+			if ctx.Err() != nil {
+				return // The scrapes may have failed with ctx.
+			}
+			show(st)
+		}
+	}
+}
+
+// runView shows the live view until the user quits or ctx ends.
+func runView(ctx context.Context, c *cluster, mon *monitor, out io.Writer) error {
+	where := "files in " + c.dir
+	if c.temp {
+		where += " (removed at the end)"
+	}
+	m := viewModel{
+		header: fmt.Sprintf("Mir: %d replicas of a key-value store on Trantor over TCP\n%s", len(c.nodes), where),
+		nodes:  len(c.nodes),
+		toggle: c.toggle,
+	}
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(out), tea.WithAltScreen())
+	pollDone := make(chan struct{})
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	go func() {
+		defer close(pollDone)
+		eachPoll(pollCtx, mon, func(st status) { p.Send(statusMsg(st)) })
+	}()
+	_, err := p.Run()
+	stopPoll()
+	<-pollDone
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // SIGINT, SIGTERM or --duration.
+	}
+	return err
+}
