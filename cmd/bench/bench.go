@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,6 +93,13 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			l.Rate = rate
 			loads = append(loads, l)
 		}
+	}
+	if cfg.cpuProfile != "" {
+		stop, err := startCPUProfile(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	for _, l := range loads {
 		if !cfg.quiet {
@@ -194,6 +202,23 @@ func signBaseline() float64 {
 		}
 	})
 	return float64(res.NsPerOp()) / 1000
+}
+
+// startCPUProfile starts profiling the process's CPU to path; stop ends
+// it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // cpuTime returns the CPU time the process used so far.

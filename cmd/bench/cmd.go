@@ -33,6 +33,7 @@ type options struct {
 	jsonFile    string
 	plotFiles   []string
 	quiet       bool
+	cpuProfile  string
 }
 
 // Limits on the command line, so that a typo does not run for a day.
@@ -92,6 +93,7 @@ client servers --client-addrs gives, in the membership's order.`,
 	fl.IntVar(&o.f, "f", -1, "with --membership: faulty nodes tolerated, a result counting once f+1 return it (default (n-1)/3)")
 	fl.StringVar(&o.jsonFile, "json", "", "write the results to this file as JSON")
 	fl.StringSliceVar(&o.plotFiles, "plot", nil, "with --rates: draw p50 and p99 against throughput to these files (.png or .svg)")
+	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the runs (and of the cluster, when it runs in this process) to this file")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the figures of every second to standard error")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
@@ -120,12 +122,13 @@ type config struct {
 	jsonFile    string
 	plotFiles   []string
 	quiet       bool
+	cpuProfile  string
 }
 
 func (o *options) config() (config, error) {
 	c := config{
 		clients: o.clients, nodes: o.nodes, dir: o.dir, membership: o.membership, clientAddrs: o.clientAddrs,
-		f: o.f, jsonFile: o.jsonFile, plotFiles: o.plotFiles, quiet: o.quiet,
+		f: o.f, jsonFile: o.jsonFile, plotFiles: o.plotFiles, quiet: o.quiet, cpuProfile: o.cpuProfile,
 		load: loadgen.Load{Warmup: o.warmup, Duration: o.duration, Timeout: o.timeout},
 	}
 	var err error
