@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/cli"
 	"github.com/mirframework/mir/pkg/loadgen"
 	"github.com/mirframework/mir/pkg/membership"
 )
@@ -53,7 +54,7 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 	target := loadgen.Target{Clients: cfg.clients, MaxOutstanding: cfg.outstanding}
 	if cfg.membership == "" {
-		local, err := loadgen.StartLocal(loadgen.LocalOptions{Nodes: cfg.nodes, Dir: cfg.dir})
+		local, err := loadgen.StartLocal(loadgen.LocalOptions{Nodes: cfg.nodes, Dir: cfg.dir, Logger: cli.Logger(stderr, cfg.verbose)})
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,7 @@ type options struct {
 	plotFiles   []string
 	quiet       bool
 	cpuProfile  string
+	verbose     bool
 }
 
 // Limits on the command line, so that a typo does not run for a day.
@@ -94,6 +95,7 @@ client servers --client-addrs gives, in the membership's order.`,
 	fl.StringVar(&o.jsonFile, "json", "", "write the results to this file as JSON")
 	fl.StringSliceVar(&o.plotFiles, "plot", nil, "with --rates: draw p50 and p99 against throughput to these files (.png or .svg)")
 	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the runs (and of the cluster, when it runs in this process) to this file")
+	fl.BoolVarP(&o.verbose, "verbose", "v", false, "log the cluster's debug messages too (it logs warnings and errors to standard error anyway)")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the figures of every second to standard error")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
@@ -123,12 +125,13 @@ type config struct {
 	plotFiles   []string
 	quiet       bool
 	cpuProfile  string
+	verbose     bool
 }
 
 func (o *options) config() (config, error) {
 	c := config{
 		clients: o.clients, nodes: o.nodes, dir: o.dir, membership: o.membership, clientAddrs: o.clientAddrs,
-		f: o.f, jsonFile: o.jsonFile, plotFiles: o.plotFiles, quiet: o.quiet, cpuProfile: o.cpuProfile,
+		f: o.f, jsonFile: o.jsonFile, plotFiles: o.plotFiles, quiet: o.quiet, cpuProfile: o.cpuProfile, verbose: o.verbose,
 		load: loadgen.Load{Warmup: o.warmup, Duration: o.duration, Timeout: o.timeout},
 	}
 	var err error
