@@ -85,6 +85,13 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer g.Close()
+	// The clients connect and the cluster starts before the first run.
+	readyCtx, cancel := context.WithTimeout(ctx, cfg.load.Timeout+cfg.load.Warmup)
+	err = g.Ready(readyCtx, cfg.load.Workload)
+	cancel()
+	if err != nil {
+		return err
+	}
 
 	loads := []loadgen.Load{cfg.load}
 	if len(cfg.rates) > 0 {

@@ -7,6 +7,7 @@
 //	g, err := loadgen.Dial(loadgen.Target{Addrs: addrs, F: 1, Clients: 64})
 //	defer g.Close()
 //	w, err := loadgen.NewKVPuts(512)
+//	err = g.Ready(ctx, w) // every client connected and answered once
 //	res, err := g.Run(ctx, loadgen.Load{
 //		Mode: loadgen.OpenLoop, Rate: 10_000, Duration: 10 * time.Second, Warmup: 2 * time.Second,
 //		Workload: w,

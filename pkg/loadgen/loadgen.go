@@ -177,6 +177,31 @@ func Dial(t Target) (*Generator, error) {
 	return g, nil
 }
 
+// Ready has every client submit one transaction of w and wait for its
+// answer, or ctx to end: once it returns nil, every client is connected
+// and the system executes, so that a run measures neither the clients'
+// connections nor the start of the system.
+func (g *Generator) Ready(ctx context.Context, w Workload) error {
+	g.runMu.Lock()
+	defer g.runMu.Unlock()
+	errs := make([]error, len(g.clients))
+	var wg sync.WaitGroup
+	for i, c := range g.clients {
+		wg.Go(func() {
+			res, err := c.Submit(ctx, w.Tx(i, g.txNo[i].Add(1)-1))
+			if err == nil {
+				err = w.Check(res)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("loadgen: not ready: %w", err)
+	}
+	return nil
+}
+
 // Close closes the clients.
 func (g *Generator) Close() error {
 	for _, c := range g.clients {

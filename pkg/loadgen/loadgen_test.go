@@ -78,6 +78,11 @@ func TestOpenAndClosedLoop(t *testing.T) {
 	c := startLocal(t)
 	g := dial(t, loadgen.Target{Addrs: c.ClientAddrs(), F: c.F(), Clients: 4})
 	w := kvPuts(t, 512)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := g.Ready(ctx, w); err != nil {
+		t.Fatal(err)
+	}
 
 	var mu sync.Mutex
 	var progress []loadgen.Progress
@@ -155,6 +160,12 @@ func TestRunEndsWithContext(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("run ended with %v, want context.Canceled", err)
+	}
+	// Nothing answers: Ready waits until ctx ends.
+	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := g.Ready(ctx, kvPuts(t, 100)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ready returned %v, want context.DeadlineExceeded", err)
 	}
 }
 
