@@ -13,18 +13,24 @@ import (
 	"github.com/mirframework/mir/pkg/loadgen"
 )
 
-// options are the command line's.
+// options are the command line's: what config takes as it is, and the
+// rest, which it parses.
 type options struct {
+	plain
 	mode        string
 	rate        string
 	rates       []string
 	arrivals    string
-	clients     int
 	outstanding int
 	size        int
 	duration    time.Duration
 	warmup      time.Duration
 	timeout     time.Duration
+}
+
+// plain are the flags config takes as they are.
+type plain struct {
+	clients     int
 	nodes       int
 	dir         string
 	membership  string
@@ -112,44 +118,23 @@ func (e usageError) Unwrap() error { return e.err }
 
 // config is what the command line asks for, checked.
 type config struct {
+	plain
 	load        loadgen.Load
 	rates       []float64 // One run per rate; one run of load if empty.
-	clients     int
 	outstanding int
-	nodes       int
-	dir         string
-	membership  string
-	clientAddrs []string
-	f           int
-	jsonFile    string
-	plotFiles   []string
-	quiet       bool
-	cpuProfile  string
-	verbose     bool
 }
 
 func (o *options) config() (config, error) {
 	c := config{
-		clients: o.clients, nodes: o.nodes, dir: o.dir, membership: o.membership, clientAddrs: o.clientAddrs,
-		f: o.f, jsonFile: o.jsonFile, plotFiles: o.plotFiles, quiet: o.quiet, cpuProfile: o.cpuProfile, verbose: o.verbose,
-		load: loadgen.Load{Warmup: o.warmup, Duration: o.duration, Timeout: o.timeout},
+		plain: o.plain,
+		load:  loadgen.Load{Warmup: o.warmup, Duration: o.duration, Timeout: o.timeout},
 	}
 	var err error
-	switch o.mode {
-	case "open":
-		c.load.Mode = loadgen.OpenLoop
-	case "closed":
-		c.load.Mode = loadgen.ClosedLoop
-	default:
-		return c, fmt.Errorf("--mode %q: want open or closed", o.mode)
+	if c.load.Mode, err = parseName("--mode", o.mode, loadgen.OpenLoop, loadgen.ClosedLoop); err != nil {
+		return c, err
 	}
-	switch o.arrivals {
-	case "poisson":
-		c.load.Arrivals = loadgen.Poisson
-	case "uniform":
-		c.load.Arrivals = loadgen.Uniform
-	default:
-		return c, fmt.Errorf("--arrivals %q: want poisson or uniform", o.arrivals)
+	if c.load.Arrivals, err = parseName("--arrivals", o.arrivals, loadgen.Poisson, loadgen.Uniform); err != nil {
+		return c, err
 	}
 	if c.load.Rate, err = parseRate(o.rate); err != nil {
 		return c, fmt.Errorf("--rate: %w", err)
@@ -199,6 +184,19 @@ func (o *options) config() (config, error) {
 		return c, errors.New("--dir is for the cluster started in this process, not with --membership")
 	}
 	return c, nil
+}
+
+// parseName returns the value of values whose name (String) is s.
+func parseName[T fmt.Stringer](flag, s string, values ...T) (T, error) {
+	var names []string
+	for _, v := range values {
+		if v.String() == s {
+			return v, nil
+		}
+		names = append(names, v.String())
+	}
+	var zero T
+	return zero, fmt.Errorf("%s %q: want %s", flag, s, strings.Join(names, " or "))
 }
 
 // parseRate parses a rate: a positive number, with k or m for thousands
