@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mirframework/mir/pkg/loadgen"
 	"github.com/mirframework/mir/pkg/membership"
 )
 
@@ -125,6 +126,46 @@ func TestBadFlags(t *testing.T) {
 				t.Error("it ran before refusing the command line")
 			}
 		})
+	}
+}
+
+// TestMembership: the command loads a running cluster given by its
+// membership file and its nodes' client addresses.
+func TestMembership(t *testing.T) {
+	dir := t.TempDir()
+	c, err := loadgen.StartLocal(loadgen.LocalOptions{Dir: filepath.Join(dir, "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	path := filepath.Join(dir, "membership.json")
+	if err := c.Membership().Save(path); err != nil {
+		t.Fatal(err)
+	}
+	// Twice: a second command's clients are new to the nodes, which
+	// would drop the transaction numbers of the first's as executed.
+	for range 2 {
+		jsonFile := filepath.Join(dir, "r.json")
+		_, stderr, err := runCmd(t, "--membership", path, "--client-addrs", strings.Join(c.ClientAddrs(), ","),
+			"--rate", "100", "--clients", "2", "--duration", "1s", "--warmup", "0s", "--quiet", "--json", jsonFile)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		b, err := os.ReadFile(jsonFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Cluster != path || rep.Nodes != 4 || len(rep.Runs) != 1 || rep.Runs[0].Completed == 0 {
+			t.Fatalf("report %+v: want one run against the 4 nodes of %s, some answered", rep, path)
+		}
 	}
 }
 

@@ -37,6 +37,7 @@ const maxLocalNodes = 64
 // its signing pool and its client server: what a deployment of one
 // process per node runs, in one process.
 type Local struct {
+	members     *membership.Membership
 	clientAddrs []string
 	f           int
 	tmpDir      string
@@ -118,6 +119,7 @@ func (c *Local) build(opts LocalOptions) ([]*replica.Replica, error) {
 		closeAll()
 		return nil, err
 	}
+	c.members = members
 	params := trantor.DefaultParams(members.Voters())
 	var replicas []*replica.Replica
 	for i, id := range members.IDs() {
@@ -148,6 +150,10 @@ func (c *Local) build(opts LocalOptions) ([]*replica.Replica, error) {
 	}
 	return replicas, nil
 }
+
+// Membership returns the cluster's membership: what a membership file of
+// it holds (membership.Membership.Save).
+func (c *Local) Membership() *membership.Membership { return c.members }
 
 // ClientAddrs returns the host:port of the replicas' client servers.
 func (c *Local) ClientAddrs() []string { return c.clientAddrs }
