@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -40,9 +41,10 @@ type report struct {
 // run is one run's figures.
 type run struct {
 	loadgen.Result
-	// CPUMicrosPerTx is the process's CPU time (user and system) during
-	// the run, per transaction answered: with a local cluster, what the
-	// nodes and the clients together spend on one.
+	// CPUMicrosPerTx is the process's CPU time (user and system) in the
+	// measured time, per transaction answered of those submitted in it:
+	// with a local cluster, what the nodes and the clients together spend
+	// on one.
 	CPUMicrosPerTx float64 `json:"cpu_us_per_tx,omitempty"`
 }
 
@@ -114,14 +116,14 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			l.Progress = func(p loadgen.Progress) { printProgress(stderr, p) }
 		}
 		fmt.Fprintf(stderr, "run: %s\n", describe(l, cfg.clients))
-		cpu0 := cpuTime()
+		cpu := measureCPU(l.Warmup, l.Duration)
 		res, err := g.Run(ctx, l)
 		if err != nil {
 			return err
 		}
 		r := run{Result: res}
 		if res.Completed > 0 {
-			r.CPUMicrosPerTx = float64((cpuTime() - cpu0).Microseconds()) / float64(res.Completed)
+			r.CPUMicrosPerTx = float64(cpu().Microseconds()) / float64(res.Completed)
 		}
 		rep.Runs = append(rep.Runs, r)
 		writeTable(stdout, rep.Runs[len(rep.Runs)-1:], len(rep.Runs) == 1)
@@ -227,6 +229,20 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// measureCPU measures the CPU time the process uses from after warmup to
+// after warmup+measured, from now: a run's measured time, when the run
+// starts now. The returned function returns it once that time passed.
+func measureCPU(warmup, measured time.Duration) func() time.Duration {
+	var from, to atomic.Int64
+	t0 := time.AfterFunc(warmup, func() { from.Store(int64(cpuTime())) })
+	t1 := time.AfterFunc(warmup+measured, func() { to.Store(int64(cpuTime())) })
+	return func() time.Duration {
+		t0.Stop()
+		t1.Stop()
+		return time.Duration(to.Load() - from.Load())
+	}
 }
 
 // cpuTime returns the CPU time the process used so far.
