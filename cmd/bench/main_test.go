@@ -34,14 +34,12 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	return out.String(), errOut.String(), err
 }
 
-// TestSweep: a sweep of two small rates against a cluster in the
-// process writes valid JSON with both runs' figures, a table row per
-// run, and non-empty PNG and SVG plots.
-func TestSweep(t *testing.T) {
-	dir := t.TempDir()
-	jsonFile, png, svg := filepath.Join(dir, "r.json"), filepath.Join(dir, "c.png"), filepath.Join(dir, "c.svg")
-	stdout, stderr, err := runCmd(t, "--rates", "100,0.2k", "--duration", "1s", "--warmup", "500ms", "--clients", "4",
-		"--size", "256", "--json", jsonFile, "--plot", png+","+svg, "--dir", filepath.Join(dir, "data"))
+// runReport runs the command with args and --json jsonFile, fails the
+// test if it fails, and returns its standard output and the report the
+// JSON file holds.
+func runReport(t *testing.T, jsonFile string, args ...string) (stdout string, rep report) {
+	t.Helper()
+	stdout, stderr, err := runCmd(t, append(args, "--json", jsonFile)...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -49,10 +47,20 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatalf("the JSON does not decode: %v\n%s", err, b)
 	}
+	return stdout, rep
+}
+
+// TestSweep: a sweep of two small rates against a cluster in the
+// process writes valid JSON with both runs' figures, a table row per
+// run, and non-empty PNG and SVG plots.
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	jsonFile, png, svg := filepath.Join(dir, "r.json"), filepath.Join(dir, "c.png"), filepath.Join(dir, "c.svg")
+	stdout, rep := runReport(t, jsonFile, "--rates", "100,0.2k", "--duration", "1s", "--warmup", "500ms", "--clients", "4",
+		"--size", "256", "--plot", png+","+svg, "--dir", filepath.Join(dir, "data"))
 	if len(rep.Runs) != 2 || rep.Nodes != 4 || rep.Cluster != "local" || rep.Ed25519SignMicros <= 0 {
 		t.Fatalf("report %+v: want 2 runs on 4 local nodes and a baseline", rep)
 	}
@@ -149,20 +157,8 @@ func TestMembership(t *testing.T) {
 	// Twice: a second command's clients are new to the nodes, which
 	// would drop the transaction numbers of the first's as executed.
 	for range 2 {
-		jsonFile := filepath.Join(dir, "r.json")
-		_, stderr, err := runCmd(t, "--membership", path, "--client-addrs", strings.Join(c.ClientAddrs(), ","),
-			"--rate", "100", "--clients", "2", "--duration", "1s", "--warmup", "0s", "--quiet", "--json", jsonFile)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
-		}
-		b, err := os.ReadFile(jsonFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rep report
-		if err := json.Unmarshal(b, &rep); err != nil {
-			t.Fatal(err)
-		}
+		_, rep := runReport(t, filepath.Join(dir, "r.json"), "--membership", path, "--client-addrs", strings.Join(c.ClientAddrs(), ","),
+			"--rate", "100", "--clients", "2", "--duration", "1s", "--warmup", "0s", "--quiet")
 		if rep.Cluster != path || rep.Nodes != 4 || len(rep.Runs) != 1 || rep.Runs[0].Completed == 0 {
 			t.Fatalf("report %+v: want one run against the 4 nodes of %s, some answered", rep, path)
 		}
