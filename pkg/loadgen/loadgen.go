@@ -1,0 +1,364 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mirframework/mir/pkg/trantor/client"
+)
+
+// Mode says how transactions are submitted.
+type Mode int
+
+const (
+	// OpenLoop submits transactions at Load.Rate, whatever the answers.
+	OpenLoop Mode = iota
+	// ClosedLoop keeps Load.Outstanding transactions in flight per client.
+	ClosedLoop
+)
+
+// String names the mode as cmd/bench's flags do.
+func (m Mode) String() string {
+	if m == ClosedLoop {
+		return "closed"
+	}
+	return "open"
+}
+
+// Arrivals says how an open loop spaces its transactions.
+type Arrivals int
+
+const (
+	// Poisson arrivals: exponentially distributed gaps of mean 1/Rate.
+	Poisson Arrivals = iota
+	// Uniform arrivals: one every 1/Rate exactly.
+	Uniform
+)
+
+// String names the arrivals as cmd/bench's flags do.
+func (a Arrivals) String() string {
+	if a == Uniform {
+		return "uniform"
+	}
+	return "poisson"
+}
+
+// Limits of the generator.
+const (
+	// maxQueued bounds the arrivals of an open loop that wait for a
+	// client with room: beyond, the system is far behind, and more would
+	// only hold memory (each is a time).
+	maxQueued = 1 << 16
+	// minWake is the least time the open loop's timer sleeps: at high
+	// rates the arrivals of the last minWake are released together, so
+	// that the generator wakes at most 1/minWake times a second rather
+	// than once per transaction. Latency is measured from each arrival's
+	// own time, so the grouping adds to what is measured, at most
+	// minWake.
+	minWake = 500 * time.Microsecond
+	// maxClients bounds Target.Clients: the nodes know at most
+	// batchfetcher's MaxClients (4,096 by default) clients at once.
+	maxClients = 4096
+)
+
+// Target is the system to load and the clients to load it with.
+type Target struct {
+	// Addrs are the host:port of the nodes' client servers.
+	Addrs []string
+	// F is the number of faulty nodes tolerated: a result counts once
+	// F+1 nodes returned it.
+	F int
+	// Clients is the number of clients (default 16), each a
+	// client.Client with a connection to every node.
+	Clients int
+	// MaxOutstanding bounds the transactions in flight per client
+	// (client.Options.MaxOutstanding; default and at most the client's
+	// Window, 128, which the nodes' client window bounds).
+	MaxOutstanding int
+	// ClientIDPrefix starts every client's ID, followed by "-" and the
+	// client's number. It must be new to the nodes (see the package
+	// documentation); by default "loadgen-" and the time in base 36.
+	ClientIDPrefix string
+}
+
+// Load is one run.
+type Load struct {
+	// Mode is OpenLoop or ClosedLoop.
+	Mode Mode
+	// Rate is the open loop's arrivals per second.
+	Rate float64
+	// Arrivals spaces the open loop's arrivals.
+	Arrivals Arrivals
+	// Outstanding is the closed loop's transactions in flight per client,
+	// 1 to Target.MaxOutstanding.
+	Outstanding int
+	// Warmup is submitted first and left out of the Result; Duration is
+	// the measured time after it.
+	Warmup, Duration time.Duration
+	// Timeout is how long a transaction may take before it counts as a
+	// timeout (default 10s).
+	Timeout time.Duration
+	// Workload makes the transactions.
+	Workload Workload
+	// Progress, if not nil, is called about once a second, on a goroutine
+	// of its own, with the figures of the last second.
+	Progress func(Progress)
+	// Seed seeds the Poisson arrivals (0: from the time).
+	Seed uint64
+}
+
+const defaultTimeout = 10 * time.Second
+
+func (l *Load) validate(maxOutstanding int) error {
+	switch {
+	case l.Mode != OpenLoop && l.Mode != ClosedLoop:
+		return fmt.Errorf("unknown mode %d", l.Mode)
+	case l.Mode == OpenLoop && !(l.Rate > 0 && l.Rate <= 1e7):
+		return fmt.Errorf("rate %g transactions/s, want more than 0 and at most 10,000,000", l.Rate)
+	case l.Mode == OpenLoop && l.Arrivals != Poisson && l.Arrivals != Uniform:
+		return fmt.Errorf("unknown arrivals %d", l.Arrivals)
+	case l.Mode == ClosedLoop && (l.Outstanding < 1 || l.Outstanding > maxOutstanding):
+		return fmt.Errorf("%d transactions outstanding per client, want 1 to %d", l.Outstanding, maxOutstanding)
+	case l.Duration <= 0 || l.Warmup < 0 || l.Timeout < 0:
+		return fmt.Errorf("duration %v, warm-up %v, timeout %v: want a positive duration and neither negative", l.Duration, l.Warmup, l.Timeout)
+	case l.Workload == nil:
+		return errors.New("no workload")
+	}
+	return nil
+}
+
+// Generator is a set of clients of one system, ready to run loads.
+type Generator struct {
+	target  Target
+	clients []*client.Client
+	// runMu makes runs take turns: they share the clients.
+	runMu sync.Mutex
+	// txNo counts the transactions of each client, across runs: the
+	// number given to Workload.Tx.
+	txNo []atomic.Uint64
+}
+
+// Dial makes the target's clients; they connect in the background.
+func Dial(t Target) (*Generator, error) {
+	if t.Clients == 0 {
+		t.Clients = 16
+	}
+	window := int(client.DefaultOptions().Window)
+	if t.MaxOutstanding == 0 {
+		t.MaxOutstanding = window
+	}
+	if t.Clients < 1 || t.Clients > maxClients {
+		return nil, fmt.Errorf("loadgen: %d clients, want 1 to %d", t.Clients, maxClients)
+	}
+	if t.MaxOutstanding < 1 || t.MaxOutstanding > window {
+		return nil, fmt.Errorf("loadgen: %d outstanding per client, want 1 to %d (the client window)", t.MaxOutstanding, window)
+	}
+	if t.ClientIDPrefix == "" {
+		t.ClientIDPrefix = "loadgen-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	g := &Generator{target: t, txNo: make([]atomic.Uint64, t.Clients)}
+	for i := range t.Clients {
+		c, err := client.Dial(t.Addrs, t.F, client.Options{
+			ClientID:       t.ClientIDPrefix + "-" + strconv.Itoa(i),
+			MaxOutstanding: t.MaxOutstanding,
+		})
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("loadgen: %w", err)
+		}
+		g.clients = append(g.clients, c)
+	}
+	return g, nil
+}
+
+// Ready has every client submit one transaction of w and wait for its
+// answer, or ctx to end: once it returns nil, every client is connected
+// and the system executes, so that a run measures neither the clients'
+// connections nor the start of the system.
+func (g *Generator) Ready(ctx context.Context, w Workload) error {
+	g.runMu.Lock()
+	defer g.runMu.Unlock()
+	errs := make([]error, len(g.clients))
+	var wg sync.WaitGroup
+	for i, c := range g.clients {
+		wg.Go(func() {
+			res, err := c.Submit(ctx, w.Tx(i, g.txNo[i].Add(1)-1))
+			if err == nil {
+				err = w.Check(res)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("loadgen: not ready: %w", err)
+	}
+	return nil
+}
+
+// Close closes the clients.
+func (g *Generator) Close() error {
+	for _, c := range g.clients {
+		c.Close()
+	}
+	return nil
+}
+
+// Run runs one load and returns its figures. It returns early, with an
+// error, if ctx ends. Runs of one Generator take turns.
+func (g *Generator) Run(ctx context.Context, l Load) (Result, error) {
+	if err := l.validate(g.target.MaxOutstanding); err != nil {
+		return Result{}, fmt.Errorf("loadgen: %w", err)
+	}
+	if l.Timeout == 0 {
+		l.Timeout = defaultTimeout
+	}
+	g.runMu.Lock()
+	defer g.runMu.Unlock()
+
+	start := time.Now()
+	r := &run{g: g, load: l, rec: newRecorder(start.Add(l.Warmup), start.Add(l.Warmup+l.Duration)), abort: ctx.Done()}
+	outer := ctx
+	ctx, cancel := context.WithDeadline(ctx, start.Add(l.Warmup+l.Duration))
+	defer cancel()
+	stopProgress := r.reportProgress(start)
+	if l.Mode == OpenLoop {
+		r.openLoop(ctx, start)
+	} else {
+		r.closedLoop(ctx)
+	}
+	r.waiters.Wait() // Each ends within Timeout.
+	stopProgress()
+	if outer.Err() != nil {
+		return Result{}, fmt.Errorf("loadgen: %w", context.Cause(outer))
+	}
+	return r.result(), nil
+}
+
+// run is the state of one Run.
+type run struct {
+	g    *Generator
+	load Load
+	rec  *recorder
+	// abort is closed when the caller's context ends: the answers are
+	// not waited for any more.
+	abort <-chan struct{}
+	// waiters are the goroutines waiting for answers.
+	waiters sync.WaitGroup
+}
+
+// openLoop releases arrivals at the load's rate until ctx ends, to one
+// goroutine per client, which submits them.
+func (r *run) openLoop(ctx context.Context, start time.Time) {
+	arrivals := make(chan time.Time, maxQueued)
+	var submitters sync.WaitGroup
+	for i := range r.g.clients {
+		submitters.Go(func() {
+			for {
+				select {
+				case at := <-arrivals:
+					r.submit(ctx, i, at, false)
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	seed := r.load.Seed
+	if seed == 0 {
+		seed = uint64(start.UnixNano())
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6c6f616467656e)) // "loadgen"
+	gap := func() time.Duration {
+		mean := float64(time.Second) / r.load.Rate
+		if r.load.Arrivals == Uniform {
+			return time.Duration(mean)
+		}
+		return time.Duration(rng.ExpFloat64() * mean)
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	next := start.Add(gap())
+	for {
+		select {
+		case <-ctx.Done():
+			submitters.Wait()
+			r.rec.shed(len(arrivals)) // Left waiting at the end.
+			return
+		case now := <-timer.C:
+			for !next.After(now) {
+				select {
+				case arrivals <- next:
+				default:
+					r.rec.shed(1)
+				}
+				next = next.Add(gap())
+			}
+			timer.Reset(max(next.Sub(now), minWake))
+		}
+	}
+}
+
+// closedLoop keeps Outstanding transactions in flight per client until
+// ctx ends.
+func (r *run) closedLoop(ctx context.Context) {
+	var workers sync.WaitGroup
+	for i := range r.g.clients {
+		for range r.load.Outstanding {
+			workers.Go(func() {
+				for ctx.Err() == nil {
+					r.submit(ctx, i, time.Now(), true)
+				}
+			})
+		}
+	}
+	workers.Wait()
+}
+
+// submit submits a transaction of client i that arrived at at. A closed
+// loop waits for its answer; an open loop has a goroutine wait for it.
+func (r *run) submit(ctx context.Context, i int, at time.Time, closed bool) {
+	data := r.load.Workload.Tx(i, r.g.txNo[i].Add(1)-1)
+	call, err := r.g.clients[i].SubmitAsync(ctx, data)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		r.rec.record(at, 0, err)
+		return
+	case err != nil:
+		if !closed {
+			r.rec.shed(1) // Arrived, never submitted: the run ended.
+		}
+		return
+	}
+	if closed {
+		r.await(call, at)
+		return
+	}
+	r.waiters.Go(func() { r.await(call, at) })
+}
+
+// await waits for call's answer, at most the load's timeout (or until
+// the run is aborted), and records it.
+func (r *run) await(call *client.Call, at time.Time) {
+	t := time.NewTimer(r.load.Timeout - time.Since(at))
+	defer t.Stop()
+	select {
+	case <-call.Done():
+		res, err := call.Result()
+		if err == nil {
+			err = r.load.Workload.Check(res)
+		}
+		r.rec.record(at, time.Since(at), err)
+	case <-t.C:
+		r.rec.record(at, 0, errTimeout)
+	case <-r.abort:
+	}
+}
+
+var errTimeout = errors.New("timeout")
