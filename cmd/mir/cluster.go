@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mirframework/mir/internal/loopback"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/trantor/client"
@@ -91,7 +91,7 @@ func startCluster(cfg clusterConfig) (c *cluster, err error) {
 	}()
 	// Three addresses per node: the peers', the clients' and the
 	// metrics' ports.
-	addrs, err := freeAddrs(3 * cfg.nodes)
+	addrs, err := loopback.FreeAddrs(3 * cfg.nodes)
 	if err != nil {
 		return c, err
 	}
@@ -147,28 +147,6 @@ const loadClients = 4
 // maxNodes bounds --nodes: each node is a process, and the view's keys
 // name nodes with one digit.
 const maxNodes = 10
-
-// freeAddrs returns n distinct addresses of 127.0.0.1 that are free when
-// it returns: a replica listens on one only once it starts, so another
-// program could take it meanwhile, which is unlikely.
-func freeAddrs(n int) ([]string, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	addrs := make([]string, n)
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		addrs[i] = l.Addr().String()
-	}
-	return addrs, nil
-}
 
 // start starts p's process, its standard output and error appended to
 // its log file.

@@ -2,32 +2,22 @@ package testnet
 
 import (
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mirframework/mir/internal/loopback"
 )
 
 // FreeAddrs returns n distinct addresses of 127.0.0.1 that are free when
 // it returns (see Deployment on what that promises).
 func FreeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	addrs := make([]string, n)
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close() // Free again for the node.
-		}
-	}()
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		addrs[i] = l.Addr().String()
+	addrs, err := loopback.FreeAddrs(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return addrs
 }
