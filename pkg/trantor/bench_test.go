@@ -2,6 +2,7 @@ package trantor_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -738,6 +739,20 @@ func BenchmarkSimLight(b *testing.B) {
 			b.Fatalf("TRANTOR_SIM_SEGMENT %q: not a positive number", s)
 		}
 	}
+	// TRANTOR_SIM_SYNC_STALL_MS, if set, makes one sync in
+	// syncStallOneIn of each node's simulated disk take that long: the
+	// stalls of a shared or virtual disk, which the real benchmarks meet
+	// (see reportWAL) and the simulated disks otherwise never have.
+	var walOpts *wal.SimOptions
+	if s := os.Getenv("TRANTOR_SIM_SYNC_STALL_MS"); s != "" {
+		var ms float64
+		if _, err := fmt.Sscan(s, &ms); err != nil || ms <= 0 {
+			b.Fatalf("TRANTOR_SIM_SYNC_STALL_MS %q: not a positive number", s)
+		}
+		walOpts = &wal.SimOptions{SyncLatency: syncStalls{
+			base: wal.DefaultSyncLatency, oneIn: syncStallOneIn, stall: time.Duration(ms * float64(time.Millisecond)),
+		}}
+	}
 	var latencies []time.Duration
 	var aborted uint64
 	// Each seed's hops, timed in simulated time, go into all.
@@ -757,6 +772,7 @@ func BenchmarkSimLight(b *testing.B) {
 				}
 			},
 			network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Uniform(link/10, link)}},
+			wal:     walOpts,
 		})
 		count := make(map[mempool.TxID]int)
 		done := 0
@@ -799,6 +815,27 @@ func BenchmarkSimLight(b *testing.B) {
 }
 
 // clientNumber returns n of the client ID "c<n>".
+// syncStallOneIn is how rare a stall of TRANTOR_SIM_SYNC_STALL_MS is: at
+// the light load's hundreds of syncs per second and node, a few per node
+// and seed.
+const syncStallOneIn = 2000
+
+// syncStalls is a simulated disk's sync latency: base, but stall once in
+// oneIn syncs.
+type syncStalls struct {
+	base  testsim.Delay
+	oneIn uint64
+	stall time.Duration
+}
+
+// Sample implements testsim.Delay.
+func (d syncStalls) Sample(r *rand.Rand) time.Duration {
+	if r.Uint64N(d.oneIn) == 0 {
+		return d.stall
+	}
+	return d.base.Sample(r)
+}
+
 func clientNumber(id string) int {
 	var n int
 	fmt.Sscanf(id, "c%d", &n)
