@@ -522,6 +522,10 @@ func describeEvent(ev stdtypes.Event) string {
 		out += fmt.Sprintf(" sn=%d len=%d", ev.SeqNr, len(ev.Value))
 	case *iss.Hurry:
 		out += fmt.Sprintf(" sn=%d", ev.SeqNr)
+	case *iss.ProposalVerified:
+		out += fmt.Sprintf(" ref=%d err=%q", ev.Ref, ev.Err)
+	case *iss.VerifyProposal:
+		out += fmt.Sprintf(" ref=%d", ev.Ref)
 	}
 	return out
 }
