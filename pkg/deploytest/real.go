@@ -231,6 +231,19 @@ func (d *Real) openWAL(id stdtypes.NodeID) (*wal.Module, error) {
 	return m, nil
 }
 
+// WALLogStats returns the counters of the nodes' logs (wal.Log.Stats),
+// one per node that has a WAL module, in the order the nodes started:
+// how long their writes and fsyncs took, which tells a stall of the disk
+// from one of the protocol. Call it between Start and Stop (the list of
+// modules is fixed then); it is safe while the nodes run.
+func (d *Real) WALLogStats() []wal.Stats {
+	out := make([]wal.Stats, len(d.wals))
+	for i, m := range d.wals {
+		out[i] = m.Log().Stats()
+	}
+	return out
+}
+
 // closeWALs closes the nodes' WAL modules and removes the temporary
 // directory they are in, if they are in one.
 func (d *Real) closeWALs() error {

@@ -87,6 +87,37 @@ func TestRealWALInTempDir(t *testing.T) {
 	}
 }
 
+// TestRealWALLogStats: a real deployment reports the counters of each
+// node's log, the group commits with their times among them.
+func TestRealWALLogStats(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	var infos []deploytest.NodeInfo
+	d, err := deploytest.NewReal(walConfig(&infos), deploytest.RealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Stop() })
+	if err := d.Submit("0", counter.NewIncrement(counter.ID), counter.NewIncrement(counter.ID)); err != nil {
+		t.Fatal(err)
+	}
+	committed := func() bool { st := d.WALLogStats(); return len(st) == 2 && st[0].Groups+st[1].Groups > 0 }
+	if err := d.WaitFor(committed, 10*time.Second); err != nil {
+		t.Fatalf("no group committed: %v (%+v)", err, d.WALLogStats())
+	}
+	for i, st := range d.WALLogStats() {
+		var n uint64
+		for _, c := range st.CommitCounts {
+			n += c
+		}
+		if n != st.Groups {
+			t.Errorf("node %d: %d groups counted by time, %d written", i, n, st.Groups)
+		}
+	}
+}
+
 // TestNoWAL: a deployment without WAL gives no WAL module and no disk.
 func TestNoWAL(t *testing.T) {
 	d, err := deploytest.NewSimulated(brachaConfig(4, 1, false), deploytest.SimOptions{Seed: 1})

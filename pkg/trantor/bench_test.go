@@ -2,6 +2,7 @@ package trantor_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,9 +24,11 @@ import (
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
+	"github.com/mirframework/mir/pkg/orderers/pbft"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
 	"github.com/mirframework/mir/pkg/wal"
+	"github.com/mirframework/mir/stdevents"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -219,6 +222,30 @@ func (r *realBench) report(b *testing.B, done int, elapsed time.Duration) {
 	b.ReportMetric(pct(0.5), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(pct(1), "max-ms")
+	r.reportWAL(b)
+}
+
+// reportWAL reports how many group commits of the nodes' WALs (a write
+// and an fsync, all four on the one disk of the machine) took longer than
+// 100 ms and than 250 ms: a segment whose votes wait that long for the
+// disk makes no progress, and one that waits about ViewChangeTimeout
+// changes view with no fault in the protocol (see BENCHMARKS.md).
+func (r *realBench) reportWAL(b *testing.B) {
+	bounds := wal.CommitBounds()
+	var over100, over250 uint64
+	for _, st := range r.d.WALLogStats() {
+		for i, n := range st.CommitCounts {
+			// Bucket i holds the commits above bounds[i-1].
+			if i > 0 && bounds[i-1] >= 100*time.Millisecond {
+				over100 += n
+			}
+			if i > 0 && bounds[i-1] >= 250*time.Millisecond {
+				over250 += n
+			}
+		}
+	}
+	b.ReportMetric(float64(over100), "wal-commits-over-100ms")
+	b.ReportMetric(float64(over250), "wal-commits-over-250ms")
 }
 
 // BenchmarkReal4Nodes: a closed loop of clients on four real nodes, each
@@ -471,6 +498,61 @@ func eventName(ev any) string {
 	return name
 }
 
+// describeEvent names an event (eventName), its destination module and,
+// for the events that tell a segment's progress and timers, their fields:
+// what a diagnosis of a view change reads.
+func describeEvent(ev stdtypes.Event) string {
+	out := eventName(ev) + " -> " + string(ev.Dest()) + msgFields(ev)
+	switch ev := ev.(type) {
+	case *pbft.ViewChangeTimeout:
+		out += fmt.Sprintf(" progress=%d", ev.Progress)
+	case *pbft.ProposeTimeout:
+		out += fmt.Sprintf(" sn=%d extended=%v", ev.SeqNr, ev.Extended)
+	case *stdevents.TimerDelay:
+		for _, inner := range ev.Events {
+			out += fmt.Sprintf(" [%v: %s]", ev.Delay, describeEvent(inner))
+		}
+	case *iss.SBDeliver:
+		out += fmt.Sprintf(" epoch=%d seg=%d sn=%d aborted=%v", ev.Epoch, ev.Segment, ev.SeqNr, ev.Aborted)
+	case *iss.RequestProposal:
+		out += fmt.Sprintf(" sn=%d", ev.SeqNr)
+	case *iss.ProposalPending:
+		out += fmt.Sprintf(" sn=%d", ev.SeqNr)
+	case *iss.Proposal:
+		out += fmt.Sprintf(" sn=%d len=%d", ev.SeqNr, len(ev.Value))
+	case *iss.Hurry:
+		out += fmt.Sprintf(" sn=%d", ev.SeqNr)
+	case *iss.ProposalVerified:
+		out += fmt.Sprintf(" ref=%d err=%q", ev.Ref, ev.Err)
+	case *iss.VerifyProposal:
+		out += fmt.Sprintf(" ref=%d", ev.Ref)
+	}
+	return out
+}
+
+// msgFields returns the View and SeqNr of the message ev carries,
+// unwrapped, if it has them.
+func msgFields(ev any) string {
+	v := reflect.Indirect(reflect.ValueOf(ev))
+	for v.Kind() == reflect.Struct {
+		f := v.FieldByName("Msg")
+		if !f.IsValid() || f.IsNil() {
+			break
+		}
+		v = reflect.Indirect(f.Elem())
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	var out string
+	for _, name := range []string{"View", "SeqNr"} {
+		if f := v.FieldByName(name); f.IsValid() && f.CanUint() {
+			out += fmt.Sprintf(" %s=%d", name, f.Uint())
+		}
+	}
+	return out
+}
+
 // txHops are one transaction's times, from its submission.
 type txHops struct {
 	tx                                       mempool.TxID
@@ -505,7 +587,7 @@ func (t *hopTrace) intercept(id stdtypes.NodeID, evs *stdtypes.EventList) {
 // event takes an event that node id dispatched at now.
 func (t *hopTrace) event(id stdtypes.NodeID, ev stdtypes.Event, now time.Time) {
 	if t.all {
-		t.events = append(t.events, tracedEvent{now, id, eventName(ev)})
+		t.events = append(t.events, tracedEvent{now, id, describeEvent(ev)})
 	}
 	switch ev := ev.(type) {
 	case *mempool.NewBatch:
@@ -661,6 +743,20 @@ func BenchmarkSimLight(b *testing.B) {
 			b.Fatalf("TRANTOR_SIM_SEGMENT %q: not a positive number", s)
 		}
 	}
+	// TRANTOR_SIM_SYNC_STALL_MS, if set, makes one sync in
+	// syncStallOneIn of each node's simulated disk take that long: the
+	// stalls of a shared or virtual disk, which the real benchmarks meet
+	// (see reportWAL) and the simulated disks otherwise never have.
+	var walOpts *wal.SimOptions
+	if s := os.Getenv("TRANTOR_SIM_SYNC_STALL_MS"); s != "" {
+		var ms float64
+		if _, err := fmt.Sscan(s, &ms); err != nil || ms <= 0 {
+			b.Fatalf("TRANTOR_SIM_SYNC_STALL_MS %q: not a positive number", s)
+		}
+		walOpts = &wal.SimOptions{SyncLatency: syncStalls{
+			base: wal.DefaultSyncLatency, oneIn: syncStallOneIn, stall: time.Duration(ms * float64(time.Millisecond)),
+		}}
+	}
 	var latencies []time.Duration
 	var aborted uint64
 	// Each seed's hops, timed in simulated time, go into all.
@@ -680,6 +776,7 @@ func BenchmarkSimLight(b *testing.B) {
 				}
 			},
 			network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Uniform(link/10, link)}},
+			wal:     walOpts,
 		})
 		count := make(map[mempool.TxID]int)
 		done := 0
@@ -722,6 +819,27 @@ func BenchmarkSimLight(b *testing.B) {
 }
 
 // clientNumber returns n of the client ID "c<n>".
+// syncStallOneIn is how rare a stall of TRANTOR_SIM_SYNC_STALL_MS is: at
+// the light load's hundreds of syncs per second and node, a few per node
+// and seed.
+const syncStallOneIn = 2000
+
+// syncStalls is a simulated disk's sync latency: base, but stall once in
+// oneIn syncs.
+type syncStalls struct {
+	base  testsim.Delay
+	oneIn uint64
+	stall time.Duration
+}
+
+// Sample implements testsim.Delay.
+func (d syncStalls) Sample(r *rand.Rand) time.Duration {
+	if r.Uint64N(d.oneIn) == 0 {
+		return d.stall
+	}
+	return d.base.Sample(r)
+}
+
 func clientNumber(id string) int {
 	var n int
 	fmt.Sscanf(id, "c%d", &n)

@@ -9,6 +9,7 @@ import (
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
 	"github.com/mirframework/mir/pkg/trantor/trantortest"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -19,6 +20,8 @@ type clusterOptions struct {
 	network sim.Options
 	// adversaries make nodes Byzantine.
 	adversaries map[stdtypes.NodeID]sim.Adversary
+	// wal configures the simulated disks; nil means the defaults.
+	wal *wal.SimOptions
 }
 
 // newCluster builds and starts a simulated Trantor deployment of n equal
@@ -27,7 +30,7 @@ func newCluster(t testing.TB, seed uint64, o clusterOptions) *trantortest.System
 	t.Helper()
 	c, err := trantortest.NewSystem(trantortest.Config{
 		N: o.n, NewApp: func(stdtypes.NodeID) trantor.App { return &logApp{} },
-		Params: o.params, Seed: seed, Network: o.network, Adversaries: o.adversaries,
+		Params: o.params, Seed: seed, Network: o.network, Adversaries: o.adversaries, WAL: o.wal,
 	})
 	if err != nil {
 		t.Fatal(err)

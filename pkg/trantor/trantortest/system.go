@@ -16,6 +16,7 @@ import (
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/trantor"
+	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -46,6 +47,9 @@ type Config struct {
 	// Adversaries make nodes Byzantine: what they send passes through
 	// their adversary (pkg/net/sim).
 	Adversaries map[stdtypes.NodeID]sim.Adversary
+	// WAL configures the nodes' simulated disks (their sync latency, their
+	// faults); nil means wal.SimOptions' defaults.
+	WAL *wal.SimOptions
 }
 
 // System is a simulated Trantor deployment whose every event is checked
@@ -102,7 +106,7 @@ func NewSystem(cfg Config) (*System, error) {
 			s.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
 			return mods, nil
 		},
-	}, deploytest.SimOptions{Seed: cfg.Seed, Network: cfg.Network})
+	}, deploytest.SimOptions{Seed: cfg.Seed, Network: cfg.Network, WAL: cfg.WAL})
 	if err != nil {
 		return nil, err
 	}
