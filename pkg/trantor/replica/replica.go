@@ -121,6 +121,9 @@ type Replica struct {
 	runOnce   sync.Once
 	closeOnce sync.Once
 	closeErr  error
+	// metricsServed tells that Run handed Config.MetricsListener to the
+	// metrics server, which closes it; otherwise Close does.
+	metricsServed bool
 }
 
 // New builds the replica: it opens the WAL (reading what it holds), takes
@@ -280,11 +283,12 @@ func (r *Replica) runNode(ctx context.Context) error {
 
 // serveMetrics starts serving the node's statistics if the configuration
 // asks for it, and returns what stops the server and tells how it ended.
-// A metrics server that fails later (it cannot: it ends with the
-// listener) is reported when the replica stops, not fatal: the replica
-// serves its clients without it.
+// The server runs until then, whatever the node does; an error of its own
+// is reported when the replica stops, not fatal: the replica serves its
+// clients without it.
 func (r *Replica) serveMetrics() (stop func() error, err error) {
 	l := r.cfg.MetricsListener
+	r.metricsServed = true // From here on the listener is ServeListener's to close.
 	if l == nil {
 		if r.cfg.MetricsAddr == "" {
 			return func() error { return nil }, nil
@@ -313,6 +317,9 @@ func (r *Replica) Close() error {
 }
 
 func (r *Replica) close() error {
+	if l := r.cfg.MetricsListener; l != nil && !r.metricsServed {
+		l.Close() // Run never served on it: a transport that failed to start, or no Run.
+	}
 	if r.node != nil {
 		r.node.Stop()
 	}

@@ -380,3 +380,38 @@ func checkMetrics(t *testing.T, url string, txs int) {
 	}
 	t.Errorf("metrics lack mir_batchfetcher_executed_total:\n%s", body)
 }
+
+// A replica closed without being run closes the metrics listener it was
+// given, as Run would have.
+func TestCloseWithoutRunClosesMetricsListener(t *testing.T) {
+	dir := t.TempDir()
+	members, err := membership.Load(testnet.Deployment(t, dir, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := crypto.LoadPrivateKey(testnet.KeyFile(dir, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	r, err := replica.New(replica.Config{
+		ID: "0", Members: members, Key: key, DataDir: filepath.Join(dir, "data"), ClientAddr: "127.0.0.1:0",
+		Params: trantor.DefaultParams(members.Voters()), NewApp: func() trantor.App { return &countApp{} },
+		MetricsListener: l,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A deadline, so that a listener left open fails the test, not hangs it.
+	_ = l.(*net.TCPListener).SetDeadline(time.Now().Add(time.Second))
+	if _, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept on the metrics listener after Close: %v, want net.ErrClosed", err)
+	}
+}
