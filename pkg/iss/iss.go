@@ -153,6 +153,10 @@ type Stats struct {
 	// Stale counts events about epochs ISS no longer has (garbage-collected
 	// or skipped by a state transfer), ignored.
 	Stale uint64
+	// Leaders are the leaders of Epoch, sorted by node ID: the nodes
+	// whose segments the epoch orders (the leader policy left the others
+	// out). Empty before the first epoch starts.
+	Leaders []stdtypes.NodeID
 }
 
 // New returns ISS for node self. It checks the configuration and the
@@ -200,8 +204,13 @@ var (
 )
 
 // Stats returns ISS's counters and position as of the end of the last
-// ApplyEvents. It is safe to call from any goroutine.
-func (m *Module) Stats() Stats { return *m.published.Load() }
+// ApplyEvents. It is safe to call from any goroutine, and the caller owns
+// what it returns (Leaders is a copy).
+func (m *Module) Stats() Stats {
+	s := *m.published.Load()
+	s.Leaders = slices.Clone(s.Leaders)
+	return s
+}
 
 // ReportStats returns Stats, for the node's statistics
 // (modules.StatsReporter).
@@ -381,6 +390,9 @@ func (m *Module) startEpoch(e stdtypes.EpochNr, first stdtypes.SeqNr) error {
 	m.epochs[e] = ep
 	m.current = e
 	m.stats.EpochsStarted++
+	// A new slice for every epoch, never changed: the published
+	// statistics share it, and Stats copies it for its callers.
+	m.stats.Leaders = slices.Sorted(slices.Values(leaders))
 	if !voters.Contains(m.self) {
 		// A node outside the epoch's membership orders nothing in it: no
 		// voter sends it the epoch's messages. It waits for a stable

@@ -154,6 +154,14 @@ func TestBlacklistInTheModule(t *testing.T) {
 	if !slices.Equal(leaders, ids("n0", "n1", "n3")) {
 		t.Fatalf("epoch 1 leaders %v, want n2 left out", leaders)
 	}
+	st0 := h.m.Stats()
+	if !slices.Equal(st0.Leaders, leaders) {
+		t.Errorf("Stats().Leaders = %v, want %v", st0.Leaders, leaders)
+	}
+	st0.Leaders[0] = "changed by a caller"
+	if got := h.m.Stats().Leaders; !slices.Equal(got, leaders) {
+		t.Errorf("a caller's change to Stats().Leaders shows in the next Stats: %v", got)
+	}
 	if !slices.Equal(segs[1].SeqNrs, []stdtypes.SeqNr{9, 12}) {
 		t.Errorf("epoch 1 segment 1 slots %v", segs[1].SeqNrs)
 	}
@@ -166,6 +174,9 @@ func TestBlacklistInTheModule(t *testing.T) {
 	// Back in epoch 2.
 	if _, segs := created(h.deliverEpoch(1)); len(segs) != 4 {
 		t.Errorf("epoch 2 has %d segments, want 4", len(segs))
+	}
+	if got := h.m.Stats().Leaders; !slices.Equal(got, ids("n0", "n1", "n2", "n3")) {
+		t.Errorf("epoch 2: Stats().Leaders = %v, want all four", got)
 	}
 }
 
