@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -132,6 +133,11 @@ func (c *Collector) collectReport(ch chan<- prometheus.Metric, labels []string, 
 		collectBatchFetcher(ch, labels, r)
 	case wal.ModuleStats:
 		collectWAL(ch, labels, r.Log)
+	case iss.Stats:
+		collectISS(ch, labels, r)
+	case ClientServerStats:
+		collectClientServer(ch, labels, r)
+		return
 	}
 	v := reflect.ValueOf(report)
 	if v.Kind() == reflect.Pointer && !v.IsNil() {
@@ -177,15 +183,38 @@ func collectBatchFetcher(ch chan<- prometheus.Metric, labels []string, s batchfe
 // collectWAL sends the WAL's commit times as a histogram, an array the
 // generic export leaves out.
 func collectWAL(ch chan<- prometheus.Metric, labels []string, s wal.Stats) {
-	buckets := make(map[float64]uint64, len(s.CommitCounts)-1)
-	var count uint64
-	for i, bound := range wal.CommitBounds() {
-		count += s.CommitCounts[i]
-		buckets[bound.Seconds()] = count
+	var bounds []float64
+	for _, b := range wal.CommitBounds() {
+		bounds = append(bounds, b.Seconds())
 	}
-	count += s.CommitCounts[len(s.CommitCounts)-1]
-	ch <- prometheus.MustNewConstHistogram(descWALCommit, count, s.CommitTime.Seconds(), buckets, labels...)
+	histogram(ch, descWALCommit, bounds, s.CommitCounts[:], s.CommitTime, labels)
 }
+
+// histogram sends a histogram of counts, per bucket: counts[i] are the
+// values above bounds[i-1] (seconds) and at most bounds[i], the last
+// count those above every bound; sum is their sum.
+func histogram(ch chan<- prometheus.Metric, d *prometheus.Desc, bounds []float64, counts []uint64, sum time.Duration, labels []string) {
+	buckets := make(map[float64]uint64, len(bounds))
+	var count uint64
+	for i, bound := range bounds {
+		count += counts[i]
+		buckets[bound] = count
+	}
+	count += counts[len(bounds)]
+	ch <- prometheus.MustNewConstHistogram(d, count, sum.Seconds(), buckets, labels...)
+}
+
+// collectISS sends the current epoch's leaders, one sample of 1 per
+// leader, a list the generic export leaves out.
+func collectISS(ch chan<- prometheus.Metric, labels []string, s iss.Stats) {
+	for _, l := range s.Leaders {
+		gauge(ch, descISSLeader, 1, labels[0], labels[1], string(l))
+	}
+}
+
+var descISSLeader = prometheus.NewDesc("mir_iss_leader",
+	"1 for each leader of the node's current ISS epoch (label leader); the nodes the leader policy left out have no sample.",
+	[]string{labelNode, labelModule, "leader"}, nil)
 
 var descWALCommit = prometheus.NewDesc("mir_wal_commit_seconds",
 	"Time to write and sync one group of WAL records (the disk's latency as a record sees it once the committer takes it).",

@@ -51,7 +51,7 @@ func TestCollectorExportsNodeAndReports(t *testing.T) {
 		},
 		BufferedEvents: 5, InputPaused: true, InputPauses: 2,
 		Reports: map[stdtypes.ModuleID]any{
-			"iss":     iss.Stats{Epoch: 4, Delivered: 10, Aborted: 1},
+			"iss":     iss.Stats{Epoch: 4, Delivered: 10, Aborted: 1, Leaders: []stdtypes.NodeID{"0", "2"}},
 			"mempool": mempool.Stats{Accepted: 9, HeldTxs: 3},
 			"bf":      batchfetcher.Stats{Executed: 8, Dropped: [5]uint64{2}},
 			"user":    userStats{Requests: 1, QueueLen: 2, Latency: time.Second, Healthy: true, Inner: innerStats{Hits: 4}, unexported: 6},
@@ -91,6 +91,8 @@ mir_module_busy_seconds_total{module="iss",node="0"} 1.5
 		`mir_iss_delivered_total{module="iss",node="0"}`:                                              10,
 		`mir_iss_aborted_total{module="iss",node="0"}`:                                                1,
 		`mir_iss_has_stable{module="iss",node="0"}`:                                                   0,
+		`mir_iss_leader{leader="0",module="iss",node="0"}`:                                            1,
+		`mir_iss_leader{leader="2",module="iss",node="0"}`:                                            1,
 		`mir_mempool_held_txs{module="mempool",node="0"}`:                                             3,
 		`mir_mempool_accepted_total{module="mempool",node="0"}`:                                       9,
 		`mir_batchfetcher_executed_total{module="bf",node="0"}`:                                       8,
@@ -125,6 +127,9 @@ mir_module_busy_seconds_total{module="iss",node="0"} 1.5
 		}
 	}
 	for name := range got {
+		if strings.HasPrefix(name, "mir_iss_leader{") && !strings.Contains(name, `leader="0"`) && !strings.Contains(name, `leader="2"`) {
+			t.Errorf("%s: not a leader", name)
+		}
 		for _, bad := range []string{"mir_wal_log_commit_time", "mir_metrics_name", "mir_metrics_per_peer", "unexported", `module="other"`, `module="nil"`, `module="nilptr"`, `mir_transport_sent_bytes_total{module="sim"`} {
 			if strings.Contains(name, bad) {
 				t.Errorf("%s exported", name)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -24,9 +25,9 @@ import (
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/mempool"
-	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/tcp"
 	"github.com/mirframework/mir/pkg/trantor"
+	"github.com/mirframework/mir/pkg/trantor/client"
 	"github.com/mirframework/mir/pkg/wal"
 	"github.com/mirframework/mir/stdmodules"
 	"github.com/mirframework/mir/stdtypes"
@@ -66,15 +67,15 @@ type replica struct {
 	node      *mir.Node
 	transport *tcp.Transport
 	wal       *wal.Module
+	server    *client.Server
 	metrics   string // the URL of its metrics
 	ran       chan error
 	served    chan error
 }
 
-// startCluster runs n Trantor nodes over TCP on 127.0.0.1, each with a WAL
-// and a metrics endpoint, until the test ends. Transactions are injected
-// into the nodes' mempools, as a client server would hand them in; the
-// replies go nowhere.
+// startCluster runs n Trantor nodes over TCP on 127.0.0.1, each with a WAL,
+// a client server (timed by a ClientServer) and a metrics endpoint, until
+// the test ends.
 func startCluster(t *testing.T, n int) []*replica {
 	t.Helper()
 	listen := func() net.Listener {
@@ -132,13 +133,19 @@ func startCluster(t *testing.T, n int) []*replica {
 			t.Fatal(err)
 		}
 		mods["net"] = r.transport
-		mods[trantor.ClientsID] = modules.NullPassive{}
+		if r.server, err = client.NewServer("", client.ServerOptions{Listener: listen(), Mempool: trantor.MempoolID}); err != nil {
+			t.Fatal(err)
+		}
+		mods[trantor.ClientsID] = NewClientServer(r.server)
 		if r.node, err = mir.NewNode(id, mir.DefaultNodeConfig().WithLogger(logging.NilLogger), mods, nil); err != nil {
 			t.Fatal(err)
 		}
 		reps = append(reps, r)
 
 		if err := r.transport.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.server.Start(); err != nil {
 			t.Fatal(err)
 		}
 		go func() { r.ran <- r.node.Run(ctx) }()
@@ -159,6 +166,7 @@ func (r *replica) stop(t *testing.T) {
 		t.Errorf("metrics of node %s: %v", r.node.ID, err)
 	}
 	r.transport.Stop()
+	r.server.Stop()
 	if err := r.wal.Close(); err != nil {
 		t.Errorf("WAL of node %s: %v", r.node.ID, err)
 	}
@@ -195,19 +203,38 @@ func TestScrapeRunningCluster(t *testing.T) {
 	hc := &http.Client{Transport: &http.Transport{}, Timeout: waitTimeout}
 	defer hc.CloseIdleConnections()
 
+	var addrs []string
+	for _, r := range reps {
+		addrs = append(addrs, r.server.Addr().String())
+	}
+	cl, err := client.Dial(addrs, 1, client.Options{ClientID: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
 	var txNo uint64
-	// submit hands k more transactions to every node and waits until node
-	// 0 has executed them.
+	// submit has the client submit k more transactions, waits for their
+	// results, and waits until node 0 has executed them.
 	submit := func(k int) {
 		t.Helper()
-		var txs []mempool.Tx
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		var calls []*client.Call
 		for range k {
-			txs = append(txs, mempool.Tx{TxID: mempool.TxID{ClientID: "alice", TxNo: txNo}, Data: fmt.Appendf(nil, "tx %d", txNo)})
+			call, err := cl.SubmitAsync(ctx, fmt.Appendf(nil, "tx %d", txNo))
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls = append(calls, call)
 			txNo++
 		}
-		for _, r := range reps {
-			ev := &mempool.NewTxs{Header: stdtypes.NewHeader(trantor.MempoolID), Txs: txs}
-			if err := r.node.InjectEvents(context.Background(), stdtypes.ListOf(ev)); err != nil {
+		for _, call := range calls {
+			select {
+			case <-call.Done():
+			case <-ctx.Done():
+				t.Fatalf("no result within %v", waitTimeout)
+			}
+			if _, err := call.Result(); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -245,6 +272,9 @@ func TestScrapeRunningCluster(t *testing.T) {
 		peer("mir_transport_sent_bytes_total", "1"),
 		peer("mir_transport_reconnects_total", "3"),
 		peer("mir_transport_queue_messages", "2"),
+		mod("mir_client_server_connections_refused_total", trantor.ClientsID),
+		mod("mir_client_server_bad_frames_total", trantor.ClientsID),
+		`mir_client_server_untimed_transactions_total{module="clients",` + node + `,reason="full"}`,
 		`mir_transport_messages_dropped_total{direction="out",module="net",` + node + `,peer="1"}`,
 		`go_goroutines`,
 	}
@@ -252,6 +282,20 @@ func TestScrapeRunningCluster(t *testing.T) {
 		if _, ok := first[name]; !ok {
 			t.Errorf("%s missing", name)
 		}
+	}
+	// The epoch's leaders: at least one (the leader policy may leave out
+	// nodes whose segments failed), each a member.
+	leaders := 0
+	for name, v := range first {
+		if strings.HasPrefix(name, "mir_iss_leader{") {
+			if v != 1 || !regexp.MustCompile(`leader="[0-3]"`).MatchString(name) {
+				t.Errorf("%s = %v", name, v)
+			}
+			leaders++
+		}
+	}
+	if leaders == 0 {
+		t.Error("no mir_iss_leader")
 	}
 	// Counters that must have moved while the cluster executed five
 	// more transactions.
@@ -265,6 +309,10 @@ func TestScrapeRunningCluster(t *testing.T) {
 		`mir_wal_commit_seconds_count{module="wal",` + node + `}`,
 		peer("mir_transport_messages_sent_total", "1"),
 		peer("mir_transport_received_bytes_total", "2"),
+		mod("mir_client_server_transactions_total", trantor.ClientsID),
+		mod("mir_client_server_replies_total", trantor.ClientsID),
+		mod("mir_client_server_latency_seconds_count", trantor.ClientsID),
+		mod("mir_client_server_latency_seconds_sum", trantor.ClientsID),
 	}
 	for _, name := range moved {
 		if a, b := first[name], second[name]; !(b > a) {
