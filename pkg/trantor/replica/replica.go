@@ -223,8 +223,14 @@ func (r *Replica) modules() (modules.Modules, error) {
 	if r.server, err = client.NewServer(cfg.ClientAddr, copts); err != nil {
 		return nil, err
 	}
+	var clients modules.Module = r.server
+	if cfg.MetricsAddr != "" || cfg.MetricsListener != nil {
+		// The server's counters and the transactions' latency on this
+		// node, for the metrics; without metrics, the server alone.
+		clients = metrics.NewClientServer(r.server)
+	}
 	mods[TransportID], mods[TimerID], mods[WALID], mods[CryptoID], mods[trantor.ClientsID] =
-		r.transport, stdmodules.NewTimer(TimerID, cfg.Logger), r.wal, signer, r.server
+		r.transport, stdmodules.NewTimer(TimerID, cfg.Logger), r.wal, signer, clients
 	return mods, nil
 }
 

@@ -369,6 +369,12 @@ func checkMetrics(t *testing.T, url string, txs int) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("scraping the metrics: status %d, %v", resp.StatusCode, err)
 	}
+	// The client server's families (metrics.ClientServer).
+	for _, family := range []string{"mir_client_server_transactions_total{", "mir_client_server_latency_seconds_count{"} {
+		if !strings.Contains(string(body), "\n"+family) {
+			t.Errorf("metrics lack %s}", family)
+		}
+	}
 	for line := range strings.SplitSeq(string(body), "\n") {
 		if rest, ok := strings.CutPrefix(line, "mir_batchfetcher_executed_total{"); ok {
 			_, value, _ := strings.Cut(rest, "} ")
