@@ -2,7 +2,8 @@
 // (pkg/trantor/client) and measures what it gets back: throughput, and
 // latency percentiles recorded in an HDR histogram
 // (github.com/HdrHistogram/hdrhistogram-go). cmd/bench is its command
-// line; a program that shows live figures uses its Progress callback.
+// line; `mir cluster` (cmd/mir) loads its cluster with it and shows the
+// figures live.
 //
 //	g, err := loadgen.Dial(loadgen.Target{Addrs: addrs, F: 1, Clients: 64})
 //	defer g.Close()
@@ -13,6 +14,13 @@
 //		Workload: w,
 //	})
 //	fmt.Println(res.Throughput, res.Latency.P50Ms)
+//
+// A run may also go on until it is stopped, its figures polled as it
+// goes (what a live view does, once a second):
+//
+//	r, err := g.Start(ctx, loadgen.Load{Mode: loadgen.OpenLoop, Rate: 1000, Workload: w})
+//	p := r.Progress() // since the last call: tx/s, p50, p99, errors; and totals
+//	res, err := r.Stop()
 //
 // # Open and closed loops
 //
@@ -35,7 +43,7 @@
 // within Load.Timeout counts as a timeout, one whose result the
 // workload refuses (Workload.Check) or the client failed as an error.
 // Transactions submitted during the warm-up are left out of the Result;
-// the Progress callback sees them.
+// Progress (the callback, or Running.Progress) sees them.
 //
 // # Clients
 //

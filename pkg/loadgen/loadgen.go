@@ -99,7 +99,8 @@ type Load struct {
 	// 1 to Target.MaxOutstanding.
 	Outstanding int
 	// Warmup is submitted first and left out of the Result; Duration is
-	// the measured time after it.
+	// the measured time after it. Run needs a Duration; a run that Start
+	// starts without one lasts until it is stopped.
 	Warmup, Duration time.Duration
 	// Timeout is how long a transaction may take before it counts as a
 	// timeout (default 10s).
@@ -107,7 +108,9 @@ type Load struct {
 	// Workload makes the transactions.
 	Workload Workload
 	// Progress, if not nil, is called about once a second, on a goroutine
-	// of its own, with the figures of the last second.
+	// of its own, with the figures of the last second. (A caller that
+	// would rather poll calls Running.Progress instead; the two share the
+	// figures, so use one or the other.)
 	Progress func(Progress)
 	// Seed seeds the Poisson arrivals (0: from the time).
 	Seed uint64
@@ -115,6 +118,7 @@ type Load struct {
 
 const defaultTimeout = 10 * time.Second
 
+// validate checks the load; a Duration of 0 is valid for Start.
 func (l *Load) validate(maxOutstanding int) error {
 	switch {
 	case l.Mode != OpenLoop && l.Mode != ClosedLoop:
@@ -125,8 +129,8 @@ func (l *Load) validate(maxOutstanding int) error {
 		return fmt.Errorf("unknown arrivals %d", l.Arrivals)
 	case l.Mode == ClosedLoop && (l.Outstanding < 1 || l.Outstanding > maxOutstanding):
 		return fmt.Errorf("%d transactions outstanding per client, want 1 to %d", l.Outstanding, maxOutstanding)
-	case l.Duration <= 0 || l.Warmup < 0 || l.Timeout < 0:
-		return fmt.Errorf("duration %v, warm-up %v, timeout %v: want a positive duration and neither negative", l.Duration, l.Warmup, l.Timeout)
+	case l.Duration < 0 || l.Warmup < 0 || l.Timeout < 0:
+		return fmt.Errorf("duration %v, warm-up %v, timeout %v: want none negative", l.Duration, l.Warmup, l.Timeout)
 	case l.Workload == nil:
 		return errors.New("no workload")
 	}
@@ -210,52 +214,132 @@ func (g *Generator) Close() error {
 	return nil
 }
 
-// Run runs one load and returns its figures. It returns early, with an
-// error, if ctx ends. Runs of one Generator take turns.
+// Run runs one load of a positive Duration and returns its figures. It
+// returns early, with an error, if ctx ends. Runs of one Generator take
+// turns.
 func (g *Generator) Run(ctx context.Context, l Load) (Result, error) {
+	if l.Duration == 0 {
+		return Result{}, fmt.Errorf("loadgen: duration %v, want a positive duration", l.Duration)
+	}
+	r, err := g.Start(ctx, l)
+	if err != nil {
+		return Result{}, err
+	}
+	return r.Wait()
+}
+
+// Start starts one load in the background and returns at once; Wait
+// waits for its figures. A load with a Duration runs as Run does: for
+// its warm-up and Duration, or until ctx ends, with an error. A load
+// without one runs until ctx ends or Stop is called, and ends without
+// error either way. Runs of one Generator take turns: Start waits for
+// the run before to end.
+func (g *Generator) Start(ctx context.Context, l Load) (*Running, error) {
 	if err := l.validate(g.target.MaxOutstanding); err != nil {
-		return Result{}, fmt.Errorf("loadgen: %w", err)
+		return nil, fmt.Errorf("loadgen: %w", err)
 	}
 	if l.Timeout == 0 {
 		l.Timeout = defaultTimeout
 	}
-	g.runMu.Lock()
-	defer g.runMu.Unlock()
-
+	g.runMu.Lock() // Unlocked when the run ends.
 	start := time.Now()
-	r := &run{g: g, load: l, rec: newRecorder(start.Add(l.Warmup), start.Add(l.Warmup+l.Duration)), abort: ctx.Done()}
-	outer := ctx
-	ctx, cancel := context.WithDeadline(ctx, start.Add(l.Warmup+l.Duration))
-	defer cancel()
-	stopProgress := r.reportProgress(start)
-	if l.Mode == OpenLoop {
-		r.openLoop(ctx, start)
-	} else {
-		r.closedLoop(ctx)
+	var end time.Time // None: until stopped.
+	if l.Duration > 0 {
+		end = start.Add(l.Warmup + l.Duration)
 	}
-	r.waiters.Wait() // Each ends within Timeout.
-	stopProgress()
-	if outer.Err() != nil {
-		return Result{}, fmt.Errorf("loadgen: %w", context.Cause(outer))
-	}
-	return r.result(), nil
+	stopCtx, stop := context.WithCancelCause(ctx)
+	r := &run{g: g, load: l, start: start, rec: newRecorder(start, start.Add(l.Warmup), end), abort: stopCtx.Done()}
+	h := &Running{r: r, stop: stop, done: make(chan struct{})}
+	go func() {
+		defer g.runMu.Unlock()
+		defer close(h.done)
+		h.res, h.err = r.run(ctx, stopCtx, end)
+		stop(nil)
+	}()
+	return h, nil
 }
 
-// run is the state of one Run.
+// Running is a load that Start started.
+type Running struct {
+	r    *run
+	stop context.CancelCauseFunc
+	done chan struct{}
+	// res and err are the run's outcome, once done is closed.
+	res Result
+	err error
+}
+
+// errStopped ends a run that Stop stopped.
+var errStopped = errors.New("stopped")
+
+// Stop ends the run now, if it runs: the transactions in flight are not
+// waited for, and count in neither the figures nor the errors. It
+// returns the run's figures, as Wait does.
+func (h *Running) Stop() (Result, error) {
+	h.stop(errStopped)
+	return h.Wait()
+}
+
+// Wait waits for the run to end and returns its figures: those of the
+// transactions submitted after the warm-up and answered before the end.
+func (h *Running) Wait() (Result, error) {
+	<-h.done
+	return h.res, h.err
+}
+
+// Done is closed when the run has ended.
+func (h *Running) Done() <-chan struct{} { return h.done }
+
+// Progress returns the figures since the last call (or the run's start),
+// and the totals so far, for a caller that shows them as the run goes.
+// It may be called from any goroutine, and costs a lock and a copy of
+// the last interval's percentiles: calling it once a second is nothing.
+func (h *Running) Progress() Progress { return h.r.rec.take(time.Now()) }
+
+// run is the state of one run.
 type run struct {
-	g    *Generator
-	load Load
-	rec  *recorder
-	// abort is closed when the caller's context ends: the answers are
-	// not waited for any more.
+	g     *Generator
+	load  Load
+	start time.Time
+	rec   *recorder
+	// abort is closed when the run is stopped or the caller's context
+	// ends: the answers are not waited for any more.
 	abort <-chan struct{}
 	// waiters are the goroutines waiting for answers.
 	waiters sync.WaitGroup
 }
 
+// run runs the loops until the end (if not zero) or until stopCtx ends,
+// waits for the answers, and returns the figures. outer is the caller's
+// context, stopCtx the run's (outer, or Stop).
+func (r *run) run(outer, stopCtx context.Context, end time.Time) (Result, error) {
+	ctx, cancel := stopCtx, context.CancelFunc(func() {})
+	if !end.IsZero() {
+		ctx, cancel = context.WithDeadline(stopCtx, end)
+	}
+	defer cancel()
+	stopProgress := r.reportProgress()
+	if r.load.Mode == OpenLoop {
+		r.openLoop(ctx)
+	} else {
+		r.closedLoop(ctx)
+	}
+	r.waiters.Wait() // Each ends within Timeout, or at once if aborted.
+	stopProgress()
+	stopped := time.Now()
+	if outer.Err() != nil && !end.IsZero() && !errors.Is(context.Cause(stopCtx), errStopped) {
+		return Result{}, fmt.Errorf("loadgen: %w", context.Cause(outer))
+	}
+	if !end.IsZero() && stopped.After(end) {
+		stopped = end // The measured time ends at the end, whatever waited after it.
+	}
+	return r.result(max(stopped.Sub(r.rec.from), 0)), nil
+}
+
 // openLoop releases arrivals at the load's rate until ctx ends, to one
 // goroutine per client, which submits them.
-func (r *run) openLoop(ctx context.Context, start time.Time) {
+func (r *run) openLoop(ctx context.Context) {
+	start := r.start
 	arrivals := make(chan time.Time, maxQueued)
 	var submitters sync.WaitGroup
 	for i := range r.g.clients {
@@ -326,6 +410,9 @@ func (r *run) closedLoop(ctx context.Context) {
 func (r *run) submit(ctx context.Context, i int, at time.Time, closed bool) {
 	data := r.load.Workload.Tx(i, r.g.txNo[i].Add(1)-1)
 	call, err := r.g.clients[i].SubmitAsync(ctx, data)
+	if err == nil {
+		r.rec.submitted()
+	}
 	switch {
 	case err != nil && ctx.Err() == nil:
 		r.rec.record(at, 0, err)

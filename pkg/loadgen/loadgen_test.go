@@ -122,6 +122,66 @@ func TestOpenAndClosedLoop(t *testing.T) {
 	if closed.Mode != "closed" || closed.Outstanding != 2 || closed.Clients != 4 || closed.Shed != 0 {
 		t.Errorf("result %+v does not describe the load", closed)
 	}
+
+	// A run without a duration goes on until stopped; the caller polls
+	// its progress.
+	r, err := g.Start(context.Background(), loadgen.Load{Mode: loadgen.OpenLoop, Rate: 200, Arrivals: loadgen.Uniform, Workload: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answered int64
+	deadline := time.Now().Add(30 * time.Second)
+	for answered < 50 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d answered in 30 s at 200/s", answered)
+		}
+		time.Sleep(50 * time.Millisecond)
+		p := r.Progress()
+		answered += p.Completed
+		if p.Total.Completed != answered || p.Submitted < answered || p.Interval <= 0 || p.Warmup {
+			t.Fatalf("progress %+v after %d answered", p, answered)
+		}
+	}
+	select {
+	case <-r.Done():
+		t.Fatal("the run ended by itself")
+	default:
+	}
+	res, err := r.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAnswered(t, res)
+	if res.Completed < answered || res.DurationSeconds <= 0 {
+		t.Errorf("result %+v after %d answered", res, answered)
+	}
+	if again, err := r.Wait(); err != nil || again != res {
+		t.Errorf("Wait after Stop: %+v, %v", again, err)
+	}
+}
+
+// TestStartEndsWithContext: a run without a duration ends without error
+// when its context ends, and the next run may start.
+func TestStartEndsWithContext(t *testing.T) {
+	g := dial(t, loadgen.Target{Addrs: []string{"127.0.0.1:1"}, F: 0, Clients: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := g.Start(ctx, loadgen.Load{Mode: loadgen.OpenLoop, Rate: 100, Workload: kvPuts(t, 100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(100*time.Millisecond, cancel)
+	res, err := r.Wait()
+	if err != nil || res.Completed != 0 || res.DurationSeconds <= 0 {
+		t.Fatalf("run ended with %+v, %v; want nothing completed and no error", res, err)
+	}
+	// A run with a duration that is stopped ends without error too.
+	r, err = g.Start(context.Background(), loadgen.Load{Mode: loadgen.ClosedLoop, Outstanding: 1, Duration: time.Hour, Workload: kvPuts(t, 100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
 }
 
 // TestTimeouts: against nodes that accept connections and never answer,

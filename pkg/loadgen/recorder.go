@@ -22,47 +22,65 @@ func newHistogram() *hdrhistogram.Histogram {
 }
 
 // recorder collects the answers of a run: the measured ones (those
-// submitted in [from, to)) for the Result, and all of the last second's
-// for Progress.
+// submitted in [from, to), or from on if to is zero) for the Result, and
+// all of those since the last take for Progress.
 type recorder struct {
-	from, to time.Time
+	start, from, to time.Time
 
 	mu sync.Mutex
-	// total is the measured transactions' latencies; second the last
-	// second's.
-	total, second *hdrhistogram.Histogram
-	counts        Counts
-	// secondErrors counts the last second's errors and timeouts.
-	secondErrors int64
+	// total is the measured transactions' latencies; window those of the
+	// answers since the last take, at lastTake.
+	total, window *hdrhistogram.Histogram
+	lastTake      time.Time
+	// counts counts the measured transactions, all every one.
+	counts, all Counts
+	// submittedTxs counts the transactions submitted.
+	submittedTxs int64
+	// windowFailed counts the errors and timeouts since the last take.
+	windowFailed int64
 }
 
-func newRecorder(from, to time.Time) *recorder {
-	return &recorder{from: from, to: to, total: newHistogram(), second: newHistogram()}
+func newRecorder(start, from, to time.Time) *recorder {
+	return &recorder{start: start, from: from, to: to, total: newHistogram(), window: newHistogram(), lastTake: start}
+}
+
+// measured tells whether a transaction that arrived at at counts in the
+// Result.
+func (r *recorder) measured(at time.Time) bool {
+	return !at.Before(r.from) && (r.to.IsZero() || at.Before(r.to))
 }
 
 // record records the answer of a transaction that arrived at at: its
 // latency, or the error it ended with.
 func (r *recorder) record(at time.Time, latency time.Duration, err error) {
 	micros := min(max(latency.Microseconds(), histMinMicros), histMaxMicros)
-	measured := !at.Before(r.from) && at.Before(r.to)
+	measured := r.measured(at)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		r.secondErrors++
+		r.windowFailed++
 	} else {
-		_ = r.second.RecordValue(micros) // Within the range: no error.
+		_ = r.window.RecordValue(micros) // Within the range: no error.
 	}
+	count(&r.all, err)
 	if !measured {
 		return
 	}
+	count(&r.counts, err)
+	if err == nil {
+		_ = r.total.RecordValue(micros)
+	}
+}
+
+// count counts an answer that ended with err in c.
+func count(c *Counts, err error) {
 	switch {
 	case errors.Is(err, errTimeout):
-		r.counts.Timeouts++
+		c.Timeouts++
 	case err != nil:
-		r.counts.Errors++
+		c.Errors++
 	default:
-		r.counts.Completed++
-		_ = r.total.RecordValue(micros)
+		c.Completed++
 	}
 }
 
@@ -71,22 +89,39 @@ func (r *recorder) shed(n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.counts.Shed += int64(n)
+	r.all.Shed += int64(n)
 }
 
-// takeSecond returns the last second's figures and starts the next
-// second.
-func (r *recorder) takeSecond() (latency Latency, completed, failed int64) {
+// submitted counts a transaction submitted.
+func (r *recorder) submitted() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	latency, completed, failed = latencyOf(r.second), r.second.TotalCount(), r.secondErrors
-	r.second.Reset()
-	r.secondErrors = 0
-	return latency, completed, failed
+	r.submittedTxs++
+}
+
+// take returns the figures since the last take, at now, and starts the
+// next interval.
+func (r *recorder) take(now time.Time) Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lat, completed := latencyOf(r.window), r.window.TotalCount()
+	p := Progress{
+		Elapsed: now.Sub(r.start), Warmup: r.lastTake.Before(r.from), Interval: now.Sub(r.lastTake),
+		Completed: completed, Failed: r.windowFailed, P50Ms: lat.P50Ms, P99Ms: lat.P99Ms,
+		Submitted: r.submittedTxs, Total: r.all,
+	}
+	if p.Interval > 0 {
+		p.TxPerSecond = float64(completed) / p.Interval.Seconds()
+	}
+	r.window.Reset()
+	r.windowFailed = 0
+	r.lastTake = now
+	return p
 }
 
 // reportProgress calls the load's Progress every second until the
 // returned function is called.
-func (r *run) reportProgress(start time.Time) (stop func()) {
+func (r *run) reportProgress() (stop func()) {
 	if r.load.Progress == nil {
 		return func() {}
 	}
@@ -95,19 +130,12 @@ func (r *run) reportProgress(start time.Time) (stop func()) {
 	wg.Go(func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
-		last := start
 		for {
 			select {
 			case <-done:
 				return
 			case now := <-t.C:
-				lat, completed, failed := r.rec.takeSecond()
-				r.load.Progress(Progress{
-					Elapsed: now.Sub(start), Warmup: last.Before(r.rec.from),
-					TxPerSecond: float64(completed) / now.Sub(last).Seconds(), Failed: failed,
-					P50Ms: lat.P50Ms, P99Ms: lat.P99Ms,
-				})
-				last = now
+				r.load.Progress(r.rec.take(now))
 			}
 		}
 	})
@@ -117,16 +145,18 @@ func (r *run) reportProgress(start time.Time) (stop func()) {
 	}
 }
 
-// result returns the run's figures.
-func (r *run) result() Result {
+// result returns the run's figures, over a measured time of measured.
+func (r *run) result(measured time.Duration) Result {
 	r.rec.mu.Lock()
 	defer r.rec.mu.Unlock()
 	l := r.load
 	res := Result{
 		Mode: l.Mode.String(), Clients: len(r.g.clients),
-		DurationSeconds: l.Duration.Seconds(), WarmupSeconds: l.Warmup.Seconds(),
+		DurationSeconds: measured.Seconds(), WarmupSeconds: l.Warmup.Seconds(),
 		Counts: r.rec.counts, Latency: latencyOf(r.rec.total),
-		Throughput: float64(r.rec.counts.Completed) / l.Duration.Seconds(),
+	}
+	if measured > 0 {
+		res.Throughput = float64(r.rec.counts.Completed) / measured.Seconds()
 	}
 	if l.Mode == OpenLoop {
 		res.Rate, res.Arrivals = l.Rate, l.Arrivals.String()

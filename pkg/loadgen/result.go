@@ -57,18 +57,27 @@ type Latency struct {
 	MeanMs float64 `json:"mean_ms"`
 }
 
-// Progress is the figures of the last second of a run.
+// Progress is the figures of a run since the last Progress: of the last
+// second for Load.Progress, since the last call for Running.Progress.
 type Progress struct {
 	// Elapsed is the time since the run started, warm-up included; Warmup
-	// tells whether the second began in the warm-up.
-	Elapsed time.Duration
-	Warmup  bool
-	// TxPerSecond is the transactions answered in the last second, per
-	// second; P50Ms and P99Ms their latency.
+	// tells whether the interval began in the warm-up. Interval is the
+	// interval's length.
+	Elapsed  time.Duration
+	Warmup   bool
+	Interval time.Duration
+	// TxPerSecond is the transactions answered in the interval
+	// (Completed), per second; P50Ms and P99Ms their latency.
 	TxPerSecond  float64
+	Completed    int64
 	P50Ms, P99Ms float64
-	// Failed counts the last second's errors and timeouts.
+	// Failed counts the interval's errors and timeouts.
 	Failed int64
+	// Submitted counts the transactions submitted since the run started,
+	// and Total what became of them and of the open loop's arrivals
+	// (warm-up included; those in flight are in neither).
+	Submitted int64
+	Total     Counts
 }
 
 func latencyOf(h *hdrhistogram.Histogram) Latency {
