@@ -14,7 +14,7 @@ import (
 	"github.com/mirframework/mir/internal/loopback"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/membership"
-	"github.com/mirframework/mir/pkg/trantor/client"
+	"github.com/mirframework/mir/pkg/loadgen"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -36,15 +36,16 @@ type clusterConfig struct {
 }
 
 // cluster is a local cluster: replicas run as processes of their own,
-// on 127.0.0.1, with clients of them. Its methods are safe for
-// concurrent use.
+// on 127.0.0.1, with a load generator's clients of them. Its methods are
+// safe for concurrent use.
 type cluster struct {
 	cfg     clusterConfig
 	dir     string
 	temp    bool // dir is ours to remove.
 	members *membership.Membership
 	nodes   []*process
-	clients []*client.Client
+	// load has loadClients clients of the replicas.
+	load *loadgen.Generator
 
 	// mu makes toggle and stop one at a time: two restarts of one node
 	// would start two processes, and a restart after stop one that
@@ -71,7 +72,7 @@ type process struct {
 const stopTimeout = 5 * time.Second
 
 // startCluster writes the deployment's files, starts every replica and
-// dials them with loadClients clients. On error, nothing it started is
+// dials them with a load generator of loadClients clients. On error, nothing it started is
 // left running, and the temporary directory is removed.
 func startCluster(cfg clusterConfig) (c *cluster, err error) {
 	if cfg.nodes < 1 || cfg.nodes > maxNodes {
@@ -123,15 +124,11 @@ func startCluster(cfg clusterConfig) (c *cluster, err error) {
 	f := (cfg.nodes - 1) / 3
 	// Client IDs of their own for each run: the replicas of a kept
 	// directory remember the numbers of the last run's clients.
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	for i := range loadClients {
-		cl, err := client.Dial(clientAddrs, f, client.Options{ClientID: fmt.Sprintf("mir-cluster-%s-%d", run, i)})
-		if err != nil {
-			return c, err
-		}
-		c.clients = append(c.clients, cl)
-	}
-	return c, nil
+	c.load, err = loadgen.Dial(loadgen.Target{
+		Addrs: clientAddrs, F: f, Clients: loadClients,
+		ClientIDPrefix: "mir-cluster-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+	})
+	return c, err
 }
 
 // loadClients is how many clients share the load. A client numbers its
@@ -241,14 +238,14 @@ func (c *cluster) toggle(i int) (string, error) {
 	return fmt.Sprintf("node %s restarted", p.id), nil
 }
 
-// stop closes the clients, stops every replica (SIGTERM, then SIGKILL
+// stop closes the load's clients, stops every replica (SIGTERM, then SIGKILL
 // after stopTimeout) and removes the directory if it is temporary.
 func (c *cluster) stop() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopped = true
-	for _, cl := range c.clients {
-		cl.Close()
+	if c.load != nil {
+		c.load.Close()
 	}
 	var wg sync.WaitGroup
 	for _, p := range c.nodes {

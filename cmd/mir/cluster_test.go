@@ -92,14 +92,19 @@ func TestCluster(t *testing.T) {
 	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	l := newLoad(c.clients, 200)
-	go l.run(ctx)
-	mon := newMonitor(c, l)
+	load, err := startLoad(ctx, c, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := newMonitor(c, load, 200)
 
 	const victim = 3
-	waitFor(t, mon, "all four replicas execute", func(st status) bool {
+	waitFor(t, mon, "all four replicas execute, with leaders and latencies", func(st status) bool {
 		h, all := minHeight(st, -1)
-		return all && h >= 20 && st.load.completed > 0
+		for _, ns := range st.nodes {
+			all = all && len(ns.leaders) > 0 && ns.hasLatency && ns.p50 > 0 && ns.p50 <= ns.p99
+		}
+		return all && h >= 20 && st.load.Total.Completed > 0
 	})
 	if what, err := c.toggle(victim); err != nil || !strings.Contains(what, "killed") {
 		t.Fatalf("toggle(%d) = %q, %v", victim, what, err)
@@ -109,10 +114,10 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("node %d is %s after the kill", victim, st.nodes[victim].state())
 	}
 	before, _ := minHeight(st, victim)
-	completed := l.take().completed
+	completed := st.load.Total.Completed
 	st = waitFor(t, mon, "the three others go on", func(st status) bool {
 		h, all := minHeight(st, victim)
-		return all && h >= before+20 && st.load.completed > completed
+		return all && h >= before+20 && st.load.Total.Completed > completed
 	})
 	target, _ := minHeight(st, victim)
 	if what, err := c.toggle(victim); err != nil || !strings.Contains(what, "restarted") {
@@ -126,6 +131,10 @@ func TestCluster(t *testing.T) {
 		t.Error("toggle of a node the cluster lacks succeeded")
 	}
 
+	res, err := load.Stop()
+	if err != nil || res.Completed == 0 {
+		t.Errorf("load: %+v, %v", res, err)
+	}
 	cancel()
 	stopped = true
 	if err := c.stop(); err != nil {
@@ -149,8 +158,11 @@ func TestCluster(t *testing.T) {
 	}
 }
 
-// summaryLine matches a summary line of a node that is up: its height.
+// summaryHeight matches a summary line of a node that is up: its height.
 var summaryHeight = regexp.MustCompile(`node 0 height (\d+) `)
+
+// loadResult matches the load's result, printed at the end.
+var loadResult = regexp.MustCompile(`^load: \d+ answered in \d+s \(\d+ tx/s\), latency p50 [0-9.]+ms p99 [0-9.]+ms max [0-9.]+ms; 0 errors, \d+ timeouts, \d+ shed$`)
 
 // TestClusterPlain runs the command without a terminal: it prints one
 // summary line per second, in which the replicas make progress, and
@@ -172,8 +184,11 @@ func TestClusterPlain(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "stopped 4 replicas; removed ") {
 		t.Errorf("last line %q", last)
 	}
+	if res := lines[len(lines)-2]; !loadResult.MatchString(res) || strings.HasPrefix(res, "load: 0 answered") {
+		t.Errorf("the load's result: %q", res)
+	}
 	var heights []uint64
-	for _, line := range lines[:len(lines)-1] {
+	for _, line := range lines[:len(lines)-2] {
 		if !strings.Contains(line, "tx/s done, p50 ") {
 			t.Errorf("not a summary line: %q", line)
 		}

@@ -11,6 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/mirframework/mir/pkg/loadgen"
 )
 
 // clusterOptions are the flags of `mir cluster`.
@@ -87,22 +89,50 @@ func runCluster(cmd *cobra.Command, o clusterOptions) (err error) {
 		ctx, cancel = context.WithTimeout(cmd.Context(), o.duration)
 	}
 	defer cancel()
-	l := newLoad(c.clients, o.ratePerS)
-	loadDone := make(chan struct{})
-	go func() {
-		defer close(loadDone)
-		l.run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-loadDone
-	}()
-	mon := newMonitor(c, l)
+	load, err := startLoad(ctx, c, o.ratePerS)
+	if err != nil {
+		return err
+	}
+	if load != nil {
+		defer func() {
+			// Before the replicas stop: what is in flight then is not
+			// counted.
+			res, _ := load.Stop() // Never fails: the run has no Duration.
+			fmt.Fprintln(out, resultLine(res))
+		}()
+	}
+	mon := newMonitor(c, load, o.ratePerS)
 	if !o.plain && isTerminal(out) {
 		return runView(ctx, c, mon, out)
 	}
 	runPlain(ctx, mon, out)
 	return nil
+}
+
+// txBytes is the size of the load's transactions (kvstore puts): small,
+// as a first look at a cluster on a laptop goes; cmd/bench measures
+// other sizes.
+const txBytes = 64
+
+// startLoad starts an open loop of ratePerS puts a second, evenly spaced,
+// on c's load generator until ctx ends; nil if the rate is 0.
+func startLoad(ctx context.Context, c *cluster, ratePerS int) (*loadgen.Running, error) {
+	if ratePerS == 0 {
+		return nil, nil
+	}
+	w, err := loadgen.NewKVPuts(txBytes)
+	if err != nil {
+		return nil, err // txBytes is within bounds: a bug.
+	}
+	return c.load.Start(ctx, loadgen.Load{Mode: loadgen.OpenLoop, Rate: float64(ratePerS), Arrivals: loadgen.Uniform, Workload: w})
+}
+
+// resultLine is the line printed at the end: what the load got over the
+// whole run.
+func resultLine(res loadgen.Result) string {
+	return fmt.Sprintf("load: %d answered in %.0fs (%.0f tx/s), latency p50 %.1fms p99 %.1fms max %.1fms; %d errors, %d timeouts, %d shed",
+		res.Completed, res.DurationSeconds, res.Throughput, res.Latency.P50Ms, res.Latency.P99Ms, res.Latency.MaxMs,
+		res.Errors, res.Timeouts, res.Shed)
 }
 
 // isTerminal reports whether w is a terminal.
