@@ -13,8 +13,8 @@ import (
 
 	"github.com/mirframework/mir/internal/loopback"
 	"github.com/mirframework/mir/pkg/crypto"
-	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/pkg/loadgen"
+	"github.com/mirframework/mir/pkg/membership"
 	"github.com/mirframework/mir/stdtypes"
 )
 
