@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // beMirEnv, in a test binary's environment, makes it the mir program: the
@@ -232,5 +236,82 @@ func TestClusterKeepDir(t *testing.T) {
 	// A second run in the same directory does not overwrite its keys.
 	if out, err := run(t, "cluster", "--nodes", "1", "--duration", "1s", "--dir", dir); err == nil {
 		t.Errorf("a second run in %s succeeded:\n%s", dir, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a test reads while a program writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestClusterView drives the live view of a real cluster with keys, as a
+// user would: its table fills with the node's figures, 0 kills the node
+// and 0 restarts it, q quits.
+func TestClusterView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	exe, env, _ := replicaProgram()
+	c, err := startCluster(clusterConfig{nodes: 1, exe: exe, env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := c.stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	keys, typing := io.Pipe()
+	defer typing.Close()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- runView(context.Background(), c, newMonitor(c, nil, 0), &out, tea.WithInput(keys)) }()
+	// waitOutput waits until the view has shown want.
+	waitOutput := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(progressTimeout)
+		for !strings.Contains(out.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the view did not show %q within %v:\n%s", want, progressTimeout, out.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	press := func(key string) {
+		t.Helper()
+		if _, err := typing.Write([]byte(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitOutput("leaders")
+	waitOutput(" up ") // The node's row, once scraped.
+	press("0")
+	waitOutput("node 0 killed (kill -9)")
+	if c.nodes[0].running() {
+		t.Error("node 0 runs after the view said it was killed")
+	}
+	press("0")
+	waitOutput("node 0 restarted")
+	if !c.nodes[0].running() {
+		t.Error("node 0 does not run after the view said it restarted")
+	}
+	press("q")
+	if err := <-done; err != nil {
+		t.Fatalf("the view ended with %v", err)
 	}
 }

@@ -167,8 +167,9 @@ func eachPoll(ctx context.Context, mon *monitor, show func(status)) {
 	}
 }
 
-// runView shows the live view until the user quits or ctx ends.
-func runView(ctx context.Context, c *cluster, mon *monitor, out io.Writer) error {
+// runView shows the live view until the user quits or ctx ends; opts
+// add to the program's options (a test's input).
+func runView(ctx context.Context, c *cluster, mon *monitor, out io.Writer, opts ...tea.ProgramOption) error {
 	where := "files in " + c.dir
 	if c.temp {
 		where += " (removed at the end)"
@@ -178,7 +179,7 @@ func runView(ctx context.Context, c *cluster, mon *monitor, out io.Writer) error
 		nodes:  len(c.nodes),
 		toggle: c.toggle,
 	}
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(out), tea.WithAltScreen())
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithOutput(out), tea.WithAltScreen()}, opts...)...)
 	pollDone := make(chan struct{})
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	go func() {
