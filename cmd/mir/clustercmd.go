@@ -39,14 +39,16 @@ func newClusterCmd() *cobra.Command {
 		Long: `Run a replicated key-value store (samples/kvstore) on Trantor: --nodes
 replicas, each a process of its own ('mir replica') over authenticated TCP
 on 127.0.0.1, with keys and a membership generated in a temporary directory
-(--dir to keep them), and a client that puts keys at --rate transactions
-per second.
+(--dir to keep them), and a load generator (pkg/loadgen, as cmd/bench) that
+puts keys at --rate transactions per second.
 
 In a terminal, a live view shows each replica's executed height, epoch,
-transactions/s, view changes and drops (read from its Prometheus metrics),
-and the client's latency. Press a node's number to kill it with SIGKILL,
-again to restart it: the others go on, and it catches up. 'q' stops
-everything and removes what the cluster created (unless --dir). Without a
+leaders, transactions/s, p50/p99 latency (from a transaction's arrival at
+the replica to its execution there), view changes and drops (read from its
+Prometheus metrics), and the client's throughput and latency. Press a
+node's number to kill it with SIGKILL, again to restart it: the others go
+on, and it catches up. 'q' stops everything, prints what the load got, and
+removes what the cluster created (unless --dir). Without a
 terminal, or with --plain, it prints one summary line per second.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCluster(cmd, o) },

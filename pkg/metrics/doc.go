@@ -18,6 +18,12 @@
 //   - a transport (net.TransportStats, and tcp.Metrics for the TCP
 //     transport): mir_transport_* per peer (messages, bytes, drops,
 //     queues, connections, reconnections);
+//   - a Trantor client server wrapped in a ClientServer: its counters
+//     (mir_client_server_*_total) and the time from a transaction's
+//     arrival at the node to its result there
+//     (mir_client_server_latency_seconds, a histogram);
+//   - ISS: the current epoch's leaders (mir_iss_leader{leader}), besides
+//     its fields;
 //   - every other report, field by field: a report is a struct, and each
 //     exported field that is a number, a boolean or a time.Duration
 //     becomes a family named mir_<package>_<field in snake case>, with
