@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/mirframework/mir"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/trantor/client"
@@ -131,17 +128,7 @@ func TestClientServerHistogram(t *testing.T) {
 	s.LatencyCounts[0], s.LatencyCounts[3], s.LatencyCounts[len(s.LatencyCounts)-1] = 2, 1, 1
 	s.LatencySum, s.Untimed, s.Expired = 50*time.Second, 4, 5
 	src := &fixedSource{s: mir.NodeStats{Reports: map[stdtypes.ModuleID]any{"clients": s}}}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(NewCollector("0", src))
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(families, func(f *dto.MetricFamily) bool { return f.GetName() == "mir_client_server_latency_seconds" })
-	if i < 0 {
-		t.Fatal("no mir_client_server_latency_seconds")
-	}
-	h := families[i].GetMetric()[0].GetHistogram()
+	h, families := gatherHistogram(t, NewCollector("0", src), "mir_client_server_latency_seconds")
 	if h.GetSampleCount() != 4 || h.GetSampleSum() != 50 {
 		t.Errorf("count %d, sum %v; want 4, 50", h.GetSampleCount(), h.GetSampleSum())
 	}

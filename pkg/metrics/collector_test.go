@@ -208,17 +208,7 @@ func TestWALHistogram(t *testing.T) {
 	src := &fixedSource{s: mir.NodeStats{Reports: map[stdtypes.ModuleID]any{
 		"wal": wal.ModuleStats{Log: wal.Stats{Groups: 7, CommitTime: time.Second, CommitCounts: commits}},
 	}}}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(NewCollector("0", src))
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(families, func(f *dto.MetricFamily) bool { return f.GetName() == "mir_wal_commit_seconds" })
-	if i < 0 {
-		t.Fatal("no mir_wal_commit_seconds")
-	}
-	h := families[i].GetMetric()[0].GetHistogram()
+	h, _ := gatherHistogram(t, NewCollector("0", src), "mir_wal_commit_seconds")
 	if h.GetSampleCount() != 7 || h.GetSampleSum() != 1 {
 		t.Errorf("count %d, sum %v; want 7, 1", h.GetSampleCount(), h.GetSampleSum())
 	}
@@ -235,4 +225,21 @@ func TestWALHistogram(t *testing.T) {
 			t.Errorf("bucket %d: le %v count %d; want le %v count %d", k, b.GetUpperBound(), b.GetCumulativeCount(), bounds[k].Seconds(), want[k])
 		}
 	}
+}
+
+// gatherHistogram gathers c through a registry and returns the histogram
+// of the family name (its only one), and every family gathered.
+func gatherHistogram(t *testing.T, c prometheus.Collector, name string) (*dto.Histogram, []*dto.MetricFamily) {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(families, func(f *dto.MetricFamily) bool { return f.GetName() == name })
+	if i < 0 {
+		t.Fatalf("no %s", name)
+	}
+	return families[i].GetMetric()[0].GetHistogram(), families
 }
