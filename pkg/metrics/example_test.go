@@ -14,6 +14,8 @@ import (
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/metrics"
 	"github.com/mirframework/mir/pkg/modules"
+	"github.com/mirframework/mir/pkg/trantor"
+	"github.com/mirframework/mir/pkg/trantor/client"
 	"github.com/mirframework/mir/stdtypes"
 )
 
@@ -78,4 +80,44 @@ func ExampleNewCollector() {
 	// mir_metrics_test_enqueued_total{module="queue",node="0"} 1
 	// mir_metrics_test_length{module="queue",node="0"} 0
 	// mir_module_events_in_total{module="queue",node="0"} 1
+}
+
+// A Trantor client server, timed: its families, in the node's metrics.
+// (A replica, pkg/trantor/replica, does this when it serves metrics.)
+func ExampleNewClientServer() {
+	server, err := client.NewServer("127.0.0.1:0", client.ServerOptions{Mempool: trantor.MempoolID})
+	if err != nil {
+		panic(err)
+	}
+	node, err := mir.NewNode("0", mir.DefaultNodeConfig().WithLogger(logging.NilLogger),
+		modules.Modules{trantor.ClientsID: metrics.NewClientServer(server)}, nil)
+	if err != nil {
+		panic(err)
+	}
+	reg, err := metrics.NewRegistry(metrics.NewCollector(node.ID, node))
+	if err != nil {
+		panic(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range families {
+		if strings.HasPrefix(f.GetName(), "mir_client_server_") {
+			fmt.Println(f.GetName(), f.GetType())
+		}
+	}
+	// Output:
+	// mir_client_server_bad_frames_total COUNTER
+	// mir_client_server_cached_replies_total COUNTER
+	// mir_client_server_connections_accepted_total COUNTER
+	// mir_client_server_connections_refused_total COUNTER
+	// mir_client_server_dropped_replies_total COUNTER
+	// mir_client_server_latency_seconds HISTOGRAM
+	// mir_client_server_replies_total COUNTER
+	// mir_client_server_stray_messages_total COUNTER
+	// mir_client_server_throttled_frames_total COUNTER
+	// mir_client_server_timeouts_total COUNTER
+	// mir_client_server_transactions_total COUNTER
+	// mir_client_server_untimed_transactions_total COUNTER
 }
