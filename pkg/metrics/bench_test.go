@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"io"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -58,4 +60,32 @@ func BenchmarkScrape(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkTxTimer is what a ClientServer adds per transaction: its
+// arrival noted, then its result, in batches of 256 (one NewTxs, one
+// Executed), with about 4,096 transactions in flight.
+func BenchmarkTxTimer(b *testing.B) {
+	const batch, inFlight = 256, 16
+	var tm txTimer
+	now := time.Now()
+	tm.reset(now)
+	batches := make([][]mempool.Tx, inFlight)
+	for i := range batches {
+		for j := range batch {
+			batches[i] = append(batches[i], mempool.Tx{TxID: mempool.TxID{ClientID: "client-" + strconv.Itoa(j%16), TxNo: uint64(i*batch + j)}})
+		}
+	}
+	for _, txs := range batches[1:] {
+		tm.arrived(now, txs)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; b.Loop(); n++ {
+		txs := batches[n%inFlight]
+		tm.arrived(now, txs)
+		done := batches[(n+1)%inFlight]
+		tm.done(now, len(done), func(i int) mempool.TxID { return done[i].TxID })
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/tx")
 }
