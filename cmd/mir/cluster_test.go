@@ -155,6 +155,13 @@ func TestCluster(t *testing.T) {
 	if _, err := c.toggle(victim); !errors.Is(err, ErrStopped) {
 		t.Errorf("toggle after stop: %v, want ErrStopped", err)
 	}
+	checkNothingLeft(t, tmp)
+}
+
+// checkNothingLeft fails the test if the cluster left a file in tmp, the
+// temporary directory it made its own in.
+func checkNothingLeft(t *testing.T, tmp string) {
+	t.Helper()
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
 		t.Errorf("left behind in the temporary directory: %v", left)
 		out, _ := exec.Command("find", tmp).CombinedOutput()
@@ -204,11 +211,7 @@ func TestClusterPlain(t *testing.T) {
 	if len(heights) == 0 || heights[len(heights)-1] == 0 {
 		t.Errorf("node 0 made no progress:\n%s", out)
 	}
-	if left, _ := os.ReadDir(tmp); len(left) > 0 {
-		t.Errorf("left behind in the temporary directory: %v", left)
-		out, _ := exec.Command("find", tmp).CombinedOutput()
-		t.Logf("%s", out)
-	}
+	checkNothingLeft(t, tmp)
 }
 
 // TestClusterKeepDir: with --dir, the files stay, and the replicas' logs
@@ -271,9 +274,10 @@ func TestClusterView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopped := false
 	defer func() {
-		if err := c.stop(); err != nil {
-			t.Error(err)
+		if !stopped {
+			c.stop()
 		}
 	}()
 	keys, typing := io.Pipe()
@@ -314,4 +318,12 @@ func TestClusterView(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("the view ended with %v", err)
 	}
+	stopped = true
+	if err := c.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if c.nodes[0].running() {
+		t.Error("node 0 runs after stop")
+	}
+	checkNothingLeft(t, tmp)
 }
