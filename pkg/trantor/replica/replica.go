@@ -70,7 +70,9 @@ type Config struct {
 	// MetricsAddr, if not empty, is the host:port where Run serves the
 	// node's statistics to Prometheus (pkg/metrics, path /metrics), unless
 	// MetricsListener is set, on which Run serves them instead (a port the
-	// system chose, known before Run). Run closes the listener.
+	// system chose, known before Run). Run closes the listener. With
+	// either, the client server runs inside a metrics.ClientServer, which
+	// adds its counters and the node's transaction latency.
 	MetricsAddr     string
 	MetricsListener net.Listener
 
