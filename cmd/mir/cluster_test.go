@@ -78,22 +78,7 @@ func minHeight(st status, skip int) (uint64, bool) {
 // kills one with SIGKILL and sees the others go on, restarts it and sees
 // it catch up, and stops: no process and no file is left.
 func TestCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts four processes")
-	}
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp) // Where the cluster makes its directory.
-	exe, env, _ := replicaProgram()
-	c, err := startCluster(clusterConfig{nodes: 4, exe: exe, env: env})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			c.stop()
-		}
-	}()
+	c, tmp, stop := startTestCluster(t, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	load, err := startLoad(ctx, c, 200)
@@ -140,8 +125,7 @@ func TestCluster(t *testing.T) {
 		t.Errorf("load: %+v, %v", res, err)
 	}
 	cancel()
-	stopped = true
-	if err := c.stop(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range c.nodes {
@@ -156,6 +140,31 @@ func TestCluster(t *testing.T) {
 		t.Errorf("toggle after stop: %v, want ErrStopped", err)
 	}
 	checkNothingLeft(t, tmp)
+}
+
+// startTestCluster starts a cluster of n replicas, processes of the test
+// binary, making its directory in tmp, a temporary directory of the
+// test's. stop stops it; the test's end does, if the test did not.
+func startTestCluster(t *testing.T, n int) (c *cluster, tmp string, stop func() error) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	tmp = t.TempDir()
+	t.Setenv("TMPDIR", tmp) // Where the cluster makes its directory.
+	exe, env, _ := replicaProgram()
+	c, err := startCluster(clusterConfig{nodes: n, exe: exe, env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() { stopErr = c.stop() })
+		return stopErr
+	}
+	t.Cleanup(func() { stop() })
+	return c, tmp, stop
 }
 
 // checkNothingLeft fails the test if the cluster left a file in tmp, the
@@ -264,22 +273,7 @@ func (b *syncBuffer) String() string {
 // user would: its table fills with the node's figures, 0 kills the node
 // and 0 restarts it, q quits.
 func TestClusterView(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a process")
-	}
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	exe, env, _ := replicaProgram()
-	c, err := startCluster(clusterConfig{nodes: 1, exe: exe, env: env})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			c.stop()
-		}
-	}()
+	c, tmp, stop := startTestCluster(t, 1)
 	keys, typing := io.Pipe()
 	defer typing.Close()
 	var out syncBuffer
@@ -318,8 +312,7 @@ func TestClusterView(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("the view ended with %v", err)
 	}
-	stopped = true
-	if err := c.stop(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if c.nodes[0].running() {
