@@ -8,7 +8,6 @@ import (
 	"github.com/mirframework/mir/pkg/batchfetcher"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
-	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/testsim"
 	"github.com/mirframework/mir/pkg/trantor"
 )
@@ -19,11 +18,11 @@ import (
 // mempool waited for the earlier epochs to be executed (mempool.EpochExecuted),
 // the leader of a bucket in epoch e+1 proposed what the bucket's leader
 // of epoch e had ordered in a slot its batch fetcher had not handed on
-// yet: about 3 % of the ordered transactions were dropped by the batch
+// yet: 1.4 to 4.7 % of the ordered transactions were dropped by the batch
 // fetcher as executed already (issue #16).
 func TestOrderedOnce(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		c := newCluster(t, seed, clusterOptions{n: 4, network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Uniform(100*time.Microsecond, 2*time.Millisecond)}}})
+		c := newCluster(t, seed, clusterOptions{n: 4, network: lanLinks})
 		run(t, c, seed, load{Clients: 32, Txs: 1500, PayloadBytes: 16, Rate: 5000, Start: time.Millisecond})
 		for _, id := range c.Nodes() {
 			s := c.BatchFetcher(id).Stats()
