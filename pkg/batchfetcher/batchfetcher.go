@@ -314,9 +314,9 @@ func inBuckets(b int, buckets []int) bool {
 // executed (handed on, or held by a restored state), after the Executed
 // and Watermarks that named their transactions.
 //
-// "A bucket's transactions are proposed in an epoch only once the node has
-// executed the epochs before it": until then its mempool still holds what
-// the bucket's earlier leaders ordered, and would give it out again.
+// The mempool gives out nothing for a proposal of the next epoch before:
+// until then it still holds, waiting, what the earlier leaders of the
+// buckets ordered, and would give it out to be ordered again.
 func (m *Module) epochExecuted(e stdtypes.EpochNr, out *stdtypes.EventList) {
 	out.PushBack(&mempool.EpochExecuted{Header: stdtypes.NewHeader(m.mc.Mempool), Epoch: e})
 }
