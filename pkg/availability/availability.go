@@ -323,7 +323,10 @@ func (m *Module) requestProposal(out *stdtypes.EventList, ev *iss.RequestProposa
 	if len(p.buckets) == 0 {
 		return nil // The mempool would never answer.
 	}
-	emit(out, &mempool.RequestBatch{Header: stdtypes.NewHeader(m.mc.Mempool), ReplyTo: m.mc.Self, Ref: p.ref, Buckets: slices.Clone(p.buckets)})
+	// The mempool answers once this node has executed the epochs before
+	// p's: it still holds what other leaders ordered in them.
+	emit(out, &mempool.RequestBatch{Header: stdtypes.NewHeader(m.mc.Mempool), ReplyTo: m.mc.Self, Ref: p.ref,
+		Buckets: slices.Clone(p.buckets), Epoch: p.epoch})
 	return nil
 }
 

@@ -9,7 +9,10 @@
 //
 //   - ISS's proposer. On an iss.RequestProposal of an orderer of a segment
 //     this node leads, it asks the mempool for a batch of the segment's
-//     buckets (mempool.RequestBatch). On the mempool.NewBatch it computes
+//     buckets, for the proposal's epoch (mempool.RequestBatch; the mempool
+//     answers once the epochs before are executed, so that it gives out
+//     nothing an earlier leader of those buckets ordered). On the
+//     mempool.NewBatch it computes
 //     the batch's digest (BatchDigest: the epoch, the leader, the buckets
 //     and the transactions), persists the batch (a BatchRecord in the WAL,
 //     retention index: the epoch), and only then sends it to the epoch's

@@ -280,6 +280,11 @@ func (c *cluster) propose(leader stdtypes.NodeID, e stdtypes.EpochNr, sn stdtype
 	c.t.Helper()
 	c.apply(leader, requestProposal(c, e, sn))
 	rb := takeOne[*mempool.RequestBatch](c, leader)
+	if rb.Epoch != e || !slices.Equal(rb.Buckets, buckets) {
+		// The mempool gives out nothing of an epoch before the
+		// earlier ones are executed: it must know the proposal's.
+		c.t.Fatalf("RequestBatch of epoch %d, buckets %v for a proposal of epoch %d, buckets %v", rb.Epoch, rb.Buckets, e, buckets)
+	}
 	c.apply(leader, &mempool.NewBatch{Header: stdtypes.NewHeader(mc.Self), Ref: rb.Ref, Txs: batch})
 	c.deliver()
 	ps := take[*iss.Proposal](c, leader)

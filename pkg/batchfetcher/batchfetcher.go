@@ -238,6 +238,7 @@ func (m *Module) drain(out *stdtypes.EventList) {
 		m.queue = m.queue[1:]
 		if e.snapshot != nil {
 			m.queuedSnapshots--
+			m.epochExecuted(e.snapshot.Epoch, out)
 			m.askSnapshot(e.snapshot, out)
 		} else {
 			m.slots--
@@ -307,6 +308,17 @@ func (m *Module) admit(id mempool.TxID, buckets []int) (DropReason, bool) {
 func inBuckets(b int, buckets []int) bool {
 	_, found := slices.BinarySearch(buckets, b)
 	return found
+}
+
+// epochExecuted tells the mempool that the slots of epoch e and before are
+// executed (handed on, or held by a restored state), after the Executed
+// and Watermarks that named their transactions.
+//
+// The mempool gives out nothing for a proposal of the next epoch before:
+// until then it still holds, waiting, what the earlier leaders of the
+// buckets ordered, and would give it out to be ordered again.
+func (m *Module) epochExecuted(e stdtypes.EpochNr, out *stdtypes.EventList) {
+	out.PushBack(&mempool.EpochExecuted{Header: stdtypes.NewHeader(m.mc.Mempool), Epoch: e})
 }
 
 // askSnapshot asks the application for its snapshot, now that every slot
@@ -381,6 +393,7 @@ func (m *Module) restoreState(ev *iss.RestoreState, out *stdtypes.EventList) err
 	if len(m.clients) > 0 {
 		out.PushBack(&mempool.Watermarks{Header: stdtypes.NewHeader(m.mc.Mempool), Clients: watermarks(m.clients)})
 	}
+	m.epochExecuted(ev.Epoch, out)
 	m.drain(out) // the stable checkpoint held, if the state covers it
 	return nil
 }

@@ -159,6 +159,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	expect(t, apply(t, m, provide(1, tx("c", 1)), provide(0, tx("c", 0))),
 		"app Execute 0.0 [c.0]",
 		"mempool Executed [c.0]",
+		"mempool EpochExecuted 0",
 		"app SnapshotRequest 0.1 replyTo=batchfetcher",
 		"app Execute 0.1 [c.1]",
 		"mempool Executed [c.1]",
@@ -175,7 +176,8 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	// Another node restores the snapshot: c.0 executed, c.1 not. Its
 	// mempool learns it, and takes c.0 no more.
 	n := newFetcher(t, testParams())
-	expect(t, apply(t, n, restore(0, 1, snap.Data)), `app RestoreApp 0.1 "app state"`, "mempool Watermarks [c<1[]]")
+	expect(t, apply(t, n, restore(0, 1, snap.Data)), `app RestoreApp 0.1 "app state"`, "mempool Watermarks [c<1[]]",
+		"mempool EpochExecuted 0")
 	expect(t, apply(t, n, deliver(1, "w", allBuckets), provide(1, tx("c", 0), tx("c", 1)))[1:],
 		"app Execute 0.1 [c.1]",
 		"mempool Executed [c.1]",
@@ -213,7 +215,7 @@ func TestRestoreGarbageRefused(t *testing.T) {
 func TestRestoreSkipsPendingSlots(t *testing.T) {
 	m := newFetcher(t, testParams())
 	apply(t, m, deliver(0, "v", allBuckets), deliver(1, "w", allBuckets))
-	expect(t, apply(t, m, restore(3, 5, []byte{1, 5, 0, 2, 'a', 'b'})), `app RestoreApp 3.5 "ab"`)
+	expect(t, apply(t, m, restore(3, 5, []byte{1, 5, 0, 2, 'a', 'b'})), `app RestoreApp 3.5 "ab"`, "mempool EpochExecuted 3")
 	expect(t, apply(t, m, provide(1, tx("c", 0)), provide(0, tx("c", 1))))
 	if s := m.Stats(); s.Stale != 2 || s.SkippedSlots != 2 || s.PendingSlots != 0 || s.Restores != 1 {
 		t.Fatalf("stats %+v, want 2 stale answers, 2 skipped slots, 1 restore", s)
@@ -243,6 +245,7 @@ func TestStableCheckpointForwarded(t *testing.T) {
 	// A restore past the checkpoint releases it.
 	expect(t, apply(t, m, restore(2, 4, []byte{1, 4, 0, 0})),
 		`app RestoreApp 2.4 ""`,
+		"mempool EpochExecuted 2",
 		"availability StableCheckpoint 2.3",
 	)
 	if s := m.Stats(); s.StableCheckpoints != 4 {
@@ -346,7 +349,8 @@ func TestRestartFromSnapshotReplaysAlike(t *testing.T) {
 	}
 	all, snap := run(newFetcher(t, testParams()), 0)
 	restarted := newFetcher(t, testParams())
-	expect(t, apply(t, restarted, restore(0, at, snap)), `app RestoreApp 0.4 "app"`, "mempool Watermarks [a<2[] b<1[] c<0[3]]")
+	expect(t, apply(t, restarted, restore(0, at, snap)), `app RestoreApp 0.4 "app"`, "mempool Watermarks [a<2[] b<1[] c<0[3]]",
+		"mempool EpochExecuted 0")
 	replayed, _ := run(restarted, at)
 	expect(t, replayed, all[len(all)-len(replayed):]...)
 	if len(replayed) != 3 {
@@ -373,6 +377,30 @@ func TestRestoreTellsTheMempool(t *testing.T) {
 	expect(t, apply(t, n, restore(0, 1, data)),
 		`app RestoreApp 0.1 "s"`,
 		"mempool Watermarks [a<2[3 5] b<1[]]",
+		"mempool EpochExecuted 0",
 		"availability StableCheckpoint 0.1",
+	)
+}
+
+// The mempool learns that an epoch is executed only once its last slot is
+// handed on, after that slot's Executed: while a batch of the epoch is
+// still being fetched, the mempool holds its transactions waiting, and a
+// request of the next epoch, whose buckets have other leaders, must not
+// take them.
+func TestEpochExecutedAfterItsSlots(t *testing.T) {
+	m := newFetcher(t, testParams())
+	expect(t, apply(t, m, deliver(0, "v", allBuckets), deliver(1, "w", allBuckets), snapshotRequest(0, 2)),
+		"availability RequestTxs ref=0 cert=v replyTo=batchfetcher",
+		"availability RequestTxs ref=1 cert=w replyTo=batchfetcher",
+	)
+	expect(t, apply(t, m, provide(0, tx("c", 0))),
+		"app Execute 0.0 [c.0]",
+		"mempool Executed [c.0]",
+	)
+	expect(t, apply(t, m, provide(1, tx("c", 1))),
+		"app Execute 0.1 [c.1]",
+		"mempool Executed [c.1]",
+		"mempool EpochExecuted 0",
+		"app SnapshotRequest 0.2 replyTo=batchfetcher",
 	)
 }

@@ -25,18 +25,22 @@
 //	    slot: keep the txs not executed, in the buckets, in their client's window,
 //	          of a known client or with room for one; mark them executed;
 //	          Execute(txs) to the application, then mempool.Executed(ids)
-//	    snapshot request: SnapshotRequest to the application; keep the clients' encoding
+//	    snapshot request (epoch e ends): mempool.EpochExecuted(e) to the mempool;
+//	          SnapshotRequest to the application; keep the clients' encoding
 //	upon AppSnapshot(data, voters): iss.Snapshot(clients ++ data, voters) to ISS
 //	upon iss.RestoreState(sn, state): decode strictly; clients := its clients;
 //	    drop the queue; RestoreApp(its application part) to the application;
-//	    mempool.Watermarks(clients) to the mempool
+//	    mempool.Watermarks(clients), then mempool.EpochExecuted(e) to the mempool
 //	upon iss.StableCheckpoint(sn): to availability once every slot below sn is handed on
 //
 // # Executed once
 //
 // A client numbers its transactions from 0, and retries one it has no
-// answer for; two leaders may propose it (across epochs, since the bucket
-// assignment rotates), and a Byzantine leader may propose it twice. The
+// answer for; a mempool that forgot the client or restarted may give it
+// out again, and a Byzantine leader may propose it twice. (Two correct
+// leaders of its bucket in successive epochs do not both propose it: the
+// fetcher tells the mempool when an epoch is executed, mempool.EpochExecuted,
+// and the mempool gives out nothing for the next epoch before.) The
 // fetcher remembers per client a low watermark (every number below it
 // executed) and the numbers executed above it: a client's transactions
 // execute out of order (they fall in different buckets, ordered by

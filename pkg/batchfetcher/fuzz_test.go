@@ -44,17 +44,21 @@ func FuzzRestoreState(f *testing.F) {
 		if s.Clients > p.MaxClients {
 			t.Fatalf("%d clients, at most %d", s.Clients, p.MaxClients)
 		}
-		// The mempool learns the clients' watermarks, if there are any.
+		// The mempool learns the clients' watermarks, if there are any,
+		// and then that the state's epoch is executed.
 		switch {
-		case s.Clients == 0 && out.Len() != 1:
-			t.Fatalf("restore of no client gave %d events, want 1", out.Len())
-		case s.Clients > 0 && out.Len() != 2:
-			t.Fatalf("restore gave %d events, want 2", out.Len())
+		case s.Clients == 0 && out.Len() != 2:
+			t.Fatalf("restore of no client gave %d events, want 2", out.Len())
+		case s.Clients > 0 && out.Len() != 3:
+			t.Fatalf("restore gave %d events, want 3", out.Len())
 		case s.Clients > 0:
 			w, ok := out.Get(1).(*mempool.Watermarks)
 			if !ok || w.Dest() != "mempool" || len(w.Clients) != s.Clients {
 				t.Fatalf("restore gave %s", render(out.Get(1)))
 			}
+		}
+		if got := render(out.Get(out.Len() - 1)); got != "mempool EpochExecuted 0" {
+			t.Fatalf("restore gave %s last, want the mempool's EpochExecuted 0", got)
 		}
 		apply(t, m, snapshotRequest(0, stdtypes.SeqNr(sn)))
 		out, err = m.ApplyEvents(stdtypes.ListOf(&batchfetcher.AppSnapshot{Epoch: 0, Data: ra.Data}))

@@ -127,6 +127,8 @@ func render(ev stdtypes.Event) string {
 			ws[i] = fmt.Sprintf("%s<%d%v", w.ClientID, w.Low, w.Above)
 		}
 		return fmt.Sprintf("%s Watermarks [%s]", ev.Dest(), strings.Join(ws, " "))
+	case *mempool.EpochExecuted:
+		return fmt.Sprintf("%s EpochExecuted %d", ev.Dest(), ev.Epoch)
 	case *batchfetcher.SnapshotRequest:
 		return fmt.Sprintf("%s SnapshotRequest %d.%d replyTo=%s", ev.Dest(), ev.Epoch, ev.SeqNr, ev.ReplyTo)
 	case *iss.Snapshot:

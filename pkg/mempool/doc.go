@@ -66,6 +66,14 @@
 //   - else, if the request has waited BatchTimeout (RequestWaited), as soon
 //     as a transaction of its buckets comes.
 //
+// A request is for a proposal of an epoch (RequestBatch.Epoch), and is
+// answered only once the slots of the epochs before it are executed
+// (EpochExecuted, from the batch fetcher), whatever the mempool holds: a
+// bucket has another leader in each epoch, every node's mempool holds the
+// transactions clients sent to all, and until this node has executed the
+// earlier epochs its mempool still holds, waiting, what their leaders
+// ordered. Stats.EpochWaits counts the requests that waited.
+//
 // A batch is never empty. Several requests may be held, one per orderer, by
 // distinct Refs; they are answered in the order they came. A CancelBatch
 // takes one back. The transactions of a batch are out: they are not given
@@ -98,7 +106,9 @@
 // at a restart or a state transfer, tells it their watermarks
 // (Watermarks): it retires what it holds below them (waiting or out in a
 // batch; a ReturnTxs of those later brings nothing back) and drops
-// clients' retries of what the state executed. What it had given out
+// clients' retries of what the state executed, and then that the state's
+// epoch is executed (EpochExecuted: until then, it answers requests of
+// epoch 0 only). What it had given out
 // before a crash is lost with it: a batch certified then is still ordered
 // or not (its signers keep it), and a client resends what it has no
 // answer for when it reconnects.

@@ -18,6 +18,7 @@ var (
 	_ = codec.Register[ReturnTxs]("mempool.ReturnTxs")
 	_ = codec.Register[Executed]("mempool.Executed")
 	_ = codec.Register[Watermarks]("mempool.Watermarks")
+	_ = codec.Register[EpochExecuted]("mempool.EpochExecuted")
 )
 
 // TxID names a transaction: its client and the client's number for it. A
@@ -47,11 +48,19 @@ type NewTxs struct {
 // holds enough transactions of those buckets, else when its batch timeout
 // expires with at least one, or when one arrives. It never answers with an
 // empty batch; a CancelBatch takes the request back.
+//
+// Epoch is the epoch of the proposal the batch is for. The mempool answers
+// only once it knows that every slot of the epochs before Epoch was
+// executed (EpochExecuted): a bucket changes leader at every epoch, and
+// until this node has executed the slots of the earlier epochs, its
+// mempool still holds, waiting, the transactions another leader ordered
+// there, and would give them out to be ordered a second time.
 type RequestBatch struct {
 	stdtypes.Header
 	ReplyTo stdtypes.ModuleID
 	Ref     uint64
 	Buckets []int
+	Epoch   stdtypes.EpochNr
 }
 
 // NewBatch answers a RequestBatch. The transactions are the mempool's
@@ -96,6 +105,18 @@ type Executed struct {
 type Watermarks struct {
 	stdtypes.Header
 	Clients []ClientWatermark
+}
+
+// EpochExecuted tells the mempool that every slot of epoch Epoch and of
+// the epochs before it was executed, and that the Executed events of
+// their transactions came before it (the batch fetcher sends it once it
+// has handed on the epoch's last slot, or restored a state taken after
+// the epoch, after the Watermarks of that state). The mempool then answers
+// the RequestBatch events of epoch Epoch+1. One of an epoch below one it
+// was told changes nothing.
+type EpochExecuted struct {
+	stdtypes.Header
+	Epoch stdtypes.EpochNr
 }
 
 // ClientWatermark is what a state records of one client: every

@@ -12,10 +12,11 @@ import (
 // FuzzNewTxs drives a mempool with whatever clients may send (NewTxs of
 // any client IDs, numbers and payloads), interleaved with what the other
 // modules send it (requests, cancellations, transactions handed back or
-// executed, timers). Whatever comes, the mempool must not fail nor panic,
+// executed, epochs executed, timers). Whatever comes, the mempool must not fail nor panic,
 // must stay within its bounds, and every batch must be non-empty, within
 // MaxBatchTxs and MaxBatchBytes, of the requested buckets, and of
-// transactions accepted and neither out already nor executed.
+// transactions accepted and neither out already nor executed, for a
+// request whose earlier epochs are executed.
 func FuzzNewTxs(f *testing.F) {
 	f.Add([]byte{0, 3, 0, 1, 10, 1, 2, 10, 2, 3, 10, 1, 0, 15, 5})
 	f.Add([]byte{0, 2, 255, 0, 1, 0, 0, 39, 1, 1, 3, 4, 0, 1, 0, 3, 0, 5, 0})
@@ -51,7 +52,10 @@ type fuzzRun struct {
 	accepted map[mempool.TxID]bool // Handed in at least once.
 	out      map[mempool.TxID]bool // In a batch out, neither returned nor executed.
 	executed map[mempool.TxID]bool
-	requests map[uint64][]int // Held, by Ref.
+	requests map[uint64][]int            // Held, by Ref.
+	epochs   map[uint64]stdtypes.EpochNr // The epochs of the requests held.
+	// nextEpoch is the latest epoch whose requests may be answered.
+	nextEpoch stdtypes.EpochNr
 }
 
 // next returns the next input byte, 0 once there are none.
@@ -80,9 +84,9 @@ func (r *fuzzRun) txID() mempool.TxID {
 func (r *fuzzRun) run() {
 	r.h = newMempool(r.t, fuzzParams)
 	r.accepted, r.out, r.executed = map[mempool.TxID]bool{}, map[mempool.TxID]bool{}, map[mempool.TxID]bool{}
-	r.requests = map[uint64][]int{}
+	r.requests, r.epochs = map[uint64][]int{}, map[uint64]stdtypes.EpochNr{}
 	for steps := 0; len(r.data) > 0 && steps < 200; steps++ {
-		switch r.next() % 7 {
+		switch r.next() % 8 {
 		case 0:
 			ev := &mempool.NewTxs{Header: stdtypes.NewHeader(mc.Self)}
 			for range r.next() % 9 {
@@ -104,7 +108,9 @@ func (r *fuzzRun) run() {
 				}
 			}
 			r.requests[ref] = buckets
-			r.apply(&mempool.RequestBatch{Header: stdtypes.NewHeader(mc.Self), ReplyTo: "availability", Ref: ref, Buckets: buckets})
+			r.epochs[ref] = stdtypes.EpochNr(mask >> 4 & 3)
+			r.apply(&mempool.RequestBatch{Header: stdtypes.NewHeader(mc.Self), ReplyTo: "availability", Ref: ref, Buckets: buckets,
+				Epoch: r.epochs[ref]})
 		case 2:
 			ref := uint64(r.next() % 4)
 			delete(r.requests, ref)
@@ -137,6 +143,10 @@ func (r *fuzzRun) run() {
 			r.check(r.h.fire())
 		case 6:
 			r.apply(r.watermarks())
+		case 7:
+			e := stdtypes.EpochNr(r.next() % 4)
+			r.nextEpoch = max(r.nextEpoch, e+1)
+			r.apply(epochExecuted(e))
 		}
 	}
 	r.drain()
@@ -188,6 +198,9 @@ func (r *fuzzRun) check(batches []string) {
 		buckets, held := r.requests[ref]
 		if !held {
 			r.t.Fatalf("batch %q for no request held", b)
+		}
+		if r.epochs[ref] > r.nextEpoch {
+			r.t.Fatalf("batch %q for a request of epoch %d, before epoch %d was executed", b, r.epochs[ref], r.epochs[ref]-1)
 		}
 		delete(r.requests, ref)
 		txs := strings.Fields(list)
@@ -241,6 +254,7 @@ func (r *fuzzRun) drain() {
 		delete(r.requests, ref)
 		r.apply(cancel(ref))
 	}
+	r.epochs = map[uint64]stdtypes.EpochNr{} // request(0, ...) is of epoch 0
 	for range r.h.p.MaxTxs + 1 {
 		if r.h.m.Stats().HeldTxs == 0 {
 			return

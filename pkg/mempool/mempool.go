@@ -70,6 +70,10 @@ type state struct {
 	lastRequest uint64
 	// changed is set when a held request may have become answerable.
 	changed bool
+	// nextEpoch is the latest epoch whose requests may be answered: every
+	// slot of the epochs before it was executed (EpochExecuted), so that
+	// this mempool holds none of their transactions any more.
+	nextEpoch stdtypes.EpochNr
 
 	// Scratch space, reused: the queues of a request, the heap that
 	// merges them, the transactions handed back.
@@ -86,8 +90,12 @@ type request struct {
 	replyTo stdtypes.ModuleID
 	ref     uint64
 	buckets []int
+	epoch   stdtypes.EpochNr
 	// waited is set once the request has waited BatchTimeout.
 	waited bool
+	// epochWait is set once the request was held because the epochs
+	// before its own were not executed yet (counted once).
+	epochWait bool
 }
 
 // NewModule returns the mempool of node self (for logs). A nil logger logs
@@ -146,6 +154,12 @@ func (s *state) register() {
 	// them.
 	dsl.UponEvent(m, s.onExecuted)
 	dsl.UponEvent(m, s.onWatermarks)
+
+	// Give out nothing for a proposal of epoch e before every slot of the
+	// epochs before e is executed here: until then, transactions another
+	// leader ordered in them still wait here, in buckets this node leads
+	// in epoch e.
+	dsl.UponEvent(m, s.onEpochExecuted)
 }
 
 // onNewTxs keeps the transactions it may.
@@ -264,7 +278,7 @@ func (s *state) onRequestBatch(ev *RequestBatch) error {
 		return err
 	}
 	s.lastRequest++
-	r := &request{no: s.lastRequest, replyTo: ev.ReplyTo, ref: ev.Ref, buckets: slices.Clone(ev.Buckets)}
+	r := &request{no: s.lastRequest, replyTo: ev.ReplyTo, ref: ev.Ref, buckets: slices.Clone(ev.Buckets), epoch: ev.Epoch}
 	if s.answer(r) {
 		return nil
 	}
@@ -357,9 +371,17 @@ func (s *state) answerRequests() error {
 }
 
 // answer sends r its batch and returns true if it can be answered now:
-// its buckets hold a full batch, or their oldest transaction has waited
-// BatchTimeout, or r has and they hold any.
+// the epochs before its own are executed, and its buckets hold a full
+// batch, or their oldest transaction has waited BatchTimeout, or r has and
+// they hold any.
 func (s *state) answer(r *request) bool {
+	if r.epoch > s.nextEpoch {
+		if !r.epochWait {
+			r.epochWait = true
+			s.counters.add(rEpochWaits, 1)
+		}
+		return false
+	}
 	s.queues = s.queues[:0]
 	txs, bytes := 0, 0
 	oldest := uint64(0)
@@ -504,6 +526,16 @@ func (s *state) touched(c *client) {
 	if len(c.held) == 0 {
 		s.idle.add(c)
 	}
+}
+
+// onEpochExecuted lets the requests of the epoch after ev's be answered.
+func (s *state) onEpochExecuted(ev *EpochExecuted) error {
+	if ev.Epoch >= s.nextEpoch {
+		s.nextEpoch = ev.Epoch + 1
+		s.counters.nextEpoch.Store(uint64(s.nextEpoch))
+		s.changed = true
+	}
+	return nil
 }
 
 // onWatermarks retires what a restored state executed: below each

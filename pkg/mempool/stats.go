@@ -34,6 +34,11 @@ type Stats struct {
 	// it and gives it out, and the batch fetcher drops it: it costs
 	// bandwidth, never a second execution.
 	UnrecordedExecutions uint64
+	// EpochWaits counts the requests held because the slots of the epochs
+	// before their own were not all executed here yet (EpochExecuted):
+	// answered then, they could have given out transactions that another
+	// leader had ordered in those slots, to be ordered twice.
+	EpochWaits uint64
 
 	// Transactions dropped (from NewTxs), by reason:
 
@@ -65,6 +70,9 @@ type Stats struct {
 	HeldBytes uint64
 	Clients   uint64
 	Requests  uint64
+	// NextEpoch is the latest epoch whose requests the mempool answers:
+	// the epochs before it are executed.
+	NextEpoch uint64
 }
 
 // Dropped returns the number of transactions dropped, for any reason.
@@ -91,6 +99,7 @@ const (
 	rRetired
 	rForgottenClients
 	rUnrecordedExecutions
+	rEpochWaits
 	numReasons
 )
 
@@ -111,6 +120,7 @@ var reasonNames = [...]string{
 type counters struct {
 	c                                 [numReasons]atomic.Uint64
 	heldTxs, heldBytes, clients, reqs atomic.Uint64
+	nextEpoch                         atomic.Uint64
 }
 
 func (c *counters) add(r reason, n uint64) { c.c[r].Add(n) }
@@ -124,6 +134,7 @@ func (c *counters) stats() Stats {
 		Retired:              c.c[rRetired].Load(),
 		ForgottenClients:     c.c[rForgottenClients].Load(),
 		UnrecordedExecutions: c.c[rUnrecordedExecutions].Load(),
+		EpochWaits:           c.c[rEpochWaits].Load(),
 		BadClientID:          c.c[rBadClientID].Load(),
 		Oversize:             c.c[rOversize].Load(),
 		Replay:               c.c[rReplay].Load(),
@@ -136,5 +147,6 @@ func (c *counters) stats() Stats {
 		HeldBytes:            c.heldBytes.Load(),
 		Clients:              c.clients.Load(),
 		Requests:             c.reqs.Load(),
+		NextEpoch:            c.nextEpoch.Load(),
 	}
 }

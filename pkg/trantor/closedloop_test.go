@@ -12,12 +12,15 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
+// lanLinks are links of a local network: reliable, 0.1 to 2 ms.
+var lanLinks = sim.Options{Link: sim.LinkConfig{Latency: testsim.Uniform(100*time.Microsecond, 2*time.Millisecond)}}
+
 // TestClosedLoop: clients that each submit their next transaction to every
 // node once f+1 nodes executed the previous one, and never retry: every
 // transaction a client submits must execute.
 func TestClosedLoop(t *testing.T) {
 	testsim.RunSeeds(t, func(t *testing.T, seed uint64) {
-		c := newCluster(t, seed, clusterOptions{n: 4, network: sim.Options{Link: sim.LinkConfig{Latency: testsim.Uniform(100*time.Microsecond, 2*time.Millisecond)}}})
+		c := newCluster(t, seed, clusterOptions{n: 4, network: lanLinks})
 		const clients, total = 64, 1500
 		next := make([]uint64, clients)
 		count := map[mempool.TxID]int{}

@@ -8,11 +8,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mirframework/mir/pkg/availability"
+	"github.com/mirframework/mir/pkg/batchfetcher"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/deploytest"
 	"github.com/mirframework/mir/pkg/iss"
 	"github.com/mirframework/mir/pkg/iss/issnode"
 	"github.com/mirframework/mir/pkg/membership"
+	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/net/sim"
 	"github.com/mirframework/mir/pkg/trantor"
@@ -62,10 +65,11 @@ type System struct {
 	// Params are the deployment's parameters.
 	Params trantor.Params
 	limit  time.Duration
-	// apps and iss hold each node's App and ISS module, of its latest
-	// incarnation.
+	// apps, iss and mods hold each node's App, ISS module and modules, of
+	// its latest incarnation.
 	apps map[stdtypes.NodeID]trantor.App
 	iss  map[stdtypes.NodeID]*iss.Module
+	mods map[stdtypes.NodeID]modules.Modules
 }
 
 // NewSystem builds and starts the system: every node with trantor.New's
@@ -88,6 +92,7 @@ func NewSystem(cfg Config) (*System, error) {
 	s := &System{
 		Checker: NewChecker(), Params: params, limit: cmp.Or(cfg.Limit, DefaultLimit),
 		apps: make(map[stdtypes.NodeID]trantor.App), iss: make(map[stdtypes.NodeID]*iss.Module),
+		mods: make(map[stdtypes.NodeID]modules.Modules),
 	}
 	d, err := deploytest.NewSimulated(deploytest.Config{
 		Nodes: nodes,
@@ -104,6 +109,7 @@ func NewSystem(cfg Config) (*System, error) {
 			}
 			s.apps[info.ID] = app
 			s.iss[info.ID] = mods[issnode.ISSID].(*iss.Module)
+			s.mods[info.ID] = mods
 			return mods, nil
 		},
 	}, deploytest.SimOptions{Seed: cfg.Seed, Network: cfg.Network, WAL: cfg.WAL})
@@ -129,6 +135,24 @@ func (s *System) App(id stdtypes.NodeID) trantor.App { return s.apps[id] }
 // ISS returns node id's ISS module, of its latest incarnation (for its
 // statistics).
 func (s *System) ISS(id stdtypes.NodeID) *iss.Module { return s.iss[id] }
+
+// BatchFetcher returns node id's batch fetcher, of its latest incarnation
+// (for its statistics).
+func (s *System) BatchFetcher(id stdtypes.NodeID) *batchfetcher.Module {
+	return s.mods[id][trantor.BatchFetcherID].(*batchfetcher.Module)
+}
+
+// Mempool returns node id's mempool, of its latest incarnation (for its
+// statistics).
+func (s *System) Mempool(id stdtypes.NodeID) *mempool.Module {
+	return s.mods[id][trantor.MempoolID].(*mempool.Module)
+}
+
+// Availability returns node id's availability module, of its latest
+// incarnation (for its statistics).
+func (s *System) Availability(id stdtypes.NodeID) *availability.Module {
+	return s.mods[id][trantor.AvailabilityID].(*availability.Module)
+}
 
 // Voters returns the nodes of epoch 0's membership.
 func (s *System) Voters() []stdtypes.NodeID { return s.Params.ISS.Voters.IDs() }
