@@ -112,7 +112,10 @@ func newStreamReader(path string, rd io.Reader) (*StreamReader, error) {
 	}
 	r, err := newFrameReader(path, zr, blocks)
 	if err == nil && r.header.Format != int(magic[7]) {
-		err = fmt.Errorf("%s: the header says format %d, the file's start %d: %w", path, r.header.Format, magic[7], ErrCorrupt)
+		// The magic has no checksum of its own: a flipped bit can turn
+		// one version into another.
+		err = fmt.Errorf("%s: the version at offset %d says format %d, the header %d: %w",
+			path, len(streamMagic)-1, magic[7], r.header.Format, ErrCorrupt)
 	}
 	if err != nil {
 		zr.Close()
