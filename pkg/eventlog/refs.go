@@ -83,11 +83,7 @@ type refWindow struct {
 }
 
 // refEntry is a live string of a window.
-type refEntry struct {
-	off, len int
-	// hash is its hash, for the writer's index.
-	hash uint64
-}
+type refEntry struct{ off, len int }
 
 func newRefWindow(size int) *refWindow { return &refWindow{size: size} }
 
@@ -100,9 +96,8 @@ func (w *refWindow) reset() {
 func (w *refWindow) live() int { return len(w.ents) - w.first }
 
 // add copies b into the window as string number next (b is at most size
-// bytes long), calling evicted, if not nil, with the number and entry of
-// each string it evicts.
-func (w *refWindow) add(b []byte, hash uint64, evicted func(uint64, refEntry)) {
+// bytes long).
+func (w *refWindow) add(b []byte) {
 	start, wrapped := w.at, false
 	if start+len(b) > w.size {
 		start, wrapped = 0, true
@@ -115,9 +110,6 @@ func (w *refWindow) add(b []byte, hash uint64, evicted func(uint64, refEntry)) {
 		if !(wrapped && e.off >= w.at) && !(e.off >= start && e.off < end) {
 			break
 		}
-		if evicted != nil {
-			evicted(w.next-uint64(w.live()), e)
-		}
 		w.first++
 	}
 	if w.first > len(w.ents)/2 {
@@ -128,7 +120,7 @@ func (w *refWindow) add(b []byte, hash uint64, evicted func(uint64, refEntry)) {
 		w.grow(end)
 	}
 	copy(w.buf[start:end], b)
-	w.ents = append(w.ents, refEntry{off: start, len: len(b), hash: hash})
+	w.ents = append(w.ents, refEntry{off: start, len: len(b)})
 	w.next++
 	w.at = end
 }
@@ -160,28 +152,86 @@ type refWriter struct {
 	// window would evict all the others.
 	maxString int
 	seed      maphash.Seed
-	// byHash maps the hash of each live string to its number (the last
-	// one's, if strings collide: it is verified before it is used). It
-	// holds at most the window's strings.
-	byHash  map[uint64]uint64
-	evicted func(uint64, refEntry)
+	index     refIndex
 }
 
 func newRefWriter(windowBytes int) *refWriter {
-	rw := &refWriter{win: newRefWindow(windowBytes), maxString: windowBytes / 8, seed: maphash.MakeSeed(),
-		byHash: make(map[uint64]uint64)}
-	rw.evicted = func(n uint64, e refEntry) {
-		if rw.byHash[e.hash] == n {
-			delete(rw.byHash, e.hash)
-		}
-	}
-	return rw
+	return &refWriter{win: newRefWindow(windowBytes), maxString: windowBytes / 8, seed: maphash.MakeSeed(),
+		index: newRefIndex(windowBytes)}
 }
 
 // reset empties the window: a new file starts.
 func (rw *refWriter) reset() {
 	rw.win.reset()
-	clear(rw.byHash)
+	clear(rw.index.buckets)
+}
+
+// hash returns the hash of b (at least refMinBytes long) by which the
+// index finds it: that of its first and last 64 bytes and its length,
+// a quarter of the time a hash of 512 bytes takes. Strings that differ
+// only in between share their hash; that costs references (the index
+// keeps one of them), never a wrong one: candidates are compared whole.
+func (rw *refWriter) hash(b []byte) uint64 {
+	const sample = 64
+	h := maphash.Bytes(rw.seed, b[:min(len(b), sample)])
+	if len(b) > sample {
+		h ^= maphash.Bytes(rw.seed, b[len(b)-sample:])*0x9e3779b97f4a7c15 + uint64(len(b))
+	}
+	return h
+}
+
+// refIndex finds the number of a string in the window from its hash: a
+// hash table of buckets of refBucketWays entries (one cache line, so that
+// a lookup costs one miss at most; a Go map cost three times as much), an
+// entry the hash of a string and its number plus 1 (0: empty). A bucket
+// keeps the latest strings whose hashes fall in it. Entries are not
+// removed when the window evicts their strings: the window tells.
+type refIndex struct {
+	buckets []refBucket
+	mask    uint64
+}
+
+const refBucketWays = 4
+
+type refBucket [refBucketWays]struct{ hash, n1 uint64 }
+
+// newRefIndex returns an index with room for 4 strings per 512 bytes of
+// the window: the window holds fewer of a protocol's transactions, and
+// signatures (64 bytes) are fewer than transactions.
+func newRefIndex(windowBytes int) refIndex {
+	n := 1
+	for n*512 < windowBytes {
+		n *= 2
+	}
+	return refIndex{buckets: make([]refBucket, n), mask: uint64(n - 1)}
+}
+
+// lookup returns the number of the latest string indexed with hash h.
+func (x *refIndex) lookup(h uint64) (uint64, bool) {
+	b := &x.buckets[h&x.mask]
+	for i := range b {
+		if b[i].hash == h && b[i].n1 != 0 {
+			return b[i].n1 - 1, true
+		}
+	}
+	return 0, false
+}
+
+// insert indexes string n with hash h, in place of the entry with the
+// same hash or, if none, the oldest.
+func (x *refIndex) insert(h, n uint64) {
+	b := &x.buckets[h&x.mask]
+	at := 0
+	for i := range b {
+		if b[i].hash == h {
+			at = i
+			break
+		}
+		if b[i].n1 < b[at].n1 {
+			at = i
+		}
+	}
+	b[at].hash, b[at].n1 = h, n+1
 }
 
 // appendSegments appends to dst the segments that stand for data, an
@@ -214,14 +264,14 @@ func (rw *refWriter) appendSegments(dst, data []byte) ([]byte, bool) {
 // appendOp appends the op for string b: a reference if the window holds
 // it, a definition otherwise.
 func (rw *refWriter) appendOp(dst, b []byte) []byte {
-	h := maphash.Bytes(rw.seed, b)
-	if n, ok := rw.byHash[h]; ok {
+	h := rw.hash(b)
+	if n, ok := rw.index.lookup(h); ok {
 		if s, ok := rw.win.get(n); ok && bytes.Equal(s, b) {
 			return binary.AppendUvarint(dst, refOpFirst+(rw.win.next-1-n))
 		}
 	}
-	rw.win.add(b, h, rw.evicted)
-	rw.byHash[h] = rw.win.next - 1
+	rw.win.add(b)
+	rw.index.insert(h, rw.win.next-1)
 	dst = binary.AppendUvarint(dst, refOpDefine)
 	dst = binary.AppendUvarint(dst, uint64(len(b)))
 	return append(dst, b...)
@@ -254,7 +304,7 @@ func (w *refWindow) resolve(dst, seg []byte, maxBytes int) ([]byte, error) {
 			if len(s) < refMinBytes || len(s) > w.size {
 				return dst, fmt.Errorf("defined string of %d bytes, outside [%d, %d]: %w", len(s), refMinBytes, w.size, ErrCorrupt)
 			}
-			w.add(s, 0, nil)
+			w.add(s)
 			dst = append(dst, s...)
 		default:
 			back := op - refOpFirst

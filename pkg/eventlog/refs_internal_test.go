@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"hash/maphash"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -16,37 +15,47 @@ import (
 )
 
 // TestRefWindowKeepsTheLastStringsThatFit checks the window against a
-// model: after each string added, the window holds a run of the last ones
-// (the newest always), each with its content, in disjoint parts of the
-// ring; it evicts them oldest first and tells each one it evicts.
+// model: each string is placed where the last one ended, or at 0 if it
+// does not fit before the ring's end, and the window holds the strings
+// newer than the newest one that a later one overlaps (the newest always),
+// each with its content, in disjoint parts of the ring.
 func TestRefWindowKeepsTheLastStringsThatFit(t *testing.T) {
+	type placed struct{ off, len int }
 	for _, size := range []int{64, 1000, 4096} {
 		rng := rand.New(rand.NewPCG(uint64(size), 1))
 		w := newRefWindow(size)
 		var all [][]byte
-		oldest := uint64(0) // The oldest string the window should hold.
+		var at []placed
+		oldest := 0 // The oldest string the window should hold.
 		for i := range 3000 {
 			if i == 1500 {
 				w.reset()
-				all, oldest = nil, 0
+				all, at, oldest = nil, nil, 0
 			}
 			b := make([]byte, refMinBytes+rng.IntN(size-refMinBytes+1))
 			for k := range b {
 				b[k] = byte(rng.Uint32())
 			}
-			all = append(all, b)
-			w.add(b, 0, func(n uint64, _ refEntry) {
-				if n != oldest {
-					t.Fatalf("size %d, string %d: evicted %d, the oldest is %d", size, i, n, oldest)
+			w.add(b)
+			p := placed{len: len(b)}
+			if len(at) > 0 {
+				p.off = at[len(at)-1].off + at[len(at)-1].len
+			}
+			if p.off+p.len > size {
+				p.off = 0
+			}
+			for j := oldest; j < len(at); j++ {
+				if at[j].off < p.off+p.len && p.off < at[j].off+at[j].len {
+					oldest = j + 1
 				}
-				oldest++
-			})
-			if w.next != uint64(len(all)) || w.live() != len(all)-int(oldest) {
-				t.Fatalf("size %d, string %d: next %d, %d live; want %d, %d", size, i, w.next, w.live(), len(all), len(all)-int(oldest))
+			}
+			all, at = append(all, b), append(at, p)
+			if w.next != uint64(len(all)) || w.live() != len(all)-oldest {
+				t.Fatalf("size %d, string %d: next %d, %d live; want %d, %d", size, i, w.next, w.live(), len(all), len(all)-oldest)
 			}
 			for n := range uint64(len(all)) {
 				s, ok := w.get(n)
-				if ok != (n >= oldest) || (ok && !bytes.Equal(s, all[n])) {
+				if ok != (n >= uint64(oldest)) || (ok && !bytes.Equal(s, all[n])) {
 					t.Fatalf("size %d, after string %d: get(%d) = %v, equal %v; oldest %d", size, i, n, ok, bytes.Equal(s, all[n]), oldest)
 				}
 			}
@@ -301,12 +310,32 @@ func TestRefWriterVerifiesHashHits(t *testing.T) {
 	rw := newRefWriter(1 << 20)
 	a, b := bytes.Repeat([]byte{1}, 100), bytes.Repeat([]byte{2}, 100)
 	rw.appendOp(nil, a)
-	rw.byHash[maphash.Bytes(rw.seed, b)] = 0 // b "collides" with a.
+	rw.index.insert(rw.hash(b), 0) // b "collides" with a.
 	op := rw.appendOp(nil, b)
 	if op[0] != refOpDefine || rw.win.next != 2 {
 		t.Fatalf("op %x, %d strings defined: b was taken for a", op, rw.win.next)
 	}
 	if op := rw.appendOp(nil, b); op[0] != refOpFirst || len(op) != 1 {
 		t.Fatalf("op %x for b again, want a reference to the last string", op)
+	}
+}
+
+// TestRefIndexKeepsTheLatest: a bucket keeps the latest string of each
+// hash, and, full, replaces its oldest entry.
+func TestRefIndexKeepsTheLatest(t *testing.T) {
+	x := newRefIndex(512)
+	if len(x.buckets) != 1 {
+		t.Fatalf("%d buckets for a window of 512 bytes", len(x.buckets))
+	}
+	for n := range uint64(refBucketWays) {
+		x.insert(100+n, n)
+	}
+	x.insert(100, 7) // The same hash: replaces string 0.
+	x.insert(999, 8) // A new hash: replaces the oldest, string 1.
+	for h, want := range map[uint64]int64{100: 7, 101: -1, 102: 2, 103: 3, 999: 8, 5: -1} {
+		n, ok := x.lookup(h)
+		if (want < 0 && ok) || (want >= 0 && (!ok || n != uint64(want))) {
+			t.Errorf("lookup(%d) = %d, %v; want %d", h, n, ok, want)
+		}
 	}
 }
