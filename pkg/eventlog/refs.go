@@ -238,6 +238,11 @@ func (x *refIndex) insert(h, n uint64) {
 // event's CBOR encoding, and reports true; if data holds no byte string to
 // define or refer to, it returns dst unchanged and false.
 func (rw *refWriter) appendSegments(dst, data []byte) ([]byte, bool) {
+	if len(data) < refMinBytes+2 {
+		// Too short to hold a string worth it (its head takes 2 bytes):
+		// most events, whose scan would cost as much as their encoding.
+		return dst, false
+	}
 	orig, lit := len(dst), 0
 	for pos := 0; ; {
 		s, e, ok := nextByteString(data, pos, refMinBytes)
