@@ -153,8 +153,9 @@ type StreamOptions struct {
 	// 64 bytes) in the events' encodings the sink keeps, to write a
 	// reference in place of a string it wrote before (see refs.go): 0
 	// means DefaultRefWindowBytes, a negative value writes every string
-	// in full. The sink holds this much memory, and so does each reader
-	// of its files; at most 64 MiB.
+	// in full. The sink holds this much memory and an eighth more (its
+	// index of the strings), and each reader of its files at most this
+	// much; at most 64 MiB.
 	RefWindowBytes int
 }
 
