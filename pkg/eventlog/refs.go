@@ -181,11 +181,13 @@ func (rw *refWriter) hash(b []byte) uint64 {
 }
 
 // refIndex finds the number of a string in the window from its hash: a
-// hash table of buckets of refBucketWays entries (one cache line, so that
-// a lookup costs one miss at most; a Go map cost three times as much), an
-// entry the hash of a string and its number plus 1 (0: empty). A bucket
-// keeps the latest strings whose hashes fall in it. Entries are not
-// removed when the window evicts their strings: the window tells.
+// hash table of buckets of refBucketWays entries, an entry the hash of a
+// string and its number plus 1 (0: empty). A bucket keeps the latest
+// strings whose hashes fall in it. Unlike a Go map (which the first
+// version used, at about the same cost per lookup: a cache miss), its
+// memory is fixed, and entries need not be removed when the window evicts
+// their strings: the window tells. A bucket is one cache line, so a lookup
+// costs one miss at most.
 type refIndex struct {
 	buckets []refBucket
 	mask    uint64
