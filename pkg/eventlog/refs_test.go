@@ -188,7 +188,7 @@ func TestReadFormat2(t *testing.T) {
 func TestStreamRefsFlipEveryByte(t *testing.T) {
 	l := writeDamageLog(t, damageSpec{batches: 6, flushEvery: 2, blobs: true})
 	data, want := l.files[0], l.recs[0]
-	step := max(1, len(data)/400) // A stride: TestFlipEveryByte covers every byte of a log.
+	step := max(1, len(data)/200) // A stride: TestFlipEveryByte covers every byte of a log.
 	for off := 0; off < len(data); off += step {
 		if err := checkFlipped(flipBit(data, off, uint(off%8)), want, off); err != nil {
 			t.Fatalf("flip at %d of %d: %v", off, len(data), err)
