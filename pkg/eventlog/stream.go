@@ -155,7 +155,8 @@ type StreamOptions struct {
 	// means DefaultRefWindowBytes, a negative value writes every string
 	// in full. The sink holds this much memory and an eighth more (its
 	// index of the strings), and each reader of its files at most this
-	// much; at most 64 MiB.
+	// much and a quarter more (16 bytes of bookkeeping per string of at
+	// least 64); at most 64 MiB.
 	RefWindowBytes int
 }
 
