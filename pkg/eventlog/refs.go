@@ -13,8 +13,8 @@ import (
 // transaction's payload is in the client's submission, the mempool's batch,
 // the messages that disseminate it, the batch fetcher's output and the
 // application's input, and a signature in the message that carries it and
-// the certificate that collects it. Encoding and compressing every copy is
-// most of what recording costs. So the stream sink writes each CBOR byte
+// the certificate that collects it. Compressing every copy was most of
+// what recording cost. So the stream sink writes each CBOR byte
 // string of refMinBytes or more once per file and, while it is within the
 // file's reference window, refers to it afterwards. It knows nothing of the
 // protocol: it looks for byte strings in the events' CBOR encodings.
@@ -40,11 +40,11 @@ import (
 
 const (
 	// refMinBytes is the shortest byte string that is defined: a
-	// reference costs 1–3 bytes, a definition 2–4, and the hash and the
-	// comparison cost more than the compressor saves on short strings
-	// (32-byte digests are many and rarely repeat far apart). A definition
-	// shorter than this is damage: it bounds the number of strings a
-	// window holds to its size / refMinBytes.
+	// reference costs 1–3 bytes, a definition 2–4, and each string a
+	// lookup (a cache miss); shorter strings, such as 32-byte digests,
+	// are many and would save little each. It takes in 64-byte
+	// signatures. A definition shorter than this is damage: it bounds the
+	// number of strings a window holds to its size / refMinBytes.
 	refMinBytes = 64
 	// DefaultRefWindowBytes is the reference window of StreamOptions'
 	// zero value: at 50,000 transactions of 512 bytes per second, a node's
