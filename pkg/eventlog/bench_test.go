@@ -106,3 +106,72 @@ func BenchmarkStreamSink(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// payloadBatches returns the batches of a protocol that carries each
+// transaction's payload (512 pseudo-random bytes) in 6 events, as
+// Trantor's node does (a submission, the mempool's batch, the messages
+// that disseminate it, the batch fetcher's output, the application's
+// input): blobs of 16 payloads each, in batches of 6 blobs where blob k
+// of batch i carries the payloads of blob 0 of batch i-k. txs is the
+// number of transactions.
+func payloadBatches(txs int) []eventlog.Batch {
+	const perEvent, stages, payloadBytes = 16, 6, 512
+	payloads := make([][]byte, txs)
+	x := uint64(1)
+	for i := range payloads {
+		p := make([]byte, payloadBytes)
+		for k := range p {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			p[k] = byte(x)
+		}
+		payloads[i] = p
+	}
+	var batches []eventlog.Batch
+	var seq uint64
+	for i := 0; i*perEvent < txs; i++ {
+		b := eventlog.Batch{Node: "bench", Number: uint64(i)}
+		for k := range stages {
+			first := (i - k) * perEvent
+			if first < 0 {
+				continue
+			}
+			bl := &blob{Header: stdtypes.NewHeader(stdtypes.ModuleID(fmt.Sprintf("stage%d", k))), Payloads: payloads[first:min(txs, first+perEvent)]}
+			b.Entries = append(b.Entries, eventlog.Entry{Seq: seq, Event: bl})
+			seq++
+		}
+		batches = append(batches, b)
+	}
+	return batches
+}
+
+// BenchmarkStreamSinkPayloads measures the recorder's writing side on
+// events that carry transactions (payloadBatches), with references to
+// byte strings written before (the default) and without: one op is one
+// transaction, in its 6 events. file-B/tx is what the log takes on disk.
+func BenchmarkStreamSinkPayloads(b *testing.B) {
+	const txs = 20000
+	batches := payloadBatches(txs)
+	for _, c := range []struct {
+		name   string
+		window int
+	}{{"refs", 0}, {"norefs", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			var size int64
+			b.ReportAllocs()
+			for i := 0; i < b.N; i += txs {
+				b.StopTimer()
+				dir := b.TempDir()
+				b.StartTimer()
+				files := writeBatches(b, dir, eventlog.StreamOptions{RefWindowBytes: c.window}, batches)
+				info, err := os.Stat(files[0])
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = info.Size()
+			}
+			b.ReportMetric(float64(size)/txs, "file-B/tx")
+		})
+	}
+}

@@ -38,6 +38,9 @@ type damageSpec struct {
 	// bigNoteBytes, if not 0, is the size of an incompressible note in
 	// the second batch, whose frame then spans several blocks.
 	bigNoteBytes int
+	// blobs replaces every second hop with a blob, whose payloads repeat
+	// across events: entries that refer to byte strings.
+	blobs bool
 }
 
 // writeDamageLog writes the log spec says through a StreamSink.
@@ -69,6 +72,10 @@ func writeDamageLog(t testing.TB, spec damageSpec) damageLog {
 					h.Note = incompressible(spec.bigNoteBytes)
 				}
 				ev = h
+				if spec.blobs && j%2 == 1 {
+					p := []byte(incompressible(100 + i%3))
+					ev = &blob{Header: h.Header, Payloads: [][]byte{p, p}}
+				}
 			}
 			b.Entries = append(b.Entries, eventlog.Entry{Seq: seq, Input: j%2 == 0, Event: ev})
 			seq++

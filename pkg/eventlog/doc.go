@@ -29,9 +29,15 @@
 //
 // Sinks: StreamSink writes zstd-compressed stream files, one compressor per
 // file, rotated by size (StreamOptions.MaxFileSize), NODE.N.mirlog in a
-// directory; package sqlitelog writes a SQLite database with one row per
-// event and the event as JSON, for SQL queries, at a much higher cost per
-// event (see BENCHMARKS.md; `mircat export --sqlite` copies stream files
+// directory. It writes each byte string of 64 bytes or more in the events'
+// encodings (a transaction's payload, a signature) once, and refers to it
+// when a later event of the same file carries it again, while it is in the
+// file's window (StreamOptions.RefWindowBytes): a transaction is in many
+// events, and compressing every copy was most of recording's cost. The
+// reader puts the strings back, so every record holds the event's
+// encoding as it was. Package sqlitelog writes a SQLite database with
+// one row per event and the event as JSON, for SQL queries, at a much
+// higher cost per event (see BENCHMARKS.md; `mircat export --sqlite` copies stream files
 // into such a database after the run instead).
 //
 // # Reading
@@ -48,6 +54,8 @@
 // is read up to its last whole block, with a warning (Source.Warnings); a
 // whole block that fails its checksum, anywhere, is damage: the records
 // before it, then an error wrapping ErrCorrupt that names the file and
-// the block's offset. A file that is empty, not a log, or of another
-// format version is an error wrapping ErrNotLog.
+// the block's offset, as is a reference to a string the file's window
+// does not hold. A file that is empty, not a log, or of a format version
+// this package does not read (it reads 2 and 3) is an error wrapping
+// ErrNotLog.
 package eventlog

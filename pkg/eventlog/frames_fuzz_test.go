@@ -39,6 +39,15 @@ func FuzzStreamFrames(f *testing.F) {
 	}, nil)
 	f.Add(valid)
 	f.Add(valid[:len(valid)-4])
+	// Format 3, an entry with segments: a definition and references to
+	// it, one of them to a string that is not there.
+	def := append([]byte{0, refOpDefine, refMinBytes}, bytes.Repeat([]byte{7}, refMinBytes)...)
+	for _, seg := range [][]byte{
+		bytes.Join([][]byte{def, {0, refOpFirst, 0, refOpEnd}}, nil),
+		bytes.Join([][]byte{def, {0, refOpFirst + 1, 0, refOpEnd}}, nil),
+	} {
+		f.Add(refsFile(f, StreamFormatVersion, 1<<10, flagRefs, seg))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := newFrameReader("fuzz", bytes.NewReader(data), nil)
 		if err != nil {

@@ -46,6 +46,7 @@ func FuzzStreamReader(f *testing.F) {
 	f.Add(append([]byte("MIRLOG\x00\x01"), data[8:]...)) // format 1: refused
 	// A log of several blocks, flipped and cut in its block headers, its
 	// header's block, and later blocks.
+	f.Add(writeDamageLog(f, damageSpec{batches: 6, flushEvery: 2, blobs: true}).files[0])
 	l := writeDamageLog(f, damageSpec{batches: 4, flushEvery: 2})
 	blocky := l.files[0]
 	f.Add(blocky)
@@ -60,19 +61,23 @@ func FuzzStreamReader(f *testing.F) {
 // fuzzer says, and checks what TestFlipEveryByte and TestCutAnywhere
 // check: never an altered record, damage never read as a cut-off, a
 // cut-off never read as damage. The logs: one closed and one left open by
-// a killed writer, of several blocks each, and one with a frame over
-// several blocks.
+// a killed writer, of several blocks each, one with a frame over several
+// blocks, and one whose entries refer to byte strings.
 func FuzzStreamDamage(f *testing.F) {
 	logs := []damageLog{
 		writeDamageLog(f, damageSpec{batches: 4, flushEvery: 2}),
 		writeDamageLog(f, damageSpec{batches: 4, flushEvery: 2, open: true}),
 		writeDamageLog(f, damageSpec{batches: 20, flushEvery: 5, bigNoteBytes: 300 << 10}),
+		writeDamageLog(f, damageSpec{batches: 6, flushEvery: 2, blobs: true}),
 	}
 	for which := range logs {
 		for _, off := range []uint32{0, 8, 12, 20, 100, 300, 600, 900, 200_000, 400_000} {
 			f.Add(uint8(which), false, off, uint8(off))
 			f.Add(uint8(which), true, off, uint8(0))
 		}
+		// The version in the magic flipped to the other version read
+		// (3 to 2): damage, found by the fuzzer.
+		f.Add(uint8(which), false, uint32(magicBytes-1), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, which uint8, cut bool, off uint32, bit uint8) {
 		l := logs[int(which)%len(logs)]

@@ -23,7 +23,7 @@ import (
 	"github.com/mirframework/mir/stdtypes"
 )
 
-// The stream format, version 2. A file is the 8-byte magic followed by
+// The stream format, version 3. A file is the 8-byte magic followed by
 // blocks:
 //
 //	block = length (uint32) | CRC-32C of data (uint32) |
@@ -46,7 +46,8 @@ import (
 //	    as the difference to the previous one) | flags (1 byte: input,
 //	    unencodable, same destination as the previous entry) | uvarint
 //	    type index | [uvarint len | dest, unless the same] | uvarint len |
-//	    data.
+//	    data: the event's encoding, or, with flag refs, segments that
+//	    refer to byte strings written before (see refs.go).
 //	'G' gap: uvarint count of events dropped here.
 //	'E' end, last: uvarint count of events in the file. A file without it
 //	    was not closed (its writer was killed) and may be cut short.
@@ -64,17 +65,21 @@ import (
 // writes the process made, as a power cut may before the file was synced,
 // can leave garbage in place of the tail: that reads as damage.)
 const (
-	streamMagic   = "MIRLOG\x00" + string(rune(StreamFormatVersion))
-	frameHeader   = 'H'
-	frameType     = 'T'
-	frameBatch    = 'B'
-	frameGap      = 'G'
-	frameEnd      = 'E'
-	flagInput     = 1 << 0
-	flagUnencoded = 1 << 1
+	streamMagicPrefix = "MIRLOG\x00"
+	streamMagic       = streamMagicPrefix + string(rune(StreamFormatVersion))
+	frameHeader       = 'H'
+	frameType         = 'T'
+	frameBatch        = 'B'
+	frameGap          = 'G'
+	frameEnd          = 'E'
+	flagInput         = 1 << 0
+	flagUnencoded     = 1 << 1
 	// flagSameDest marks an entry whose destination is the previous
 	// entry's, which is then not repeated.
 	flagSameDest = 1 << 2
+	// flagRefs marks an entry whose data are segments (refs.go), not the
+	// event's encoding itself (format 3).
+	flagRefs = 1 << 3
 
 	// maxFrame bounds a frame's payload, so that a corrupt length cannot
 	// make the reader allocate without limit.
@@ -84,10 +89,15 @@ const (
 )
 
 // StreamFormatVersion is the version of the stream format this package
-// writes and reads. Version 1 had no checksum of its own per block (only
-// zstd's, at the end of each file), so its records could not be verified
-// before they were handed out; this package does not read it.
-const StreamFormatVersion = 2
+// writes. It reads this one and version 2, which had no references to
+// byte strings written before (flagRefs). Version 1 had no checksum of its
+// own per block (only zstd's, at the end of each file), so its records
+// could not be verified before they were handed out; this package does
+// not read it.
+const StreamFormatVersion = 3
+
+// minStreamFormatVersion is the oldest stream format this package reads.
+const minStreamFormatVersion = 2
 
 const (
 	// blockHeaderBytes is the size of a block's header: length, CRC-32C
@@ -123,6 +133,9 @@ type StreamHeader struct {
 	// Meta is what the recording's user attached, for example the name
 	// under which the node's modules are registered for replay.
 	Meta map[string]string `json:"meta,omitempty"`
+	// RefWindow is the size in bytes of the file's window of byte strings
+	// that entries refer to (refs.go); 0 if they refer to none.
+	RefWindow int `json:"refWindow,omitempty"`
 }
 
 // StreamOptions configure a StreamSink. The zero value is valid.
@@ -136,6 +149,15 @@ type StreamOptions struct {
 	MaxFileSize int64
 	// Meta is written in each file's header (StreamHeader.Meta).
 	Meta map[string]string
+	// RefWindowBytes is how many bytes of the byte strings (of at least
+	// 64 bytes) in the events' encodings the sink keeps, to write a
+	// reference in place of a string it wrote before (see refs.go): 0
+	// means DefaultRefWindowBytes, a negative value writes every string
+	// in full. The sink holds this much memory and an eighth more (its
+	// index of the strings), and each reader of its files at most this
+	// much and a quarter more (16 bytes of bookkeeping per string of at
+	// least 64); at most 64 MiB.
+	RefWindowBytes int
 }
 
 // StreamSink writes a node's events to zstd-compressed stream files in a
@@ -162,10 +184,13 @@ type StreamSink struct {
 	types    map[reflect.Type]uint64
 	lastType reflect.Type
 	lastIdx  uint64
+	// refs finds repeated byte strings; nil if the sink writes none.
+	refs *refWriter
 
 	out     []byte
 	payload []byte
 	evBuf   []byte
+	segs    []byte
 	files   []string
 }
 
@@ -192,6 +217,9 @@ func NewStreamSink(dir string, node stdtypes.NodeID, opts StreamOptions) (*Strea
 	if opts.MaxFileSize < 0 {
 		return nil, fmt.Errorf("eventlog: MaxFileSize %d is negative", opts.MaxFileSize)
 	}
+	if opts.RefWindowBytes > maxRefWindowBytes {
+		return nil, fmt.Errorf("eventlog: RefWindowBytes %d is over the limit of %d", opts.RefWindowBytes, maxRefWindowBytes)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
@@ -200,6 +228,12 @@ func NewStreamSink(dir string, node stdtypes.NodeID, opts StreamOptions) (*Strea
 		return nil, err
 	}
 	s := &StreamSink{dir: dir, node: node, opts: opts, start: time.Now(), fileNum: first - 1}
+	switch {
+	case opts.RefWindowBytes == 0:
+		s.refs = newRefWriter(DefaultRefWindowBytes)
+	case opts.RefWindowBytes > 0:
+		s.refs = newRefWriter(opts.RefWindowBytes)
+	}
 	if err := s.openNext(); err != nil {
 		return nil, err
 	}
@@ -273,7 +307,13 @@ func (s *StreamSink) openNext() error {
 	s.inFile = 0
 	s.types = make(map[reflect.Type]uint64)
 	s.lastType = nil
-	header, err := json.Marshal(StreamHeader{Format: StreamFormatVersion, Node: s.node, Start: s.start, File: s.fileNum, Meta: s.opts.Meta})
+	hdr := StreamHeader{Format: StreamFormatVersion, Node: s.node, Start: s.start, File: s.fileNum, Meta: s.opts.Meta}
+	if s.refs != nil {
+		// A reader starts at a file's start: references stay within it.
+		s.refs.reset()
+		hdr.RefWindow = s.refs.win.size
+	}
+	header, err := json.Marshal(hdr)
 	if err != nil {
 		return s.fail(err)
 	}
@@ -423,14 +463,22 @@ func (s *StreamSink) WriteBatch(b *Batch) error {
 			flags |= flagSameDest
 		}
 		prevDest = dest
+		data := s.evBuf
+		if s.refs != nil && flags&flagUnencoded == 0 {
+			var ok bool
+			if s.segs, ok = s.refs.appendSegments(s.segs[:0], s.evBuf); ok {
+				flags |= flagRefs
+				data = s.segs
+			}
+		}
 		p = append(p, flags)
 		p = binary.AppendUvarint(p, idx)
 		if flags&flagSameDest == 0 {
 			p = binary.AppendUvarint(p, uint64(len(dest)))
 			p = append(p, dest...)
 		}
-		p = binary.AppendUvarint(p, uint64(len(s.evBuf)))
-		p = append(p, s.evBuf...)
+		p = binary.AppendUvarint(p, uint64(len(data)))
+		p = append(p, data...)
 	}
 	s.payload = p
 	if err := s.writeFrame(frameBatch, p); err != nil {

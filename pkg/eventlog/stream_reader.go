@@ -45,6 +45,13 @@ type StreamReader struct {
 	payload []byte
 	types   []string
 	dests   map[string]stdtypes.ModuleID
+	// refs holds the byte strings that entries refer to (refs.go); nil
+	// if the file's header gives no window. resolved holds the current
+	// batch's events that refer to them, as they were encoded, and
+	// spans where each is in it.
+	refs     *refWindow
+	resolved []byte
+	spans    []resolvedSpan
 
 	// pending are the records of the current batch frame not yet returned.
 	pending []Record
@@ -91,11 +98,11 @@ func newStreamReader(path string, rd io.Reader) (*StreamReader, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	case n < len(streamMagic):
 		return nil, fmt.Errorf("%s: %w (too short for a stream log)", path, ErrNotLog)
-	case !bytes.Equal(magic[:7], []byte(streamMagic[:7])):
+	case !bytes.Equal(magic[:7], []byte(streamMagicPrefix)):
 		return nil, fmt.Errorf("%s: %w (no stream log header)", path, ErrNotLog)
-	case magic[7] != streamMagic[7]:
-		return nil, fmt.Errorf("%s: stream format version %d, this build reads %d (read it with the build that wrote it): %w",
-			path, magic[7], StreamFormatVersion, ErrNotLog)
+	case magic[7] < minStreamFormatVersion || magic[7] > StreamFormatVersion:
+		return nil, fmt.Errorf("%s: stream format version %d, this build reads %d to %d (read it with the build that wrote it): %w",
+			path, magic[7], minStreamFormatVersion, StreamFormatVersion, ErrNotLog)
 	}
 	blocks := newBlockReader(in, int64(len(streamMagic)))
 	zr, err := zstd.NewReader(blocks, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxDecoderWindow),
@@ -104,6 +111,12 @@ func newStreamReader(path string, rd io.Reader) (*StreamReader, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r, err := newFrameReader(path, zr, blocks)
+	if err == nil && r.header.Format != int(magic[7]) {
+		// The magic has no checksum of its own: a flipped bit can turn
+		// one version into another.
+		err = fmt.Errorf("%s: the version at offset %d says format %d, the header %d: %w",
+			path, len(streamMagic)-1, magic[7], r.header.Format, ErrCorrupt)
+	}
 	if err != nil {
 		zr.Close()
 		return nil, err
@@ -130,8 +143,16 @@ func newFrameReader(path string, plain io.Reader, blocks *blockReader) (*StreamR
 	if err := json.Unmarshal(payload, &r.header); err != nil {
 		return nil, fmt.Errorf("%s: log header: %v: %w", path, err, ErrCorrupt)
 	}
-	if r.header.Format != StreamFormatVersion {
-		return nil, fmt.Errorf("%s: stream format %d, this build reads %d: %w", path, r.header.Format, StreamFormatVersion, ErrNotLog)
+	if r.header.Format < minStreamFormatVersion || r.header.Format > StreamFormatVersion {
+		return nil, fmt.Errorf("%s: stream format %d, this build reads %d to %d: %w",
+			path, r.header.Format, minStreamFormatVersion, StreamFormatVersion, ErrNotLog)
+	}
+	switch w := r.header.RefWindow; {
+	case w < 0 || w > maxRefWindowBytes || (w > 0 && r.header.Format < 3):
+		return nil, fmt.Errorf("%s: log header: reference window of %d bytes (format %d, at most %d): %w",
+			path, w, r.header.Format, maxRefWindowBytes, ErrCorrupt)
+	case w > 0:
+		r.refs = newRefWindow(w)
 	}
 	if r.header.Node == "" {
 		return nil, fmt.Errorf("%s: log header names no node: %w", path, ErrCorrupt)
@@ -316,6 +337,7 @@ func (r *StreamReader) parseBatch(p []byte) error {
 		return fmt.Errorf("batch of %d events in %d bytes: %w", count, len(p), ErrCorrupt)
 	}
 	t := time.Unix(0, nanos)
+	r.resolved, r.spans = r.resolved[:0], r.spans[:0]
 	var seq uint64
 	for i := range count {
 		delta := d.uvarint()
@@ -345,8 +367,14 @@ func (r *StreamReader) parseBatch(p []byte) error {
 		if idx >= uint64(len(r.types)) {
 			return fmt.Errorf("type index %d not defined: %w", idx, ErrCorrupt)
 		}
-		if flags&^(flagInput|flagUnencoded|flagSameDest) != 0 {
+		if flags&^(flagInput|flagUnencoded|flagSameDest|flagRefs) != 0 {
 			return fmt.Errorf("unknown flags %#x: %w", flags, ErrCorrupt)
+		}
+		if flags&flagRefs != 0 {
+			if err := r.resolve(data); err != nil {
+				return err
+			}
+			data = nil // Set below, once resolved stops growing.
 		}
 		r.pending = append(r.pending, Record{
 			Node:        r.header.Node,
@@ -365,6 +393,29 @@ func (r *StreamReader) parseBatch(p []byte) error {
 	if len(d.p) != 0 {
 		return fmt.Errorf("%d stray bytes after a batch: %w", len(d.p), ErrCorrupt)
 	}
+	for _, sp := range r.spans {
+		r.pending[sp.record].Data = r.resolved[sp.start:sp.end:sp.end]
+	}
+	return nil
+}
+
+// resolvedSpan is where a record's data is in resolved.
+type resolvedSpan struct{ record, start, end int }
+
+// resolve appends the encoding that the segments seg stand for to
+// resolved, for the next record of pending. A batch's events, resolved,
+// take at most maxFrame bytes, as a frame does.
+func (r *StreamReader) resolve(seg []byte) error {
+	if r.refs == nil {
+		return fmt.Errorf("an entry refers to byte strings, and the log's header gives no window: %w", ErrCorrupt)
+	}
+	start := len(r.resolved)
+	var err error
+	r.resolved, err = r.refs.resolve(r.resolved, seg, maxFrame)
+	if err != nil {
+		return err
+	}
+	r.spans = append(r.spans, resolvedSpan{record: len(r.pending), start: start, end: len(r.resolved)})
 	return nil
 }
 

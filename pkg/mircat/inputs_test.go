@@ -76,7 +76,7 @@ func TestNothingReadable(t *testing.T) {
 		{"cut in its magic", cut(t, good, 5), "cut.mirlog: not a Mir event log"},
 		{"cut in its header", cut(t, good, 12), "cut.mirlog: cannot read the log header"},
 		{"directory without logs", emptyDir, "no event logs in this directory"},
-		{"newer format", write("v3.mirlog", "MIRLOG\x00\x03rest"), "v3.mirlog: stream format version 3, this build reads 2"},
+		{"newer format", write("v4.mirlog", "MIRLOG\x00\x04rest"), "v4.mirlog: stream format version 4, this build reads 2 to 3"},
 		{"SQLite without SQLite support", write("s.db", sqliteMagic+"rest"), "s.db:"},
 	} {
 		for _, cmd := range commands {

@@ -155,7 +155,9 @@ func writeRawLog(t *testing.T, path string, damaged bool) {
 		frames = binary.AppendUvarint(frames, uint64(len(payload)))
 		frames = append(frames, payload...)
 	}
-	header, err := json.Marshal(eventlog.StreamHeader{Format: eventlog.StreamFormatVersion, Node: "7", Start: time.Now()})
+	// Format 2, as its magic below says: mircat reads files of the format
+	// before references too.
+	header, err := json.Marshal(eventlog.StreamHeader{Format: 2, Node: "7", Start: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
