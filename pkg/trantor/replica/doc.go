@@ -23,6 +23,17 @@
 // are the voters of the first epochs; the App decides the later ones
 // (trantor.App.Snapshot).
 //
+// # Starting together
+//
+// Run starts the transport and waits, up to Config.PeerWait (5 s by
+// default), until it is connected to the other voters of the first epochs
+// before it starts the node (Started tells when). Replicas started one
+// after the other, by hand or by a script, then start their protocol
+// together: without the wait, the first ones would time out waiting for
+// the late ones' proposals and end the first segments empty in view
+// changes. A replica whose peer is down starts without it once PeerWait
+// has passed, and logs which peers it did not wait for.
+//
 // # Restarts
 //
 // A replica keeps in its data directory the WAL and the incarnation of

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/mirframework/mir"
 	"github.com/mirframework/mir/pkg/crypto"
@@ -86,7 +88,26 @@ type Config struct {
 	// NodeConfig configures the mir.Node; the zero value stands for
 	// mir.DefaultNodeConfig. The Logger is set to Logger.
 	NodeConfig *mir.NodeConfig
+	// PeerWait bounds how long Run, once the transport is started, waits
+	// for its connections to the other voters of the first epochs
+	// (Params.ISS.Voters) before it starts the node; it starts the node as
+	// soon as they are all up. Replicas started a second apart would
+	// otherwise run their first segments without the late ones: those
+	// segments end empty in view changes, and the leader selection leaves
+	// the late nodes out for a few epochs. The bound is what a replica
+	// whose peer is down for good loses at each start. Zero stands for
+	// DefaultPeerWait; negative starts the node at once.
+	PeerWait time.Duration
 }
+
+// DefaultPeerWait is Config.PeerWait's default: longer than processes
+// started together by hand or by a script take to come up, short enough
+// for a replica restarted while a peer is down.
+const DefaultPeerWait = 5 * time.Second
+
+// peerPollInterval is how often Run looks at the transport's connections
+// while it waits for its peers.
+const peerPollInterval = 10 * time.Millisecond
 
 // validate checks what New cannot leave to the parts it builds.
 func (c *Config) validate() error {
@@ -120,9 +141,11 @@ type Replica struct {
 	wal         *wal.Module
 	recorder    *eventlog.Recorder
 
-	runOnce   sync.Once
-	closeOnce sync.Once
-	closeErr  error
+	runOnce sync.Once
+	// nodeStarted is closed when Run starts the node (Started).
+	nodeStarted chan struct{}
+	closeOnce   sync.Once
+	closeErr    error
 	// metricsServed tells that Run handed Config.MetricsListener to the
 	// metrics server, which closes it; otherwise Close does.
 	metricsServed bool
@@ -136,7 +159,7 @@ func New(cfg Config) (*Replica, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("replica: %w", err)
 	}
-	r := &Replica{cfg: cfg}
+	r := &Replica{cfg: cfg, nodeStarted: make(chan struct{})}
 	if err := r.build(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("replica %s: %w", cfg.ID, err)
@@ -282,6 +305,8 @@ func (r *Replica) runNode(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.awaitPeers(ctx)
+	close(r.nodeStarted)
 	err = r.node.Run(ctx)
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, mir.ErrStopped)) {
 		err = nil
@@ -345,4 +370,54 @@ func (r *Replica) close() error {
 		errs = append(errs, r.wal.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// Started returns a channel that is closed when Run starts the node: once
+// the replica is connected to its peers, or has waited Config.PeerWait
+// for them.
+func (r *Replica) Started() <-chan struct{} { return r.nodeStarted }
+
+// awaitPeers returns once the transport is connected to every other voter
+// of the first epochs, once Config.PeerWait has passed, or once ctx ends
+// (the node then stops at once). It logs which peers it did not wait for.
+func (r *Replica) awaitPeers(ctx context.Context) {
+	wait := r.cfg.PeerWait
+	if wait == 0 {
+		wait = DefaultPeerWait
+	}
+	if wait < 0 {
+		return
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	poll := time.NewTicker(peerPollInterval)
+	defer poll.Stop()
+	for {
+		missing := r.unconnectedVoters()
+		if len(missing) == 0 {
+			return
+		}
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			r.cfg.Logger.LogAttrs(logging.LevelWarn, "starting without every voter connected",
+				slog.Duration("waited", wait), slog.Any("missing", missing))
+			return
+		}
+	}
+}
+
+// unconnectedVoters returns the voters of the first epochs, other than this
+// replica, that its transport has no connection to.
+func (r *Replica) unconnectedVoters() []stdtypes.NodeID {
+	peers := r.transport.Metrics().Peers
+	var missing []stdtypes.NodeID
+	for _, v := range r.cfg.Params.ISS.Voters {
+		if v.ID != r.cfg.ID && !peers[v.ID].Connected {
+			missing = append(missing, v.ID)
+		}
+	}
+	return missing
 }
