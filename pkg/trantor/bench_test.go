@@ -415,34 +415,17 @@ func BenchmarkReal4NodesMemory(b *testing.B) {
 		sampleEvery = 10 * time.Second
 	)
 	r := startReal(b, maxInFlight, false)
-	payload := make([]byte, benchPayloadBytes)
 	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
 	b.ResetTimer()
 	start := time.Now()
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	nextSample := start.Add(sampleEvery)
-	var sent, done, skipped, doneAtSample int
-	perTick := float64(rate) * tick.Seconds()
+	var doneAtSample int
+	load := newOpenLoop(r, rate, clients, maxInFlight, start)
 	for now := range ticker.C {
-		for len(r.done) > 0 {
-			<-r.done
-			done++
-		}
-		// Submit what the rate owes by now, in one NewTxs.
-		owed := int(now.Sub(start).Seconds()/tick.Seconds()*perTick) - sent - skipped
-		var txs []mempool.Tx
-		for range max(0, owed) {
-			if sent-done >= maxInFlight {
-				skipped++
-				continue
-			}
-			txs = append(txs, mempool.Tx{TxID: mempool.TxID{ClientID: fmt.Sprintf("c%d", sent%clients), TxNo: uint64(sent / clients)}, Data: payload})
-			sent++
-		}
-		if len(txs) > 0 {
-			r.submit(b, txs)
-		}
+		load.tick(b, now)
+		sent, done, skipped := load.sent, load.done, load.skipped
 		if now.Before(nextSample) {
 			continue
 		}
@@ -470,8 +453,107 @@ func BenchmarkReal4NodesMemory(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(done)/time.Since(start).Seconds(), "tx/s")
-	b.ReportMetric(float64(skipped), "skipped")
+	b.ReportMetric(float64(load.done)/time.Since(start).Seconds(), "tx/s")
+	b.ReportMetric(float64(load.skipped), "skipped")
+}
+
+// openLoop submits transactions to four real nodes at a fixed rate,
+// whether or not earlier ones are done, from clients numbered in turn,
+// each transaction with a payload of its own: what a rate owes since start
+// goes in one NewTxs per tick. Beyond maxInFlight not done, a submission
+// is skipped, so that an overloaded machine measures the nodes and not a
+// growing queue of the benchmark's.
+type openLoop struct {
+	r                    *realBench
+	rate                 float64
+	clients, maxInFlight int
+	start                time.Time
+	rng                  *rand.Rand
+	sent, done, skipped  int
+}
+
+func newOpenLoop(r *realBench, rate, clients, maxInFlight int, start time.Time) *openLoop {
+	return &openLoop{r: r, rate: float64(rate), clients: clients, maxInFlight: maxInFlight, start: start,
+		rng: rand.New(rand.NewPCG(2, uint64(rate)))}
+}
+
+// tick counts the transactions done since the last tick and submits what
+// the rate owes by now.
+func (l *openLoop) tick(b *testing.B, now time.Time) {
+	for len(l.r.done) > 0 {
+		<-l.r.done
+		l.done++
+	}
+	owed := int(now.Sub(l.start).Seconds()*l.rate) - l.sent - l.skipped
+	var txs []mempool.Tx
+	for range max(0, owed) {
+		if l.sent-l.done >= l.maxInFlight {
+			l.skipped++
+			continue
+		}
+		id := mempool.TxID{ClientID: fmt.Sprintf("c%d", l.sent%l.clients), TxNo: uint64(l.sent / l.clients)}
+		txs = append(txs, mempool.Tx{TxID: id, Data: newBenchPayload(l.rng)})
+		l.sent++
+	}
+	if len(txs) > 0 {
+		l.r.submit(b, txs)
+	}
+}
+
+// BenchmarkReal4NodesOpenLoop: what recording every event costs below
+// saturation, where the two cores have time to spare: four real nodes
+// under an open loop of 512-byte transactions at TRANTOR_OPEN_RATE per
+// second (20000 if unset: below half of BenchmarkReal4Nodes's saturation
+// on a 2-core machine), from 4,096 clients, with and without recording.
+// b.N is the number of transactions submitted (skipped ones included);
+// run it with -benchtime 200000x or so, a few seconds at the rate. It
+// reports what was done per second, the latency and the process's CPU
+// time per transaction: at a fixed rate recording costs no throughput
+// while the CPU suffices, and shows as CPU and latency.
+func BenchmarkReal4NodesOpenLoop(b *testing.B) {
+	rate := 20000
+	if s := os.Getenv("TRANTOR_OPEN_RATE"); s != "" {
+		if _, err := fmt.Sscan(s, &rate); err != nil || rate <= 0 {
+			b.Fatalf("TRANTOR_OPEN_RATE %q: not a positive number", s)
+		}
+	}
+	for _, record := range []bool{false, true} {
+		name := "plain"
+		if record {
+			name = "recorded"
+		}
+		b.Run(fmt.Sprintf("rate=%d/%s", rate, name), func(b *testing.B) { benchOpenLoop(b, rate, record) })
+	}
+}
+
+func benchOpenLoop(b *testing.B, rate int, record bool) {
+	const (
+		clients     = 4096
+		maxInFlight = 2 * clients
+		tick        = 10 * time.Millisecond
+	)
+	r := startReal(b, maxInFlight, record)
+	b.ResetTimer()
+	start, startCPU := time.Now(), processCPU(b)
+	load := newOpenLoop(r, rate, clients, maxInFlight, start)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for now := range ticker.C {
+		load.tick(b, now)
+		if load.sent+load.skipped >= b.N {
+			break
+		}
+	}
+	for load.done < load.sent {
+		r.wait(b)
+		load.done++
+	}
+	elapsed := time.Since(start)
+	cpu := processCPU(b) - startCPU
+	b.StopTimer()
+	r.report(b, load.done, elapsed)
+	b.ReportMetric(float64(cpu.Microseconds())/float64(load.done), "cpu-µs/tx")
+	b.ReportMetric(float64(load.skipped), "skipped")
 }
 
 // hopTrace times the hops of each transaction through four real nodes,
