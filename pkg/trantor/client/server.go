@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,8 +52,8 @@ type Server struct {
 	listener net.Listener
 	conns    map[*conn]struct{}
 	// byClient routes replies: the connection that last submitted a
-	// transaction of the client. At most one entry per connection, since
-	// a connection speaks for one client.
+	// transaction of the client. At most MaxClientsPerConn entries per
+	// connection, the clients it speaks for.
 	byClient map[string]*conn
 	// pending are the transactions read and not yet emitted, of
 	// pendingBytes (see txOverheadBytes).
@@ -69,6 +70,11 @@ var _ modules.ActiveModule = (*Server)(nil)
 
 // ErrStarted is returned by Start on a server started before.
 var ErrStarted = errors.New("server started before")
+
+// ErrTooManyClients: a connection's frame names a client over
+// ServerOptions.MaxClientsPerConn or MaxClients; the server closes the
+// connection and counts it (ServerMetrics.TooManyClients).
+var ErrTooManyClients = errors.New("too many clients")
 
 // NewServer returns a server that will listen on addr (host:port), or on
 // opts.Listener if set, once started.
@@ -175,15 +181,19 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 		switch ev := ev.(type) {
 		case *stdevents.Init:
 		case *Reply:
-			s.reply(ev.ClientID, ev.TxNo, ev.Result)
+			var rs replies
+			rs.add(s, ev.ClientID, ev.TxNo, ev.Result)
+			rs.queue(s)
 		case *Executed:
 			if len(ev.Results) != len(ev.Txs) {
 				return fmt.Errorf("client server: Executed of slot %d with %d results for %d transactions",
 					ev.SeqNr, len(ev.Results), len(ev.Txs))
 			}
+			var rs replies
 			for i, tx := range ev.Txs {
-				s.reply(tx.ClientID, tx.TxNo, ev.Results[i])
+				rs.add(s, tx.ClientID, tx.TxNo, ev.Results[i])
 			}
+			rs.queue(s)
 		default:
 			return fmt.Errorf("client server: unexpected event %T", ev)
 		}
@@ -191,17 +201,46 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 	return nil
 }
 
-// reply queues the frame of a result to the connection of its client.
-func (s *Server) reply(clientID string, txNo uint64, result []byte) {
+// replies are the reply frames of one event, by connection, so that each
+// connection's are queued (and its writer woken) once.
+type replies struct {
+	conns []*conn
+	// frames[i] are conns[i]'s frames, n[i] of them.
+	frames [][]byte
+	n      []int
+}
+
+// add caches a result and adds its frame to those of its client's
+// connection; a client with no connection is counted as dropped.
+func (rs *replies) add(s *Server, clientID string, txNo uint64, result []byte) {
 	s.cache.put(clientID, txNo, result)
 	s.mu.Lock()
 	c := s.byClient[clientID]
 	s.mu.Unlock()
-	if c == nil || !c.queue(appendFrame(nil, kindReply, clientID, txNo, result), s.opts.MaxReplyQueue) {
+	if c == nil {
 		s.metrics.repliesDropped.Add(1)
 		return
 	}
-	s.metrics.replies.Add(1)
+	// An event's transactions come from few connections: a linear
+	// search beats a map.
+	i := slices.Index(rs.conns, c)
+	if i < 0 {
+		i = len(rs.conns)
+		rs.conns, rs.frames, rs.n = append(rs.conns, c), append(rs.frames, nil), append(rs.n, 0)
+	}
+	rs.frames[i] = appendFrame(rs.frames[i], kindReply, clientID, txNo, result)
+	rs.n[i]++
+}
+
+// queue queues the frames to their connections.
+func (rs *replies) queue(s *Server) {
+	for i, c := range rs.conns {
+		if c.queue(rs.frames[i], rs.n[i], s.opts.MaxReplyQueue) {
+			s.metrics.replies.Add(uint64(rs.n[i]))
+		} else {
+			s.metrics.repliesDropped.Add(uint64(rs.n[i]))
+		}
+	}
 }
 
 // acceptLoop accepts connections until the listener is closed.
@@ -250,7 +289,7 @@ func (s *Server) add(nc net.Conn) *conn {
 		return nil
 	}
 	s.metrics.accepted.Add(1)
-	c := &conn{nc: nc, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	c := &conn{nc: nc, done: make(chan struct{}), wake: make(chan struct{}, 1), clients: make(map[string]struct{})}
 	s.conns[c] = struct{}{}
 	return c
 }
@@ -258,14 +297,18 @@ func (s *Server) add(nc net.Conn) *conn {
 // drop closes c and forgets it.
 func (s *Server) drop(c *conn) {
 	c.closeOnce.Do(func() {
-		close(c.done)
-		c.nc.Close()
+		// Forget its clients first: once the peer sees the connection
+		// closed, they count no more against MaxClients.
 		s.mu.Lock()
 		delete(s.conns, c)
-		if c.clientID != "" && s.byClient[c.clientID] == c {
-			delete(s.byClient, c.clientID)
+		for id := range c.clients {
+			if s.byClient[id] == c {
+				delete(s.byClient, id)
+			}
 		}
 		s.mu.Unlock()
+		close(c.done)
+		c.nc.Close()
 	})
 }
 
@@ -296,8 +339,8 @@ func (s *Server) readLoop(c *conn) {
 		if err == nil && len(f.payload) > s.opts.MaxTxBytes {
 			err = fmt.Errorf("%w: transaction of %d bytes, at most %d", ErrFrameTooLarge, len(f.payload), s.opts.MaxTxBytes)
 		}
-		if err == nil && c.clientID != "" && f.clientID != c.clientID {
-			err = fmt.Errorf("%w: client %q on a connection of client %q", ErrBadFrame, f.clientID, c.clientID)
+		if err == nil {
+			err = s.bind(c, f.clientID, &bucket)
 		}
 		if err != nil {
 			s.readFailed(c, err)
@@ -309,11 +352,10 @@ func (s *Server) readLoop(c *conn) {
 				return
 			}
 		}
-		s.bind(c, f.clientID)
 		if result, ok := s.cache.get(f.clientID, f.txNo); ok {
 			// Executed: answer from the cache, which the mempool cannot.
 			s.metrics.cachedReplies.Add(1)
-			if !c.queue(appendFrame(nil, kindReply, f.clientID, f.txNo, result), s.opts.MaxReplyQueue) {
+			if !c.queue(appendFrame(nil, kindReply, f.clientID, f.txNo, result), 1, s.opts.MaxReplyQueue) {
 				s.metrics.repliesDropped.Add(1)
 			}
 			continue
@@ -333,6 +375,9 @@ func (s *Server) readFailed(c *conn, err error) {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		s.metrics.timeouts.Add(1)
 		s.logger.LogAttrs(logging.LevelDebug, "client connection timed out", remote)
+	case errors.Is(err, ErrTooManyClients):
+		s.metrics.tooManyClients.Add(1)
+		s.warn(causeClients, "too many clients, closing a connection", remote, slog.String("error", err.Error()))
 	case errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrTruncated), errors.Is(err, ErrBadFrame):
 		s.metrics.badFrames.Add(1)
 		s.warn(causeBadFrame, "bad frame from a client, closing its connection", remote, slog.String("error", err.Error()))
@@ -355,12 +400,27 @@ func (s *Server) sleep(d time.Duration) bool {
 }
 
 // bind makes c the connection of clientID, the one its replies go to,
-// and c a connection of that client for good.
-func (s *Server) bind(c *conn, clientID string) {
+// and c a connection of that client for good. A connection speaks for at
+// most MaxClientsPerConn clients; each one it speaks for adds
+// FramesPerSecond to its rate, as a connection of its own would.
+func (s *Server) bind(c *conn, clientID string, bucket *tokenBucket) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.clientID = clientID
+	if _, ok := c.clients[clientID]; !ok {
+		if len(c.clients) >= s.opts.MaxClientsPerConn {
+			return fmt.Errorf("%w: client %q on a connection of %d clients, at most %d",
+				ErrTooManyClients, clientID, len(c.clients), s.opts.MaxClientsPerConn)
+		}
+		if _, known := s.byClient[clientID]; !known && len(s.byClient) >= s.opts.MaxClients {
+			return fmt.Errorf("%w: client %q, %d clients connected, at most %d",
+				ErrTooManyClients, clientID, len(s.byClient), s.opts.MaxClients)
+		}
+		c.clients[clientID] = struct{}{}
+		bucket.rate = float64(s.opts.FramesPerSecond) * float64(len(c.clients))
+		bucket.burst = bucket.rate
+	}
 	s.byClient[clientID] = c
+	return nil
 }
 
 // buffer adds tx, from c, to the pending transactions, waiting while they
@@ -453,23 +513,25 @@ type conn struct {
 	nc        net.Conn
 	done      chan struct{} // Closed when the connection is dropped.
 	closeOnce sync.Once
-	// clientID is the client the connection speaks for, set by its first
-	// frame; written by the reader under Server.mu, read under it.
-	clientID string
+	// clients are those the connection speaks for, set by their first
+	// frame on it; written by the reader under Server.mu, read under it.
+	clients map[string]struct{}
 
-	mu     sync.Mutex
-	frames [][]byte // Replies to write.
-	wake   chan struct{}
+	mu      sync.Mutex
+	frames  [][]byte // Replies to write, each one or more frames.
+	nFrames int      // The frames in frames.
+	wake    chan struct{}
 }
 
-// queue adds a reply frame, unless max are queued already.
-func (c *conn) queue(f []byte, max int) bool {
+// queue adds n reply frames, in f, unless max would be queued then.
+func (c *conn) queue(f []byte, n, max int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.frames) >= max {
+	if c.nFrames+n > max {
 		return false
 	}
 	c.frames = append(c.frames, f)
+	c.nFrames += n
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -481,7 +543,7 @@ func (c *conn) take() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := c.frames
-	c.frames = nil
+	c.frames, c.nFrames = nil, 0
 	return f
 }
 
@@ -511,6 +573,7 @@ func (b *tokenBucket) take(now time.Time) time.Duration {
 // ServerMetrics are the server's counters since it was made.
 type ServerMetrics struct {
 	Accepted, Refused uint64 // Connections accepted, and refused for MaxConns.
+	TooManyClients    uint64 // Connections closed for MaxClientsPerConn or MaxClients.
 	BadFrames         uint64 // Connections closed for a bad frame.
 	Timeouts          uint64 // Connections closed for IdleTimeout or FrameTimeout.
 	Throttled         uint64 // Frames delayed by FramesPerSecond.
@@ -522,14 +585,14 @@ type ServerMetrics struct {
 }
 
 type serverCounters struct {
-	accepted, refused, badFrames, timeouts, throttled, txs, replies, repliesDropped, cachedReplies atomic.Uint64
+	accepted, refused, tooManyClients, badFrames, timeouts, throttled, txs, replies, repliesDropped, cachedReplies atomic.Uint64
 }
 
 // Metrics returns the server's counters.
 func (s *Server) Metrics() ServerMetrics {
 	m := &s.metrics
 	return ServerMetrics{
-		Accepted: m.accepted.Load(), Refused: m.refused.Load(), BadFrames: m.badFrames.Load(),
+		Accepted: m.accepted.Load(), Refused: m.refused.Load(), TooManyClients: m.tooManyClients.Load(), BadFrames: m.badFrames.Load(),
 		Timeouts: m.timeouts.Load(), Throttled: m.throttled.Load(), Txs: m.txs.Load(),
 		Replies: m.replies.Load(), RepliesDropped: m.repliesDropped.Load(), CachedReplies: m.cachedReplies.Load(),
 		StrayMessages: s.stray.Count(),
