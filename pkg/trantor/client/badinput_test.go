@@ -218,3 +218,23 @@ func FuzzServerConn(f *testing.F) {
 		}
 	})
 }
+
+// TestSlowlorisBehindFrame: a stalled frame that arrives behind a whole
+// one, in the same segment, is cut off after FrameTimeout too, its header
+// partial or whole: the server skips setting deadlines only for frames it
+// holds whole.
+func TestSlowlorisBehindFrame(t *testing.T) {
+	n := startNode(t, "", false, client.ServerOptions{FrameTimeout: 50 * time.Millisecond, IdleTimeout: time.Hour})
+	next := client.AppendSubmitFrame(nil, "slow", 1, []byte("payload"))
+	for i, cut := range []int{2, 7} {
+		nc := connect(t, n.addr())
+		b := client.AppendSubmitFrame(nil, "slow", 0, []byte("x"))
+		if _, err := nc.Write(append(b, next[:cut]...)); err != nil {
+			t.Fatal(err)
+		}
+		waitClosed(t, nc)
+		if got := n.srv.Metrics().Timeouts; got != uint64(i+1) {
+			t.Fatalf("%d timeouts, want %d", got, i+1)
+		}
+	}
+}

@@ -37,13 +37,27 @@ func newReplyCache(maxEntries, maxBytes int) *replyCache {
 // put remembers result for (clientID, txNo), forgetting the oldest entries
 // to make room. A result too large for the cache alone is not kept.
 func (c *replyCache) put(clientID string, txNo uint64, result []byte) {
-	cost := len(clientID) + len(result) + cacheEntryOverheadBytes
-	if c.max == 0 || cost > c.maxBytes {
+	c.putAll([]cacheKey{{clientID, txNo}}, [][]byte{result})
+}
+
+// putAll puts results[i] for keys[i], each as put does, taking the lock
+// once.
+func (c *replyCache) putAll(keys []cacheKey, results [][]byte) {
+	if c.max == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := cacheKey{clientID, txNo}
+	for i, k := range keys {
+		c.putLocked(k, results[i])
+	}
+}
+
+func (c *replyCache) putLocked(k cacheKey, result []byte) {
+	cost := len(k.clientID) + len(result) + cacheEntryOverheadBytes
+	if cost > c.maxBytes {
+		return
+	}
 	if _, ok := c.results[k]; ok {
 		return // Executed once: the result is the same.
 	}

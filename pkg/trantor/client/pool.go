@@ -144,10 +144,10 @@ func (p *Pool) remove(c *Client) {
 }
 
 // client returns the client of id, nil if there is none.
-func (p *Pool) client(id string) *Client {
+func (p *Pool) client(id []byte) *Client {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return p.clients[id]
+	return p.clients[string(id)]
 }
 
 // snapshot returns the pool's clients.

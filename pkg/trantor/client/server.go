@@ -182,8 +182,8 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 		case *stdevents.Init:
 		case *Reply:
 			var rs replies
-			rs.add(s, ev.ClientID, ev.TxNo, ev.Result)
-			rs.queue(s)
+			rs.add(ev.ClientID, ev.TxNo, ev.Result)
+			rs.send(s)
 		case *Executed:
 			if len(ev.Results) != len(ev.Txs) {
 				return fmt.Errorf("client server: Executed of slot %d with %d results for %d transactions",
@@ -191,9 +191,9 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 			}
 			var rs replies
 			for i, tx := range ev.Txs {
-				rs.add(s, tx.ClientID, tx.TxNo, ev.Results[i])
+				rs.add(tx.ClientID, tx.TxNo, ev.Results[i])
 			}
-			rs.queue(s)
+			rs.send(s)
 		default:
 			return fmt.Errorf("client server: unexpected event %T", ev)
 		}
@@ -201,44 +201,55 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 	return nil
 }
 
-// replies are the reply frames of one event, by connection, so that each
-// connection's are queued (and its writer woken) once.
+// replies are the results of one event, sent by connection, so that the
+// server takes its locks once per event and each connection's frames are
+// queued (and its writer woken) once.
 type replies struct {
-	conns []*conn
-	// frames[i] are conns[i]'s frames, n[i] of them.
-	frames [][]byte
-	n      []int
+	keys    []cacheKey
+	results [][]byte
 }
 
-// add caches a result and adds its frame to those of its client's
-// connection; a client with no connection is counted as dropped.
-func (rs *replies) add(s *Server, clientID string, txNo uint64, result []byte) {
-	s.cache.put(clientID, txNo, result)
+func (rs *replies) add(clientID string, txNo uint64, result []byte) {
+	rs.keys = append(rs.keys, cacheKey{clientID, txNo})
+	rs.results = append(rs.results, result)
+}
+
+// send caches the results and queues their frames to their clients'
+// connections; a result of a client with no connection, or whose
+// connection's queue is full, is counted as dropped.
+func (rs *replies) send(s *Server) {
+	s.cache.putAll(rs.keys, rs.results)
+	conns := make([]*conn, len(rs.keys))
 	s.mu.Lock()
-	c := s.byClient[clientID]
-	s.mu.Unlock()
-	if c == nil {
-		s.metrics.repliesDropped.Add(1)
-		return
+	for i, k := range rs.keys {
+		conns[i] = s.byClient[k.clientID]
 	}
+	s.mu.Unlock()
 	// An event's transactions come from few connections: a linear
 	// search beats a map.
-	i := slices.Index(rs.conns, c)
-	if i < 0 {
-		i = len(rs.conns)
-		rs.conns, rs.frames, rs.n = append(rs.conns, c), append(rs.frames, nil), append(rs.n, 0)
+	var (
+		to     []*conn
+		frames [][]byte
+		n      []int
+	)
+	for i, c := range conns {
+		if c == nil {
+			s.metrics.repliesDropped.Add(1)
+			continue
+		}
+		j := slices.Index(to, c)
+		if j < 0 {
+			j = len(to)
+			to, frames, n = append(to, c), append(frames, nil), append(n, 0)
+		}
+		frames[j] = appendFrame(frames[j], kindReply, rs.keys[i].clientID, rs.keys[i].txNo, rs.results[i])
+		n[j]++
 	}
-	rs.frames[i] = appendFrame(rs.frames[i], kindReply, clientID, txNo, result)
-	rs.n[i]++
-}
-
-// queue queues the frames to their connections.
-func (rs *replies) queue(s *Server) {
-	for i, c := range rs.conns {
-		if c.queue(rs.frames[i], rs.n[i], s.opts.MaxReplyQueue) {
-			s.metrics.replies.Add(uint64(rs.n[i]))
+	for j, c := range to {
+		if c.queue(frames[j], n[j], s.opts.MaxReplyQueue) {
+			s.metrics.replies.Add(uint64(n[j]))
 		} else {
-			s.metrics.repliesDropped.Add(uint64(rs.n[i]))
+			s.metrics.repliesDropped.Add(uint64(n[j]))
 		}
 	}
 }
@@ -319,16 +330,25 @@ func (s *Server) readLoop(c *conn) {
 	defer s.drop(c)
 	br := bufio.NewReaderSize(c.nc, readChunkBytes)
 	bucket := tokenBucket{rate: float64(s.opts.FramesPerSecond), burst: float64(s.opts.FramesPerSecond)}
+	// ids interns the client IDs of c's frames (at most
+	// MaxClientsPerConn, which bind enforces).
+	ids := make(map[string]string)
 	var buf []byte
 	for {
 		// Wait for a frame's first byte as long as the client may idle,
-		// then for the rest of it no longer than FrameTimeout.
-		c.nc.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
-		if _, err := br.Peek(1); err != nil {
-			s.readFailed(c, err)
-			return
+		// then for the rest of it no longer than FrameTimeout. A frame
+		// already buffered whole waits for nothing: setting a deadline
+		// costs more than reading it.
+		if br.Buffered() == 0 {
+			c.nc.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+			if _, err := br.Peek(1); err != nil {
+				s.readFailed(c, err)
+				return
+			}
 		}
-		c.nc.SetReadDeadline(time.Now().Add(s.opts.FrameTimeout))
+		if !frameBuffered(br) {
+			c.nc.SetReadDeadline(time.Now().Add(s.opts.FrameTimeout))
+		}
 		body, err := readFrame(br, buf, s.opts.maxBody())
 		if err != nil {
 			s.readFailed(c, err)
@@ -339,8 +359,12 @@ func (s *Server) readLoop(c *conn) {
 		if err == nil && len(f.payload) > s.opts.MaxTxBytes {
 			err = fmt.Errorf("%w: transaction of %d bytes, at most %d", ErrFrameTooLarge, len(f.payload), s.opts.MaxTxBytes)
 		}
+		clientID, known := ids[string(f.clientID)]
+		if err == nil && !known {
+			clientID = string(f.clientID)
+		}
 		if err == nil {
-			err = s.bind(c, f.clientID, &bucket)
+			err = s.bind(c, clientID, &bucket)
 		}
 		if err != nil {
 			s.readFailed(c, err)
@@ -352,15 +376,16 @@ func (s *Server) readLoop(c *conn) {
 				return
 			}
 		}
-		if result, ok := s.cache.get(f.clientID, f.txNo); ok {
+		ids[clientID] = clientID
+		if result, ok := s.cache.get(clientID, f.txNo); ok {
 			// Executed: answer from the cache, which the mempool cannot.
 			s.metrics.cachedReplies.Add(1)
-			if !c.queue(appendFrame(nil, kindReply, f.clientID, f.txNo, result), 1, s.opts.MaxReplyQueue) {
+			if !c.queue(appendFrame(nil, kindReply, clientID, f.txNo, result), 1, s.opts.MaxReplyQueue) {
 				s.metrics.repliesDropped.Add(1)
 			}
 			continue
 		}
-		tx := mempool.Tx{TxID: mempool.TxID{ClientID: f.clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)}
+		tx := mempool.Tx{TxID: mempool.TxID{ClientID: clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)}
 		if !s.buffer(c, tx) {
 			return
 		}
