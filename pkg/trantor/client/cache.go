@@ -9,16 +9,35 @@ import "sync"
 // such a client would wait for that node's reply forever. Entries go
 // first in, first out, within maxEntries and maxBytes. It is safe for
 // concurrent use.
+//
+// Entries are kept per client, each client's in a map keyed by number: an
+// event's replies come in runs of one client's, so a put costs one lookup
+// by an integer, not one by a string.
 type replyCache struct {
 	mu       sync.Mutex
 	maxBytes int
 	max      int
 	bytes    int
-	results  map[cacheKey][]byte
-	// order holds the keys, oldest first, from head on; it is compacted
-	// when head passes half of it.
-	order []cacheKey
+	// entries counts the results of all clients.
+	entries int
+	clients map[string]*clientReplies
+	// order holds the entries, oldest first, from head on; it is
+	// compacted when head passes half of it.
+	order []cacheRef
 	head  int
+}
+
+// clientReplies are the results remembered of one client; it is
+// forgotten with its last result.
+type clientReplies struct {
+	clientID string
+	results  map[uint64][]byte
+}
+
+// cacheRef names an entry in order.
+type cacheRef struct {
+	client *clientReplies
+	txNo   uint64
 }
 
 type cacheKey struct {
@@ -31,7 +50,7 @@ type cacheKey struct {
 const cacheEntryOverheadBytes = 96
 
 func newReplyCache(maxEntries, maxBytes int) *replyCache {
-	return &replyCache{max: maxEntries, maxBytes: maxBytes, results: make(map[cacheKey][]byte)}
+	return &replyCache{max: maxEntries, maxBytes: maxBytes, clients: make(map[string]*clientReplies)}
 }
 
 // put remembers result for (clientID, txNo), forgetting the oldest entries
@@ -48,33 +67,46 @@ func (c *replyCache) putAll(keys []cacheKey, results [][]byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var cr *clientReplies
 	for i, k := range keys {
-		c.putLocked(k, results[i])
+		cost := len(k.clientID) + len(results[i]) + cacheEntryOverheadBytes
+		if cost > c.maxBytes {
+			continue
+		}
+		if cr == nil || cr.clientID != k.clientID || c.clients[k.clientID] != cr {
+			cr = c.clients[k.clientID]
+		}
+		if cr != nil {
+			if _, ok := cr.results[k.txNo]; ok {
+				continue // Executed once: the result is the same.
+			}
+		}
+		for c.entries >= c.max || c.bytes+cost > c.maxBytes {
+			c.evictOldest()
+		}
+		// Eviction may have forgotten cr.
+		if cr == nil || c.clients[k.clientID] != cr {
+			cr = &clientReplies{clientID: k.clientID, results: make(map[uint64][]byte)}
+			c.clients[k.clientID] = cr
+		}
+		cr.results[k.txNo] = results[i]
+		c.entries++
+		c.bytes += cost
+		c.order = append(c.order, cacheRef{cr, k.txNo})
 	}
-}
-
-func (c *replyCache) putLocked(k cacheKey, result []byte) {
-	cost := len(k.clientID) + len(result) + cacheEntryOverheadBytes
-	if cost > c.maxBytes {
-		return
-	}
-	if _, ok := c.results[k]; ok {
-		return // Executed once: the result is the same.
-	}
-	for len(c.results) >= c.max || c.bytes+cost > c.maxBytes {
-		c.evictOldest()
-	}
-	c.results[k] = result
-	c.bytes += cost
-	c.order = append(c.order, k)
 }
 
 func (c *replyCache) evictOldest() {
-	k := c.order[c.head]
-	c.order[c.head] = cacheKey{}
+	ref := c.order[c.head]
+	c.order[c.head] = cacheRef{}
 	c.head++
-	c.bytes -= len(k.clientID) + len(c.results[k]) + cacheEntryOverheadBytes
-	delete(c.results, k)
+	cr := ref.client
+	c.bytes -= len(cr.clientID) + len(cr.results[ref.txNo]) + cacheEntryOverheadBytes
+	c.entries--
+	delete(cr.results, ref.txNo)
+	if len(cr.results) == 0 {
+		delete(c.clients, cr.clientID)
+	}
 	if c.head > len(c.order)/2 {
 		c.order = append(c.order[:0], c.order[c.head:]...)
 		c.head = 0
@@ -85,6 +117,10 @@ func (c *replyCache) evictOldest() {
 func (c *replyCache) get(clientID string, txNo uint64) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, ok := c.results[cacheKey{clientID, txNo}]
+	cr := c.clients[clientID]
+	if cr == nil {
+		return nil, false
+	}
+	r, ok := cr.results[txNo]
 	return r, ok
 }
