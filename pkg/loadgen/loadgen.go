@@ -75,7 +75,8 @@ type Target struct {
 	// F+1 nodes returned it.
 	F int
 	// Clients is the number of clients (default 16), each a
-	// client.Client with a connection to every node.
+	// client.Client; they share one connection to each node (a
+	// client.Pool).
 	Clients int
 	// MaxOutstanding bounds the transactions in flight per client
 	// (client.Options.MaxOutstanding; default and at most the client's
