@@ -47,7 +47,11 @@ type ServerOptions struct {
 	// twice as much.
 	MaxBufferedBytes int
 	// MaxReplyQueue bounds the replies waiting to be written to one
-	// connection; more are dropped and counted (the client resends).
+	// connection, per client it speaks for (at most MaxClients times as
+	// many in all); more are dropped and counted (the client resends them
+	// when it reconnects). A client has at most its window (128 by
+	// default) transactions in flight, but the replies of several slots
+	// come at once after a stall.
 	MaxReplyQueue int
 	// MaxCachedReplies and MaxCachedReplyBytes bound the replies the
 	// server remembers, to answer a transaction submitted again after its
@@ -79,7 +83,7 @@ func DefaultServerOptions() ServerOptions {
 		MaxTxBytes:          64 << 10,
 		FramesPerSecond:     10_000,
 		MaxBufferedBytes:    16 << 20,
-		MaxReplyQueue:       4096,
+		MaxReplyQueue:       1024,
 		MaxCachedReplies:    1 << 16,
 		MaxCachedReplyBytes: 32 << 20,
 		IdleTimeout:         10 * time.Minute,

@@ -441,6 +441,7 @@ func (s *Server) bind(c *conn, clientID string, bucket *tokenBucket) error {
 				ErrTooManyClients, clientID, len(s.byClient), s.opts.MaxClients)
 		}
 		c.clients[clientID] = struct{}{}
+		c.nClients.Store(int64(len(c.clients)))
 		bucket.rate = float64(s.opts.FramesPerSecond) * float64(len(c.clients))
 		bucket.burst = bucket.rate
 	}
@@ -541,6 +542,9 @@ type conn struct {
 	// clients are those the connection speaks for, set by their first
 	// frame on it; written by the reader under Server.mu, read under it.
 	clients map[string]struct{}
+	// nClients is len(clients), for queue, which does not hold
+	// Server.mu.
+	nClients atomic.Int64
 
 	mu      sync.Mutex
 	frames  [][]byte // Replies to write, each one or more frames.
@@ -548,11 +552,13 @@ type conn struct {
 	wake    chan struct{}
 }
 
-// queue adds n reply frames, in f, unless max would be queued then.
-func (c *conn) queue(f []byte, n, max int) bool {
+// queue adds n reply frames, in f, unless more than perClient per client of
+// the connection would be queued then.
+func (c *conn) queue(f []byte, n, perClient int) bool {
+	limit := int64(perClient) * max(1, c.nClients.Load())
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.nFrames+n > max {
+	if int64(c.nFrames+n) > limit {
 		return false
 	}
 	c.frames = append(c.frames, f)
