@@ -61,7 +61,7 @@ func TestSweep(t *testing.T) {
 	jsonFile, png, svg := filepath.Join(dir, "r.json"), filepath.Join(dir, "c.png"), filepath.Join(dir, "c.svg")
 	stdout, rep := runReport(t, jsonFile, "--rates", "100,0.2k", "--duration", "1s", "--warmup", "500ms", "--clients", "4",
 		"--size", "256", "--plot", png+","+svg, "--dir", filepath.Join(dir, "data"))
-	if len(rep.Runs) != 2 || rep.Nodes != 4 || rep.Cluster != "local" || rep.Ed25519SignMicros <= 0 {
+	if len(rep.Runs) != 2 || rep.Nodes != 4 || rep.Cluster != "local" || rep.Ed25519SignMicros <= 0 || rep.LoopbackRoundTripMicros <= 0 {
 		t.Fatalf("report %+v: want 2 runs on 4 local nodes and a baseline", rep)
 	}
 	for i, want := range []float64{100, 200} {
