@@ -40,7 +40,7 @@ type report struct {
 	// 512-byte message over TCP on 127.0.0.1 (a write and a read on each
 	// side), in µs, measured before the runs; 0 if it failed.
 	LoopbackRoundTripMicros float64 `json:"loopback_round_trip_us"`
-	Runs              []run   `json:"runs"`
+	Runs                    []run   `json:"runs"`
 }
 
 // run is one run's figures.
