@@ -328,17 +328,32 @@ func (s *Server) drop(c *conn) {
 func (s *Server) readLoop(c *conn) {
 	defer s.wg.Done()
 	defer s.drop(c)
-	br := bufio.NewReaderSize(c.nc, readChunkBytes)
+	br := bufio.NewReaderSize(c.nc, serverReadBufferBytes)
 	bucket := tokenBucket{rate: float64(s.opts.FramesPerSecond), burst: float64(s.opts.FramesPerSecond)}
 	// ids interns the client IDs of c's frames (at most
 	// MaxClientsPerConn, which bind enforces).
 	ids := make(map[string]string)
+	// txs are the transactions of the frames read since the reader last
+	// buffered them for the emitter: it does so before it waits, and
+	// every maxReadBatch frames, taking the lock once for all.
+	var txs []mempool.Tx
+	flush := func() bool {
+		ok := s.buffer(c, txs)
+		txs = txs[:0]
+		return ok
+	}
+	defer flush() // What a client sent before a bad frame still counts.
 	var buf []byte
 	for {
 		// Wait for a frame's first byte as long as the client may idle,
 		// then for the rest of it no longer than FrameTimeout. A frame
 		// already buffered whole waits for nothing: setting a deadline
 		// costs more than reading it.
+		if (len(txs) > 0 && !frameBuffered(br)) || len(txs) >= maxReadBatch {
+			if !flush() {
+				return
+			}
+		}
 		if br.Buffered() == 0 {
 			c.nc.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
 			if _, err := br.Peek(1); err != nil {
@@ -372,7 +387,7 @@ func (s *Server) readLoop(c *conn) {
 		}
 		if wait := bucket.take(time.Now()); wait > 0 {
 			s.metrics.throttled.Add(1)
-			if !s.sleep(wait) {
+			if !flush() || !s.sleep(wait) {
 				return
 			}
 		}
@@ -385,12 +400,19 @@ func (s *Server) readLoop(c *conn) {
 			}
 			continue
 		}
-		tx := mempool.Tx{TxID: mempool.TxID{ClientID: clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)}
-		if !s.buffer(c, tx) {
-			return
-		}
+		txs = append(txs, mempool.Tx{TxID: mempool.TxID{ClientID: clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)})
 	}
 }
+
+// serverReadBufferBytes is the size of a connection's read buffer: a
+// pool's connection brings many clients' frames, read in one system call
+// per buffer. It bounds the server's read buffers to MaxConns times as
+// much.
+const serverReadBufferBytes = 32 << 10
+
+// maxReadBatch bounds the transactions a reader holds before it buffers
+// them for the emitter (about 32 KiB of them at 512 bytes).
+const maxReadBatch = 64
 
 // readFailed counts and logs why c's reader stopped.
 func (s *Server) readFailed(c *conn, err error) {
@@ -449,18 +471,30 @@ func (s *Server) bind(c *conn, clientID string, bucket *tokenBucket) error {
 	return nil
 }
 
-// buffer adds tx, from c, to the pending transactions, waiting while they
-// are full. It reports whether
-// the server still runs.
-func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
-	cost := len(tx.Data) + len(tx.ClientID) + txOverheadBytes
-	for {
+// buffer adds txs, from c, to the pending transactions, waiting while
+// they are full. It reports whether the server still runs.
+func (s *Server) buffer(c *conn, txs []mempool.Tx) bool {
+	for len(txs) > 0 {
 		s.mu.Lock()
-		if s.pendingBytes == 0 || s.pendingBytes+cost <= s.opts.MaxBufferedBytes {
-			break
+		for len(txs) > 0 {
+			cost := len(txs[0].Data) + len(txs[0].ClientID) + txOverheadBytes
+			if s.pendingBytes != 0 && s.pendingBytes+cost > s.opts.MaxBufferedBytes {
+				break
+			}
+			s.pending = append(s.pending, txs[0])
+			s.pendingBytes += cost
+			s.metrics.txs.Add(1)
+			txs = txs[1:]
 		}
 		room := s.room
 		s.mu.Unlock()
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
+		if len(txs) == 0 {
+			break
+		}
 		select {
 		case <-room:
 		case <-s.ctx.Done():
@@ -468,14 +502,6 @@ func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
 		case <-c.done:
 			return false
 		}
-	}
-	defer s.mu.Unlock()
-	s.pending = append(s.pending, tx)
-	s.pendingBytes += cost
-	s.metrics.txs.Add(1)
-	select {
-	case s.ready <- struct{}{}:
-	default:
 	}
 	return true
 }
