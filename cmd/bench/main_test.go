@@ -182,3 +182,26 @@ func TestMembershipClientAddrs(t *testing.T) {
 		t.Fatalf("error %v, want a usage error about 2 addresses for 4 nodes", err)
 	}
 }
+
+// TestPlotSkipsEmptyRuns: a run that completed nothing (past saturation)
+// has no point on the log scale, and a sweep of only such runs is an
+// error, not an empty plot.
+func TestPlotSkipsEmptyRuns(t *testing.T) {
+	mk := func(tput, p50 float64) run {
+		var r run
+		r.Throughput, r.Latency.P50Ms, r.Latency.P99Ms = tput, p50, 2*p50
+		return r
+	}
+	path := filepath.Join(t.TempDir(), "c.svg")
+	rep := report{Nodes: 4, Cluster: "local", Runs: []run{mk(1000, 40), mk(0, 0)}}
+	if err := plotCurve(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("plot: %v, %v", fi, err)
+	}
+	rep.Runs = rep.Runs[1:]
+	if err := plotCurve(path, rep); err == nil {
+		t.Fatal("a sweep with no completed run was plotted")
+	}
+}
