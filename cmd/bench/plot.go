@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -28,7 +29,7 @@ func plotCurve(path string, rep report) error {
 	p.Title.Text = fmt.Sprintf("Trantor, %d nodes (%s), %d-byte transactions", rep.Nodes, rep.Cluster, rep.Runs[0].TxBytes)
 	p.X.Label.Text = "throughput (transactions/s)"
 	p.Y.Label.Text = "latency (ms, log scale)"
-	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, latencyTicks{}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	var p50, p99 plotter.XYs
@@ -73,4 +74,21 @@ func plotCurve(path string, rep report) error {
 		return fmt.Errorf("want a .png or .svg file, not %q", ext)
 	}
 	return p.Save(16*vg.Centimeter, 10*vg.Centimeter, path)
+}
+
+// latencyTicks marks 1, 2 and 5 times the powers of ten (in ms) on a
+// log-scale axis, labelled as plain numbers.
+type latencyTicks struct{}
+
+// Ticks returns the ticks between min and max.
+func (latencyTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for decade := 1.0; decade <= 1e6; decade *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			if v := m * decade; v >= min && v <= max {
+				ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+			}
+		}
+	}
+	return ticks
 }
