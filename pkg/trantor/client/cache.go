@@ -32,6 +32,19 @@ type replyCache struct {
 type clientReplies struct {
 	clientID string
 	results  map[uint64][]byte
+	// maxTxNo is the highest number ever put: a client's new
+	// transactions, and most results, are numbered above it, and a look-up
+	// of those needs no probe of results (a cache miss, for a large map).
+	maxTxNo uint64
+}
+
+// lookup returns the result of txNo, if any.
+func (cr *clientReplies) lookup(txNo uint64) ([]byte, bool) {
+	if cr == nil || txNo > cr.maxTxNo {
+		return nil, false
+	}
+	r, ok := cr.results[txNo]
+	return r, ok
 }
 
 // cacheRef names an entry in order.
@@ -76,10 +89,8 @@ func (c *replyCache) putAll(keys []cacheKey, results [][]byte) {
 		if cr == nil || cr.clientID != k.clientID || c.clients[k.clientID] != cr {
 			cr = c.clients[k.clientID]
 		}
-		if cr != nil {
-			if _, ok := cr.results[k.txNo]; ok {
-				continue // Executed once: the result is the same.
-			}
+		if _, ok := cr.lookup(k.txNo); ok {
+			continue // Executed once: the result is the same.
 		}
 		for c.entries >= c.max || c.bytes+cost > c.maxBytes {
 			c.evictOldest()
@@ -90,6 +101,7 @@ func (c *replyCache) putAll(keys []cacheKey, results [][]byte) {
 			c.clients[k.clientID] = cr
 		}
 		cr.results[k.txNo] = results[i]
+		cr.maxTxNo = max(cr.maxTxNo, k.txNo)
 		c.entries++
 		c.bytes += cost
 		c.order = append(c.order, cacheRef{cr, k.txNo})
@@ -117,10 +129,5 @@ func (c *replyCache) evictOldest() {
 func (c *replyCache) get(clientID string, txNo uint64) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cr := c.clients[clientID]
-	if cr == nil {
-		return nil, false
-	}
-	r, ok := cr.results[txNo]
-	return r, ok
+	return c.clients[clientID].lookup(txNo)
 }

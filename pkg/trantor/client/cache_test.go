@@ -84,3 +84,44 @@ func BenchmarkReplyCachePut(b *testing.B) {
 		no[id]++
 	}
 }
+
+// TestReplyCacheOutOfOrder: results put out of number order are found,
+// and a second result of a number keeps the first, below the highest
+// number put as above it.
+func TestReplyCacheOutOfOrder(t *testing.T) {
+	c := newReplyCache(10, 1<<20)
+	c.put("a", 5, []byte("r5"))
+	c.put("a", 3, []byte("r3"))
+	c.put("a", 3, []byte("other"))
+	c.put("a", 5, []byte("other"))
+	for no, want := range map[uint64]string{3: "r3", 5: "r5", 4: "", 6: ""} {
+		r, ok := c.get("a", no)
+		if ok != (want != "") || string(r) != want {
+			t.Errorf("a/%d: %q, %v, want %q", no, r, ok, want)
+		}
+	}
+}
+
+// BenchmarkReplyCacheGetNew measures the look-up of a transaction
+// submitted for the first time (numbered above every result of its
+// client), the server's look-up for almost every frame, in a full cache.
+func BenchmarkReplyCacheGetNew(b *testing.B) {
+	d := DefaultServerOptions()
+	c := newReplyCache(d.MaxCachedReplies, d.MaxCachedReplyBytes)
+	var ids []string
+	for i := range 128 {
+		ids = append(ids, fmt.Sprintf("loadgen-abcdefgh-%d", i))
+	}
+	const perClient = 1024 // More than the cache holds: it is full.
+	for no := range uint64(perClient) {
+		for _, id := range ids {
+			c.put(id, no, make([]byte, 16))
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, ok := c.get(ids[i%len(ids)], perClient+uint64(i)); ok {
+			b.Fatal("found a result never put")
+		}
+	}
+}
