@@ -1,9 +1,13 @@
 package client_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"testing"
 
@@ -131,5 +135,55 @@ func TestPoolClose(t *testing.T) {
 	}
 	if _, err := p.NewClient(client.Options{ClientID: "cid"}); !errors.Is(err, client.ErrClosed) {
 		t.Fatalf("NewClient after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestPoolIgnoresUnknownClients: a node's reply to a client the pool does
+// not have (one that closed) is skipped, not taken for a bad node: the
+// reply behind it on the same connection still counts, and the pool
+// does not redial.
+func TestPoolIgnoresUnknownClients(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan int, 4)
+	go func() {
+		for n := 1; ; n++ {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- n
+			go func() {
+				defer nc.Close()
+				br := bufio.NewReader(nc)
+				var hdr [4]byte
+				if _, err := io.ReadFull(br, hdr[:]); err != nil {
+					return
+				}
+				body := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+				if _, err := io.ReadFull(br, body); err != nil {
+					return
+				}
+				var out []byte
+				out = client.AppendReplyFrame(out, "ghost", 0, []byte("boo"))
+				out = client.AppendReplyFrame(out, "ann", 0, []byte("ok:hi"))
+				nc.Write(out)
+				io.Copy(io.Discard, br) // Until the pool closes.
+			}()
+		}
+	}()
+	p := newPool(t, []string{l.Addr().String()}, 0)
+	ann := poolClient(t, p, "ann")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if res, err := ann.Submit(ctx, []byte("hi")); err != nil || string(res) != "ok:hi" {
+		t.Fatalf("result %q, %v", res, err)
+	}
+	p.Close()
+	if len(accepted) != 1 {
+		t.Fatalf("%d connections, want 1: the pool redialed", len(accepted))
 	}
 }
