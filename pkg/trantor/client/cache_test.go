@@ -66,15 +66,21 @@ func TestReplyCacheClients(t *testing.T) {
 	}
 }
 
-// BenchmarkReplyCachePut measures puts at the default bounds, full, of
-// slots of 1,024 transactions of 128 clients.
-func BenchmarkReplyCachePut(b *testing.B) {
+// benchCache returns a cache of the server's default bounds and the IDs
+// of 128 clients, named as loadgen names them.
+func benchCache() (*replyCache, []string) {
 	d := DefaultServerOptions()
-	c := newReplyCache(d.MaxCachedReplies, d.MaxCachedReplyBytes)
 	var ids []string
 	for i := range 128 {
 		ids = append(ids, fmt.Sprintf("loadgen-abcdefgh-%d", i))
 	}
+	return newReplyCache(d.MaxCachedReplies, d.MaxCachedReplyBytes), ids
+}
+
+// BenchmarkReplyCachePut measures puts at the default bounds, full, of
+// slots of 1,024 transactions of 128 clients.
+func BenchmarkReplyCachePut(b *testing.B) {
+	c, ids := benchCache()
 	result := make([]byte, 16)
 	no := make([]uint64, len(ids))
 	b.ResetTimer()
@@ -106,12 +112,7 @@ func TestReplyCacheOutOfOrder(t *testing.T) {
 // submitted for the first time (numbered above every result of its
 // client), the server's look-up for almost every frame, in a full cache.
 func BenchmarkReplyCacheGetNew(b *testing.B) {
-	d := DefaultServerOptions()
-	c := newReplyCache(d.MaxCachedReplies, d.MaxCachedReplyBytes)
-	var ids []string
-	for i := range 128 {
-		ids = append(ids, fmt.Sprintf("loadgen-abcdefgh-%d", i))
-	}
+	c, ids := benchCache()
 	const perClient = 1024 // More than the cache holds: it is full.
 	for no := range uint64(perClient) {
 		for _, id := range ids {
