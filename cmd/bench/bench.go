@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -35,7 +36,11 @@ type report struct {
 	// Ed25519SignMicros is the baseline: one Ed25519 signature of 32
 	// bytes, in µs, measured before the runs.
 	Ed25519SignMicros float64 `json:"ed25519_sign_us"`
-	Runs              []run   `json:"runs"`
+	// LoopbackRoundTripMicros is the other baseline: one round trip of a
+	// 512-byte message over TCP on 127.0.0.1 (a write and a read on each
+	// side), in µs, measured before the runs; 0 if it failed.
+	LoopbackRoundTripMicros float64 `json:"loopback_round_trip_us"`
+	Runs                    []run   `json:"runs"`
 }
 
 // run is one run's figures.
@@ -53,6 +58,12 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	rep := report{Time: time.Now().UTC(), LoadAverage: loadAverage(), CPUs: runtime.NumCPU()}
 	rep.Ed25519SignMicros = signBaseline()
 	fmt.Fprintf(stderr, "baseline: an Ed25519 signature takes %.1f µs\n", rep.Ed25519SignMicros)
+	rtt, err := loopbackBaseline()
+	if err != nil {
+		fmt.Fprintf(stderr, "baseline: loopback TCP: %v\n", err)
+	}
+	rep.LoopbackRoundTripMicros = rtt
+	fmt.Fprintf(stderr, "baseline: a round trip of 512 bytes over loopback TCP takes %.1f µs\n", rtt)
 
 	target := loadgen.Target{Clients: cfg.clients, MaxOutstanding: cfg.outstanding}
 	if cfg.membership == "" {
@@ -212,6 +223,63 @@ func signBaseline() float64 {
 		}
 	})
 	return float64(res.NsPerOp()) / 1000
+}
+
+// loopbackRoundTrips is how many round trips loopbackBaseline times: a
+// fraction of a second.
+const loopbackRoundTrips = 5000
+
+// loopbackBaseline returns the time of one round trip of 512 bytes over
+// TCP on 127.0.0.1, in µs: what the kernel and Go's network poller cost
+// for one message each way, the unit of the clients' and nodes' traffic.
+func loopbackBaseline() (float64, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	echoed := make(chan error, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			echoed <- err
+			return
+		}
+		defer nc.Close()
+		buf := make([]byte, 512)
+		for {
+			if _, err := io.ReadFull(nc, buf); err != nil {
+				echoed <- nil // The timing side closed.
+				return
+			}
+			if _, err := nc.Write(buf); err != nil {
+				echoed <- err
+				return
+			}
+		}
+	}()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 512)
+	start := time.Now()
+	for range loopbackRoundTrips {
+		if _, err := nc.Write(buf); err != nil {
+			nc.Close()
+			return 0, err
+		}
+		if _, err := io.ReadFull(nc, buf); err != nil {
+			nc.Close()
+			return 0, err
+		}
+	}
+	took := time.Since(start)
+	nc.Close()
+	if err := <-echoed; err != nil {
+		return 0, err
+	}
+	return float64(took.Microseconds()) / loopbackRoundTrips, nil
 }
 
 // startCPUProfile starts profiling the process's CPU to path; stop ends

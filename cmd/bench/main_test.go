@@ -61,7 +61,7 @@ func TestSweep(t *testing.T) {
 	jsonFile, png, svg := filepath.Join(dir, "r.json"), filepath.Join(dir, "c.png"), filepath.Join(dir, "c.svg")
 	stdout, rep := runReport(t, jsonFile, "--rates", "100,0.2k", "--duration", "1s", "--warmup", "500ms", "--clients", "4",
 		"--size", "256", "--plot", png+","+svg, "--dir", filepath.Join(dir, "data"))
-	if len(rep.Runs) != 2 || rep.Nodes != 4 || rep.Cluster != "local" || rep.Ed25519SignMicros <= 0 {
+	if len(rep.Runs) != 2 || rep.Nodes != 4 || rep.Cluster != "local" || rep.Ed25519SignMicros <= 0 || rep.LoopbackRoundTripMicros <= 0 {
 		t.Fatalf("report %+v: want 2 runs on 4 local nodes and a baseline", rep)
 	}
 	for i, want := range []float64{100, 200} {
@@ -180,5 +180,28 @@ func TestMembershipClientAddrs(t *testing.T) {
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "2 addresses") {
 		t.Fatalf("error %v, want a usage error about 2 addresses for 4 nodes", err)
+	}
+}
+
+// TestPlotSkipsEmptyRuns: a run that completed nothing (past saturation)
+// has no point on the log scale, and a sweep of only such runs is an
+// error, not an empty plot.
+func TestPlotSkipsEmptyRuns(t *testing.T) {
+	mk := func(tput, p50 float64) run {
+		var r run
+		r.Throughput, r.Latency.P50Ms, r.Latency.P99Ms = tput, p50, 2*p50
+		return r
+	}
+	path := filepath.Join(t.TempDir(), "c.svg")
+	rep := report{Nodes: 4, Cluster: "local", Runs: []run{mk(1000, 40), mk(0, 0)}}
+	if err := plotCurve(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("plot: %v, %v", fi, err)
+	}
+	rep.Runs = rep.Runs[1:]
+	if err := plotCurve(path, rep); err == nil {
+		t.Fatal("a sweep with no completed run was plotted")
 	}
 }

@@ -75,7 +75,8 @@ type Target struct {
 	// F+1 nodes returned it.
 	F int
 	// Clients is the number of clients (default 16), each a
-	// client.Client with a connection to every node.
+	// client.Client; they share one connection to each node (a
+	// client.Pool).
 	Clients int
 	// MaxOutstanding bounds the transactions in flight per client
 	// (client.Options.MaxOutstanding; default and at most the client's
@@ -139,7 +140,11 @@ func (l *Load) validate(maxOutstanding int) error {
 
 // Generator is a set of clients of one system, ready to run loads.
 type Generator struct {
-	target  Target
+	target Target
+	// pool is the clients' connections: one to each node, shared, so
+	// that the generator costs the system calls of one client, not of
+	// Target.Clients.
+	pool    *client.Pool
 	clients []*client.Client
 	// runMu makes runs take turns: they share the clients.
 	runMu sync.Mutex
@@ -166,9 +171,13 @@ func Dial(t Target) (*Generator, error) {
 	if t.ClientIDPrefix == "" {
 		t.ClientIDPrefix = "loadgen-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
-	g := &Generator{target: t, txNo: make([]atomic.Uint64, t.Clients)}
+	pool, err := client.NewPool(t.Addrs, t.F, client.PoolOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	g := &Generator{target: t, pool: pool, txNo: make([]atomic.Uint64, t.Clients)}
 	for i := range t.Clients {
-		c, err := client.Dial(t.Addrs, t.F, client.Options{
+		c, err := pool.NewClient(client.Options{
 			ClientID:       t.ClientIDPrefix + "-" + strconv.Itoa(i),
 			MaxOutstanding: t.MaxOutstanding,
 		})
@@ -206,12 +215,9 @@ func (g *Generator) Ready(ctx context.Context, w Workload) error {
 	return nil
 }
 
-// Close closes the clients.
+// Close closes the clients and their connections.
 func (g *Generator) Close() error {
-	for _, c := range g.clients {
-		c.Close()
-	}
-	return nil
+	return g.pool.Close()
 }
 
 // Run runs one load of a positive Duration and returns its figures. It

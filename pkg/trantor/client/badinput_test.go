@@ -70,7 +70,6 @@ func TestBadFrames(t *testing.T) {
 		"client ID not UTF-8": client.AppendSubmitFrame(nil, "\xff", 0, nil),
 		"non-minimal varint":  {0, 0, 0, 6, 1, 1, 1, 'a', 0x80, 0},
 		"truncated":           valid[:len(valid)-1],
-		"second client":       append(append([]byte{}, valid...), client.AppendSubmitFrame(nil, "eve", 1, nil)...),
 	}
 	n := startNode(t, "", false, client.ServerOptions{MaxTxBytes: 1024, MaxBufferedBytes: 4096})
 	for name, b := range cases {
@@ -87,6 +86,51 @@ func TestBadFrames(t *testing.T) {
 		t.Errorf("%d bad frames counted, want %d", got, want)
 	}
 	submit(t, dial(t, []string{n.addr()}, 0, client.Options{}), "still serving")
+}
+
+// TestTooManyClients: a connection speaks for at most MaxClientsPerConn
+// clients and all connections for at most MaxClients; a frame of one more
+// closes its connection, counted, and the clients already bound are
+// served on.
+func TestTooManyClients(t *testing.T) {
+	n := startNode(t, "", false, client.ServerOptions{MaxClientsPerConn: 2, MaxClients: 3})
+	a := connect(t, n.addr())
+	ra := bufio.NewReader(a)
+	for i, id := range []string{"ann", "bob", "ann"} {
+		if _, err := a.Write(client.AppendSubmitFrame(nil, id, uint64(i), []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+		if body := readReply(t, a, ra); !bytes.Contains(body, []byte(id)) {
+			t.Fatalf("%s's reply %q", id, body)
+		}
+	}
+	if _, err := a.Write(client.AppendSubmitFrame(nil, "cid", 0, []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, a) // A third client on the connection.
+	b := connect(t, n.addr())
+	rb := bufio.NewReader(b)
+	for i, id := range []string{"dan", "eve"} {
+		if _, err := b.Write(client.AppendSubmitFrame(nil, id, uint64(i), []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+		readReply(t, b, rb)
+	}
+	// ann and bob were forgotten with a; dan, eve and fay are 3: gus is one
+	// too many.
+	c := connect(t, n.addr())
+	if _, err := c.Write(client.AppendSubmitFrame(nil, "fay", 0, []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	readReply(t, c, bufio.NewReader(c))
+	if _, err := c.Write(client.AppendSubmitFrame(nil, "gus", 0, []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, c)
+	if got := n.srv.Metrics().TooManyClients; got != 2 {
+		t.Fatalf("%d connections closed for too many clients, want 2", got)
+	}
+	submit(t, dial(t, []string{n.addr()}, 0, client.Options{ClientID: "dan", FirstTxNo: 10}), "still serving")
 }
 
 // TestSlowloris: a client that sends part of a frame and stalls is cut off
@@ -173,4 +217,24 @@ func FuzzServerConn(f *testing.F) {
 			t.Fatalf("probe reply %q", body)
 		}
 	})
+}
+
+// TestSlowlorisBehindFrame: a stalled frame that arrives behind a whole
+// one, in the same segment, is cut off after FrameTimeout too, its header
+// partial or whole: the server skips setting deadlines only for frames it
+// holds whole.
+func TestSlowlorisBehindFrame(t *testing.T) {
+	n := startNode(t, "", false, client.ServerOptions{FrameTimeout: 50 * time.Millisecond, IdleTimeout: time.Hour})
+	next := client.AppendSubmitFrame(nil, "slow", 1, []byte("payload"))
+	for i, cut := range []int{2, 7} {
+		nc := connect(t, n.addr())
+		b := client.AppendSubmitFrame(nil, "slow", 0, []byte("x"))
+		if _, err := nc.Write(append(b, next[:cut]...)); err != nil {
+			t.Fatal(err)
+		}
+		waitClosed(t, nc)
+		if got := n.srv.Metrics().Timeouts; got != uint64(i+1) {
+			t.Fatalf("%d timeouts, want %d", got, i+1)
+		}
+	}
 }

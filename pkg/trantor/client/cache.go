@@ -9,16 +9,48 @@ import "sync"
 // such a client would wait for that node's reply forever. Entries go
 // first in, first out, within maxEntries and maxBytes. It is safe for
 // concurrent use.
+//
+// Entries are kept per client, each client's in a map keyed by number: an
+// event's replies come in runs of one client's, so a put costs one lookup
+// by an integer, not one by a string.
 type replyCache struct {
 	mu       sync.Mutex
 	maxBytes int
 	max      int
 	bytes    int
-	results  map[cacheKey][]byte
-	// order holds the keys, oldest first, from head on; it is compacted
-	// when head passes half of it.
-	order []cacheKey
+	// entries counts the results of all clients.
+	entries int
+	clients map[string]*clientReplies
+	// order holds the entries, oldest first, from head on; it is
+	// compacted when head passes half of it.
+	order []cacheRef
 	head  int
+}
+
+// clientReplies are the results remembered of one client; it is
+// forgotten with its last result.
+type clientReplies struct {
+	clientID string
+	results  map[uint64][]byte
+	// maxTxNo is the highest number ever put: a client's new
+	// transactions, and most results, are numbered above it, and a look-up
+	// of those needs no probe of results (a cache miss, for a large map).
+	maxTxNo uint64
+}
+
+// lookup returns the result of txNo, if any.
+func (cr *clientReplies) lookup(txNo uint64) ([]byte, bool) {
+	if cr == nil || txNo > cr.maxTxNo {
+		return nil, false
+	}
+	r, ok := cr.results[txNo]
+	return r, ok
+}
+
+// cacheRef names an entry in order.
+type cacheRef struct {
+	client *clientReplies
+	txNo   uint64
 }
 
 type cacheKey struct {
@@ -31,36 +63,62 @@ type cacheKey struct {
 const cacheEntryOverheadBytes = 96
 
 func newReplyCache(maxEntries, maxBytes int) *replyCache {
-	return &replyCache{max: maxEntries, maxBytes: maxBytes, results: make(map[cacheKey][]byte)}
+	return &replyCache{max: maxEntries, maxBytes: maxBytes, clients: make(map[string]*clientReplies)}
 }
 
 // put remembers result for (clientID, txNo), forgetting the oldest entries
 // to make room. A result too large for the cache alone is not kept.
 func (c *replyCache) put(clientID string, txNo uint64, result []byte) {
-	cost := len(clientID) + len(result) + cacheEntryOverheadBytes
-	if c.max == 0 || cost > c.maxBytes {
+	c.putAll([]cacheKey{{clientID, txNo}}, [][]byte{result})
+}
+
+// putAll puts results[i] for keys[i], each as put does, taking the lock
+// once.
+func (c *replyCache) putAll(keys []cacheKey, results [][]byte) {
+	if c.max == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := cacheKey{clientID, txNo}
-	if _, ok := c.results[k]; ok {
-		return // Executed once: the result is the same.
+	var cr *clientReplies
+	for i, k := range keys {
+		cost := len(k.clientID) + len(results[i]) + cacheEntryOverheadBytes
+		if cost > c.maxBytes {
+			continue
+		}
+		if cr == nil || cr.clientID != k.clientID || c.clients[k.clientID] != cr {
+			cr = c.clients[k.clientID]
+		}
+		if _, ok := cr.lookup(k.txNo); ok {
+			continue // Executed once: the result is the same.
+		}
+		for c.entries >= c.max || c.bytes+cost > c.maxBytes {
+			c.evictOldest()
+		}
+		// Eviction may have forgotten cr.
+		if cr == nil || c.clients[k.clientID] != cr {
+			cr = &clientReplies{clientID: k.clientID, results: make(map[uint64][]byte)}
+			c.clients[k.clientID] = cr
+		}
+		cr.results[k.txNo] = results[i]
+		cr.maxTxNo = max(cr.maxTxNo, k.txNo)
+		c.entries++
+		c.bytes += cost
+		c.order = append(c.order, cacheRef{cr, k.txNo})
 	}
-	for len(c.results) >= c.max || c.bytes+cost > c.maxBytes {
-		c.evictOldest()
-	}
-	c.results[k] = result
-	c.bytes += cost
-	c.order = append(c.order, k)
 }
 
 func (c *replyCache) evictOldest() {
-	k := c.order[c.head]
-	c.order[c.head] = cacheKey{}
+	ref := c.order[c.head]
+	c.order[c.head] = cacheRef{}
 	c.head++
-	c.bytes -= len(k.clientID) + len(c.results[k]) + cacheEntryOverheadBytes
-	delete(c.results, k)
+	cr := ref.client
+	c.bytes -= len(cr.clientID) + len(cr.results[ref.txNo]) + cacheEntryOverheadBytes
+	c.entries--
+	delete(cr.results, ref.txNo)
+	if len(cr.results) == 0 {
+		delete(c.clients, cr.clientID)
+	}
 	if c.head > len(c.order)/2 {
 		c.order = append(c.order[:0], c.order[c.head:]...)
 		c.head = 0
@@ -71,6 +129,5 @@ func (c *replyCache) evictOldest() {
 func (c *replyCache) get(clientID string, txNo uint64) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, ok := c.results[cacheKey{clientID, txNo}]
-	return r, ok
+	return c.clients[clientID].lookup(txNo)
 }

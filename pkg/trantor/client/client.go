@@ -1,17 +1,13 @@
 package client
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"slices"
 	"sync"
-	"time"
 )
 
 // Errors of the client.
@@ -26,13 +22,14 @@ var (
 // their results: a result is accepted once f+1 nodes sent it, so that at
 // least one correct node vouches for it. It is safe for concurrent use.
 type Client struct {
-	opts  Options
-	f     int
-	nodes []*nodeLink
+	opts Options
+	f    int
+	pool *Pool
+	// ownPool: the client made its pool (Dial) and closes it with itself.
+	ownPool bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	// slots bounds the outstanding transactions (MaxOutstanding).
 	slots chan struct{}
 
@@ -45,6 +42,17 @@ type Client struct {
 	// SubmitAsync waiting on Window.
 	lowNo    uint64
 	lowMoved chan struct{}
+	// links[i] is the client's part of its connection to node i.
+	links []linkState
+}
+
+// linkState is a client's part of its connection to one node, guarded by
+// Client.mu: whether the connection is up, and the calls submitted since
+// the node's writer last took them (bounded by MaxOutstanding: a call is
+// queued once per connection).
+type linkState struct {
+	connected bool
+	queue     []*Call
 }
 
 // Call is a submitted transaction. Done is closed once it completed; then
@@ -79,37 +87,24 @@ func (c *Call) Wait(ctx context.Context) ([]byte, error) {
 }
 
 // Dial returns a client of the nodes at the given addresses (host:port),
-// of which at most f are faulty (len(nodes) > 2f, so that f+1 agree). It
-// connects in the background, redialing a node whenever its connection
-// drops.
+// of which at most f are faulty (len(nodes) > 2f, so that f+1 agree), with
+// connections of its own: it connects in the background, redialing a node
+// whenever its connection drops. Many clients in one process share
+// connections through a Pool instead.
 func Dial(nodes []string, f int, opts Options) (*Client, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("client options: %w", err)
 	}
-	if f < 0 || len(nodes) < 2*f+1 {
-		return nil, fmt.Errorf("%d nodes cannot tolerate %d faulty", len(nodes), f)
+	p, err := NewPool(nodes, f, opts.PoolOptions)
+	if err != nil {
+		return nil, err
 	}
-	opts = opts.withDefaults()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &Client{
-		opts:     opts,
-		f:        f,
-		ctx:      ctx,
-		cancel:   cancel,
-		slots:    make(chan struct{}, opts.MaxOutstanding),
-		nextNo:   opts.FirstTxNo,
-		pending:  make(map[uint64]*Call),
-		lowNo:    opts.FirstTxNo,
-		lowMoved: make(chan struct{}),
+	c, err := p.NewClient(opts)
+	if err != nil {
+		p.Close()
+		return nil, err
 	}
-	for i, addr := range nodes {
-		n := &nodeLink{c: c, idx: i, addr: addr, wake: make(chan struct{}, 1)}
-		c.nodes = append(c.nodes, n)
-	}
-	for _, n := range c.nodes {
-		c.wg.Add(1)
-		go n.run()
-	}
+	c.ownPool = true
 	return c, nil
 }
 
@@ -144,17 +139,24 @@ func (c *Client) SubmitAsync(ctx context.Context, data []byte) (*Call, error) {
 		return nil, err
 	}
 	// c.mu is held.
-	call := &Call{TxNo: c.nextNo, data: data, done: make(chan struct{}), votes: make([][]byte, len(c.nodes))}
+	call := &Call{TxNo: c.nextNo, data: data, done: make(chan struct{}), votes: make([][]byte, len(c.links))}
 	c.nextNo++
 	c.pending[call.TxNo] = call
-	for _, n := range c.nodes {
-		if n.connected {
-			n.queue = append(n.queue, call)
+	var wasIdle [maxPoolNodes]bool
+	for i := range c.links {
+		l := &c.links[i]
+		if l.connected {
+			wasIdle[i] = len(l.queue) == 0
+			l.queue = append(l.queue, call)
 		}
 	}
 	c.mu.Unlock()
-	for _, n := range c.nodes {
-		n.poke()
+	// A client is on a writer's list once while its queue is not empty:
+	// the writer takes the list before the queues.
+	for i, n := range c.pool.links {
+		if wasIdle[i] {
+			n.queued(c)
+		}
 	}
 	return call, nil
 }
@@ -213,8 +215,9 @@ func (c *Client) NextTxNo() uint64 {
 	return c.nextNo
 }
 
-// Close closes the connections and waits for the client's goroutines to
-// end. Outstanding calls complete with ErrClosed.
+// Close closes the client's connections (those of its own pool, from
+// Dial) and waits for their goroutines to end. Outstanding calls complete
+// with ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -227,9 +230,15 @@ func (c *Client) Close() error {
 		close(call.done)
 		delete(c.pending, no)
 	}
+	for i := range c.links {
+		c.links[i] = linkState{}
+	}
 	c.mu.Unlock()
 	c.cancel()
-	c.wg.Wait()
+	c.pool.remove(c)
+	if c.ownPool {
+		c.pool.Close()
+	}
 	return nil
 }
 
@@ -258,22 +267,26 @@ func (c *Client) vote(node int, txNo uint64, result []byte) {
 	<-c.slots
 }
 
-// toSend returns the calls to send to node: on a new connection, every
-// pending call it has not answered, in order, and from then on the calls
-// submitted since the last time (SubmitAsync queues them while the node
-// is connected, so the queue is bounded by MaxOutstanding).
-func (c *Client) toSend(node *nodeLink, newConn bool) []*Call {
+// toSend returns the calls to send to node idx: on a new connection,
+// every pending call it has not answered, in order, and from then on the
+// calls submitted since the last time (SubmitAsync queues them while the
+// node is connected, so the queue is bounded by MaxOutstanding).
+func (c *Client) toSend(idx int, newConn bool) []*Call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	l := &c.links[idx]
 	if !newConn {
-		q := node.queue
-		node.queue = nil
+		q := l.queue
+		l.queue = nil
 		return q
 	}
-	node.connected, node.queue = true, nil
+	l.connected, l.queue = true, nil
 	var calls []*Call
 	for _, call := range c.pending {
-		if call.votes[node.idx] == nil {
+		if call.votes[idx] == nil {
 			calls = append(calls, call)
 		}
 	}
@@ -281,112 +294,9 @@ func (c *Client) toSend(node *nodeLink, newConn bool) []*Call {
 	return calls
 }
 
-// disconnected stops queueing calls for node until it connects again.
-func (c *Client) disconnected(node *nodeLink) {
+// disconnected stops queueing calls for node idx until it connects again.
+func (c *Client) disconnected(idx int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	node.connected, node.queue = false, nil
-}
-
-// nodeLink is the client's connection to one node: one goroutine dials
-// it, with backoff, and writes; another reads the replies.
-type nodeLink struct {
-	c    *Client
-	idx  int
-	addr string
-	wake chan struct{}
-	// connected and queue, guarded by Client.mu: whether the node has a
-	// connection, and the calls submitted since the writer last looked.
-	connected bool
-	queue     []*Call
-}
-
-func (n *nodeLink) poke() {
-	select {
-	case n.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run connects to the node and serves the connection until the client
-// closes, redialing whenever it drops.
-func (n *nodeLink) run() {
-	defer n.c.wg.Done()
-	delay := n.c.opts.ReconnectMin
-	for n.c.ctx.Err() == nil {
-		nc, err := (&net.Dialer{Timeout: n.c.opts.DialTimeout}).DialContext(n.c.ctx, "tcp", n.addr)
-		if err == nil {
-			start := time.Now()
-			n.serve(nc)
-			if time.Since(start) > n.c.opts.ReconnectMax {
-				delay = n.c.opts.ReconnectMin // It was up for a while: a new failure.
-			}
-		}
-		// Jitter spreads the clients that lost the same node.
-		wait := delay/2 + rand.N(delay/2+1)
-		delay = min(2*delay, n.c.opts.ReconnectMax)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-n.c.ctx.Done():
-			t.Stop()
-		}
-	}
-}
-
-// serve sends the unanswered transactions on nc, and then each new one,
-// while a reader goroutine takes the replies, until either fails or the
-// client closes.
-func (n *nodeLink) serve(nc net.Conn) {
-	failed := make(chan struct{})
-	var once sync.Once
-	fail := func() { once.Do(func() { close(failed); nc.Close() }) }
-	n.c.wg.Add(1)
-	go func() {
-		defer n.c.wg.Done()
-		defer fail()
-		n.read(nc)
-	}()
-	defer fail()
-	defer n.c.disconnected(n)
-	bw := bufio.NewWriterSize(nc, readChunkBytes)
-	var buf []byte
-	for newConn := true; ; newConn = false {
-		for _, call := range n.c.toSend(n, newConn) {
-			buf = appendFrame(buf[:0], kindSubmit, n.c.opts.ClientID, call.TxNo, call.data)
-			nc.SetWriteDeadline(time.Now().Add(n.c.opts.WriteTimeout))
-			if _, err := bw.Write(buf); err != nil {
-				return
-			}
-		}
-		if err := bw.Flush(); err != nil {
-			return
-		}
-		select {
-		case <-n.wake:
-		case <-failed:
-			return
-		case <-n.c.ctx.Done():
-			return
-		}
-	}
-}
-
-// read reads replies from nc until it fails.
-func (n *nodeLink) read(nc net.Conn) {
-	br := bufio.NewReaderSize(nc, readChunkBytes)
-	maxBody := 2 + 2*maxUvarintBytes + MaxClientIDBytes + n.c.opts.MaxResultBytes
-	var buf []byte
-	for {
-		body, err := readFrame(br, buf, maxBody)
-		if err != nil {
-			return
-		}
-		buf = body
-		f, err := decodeFrame(body, kindReply)
-		if err != nil || f.clientID != n.c.opts.ClientID {
-			return // A bad node: reconnect, and resend what it did not answer.
-		}
-		n.c.vote(n.idx, f.txNo, append([]byte{}, f.payload...))
-	}
+	c.links[idx] = linkState{}
 }

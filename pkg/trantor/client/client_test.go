@@ -150,7 +150,7 @@ func TestDialRefusesBadArguments(t *testing.T) {
 		{[]string{"a"}, 0, client.Options{}},
 		{[]string{"a"}, 0, client.Options{ClientID: string(make([]byte, client.MaxClientIDBytes+1))}},
 		{[]string{"a"}, 0, client.Options{ClientID: "\xff"}},
-		{[]string{"a"}, 0, client.Options{ClientID: "c", ReconnectMin: time.Second, ReconnectMax: time.Millisecond}},
+		{[]string{"a"}, 0, client.Options{ClientID: "c", PoolOptions: client.PoolOptions{ReconnectMin: time.Second, ReconnectMax: time.Millisecond}}},
 	} {
 		if c, err := client.Dial(tc.nodes, tc.f, tc.opts); err == nil {
 			c.Close()

@@ -41,9 +41,13 @@
 // connection dropped before a node's reply came would otherwise never get
 // that node's reply.
 //
-// A connection speaks for one client: the client ID of its first frame.
-// A frame with another ID closes it. That bounds the table replies are
-// routed by to one entry per connection.
+// A connection speaks for the clients whose IDs its frames name (a Pool's
+// clients share one connection to each node), at most MaxClientsPerConn
+// of them, and all connections for at most MaxClients: a frame naming one
+// more closes its connection. That bounds the table replies are routed
+// by. FramesPerSecond counts per client of a connection, as if each had
+// its own. The replies of one executed slot go to a connection together,
+// in one write when its writer is idle.
 //
 // # Clients are not authenticated
 //
@@ -63,9 +67,14 @@
 // life), sends each to every node, and completes it once f+1 nodes sent
 // the same result: at most f are faulty, so at least one correct node
 // vouches for it. A node's first reply for a transaction counts, and only
-// once. Each node has a connection of its own, redialed with exponential
+// once. A client made by Dial has a connection of its own to each node;
+// the clients of a Pool (NewPool, Pool.NewClient) share the pool's, so
+// that a process with many clients (a load generator, an application
+// server) writes many clients' transactions to a node in one system call
+// and reads many replies in one. Each client keeps its own numbers,
+// window and votes either way. A connection is redialed with exponential
 // backoff and jitter (ReconnectMin to ReconnectMax) when it drops; on
-// every new connection the client resends what that node has not
+// every new connection each client resends what that node has not
 // answered. SubmitAsync returns a Call at once, so that a client can keep
 // up to MaxOutstanding transactions outstanding, numbered less than Window
 // above the oldest of them (the nodes drop a transaction further ahead,

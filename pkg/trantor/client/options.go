@@ -26,14 +26,20 @@ type ServerOptions struct {
 	// once. Each costs two goroutines and a read buffer, and holds a client
 	// ID in the table replies are routed by.
 	MaxConns int
+	// MaxClientsPerConn bounds the clients a connection speaks for (a
+	// Pool's clients share one), and MaxClients those of all connections
+	// together: a frame of one more closes its connection. They bound the
+	// table replies are routed by (an entry holds a client ID).
+	MaxClientsPerConn, MaxClients int
 	// MaxTxBytes bounds a transaction's payload; a frame with a larger one
 	// closes its connection. It bounds what one frame can make the server
 	// buffer.
 	MaxTxBytes int
 	// FramesPerSecond bounds the frames read from one connection per
-	// second, with bursts of as many: a faster client is slowed down (the
-	// server stops reading, and TCP pushes back), not disconnected, so
-	// that one connection cannot take the mempool for itself.
+	// second and client it speaks for, with bursts of as many: a faster
+	// client is slowed down (the server stops reading, and TCP pushes
+	// back), not disconnected, so that one connection cannot take the
+	// mempool for itself.
 	FramesPerSecond int
 	// MaxBufferedBytes bounds the transactions (payloads and client IDs)
 	// read and not yet handed to the node; readers wait while it is full.
@@ -41,7 +47,11 @@ type ServerOptions struct {
 	// twice as much.
 	MaxBufferedBytes int
 	// MaxReplyQueue bounds the replies waiting to be written to one
-	// connection; more are dropped and counted (the client resends).
+	// connection, per client it speaks for (at most MaxClients times as
+	// many in all); more are dropped and counted (the client resends them
+	// when it reconnects). A client has at most its window (128 by
+	// default) transactions in flight, but the replies of several slots
+	// come at once after a stall.
 	MaxReplyQueue int
 	// MaxCachedReplies and MaxCachedReplyBytes bound the replies the
 	// server remembers, to answer a transaction submitted again after its
@@ -68,10 +78,12 @@ func DefaultServerOptions() ServerOptions {
 	return ServerOptions{
 		Mempool:             "mempool",
 		MaxConns:            1024,
+		MaxClientsPerConn:   4096,
+		MaxClients:          16384,
 		MaxTxBytes:          64 << 10,
 		FramesPerSecond:     10_000,
 		MaxBufferedBytes:    16 << 20,
-		MaxReplyQueue:       4096,
+		MaxReplyQueue:       1024,
 		MaxCachedReplies:    1 << 16,
 		MaxCachedReplyBytes: 32 << 20,
 		IdleTimeout:         10 * time.Minute,
@@ -85,6 +97,8 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	d := DefaultServerOptions()
 	setDefault(&o.Mempool, d.Mempool)
 	setDefault(&o.MaxConns, d.MaxConns)
+	setDefault(&o.MaxClientsPerConn, d.MaxClientsPerConn)
+	setDefault(&o.MaxClients, d.MaxClients)
 	setDefault(&o.MaxTxBytes, d.MaxTxBytes)
 	setDefault(&o.FramesPerSecond, d.FramesPerSecond)
 	setDefault(&o.MaxBufferedBytes, d.MaxBufferedBytes)
@@ -110,7 +124,7 @@ func (o ServerOptions) Validate() error {
 	if err := o.Mempool.Validate(); err != nil {
 		return fmt.Errorf("mempool module: %w", err)
 	}
-	if o.MaxConns < 0 || o.MaxTxBytes < 0 || o.FramesPerSecond < 0 || o.MaxBufferedBytes < 0 || o.MaxReplyQueue < 0 ||
+	if o.MaxConns < 0 || o.MaxClientsPerConn < 0 || o.MaxClients < 0 || o.MaxTxBytes < 0 || o.FramesPerSecond < 0 || o.MaxBufferedBytes < 0 || o.MaxReplyQueue < 0 ||
 		o.MaxCachedReplies < 0 || o.MaxCachedReplyBytes < 0 {
 		return errors.New("negative limit")
 	}
@@ -155,6 +169,14 @@ type Options struct {
 	// larger one (ErrTxTooLarge), which the nodes would refuse anyway
 	// (ServerOptions.MaxTxBytes; keep the two equal).
 	MaxTxBytes int
+	// PoolOptions are those of the connections, which a Pool's clients
+	// share.
+	PoolOptions
+}
+
+// PoolOptions configure the connections of a Pool (or of a Client made by
+// Dial). Zero fields take the defaults of DefaultPoolOptions.
+type PoolOptions struct {
 	// MaxResultBytes bounds a result; a node that sends a larger reply is
 	// disconnected (and reconnected to).
 	MaxResultBytes int
@@ -165,12 +187,9 @@ type Options struct {
 	DialTimeout, WriteTimeout time.Duration
 }
 
-// DefaultOptions returns the defaults.
-func DefaultOptions() Options {
-	return Options{
-		MaxOutstanding: 256,
-		Window:         128,
-		MaxTxBytes:     DefaultServerOptions().MaxTxBytes,
+// DefaultPoolOptions returns the defaults.
+func DefaultPoolOptions() PoolOptions {
+	return PoolOptions{
 		MaxResultBytes: 1 << 20,
 		ReconnectMin:   20 * time.Millisecond,
 		ReconnectMax:   2 * time.Second,
@@ -179,11 +198,8 @@ func DefaultOptions() Options {
 	}
 }
 
-func (o Options) withDefaults() Options {
-	d := DefaultOptions()
-	setDefault(&o.MaxOutstanding, d.MaxOutstanding)
-	setDefault(&o.Window, d.Window)
-	setDefault(&o.MaxTxBytes, d.MaxTxBytes)
+func (o PoolOptions) withDefaults() PoolOptions {
+	d := DefaultPoolOptions()
 	setDefault(&o.MaxResultBytes, d.MaxResultBytes)
 	setDefault(&o.ReconnectMin, d.ReconnectMin)
 	setDefault(&o.ReconnectMax, d.ReconnectMax)
@@ -193,16 +209,44 @@ func (o Options) withDefaults() Options {
 }
 
 // Validate reports whether the options (after defaults) can be used.
-func (o Options) Validate() error {
+func (o PoolOptions) Validate() error {
 	o = o.withDefaults()
-	if o.ClientID == "" || len(o.ClientID) > MaxClientIDBytes || !utf8.ValidString(o.ClientID) {
-		return fmt.Errorf("client ID of %d bytes, want 1 to %d of UTF-8", len(o.ClientID), MaxClientIDBytes)
-	}
-	if o.MaxOutstanding < 0 || o.MaxResultBytes < 0 || o.MaxTxBytes < 0 {
+	if o.MaxResultBytes < 0 {
 		return errors.New("negative limit")
 	}
 	if o.ReconnectMin < 0 || o.ReconnectMax < o.ReconnectMin || o.DialTimeout < 0 || o.WriteTimeout < 0 {
 		return errors.New("bad durations")
 	}
 	return nil
+}
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options {
+	return Options{
+		MaxOutstanding: 256,
+		Window:         128,
+		MaxTxBytes:     DefaultServerOptions().MaxTxBytes,
+		PoolOptions:    DefaultPoolOptions(),
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	setDefault(&o.MaxOutstanding, d.MaxOutstanding)
+	setDefault(&o.Window, d.Window)
+	setDefault(&o.MaxTxBytes, d.MaxTxBytes)
+	o.PoolOptions = o.PoolOptions.withDefaults()
+	return o
+}
+
+// Validate reports whether the options (after defaults) can be used.
+func (o Options) Validate() error {
+	o = o.withDefaults()
+	if o.ClientID == "" || len(o.ClientID) > MaxClientIDBytes || !utf8.ValidString(o.ClientID) {
+		return fmt.Errorf("client ID of %d bytes, want 1 to %d of UTF-8", len(o.ClientID), MaxClientIDBytes)
+	}
+	if o.MaxOutstanding < 0 || o.MaxTxBytes < 0 {
+		return errors.New("negative limit")
+	}
+	return o.PoolOptions.Validate()
 }

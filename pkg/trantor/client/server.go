@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,8 +52,8 @@ type Server struct {
 	listener net.Listener
 	conns    map[*conn]struct{}
 	// byClient routes replies: the connection that last submitted a
-	// transaction of the client. At most one entry per connection, since
-	// a connection speaks for one client.
+	// transaction of the client. At most MaxClientsPerConn entries per
+	// connection, the clients it speaks for.
 	byClient map[string]*conn
 	// pending are the transactions read and not yet emitted, of
 	// pendingBytes (see txOverheadBytes).
@@ -69,6 +70,11 @@ var _ modules.ActiveModule = (*Server)(nil)
 
 // ErrStarted is returned by Start on a server started before.
 var ErrStarted = errors.New("server started before")
+
+// ErrTooManyClients: a connection's frame names a client over
+// ServerOptions.MaxClientsPerConn or MaxClients; the server closes the
+// connection and counts it (ServerMetrics.TooManyClients).
+var ErrTooManyClients = errors.New("too many clients")
 
 // NewServer returns a server that will listen on addr (host:port), or on
 // opts.Listener if set, once started.
@@ -175,15 +181,19 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 		switch ev := ev.(type) {
 		case *stdevents.Init:
 		case *Reply:
-			s.reply(ev.ClientID, ev.TxNo, ev.Result)
+			var rs replies
+			rs.add(ev.ClientID, ev.TxNo, ev.Result)
+			rs.send(s)
 		case *Executed:
 			if len(ev.Results) != len(ev.Txs) {
 				return fmt.Errorf("client server: Executed of slot %d with %d results for %d transactions",
 					ev.SeqNr, len(ev.Results), len(ev.Txs))
 			}
+			var rs replies
 			for i, tx := range ev.Txs {
-				s.reply(tx.ClientID, tx.TxNo, ev.Results[i])
+				rs.add(tx.ClientID, tx.TxNo, ev.Results[i])
 			}
+			rs.send(s)
 		default:
 			return fmt.Errorf("client server: unexpected event %T", ev)
 		}
@@ -191,17 +201,57 @@ func (s *Server) ApplyEvents(ctx context.Context, events *stdtypes.EventList) er
 	return nil
 }
 
-// reply queues the frame of a result to the connection of its client.
-func (s *Server) reply(clientID string, txNo uint64, result []byte) {
-	s.cache.put(clientID, txNo, result)
+// replies are the results of one event, sent by connection, so that the
+// server takes its locks once per event and each connection's frames are
+// queued (and its writer woken) once.
+type replies struct {
+	keys    []cacheKey
+	results [][]byte
+}
+
+func (rs *replies) add(clientID string, txNo uint64, result []byte) {
+	rs.keys = append(rs.keys, cacheKey{clientID, txNo})
+	rs.results = append(rs.results, result)
+}
+
+// send caches the results and queues their frames to their clients'
+// connections; a result of a client with no connection, or whose
+// connection's queue is full, is counted as dropped.
+func (rs *replies) send(s *Server) {
+	s.cache.putAll(rs.keys, rs.results)
+	conns := make([]*conn, len(rs.keys))
 	s.mu.Lock()
-	c := s.byClient[clientID]
-	s.mu.Unlock()
-	if c == nil || !c.queue(appendFrame(nil, kindReply, clientID, txNo, result), s.opts.MaxReplyQueue) {
-		s.metrics.repliesDropped.Add(1)
-		return
+	for i, k := range rs.keys {
+		conns[i] = s.byClient[k.clientID]
 	}
-	s.metrics.replies.Add(1)
+	s.mu.Unlock()
+	// An event's transactions come from few connections: a linear
+	// search beats a map.
+	var (
+		to     []*conn
+		frames [][]byte
+		n      []int
+	)
+	for i, c := range conns {
+		if c == nil {
+			s.metrics.repliesDropped.Add(1)
+			continue
+		}
+		j := slices.Index(to, c)
+		if j < 0 {
+			j = len(to)
+			to, frames, n = append(to, c), append(frames, nil), append(n, 0)
+		}
+		frames[j] = appendFrame(frames[j], kindReply, rs.keys[i].clientID, rs.keys[i].txNo, rs.results[i])
+		n[j]++
+	}
+	for j, c := range to {
+		if c.queue(frames[j], n[j], s.opts.MaxReplyQueue) {
+			s.metrics.replies.Add(uint64(n[j]))
+		} else {
+			s.metrics.repliesDropped.Add(uint64(n[j]))
+		}
+	}
 }
 
 // acceptLoop accepts connections until the listener is closed.
@@ -250,7 +300,7 @@ func (s *Server) add(nc net.Conn) *conn {
 		return nil
 	}
 	s.metrics.accepted.Add(1)
-	c := &conn{nc: nc, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	c := &conn{nc: nc, done: make(chan struct{}), wake: make(chan struct{}, 1), clients: make(map[string]struct{})}
 	s.conns[c] = struct{}{}
 	return c
 }
@@ -258,14 +308,18 @@ func (s *Server) add(nc net.Conn) *conn {
 // drop closes c and forgets it.
 func (s *Server) drop(c *conn) {
 	c.closeOnce.Do(func() {
-		close(c.done)
-		c.nc.Close()
+		// Forget its clients first: once the peer sees the connection
+		// closed, they count no more against MaxClients.
 		s.mu.Lock()
 		delete(s.conns, c)
-		if c.clientID != "" && s.byClient[c.clientID] == c {
-			delete(s.byClient, c.clientID)
+		for id := range c.clients {
+			if s.byClient[id] == c {
+				delete(s.byClient, id)
+			}
 		}
 		s.mu.Unlock()
+		close(c.done)
+		c.nc.Close()
 	})
 }
 
@@ -274,18 +328,42 @@ func (s *Server) drop(c *conn) {
 func (s *Server) readLoop(c *conn) {
 	defer s.wg.Done()
 	defer s.drop(c)
-	br := bufio.NewReaderSize(c.nc, readChunkBytes)
+	br := bufio.NewReaderSize(c.nc, serverReadBufferBytes)
 	bucket := tokenBucket{rate: float64(s.opts.FramesPerSecond), burst: float64(s.opts.FramesPerSecond)}
+	// ids interns the client IDs of c's frames (at most
+	// MaxClientsPerConn, which bind enforces).
+	ids := make(map[string]string)
+	// txs are the transactions of the frames read since the reader last
+	// buffered them for the emitter: it does so before it waits, and
+	// every maxReadBatch frames, taking the lock once for all.
+	var txs []mempool.Tx
+	flush := func() bool {
+		ok := s.buffer(c, txs)
+		txs = txs[:0]
+		return ok
+	}
+	defer flush() // What a client sent before a bad frame still counts.
 	var buf []byte
 	for {
 		// Wait for a frame's first byte as long as the client may idle,
-		// then for the rest of it no longer than FrameTimeout.
-		c.nc.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
-		if _, err := br.Peek(1); err != nil {
-			s.readFailed(c, err)
-			return
+		// then for the rest of it no longer than FrameTimeout. A frame
+		// already buffered whole waits for nothing: setting a deadline
+		// costs more than reading it.
+		if (len(txs) > 0 && !frameBuffered(br)) || len(txs) >= maxReadBatch {
+			if !flush() {
+				return
+			}
 		}
-		c.nc.SetReadDeadline(time.Now().Add(s.opts.FrameTimeout))
+		if br.Buffered() == 0 {
+			c.nc.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+			if _, err := br.Peek(1); err != nil {
+				s.readFailed(c, err)
+				return
+			}
+		}
+		if !frameBuffered(br) {
+			c.nc.SetReadDeadline(time.Now().Add(s.opts.FrameTimeout))
+		}
 		body, err := readFrame(br, buf, s.opts.maxBody())
 		if err != nil {
 			s.readFailed(c, err)
@@ -296,8 +374,12 @@ func (s *Server) readLoop(c *conn) {
 		if err == nil && len(f.payload) > s.opts.MaxTxBytes {
 			err = fmt.Errorf("%w: transaction of %d bytes, at most %d", ErrFrameTooLarge, len(f.payload), s.opts.MaxTxBytes)
 		}
-		if err == nil && c.clientID != "" && f.clientID != c.clientID {
-			err = fmt.Errorf("%w: client %q on a connection of client %q", ErrBadFrame, f.clientID, c.clientID)
+		clientID, known := ids[string(f.clientID)]
+		if err == nil && !known {
+			clientID = string(f.clientID)
+		}
+		if err == nil {
+			err = s.bind(c, clientID, &bucket)
 		}
 		if err != nil {
 			s.readFailed(c, err)
@@ -305,25 +387,32 @@ func (s *Server) readLoop(c *conn) {
 		}
 		if wait := bucket.take(time.Now()); wait > 0 {
 			s.metrics.throttled.Add(1)
-			if !s.sleep(wait) {
+			if !flush() || !s.sleep(wait) {
 				return
 			}
 		}
-		s.bind(c, f.clientID)
-		if result, ok := s.cache.get(f.clientID, f.txNo); ok {
+		ids[clientID] = clientID
+		if result, ok := s.cache.get(clientID, f.txNo); ok {
 			// Executed: answer from the cache, which the mempool cannot.
 			s.metrics.cachedReplies.Add(1)
-			if !c.queue(appendFrame(nil, kindReply, f.clientID, f.txNo, result), s.opts.MaxReplyQueue) {
+			if !c.queue(appendFrame(nil, kindReply, clientID, f.txNo, result), 1, s.opts.MaxReplyQueue) {
 				s.metrics.repliesDropped.Add(1)
 			}
 			continue
 		}
-		tx := mempool.Tx{TxID: mempool.TxID{ClientID: f.clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)}
-		if !s.buffer(c, tx) {
-			return
-		}
+		txs = append(txs, mempool.Tx{TxID: mempool.TxID{ClientID: clientID, TxNo: f.txNo}, Data: append([]byte(nil), f.payload...)})
 	}
 }
+
+// serverReadBufferBytes is the size of a connection's read buffer: a
+// pool's connection brings many clients' frames, read in one system call
+// per buffer. It bounds the server's read buffers to MaxConns times as
+// much.
+const serverReadBufferBytes = 32 << 10
+
+// maxReadBatch bounds the transactions a reader holds before it buffers
+// them for the emitter (about 32 KiB of them at 512 bytes).
+const maxReadBatch = 64
 
 // readFailed counts and logs why c's reader stopped.
 func (s *Server) readFailed(c *conn, err error) {
@@ -333,6 +422,9 @@ func (s *Server) readFailed(c *conn, err error) {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		s.metrics.timeouts.Add(1)
 		s.logger.LogAttrs(logging.LevelDebug, "client connection timed out", remote)
+	case errors.Is(err, ErrTooManyClients):
+		s.metrics.tooManyClients.Add(1)
+		s.warn(causeClients, "too many clients, closing a connection", remote, slog.String("error", err.Error()))
 	case errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrTruncated), errors.Is(err, ErrBadFrame):
 		s.metrics.badFrames.Add(1)
 		s.warn(causeBadFrame, "bad frame from a client, closing its connection", remote, slog.String("error", err.Error()))
@@ -355,26 +447,54 @@ func (s *Server) sleep(d time.Duration) bool {
 }
 
 // bind makes c the connection of clientID, the one its replies go to,
-// and c a connection of that client for good.
-func (s *Server) bind(c *conn, clientID string) {
+// and c a connection of that client for good. A connection speaks for at
+// most MaxClientsPerConn clients; each one it speaks for adds
+// FramesPerSecond to its rate, as a connection of its own would.
+func (s *Server) bind(c *conn, clientID string, bucket *tokenBucket) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.clientID = clientID
+	if _, ok := c.clients[clientID]; !ok {
+		if len(c.clients) >= s.opts.MaxClientsPerConn {
+			return fmt.Errorf("%w: client %q on a connection of %d clients, at most %d",
+				ErrTooManyClients, clientID, len(c.clients), s.opts.MaxClientsPerConn)
+		}
+		if _, known := s.byClient[clientID]; !known && len(s.byClient) >= s.opts.MaxClients {
+			return fmt.Errorf("%w: client %q, %d clients connected, at most %d",
+				ErrTooManyClients, clientID, len(s.byClient), s.opts.MaxClients)
+		}
+		c.clients[clientID] = struct{}{}
+		c.nClients.Store(int64(len(c.clients)))
+		bucket.rate = float64(s.opts.FramesPerSecond) * float64(len(c.clients))
+		bucket.burst = bucket.rate
+	}
 	s.byClient[clientID] = c
+	return nil
 }
 
-// buffer adds tx, from c, to the pending transactions, waiting while they
-// are full. It reports whether
-// the server still runs.
-func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
-	cost := len(tx.Data) + len(tx.ClientID) + txOverheadBytes
-	for {
+// buffer adds txs, from c, to the pending transactions, waiting while
+// they are full. It reports whether the server still runs.
+func (s *Server) buffer(c *conn, txs []mempool.Tx) bool {
+	for len(txs) > 0 {
 		s.mu.Lock()
-		if s.pendingBytes == 0 || s.pendingBytes+cost <= s.opts.MaxBufferedBytes {
-			break
+		for len(txs) > 0 {
+			cost := len(txs[0].Data) + len(txs[0].ClientID) + txOverheadBytes
+			if s.pendingBytes != 0 && s.pendingBytes+cost > s.opts.MaxBufferedBytes {
+				break
+			}
+			s.pending = append(s.pending, txs[0])
+			s.pendingBytes += cost
+			s.metrics.txs.Add(1)
+			txs = txs[1:]
 		}
 		room := s.room
 		s.mu.Unlock()
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
+		if len(txs) == 0 {
+			break
+		}
 		select {
 		case <-room:
 		case <-s.ctx.Done():
@@ -382,14 +502,6 @@ func (s *Server) buffer(c *conn, tx mempool.Tx) bool {
 		case <-c.done:
 			return false
 		}
-	}
-	defer s.mu.Unlock()
-	s.pending = append(s.pending, tx)
-	s.pendingBytes += cost
-	s.metrics.txs.Add(1)
-	select {
-	case s.ready <- struct{}{}:
-	default:
 	}
 	return true
 }
@@ -453,23 +565,30 @@ type conn struct {
 	nc        net.Conn
 	done      chan struct{} // Closed when the connection is dropped.
 	closeOnce sync.Once
-	// clientID is the client the connection speaks for, set by its first
-	// frame; written by the reader under Server.mu, read under it.
-	clientID string
+	// clients are those the connection speaks for, set by their first
+	// frame on it; written by the reader under Server.mu, read under it.
+	clients map[string]struct{}
+	// nClients is len(clients), for queue, which does not hold
+	// Server.mu.
+	nClients atomic.Int64
 
-	mu     sync.Mutex
-	frames [][]byte // Replies to write.
-	wake   chan struct{}
+	mu      sync.Mutex
+	frames  [][]byte // Replies to write, each one or more frames.
+	nFrames int      // The frames in frames.
+	wake    chan struct{}
 }
 
-// queue adds a reply frame, unless max are queued already.
-func (c *conn) queue(f []byte, max int) bool {
+// queue adds n reply frames, in f, unless more than perClient per client of
+// the connection would be queued then.
+func (c *conn) queue(f []byte, n, perClient int) bool {
+	limit := int64(perClient) * max(1, c.nClients.Load())
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.frames) >= max {
+	if int64(c.nFrames+n) > limit {
 		return false
 	}
 	c.frames = append(c.frames, f)
+	c.nFrames += n
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -481,7 +600,7 @@ func (c *conn) take() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := c.frames
-	c.frames = nil
+	c.frames, c.nFrames = nil, 0
 	return f
 }
 
@@ -511,6 +630,7 @@ func (b *tokenBucket) take(now time.Time) time.Duration {
 // ServerMetrics are the server's counters since it was made.
 type ServerMetrics struct {
 	Accepted, Refused uint64 // Connections accepted, and refused for MaxConns.
+	TooManyClients    uint64 // Connections closed for MaxClientsPerConn or MaxClients.
 	BadFrames         uint64 // Connections closed for a bad frame.
 	Timeouts          uint64 // Connections closed for IdleTimeout or FrameTimeout.
 	Throttled         uint64 // Frames delayed by FramesPerSecond.
@@ -522,14 +642,14 @@ type ServerMetrics struct {
 }
 
 type serverCounters struct {
-	accepted, refused, badFrames, timeouts, throttled, txs, replies, repliesDropped, cachedReplies atomic.Uint64
+	accepted, refused, tooManyClients, badFrames, timeouts, throttled, txs, replies, repliesDropped, cachedReplies atomic.Uint64
 }
 
 // Metrics returns the server's counters.
 func (s *Server) Metrics() ServerMetrics {
 	m := &s.metrics
 	return ServerMetrics{
-		Accepted: m.accepted.Load(), Refused: m.refused.Load(), BadFrames: m.badFrames.Load(),
+		Accepted: m.accepted.Load(), Refused: m.refused.Load(), TooManyClients: m.tooManyClients.Load(), BadFrames: m.badFrames.Load(),
 		Timeouts: m.timeouts.Load(), Throttled: m.throttled.Load(), Txs: m.txs.Load(),
 		Replies: m.replies.Load(), RepliesDropped: m.repliesDropped.Load(), CachedReplies: m.cachedReplies.Load(),
 		StrayMessages: s.stray.Count(),

@@ -9,7 +9,6 @@ import (
 // completes the call only once f+1 distinct nodes sent it.
 func TestVoteCountsNodeOnce(t *testing.T) {
 	c := &Client{f: 1, slots: make(chan struct{}, 2), pending: make(map[uint64]*Call)}
-	c.nodes = make([]*nodeLink, 3)
 	call := &Call{TxNo: 4, done: make(chan struct{}), votes: make([][]byte, 3)}
 	c.pending[4] = call
 	c.slots <- struct{}{}

@@ -21,6 +21,7 @@ const (
 	causeAccept   = "accept failed"
 	causeConns    = "too many connections"
 	causeBadFrame = "bad frame"
+	causeClients  = "too many clients"
 )
 
 // warnLimiter decides which warnings are logged. It is safe for concurrent

@@ -47,11 +47,13 @@ var (
 
 // frame is a decoded body.
 type frame struct {
-	kind     byte
-	clientID string
+	kind byte
+	// clientID and payload share memory with the body they were decoded
+	// from: a reader that keeps the ID interns it (a connection's frames
+	// name few clients), not allocating one per frame.
+	clientID []byte
 	txNo     uint64
-	// payload shares memory with the body it was decoded from.
-	payload []byte
+	payload  []byte
 }
 
 // appendFrame appends the frame of kind with clientID, txNo and payload to
@@ -107,7 +109,7 @@ func decodeFrame(body []byte, want byte) (frame, error) {
 	if err != nil {
 		return frame{}, fmt.Errorf("%w: transaction number: %w", ErrBadFrame, err)
 	}
-	return frame{kind: want, clientID: string(id), txNo: txNo, payload: rest}, nil
+	return frame{kind: want, clientID: id, txNo: txNo, payload: rest}, nil
 }
 
 // uvarint decodes a minimally encoded uvarint at the start of b.
@@ -120,6 +122,16 @@ func uvarint(b []byte) (uint64, []byte, error) {
 		return 0, nil, errors.New("uvarint not minimally encoded")
 	}
 	return x, b[k:], nil
+}
+
+// frameBuffered reports whether br holds a whole frame. It does not read
+// (Peek reads only what is buffered already).
+func frameBuffered(br *bufio.Reader) bool {
+	if br.Buffered() < frameHeaderBytes {
+		return false
+	}
+	hdr, _ := br.Peek(frameHeaderBytes)
+	return uint64(br.Buffered()) >= frameHeaderBytes+uint64(binary.BigEndian.Uint32(hdr))
 }
 
 // readFrame reads the next frame's body from br into buf (reused; the body

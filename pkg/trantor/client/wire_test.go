@@ -31,7 +31,7 @@ func TestFrameRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.clientID != tc.clientID || f.txNo != tc.txNo || !bytes.Equal(f.payload, tc.payload) {
+		if string(f.clientID) != tc.clientID || f.txNo != tc.txNo || !bytes.Equal(f.payload, tc.payload) {
 			t.Errorf("decoded %q %d %d bytes, want %q %d %d bytes", f.clientID, f.txNo, len(f.payload), tc.clientID, tc.txNo, len(tc.payload))
 		}
 		if _, err := decodeFrame(body, 3-tc.kind); !errors.Is(err, ErrBadFrame) {
@@ -85,11 +85,39 @@ func FuzzDecodeFrame(f *testing.F) {
 				if err != nil {
 					continue
 				}
-				again := appendFrame(nil, kind, fr.clientID, fr.txNo, fr.payload)
+				again := appendFrame(nil, kind, string(fr.clientID), fr.txNo, fr.payload)
 				if !bytes.Equal(again[frameHeaderBytes:], body) {
 					t.Fatalf("body %x re-encodes as %x", body, again[frameHeaderBytes:])
 				}
 			}
 		}
 	})
+}
+
+// TestFrameBuffered: frameBuffered says whether a whole frame is
+// buffered, without reading more from the connection.
+func TestFrameBuffered(t *testing.T) {
+	frame := appendFrame(nil, kindSubmit, "c", 1, []byte("payload"))
+	for _, n := range []int{0, 1, 3, 4, len(frame) - 1, len(frame)} {
+		br := bufio.NewReader(&stallReader{data: frame[:n]})
+		if n > 0 {
+			br.Peek(1) // Buffers the n bytes.
+		}
+		if got := frameBuffered(br); got != (n == len(frame)) {
+			t.Errorf("%d of %d bytes: frameBuffered %v", n, len(frame), got)
+		}
+	}
+}
+
+// stallReader returns its data, then fails the test's way: a read past
+// it would block on a connection.
+type stallReader struct{ data []byte }
+
+func (r *stallReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		panic("read past the buffered bytes")
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
 }
