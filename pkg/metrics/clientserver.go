@@ -252,6 +252,8 @@ var (
 			func(m client.ServerMetrics) uint64 { return m.Accepted }},
 		{moduleDesc("mir_client_server_connections_refused_total", "Client connections refused: too many at once (MaxConns)."),
 			func(m client.ServerMetrics) uint64 { return m.Refused }},
+		{moduleDesc("mir_client_server_too_many_clients_total", "Client connections closed for speaking for too many clients (MaxClientsPerConn, MaxClients)."),
+			func(m client.ServerMetrics) uint64 { return m.TooManyClients }},
 		{moduleDesc("mir_client_server_bad_frames_total", "Client connections closed for a bad frame (too large, truncated, undecodable, another client's)."),
 			func(m client.ServerMetrics) uint64 { return m.BadFrames }},
 		{moduleDesc("mir_client_server_timeouts_total", "Client connections closed for idling or for a frame that came too slowly."),

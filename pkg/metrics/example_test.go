@@ -118,6 +118,7 @@ func ExampleNewClientServer() {
 	// mir_client_server_stray_messages_total COUNTER
 	// mir_client_server_throttled_frames_total COUNTER
 	// mir_client_server_timeouts_total COUNTER
+	// mir_client_server_too_many_clients_total COUNTER
 	// mir_client_server_transactions_total COUNTER
 	// mir_client_server_untimed_transactions_total COUNTER
 }
