@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/syncbuf"
 	"github.com/mirframework/mir/pkg/eventlog"
 	"github.com/mirframework/mir/pkg/logging"
 	"github.com/mirframework/mir/pkg/modules"
@@ -723,7 +724,7 @@ func TestStatsCountEvents(t *testing.T) {
 }
 
 func TestStatsAreLogged(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	cfg := testConfig()
 	cfg.Stats = StatsConfig{Logger: logging.NewStreamLogger(logging.LevelInfo, &buf), LogLevel: logging.LevelInfo, Period: 5 * time.Millisecond}
 	startNode(t, cfg, modules.Modules{"m": modules.NullPassive{}}, nil)
@@ -731,24 +732,6 @@ func TestStatsAreLogged(t *testing.T) {
 		s := buf.String()
 		return strings.Contains(s, "module stats") && strings.Contains(s, "module=m") && strings.Contains(s, "buffered=")
 	})
-}
-
-// syncBuffer is a strings.Builder safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestNewNodeRejectsBadInput(t *testing.T) {
@@ -968,7 +951,7 @@ func TestMessagesForModulesThatTakeNoneAreDropped(t *testing.T) {
 // forgot modules.MessageReceiver does not lose its messages silently; the
 // rest, however many a peer sends, are only counted.
 func TestDroppedMessagesWarnOncePerModule(t *testing.T) {
-	var log syncBuffer
+	var log syncbuf.Buffer
 	cfg := DefaultNodeConfig().WithLogger(logging.NewStreamLogger(logging.LevelWarn, &log))
 	net := modules.NewMockActive(4, nil)
 	rn := startNode(t, cfg, modules.Modules{"net": net, "null": modules.NullPassive{}}, nil)
@@ -1005,7 +988,7 @@ type reportingModule struct{ modules.NullPassive }
 func (reportingModule) ReportStats() any { return "42 widgets" }
 
 func TestStatsIncludeModuleReports(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	cfg := testConfig()
 	cfg.Stats = StatsConfig{Logger: logging.NewStreamLogger(logging.LevelInfo, &buf), LogLevel: logging.LevelInfo, Period: 5 * time.Millisecond}
 	rn := startNode(t, cfg, modules.Modules{"w": reportingModule{}, "m": modules.NullPassive{}}, nil)

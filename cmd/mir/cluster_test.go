@@ -16,6 +16,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/mirframework/mir/internal/syncbuf"
 )
 
 // beMirEnv, in a test binary's environment, makes it the mir program: the
@@ -251,24 +252,6 @@ func TestClusterKeepDir(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that a test reads while a program writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestClusterView drives the live view of a real cluster with keys, as a
 // user would: its table fills with the node's figures, 0 kills the node
 // and 0 restarts it, q quits.
@@ -276,7 +259,7 @@ func TestClusterView(t *testing.T) {
 	c, tmp, stop := startTestCluster(t, 1)
 	keys, typing := io.Pipe()
 	defer typing.Close()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- runView(context.Background(), c, newMonitor(c, nil, 0), &out, tea.WithInput(keys)) }()
 	// waitOutput waits until the view has shown want.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mirframework/mir/internal/syncbuf"
 	"github.com/mirframework/mir/internal/testnet"
 	"github.com/mirframework/mir/pkg/crypto"
 	"github.com/mirframework/mir/pkg/logging"
@@ -101,7 +101,7 @@ func TestStartWaitsForPeers(t *testing.T) {
 // not wait for; with a negative PeerWait it starts at once.
 func TestStartWithoutPeersAfterPeerWait(t *testing.T) {
 	g := newPeerWaitGroup(t)
-	var log lockedBuffer
+	var log syncbuf.Buffer
 	r := g.start(0, 50*time.Millisecond, logging.NewStreamLogger(logging.LevelWarn, &log))
 	awaitStarted(t, r, "replica 0 after its PeerWait")
 	if s := log.String(); !strings.Contains(s, "starting without every voter connected") ||
@@ -109,22 +109,4 @@ func TestStartWithoutPeersAfterPeerWait(t *testing.T) {
 		t.Errorf("log %q does not name the missing peers 1, 2 and 3", s)
 	}
 	awaitStarted(t, g.start(1, -1, nil), "replica 1 with a negative PeerWait")
-}
-
-// lockedBuffer is a log's writer that the test reads while replicas run.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
