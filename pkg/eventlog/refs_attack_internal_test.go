@@ -1,0 +1,165 @@
+package eventlog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// modelWindow is the window as a slice of every definition with where it
+// was placed: a string is live if no later one overlaps it or anything
+// newer than it.
+type modelWindow struct {
+	size       int
+	defs       [][]byte
+	off        []int
+	oldest     int
+	nextOffset int
+}
+
+func (m *modelWindow) add(b []byte) {
+	off := m.nextOffset
+	if off+len(b) > m.size {
+		off = 0
+	}
+	for j := m.oldest; j < len(m.defs); j++ {
+		if m.off[j] < off+len(b) && off < m.off[j]+len(m.defs[j]) {
+			m.oldest = j + 1
+		}
+	}
+	m.defs, m.off = append(m.defs, b), append(m.off, off)
+	m.nextOffset = off + len(b)
+}
+
+func checkAgainstModel(t *testing.T, w *refWindow, m *modelWindow, step string) {
+	t.Helper()
+	if w.next != uint64(len(m.defs)) || w.live() != len(m.defs)-m.oldest {
+		t.Fatalf("%s: next %d, live %d; model %d, %d", step, w.next, w.live(), len(m.defs), len(m.defs)-m.oldest)
+	}
+	for n := range uint64(len(m.defs)) + 2 {
+		s, ok := w.get(n)
+		want := n < uint64(len(m.defs)) && n >= uint64(m.oldest)
+		if ok != want || (ok && !bytes.Equal(s, m.defs[n])) {
+			t.Fatalf("%s: get(%d) = %v (equal %v), model %v", step, n, ok, ok && bytes.Equal(s, m.defs[n]), want)
+		}
+	}
+	checkDisjoint(t, w)
+	// Every live string is at least refMinBytes long, so the entries kept
+	// (live plus at most as many dead before first) stay within
+	// 2*size/refMinBytes+1.
+	if len(w.ents) > 2*(w.size/refMinBytes)+2 {
+		t.Fatalf("%s: %d entries kept for a window of %d bytes", step, len(w.ents), w.size)
+	}
+}
+
+// TestRefWindowBoundaries drives the window through the sequences at its
+// edges: a string as large as the window, strings that fill the ring to
+// its last byte, one byte over, many strings of refMinBytes, and
+// wrap-arounds where the oldest string straddles the new one's end.
+func TestRefWindowBoundaries(t *testing.T) {
+	cases := []struct {
+		name string
+		size int
+		lens []int
+	}{
+		{"whole window", 256, []int{256, 256, 64, 256, 64, 64, 64, 64, 256}},
+		{"fill to the end", 256, []int{64, 64, 64, 64, 64, 64, 64, 64, 64}},
+		{"one byte over", 257, []int{64, 64, 64, 64, 65, 64, 64, 64, 65, 128, 129}},
+		{"one byte short", 255, []int{64, 64, 64, 63 + 64, 64, 64, 64, 64}},
+		{"straddling oldest", 300, []int{100, 150, 64, 100, 64, 70, 200, 100, 99, 64, 64, 300, 64}},
+		{"minimum window", 64, []int{64, 64, 64}},
+		{"many tiny", 64 * 100, nil},
+	}
+	for i := range 1000 {
+		cases[len(cases)-1].lens = append(cases[len(cases)-1].lens, 64+i%3)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w, m := newRefWindow(tc.size), &modelWindow{size: tc.size}
+			for i, n := range tc.lens {
+				if n > tc.size {
+					continue
+				}
+				b := bytes.Repeat([]byte{byte(i), byte(i >> 8)}, n)[:n]
+				w.add(b)
+				m.add(b)
+				checkAgainstModel(t, w, m, tc.name)
+			}
+		})
+	}
+}
+
+// TestRefWindowRandomSmallStrings is the model check with strings mostly
+// near refMinBytes and sometimes the whole window, which the uniform sizes
+// of TestRefWindowKeepsTheLastStringsThatFit rarely draw.
+func TestRefWindowRandomSmallStrings(t *testing.T) {
+	for _, size := range []int{64, 127, 128, 129, 640, 1000} {
+		rng := rand.New(rand.NewPCG(uint64(size), 7))
+		w, m := newRefWindow(size), &modelWindow{size: size}
+		for i := range 4000 {
+			n := refMinBytes + rng.IntN(4)
+			switch rng.IntN(10) {
+			case 0:
+				n = size
+			case 1:
+				n = size - m.nextOffset
+			case 2:
+				n = size - m.nextOffset + 1
+			}
+			n = min(max(n, refMinBytes), size)
+			b := make([]byte, n)
+			binary.LittleEndian.PutUint64(b, uint64(i))
+			w.add(b)
+			m.add(b)
+			checkAgainstModel(t, w, m, "random")
+		}
+	}
+}
+
+// TestResolveHostileOps feeds resolve references and lengths at the edges
+// of uint64 and int, and varints of 10 and 11 bytes: each is damage, none
+// resolves to another string.
+func TestResolveHostileOps(t *testing.T) {
+	def := func(n int) []byte {
+		p := binary.AppendUvarint([]byte{0}, refOpDefine)
+		p = binary.AppendUvarint(p, uint64(n))
+		return append(p, bytes.Repeat([]byte{'d'}, n)...)
+	}
+	ref := func(op uint64) []byte { return binary.AppendUvarint([]byte{0}, op) }
+	end := []byte{0, refOpEnd}
+	cat := func(ps ...[]byte) []byte { return bytes.Join(ps, nil) }
+	long := func(v uint64, extra int) []byte { // A varint padded with continuation bytes.
+		p := binary.AppendUvarint(nil, v)
+		p[len(p)-1] |= 0x80
+		for range extra - 1 {
+			p = append(p, 0x80)
+		}
+		return append(p, 0)
+	}
+	for name, seg := range map[string][]byte{
+		"ref max uint64":        cat(def(64), ref(math.MaxUint64), end),
+		"ref max int":           cat(def(64), ref(math.MaxInt64), end),
+		"ref max int + 2":       cat(def(64), ref(math.MaxInt64+2), end),
+		"ref max int + 3":       cat(def(64), ref(math.MaxInt64+3), end),
+		"ref one past":          cat(def(64), ref(refOpFirst+1), end),
+		"ref with none defined": cat(ref(refOpFirst), end),
+		"define max uint64":     cat(binary.AppendUvarint([]byte{0, refOpDefine}, math.MaxUint64), end),
+		"define past the event": cat([]byte{0, refOpDefine, 100}, bytes.Repeat([]byte{'x'}, 70)),
+		"define 63":             cat(def(63), end),
+		"define window + 1":     cat(def(257), end),
+		"literal max uint64":    cat(binary.AppendUvarint(nil, math.MaxUint64), end),
+		"op of 11 bytes":        cat(def(64), []byte{0}, long(refOpFirst, 10), end),
+		"literal of 11 bytes":   cat(long(0, 10), []byte{refOpEnd}),
+		"no end":                def(64),
+		"stray bytes after end": cat(def(64), end, []byte{1}),
+	} {
+		w := newRefWindow(256)
+		got, err := w.resolve(nil, seg, 1<<20)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: resolved %d bytes, error %v; want ErrCorrupt", name, len(got), err)
+		}
+	}
+}
