@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // modelWindow is the window as a slice of every definition with where it
@@ -160,6 +161,25 @@ func TestResolveHostileOps(t *testing.T) {
 		got, err := w.resolve(nil, seg, 1<<20)
 		if !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: resolved %d bytes, error %v; want ErrCorrupt", name, len(got), err)
+		}
+	}
+}
+
+// TestRefWindowBookkeepingBound: a reader's window holds, besides its
+// ring, at most a quarter of its size in bookkeeping (StreamOptions says
+// so), whatever the strings' lengths, over many laps of the ring.
+func TestRefWindowBookkeepingBound(t *testing.T) {
+	const size = 64 << 10
+	for _, lens := range [][]int{{64}, {64, 65, 200}, {64, 64, 64, size / 2}, {size, 64, 64}} {
+		w := newRefWindow(size)
+		b := make([]byte, size)
+		most := 0
+		for i := range 20 * size / 64 {
+			w.add(b[:lens[i%len(lens)]])
+			most = max(most, cap(w.ents)*int(unsafe.Sizeof(refEntry{})))
+		}
+		if most > size/4 {
+			t.Errorf("strings of %v bytes: %d bytes of bookkeeping for a window of %d", lens, most, size)
 		}
 	}
 }
