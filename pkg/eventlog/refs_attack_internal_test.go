@@ -183,3 +183,59 @@ func TestRefWindowBookkeepingBound(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveWithAnotherWindow: segments resolved with a window other
+// than the writer's (a header that lies, or a writer with a bug) resolve
+// to the exact encoding or are damage, never other strings: a string's
+// number does not depend on the window. (Even a larger window may miss a
+// string the writer's holds: the ring wraps elsewhere.)
+func TestResolveWithAnotherWindow(t *testing.T) {
+	const writerBytes = 4096
+	rng := rand.New(rand.NewPCG(5, 5))
+	pool := make([][]byte, 40)
+	for i := range pool {
+		pool[i] = make([]byte, refMinBytes+rng.IntN(writerBytes/8-refMinBytes))
+		for k := range pool[i] {
+			pool[i][k] = byte(rng.Uint32())
+		}
+	}
+	var events, segs [][]byte
+	rw := newRefWriter(writerBytes)
+	for range 2000 {
+		var data []byte
+		for range 1 + rng.IntN(4) {
+			s := pool[rng.IntN(len(pool))]
+			data = append(data, 0x59, byte(len(s)>>8), byte(len(s)))
+			data = append(data, s...)
+			data = append(data, 0x01)
+		}
+		seg, ok := rw.appendSegments(nil, data)
+		if !ok {
+			t.Fatal("no segments")
+		}
+		events, segs = append(events, data), append(segs, seg)
+	}
+	for _, size := range []int{writerBytes / 2, writerBytes - 1, writerBytes, writerBytes + 1, 2 * writerBytes} {
+		w := newRefWindow(size)
+		damaged := false
+		for i, seg := range segs {
+			got, err := w.resolve(nil, seg, maxFrame)
+			if err != nil && size == writerBytes {
+				t.Fatalf("window %d, event %d: %v", size, i, err)
+			}
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("window %d, event %d: %v, not ErrCorrupt", size, i, err)
+				}
+				damaged = true
+				break
+			}
+			if !bytes.Equal(got, events[i]) {
+				t.Fatalf("window %d, event %d resolved to other bytes", size, i)
+			}
+		}
+		if size == writerBytes/2 && !damaged {
+			t.Fatalf("a window of half the writer's resolved every reference")
+		}
+	}
+}
