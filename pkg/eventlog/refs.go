@@ -313,19 +313,19 @@ func (rw *refWriter) appendOp(dst, b []byte) []byte {
 func (w *refWindow) resolve(dst, seg []byte, maxBytes int) ([]byte, error) {
 	d := frameDecoder{p: seg}
 	for {
-		dst = append(dst, d.bytes()...)
+		lit := d.bytes()
 		op := d.uvarint()
 		if d.err != nil {
 			return dst, d.err
 		}
+		var s []byte
 		switch {
 		case op == refOpEnd:
 			if len(d.p) != 0 {
 				return dst, fmt.Errorf("%d stray bytes after an event's segments: %w", len(d.p), ErrCorrupt)
 			}
-			return dst, nil
 		case op == refOpDefine:
-			s := d.bytes()
+			s = d.bytes()
 			if d.err != nil {
 				return dst, d.err
 			}
@@ -333,21 +333,24 @@ func (w *refWindow) resolve(dst, seg []byte, maxBytes int) ([]byte, error) {
 				return dst, fmt.Errorf("defined string of %d bytes, outside [%d, %d]: %w", len(s), refMinBytes, w.size, ErrCorrupt)
 			}
 			w.add(s)
-			dst = append(dst, s...)
 		default:
-			back := op - refOpFirst
-			s, ok := []byte(nil), back < w.next
-			if ok {
+			back, ok := op-refOpFirst, false
+			if back < w.next {
 				s, ok = w.get(w.next - 1 - back)
 			}
 			if !ok {
 				return dst, fmt.Errorf("reference to string %d definitions back, of %d in the file and %d in its window: %w",
 					back+1, w.next, w.live(), ErrCorrupt)
 			}
-			dst = append(dst, s...)
 		}
-		if len(dst) > maxBytes {
+		// Checked before copying: a few bytes of references can stand
+		// for many copies of a long string.
+		if len(dst)+len(lit)+len(s) > maxBytes {
 			return dst, fmt.Errorf("an event's encoding over %d bytes: %w", maxBytes, ErrCorrupt)
+		}
+		dst = append(append(dst, lit...), s...)
+		if op == refOpEnd {
+			return dst, nil
 		}
 	}
 }

@@ -239,3 +239,22 @@ func TestResolveWithAnotherWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveStopsAtMaxBytes: references that would grow an event's
+// encoding past maxBytes are damage before they are copied: a few bytes
+// of segments referring to a large string many times must not make the
+// reader hold more than its bound (a frame's size) and a string more.
+func TestResolveStopsAtMaxBytes(t *testing.T) {
+	const maxBytes = 1000
+	seg := binary.AppendUvarint([]byte{0}, refOpDefine)
+	seg = binary.AppendUvarint(seg, 600)
+	seg = append(seg, bytes.Repeat([]byte{'s'}, 600)...)
+	for range 3 {
+		seg = append(seg, 0, refOpFirst)
+	}
+	seg = append(seg, 0, refOpEnd)
+	got, err := newRefWindow(4096).resolve(nil, seg, maxBytes)
+	if !errors.Is(err, ErrCorrupt) || len(got) > maxBytes {
+		t.Fatalf("resolved %d bytes with a bound of %d, error %v", len(got), maxBytes, err)
+	}
+}
