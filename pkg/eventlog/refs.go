@@ -82,8 +82,9 @@ type refWindow struct {
 	at int
 }
 
-// refEntry is a live string of a window.
-type refEntry struct{ off, len int }
+// refEntry is a live string of a window: 8 bytes, since a window is at
+// most maxRefWindowBytes.
+type refEntry struct{ off, len int32 }
 
 func newRefWindow(size int) *refWindow { return &refWindow{size: size} }
 
@@ -104,10 +105,10 @@ func (w *refWindow) add(b []byte) {
 	}
 	end := start + len(b)
 	for w.live() > 0 {
-		e := w.ents[w.first]
+		off := int(w.ents[w.first].off)
 		// Past the wrap, every string after at is older than those before
 		// it, which the new one overwrites first.
-		if !(wrapped && e.off >= w.at) && !(e.off >= start && e.off < end) {
+		if !(wrapped && off >= w.at) && !(off >= start && off < end) {
 			break
 		}
 		w.first++
@@ -120,9 +121,24 @@ func (w *refWindow) add(b []byte) {
 		w.grow(end)
 	}
 	copy(w.buf[start:end], b)
-	w.ents = append(w.ents, refEntry{off: start, len: len(b)})
+	if len(w.ents) == cap(w.ents) {
+		w.growEnts()
+	}
+	w.ents = append(w.ents, refEntry{off: int32(start), len: int32(len(b))})
 	w.next++
 	w.at = end
+}
+
+// growEnts doubles the capacity of ents, up to what it can need: the
+// live strings, disjoint and of refMinBytes or more, are fewer than
+// size/refMinBytes before a new one is added, and the compaction in add
+// keeps no more dead ones than live ones. So the bookkeeping takes at most
+// 16 bytes per refMinBytes of the window, a quarter of its size (append's
+// growth took up to two and a half times that).
+func (w *refWindow) growEnts() {
+	ents := make([]refEntry, len(w.ents), min(max(2*cap(w.ents), 16), 2*(w.size/refMinBytes)))
+	copy(ents, w.ents)
+	w.ents = ents
 }
 
 // grow makes buf at least n bytes long, doubling its capacity up to size.
@@ -297,19 +313,19 @@ func (rw *refWriter) appendOp(dst, b []byte) []byte {
 func (w *refWindow) resolve(dst, seg []byte, maxBytes int) ([]byte, error) {
 	d := frameDecoder{p: seg}
 	for {
-		dst = append(dst, d.bytes()...)
+		lit := d.bytes()
 		op := d.uvarint()
 		if d.err != nil {
 			return dst, d.err
 		}
+		var s []byte
 		switch {
 		case op == refOpEnd:
 			if len(d.p) != 0 {
 				return dst, fmt.Errorf("%d stray bytes after an event's segments: %w", len(d.p), ErrCorrupt)
 			}
-			return dst, nil
 		case op == refOpDefine:
-			s := d.bytes()
+			s = d.bytes()
 			if d.err != nil {
 				return dst, d.err
 			}
@@ -317,21 +333,24 @@ func (w *refWindow) resolve(dst, seg []byte, maxBytes int) ([]byte, error) {
 				return dst, fmt.Errorf("defined string of %d bytes, outside [%d, %d]: %w", len(s), refMinBytes, w.size, ErrCorrupt)
 			}
 			w.add(s)
-			dst = append(dst, s...)
 		default:
-			back := op - refOpFirst
-			s, ok := []byte(nil), back < w.next
-			if ok {
+			back, ok := op-refOpFirst, false
+			if back < w.next {
 				s, ok = w.get(w.next - 1 - back)
 			}
 			if !ok {
 				return dst, fmt.Errorf("reference to string %d definitions back, of %d in the file and %d in its window: %w",
 					back+1, w.next, w.live(), ErrCorrupt)
 			}
-			dst = append(dst, s...)
 		}
-		if len(dst) > maxBytes {
+		// Checked before copying: a few bytes of references can stand
+		// for many copies of a long string.
+		if len(dst)+len(lit)+len(s) > maxBytes {
 			return dst, fmt.Errorf("an event's encoding over %d bytes: %w", maxBytes, ErrCorrupt)
+		}
+		dst = append(append(dst, lit...), s...)
+		if op == refOpEnd {
+			return dst, nil
 		}
 	}
 }

@@ -71,7 +71,7 @@ func checkDisjoint(t *testing.T, w *refWindow) {
 	t.Helper()
 	live := w.ents[w.first:]
 	for i, a := range live {
-		if a.off < 0 || a.off+a.len > w.size {
+		if a.off < 0 || int(a.off+a.len) > w.size {
 			t.Fatalf("string at [%d, %d) outside a ring of %d", a.off, a.off+a.len, w.size)
 		}
 		for _, b := range live[i+1:] {

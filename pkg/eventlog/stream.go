@@ -153,10 +153,11 @@ type StreamOptions struct {
 	// 64 bytes) in the events' encodings the sink keeps, to write a
 	// reference in place of a string it wrote before (see refs.go): 0
 	// means DefaultRefWindowBytes, a negative value writes every string
-	// in full. The sink holds this much memory and an eighth more (its
-	// index of the strings), and each reader of its files at most this
-	// much and a quarter more (16 bytes of bookkeeping per string of at
-	// least 64); at most 64 MiB.
+	// in full. The sink holds this much memory, an eighth more (its
+	// index of the strings; up to a quarter for a size not a power of 2)
+	// and up to a quarter more (16 bytes of bookkeeping per 64 bytes),
+	// and each reader of its files at most this much and a quarter more
+	// (the bookkeeping); at most 64 MiB.
 	RefWindowBytes int
 }
 

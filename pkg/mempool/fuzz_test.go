@@ -2,6 +2,8 @@ package mempool_test
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -248,8 +250,23 @@ func (r *fuzzRun) bounds() {
 }
 
 // drain hands every batch back and asks for all buckets until the mempool
-// is empty: nothing it holds is lost.
+// is empty: nothing it holds is lost. First, once every epoch is executed
+// and every timer fired, no request may wait while its buckets hold
+// transactions: one asked again in its place is not answered either.
 func (r *fuzzRun) drain() {
+	r.nextEpoch = 4
+	r.apply(epochExecuted(3))
+	r.check(r.h.fire())
+	for _, ref := range slices.Sorted(maps.Keys(r.requests)) {
+		buckets := r.requests[ref]
+		delete(r.requests, ref)
+		r.apply(cancel(ref))
+		r.requests[ref], r.epochs[ref] = buckets, 0
+		r.apply(&mempool.RequestBatch{Header: stdtypes.NewHeader(mc.Self), ReplyTo: "availability", Ref: ref, Buckets: buckets})
+		if out := r.h.fire(); len(out) != 0 {
+			r.t.Fatalf("request %d of buckets %v waited, with every epoch executed and its timer fired, while they held %q", ref, buckets, out)
+		}
+	}
 	for ref := range r.requests {
 		delete(r.requests, ref)
 		r.apply(cancel(ref))
