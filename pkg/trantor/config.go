@@ -112,6 +112,9 @@ func (p Params) Validate() error {
 	check(p.Mempool.MaxBatchTxs <= p.Availability.MaxBatchTxs && p.Mempool.MaxBatchBytes <= p.Availability.MaxBatchBytes,
 		"Mempool batches (%d transactions, %d bytes) exceed Availability's (%d, %d)",
 		p.Mempool.MaxBatchTxs, p.Mempool.MaxBatchBytes, p.Availability.MaxBatchTxs, p.Availability.MaxBatchBytes)
+	check(p.Availability.MaxOpenProposals <= p.Mempool.MaxRequests,
+		"Availability.MaxOpenProposals %d is above Mempool.MaxRequests %d: each open proposal holds a request in the mempool, and one past its bound stops the node",
+		p.Availability.MaxOpenProposals, p.Mempool.MaxRequests)
 	check(p.Mempool.ClientWindow <= p.BatchFetcher.ClientWindow,
 		"Mempool.ClientWindow %d is above BatchFetcher.ClientWindow %d: the fetcher would drop transactions the mempool proposes",
 		p.Mempool.ClientWindow, p.BatchFetcher.ClientWindow)

@@ -34,6 +34,7 @@ func TestParamsDisagree(t *testing.T) {
 		{"fetcher buckets", func(p *trantor.Params) { p.BatchFetcher.NumBuckets = 32 }, "NumBuckets"},
 		{"ISS buckets", func(p *trantor.Params) { p.ISS.NumBuckets = 2048 }, "NumBuckets"},
 		{"availability buckets", func(p *trantor.Params) { p.Availability.MaxBuckets = 16 }, "MaxBuckets"},
+		{"open proposals", func(p *trantor.Params) { p.Availability.MaxOpenProposals = p.Mempool.MaxRequests + 1 }, "MaxOpenProposals"},
 		{"BucketOf set", func(p *trantor.Params) { p.Availability.BucketOf = func(mempool.Tx) int { return 0 } }, "BucketOf"},
 		{"voters", func(p *trantor.Params) {
 			p.Availability.Voters = membership.EqualVoters(stdtypes.NumberedNodeIDs(7)...)
