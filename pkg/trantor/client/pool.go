@@ -280,6 +280,9 @@ func (n *nodeLink) serve(nc net.Conn) {
 	failed := make(chan struct{})
 	var once sync.Once
 	fail := func() { once.Do(func() { close(failed); nc.Close() }) }
+	// Closing the pool closes the connection: a writer blocked on a node
+	// that reads nothing would otherwise hold Close for WriteTimeout.
+	defer context.AfterFunc(n.p.ctx, fail)()
 	n.p.wg.Add(1)
 	go func() {
 		defer n.p.wg.Done()

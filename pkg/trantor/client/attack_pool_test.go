@@ -1,0 +1,149 @@
+package client_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/mirframework/mir/pkg/trantor/client"
+)
+
+// stalledNode is a node that accepts one connection and reads nothing
+// from it until released; then it reads the submissions and answers each
+// honestly, as app does, and counts those whose payload is not all
+// payloadByte.
+type stalledNode struct {
+	l        net.Listener
+	accepted chan struct{}
+	release  chan struct{}
+	// changed counts the payloads received with a byte other than
+	// payloadByte.
+	changed atomic.Int64
+}
+
+const payloadByte = 'a'
+
+func startStalledNode(t *testing.T) *stalledNode {
+	t.Helper()
+	// A small receive buffer, set before listening so that the window
+	// starts small, makes the pool's writes block sooner.
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &stalledNode{l: l, accepted: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan struct{})
+	t.Cleanup(func() { l.Close(); <-done })
+	go func() {
+		defer close(done)
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		close(n.accepted)
+		select {
+		case <-n.release:
+		case <-t.Context().Done():
+			return
+		}
+		n.serve(nc)
+	}()
+	return n
+}
+
+func (n *stalledNode) addr() string { return n.l.Addr().String() }
+
+// serve answers nc's submissions until it fails.
+func (n *stalledNode) serve(nc net.Conn) {
+	br := bufio.NewReader(nc)
+	var hdr [4]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return
+		}
+		body := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+		if _, err := io.ReadFull(br, body); err != nil {
+			return
+		}
+		// version | kind | uvarint(len(id)) | id | uvarint(txNo) | payload
+		idLen, k := binary.Uvarint(body[2:])
+		id := body[2+k : 2+k+int(idLen)]
+		txNo, k2 := binary.Uvarint(body[2+k+int(idLen):])
+		payload := body[2+k+int(idLen)+k2:]
+		if len(bytes.Trim(payload, string(rune(payloadByte)))) > 0 {
+			n.changed.Add(1)
+		}
+		if _, err := nc.Write(client.AppendReplyFrame(nil, string(id), txNo, result(payload, false))); err != nil {
+			return
+		}
+	}
+}
+
+// stallLink submits payloads of c until the pool's writer to the stalled
+// node must be blocked (more than the sockets buffer), each answered by
+// the other nodes, and calls after(payload) once each Submit returned.
+func stallLink(t *testing.T, c *client.Client, after func([]byte)) {
+	t.Helper()
+	const (
+		payloadBytes = 60 << 10
+		txs          = 140 // 8.4 MB, more than the send (4 MB) and receive buffers.
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for range txs {
+		data := bytes.Repeat([]byte{payloadByte}, payloadBytes)
+		if _, err := c.Submit(ctx, data); err != nil {
+			t.Fatal(err)
+		}
+		after(data)
+	}
+}
+
+// TestPoolCloseWithStalledNode: Close returns while a node takes nothing
+// from the pool's connection, without waiting for WriteTimeout.
+func TestPoolCloseWithStalledNode(t *testing.T) {
+	_, addrs := startNodes(t, 2, 0)
+	slow := startStalledNode(t)
+	p, err := client.NewPool(append(addrs, slow.addr()), 1, client.PoolOptions{WriteTimeout: 1 << 62})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := poolClient(t, p, "stuck")
+	<-slow.accepted
+	stallLink(t, c, func([]byte) {})
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-contextTimeout(t).Done():
+		t.Fatal("Close blocked on a node that reads nothing")
+	}
+	if _, err := c.Submit(context.Background(), []byte("after")); !errors.Is(err, client.ErrClosed) {
+		t.Fatalf("Submit after Close: %v, want ErrClosed", err)
+	}
+}
+
+// contextTimeout returns a context that ends after waitTimeout.
+func contextTimeout(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
