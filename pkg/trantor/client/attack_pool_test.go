@@ -114,6 +114,35 @@ func stallLink(t *testing.T, c *client.Client, after func([]byte)) {
 	}
 }
 
+// TestPoolPayloadChangedAfterSubmit: once Submit returned, the caller may
+// change its payload; the pool never sends the changed bytes to a node
+// that was slow to take the transaction.
+func TestPoolPayloadChangedAfterSubmit(t *testing.T) {
+	nodes, addrs := startNodes(t, 2, 0)
+	slow := startStalledNode(t)
+	// A long WriteTimeout keeps the stalled connection up.
+	p, err := client.NewPool(append(addrs, slow.addr()), 1, client.PoolOptions{WriteTimeout: 1 << 62})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	c := poolClient(t, p, "mutator")
+	<-slow.accepted
+	stallLink(t, c, func(data []byte) {
+		for i := range data {
+			data[i] = 'X'
+		}
+	})
+	// The slow node is the second vote of the last transaction: once it
+	// completes, the node has read everything the pool sent before.
+	nodes[1].stop()
+	close(slow.release)
+	submit(t, c, string(bytes.Repeat([]byte{payloadByte}, 8)))
+	if n := slow.changed.Load(); n > 0 {
+		t.Fatalf("the slow node received %d payloads changed after Submit returned", n)
+	}
+}
+
 // TestPoolCloseWithStalledNode: Close returns while a node takes nothing
 // from the pool's connection, without waiting for WriteTimeout.
 func TestPoolCloseWithStalledNode(t *testing.T) {

@@ -206,10 +206,11 @@ func (n *nodeLink) join(c *Client) {
 	}
 }
 
-// take returns the calls to send, of each client: on a new connection,
-// every call each client has outstanding and the node did not answer; and
-// from then on those queued since the last time.
-func (n *nodeLink) take(newConn bool) []clientCalls {
+// take returns the clients with calls to send: on a new connection,
+// every client (each sends every call it has outstanding and the node did
+// not answer); and from then on those that queued calls since the last
+// time.
+func (n *nodeLink) take(newConn bool) []*Client {
 	n.mu.Lock()
 	clients := n.dirty
 	n.dirty = nil
@@ -220,19 +221,7 @@ func (n *nodeLink) take(newConn bool) []clientCalls {
 	if newConn {
 		clients = n.p.snapshot()
 	}
-	var out []clientCalls
-	for _, c := range clients {
-		if calls := c.toSend(n.idx, newConn); len(calls) > 0 {
-			out = append(out, clientCalls{c.opts.ClientID, calls})
-		}
-	}
-	return out
-}
-
-// clientCalls are calls of one client.
-type clientCalls struct {
-	clientID string
-	calls    []*Call
+	return clients
 }
 
 // disconnected stops the clients queueing calls for the node until it
@@ -294,16 +283,17 @@ func (n *nodeLink) serve(nc net.Conn) {
 	bw := bufio.NewWriterSize(nc, linkBufferBytes)
 	var buf []byte
 	for newConn := true; ; newConn = false {
-		batch := n.take(newConn)
-		if len(batch) > 0 {
+		clients := n.take(newConn)
+		if len(clients) > 0 {
 			nc.SetWriteDeadline(time.Now().Add(n.p.opts.WriteTimeout))
 		}
-		for _, cc := range batch {
-			for _, call := range cc.calls {
-				buf = appendFrame(buf[:0], kindSubmit, cc.clientID, call.TxNo, call.data)
-				if _, err := bw.Write(buf); err != nil {
-					return
-				}
+		for _, c := range clients {
+			buf = c.appendFrames(buf[:0], n.idx, newConn)
+			if _, err := bw.Write(buf); err != nil {
+				return
+			}
+			if cap(buf) > linkBufferBytes {
+				buf = nil // One client's batch, up to MaxOutstanding frames: not kept.
 			}
 		}
 		if err := bw.Flush(); err != nil {
