@@ -28,8 +28,10 @@ type ServerOptions struct {
 	MaxConns int
 	// MaxClientsPerConn bounds the clients a connection speaks for (a
 	// Pool's clients share one), and MaxClients those of all connections
-	// together: a frame of one more closes its connection. They bound the
-	// table replies are routed by (an entry holds a client ID).
+	// together: a frame of one more closes its connection. A client is
+	// spoken for by one connection at a time, the last that sent one of
+	// its frames. They bound the table replies are routed by (an entry
+	// holds a client ID), and the reply queues (MaxReplyQueue).
 	MaxClientsPerConn, MaxClients int
 	// MaxTxBytes bounds a transaction's payload; a frame with a larger one
 	// closes its connection. It bounds what one frame can make the server

@@ -391,7 +391,14 @@ func (s *Server) readLoop(c *conn) {
 				return
 			}
 		}
-		ids[clientID] = clientID
+		if !known {
+			if len(ids) >= s.opts.MaxClientsPerConn {
+				// Clients that moved to another connection left
+				// their IDs here: interning is worth no more memory.
+				clear(ids)
+			}
+			ids[clientID] = clientID
+		}
 		if result, ok := s.cache.get(clientID, f.txNo); ok {
 			// Executed: answer from the cache, which the mempool cannot.
 			s.metrics.cachedReplies.Add(1)
@@ -466,6 +473,14 @@ func (s *Server) bind(c *conn, clientID string, bucket *tokenBucket) error {
 		c.nClients.Store(int64(len(c.clients)))
 		bucket.rate = float64(s.opts.FramesPerSecond) * float64(len(c.clients))
 		bucket.burst = bucket.rate
+	}
+	if prev := s.byClient[clientID]; prev != nil && prev != c {
+		// The client moved (it reconnected, or another claims its ID):
+		// the connection it left speaks for it no more, so that the
+		// clients of all connections, each allowing its connection
+		// MaxReplyQueue replies, are at most MaxClients.
+		delete(prev.clients, clientID)
+		prev.nClients.Store(int64(len(prev.clients)))
 	}
 	s.byClient[clientID] = c
 	return nil
@@ -566,7 +581,8 @@ type conn struct {
 	done      chan struct{} // Closed when the connection is dropped.
 	closeOnce sync.Once
 	// clients are those the connection speaks for, set by their first
-	// frame on it; written by the reader under Server.mu, read under it.
+	// frame on it, until another connection sends one of theirs; written
+	// and read under Server.mu.
 	clients map[string]struct{}
 	// nClients is len(clients), for queue, which does not hold
 	// Server.mu.
