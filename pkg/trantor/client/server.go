@@ -566,12 +566,23 @@ func (s *Server) writeLoop(c *conn) {
 		c.nc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
 		for _, f := range frames {
 			if _, err := bw.Write(f); err != nil {
+				s.writeFailed(c, err)
 				return
 			}
 		}
 		if err := bw.Flush(); err != nil {
+			s.writeFailed(c, err)
 			return
 		}
+	}
+}
+
+// writeFailed counts and logs a write that timed out (a client that
+// stopped reading); other failures are those of a connection closed.
+func (s *Server) writeFailed(c *conn, err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.metrics.timeouts.Add(1)
+		s.logger.LogAttrs(logging.LevelDebug, "client connection timed out writing", slog.String("remote", c.nc.RemoteAddr().String()))
 	}
 }
 
@@ -648,7 +659,7 @@ type ServerMetrics struct {
 	Accepted, Refused uint64 // Connections accepted, and refused for MaxConns.
 	TooManyClients    uint64 // Connections closed for MaxClientsPerConn or MaxClients.
 	BadFrames         uint64 // Connections closed for a bad frame.
-	Timeouts          uint64 // Connections closed for IdleTimeout or FrameTimeout.
+	Timeouts          uint64 // Connections closed for IdleTimeout, FrameTimeout or WriteTimeout.
 	Throttled         uint64 // Frames delayed by FramesPerSecond.
 	Txs               uint64 // Transactions read.
 	Replies           uint64 // Replies queued to a connection.
