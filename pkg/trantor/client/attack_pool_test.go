@@ -34,13 +34,7 @@ func startStalledNode(t *testing.T) *stalledNode {
 	t.Helper()
 	// A small receive buffer, set before listening so that the window
 	// starts small, makes the pool's writes block sooner.
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10)
-		})
-		return errors.Join(err, serr)
-	}}
+	lc := net.ListenConfig{Control: smallReceiveBuffer}
 	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +58,17 @@ func startStalledNode(t *testing.T) *stalledNode {
 		n.serve(nc)
 	}()
 	return n
+}
+
+// smallReceiveBuffer sets a socket's receive buffer to 4 KiB; set before
+// listening or connecting, the TCP window starts small, so that the
+// peer's writes block soon.
+func smallReceiveBuffer(_, _ string, rc syscall.RawConn) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10)
+	})
+	return errors.Join(err, serr)
 }
 
 func (n *stalledNode) addr() string { return n.l.Addr().String() }

@@ -1,9 +1,11 @@
 package client_test
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"net"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -18,13 +20,7 @@ func TestSlowReaderCutOff(t *testing.T) {
 	n := startNode(t, "", false, client.ServerOptions{WriteTimeout: 100 * time.Millisecond})
 	// A small receive buffer, set before connecting, so that the
 	// server's writes block soon.
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10)
-		})
-		return errors.Join(err, serr)
-	}}
+	d := net.Dialer{Control: smallReceiveBuffer}
 	nc, err := d.Dial("tcp", n.addr())
 	if err != nil {
 		t.Fatal(err)
@@ -44,5 +40,45 @@ func TestSlowReaderCutOff(t *testing.T) {
 	submit(t, dial(t, []string{n.addr()}, 0, client.Options{ClientID: "honest"}), "served")
 	if got := n.srv.Metrics().Timeouts; got != 1 {
 		t.Fatalf("%d timeouts, want 1: the slow reader", got)
+	}
+}
+
+// TestCachedRepliesShareResults: a client that resubmits an executed
+// transaction, in frames of a few bytes, and reads no reply costs the
+// server a frame header per resubmission, not a copy of the result: the
+// reply queue's MaxReplyQueue frames hold the cached result once.
+func TestCachedRepliesShareResults(t *testing.T) {
+	n := startNode(t, "", false, client.ServerOptions{WriteTimeout: time.Minute, MaxReplyQueue: 1000})
+	d := net.Dialer{Control: smallReceiveBuffer}
+	nc, err := d.Dial("tcp", n.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(waitTimeout))
+	if _, err := nc.Write(client.AppendSubmitFrame(nil, "amp", 0, bytes.Repeat([]byte("r"), 60<<10))); err != nil {
+		t.Fatal(err)
+	}
+	readReply(t, nc, bufio.NewReader(nc)) // Executed, and its result cached.
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const resubmits = 1000
+	var frames []byte
+	for range resubmits {
+		frames = client.AppendSubmitFrame(frames, "amp", 0, nil)
+	}
+	if _, err := nc.Write(frames); err != nil {
+		t.Fatal(err)
+	}
+	for n.srv.Metrics().CachedReplies < resubmits {
+		time.Sleep(time.Millisecond)
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	// 1,000 copies of the result would be 60 MB.
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 8<<20 {
+		t.Fatalf("the heap grew by %d bytes for %d cached replies queued", grew, resubmits)
 	}
 }

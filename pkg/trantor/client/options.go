@@ -53,7 +53,10 @@ type ServerOptions struct {
 	// many in all); more are dropped and counted (the client resends them
 	// when it reconnects). A client has at most its window (128 by
 	// default) transactions in flight, but the replies of several slots
-	// come at once after a stall.
+	// come at once after a stall. A reply from the cache (a transaction
+	// submitted again) shares its result with the cache and costs a
+	// frame's head, so that frames of a few bytes, unread, cannot make
+	// the server hold a copy of a result each.
 	MaxReplyQueue int
 	// MaxCachedReplies and MaxCachedReplyBytes bound the replies the
 	// server remembers, to answer a transaction submitted again after its

@@ -246,7 +246,7 @@ func (rs *replies) send(s *Server) {
 		n[j]++
 	}
 	for j, c := range to {
-		if c.queue(frames[j], n[j], s.opts.MaxReplyQueue) {
+		if c.queue(n[j], s.opts.MaxReplyQueue, frames[j]) {
 			s.metrics.replies.Add(uint64(n[j]))
 		} else {
 			s.metrics.repliesDropped.Add(uint64(n[j]))
@@ -402,7 +402,9 @@ func (s *Server) readLoop(c *conn) {
 		if result, ok := s.cache.get(clientID, f.txNo); ok {
 			// Executed: answer from the cache, which the mempool cannot.
 			s.metrics.cachedReplies.Add(1)
-			if !c.queue(appendFrame(nil, kindReply, clientID, f.txNo, result), 1, s.opts.MaxReplyQueue) {
+			// The result is queued from the cache, not copied: a
+			// frame of a few bytes must not cost the server a result.
+			if !c.queue(1, s.opts.MaxReplyQueue, appendFrameHead(nil, kindReply, clientID, f.txNo, len(result)), result) {
 				s.metrics.repliesDropped.Add(1)
 			}
 			continue
@@ -600,21 +602,21 @@ type conn struct {
 	nClients atomic.Int64
 
 	mu      sync.Mutex
-	frames  [][]byte // Replies to write, each one or more frames.
+	frames  [][]byte // Replies to write, each one or more frames, or part of one.
 	nFrames int      // The frames in frames.
 	wake    chan struct{}
 }
 
-// queue adds n reply frames, in f, unless more than perClient per client of
-// the connection would be queued then.
-func (c *conn) queue(f []byte, n, perClient int) bool {
+// queue adds n reply frames, written in the parts f, unless more than
+// perClient per client of the connection would be queued then.
+func (c *conn) queue(n, perClient int, f ...[]byte) bool {
 	limit := int64(perClient) * max(1, c.nClients.Load())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if int64(c.nFrames+n) > limit {
 		return false
 	}
-	c.frames = append(c.frames, f)
+	c.frames = append(c.frames, f...)
 	c.nFrames += n
 	select {
 	case c.wake <- struct{}{}:
