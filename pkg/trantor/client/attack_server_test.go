@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"runtime"
 	"syscall"
@@ -80,5 +81,43 @@ func TestCachedRepliesShareResults(t *testing.T) {
 	// 1,000 copies of the result would be 60 MB.
 	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 8<<20 {
 		t.Fatalf("the heap grew by %d bytes for %d cached replies queued", grew, resubmits)
+	}
+}
+
+// TestHostileConnection: a connection that names thousands of clients is
+// closed at the first past MaxClientsPerConn, and one that sends garbage
+// after valid frames at the garbage, each counted; the valid frames
+// before are executed; neither stops an honest client.
+func TestHostileConnection(t *testing.T) {
+	n := startNode(t, "", false, client.ServerOptions{})
+	many := connect(t, n.addr())
+	var b []byte
+	for i := range client.DefaultServerOptions().MaxClientsPerConn + 1000 {
+		b = client.AppendSubmitFrame(b, fmt.Sprint("sybil-", i), 0, nil)
+	}
+	go many.Write(b) // Fails once the connection is closed.
+	waitClosed(t, many)
+	garbled := connect(t, n.addr())
+	b = client.AppendSubmitFrame(nil, "garbler", 0, []byte("first"))
+	b = client.AppendSubmitFrame(b, "garbler", 1, []byte("second"))
+	if _, err := garbled.Write(append(b, "\x00\x00\x00\x05\x01\x07junk"...)); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, garbled)
+	// The frames before the garbage were executed: submitted again on a
+	// new connection, they are answered (from the cache).
+	again := connect(t, n.addr())
+	if _, err := again.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(again)
+	for _, want := range []string{"ok:first", "ok:second"} {
+		if body := readReply(t, again, br); !bytes.HasSuffix(body, []byte(want)) {
+			t.Fatalf("reply %q, want one ending in %q", body, want)
+		}
+	}
+	submit(t, dial(t, []string{n.addr()}, 0, client.Options{ClientID: "honest"}), "served")
+	if m := n.srv.Metrics(); m.TooManyClients != 1 || m.BadFrames != 1 {
+		t.Fatalf("%d connections closed for too many clients, %d for bad frames; want 1 and 1", m.TooManyClients, m.BadFrames)
 	}
 }
