@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mirframework/mir/pkg/trantor/client"
 )
@@ -180,4 +182,86 @@ func contextTimeout(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// TestPoolNodeRestartsMidRun: two pools made with the same options, whose
+// clients submit one payload slice many times, keep going while a node
+// stops and comes back on its address: every call completes once with its
+// result; a client closed with calls in flight completes them with
+// ErrClosed, closes again without error, and refuses new ones.
+func TestPoolNodeRestartsMidRun(t *testing.T) {
+	nodes, addrs := startNodes(t, 3, 0)
+	opts := client.PoolOptions{ReconnectMin: time.Millisecond, ReconnectMax: 20 * time.Millisecond}
+	var pools []*client.Pool
+	for range 2 {
+		p, err := client.NewPool(addrs, 1, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		pools = append(pools, p)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	shared := []byte("same slice")
+	copts := client.Options{ClientID: "reused"}
+	var clients []*client.Client
+	var calls [][]*client.Call
+	submitAll := func() {
+		for i, c := range clients {
+			for range 10 {
+				call, err := c.SubmitAsync(ctx, shared)
+				if err != nil {
+					t.Fatal(err)
+				}
+				calls[i] = append(calls[i], call)
+			}
+		}
+	}
+	for i, p := range pools {
+		for j := range 3 {
+			copts.ClientID = fmt.Sprint("reused-", i, "-", j)
+			c, err := p.NewClient(copts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clients = append(clients, c)
+			calls = append(calls, nil)
+		}
+	}
+	submitAll()
+	nodes[0].stop()
+	submitAll()
+	closed := clients[0]
+	closed.Close()
+	startNode(t, addrs[0], false, client.ServerOptions{})
+	nodes[1].stop() // The restarted node's votes are needed now.
+	open := clients[1:]
+	for i, c := range open {
+		for range 10 {
+			call, err := c.SubmitAsync(ctx, shared)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls[i+1] = append(calls[i+1], call)
+		}
+	}
+	for i, cs := range calls {
+		for _, call := range cs {
+			res, err := call.Wait(ctx)
+			switch {
+			case i == 0 && errors.Is(err, client.ErrClosed):
+			case err != nil:
+				t.Fatalf("client %d tx %d: %v", i, call.TxNo, err)
+			case string(res) != "ok:same slice":
+				t.Fatalf("client %d tx %d: result %q", i, call.TxNo, res)
+			}
+		}
+	}
+	if err := closed.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := closed.Submit(ctx, shared); !errors.Is(err, client.ErrClosed) {
+		t.Fatalf("Submit after Close: %v, want ErrClosed", err)
+	}
 }
