@@ -23,8 +23,10 @@ type ServerOptions struct {
 	// Mempool is the module the server hands transactions to.
 	Mempool stdtypes.ModuleID
 	// MaxConns bounds the open client connections; one more is closed at
-	// once. Each costs two goroutines and a read buffer, and holds a client
-	// ID in the table replies are routed by.
+	// once. Each costs two goroutines, a read buffer (32 KiB), a frame
+	// buffer (up to MaxTxBytes), and the transactions its reader holds
+	// before it counts them in MaxBufferedBytes (up to MaxTxBytes and
+	// 32 KiB of payloads: those of the frames read from one buffer).
 	MaxConns int
 	// MaxClientsPerConn bounds the clients a connection speaks for (a
 	// Pool's clients share one), and MaxClients those of all connections
