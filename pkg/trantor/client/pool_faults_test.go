@@ -121,20 +121,28 @@ func stallLink(t *testing.T, c *client.Client, after func([]byte)) {
 	}
 }
 
-// TestPoolPayloadChangedAfterSubmit: once Submit returned, the caller may
-// change its payload; the pool never sends the changed bytes to a node
-// that was slow to take the transaction.
-func TestPoolPayloadChangedAfterSubmit(t *testing.T) {
+// stalledPool starts two nodes and a stalled one, and a pool of the three
+// with a client id, once connected to the stalled node. Its WriteTimeout
+// keeps the stalled connection up.
+func stalledPool(t *testing.T, id string) ([]*testNode, *stalledNode, *client.Pool, *client.Client) {
+	t.Helper()
 	nodes, addrs := startNodes(t, 2, 0)
 	slow := startStalledNode(t)
-	// A long WriteTimeout keeps the stalled connection up.
 	p, err := client.NewPool(append(addrs, slow.addr()), 1, client.PoolOptions{WriteTimeout: 1 << 62})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	c := poolClient(t, p, "mutator")
+	c := poolClient(t, p, id)
 	<-slow.accepted
+	return nodes, slow, p, c
+}
+
+// TestPoolPayloadChangedAfterSubmit: once Submit returned, the caller may
+// change its payload; the pool never sends the changed bytes to a node
+// that was slow to take the transaction.
+func TestPoolPayloadChangedAfterSubmit(t *testing.T) {
+	nodes, slow, _, c := stalledPool(t, "mutator")
 	stallLink(t, c, func(data []byte) {
 		for i := range data {
 			data[i] = 'X'
@@ -153,14 +161,7 @@ func TestPoolPayloadChangedAfterSubmit(t *testing.T) {
 // TestPoolCloseWithStalledNode: Close returns while a node takes nothing
 // from the pool's connection, without waiting for WriteTimeout.
 func TestPoolCloseWithStalledNode(t *testing.T) {
-	_, addrs := startNodes(t, 2, 0)
-	slow := startStalledNode(t)
-	p, err := client.NewPool(append(addrs, slow.addr()), 1, client.PoolOptions{WriteTimeout: 1 << 62})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := poolClient(t, p, "stuck")
-	<-slow.accepted
+	_, _, p, c := stalledPool(t, "stuck")
 	stallLink(t, c, func([]byte) {})
 	closed := make(chan error, 1)
 	go func() { closed <- p.Close() }()
