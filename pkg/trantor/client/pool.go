@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -46,8 +47,8 @@ type Pool struct {
 }
 
 // NewPool returns a pool of connections to the nodes at the given
-// addresses (host:port), of which at most f are faulty (len(nodes) >
-// 2f, so that f+1 agree). It connects in the background, redialing a node
+// addresses (host:port), each once, of which at most f are faulty
+// (len(nodes) > 2f, so that f+1 agree). It connects in the background, redialing a node
 // whenever its connection drops.
 func NewPool(nodes []string, f int, opts PoolOptions) (*Pool, error) {
 	if err := opts.Validate(); err != nil {
@@ -58,6 +59,12 @@ func NewPool(nodes []string, f int, opts PoolOptions) (*Pool, error) {
 	}
 	if len(nodes) > maxPoolNodes {
 		return nil, fmt.Errorf("%d nodes, at most %d", len(nodes), maxPoolNodes)
+	}
+	for i, addr := range nodes {
+		if slices.Contains(nodes[:i], addr) {
+			// It would vote once per entry: f+1 votes could be one node's.
+			return nil, fmt.Errorf("node %s listed twice", addr)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{opts: opts.withDefaults(), f: f, ctx: ctx, cancel: cancel, clients: make(map[string]*Client)}
