@@ -146,8 +146,9 @@ type Generator struct {
 	// Target.Clients.
 	pool    *client.Pool
 	clients []*client.Client
-	// runMu makes runs take turns: they share the clients.
-	runMu sync.Mutex
+	// turn makes runs (and Ready) take turns, as a lock whose wait ends
+	// with the caller's context: they share the clients.
+	turn chan struct{}
 	// txNo counts the transactions of each client, across runs: the
 	// number given to Workload.Tx.
 	txNo []atomic.Uint64
@@ -175,7 +176,7 @@ func Dial(t Target) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
-	g := &Generator{target: t, pool: pool, txNo: make([]atomic.Uint64, t.Clients)}
+	g := &Generator{target: t, pool: pool, turn: make(chan struct{}, 1), txNo: make([]atomic.Uint64, t.Clients)}
 	for i := range t.Clients {
 		c, err := pool.NewClient(client.Options{
 			ClientID:       t.ClientIDPrefix + "-" + strconv.Itoa(i),
@@ -195,8 +196,10 @@ func Dial(t Target) (*Generator, error) {
 // and the system executes, so that a run measures neither the clients'
 // connections nor the start of the system.
 func (g *Generator) Ready(ctx context.Context, w Workload) error {
-	g.runMu.Lock()
-	defer g.runMu.Unlock()
+	if err := g.takeTurn(ctx); err != nil {
+		return fmt.Errorf("loadgen: not ready: %w", err)
+	}
+	defer g.endTurn()
 	errs := make([]error, len(g.clients))
 	var wg sync.WaitGroup
 	for i, c := range g.clients {
@@ -214,6 +217,24 @@ func (g *Generator) Ready(ctx context.Context, w Workload) error {
 	}
 	return nil
 }
+
+// takeTurn waits for the run before to end, or ctx. A free turn is
+// taken even if ctx ended: the run then ends at once, as it would have.
+func (g *Generator) takeTurn(ctx context.Context) error {
+	select {
+	case g.turn <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case g.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *Generator) endTurn() { <-g.turn }
 
 // Close closes the clients and their connections.
 func (g *Generator) Close() error {
@@ -239,7 +260,7 @@ func (g *Generator) Run(ctx context.Context, l Load) (Result, error) {
 // its warm-up and Duration, or until ctx ends, with an error. A load
 // without one runs until ctx ends or Stop is called, and ends without
 // error either way. Runs of one Generator take turns: Start waits for
-// the run before to end.
+// the run before to end, or returns ctx's error if ctx ends first.
 func (g *Generator) Start(ctx context.Context, l Load) (*Running, error) {
 	if err := l.validate(g.target.MaxOutstanding); err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
@@ -247,7 +268,9 @@ func (g *Generator) Start(ctx context.Context, l Load) (*Running, error) {
 	if l.Timeout == 0 {
 		l.Timeout = defaultTimeout
 	}
-	g.runMu.Lock() // Unlocked when the run ends.
+	if err := g.takeTurn(ctx); err != nil { // Ended when the run ends.
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
 	start := time.Now()
 	var end time.Time // None: until stopped.
 	if l.Duration > 0 {
@@ -257,7 +280,7 @@ func (g *Generator) Start(ctx context.Context, l Load) (*Running, error) {
 	r := &run{g: g, load: l, start: start, rec: newRecorder(start, start.Add(l.Warmup), end), abort: stopCtx.Done()}
 	h := &Running{r: r, stop: stop, done: make(chan struct{})}
 	go func() {
-		defer g.runMu.Unlock()
+		defer g.endTurn()
 		defer close(h.done)
 		h.res, h.err = r.run(ctx, stopCtx, end)
 		stop(nil)

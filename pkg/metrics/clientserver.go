@@ -256,7 +256,7 @@ var (
 			func(m client.ServerMetrics) uint64 { return m.TooManyClients }},
 		{moduleDesc("mir_client_server_bad_frames_total", "Client connections closed for a bad frame (too large, truncated, undecodable, another client's)."),
 			func(m client.ServerMetrics) uint64 { return m.BadFrames }},
-		{moduleDesc("mir_client_server_timeouts_total", "Client connections closed for idling or for a frame that came too slowly."),
+		{moduleDesc("mir_client_server_timeouts_total", "Client connections closed for idling, for a frame that came too slowly, or for replies not read in time."),
 			func(m client.ServerMetrics) uint64 { return m.Timeouts }},
 		{moduleDesc("mir_client_server_throttled_frames_total", "Frames from clients delayed by the per-connection rate limit (FramesPerSecond)."),
 			func(m client.ServerMetrics) uint64 { return m.Throttled }},

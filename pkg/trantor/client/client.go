@@ -267,21 +267,27 @@ func (c *Client) vote(node int, txNo uint64, result []byte) {
 	<-c.slots
 }
 
-// toSend returns the calls to send to node idx: on a new connection,
-// every pending call it has not answered, in order, and from then on the
-// calls submitted since the last time (SubmitAsync queues them while the
-// node is connected, so the queue is bounded by MaxOutstanding).
-func (c *Client) toSend(idx int, newConn bool) []*Call {
+// appendFrames appends to dst the frames of the calls to send to node
+// idx: on a new connection, every pending call it has not answered, in
+// order, and from then on the calls submitted since the last time
+// (SubmitAsync queues them while the node is connected, so the queue is
+// bounded by MaxOutstanding). It encodes them under c.mu and skips those
+// completed: once a call completed, its caller may change its payload.
+func (c *Client) appendFrames(dst []byte, idx int, newConn bool) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil
+		return dst
 	}
 	l := &c.links[idx]
 	if !newConn {
-		q := l.queue
+		for _, call := range l.queue {
+			if c.pending[call.TxNo] == call {
+				dst = appendFrame(dst, kindSubmit, c.opts.ClientID, call.TxNo, call.data)
+			}
+		}
 		l.queue = nil
-		return q
+		return dst
 	}
 	l.connected, l.queue = true, nil
 	var calls []*Call
@@ -291,7 +297,10 @@ func (c *Client) toSend(idx int, newConn bool) []*Call {
 		}
 	}
 	slices.SortFunc(calls, func(a, b *Call) int { return cmp.Compare(a.TxNo, b.TxNo) })
-	return calls
+	for _, call := range calls {
+		dst = appendFrame(dst, kindSubmit, c.opts.ClientID, call.TxNo, call.data)
+	}
+	return dst
 }
 
 // disconnected stops queueing calls for node idx until it connects again.

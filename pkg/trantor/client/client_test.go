@@ -146,6 +146,9 @@ func TestDialRefusesBadArguments(t *testing.T) {
 		opts  client.Options
 	}{
 		{[]string{"a", "b"}, 1, client.Options{ClientID: "c"}},
+		// A node listed twice would vote twice: with f = 1, its result
+		// alone would count.
+		{[]string{"a:1", "b:1", "a:1"}, 1, client.Options{ClientID: "c"}},
 		{[]string{"a"}, -1, client.Options{ClientID: "c"}},
 		{[]string{"a"}, 0, client.Options{}},
 		{[]string{"a"}, 0, client.Options{ClientID: string(make([]byte, client.MaxClientIDBytes+1))}},

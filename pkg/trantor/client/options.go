@@ -23,13 +23,17 @@ type ServerOptions struct {
 	// Mempool is the module the server hands transactions to.
 	Mempool stdtypes.ModuleID
 	// MaxConns bounds the open client connections; one more is closed at
-	// once. Each costs two goroutines and a read buffer, and holds a client
-	// ID in the table replies are routed by.
+	// once. Each costs two goroutines, a read buffer (32 KiB), a frame
+	// buffer (up to MaxTxBytes), and the transactions its reader holds
+	// before it counts them in MaxBufferedBytes (up to MaxTxBytes and
+	// 32 KiB of payloads: those of the frames read from one buffer).
 	MaxConns int
 	// MaxClientsPerConn bounds the clients a connection speaks for (a
 	// Pool's clients share one), and MaxClients those of all connections
-	// together: a frame of one more closes its connection. They bound the
-	// table replies are routed by (an entry holds a client ID).
+	// together: a frame of one more closes its connection. A client is
+	// spoken for by one connection at a time, the last that sent one of
+	// its frames. They bound the table replies are routed by (an entry
+	// holds a client ID), and the reply queues (MaxReplyQueue).
 	MaxClientsPerConn, MaxClients int
 	// MaxTxBytes bounds a transaction's payload; a frame with a larger one
 	// closes its connection. It bounds what one frame can make the server
@@ -51,7 +55,10 @@ type ServerOptions struct {
 	// many in all); more are dropped and counted (the client resends them
 	// when it reconnects). A client has at most its window (128 by
 	// default) transactions in flight, but the replies of several slots
-	// come at once after a stall.
+	// come at once after a stall. A reply from the cache (a transaction
+	// submitted again) shares its result with the cache and costs a
+	// frame's head, so that frames of a few bytes, unread, cannot make
+	// the server hold a copy of a result each.
 	MaxReplyQueue int
 	// MaxCachedReplies and MaxCachedReplyBytes bound the replies the
 	// server remembers, to answer a transaction submitted again after its

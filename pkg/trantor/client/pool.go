@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -46,8 +47,8 @@ type Pool struct {
 }
 
 // NewPool returns a pool of connections to the nodes at the given
-// addresses (host:port), of which at most f are faulty (len(nodes) >
-// 2f, so that f+1 agree). It connects in the background, redialing a node
+// addresses (host:port), each once, of which at most f are faulty
+// (len(nodes) > 2f, so that f+1 agree). It connects in the background, redialing a node
 // whenever its connection drops.
 func NewPool(nodes []string, f int, opts PoolOptions) (*Pool, error) {
 	if err := opts.Validate(); err != nil {
@@ -58,6 +59,12 @@ func NewPool(nodes []string, f int, opts PoolOptions) (*Pool, error) {
 	}
 	if len(nodes) > maxPoolNodes {
 		return nil, fmt.Errorf("%d nodes, at most %d", len(nodes), maxPoolNodes)
+	}
+	for i, addr := range nodes {
+		if slices.Contains(nodes[:i], addr) {
+			// It would vote once per entry: f+1 votes could be one node's.
+			return nil, fmt.Errorf("node %s listed twice", addr)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{opts: opts.withDefaults(), f: f, ctx: ctx, cancel: cancel, clients: make(map[string]*Client)}
@@ -206,10 +213,11 @@ func (n *nodeLink) join(c *Client) {
 	}
 }
 
-// take returns the calls to send, of each client: on a new connection,
-// every call each client has outstanding and the node did not answer; and
-// from then on those queued since the last time.
-func (n *nodeLink) take(newConn bool) []clientCalls {
+// take returns the clients with calls to send: on a new connection,
+// every client (each sends every call it has outstanding and the node did
+// not answer); and from then on those that queued calls since the last
+// time.
+func (n *nodeLink) take(newConn bool) []*Client {
 	n.mu.Lock()
 	clients := n.dirty
 	n.dirty = nil
@@ -220,19 +228,7 @@ func (n *nodeLink) take(newConn bool) []clientCalls {
 	if newConn {
 		clients = n.p.snapshot()
 	}
-	var out []clientCalls
-	for _, c := range clients {
-		if calls := c.toSend(n.idx, newConn); len(calls) > 0 {
-			out = append(out, clientCalls{c.opts.ClientID, calls})
-		}
-	}
-	return out
-}
-
-// clientCalls are calls of one client.
-type clientCalls struct {
-	clientID string
-	calls    []*Call
+	return clients
 }
 
 // disconnected stops the clients queueing calls for the node until it
@@ -280,6 +276,9 @@ func (n *nodeLink) serve(nc net.Conn) {
 	failed := make(chan struct{})
 	var once sync.Once
 	fail := func() { once.Do(func() { close(failed); nc.Close() }) }
+	// Closing the pool closes the connection: a writer blocked on a node
+	// that reads nothing would otherwise hold Close for WriteTimeout.
+	defer context.AfterFunc(n.p.ctx, fail)()
 	n.p.wg.Add(1)
 	go func() {
 		defer n.p.wg.Done()
@@ -291,16 +290,17 @@ func (n *nodeLink) serve(nc net.Conn) {
 	bw := bufio.NewWriterSize(nc, linkBufferBytes)
 	var buf []byte
 	for newConn := true; ; newConn = false {
-		batch := n.take(newConn)
-		if len(batch) > 0 {
+		clients := n.take(newConn)
+		if len(clients) > 0 {
 			nc.SetWriteDeadline(time.Now().Add(n.p.opts.WriteTimeout))
 		}
-		for _, cc := range batch {
-			for _, call := range cc.calls {
-				buf = appendFrame(buf[:0], kindSubmit, cc.clientID, call.TxNo, call.data)
-				if _, err := bw.Write(buf); err != nil {
-					return
-				}
+		for _, c := range clients {
+			buf = c.appendFrames(buf[:0], n.idx, newConn)
+			if _, err := bw.Write(buf); err != nil {
+				return
+			}
+			if cap(buf) > linkBufferBytes {
+				buf = nil // One client's batch, up to MaxOutstanding frames: not kept.
 			}
 		}
 		if err := bw.Flush(); err != nil {

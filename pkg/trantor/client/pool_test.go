@@ -65,9 +65,11 @@ func TestPoolShared(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// One connection per node, not one per client. (A node whose vote
+	// was not needed may not have accepted its connection yet.)
 	for i, n := range nodes {
-		if got := n.srv.Metrics().Accepted; got != 1 {
-			t.Errorf("node %d accepted %d connections, want 1", i, got)
+		if got := n.srv.Metrics().Accepted; got > 1 {
+			t.Errorf("node %d accepted %d connections, want at most 1", i, got)
 		}
 	}
 }

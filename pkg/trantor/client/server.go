@@ -246,7 +246,7 @@ func (rs *replies) send(s *Server) {
 		n[j]++
 	}
 	for j, c := range to {
-		if c.queue(frames[j], n[j], s.opts.MaxReplyQueue) {
+		if c.queue(n[j], s.opts.MaxReplyQueue, frames[j]) {
 			s.metrics.replies.Add(uint64(n[j]))
 		} else {
 			s.metrics.repliesDropped.Add(uint64(n[j]))
@@ -391,11 +391,20 @@ func (s *Server) readLoop(c *conn) {
 				return
 			}
 		}
-		ids[clientID] = clientID
+		if !known {
+			if len(ids) >= s.opts.MaxClientsPerConn {
+				// Clients that moved to another connection left
+				// their IDs here: interning is worth no more memory.
+				clear(ids)
+			}
+			ids[clientID] = clientID
+		}
 		if result, ok := s.cache.get(clientID, f.txNo); ok {
 			// Executed: answer from the cache, which the mempool cannot.
 			s.metrics.cachedReplies.Add(1)
-			if !c.queue(appendFrame(nil, kindReply, clientID, f.txNo, result), 1, s.opts.MaxReplyQueue) {
+			// The result is queued from the cache, not copied: a
+			// frame of a few bytes must not cost the server a result.
+			if !c.queue(1, s.opts.MaxReplyQueue, appendFrameHead(nil, kindReply, clientID, f.txNo, len(result)), result) {
 				s.metrics.repliesDropped.Add(1)
 			}
 			continue
@@ -466,6 +475,14 @@ func (s *Server) bind(c *conn, clientID string, bucket *tokenBucket) error {
 		c.nClients.Store(int64(len(c.clients)))
 		bucket.rate = float64(s.opts.FramesPerSecond) * float64(len(c.clients))
 		bucket.burst = bucket.rate
+	}
+	if prev := s.byClient[clientID]; prev != nil && prev != c {
+		// The client moved (it reconnected, or another claims its ID):
+		// the connection it left speaks for it no more, so that the
+		// clients of all connections, each allowing its connection
+		// MaxReplyQueue replies, are at most MaxClients.
+		delete(prev.clients, clientID)
+		prev.nClients.Store(int64(len(prev.clients)))
 	}
 	s.byClient[clientID] = c
 	return nil
@@ -551,12 +568,23 @@ func (s *Server) writeLoop(c *conn) {
 		c.nc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
 		for _, f := range frames {
 			if _, err := bw.Write(f); err != nil {
+				s.writeFailed(c, err)
 				return
 			}
 		}
 		if err := bw.Flush(); err != nil {
+			s.writeFailed(c, err)
 			return
 		}
+	}
+}
+
+// writeFailed counts and logs a write that timed out (a client that
+// stopped reading); other failures are those of a connection closed.
+func (s *Server) writeFailed(c *conn, err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.metrics.timeouts.Add(1)
+		s.logger.LogAttrs(logging.LevelDebug, "client connection timed out writing", slog.String("remote", c.nc.RemoteAddr().String()))
 	}
 }
 
@@ -566,28 +594,29 @@ type conn struct {
 	done      chan struct{} // Closed when the connection is dropped.
 	closeOnce sync.Once
 	// clients are those the connection speaks for, set by their first
-	// frame on it; written by the reader under Server.mu, read under it.
+	// frame on it, until another connection sends one of theirs; written
+	// and read under Server.mu.
 	clients map[string]struct{}
 	// nClients is len(clients), for queue, which does not hold
 	// Server.mu.
 	nClients atomic.Int64
 
 	mu      sync.Mutex
-	frames  [][]byte // Replies to write, each one or more frames.
+	frames  [][]byte // Replies to write, each one or more frames, or part of one.
 	nFrames int      // The frames in frames.
 	wake    chan struct{}
 }
 
-// queue adds n reply frames, in f, unless more than perClient per client of
-// the connection would be queued then.
-func (c *conn) queue(f []byte, n, perClient int) bool {
+// queue adds n reply frames, written in the parts f, unless more than
+// perClient per client of the connection would be queued then.
+func (c *conn) queue(n, perClient int, f ...[]byte) bool {
 	limit := int64(perClient) * max(1, c.nClients.Load())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if int64(c.nFrames+n) > limit {
 		return false
 	}
-	c.frames = append(c.frames, f)
+	c.frames = append(c.frames, f...)
 	c.nFrames += n
 	select {
 	case c.wake <- struct{}{}:
@@ -632,7 +661,7 @@ type ServerMetrics struct {
 	Accepted, Refused uint64 // Connections accepted, and refused for MaxConns.
 	TooManyClients    uint64 // Connections closed for MaxClientsPerConn or MaxClients.
 	BadFrames         uint64 // Connections closed for a bad frame.
-	Timeouts          uint64 // Connections closed for IdleTimeout or FrameTimeout.
+	Timeouts          uint64 // Connections closed for IdleTimeout, FrameTimeout or WriteTimeout.
 	Throttled         uint64 // Frames delayed by FramesPerSecond.
 	Txs               uint64 // Transactions read.
 	Replies           uint64 // Replies queued to a connection.

@@ -59,13 +59,18 @@ type frame struct {
 // appendFrame appends the frame of kind with clientID, txNo and payload to
 // dst.
 func appendFrame(dst []byte, kind byte, clientID string, txNo uint64, payload []byte) []byte {
+	return append(appendFrameHead(dst, kind, clientID, txNo, len(payload)), payload...)
+}
+
+// appendFrameHead appends what precedes the payload of payloadBytes in
+// the frame appendFrame makes, for a payload written from where it is.
+func appendFrameHead(dst []byte, kind byte, clientID string, txNo uint64, payloadBytes int) []byte {
 	start := len(dst)
 	b := append(dst, 0, 0, 0, 0, wireVersion, kind)
 	b = binary.AppendUvarint(b, uint64(len(clientID)))
 	b = append(b, clientID...)
 	b = binary.AppendUvarint(b, txNo)
-	b = append(b, payload...)
-	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-frameHeaderBytes))
+	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-frameHeaderBytes+payloadBytes))
 	return b
 }
 

@@ -36,6 +36,23 @@ func newPeerWaitGroup(t *testing.T) *peerWaitGroup {
 // ends.
 func (g *peerWaitGroup) start(i int, peerWait time.Duration, logger *logging.Logger) *replica.Replica {
 	t := g.t
+	r := g.replica(i, peerWait, logger)
+	id := g.members.IDs()[i]
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("replica %s: %v", id, err)
+		}
+	})
+	return r
+}
+
+// replica makes replica i with the PeerWait and logger given.
+func (g *peerWaitGroup) replica(i int, peerWait time.Duration, logger *logging.Logger) *replica.Replica {
+	t := g.t
 	key, err := crypto.LoadPrivateKey(testnet.KeyFile(g.dir, i))
 	if err != nil {
 		t.Fatal(err)
@@ -49,15 +66,6 @@ func (g *peerWaitGroup) start(i int, peerWait time.Duration, logger *logging.Log
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("replica %s: %v", id, err)
-		}
-	})
 	return r
 }
 
