@@ -373,8 +373,10 @@ func (r *Replica) close() error {
 }
 
 // Started returns a channel that is closed when Run starts the node: once
-// the replica is connected to its peers, or has waited Config.PeerWait
-// for them.
+// the replica is connected to its peers, has waited Config.PeerWait for
+// them, or its context ended while it waited (the node then stops at
+// once). It stays open if Run fails before (the transport or the client
+// server did not start): wait on it together with Run's return.
 func (r *Replica) Started() <-chan struct{} { return r.nodeStarted }
 
 // awaitPeers returns once the transport is connected to every other voter
