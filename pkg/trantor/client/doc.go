@@ -27,7 +27,7 @@
 // client is slowed down, and TCP pushes back, rather than cut off), the
 // transactions read and not yet taken by the node (MaxBufferedBytes,
 // during which readers wait), the replies queued to a connection
-// (MaxReplyQueue). A connection that sends nothing for IdleTimeout, or
+// (MaxReplyQueue per client, MaxReplyQueueBytes in all). A connection that sends nothing for IdleTimeout, or
 // that takes longer than FrameTimeout to send a frame it began
 // (slowloris), is closed. A bad frame closes its connection. Each of these
 // is counted (Server.Metrics); those an operator must see are logged at

@@ -60,6 +60,17 @@ type ServerOptions struct {
 	// frame's head, so that frames of a few bytes, unread, cannot make
 	// the server hold a copy of a result each.
 	MaxReplyQueue int
+	// MaxReplyQueueBytes bounds the bytes of the replies waiting to be
+	// written to one connection (cached results shared with the cache
+	// count too); more are dropped and counted, like those past
+	// MaxReplyQueue. MaxReplyQueue alone bounds frames, not bytes: a
+	// connection that reads nothing while its clients' transactions
+	// execute with large results would make the server hold them until
+	// WriteTimeout cuts it off. With MaxConns, the replies queued in all
+	// are at most MaxConns times this. A single reply larger than this is
+	// never written: keep it above the largest result the application
+	// returns.
+	MaxReplyQueueBytes int
 	// MaxCachedReplies and MaxCachedReplyBytes bound the replies the
 	// server remembers, to answer a transaction submitted again after its
 	// reply was lost (the mempool drops it as executed); the oldest are
@@ -91,6 +102,7 @@ func DefaultServerOptions() ServerOptions {
 		FramesPerSecond:     10_000,
 		MaxBufferedBytes:    16 << 20,
 		MaxReplyQueue:       1024,
+		MaxReplyQueueBytes:  16 << 20,
 		MaxCachedReplies:    1 << 16,
 		MaxCachedReplyBytes: 32 << 20,
 		IdleTimeout:         10 * time.Minute,
@@ -110,6 +122,7 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	setDefault(&o.FramesPerSecond, d.FramesPerSecond)
 	setDefault(&o.MaxBufferedBytes, d.MaxBufferedBytes)
 	setDefault(&o.MaxReplyQueue, d.MaxReplyQueue)
+	setDefault(&o.MaxReplyQueueBytes, d.MaxReplyQueueBytes)
 	setDefault(&o.MaxCachedReplies, d.MaxCachedReplies)
 	setDefault(&o.MaxCachedReplyBytes, d.MaxCachedReplyBytes)
 	setDefault(&o.IdleTimeout, d.IdleTimeout)
@@ -132,7 +145,7 @@ func (o ServerOptions) Validate() error {
 		return fmt.Errorf("mempool module: %w", err)
 	}
 	if o.MaxConns < 0 || o.MaxClientsPerConn < 0 || o.MaxClients < 0 || o.MaxTxBytes < 0 || o.FramesPerSecond < 0 || o.MaxBufferedBytes < 0 || o.MaxReplyQueue < 0 ||
-		o.MaxCachedReplies < 0 || o.MaxCachedReplyBytes < 0 {
+		o.MaxReplyQueueBytes < 0 || o.MaxCachedReplies < 0 || o.MaxCachedReplyBytes < 0 {
 		return errors.New("negative limit")
 	}
 	if o.IdleTimeout < 0 || o.FrameTimeout < 0 || o.WriteTimeout < 0 {

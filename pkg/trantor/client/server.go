@@ -246,7 +246,7 @@ func (rs *replies) send(s *Server) {
 		n[j]++
 	}
 	for j, c := range to {
-		if c.queue(n[j], s.opts.MaxReplyQueue, frames[j]) {
+		if c.queue(n[j], s.opts.MaxReplyQueue, s.opts.MaxReplyQueueBytes, frames[j]) {
 			s.metrics.replies.Add(uint64(n[j]))
 		} else {
 			s.metrics.repliesDropped.Add(uint64(n[j]))
@@ -404,7 +404,7 @@ func (s *Server) readLoop(c *conn) {
 			s.metrics.cachedReplies.Add(1)
 			// The result is queued from the cache, not copied: a
 			// frame of a few bytes must not cost the server a result.
-			if !c.queue(1, s.opts.MaxReplyQueue, appendFrameHead(nil, kindReply, clientID, f.txNo, len(result)), result) {
+			if !c.queue(1, s.opts.MaxReplyQueue, s.opts.MaxReplyQueueBytes, appendFrameHead(nil, kindReply, clientID, f.txNo, len(result)), result) {
 				s.metrics.repliesDropped.Add(1)
 			}
 			continue
@@ -604,20 +604,27 @@ type conn struct {
 	mu      sync.Mutex
 	frames  [][]byte // Replies to write, each one or more frames, or part of one.
 	nFrames int      // The frames in frames.
+	nBytes  int      // The bytes in frames.
 	wake    chan struct{}
 }
 
 // queue adds n reply frames, written in the parts f, unless more than
-// perClient per client of the connection would be queued then.
-func (c *conn) queue(n, perClient int, f ...[]byte) bool {
+// perClient per client of the connection, or more than maxBytes, would be
+// queued then.
+func (c *conn) queue(n, perClient, maxBytes int, f ...[]byte) bool {
 	limit := int64(perClient) * max(1, c.nClients.Load())
+	size := 0
+	for _, part := range f {
+		size += len(part)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if int64(c.nFrames+n) > limit {
+	if int64(c.nFrames+n) > limit || c.nBytes+size > maxBytes {
 		return false
 	}
 	c.frames = append(c.frames, f...)
 	c.nFrames += n
+	c.nBytes += size
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -629,7 +636,7 @@ func (c *conn) take() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := c.frames
-	c.frames, c.nFrames = nil, 0
+	c.frames, c.nFrames, c.nBytes = nil, 0, 0
 	return f
 }
 

@@ -69,6 +69,7 @@ func TestServerOptionsValidate(t *testing.T) {
 	for _, o := range []client.ServerOptions{
 		{Mempool: "a/"},
 		{MaxConns: -1},
+		{MaxReplyQueueBytes: -1},
 		{FrameTimeout: -1},
 		{MaxTxBytes: 1 << 20, MaxBufferedBytes: 1 << 20},
 	} {
