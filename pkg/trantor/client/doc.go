@@ -27,8 +27,9 @@
 // client is slowed down, and TCP pushes back, rather than cut off), the
 // transactions read and not yet taken by the node (MaxBufferedBytes,
 // during which readers wait), the replies queued to a connection
-// (MaxReplyQueue per client, MaxReplyQueueBytes in all). A connection that sends nothing for IdleTimeout, or
-// that takes longer than FrameTimeout to send a frame it began
+// (MaxReplyQueue per client, MaxReplyQueueBytes in all). A connection
+// that sends nothing for IdleTimeout, or that takes longer than
+// FrameTimeout to send a frame it began
 // (slowloris), is closed. A bad frame closes its connection. Each of these
 // is counted (Server.Metrics); those an operator must see are logged at
 // Warn at most once a minute per cause, with the count of those
