@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mirframework/mir"
+	"github.com/mirframework/mir/internal/loopback"
 	"github.com/mirframework/mir/pkg/mempool"
 	"github.com/mirframework/mir/pkg/modules"
 	"github.com/mirframework/mir/pkg/trantor/client"
@@ -73,8 +74,8 @@ type testNode struct {
 	once sync.Once
 }
 
-// startNode runs a node whose server listens on addr (":0" for any port
-// of 127.0.0.1).
+// startNode runs a node whose server listens on addr ("" for a free port
+// of 127.0.0.1 it can listen on again after a restart).
 func startNode(t testing.TB, addr string, lies bool, opts client.ServerOptions) *testNode {
 	t.Helper()
 	return startNodeApp(t, addr, &app{lies: lies}, opts)
@@ -84,7 +85,13 @@ func startNode(t testing.TB, addr string, lies bool, opts client.ServerOptions) 
 func startNodeApp(t testing.TB, addr string, a *app, opts client.ServerOptions) *testNode {
 	t.Helper()
 	if addr == "" {
-		addr = "127.0.0.1:0"
+		// A port no outgoing connection is given, so that the node can
+		// listen on it again after a restart (loopback.FreeAddrs).
+		addrs, err := loopback.FreeAddrs(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = addrs[0]
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

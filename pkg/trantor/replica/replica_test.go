@@ -117,9 +117,12 @@ func TestReplicasAnswerClient(t *testing.T) {
 	ids := members.IDs()
 	params := trantor.DefaultParams(members.Voters())
 	st := newStates()
+	// Client ports no outgoing connection is given: replica 3 listens on
+	// its own again after its restart.
+	clientAddrs := testnet.FreeAddrs(t, len(ids))
 	listeners := make([]net.Listener, len(ids))
 	for i := range listeners {
-		if listeners[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		if listeners[i], err = net.Listen("tcp", clientAddrs[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
