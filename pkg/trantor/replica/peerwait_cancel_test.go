@@ -10,7 +10,7 @@ import (
 // come, with a PeerWait of an hour, returns from Run without error once
 // its context ends.
 func TestPeerWaitEndsWithContext(t *testing.T) {
-	r := newPeerWaitGroup(t).replica(0, time.Hour, nil)
+	r := newDeployment(t).replica(0, time.Hour, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

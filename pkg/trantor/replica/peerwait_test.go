@@ -16,25 +16,26 @@ import (
 	"github.com/mirframework/mir/pkg/trantor/replica"
 )
 
-// peerWaitGroup is a deployment of four replicas, none started.
-type peerWaitGroup struct {
+// deployment is a deployment of four replicas, none started: their
+// membership, keys and data directories.
+type deployment struct {
 	t       *testing.T
 	dir     string
 	members *membership.Membership
 }
 
-func newPeerWaitGroup(t *testing.T) *peerWaitGroup {
+func newDeployment(t *testing.T) *deployment {
 	dir := t.TempDir()
 	members, err := membership.Load(testnet.Deployment(t, dir, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &peerWaitGroup{t: t, dir: dir, members: members}
+	return &deployment{t: t, dir: dir, members: members}
 }
 
 // start runs replica i with the PeerWait and logger given, until the test
 // ends.
-func (g *peerWaitGroup) start(i int, peerWait time.Duration, logger *logging.Logger) *replica.Replica {
+func (g *deployment) start(i int, peerWait time.Duration, logger *logging.Logger) *replica.Replica {
 	t := g.t
 	r := g.replica(i, peerWait, logger)
 	id := g.members.IDs()[i]
@@ -51,22 +52,29 @@ func (g *peerWaitGroup) start(i int, peerWait time.Duration, logger *logging.Log
 }
 
 // replica makes replica i with the PeerWait and logger given.
-func (g *peerWaitGroup) replica(i int, peerWait time.Duration, logger *logging.Logger) *replica.Replica {
-	t := g.t
-	key, err := crypto.LoadPrivateKey(testnet.KeyFile(g.dir, i))
+func (g *deployment) replica(i int, peerWait time.Duration, logger *logging.Logger) *replica.Replica {
+	cfg := g.config(i)
+	cfg.PeerWait, cfg.Logger = peerWait, logger
+	r, err := replica.New(cfg)
 	if err != nil {
-		t.Fatal(err)
-	}
-	id := g.members.IDs()[i]
-	r, err := replica.New(replica.Config{
-		ID: id, Members: g.members, Key: key, DataDir: filepath.Join(g.dir, "data", string(id)),
-		ClientAddr: "127.0.0.1:0", Params: trantor.DefaultParams(g.members.Voters()),
-		NewApp: func() trantor.App { return &countApp{} }, PeerWait: peerWait, Logger: logger,
-	})
-	if err != nil {
-		t.Fatal(err)
+		g.t.Fatal(err)
 	}
 	return r
+}
+
+// config returns a complete configuration of replica i, with its own data
+// directory and a client port the system picks.
+func (g *deployment) config(i int) replica.Config {
+	key, err := crypto.LoadPrivateKey(testnet.KeyFile(g.dir, i))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	id := g.members.IDs()[i]
+	return replica.Config{
+		ID: id, Members: g.members, Key: key, DataDir: filepath.Join(g.dir, "data", string(id)),
+		ClientAddr: "127.0.0.1:0", Params: trantor.DefaultParams(g.members.Voters()),
+		NewApp: func() trantor.App { return &countApp{} },
+	}
 }
 
 // awaitStarted fails the test unless r starts its node within a bound far
@@ -84,7 +92,7 @@ func awaitStarted(t *testing.T, r *replica.Replica, what string) {
 // its node; it starts once they are (their own replicas, with the default
 // PeerWait, start too).
 func TestStartWaitsForPeers(t *testing.T) {
-	g := newPeerWaitGroup(t)
+	g := newDeployment(t)
 	first := g.start(0, time.Hour, nil)
 	// Long enough for a replica that did not wait to have started: the
 	// check cannot fail on a slow machine, only miss a bug on one.
@@ -108,7 +116,7 @@ func TestStartWaitsForPeers(t *testing.T) {
 // starts its node once PeerWait has passed, and says which peers it did
 // not wait for; with a negative PeerWait it starts at once.
 func TestStartWithoutPeersAfterPeerWait(t *testing.T) {
-	g := newPeerWaitGroup(t)
+	g := newDeployment(t)
 	var log syncbuf.Buffer
 	r := g.start(0, 50*time.Millisecond, logging.NewStreamLogger(logging.LevelWarn, &log))
 	awaitStarted(t, r, "replica 0 after its PeerWait")

@@ -307,19 +307,7 @@ func (s *states) String() string {
 // TestConfigRefused: New refuses an incomplete configuration, and a second
 // replica on a data directory in use; a replica never run is closed.
 func TestConfigRefused(t *testing.T) {
-	dir := t.TempDir()
-	members, err := membership.Load(testnet.Deployment(t, dir, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := crypto.LoadPrivateKey(testnet.KeyFile(dir, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := replica.Config{
-		ID: "0", Members: members, Key: key, DataDir: filepath.Join(dir, "data"), ClientAddr: "127.0.0.1:0",
-		Params: trantor.DefaultParams(members.Voters()), NewApp: func() trantor.App { return &countApp{} },
-	}
+	good := newDeployment(t).config(0)
 	for name, change := range map[string]func(*replica.Config){
 		"no members":    func(c *replica.Config) { c.Members = nil },
 		"unknown ID":    func(c *replica.Config) { c.ID = "9" },
@@ -393,25 +381,14 @@ func checkMetrics(t *testing.T, url string, txs int) {
 // A replica closed without being run closes the metrics listener it was
 // given, as Run would have.
 func TestCloseWithoutRunClosesMetricsListener(t *testing.T) {
-	dir := t.TempDir()
-	members, err := membership.Load(testnet.Deployment(t, dir, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := crypto.LoadPrivateKey(testnet.KeyFile(dir, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	r, err := replica.New(replica.Config{
-		ID: "0", Members: members, Key: key, DataDir: filepath.Join(dir, "data"), ClientAddr: "127.0.0.1:0",
-		Params: trantor.DefaultParams(members.Voters()), NewApp: func() trantor.App { return &countApp{} },
-		MetricsListener: l,
-	})
+	cfg := newDeployment(t).config(0)
+	cfg.MetricsListener = l
+	r, err := replica.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
