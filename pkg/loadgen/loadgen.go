@@ -280,8 +280,10 @@ func (g *Generator) Start(ctx context.Context, l Load) (*Running, error) {
 	r := &run{g: g, load: l, start: start, rec: newRecorder(start, start.Add(l.Warmup), end), abort: stopCtx.Done()}
 	h := &Running{r: r, stop: stop, done: make(chan struct{})}
 	go func() {
-		defer g.endTurn()
+		// The turn is free before Wait returns (deferred calls run last
+		// first), so that a Start after Wait never waits for it.
 		defer close(h.done)
+		defer g.endTurn()
 		h.res, h.err = r.run(ctx, stopCtx, end)
 		stop(nil)
 	}()
